@@ -1,0 +1,19 @@
+//! The recipes, one per file, and the registry that lists them.
+//!
+//! To add a recipe: copy `time_sleep.rs`, change its metadata, documentation and check
+//! function, add its fixtures under `tests/fixtures/<recipe>/`, and list it in [`RECIPES`].
+
+use crate::recipe::Recipe;
+
+pub mod time_sleep;
+
+/// Every recipe, in code order.
+pub static RECIPES: &[&dyn Recipe] = &[&time_sleep::TimeSleep];
+
+/// The recipe with this code or id.
+pub fn find(code_or_id: &str) -> Option<&'static dyn Recipe> {
+    RECIPES.iter().copied().find(|recipe| {
+        let meta = recipe.meta();
+        meta.code.eq_ignore_ascii_case(code_or_id) || meta.id == code_or_id
+    })
+}

@@ -1,0 +1,113 @@
+//! `time.sleep` in async code.
+
+use crate::checker::Checker;
+use crate::fix::{Edit, Fix};
+use crate::parse::ast::{AnyNodeRef, Expr};
+use crate::parse::{Ranged, TextRange};
+use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+use crate::semantic::Execution;
+
+crate::declare_recipe! {
+/// ## What it does
+/// Finds calls to `time.sleep` in async code (the nearest enclosing function is an
+/// `async def`) and rewrites them to `await asyncio.sleep`.
+///
+/// ## Why is this bad?
+/// `time.sleep` blocks the thread it runs on. In an `async def` that thread is the event
+/// loop's: for the whole sleep no other task runs, no request is served, no timeout fires.
+/// `asyncio.sleep` suspends only the calling task.
+///
+/// ## Example
+/// ```python
+/// import time
+///
+/// async def poll(client):
+///     while not await client.ready():
+///         time.sleep(0.5)
+/// ```
+///
+/// ## Use instead
+/// ```python
+/// import asyncio
+///
+/// async def poll(client):
+///     while not await client.ready():
+///         await asyncio.sleep(0.5)
+/// ```
+///
+/// ## Fix safety
+/// The fix is safe: both functions take the delay in seconds (an int or a float) and return
+/// `None`; `asyncio.sleep` raises the same `ValueError` for a negative delay. Other tasks may
+/// now run during the sleep, which is the point of the migration. `import asyncio` is added
+/// (an existing `import asyncio as aio` is reused), and the `time` import is removed when
+/// nothing else uses it.
+///
+/// Calls in sync functions (including functions run in threads or executors) are not
+/// reported: they do not block the loop there. `time.sleep` passed as a value
+/// (`run_in_executor(None, time.sleep, 1)`) is not a call and is left alone. In a generator
+/// expression inside an `async def` the call is reported without a fix, since an `await` there
+/// would turn the generator into an async generator.
+pub struct TimeSleep;
+}
+
+pub static META: RecipeMeta = RecipeMeta {
+    code: "AW101",
+    id: "time-sleep",
+    phase: 1,
+    summary: "`time.sleep` in async code blocks the event loop; use `await asyncio.sleep`",
+    ruff_equivalent: Some("ASYNC251"),
+    fix: FixAvailability::Safe,
+    doc: TimeSleep::DOC,
+};
+
+impl Recipe for TimeSleep {
+    fn meta(&self) -> &'static RecipeMeta {
+        &META
+    }
+
+    fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
+        let Expr::Call(call) = expr else { return };
+        let Some(name) = checker.qualified_name(&call.func) else {
+            return;
+        };
+        if !matches!(name.as_slice(), ["time", "sleep"]) {
+            return;
+        }
+        let execution = checker.execution();
+        if execution == Execution::Sync {
+            return;
+        }
+        let message = "`time.sleep` blocks the event loop in async code".to_owned();
+        // `await time.sleep(x)` (awaiting `None`, a bug): only the callee changes.
+        let awaited = matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_)));
+        let (prefix, suffix) = if awaited {
+            ("", "")
+        } else {
+            checker.await_wrapping(expr)
+        };
+        // Replace from the start of the call to the end of the callee: `(time.sleep)(1)` too.
+        let callee = TextRange::new(call.start(), call.func.end());
+        let fix = if execution == Execution::AsyncNoAwait {
+            Err("`await` cannot be added inside a generator expression".to_owned())
+        } else if checker.has_comment_in(callee) {
+            Err("the call's callee contains a comment".to_owned())
+        } else {
+            checker.import_module("asyncio").map(|(asyncio, import)| {
+                let mut edits = vec![Edit::replacement(
+                    format!("{prefix}{asyncio}.sleep"),
+                    callee,
+                )];
+                if !suffix.is_empty() {
+                    edits.push(Edit::insertion(suffix, call.end()));
+                }
+                edits.extend(import);
+                Fix::safe(edits)
+            })
+        };
+        let diagnostic = checker.report(&META, call.range(), message);
+        match fix {
+            Ok(fix) => diagnostic.fix = Some(fix),
+            Err(reason) => diagnostic.note = Some(reason),
+        }
+    }
+}

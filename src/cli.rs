@@ -1,0 +1,343 @@
+//! The command line: `check`, `fix`, `recipes`, `explain`.
+//!
+//! Exit codes, as in ruff: 0 nothing found (or nothing to change), 1 findings (or pending
+//! changes), 2 an error happened (a bad file, a bad flag); errors are reported after every other
+//! file was processed.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::codemods::RECIPES;
+use crate::discovery::{build_excludes, discover};
+use crate::output::{self, OutputFormat, Style};
+use crate::pipeline::Settings;
+use crate::recipe::render_doc;
+use crate::run::{process_source, run_files, FileError, FileReport, Mode};
+use crate::source::SourceText;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "awaitify",
+    version,
+    about = "Migrate blocking calls in Python asyncio code to async code"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Report blocking calls in async code.
+    Check(CheckArgs),
+    /// Migrate them: show a diff (default), or write the changes with --write.
+    Fix(FixArgs),
+    /// List every recipe.
+    Recipes {
+        #[arg(long, value_enum, default_value_t = RecipesFormat::Text)]
+        output_format: RecipesFormat,
+    },
+    /// Show a recipe's documentation.
+    Explain {
+        /// A code (AW101) or recipe id (time-sleep).
+        code: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RecipesFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// Files or directories to process (`-` reads standard input).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Recipes to enable: codes, code prefixes, recipe ids, or ALL (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Recipes to disable (same forms as --select).
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Skip files and folders matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Also apply (and count as fixable) fixes marked unsafe.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// The file name to report for standard input.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
+    /// When to color the output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// How findings are printed.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output_format: OutputFormat,
+    /// Print the number of findings per code instead of the findings.
+    #[arg(long)]
+    statistics: bool,
+    /// Exit 0 even when there are findings (errors still exit 2).
+    #[arg(long)]
+    exit_zero: bool,
+}
+
+#[derive(Debug, Args)]
+struct FixArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print a unified diff of the changes and write nothing (the default).
+    #[arg(long, conflicts_with = "write")]
+    diff: bool,
+    /// Apply the changes in place.
+    #[arg(long)]
+    write: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Fix(args) => fix(args),
+        Command::Recipes { output_format } => {
+            recipes(output_format);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { code } => explain(&code),
+    }
+}
+
+fn settings(common: &CommonArgs) -> Result<Settings> {
+    Ok(Settings {
+        recipes: crate::selection::resolve(&common.select, &common.ignore)?,
+        unsafe_fixes: common.unsafe_fixes,
+    })
+}
+
+fn style(choice: ColorChoice, stream_is_terminal: bool) -> Style {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    Style { color }
+}
+
+fn is_stdin(common: &CommonArgs) -> bool {
+    matches!(common.paths.as_slice(), [p] if p.as_os_str() == "-")
+}
+
+/// Runs `mode` over the paths (or standard input); errors of discovery become reports too.
+fn collect(common: &CommonArgs, mode: Mode, settings: &Settings) -> Result<Vec<FileReport>> {
+    if is_stdin(common) {
+        let path = common
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        let mut report = FileReport::empty(path);
+        match SourceText::decode(bytes) {
+            Ok(source) => {
+                // Standard input is never written back: Write means "print the fixed text".
+                let mode = if mode == Mode::Check {
+                    Mode::Check
+                } else {
+                    Mode::Diff
+                };
+                process_source(&mut report, &source, mode, settings);
+                report.stdin = Some(source);
+            }
+            Err(error) => report.error = Some(FileError::Decode(error.to_string())),
+        }
+        return Ok(vec![report]);
+    }
+    let excludes = build_excludes(&common.exclude)?;
+    let found = discover(&common.paths, &excludes);
+    let mut reports = run_files(&found.files, mode, settings);
+    for (path, message) in found.errors {
+        let mut report = FileReport::empty(path);
+        report.error = Some(FileError::Io(message));
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+fn print_errors(reports: &[FileReport]) -> bool {
+    let mut any = false;
+    let mut stderr = std::io::stderr().lock();
+    for report in reports {
+        if let Some(error) = &report.error {
+            let _ = writeln!(stderr, "{}", error.render(&report.path));
+            any = true;
+        }
+    }
+    any
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode> {
+    let settings = settings(&args.common)?;
+    let reports = collect(&args.common, Mode::Check, &settings)?;
+    let style = style(args.common.color, std::io::stdout().is_terminal());
+    let mut stdout = std::io::stdout().lock();
+    if args.statistics {
+        write!(stdout, "{}", output::statistics(&reports, &settings))?;
+    } else {
+        write!(
+            stdout,
+            "{}",
+            output::print_findings(&reports, args.output_format, &settings, style)
+        )?;
+        if args.output_format == OutputFormat::Text {
+            write!(stdout, "{}", output::check_summary(&reports, &settings))?;
+        }
+    }
+    stdout.flush()?;
+    drop(stdout);
+    let errors = print_errors(&reports);
+    let findings = reports.iter().any(|r| !r.diagnostics.is_empty());
+    Ok(if errors {
+        ExitCode::from(2)
+    } else if findings && !args.exit_zero {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn fix(args: FixArgs) -> Result<ExitCode> {
+    let settings = settings(&args.common)?;
+    let mode = if args.write { Mode::Write } else { Mode::Diff };
+    let reports = collect(&args.common, mode, &settings)?;
+    let stderr_style = style(args.common.color, std::io::stderr().is_terminal());
+
+    if is_stdin(&args.common) {
+        // The fixed source (or, on error, the original, so nothing is lost) goes to stdout.
+        let report = &reports[0];
+        if let Some(source) = &report.stdin {
+            let text = if report.error.is_some() {
+                &source.text
+            } else {
+                &report.text
+            };
+            std::io::stdout().write_all(&source.encode(text))?;
+        }
+        let errors = print_errors(&reports);
+        eprint!(
+            "{}",
+            output::fix_summary(&reports, &settings, true, stderr_style)
+        );
+        return Ok(exit_after_fix(
+            errors,
+            reports.iter().any(|r| !r.diagnostics.is_empty()),
+        ));
+    }
+
+    let stdout_style = style(args.common.color, std::io::stdout().is_terminal());
+    if !args.write {
+        let mut stdout = std::io::stdout().lock();
+        for report in &reports {
+            write!(stdout, "{}", output::diff(report, stdout_style))?;
+        }
+        stdout.flush()?;
+    }
+    let errors = print_errors(&reports);
+    eprint!(
+        "{}",
+        output::fix_summary(&reports, &settings, args.write, stderr_style)
+    );
+    if args.write {
+        Ok(exit_after_fix(
+            errors,
+            reports.iter().any(|r| !r.diagnostics.is_empty()),
+        ))
+    } else {
+        let pending = reports.iter().any(FileReport::changed);
+        Ok(exit_after_fix(errors, pending))
+    }
+}
+
+fn exit_after_fix(errors: bool, non_zero: bool) -> ExitCode {
+    if errors {
+        ExitCode::from(2)
+    } else if non_zero {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn recipes(format: RecipesFormat) {
+    match format {
+        RecipesFormat::Json => {
+            let metas: Vec<_> = RECIPES.iter().map(|r| r.meta()).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&metas).expect("recipes serialize")
+            );
+        }
+        RecipesFormat::Text => {
+            println!(
+                "{:<7} {:<16} {:<6} {:<10} {:<9} SUMMARY",
+                "CODE", "ID", "PHASE", "FIX", "RUFF"
+            );
+            for recipe in RECIPES {
+                let m = recipe.meta();
+                println!(
+                    "{:<7} {:<16} {:<6} {:<10} {:<9} {}",
+                    m.code,
+                    m.id,
+                    m.phase,
+                    m.fix.as_str(),
+                    m.ruff_equivalent.unwrap_or("-"),
+                    m.summary
+                );
+            }
+        }
+    }
+}
+
+fn explain(code: &str) -> Result<ExitCode> {
+    let Some(recipe) = crate::codemods::find(code) else {
+        anyhow::bail!("unknown recipe `{code}`; `awaitify recipes` lists them");
+    };
+    let m = recipe.meta();
+    println!("# {} ({})\n", m.id, m.code);
+    println!("Phase {}. Fix: {}.", m.phase, m.fix.as_str());
+    if let Some(ruff) = m.ruff_equivalent {
+        println!("Detected by ruff as {ruff}; awaitify also migrates it.");
+    }
+    println!("\n{}", render_doc(m.doc).trim_end());
+    Ok(ExitCode::SUCCESS)
+}

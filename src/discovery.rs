@@ -1,0 +1,162 @@
+//! Finding the Python files to process.
+//!
+//! Directories are walked with the `ignore` crate: `.gitignore` and `.ignore` are respected,
+//! hidden folders, virtualenvs and the usual build and cache folders are skipped, and
+//! `--exclude` globs apply. A file named on the command line is always processed.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+/// Folders never descended into (as in ruff's default excludes).
+const SKIPPED_DIRS: &[&str] = &[
+    "__pycache__",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+];
+
+/// The files to process, in a stable order, and the paths that could not be walked.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<PathBuf>,
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+pub fn is_python_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("py" | "pyi")
+    )
+}
+
+pub fn build_excludes(patterns: &[String]) -> Result<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(
+            Glob::new(pattern).with_context(|| format!("invalid --exclude glob `{pattern}`"))?,
+        );
+        // A bare name or relative glob also matches anywhere below the root.
+        if !pattern.starts_with('/') && !pattern.starts_with("**/") {
+            builder.add(Glob::new(&format!("**/{pattern}"))?);
+        }
+    }
+    Ok(builder.build()?)
+}
+
+fn is_excluded(excludes: &GlobSet, path: &Path) -> bool {
+    if excludes.is_empty() {
+        return false;
+    }
+    let stripped = path.strip_prefix("./").unwrap_or(path);
+    excludes.is_match(stripped) || path.file_name().is_some_and(|name| excludes.is_match(name))
+}
+
+fn is_virtualenv(path: &Path) -> bool {
+    path.join("pyvenv.cfg").is_file()
+}
+
+pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
+    let mut found = Discovered::default();
+    let mut seen = HashSet::new();
+    let mut add = |found: &mut Discovered, path: PathBuf| {
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if seen.insert(key) {
+            found.files.push(path);
+        }
+    };
+    for root in paths {
+        let metadata = match std::fs::metadata(root) {
+            Ok(metadata) => metadata,
+            Err(error) => {
+                found
+                    .errors
+                    .push((root.clone(), crate::run::describe_io_error(&error)));
+                continue;
+            }
+        };
+        if !metadata.is_dir() {
+            add(&mut found, root.clone());
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_global(false)
+            .git_exclude(true)
+            .ignore(true)
+            .parents(true)
+            .require_git(false)
+            .follow_links(true)
+            .filter_entry({
+                let excludes = excludes.clone();
+                move |entry| {
+                    let path = entry.path();
+                    if entry.depth() == 0 {
+                        return true;
+                    }
+                    if is_excluded(&excludes, path) {
+                        return false;
+                    }
+                    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                    let name = entry.file_name().to_str().unwrap_or("");
+                    !(is_dir && (SKIPPED_DIRS.contains(&name) || is_virtualenv(path)))
+                }
+            })
+            .build();
+        let mut batch = Vec::new();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file && is_python_file(entry.path()) {
+                        batch.push(entry.into_path());
+                    }
+                }
+                Err(error) => {
+                    let path = error_path(&error).unwrap_or_else(|| root.clone());
+                    found.errors.push((path, walk_error_message(&error)));
+                }
+            }
+        }
+        batch.sort();
+        for path in batch {
+            add(&mut found, path);
+        }
+    }
+    found
+}
+
+fn error_path(error: &ignore::Error) -> Option<PathBuf> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+fn walk_error_message(error: &ignore::Error) -> String {
+    match error {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_error_message(err),
+        ignore::Error::Loop { ancestor, .. } => {
+            format!(
+                "symbolic link loop (points back to {}); skipped",
+                ancestor.display()
+            )
+        }
+        ignore::Error::Io(error) => crate::run::describe_io_error(error),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,215 @@
+//! Fixes: span edits with an applicability, and how a set of them is applied to a source text.
+
+use serde::Serialize;
+
+use crate::parse::{Ranged, TextRange, TextSize};
+
+/// One replacement of a byte range (empty range: an insertion; empty content: a deletion).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Edit {
+    pub range: TextRange,
+    pub content: Box<str>,
+}
+
+impl Edit {
+    pub fn replacement(content: impl Into<Box<str>>, range: TextRange) -> Self {
+        Edit {
+            range,
+            content: content.into(),
+        }
+    }
+
+    pub fn insertion(content: impl Into<Box<str>>, at: TextSize) -> Self {
+        Edit {
+            range: TextRange::empty(at),
+            content: content.into(),
+        }
+    }
+
+    pub fn deletion(range: TextRange) -> Self {
+        Edit {
+            range,
+            content: "".into(),
+        }
+    }
+
+    pub fn is_insertion(&self) -> bool {
+        self.range.is_empty()
+    }
+
+    /// Whether the two edits cannot both be applied. An insertion conflicts with an edit that
+    /// touches its position (the order of the two texts would be ambiguous).
+    pub fn conflicts_with(&self, other: &Edit) -> bool {
+        if self == other {
+            return false;
+        }
+        let (a, b) = (self.range, other.range);
+        if a.is_empty() || b.is_empty() {
+            a.start() <= b.end() && b.start() <= a.end()
+        } else {
+            a.start() < b.end() && b.start() < a.end()
+        }
+    }
+}
+
+impl Ord for Edit {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.range.start(), self.range.end(), &self.content).cmp(&(
+            other.range.start(),
+            other.range.end(),
+            &other.content,
+        ))
+    }
+}
+
+impl PartialOrd for Edit {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ranged for Edit {
+    fn range(&self) -> TextRange {
+        self.range
+    }
+}
+
+/// How sure a fix is to keep the program's behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Shown as a suggestion, never applied.
+    DisplayOnly,
+    /// May change behaviour; applied only with `--unsafe-fixes`.
+    Unsafe,
+    /// Keeps behaviour; applied by `awaitify fix --write`.
+    Safe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::DisplayOnly => "display-only",
+            Applicability::Unsafe => "unsafe",
+            Applicability::Safe => "safe",
+        }
+    }
+}
+
+/// A set of edits that together make one finding go away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    edits: Vec<Edit>,
+    pub applicability: Applicability,
+}
+
+impl Fix {
+    pub fn new(mut edits: Vec<Edit>, applicability: Applicability) -> Self {
+        edits.sort();
+        edits.dedup();
+        Fix {
+            edits,
+            applicability,
+        }
+    }
+
+    pub fn safe(edits: Vec<Edit>) -> Self {
+        Fix::new(edits, Applicability::Safe)
+    }
+
+    pub fn unsafe_(edits: Vec<Edit>) -> Self {
+        Fix::new(edits, Applicability::Unsafe)
+    }
+
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    pub fn first_offset(&self) -> TextSize {
+        self.edits
+            .first()
+            .map_or(TextSize::new(0), |edit| edit.range.start())
+    }
+}
+
+/// The result of applying a batch of fixes.
+#[derive(Debug)]
+pub struct Applied {
+    pub text: String,
+    /// Indices (into the given list) of the fixes that were applied.
+    pub fixes: Vec<usize>,
+}
+
+/// Applies as many of `fixes` as can be applied together: in order of position, skipping a fix
+/// that conflicts with one already taken (it gets the next pass of the fix loop). An edit that
+/// several fixes share (an added import) is applied once.
+pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
+    let mut order: Vec<usize> = (0..fixes.len()).collect();
+    order.sort_by_key(|&i| (fixes[i].first_offset(), i));
+
+    let mut taken: Vec<&Edit> = Vec::new();
+    let mut applied = Vec::new();
+    for i in order {
+        let fix = fixes[i];
+        let conflicts = fix
+            .edits()
+            .iter()
+            .any(|edit| taken.iter().any(|other| edit.conflicts_with(other)));
+        if conflicts {
+            continue;
+        }
+        for edit in fix.edits() {
+            if !taken.contains(&edit) {
+                taken.push(edit);
+            }
+        }
+        applied.push(i);
+    }
+
+    taken.sort();
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut last = 0usize;
+    for edit in taken {
+        let start = usize::from(edit.range.start());
+        out.push_str(&text[last..start]);
+        out.push_str(&edit.content);
+        last = usize::from(edit.range.end());
+    }
+    out.push_str(&text[last..]);
+    applied.sort_unstable();
+    Applied {
+        text: out,
+        fixes: applied,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(start: u32, end: u32) -> TextRange {
+        TextRange::new(TextSize::new(start), TextSize::new(end))
+    }
+
+    #[test]
+    fn shared_edits_apply_once_and_overlaps_wait() {
+        let text = "abcdefghij";
+        let import = Edit::insertion("X", TextSize::new(0));
+        let a = Fix::safe(vec![import.clone(), Edit::replacement("C", range(2, 3))]);
+        let b = Fix::safe(vec![import.clone(), Edit::replacement("F", range(5, 6))]);
+        let c = Fix::safe(vec![Edit::replacement("??", range(5, 7))]);
+        let applied = apply_fixes(text, &[&a, &b, &c]);
+        assert_eq!(applied.text, "XabCdeFghij");
+        assert_eq!(applied.fixes, vec![0, 1]);
+    }
+
+    #[test]
+    fn insertion_touching_a_replacement_conflicts() {
+        let a = Edit::insertion("x", TextSize::new(3));
+        assert!(a.conflicts_with(&Edit::replacement("y", range(3, 5))));
+        assert!(a.conflicts_with(&Edit::replacement("y", range(1, 3))));
+        assert!(!a.conflicts_with(&Edit::replacement("y", range(4, 5))));
+        assert!(!a.conflicts_with(&a.clone()));
+        assert!(!Edit::replacement("y", range(1, 3)).conflicts_with(&Edit::deletion(range(3, 4))));
+    }
+}

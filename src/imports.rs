@@ -1,0 +1,213 @@
+//! Imports that fixes need, and imports that fixes made unused.
+//!
+//! Recipes *schedule* imports: they ask the [`Importer`] for a module's name and put the edit
+//! it returns into their fix. Every fix that needs `import asyncio` carries the identical
+//! insertion, and the fix engine applies identical edits once, so the import is added once.
+//!
+//! After the fix loop, an import that the original file used and the fixed file no longer uses
+//! is removed ([`removal_edits`]); imports that were already unused are the user's business.
+
+use std::collections::BTreeMap;
+
+use crate::fix::Edit;
+use crate::parse::ast::{Expr, Stmt};
+use crate::parse::{Parsed, Ranged, TextRange, TextSize};
+use crate::semantic::{Binding, BindingKind, ScopeId, SemanticModel};
+use crate::source::{LineIndex, Stylist};
+
+/// Where new module-level imports go, computed once per file.
+pub struct Importer {
+    insert_at: TextSize,
+    /// The insertion point is at the end of a file without a final newline.
+    needs_leading_newline: bool,
+    line_ending: &'static str,
+}
+
+impl Importer {
+    pub fn new(source: &str, suite: &[Stmt], stylist: &Stylist) -> Self {
+        // After the docstring, `from __future__` imports and the leading block of imports.
+        let mut anchor: Option<&Stmt> = None;
+        for (i, stmt) in suite.iter().enumerate() {
+            let is_docstring = i == 0
+                && matches!(stmt, Stmt::Expr(e) if matches!(&*e.value, Expr::StringLiteral(_)));
+            if is_docstring || matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+                anchor = Some(stmt);
+            } else {
+                break;
+            }
+        }
+        let (insert_at, needs_leading_newline) = match anchor {
+            Some(stmt) => {
+                let end = end_of_line(source, stmt.end());
+                (
+                    end,
+                    usize::from(end) == source.len() && !ends_with_newline(source),
+                )
+            }
+            None => match suite.first() {
+                Some(first) => (start_of_line(source, first.start()), false),
+                None => (
+                    TextSize::try_from(source.len()).unwrap_or_default(),
+                    !source.is_empty() && !ends_with_newline(source),
+                ),
+            },
+        };
+        Importer {
+            insert_at,
+            needs_leading_newline,
+            line_ending: stylist.line_ending,
+        }
+    }
+
+    /// The name to use for `module` from `scope`: an existing import of it, or `module` itself
+    /// together with the edit that imports it at the top of the file.
+    pub fn import_module(
+        &self,
+        semantic: &SemanticModel,
+        scope: ScopeId,
+        module: &str,
+    ) -> Result<(String, Option<Edit>), String> {
+        if let Some(alias) = semantic.module_alias(scope, module) {
+            return Ok((alias.to_owned(), None));
+        }
+        if !semantic.is_free(scope, module) {
+            return Err(format!(
+                "the name `{module}` is bound to something else here"
+            ));
+        }
+        let eol = self.line_ending;
+        let content = if self.needs_leading_newline {
+            format!("{eol}import {module}")
+        } else {
+            format!("import {module}{eol}")
+        };
+        Ok((
+            module.to_owned(),
+            Some(Edit::insertion(content, self.insert_at)),
+        ))
+    }
+}
+
+fn ends_with_newline(source: &str) -> bool {
+    source.ends_with('\n') || source.ends_with('\r')
+}
+
+/// The offset just past the line ending of the line containing `offset`.
+fn end_of_line(source: &str, offset: TextSize) -> TextSize {
+    let rest = &source[usize::from(offset)..];
+    let end = match rest.find(['\n', '\r']) {
+        Some(i) if rest[i..].starts_with("\r\n") => i + 2,
+        Some(i) => i + 1,
+        None => rest.len(),
+    };
+    offset + TextSize::try_from(end).unwrap_or_default()
+}
+
+fn start_of_line(source: &str, offset: TextSize) -> TextSize {
+    let before = &source[..usize::from(offset)];
+    TextSize::try_from(before.rfind(['\n', '\r']).map_or(0, |i| i + 1)).unwrap_or_default()
+}
+
+/// Edits removing the given import bindings (which fixes made unused). A binding whose removal
+/// would leave an empty block, share a line with other code, or drop a comment is kept.
+pub fn removal_edits(source: &str, parsed: &Parsed, bindings: &[&Binding]) -> Vec<Edit> {
+    // Group by statement: removing several aliases of one statement must not overlap.
+    let mut by_stmt: BTreeMap<TextSize, (&crate::semantic::ImportSite, Vec<usize>)> =
+        BTreeMap::new();
+    for binding in bindings {
+        let BindingKind::Import { site, .. } = &binding.kind else {
+            continue;
+        };
+        if binding.rebound {
+            continue;
+        }
+        by_stmt
+            .entry(site.stmt.start())
+            .or_insert_with(|| (site, Vec::new()))
+            .1
+            .push(site.index);
+    }
+    let lines = LineIndex::new(source);
+    let mut edits = Vec::new();
+    for (site, mut removed) in by_stmt.into_values() {
+        removed.sort_unstable();
+        removed.dedup();
+        if removed.len() == site.aliases.len() {
+            if let Some(edit) =
+                delete_statement(source, parsed, &lines, site.stmt, site.sole_in_block)
+            {
+                edits.push(edit);
+            }
+            continue;
+        }
+        for run in runs(&removed) {
+            let (first, last) = (run[0], run[run.len() - 1]);
+            let range = if last + 1 < site.aliases.len() {
+                // `a, b, c` removing `a, b`: delete up to the next kept alias.
+                TextRange::new(site.aliases[first].start(), site.aliases[last + 1].start())
+            } else {
+                // Removing the tail: delete from the end of the previous kept alias.
+                TextRange::new(site.aliases[first - 1].end(), site.aliases[last].end())
+            };
+            if !parsed.has_comment_in(range) {
+                edits.push(Edit::deletion(range));
+            }
+        }
+    }
+    edits
+}
+
+/// Splits sorted indices into runs of consecutive ones.
+fn runs(indices: &[usize]) -> Vec<&[usize]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=indices.len() {
+        if i == indices.len() || indices[i] != indices[i - 1] + 1 {
+            out.push(&indices[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+fn delete_statement(
+    source: &str,
+    parsed: &Parsed,
+    lines: &LineIndex,
+    stmt: TextRange,
+    sole_in_block: bool,
+) -> Option<Edit> {
+    if sole_in_block {
+        return None;
+    }
+    let first = lines.line_of(stmt.start());
+    let last = lines.line_of(stmt.end());
+    let first_line = lines.full_line_range(source, first);
+    let last_line = lines.full_line_range(source, last);
+    let before = &source[usize::from(first_line.start())..usize::from(stmt.start())];
+    let after = source[usize::from(stmt.end())..usize::from(last_line.end())].trim();
+    // Only a statement alone on its lines (a trailing comment goes with it).
+    let after_is_comment = after.is_empty() || after.starts_with('#');
+    if !before.trim().is_empty() || !after_is_comment {
+        return None;
+    }
+    // A comment inside a multi-line import would be lost.
+    if parsed.has_comment_in(stmt) {
+        return None;
+    }
+    Some(Edit::deletion(TextRange::new(
+        first_line.start(),
+        last_line.end(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_split_consecutive_indices() {
+        assert_eq!(runs(&[0, 1, 3]), vec![&[0, 1][..], &[3][..]]);
+        assert_eq!(runs(&[2]), vec![&[2][..]]);
+    }
+}

@@ -1,0 +1,42 @@
+//! # awaitify
+//!
+//! A codemod that migrates blocking calls in Python asyncio code to real async code.
+//!
+//! ## The pipeline
+//!
+//! Each stage is one module; a file goes through them in this order:
+//!
+//! 1. [`discovery`]: find the `.py`/`.pyi` files under the given paths (`.gitignore`, hidden
+//!    and virtualenv folders, `--exclude`).
+//! 2. [`source`]: read bytes into text (UTF-8 only; BOM kept, binary refused) and detect the
+//!    file's line ending and indentation.
+//! 3. [`parse`]: the only module that talks to the parser crate; everything else uses its
+//!    re-exports.
+//! 4. [`semantic`]: scopes and bindings, so names are *resolved* (`t.sleep` after
+//!    `import time as t` is `["time", "sleep"]`), and the execution context of every scope
+//!    (async, sync, or async where `await` cannot go).
+//! 5. [`checker`]: one walk over the tree calling every enabled recipe of [`codemods`] (one
+//!    file per recipe) on every statement and expression; recipes report
+//!    [`recipe::Diagnostic`]s with optional [`fix::Fix`]es, span edits with an applicability
+//!    (safe, unsafe, display-only). Imports a fix needs are scheduled through [`imports`].
+//! 6. [`pipeline`]: the fix loop: apply non-conflicting fixes (shared edits once), re-parse,
+//!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
+//!    file's fixes; imports the fixes made unused are removed at the end.
+//! 7. [`run`] processes files in parallel and writes atomically; [`output`] prints findings
+//!    (text, JSON, GitHub), statistics, diffs and summaries; [`cli`] is the command line.
+
+pub mod checker;
+pub mod cli;
+#[path = "../codemods/mod.rs"]
+pub mod codemods;
+pub mod discovery;
+pub mod fix;
+pub mod imports;
+pub mod output;
+pub mod parse;
+pub mod pipeline;
+pub mod recipe;
+pub mod run;
+pub mod selection;
+pub mod semantic;
+pub mod source;

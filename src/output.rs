@@ -1,0 +1,342 @@
+//! Emitting results: findings as text, JSON or GitHub annotations, statistics, unified diffs
+//! and the summaries of `check` and `fix`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::fix::Applicability;
+use crate::pipeline::Settings;
+use crate::recipe::Diagnostic;
+use crate::run::FileReport;
+use crate::source::Location;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Github,
+}
+
+/// Whether to color diffs and findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// One finding's line: `path:row:col: CODE [*] message`.
+pub fn finding_line(
+    report: &FileReport,
+    diagnostic: &Diagnostic,
+    location: Location,
+    settings: &Settings,
+    style: Style,
+) -> String {
+    let marker = if settings.is_fixable(diagnostic) {
+        " [*]"
+    } else {
+        ""
+    };
+    format!(
+        "{}:{}:{}: {}{} {}",
+        style.paint("1", &report.path.display().to_string()),
+        location.row,
+        location.column,
+        style.paint("1;31", diagnostic.code()),
+        marker,
+        diagnostic.message
+    )
+}
+
+/// Why a remaining finding was not fixed.
+pub fn unfixed_reason(diagnostic: &Diagnostic) -> String {
+    match (&diagnostic.fix, &diagnostic.note) {
+        (Some(fix), _) if fix.applicability == Applicability::Unsafe => {
+            "unsafe fix withheld; apply it with --unsafe-fixes".to_owned()
+        }
+        (Some(_), _) => "the fix is shown only, never applied".to_owned(),
+        (None, Some(note)) => format!("no fix: {note}"),
+        (None, None) => "no fix available".to_owned(),
+    }
+}
+
+pub fn print_findings(
+    reports: &[FileReport],
+    format: OutputFormat,
+    settings: &Settings,
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    match format {
+        OutputFormat::Text => {
+            for report in reports {
+                let index = report.line_index();
+                for diagnostic in &report.diagnostics {
+                    let location = index.location(&report.text, diagnostic.range.start());
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        finding_line(report, diagnostic, location, settings, style)
+                    );
+                }
+            }
+        }
+        OutputFormat::Json => {
+            let all: Vec<JsonFinding> = reports.iter().flat_map(json_findings).collect();
+            out = serde_json::to_string_pretty(&all).expect("findings serialize");
+            out.push('\n');
+        }
+        OutputFormat::Github => {
+            for report in reports {
+                let index = report.line_index();
+                let path = report.path.display();
+                for d in &report.diagnostics {
+                    let start = index.location(&report.text, d.range.start());
+                    let end = index.location(&report.text, d.range.end());
+                    let _ = writeln!(
+                        out,
+                        "::error title=awaitify ({code}),file={path},line={},col={},endLine={},endColumn={}::{path}:{}:{}: {code} {}",
+                        start.row, start.column, end.row, end.column, start.row, start.column, d.message,
+                        code = d.code(),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonEdit {
+    content: String,
+    location: Location,
+    end_location: Location,
+}
+
+#[derive(Serialize)]
+struct JsonFix {
+    applicability: Applicability,
+    edits: Vec<JsonEdit>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding {
+    code: &'static str,
+    recipe: &'static str,
+    phase: u8,
+    message: String,
+    filename: String,
+    location: Location,
+    end_location: Location,
+    fix: Option<JsonFix>,
+    note: Option<String>,
+    ruff_equivalent: Option<&'static str>,
+}
+
+fn json_findings(report: &FileReport) -> Vec<JsonFinding> {
+    let index = report.line_index();
+    let at = |offset| index.location(&report.text, offset);
+    report
+        .diagnostics
+        .iter()
+        .map(|d| JsonFinding {
+            code: d.code(),
+            recipe: d.recipe.id,
+            phase: d.recipe.phase,
+            message: d.message.clone(),
+            filename: report.path.display().to_string(),
+            location: at(d.range.start()),
+            end_location: at(d.range.end()),
+            fix: d.fix.as_ref().map(|fix| JsonFix {
+                applicability: fix.applicability,
+                edits: fix
+                    .edits()
+                    .iter()
+                    .map(|e| JsonEdit {
+                        content: e.content.to_string(),
+                        location: at(e.range.start()),
+                        end_location: at(e.range.end()),
+                    })
+                    .collect(),
+            }),
+            note: d.note.clone(),
+            ruff_equivalent: d.recipe.ruff_equivalent,
+        })
+        .collect()
+}
+
+/// `--statistics`: one line per code, most frequent first.
+pub fn statistics(reports: &[FileReport], settings: &Settings) -> String {
+    let mut counts: BTreeMap<&'static str, (usize, bool, &'static str)> = BTreeMap::new();
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        let entry = counts.entry(d.code()).or_insert((0, false, d.recipe.id));
+        entry.0 += 1;
+        entry.1 |= settings.is_fixable(d);
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let mut out = String::new();
+    for (code, (count, fixable, id)) in rows {
+        let marker = if fixable { "[*]" } else { "[ ]" };
+        let _ = writeln!(out, "{count:>5}\t{code}\t{marker} {id}");
+    }
+    out
+}
+
+/// The summary after `check`'s findings.
+pub fn check_summary(reports: &[FileReport], settings: &Settings) -> String {
+    let all: Vec<&Diagnostic> = reports.iter().flat_map(|r| &r.diagnostics).collect();
+    if all.is_empty() {
+        return "All checks passed!\n".to_owned();
+    }
+    let fixable = all.iter().filter(|d| settings.is_fixable(d)).count();
+    let hidden = all
+        .iter()
+        .filter(|d| {
+            !settings.is_fixable(d)
+                && d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == Applicability::Unsafe)
+        })
+        .count();
+    let mut out = format!("Found {}.\n", plural(all.len(), "finding", "findings"));
+    if fixable > 0 {
+        let _ = writeln!(out, "[*] {fixable} fixable with `awaitify fix --write`.");
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "({} can be enabled with the `--unsafe-fixes` option.)",
+            plural(hidden, "hidden fix", "hidden fixes")
+        );
+    }
+    out
+}
+
+/// A unified diff of one changed file (empty when it did not change).
+pub fn diff(report: &FileReport, style: Style) -> String {
+    let Some(original) = &report.original else {
+        return String::new();
+    };
+    let path = report.path.display().to_string();
+    let text_diff = similar::TextDiff::from_lines(original.as_str(), report.text.as_str());
+    let unified = text_diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&path, &path)
+        .to_string();
+    if !style.color {
+        return unified;
+    }
+    let mut out = String::with_capacity(unified.len() + 256);
+    for line in unified.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        let painted = if line.starts_with("---") || line.starts_with("+++") {
+            style.paint("1", body)
+        } else if line.starts_with("@@") {
+            style.paint("36", body)
+        } else if line.starts_with('-') {
+            style.paint("31", body)
+        } else if line.starts_with('+') {
+            style.paint("32", body)
+        } else {
+            body.to_owned()
+        };
+        out.push_str(&painted);
+        out.push_str(newline);
+    }
+    out
+}
+
+/// The summary of `fix`: what was (or would be) fixed, what remains and why.
+pub fn fix_summary(
+    reports: &[FileReport],
+    settings: &Settings,
+    write: bool,
+    style: Style,
+) -> String {
+    let fixed: usize = reports
+        .iter()
+        .map(|r| r.applied.values().sum::<usize>())
+        .sum();
+    let files = reports.iter().filter(|r| r.changed()).count();
+    let mut out = String::new();
+    let verb = if write { "Fixed" } else { "Would fix" };
+    if fixed > 0 {
+        let _ = writeln!(
+            out,
+            "{verb} {} in {}.",
+            plural(fixed, "finding", "findings"),
+            plural(files, "file", "files")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "No fixes {}.",
+            if write { "applied" } else { "available" }
+        );
+    }
+    let remaining: Vec<(&FileReport, &Diagnostic)> = reports
+        .iter()
+        .flat_map(|r| r.diagnostics.iter().map(move |d| (r, d)))
+        .collect();
+    if !remaining.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {} unfixed:",
+            plural(remaining.len(), "finding", "findings"),
+            if remaining.len() == 1 {
+                "remains"
+            } else {
+                "remain"
+            }
+        );
+        for report in reports {
+            let index = report.line_index();
+            for d in &report.diagnostics {
+                let location = index.location(&report.text, d.range.start());
+                let _ = writeln!(
+                    out,
+                    "  {} ({})",
+                    finding_line(report, d, location, settings, style),
+                    unfixed_reason(d)
+                );
+            }
+        }
+    }
+    let withheld = remaining
+        .iter()
+        .filter(|(_, d)| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Unsafe)
+                && !settings.unsafe_fixes
+        })
+        .count();
+    if withheld > 0 {
+        let _ = writeln!(
+            out,
+            "{} withheld; rerun with `--unsafe-fixes` to apply them.",
+            plural(withheld, "unsafe fix", "unsafe fixes")
+        );
+    }
+    out
+}

@@ -1,0 +1,183 @@
+//! One source text through the pipeline: parse, check, and the fix loop.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::checker::check;
+use crate::fix::{apply_fixes, Applicability, Fix};
+use crate::imports::removal_edits;
+use crate::parse::{parse_module, SyntaxError};
+use crate::recipe::{Diagnostic, Recipe};
+use crate::semantic::ImportKey;
+use crate::source::Stylist;
+
+/// How many times the fix loop may apply fixes and re-parse before it gives up.
+pub const MAX_PASSES: usize = 16;
+
+/// Which recipes run and which fixes may be applied.
+#[derive(Clone)]
+pub struct Settings {
+    pub recipes: Vec<&'static dyn Recipe>,
+    pub unsafe_fixes: bool,
+}
+
+impl Settings {
+    pub fn allows(&self, applicability: Applicability) -> bool {
+        match applicability {
+            Applicability::Safe => true,
+            Applicability::Unsafe => self.unsafe_fixes,
+            Applicability::DisplayOnly => false,
+        }
+    }
+
+    /// Whether a finding's fix would be applied by `fix --write` with these settings.
+    pub fn is_fixable(&self, diagnostic: &Diagnostic) -> bool {
+        diagnostic
+            .fix
+            .as_ref()
+            .is_some_and(|fix| self.allows(fix.applicability))
+    }
+}
+
+/// Checks a source text: the findings of every enabled recipe.
+pub fn check_source(text: &str, settings: &Settings) -> Result<Vec<Diagnostic>, SyntaxError> {
+    let parsed = parse_module(text)?;
+    let stylist = Stylist::detect(text);
+    Ok(check(text, &parsed, &stylist, &settings.recipes).diagnostics)
+}
+
+/// What the fix loop did to one source text.
+#[derive(Debug)]
+pub struct FixOutcome {
+    /// The fixed text (the original when nothing was applied or the fixes were refused).
+    pub text: String,
+    /// Fixes applied, by code.
+    pub applied: BTreeMap<&'static str, usize>,
+    /// Findings of the fixed text (ranges refer to `text`).
+    pub remaining: Vec<Diagnostic>,
+    /// Set when the fixes were refused; the text is then the original.
+    pub refused: Option<String>,
+}
+
+impl FixOutcome {
+    pub fn applied_count(&self) -> usize {
+        self.applied.values().sum()
+    }
+
+    /// Remaining findings whose fix is unsafe and was not applied.
+    pub fn unsafe_withheld(&self) -> usize {
+        self.remaining
+            .iter()
+            .filter(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.applicability == Applicability::Unsafe)
+            })
+            .count()
+    }
+}
+
+/// Applies fixes until none applies: each pass checks, applies the non-conflicting fixes,
+/// and re-parses. A pass whose output does not parse, or a loop that does not converge, makes
+/// the whole file's fixes refused. Imports the fixes made unused are removed at the end.
+pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, SyntaxError> {
+    let stylist = Stylist::detect(original);
+    let mut text = original.to_owned();
+    let mut parsed = parse_module(&text)?;
+    let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut unused_before: Option<BTreeSet<ImportKey>> = None;
+    let refuse = |reason: String, remaining: Vec<Diagnostic>| FixOutcome {
+        text: original.to_owned(),
+        applied: BTreeMap::new(),
+        remaining,
+        refused: Some(reason),
+    };
+
+    let mut passes = 0;
+    let (mut remaining, removals) = loop {
+        let result = check(&text, &parsed, &stylist, &settings.recipes);
+        let unused_before = unused_before.get_or_insert_with(|| {
+            result
+                .semantic
+                .unused_imports()
+                .map(|(key, _)| key)
+                .collect()
+        });
+        let fixable: Vec<&Diagnostic> = result
+            .diagnostics
+            .iter()
+            .filter(|d| settings.is_fixable(d))
+            .collect();
+        if fixable.is_empty() {
+            let removals = if applied.is_empty() {
+                Vec::new()
+            } else {
+                let newly_unused: Vec<_> = result
+                    .semantic
+                    .unused_imports()
+                    .filter(|(key, _)| !unused_before.contains(key))
+                    .map(|(_, binding)| binding)
+                    .collect();
+                removal_edits(&text, &parsed, &newly_unused)
+            };
+            break (result.diagnostics, removals);
+        }
+        passes += 1;
+        let codes = codes_of(&fixable);
+        if passes > MAX_PASSES {
+            let diagnostics = check_source(original, settings)?;
+            return Ok(refuse(
+                format!("fixes did not converge after {MAX_PASSES} passes ({codes})"),
+                diagnostics,
+            ));
+        }
+        let fixes: Vec<&Fix> = fixable.iter().filter_map(|d| d.fix.as_ref()).collect();
+        let outcome = apply_fixes(&text, &fixes);
+        for &i in &outcome.fixes {
+            *applied.entry(fixable[i].code()).or_default() += 1;
+        }
+        drop(result);
+        match parse_module(&outcome.text) {
+            Ok(reparsed) => {
+                text = outcome.text;
+                parsed = reparsed;
+            }
+            Err(error) => {
+                let diagnostics = check_source(original, settings)?;
+                return Ok(refuse(
+                    format!("the fixes of {codes} produced invalid syntax ({}); the file was left unchanged", error.message),
+                    diagnostics,
+                ));
+            }
+        }
+    };
+
+    if !removals.is_empty() {
+        let fix = Fix::safe(removals);
+        let outcome = apply_fixes(&text, &[&fix]);
+        match check_source(&outcome.text, settings) {
+            Ok(diagnostics) => {
+                text = outcome.text;
+                remaining = diagnostics;
+            }
+            Err(error) => {
+                let diagnostics = check_source(original, settings)?;
+                return Ok(refuse(
+                    format!("removing unused imports produced invalid syntax ({}); the file was left unchanged", error.message),
+                    diagnostics,
+                ));
+            }
+        }
+    }
+
+    Ok(FixOutcome {
+        text,
+        applied,
+        remaining,
+        refused: None,
+    })
+}
+
+fn codes_of(diagnostics: &[&Diagnostic]) -> String {
+    let codes: BTreeSet<&str> = diagnostics.iter().map(|d| d.code()).collect();
+    codes.into_iter().collect::<Vec<_>>().join(", ")
+}

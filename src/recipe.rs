@@ -1,0 +1,106 @@
+//! What a recipe is: its metadata, the hooks the checker calls, and the findings it reports.
+
+use serde::Serialize;
+
+use crate::checker::Checker;
+use crate::fix::Fix;
+use crate::parse::ast::{Expr, Stmt};
+use crate::parse::TextRange;
+
+/// What kind of fix a recipe offers, for `awaitify recipes` and the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixAvailability {
+    /// Always a safe fix (where one can be made at all).
+    Safe,
+    /// Safe or unsafe depending on the code.
+    Sometimes,
+    /// Always unsafe.
+    Unsafe,
+    /// Report only.
+    None,
+}
+
+impl FixAvailability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixAvailability::Safe => "safe",
+            FixAvailability::Sometimes => "sometimes",
+            FixAvailability::Unsafe => "unsafe",
+            FixAvailability::None => "none",
+        }
+    }
+}
+
+/// A recipe's identity and documentation.
+#[derive(Debug, Serialize)]
+pub struct RecipeMeta {
+    /// Stable code, selected by `--select` (`AW101`); its prefixes select groups (`AW1`).
+    pub code: &'static str,
+    /// Kebab-case name, also selectable (`time-sleep`).
+    pub id: &'static str,
+    /// Migration phase: 1 native rewrites, 2 consistency across the call graph, 3 the rest.
+    pub phase: u8,
+    pub summary: &'static str,
+    /// The ruff / flake8-async rule that detects the same problem, if there is one.
+    pub ruff_equivalent: Option<&'static str>,
+    pub fix: FixAvailability,
+    /// Markdown: What it does / Why is this bad? / Example / Use instead / Fix safety.
+    #[serde(skip)]
+    pub doc: &'static str,
+}
+
+/// A migration recipe. The checker walks each file once and calls the hooks of every enabled
+/// recipe on every expression and statement; a recipe reports findings through the checker.
+pub trait Recipe: Sync + Send {
+    fn meta(&self) -> &'static RecipeMeta;
+
+    fn check_expr<'a>(&self, _expr: &'a Expr, _checker: &mut Checker<'a>) {}
+
+    fn check_stmt<'a>(&self, _stmt: &'a Stmt, _checker: &mut Checker<'a>) {}
+}
+
+/// One finding: a recipe, where, what, and how to fix it (if it can be).
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub recipe: &'static RecipeMeta,
+    pub range: TextRange,
+    pub message: String,
+    pub fix: Option<Fix>,
+    /// Why there is no fix, or why it is unsafe.
+    pub note: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn code(&self) -> &'static str {
+        self.recipe.code
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+}
+
+/// Declares a recipe's struct from its doc comment, keeping the documentation in one place:
+/// rustdoc shows it, and `Struct::DOC` holds the same Markdown for `awaitify explain`.
+#[macro_export]
+macro_rules! declare_recipe {
+    ($(#[doc = $line:literal])* pub struct $name:ident;) => {
+        $(#[doc = $line])*
+        pub struct $name;
+
+        impl $name {
+            /// The recipe's documentation (each line keeps the space after `///`).
+            pub const DOC: &'static str = concat!($($line, "\n"),*);
+        }
+    };
+}
+
+/// A recipe's documentation as plain Markdown (without the space each doc line starts with).
+pub fn render_doc(doc: &str) -> String {
+    doc.lines()
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

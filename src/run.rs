@@ -1,0 +1,238 @@
+//! Running the pipeline over files: reading, checking or fixing, writing, in parallel.
+//!
+//! One bad file never stops the run: every problem becomes a [`FileError`] on that file's
+//! report. Writes are atomic (a temporary file in the same folder, renamed over the original,
+//! permissions kept) and only files whose text changed are written.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::parse::SyntaxError;
+use crate::pipeline::{check_source, fix_source, Settings};
+use crate::recipe::Diagnostic;
+use crate::source::{LineIndex, SourceText};
+
+/// What is done with each file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Report findings.
+    Check,
+    /// Compute fixes, show them as a diff, write nothing.
+    Diff,
+    /// Apply fixes in place.
+    Write,
+}
+
+/// A problem with one file, shown as one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileError {
+    Io(String),
+    Decode(String),
+    Syntax {
+        row: usize,
+        column: usize,
+        message: String,
+    },
+    FixRefused(String),
+    Write(String),
+    Panic(String),
+}
+
+impl FileError {
+    pub fn render(&self, path: &Path) -> String {
+        let path = path.display();
+        match self {
+            FileError::Syntax {
+                row,
+                column,
+                message,
+            } => format!("{path}:{row}:{column}: syntax error: {message}"),
+            FileError::Io(message) => format!("{path}: error: {message}"),
+            FileError::Decode(message) => format!("{path}: error: {message}"),
+            FileError::FixRefused(message) => format!("{path}: internal error: {message}"),
+            FileError::Write(message) => format!("{path}: error: not written: {message}"),
+            FileError::Panic(message) => {
+                format!("{path}: internal error: panic while processing this file ({message}); the file was left unchanged")
+            }
+        }
+    }
+}
+
+/// Everything the run found out about one file.
+#[derive(Debug)]
+pub struct FileReport {
+    pub path: PathBuf,
+    /// The text `diagnostics` refer to: the original in check mode, the fixed text otherwise.
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The original text, when fixing changed it.
+    pub original: Option<String>,
+    /// Fixes applied, by code.
+    pub applied: BTreeMap<&'static str, usize>,
+    pub error: Option<FileError>,
+    /// The decoded input, when it came from standard input.
+    pub stdin: Option<SourceText>,
+}
+
+impl FileReport {
+    pub fn empty(path: PathBuf) -> Self {
+        FileReport {
+            path,
+            text: String::new(),
+            diagnostics: Vec::new(),
+            original: None,
+            applied: BTreeMap::new(),
+            error: None,
+            stdin: None,
+        }
+    }
+
+    pub fn changed(&self) -> bool {
+        self.original.is_some()
+    }
+
+    pub fn line_index(&self) -> LineIndex {
+        LineIndex::new(&self.text)
+    }
+}
+
+pub fn describe_io_error(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::NotFound => "no such file or directory".to_owned(),
+        ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ if error.raw_os_error() == Some(40) => {
+            "symbolic link loop (too many levels of symbolic links)".to_owned()
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// Processes every file in parallel; the reports come back in the order of `files`.
+pub fn run_files(files: &[PathBuf], mode: Mode, settings: &Settings) -> Vec<FileReport> {
+    files
+        .par_iter()
+        .map(|path| {
+            let result = catch_unwind(AssertUnwindSafe(|| process_file(path, mode, settings)));
+            result.unwrap_or_else(|payload| {
+                let mut report = FileReport::empty(path.clone());
+                report.error = Some(FileError::Panic(panic_message(&payload)));
+                report
+            })
+        })
+        .collect()
+}
+
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+pub fn process_file(path: &Path, mode: Mode, settings: &Settings) -> FileReport {
+    let mut report = FileReport::empty(path.to_path_buf());
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            report.error = Some(FileError::Io(format!(
+                "cannot read: {}",
+                describe_io_error(&error)
+            )));
+            return report;
+        }
+    };
+    let source = match SourceText::decode(bytes) {
+        Ok(source) => source,
+        Err(error) => {
+            report.error = Some(FileError::Decode(error.to_string()));
+            return report;
+        }
+    };
+    process_source(&mut report, &source, mode, settings);
+    if mode == Mode::Write && report.changed() && report.error.is_none() {
+        if let Err(message) = write_atomically(path, &source.encode(&report.text)) {
+            report.error = Some(FileError::Write(message));
+            // Nothing was written: report the findings of the original.
+            if let Some(original) = report.original.take() {
+                report.diagnostics = check_source(&original, settings).unwrap_or_default();
+                report.text = original;
+                report.applied.clear();
+            }
+        }
+    }
+    report
+}
+
+/// Checks or fixes one decoded text, filling `report` (used for files and for stdin).
+pub fn process_source(
+    report: &mut FileReport,
+    source: &SourceText,
+    mode: Mode,
+    settings: &Settings,
+) {
+    let text = &source.text;
+    let syntax_error = |error: SyntaxError| {
+        let location = LineIndex::new(text).location(text, error.offset);
+        FileError::Syntax {
+            row: location.row,
+            column: location.column,
+            message: error.message,
+        }
+    };
+    match mode {
+        Mode::Check => match check_source(text, settings) {
+            Ok(diagnostics) => {
+                report.diagnostics = diagnostics;
+                report.text = text.clone();
+            }
+            Err(error) => report.error = Some(syntax_error(error)),
+        },
+        Mode::Diff | Mode::Write => match fix_source(text, settings) {
+            Ok(outcome) => {
+                if let Some(reason) = outcome.refused {
+                    report.error = Some(FileError::FixRefused(reason));
+                }
+                report.applied = outcome.applied;
+                report.diagnostics = outcome.remaining;
+                if outcome.text != *text {
+                    report.original = Some(text.clone());
+                }
+                report.text = outcome.text;
+            }
+            Err(error) => report.error = Some(syntax_error(error)),
+        },
+    }
+}
+
+/// Replaces `path`'s content atomically, keeping its permissions (and a symlink pointing at it).
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let target = std::fs::canonicalize(path).map_err(|e| describe_io_error(&e))?;
+    let metadata = std::fs::metadata(&target).map_err(|e| describe_io_error(&e))?;
+    if metadata.permissions().readonly() {
+        return Err("the file is read-only".to_owned());
+    }
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".awaitify-")
+        .tempfile_in(dir)
+        .map_err(|e| {
+            format!(
+                "cannot create a temporary file next to it: {}",
+                describe_io_error(&e)
+            )
+        })?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| describe_io_error(&e))?;
+    std::fs::set_permissions(temp.path(), metadata.permissions())
+        .map_err(|e| describe_io_error(&e))?;
+    temp.persist(&target)
+        .map_err(|e| describe_io_error(&e.error))?;
+    Ok(())
+}

@@ -1,0 +1,625 @@
+//! Name resolution and execution context.
+//!
+//! [`SemanticModel::build`] walks a module once and records every scope (module, function,
+//! lambda, class, comprehension) and every name bound in it: imports, assignments, parameters,
+//! `def`/`class` names, loop and `with` targets, `except ... as`, match captures, `global` and
+//! `nonlocal` declarations. Python decides whether a name is local by looking at the whole
+//! function, so resolution runs only after the whole module was seen: a later `time = clock()`
+//! makes an earlier `time.sleep(1)` in the same function refer to the local.
+//!
+//! Recipes ask for a call's *qualified name* (`["time", "sleep"]` for `time.sleep`, `t.sleep`
+//! after `import time as t`, `nap` after `from time import sleep as nap`), never for its text.
+//!
+//! Both the builder here and the [`crate::checker::Checker`] walk the tree with the same
+//! [`ScopeVisitor`] functions, so they meet the scopes in the same order and the checker finds
+//! each scope by counting.
+
+use std::collections::HashMap;
+
+use crate::parse::ast::{self, Expr, ExprContext, Stmt};
+use crate::parse::visitor::{self, Visitor};
+use crate::parse::{Ranged, TextRange};
+
+pub type ScopeId = usize;
+pub type BindingId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Function { is_async: bool },
+    Lambda,
+    Class,
+    Comprehension { generator: bool },
+}
+
+#[derive(Debug)]
+pub struct Scope<'a> {
+    pub kind: ScopeKind,
+    pub parent: Option<ScopeId>,
+    /// A dotted path of the enclosing definitions (`Service.run.<lambda>`), stable across edits.
+    pub label: String,
+    names: HashMap<&'a str, BindingId>,
+    globals: Vec<&'a str>,
+    nonlocals: Vec<&'a str>,
+    star_imports: Vec<Vec<&'a str>>,
+}
+
+/// Where an import binding comes from, for removing it once fixes made it unused.
+#[derive(Debug, Clone)]
+pub struct ImportSite {
+    /// The whole `import` / `from ... import` statement.
+    pub stmt: TextRange,
+    /// Every alias of that statement, in order.
+    pub aliases: Vec<TextRange>,
+    /// Which of them binds this name.
+    pub index: usize,
+    /// The statement is the only one of its block (removing it would leave the block empty).
+    pub sole_in_block: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum BindingKind<'a> {
+    /// An import: the qualified name it binds (`["time"]`, `["time", "sleep"]`).
+    Import {
+        path: Vec<&'a str>,
+        site: ImportSite,
+    },
+    /// Anything else, or a name bound more than one way.
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Binding<'a> {
+    pub name: &'a str,
+    pub kind: BindingKind<'a>,
+    pub scope: ScopeId,
+    /// Loads resolved to this binding.
+    pub uses: u32,
+    /// Bound more than once (by the same import); never removed automatically.
+    pub rebound: bool,
+}
+
+/// An import binding identified independently of offsets, to compare two versions of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ImportKey {
+    pub scope: String,
+    pub name: String,
+    pub path: String,
+}
+
+/// Whether code at some point runs on the event loop, and whether `await` can be added there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Execution {
+    /// Directly in an `async def` (or a list/set/dict comprehension in one): `await` is allowed.
+    Async,
+    /// On the event loop, but `await` cannot be inserted here (a generator expression, which
+    /// would become an async generator).
+    AsyncNoAwait,
+    /// Sync code: a `def`, a lambda, a class body or the module.
+    Sync,
+}
+
+#[derive(Debug)]
+pub struct SemanticModel<'a> {
+    pub scopes: Vec<Scope<'a>>,
+    pub bindings: Vec<Binding<'a>>,
+}
+
+impl<'a> SemanticModel<'a> {
+    pub fn build(suite: &'a [Stmt]) -> Self {
+        let mut builder = Builder {
+            model: SemanticModel {
+                scopes: vec![Scope::new(ScopeKind::Module, None, String::new())],
+                bindings: Vec::new(),
+            },
+            stack: vec![0],
+            blocks: Vec::new(),
+        };
+        builder.visit_block(suite);
+        builder.model
+    }
+
+    /// The binding `name` refers to from `scope`, following Python's rules: class scopes are
+    /// skipped for nested functions, `global` and `nonlocal` redirect. `None`: a builtin or an
+    /// undefined name.
+    pub fn lookup(&self, scope: ScopeId, name: &str) -> Option<BindingId> {
+        let mut current = Some(scope);
+        let mut innermost = true;
+        while let Some(id) = current {
+            let s = &self.scopes[id];
+            if s.globals.contains(&name) {
+                return self.scopes[0].names.get(name).copied();
+            }
+            let visible = innermost || s.kind != ScopeKind::Class;
+            if visible && !s.nonlocals.contains(&name) {
+                if let Some(&binding) = s.names.get(name) {
+                    return Some(binding);
+                }
+            }
+            innermost = false;
+            current = s.parent;
+        }
+        None
+    }
+
+    /// The qualified name of a `Name` or dotted `Attribute` chain, if it resolves to an import
+    /// (or a builtin: `["builtins", name]`).
+    pub fn qualified_name(&self, scope: ScopeId, expr: &'a Expr) -> Option<Vec<&'a str>> {
+        match expr {
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                match self.lookup(scope, id) {
+                    Some(binding) => match &self.bindings[binding].kind {
+                        BindingKind::Import { path, .. } => Some(path.clone()),
+                        BindingKind::Other => None,
+                    },
+                    None => match self.scopes[0].star_imports.as_slice() {
+                        [] => Some(vec!["builtins", id]),
+                        // One star import: an unbound name may come from it.
+                        [module] => {
+                            let mut path = module.clone();
+                            path.push(id);
+                            Some(path)
+                        }
+                        // Several: which module wins is not knowable statically.
+                        _ => None,
+                    },
+                }
+            }
+            Expr::Attribute(attribute) => {
+                let mut path = self.qualified_name(scope, &attribute.value)?;
+                if path.first() == Some(&"builtins") {
+                    return None;
+                }
+                path.push(attribute.attr.id.as_str());
+                Some(path)
+            }
+            _ => None,
+        }
+    }
+
+    /// The name through which `module` can be referenced from `scope`: an existing import of
+    /// it (`import asyncio as aio` gives `aio`). `None` when there is none.
+    pub fn module_alias(&self, scope: ScopeId, module: &str) -> Option<&'a str> {
+        let mut current = Some(scope);
+        while let Some(id) = current {
+            for (&name, &binding) in &self.scopes[id].names {
+                let BindingKind::Import { path, .. } = &self.bindings[binding].kind else {
+                    continue;
+                };
+                if path.len() == 1 && path[0] == module && self.lookup(scope, name) == Some(binding)
+                {
+                    return Some(name);
+                }
+            }
+            current = self.scopes[id].parent;
+        }
+        None
+    }
+
+    /// Whether `name` is free from `scope` (unbound, so an import added at module level would
+    /// be what it refers to). A name that a star import might provide is not free, unless the
+    /// star import is of a standard module known not to export module names.
+    pub fn is_free(&self, scope: ScopeId, name: &str) -> bool {
+        /// Standard modules whose `*` binds functions and constants only, never a module.
+        const PLAIN_STAR_MODULES: &[&str] = &["asyncio", "os", "sqlite3", "subprocess", "time"];
+        self.lookup(scope, name).is_none()
+            && self.scopes[0]
+                .star_imports
+                .iter()
+                .all(|module| matches!(module.as_slice(), [m] if PLAIN_STAR_MODULES.contains(m)))
+    }
+
+    /// How code in `scope` runs: on the event loop or not, and whether `await` may be added.
+    pub fn execution(&self, scope: ScopeId) -> Execution {
+        let mut current = scope;
+        let mut in_generator = false;
+        loop {
+            let s = &self.scopes[current];
+            match s.kind {
+                ScopeKind::Comprehension { generator } => {
+                    in_generator |= generator;
+                    current = s.parent.expect("a comprehension has a parent scope");
+                }
+                ScopeKind::Function { is_async: true } if in_generator => {
+                    return Execution::AsyncNoAwait
+                }
+                ScopeKind::Function { is_async: true } => return Execution::Async,
+                _ => return Execution::Sync,
+            }
+        }
+    }
+
+    /// Records a load of `name` from `scope` (for unused-import detection).
+    pub fn mark_used(&mut self, scope: ScopeId, name: &str) {
+        if let Some(binding) = self.lookup(scope, name) {
+            self.bindings[binding].uses += 1;
+        }
+    }
+
+    /// Import bindings that nothing refers to.
+    pub fn unused_imports(&self) -> impl Iterator<Item = (ImportKey, &Binding<'a>)> + '_ {
+        self.bindings
+            .iter()
+            .filter(|b| b.uses == 0)
+            .filter_map(|binding| {
+                let BindingKind::Import { path, .. } = &binding.kind else {
+                    return None;
+                };
+                let key = ImportKey {
+                    scope: self.scopes[binding.scope].label.clone(),
+                    name: binding.name.to_owned(),
+                    path: path.join("."),
+                };
+                Some((key, binding))
+            })
+    }
+}
+
+impl<'a> Scope<'a> {
+    fn new(kind: ScopeKind, parent: Option<ScopeId>, label: String) -> Self {
+        Scope {
+            kind,
+            parent,
+            label,
+            names: HashMap::new(),
+            globals: Vec::new(),
+            nonlocals: Vec::new(),
+            star_imports: Vec::new(),
+        }
+    }
+}
+
+/// A visitor that opens and closes scopes. [`walk_scoped_stmt`] and [`walk_scoped_expr`]
+/// visit scope-creating nodes in Python's evaluation order: decorators, defaults and
+/// annotations in the enclosing scope, the body in the new one.
+pub trait ScopeVisitor<'a>: Visitor<'a> {
+    fn enter_scope(&mut self, kind: ScopeKind, name: &'a str);
+    fn exit_scope(&mut self);
+    fn bind_parameters(&mut self, _parameters: &'a ast::Parameters) {}
+    /// Statement blocks, so that a visitor can know which statements are alone in theirs.
+    fn visit_block(&mut self, body: &'a [Stmt]) {
+        self.visit_body(body);
+    }
+}
+
+fn walk_parameters_outside<'a, V: ScopeVisitor<'a> + ?Sized>(
+    v: &mut V,
+    params: &'a ast::Parameters,
+) {
+    for default in params
+        .iter_non_variadic_params()
+        .filter_map(|p| p.default.as_deref())
+    {
+        v.visit_expr(default);
+    }
+    for param in params.iter() {
+        if let Some(annotation) = param.annotation() {
+            v.visit_annotation(annotation);
+        }
+    }
+}
+
+/// Walks a statement that opens a scope; returns false (and does nothing) for any other one.
+pub fn walk_scoped_stmt<'a, V: ScopeVisitor<'a> + ?Sized>(v: &mut V, stmt: &'a Stmt) -> bool {
+    match stmt {
+        Stmt::FunctionDef(def) => {
+            for decorator in &def.decorator_list {
+                v.visit_decorator(decorator);
+            }
+            walk_parameters_outside(v, &def.parameters);
+            if let Some(returns) = &def.returns {
+                v.visit_annotation(returns);
+            }
+            v.enter_scope(
+                ScopeKind::Function {
+                    is_async: def.is_async,
+                },
+                def.name.id.as_str(),
+            );
+            v.bind_parameters(&def.parameters);
+            v.visit_block(&def.body);
+            v.exit_scope();
+            true
+        }
+        Stmt::ClassDef(class) => {
+            for decorator in &class.decorator_list {
+                v.visit_decorator(decorator);
+            }
+            if let Some(arguments) = &class.arguments {
+                v.visit_arguments(arguments);
+            }
+            v.enter_scope(ScopeKind::Class, class.name.id.as_str());
+            v.visit_block(&class.body);
+            v.exit_scope();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Walks an expression that opens a scope; returns false (and does nothing) for any other one.
+pub fn walk_scoped_expr<'a, V: ScopeVisitor<'a> + ?Sized>(v: &mut V, expr: &'a Expr) -> bool {
+    let (generators, elements, generator, label): (
+        &'a [ast::Comprehension],
+        Vec<&'a Expr>,
+        bool,
+        &str,
+    ) = match expr {
+        Expr::Lambda(lambda) => {
+            if let Some(parameters) = &lambda.parameters {
+                walk_parameters_outside(v, parameters);
+            }
+            v.enter_scope(ScopeKind::Lambda, "<lambda>");
+            if let Some(parameters) = &lambda.parameters {
+                v.bind_parameters(parameters);
+            }
+            v.visit_expr(&lambda.body);
+            v.exit_scope();
+            return true;
+        }
+        Expr::ListComp(c) => (&c.generators, vec![&*c.elt], false, "<listcomp>"),
+        Expr::SetComp(c) => (&c.generators, vec![&*c.elt], false, "<setcomp>"),
+        Expr::DictComp(c) => {
+            let mut elements: Vec<&Expr> = c.key.as_deref().into_iter().collect();
+            elements.push(&c.value);
+            (&c.generators, elements, false, "<dictcomp>")
+        }
+        Expr::Generator(c) => (&c.generators, vec![&*c.elt], true, "<genexpr>"),
+        _ => return false,
+    };
+    // The first iterable is evaluated in the enclosing scope.
+    if let Some(first) = generators.first() {
+        v.visit_expr(&first.iter);
+    }
+    v.enter_scope(ScopeKind::Comprehension { generator }, label);
+    for (i, comprehension) in generators.iter().enumerate() {
+        if i > 0 {
+            v.visit_expr(&comprehension.iter);
+        }
+        v.visit_expr(&comprehension.target);
+        for condition in &comprehension.ifs {
+            v.visit_expr(condition);
+        }
+    }
+    for element in elements {
+        v.visit_expr(element);
+    }
+    v.exit_scope();
+    true
+}
+
+struct Builder<'a> {
+    model: SemanticModel<'a>,
+    stack: Vec<ScopeId>,
+    /// Lengths of the enclosing statement blocks.
+    blocks: Vec<usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn current(&self) -> ScopeId {
+        *self.stack.last().expect("the module scope is never popped")
+    }
+
+    fn bind(&mut self, name: &'a str, kind: BindingKind<'a>) {
+        let mut scope = self.current();
+        if self.model.scopes[scope].globals.contains(&name) {
+            scope = 0;
+        } else if self.model.scopes[scope].nonlocals.contains(&name) {
+            // Rebinds a name of an enclosing function: whatever it was, it is no longer sure.
+            if let Some(parent) = self.model.scopes[scope].parent {
+                if let Some(binding) = self.model.lookup(parent, name) {
+                    self.model.bindings[binding].kind = BindingKind::Other;
+                }
+            }
+            return;
+        }
+        if let Some(&existing) = self.model.scopes[scope].names.get(name) {
+            let binding = &mut self.model.bindings[existing];
+            binding.rebound = true;
+            let same = match (&binding.kind, &kind) {
+                (BindingKind::Import { path: a, .. }, BindingKind::Import { path: b, .. }) => {
+                    a == b
+                }
+                _ => false,
+            };
+            if !same {
+                binding.kind = BindingKind::Other;
+            }
+            return;
+        }
+        let id = self.model.bindings.len();
+        self.model.bindings.push(Binding {
+            name,
+            kind,
+            scope,
+            uses: 0,
+            rebound: false,
+        });
+        self.model.scopes[scope].names.insert(name, id);
+    }
+
+    fn bind_named_target(&mut self, name: &'a str) {
+        // `(x := ...)` inside a comprehension binds `x` in the nearest non-comprehension scope.
+        let mut scope = self.current();
+        while let ScopeKind::Comprehension { .. } = self.model.scopes[scope].kind {
+            scope = self.model.scopes[scope]
+                .parent
+                .expect("comprehensions have parents");
+        }
+        let saved = std::mem::replace(&mut self.stack, vec![scope]);
+        self.bind(name, BindingKind::Other);
+        self.stack = saved;
+    }
+
+    fn import_site(&self, stmt: &Stmt, aliases: &[ast::Alias], index: usize) -> ImportSite {
+        ImportSite {
+            stmt: stmt.range(),
+            aliases: aliases.iter().map(Ranged::range).collect(),
+            index,
+            sole_in_block: self.blocks.last() == Some(&1),
+        }
+    }
+}
+
+fn dots(level: u32) -> &'static str {
+    const DOTS: &str = "..........";
+    &DOTS[..(level as usize).clamp(1, DOTS.len())]
+}
+
+impl<'a> ScopeVisitor<'a> for Builder<'a> {
+    fn enter_scope(&mut self, kind: ScopeKind, name: &'a str) {
+        let parent = self.current();
+        let parent_label = &self.model.scopes[parent].label;
+        let label = if parent_label.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{parent_label}.{name}")
+        };
+        let id = self.model.scopes.len();
+        self.model
+            .scopes
+            .push(Scope::new(kind, Some(parent), label));
+        self.stack.push(id);
+    }
+
+    fn exit_scope(&mut self) {
+        self.stack.pop();
+    }
+
+    fn bind_parameters(&mut self, parameters: &'a ast::Parameters) {
+        for parameter in parameters.iter() {
+            self.bind(parameter.name().id.as_str(), BindingKind::Other);
+        }
+    }
+
+    fn visit_block(&mut self, body: &'a [Stmt]) {
+        self.blocks.push(body.len());
+        self.visit_body(body);
+        self.blocks.pop();
+    }
+}
+
+impl<'a> Visitor<'a> for Builder<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(def) => self.bind(def.name.id.as_str(), BindingKind::Other),
+            Stmt::ClassDef(class) => self.bind(class.name.id.as_str(), BindingKind::Other),
+            Stmt::Import(import) => {
+                for (index, alias) in import.names.iter().enumerate() {
+                    let full = alias.name.id.as_str();
+                    let (name, path) = match &alias.asname {
+                        Some(asname) => (asname.id.as_str(), full.split('.').collect()),
+                        // `import a.b.c` binds `a`.
+                        None => {
+                            let head = full.split('.').next().unwrap_or(full);
+                            (head, vec![head])
+                        }
+                    };
+                    let site = self.import_site(stmt, &import.names, index);
+                    self.bind(name, BindingKind::Import { path, site });
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let mut module: Vec<&'a str> = Vec::new();
+                if import.level > 0 {
+                    module.push(dots(import.level));
+                }
+                if let Some(m) = &import.module {
+                    module.extend(m.id.as_str().split('.'));
+                }
+                for (index, alias) in import.names.iter().enumerate() {
+                    let member = alias.name.id.as_str();
+                    if member == "*" {
+                        let scope = self.current();
+                        self.model.scopes[scope].star_imports.push(module.clone());
+                        continue;
+                    }
+                    let name = alias.asname.as_ref().map_or(member, |a| a.id.as_str());
+                    let mut path = module.clone();
+                    path.push(member);
+                    let site = self.import_site(stmt, &import.names, index);
+                    self.bind(name, BindingKind::Import { path, site });
+                }
+            }
+            Stmt::Global(global) => {
+                let scope = self.current();
+                let names = global.names.iter().map(|n| n.id.as_str());
+                self.model.scopes[scope].globals.extend(names);
+            }
+            Stmt::Nonlocal(nonlocal) => {
+                let scope = self.current();
+                let names = nonlocal.names.iter().map(|n| n.id.as_str());
+                self.model.scopes[scope].nonlocals.extend(names);
+            }
+            _ => {}
+        }
+        if !walk_scoped_stmt(self, stmt) {
+            match stmt {
+                // Blocks of compound statements, so `sole_in_block` is known for imports.
+                Stmt::If(s) => {
+                    self.visit_expr(&s.test);
+                    self.visit_block(&s.body);
+                    for clause in &s.elif_else_clauses {
+                        if let Some(test) = &clause.test {
+                            self.visit_expr(test);
+                        }
+                        self.visit_block(&clause.body);
+                    }
+                }
+                Stmt::Try(s) => {
+                    self.visit_block(&s.body);
+                    for handler in &s.handlers {
+                        self.visit_except_handler(handler);
+                    }
+                    self.visit_block(&s.orelse);
+                    self.visit_block(&s.finalbody);
+                }
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+        let ast::ExceptHandler::ExceptHandler(h) = handler;
+        if let Some(name) = &h.name {
+            self.bind(name.id.as_str(), BindingKind::Other);
+        }
+        if let Some(type_) = &h.type_ {
+            self.visit_expr(type_);
+        }
+        self.visit_block(&h.body);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Name(name) if name.ctx != ExprContext::Load => {
+                self.bind(name.id.as_str(), BindingKind::Other);
+            }
+            Expr::Named(named) => {
+                self.visit_expr(&named.value);
+                if let Expr::Name(target) = &*named.target {
+                    self.bind_named_target(target.id.as_str());
+                }
+                return;
+            }
+            _ => {}
+        }
+        if !walk_scoped_expr(self, expr) {
+            visitor::walk_expr(self, expr);
+        }
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a ast::Pattern) {
+        let name = match pattern {
+            ast::Pattern::MatchAs(p) => p.name.as_ref(),
+            ast::Pattern::MatchStar(p) => p.name.as_ref(),
+            ast::Pattern::MatchMapping(p) => p.rest.as_ref(),
+            _ => None,
+        };
+        if let Some(name) = name {
+            self.bind(name.id.as_str(), BindingKind::Other);
+        }
+        visitor::walk_pattern(self, pattern);
+    }
+}

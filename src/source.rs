@@ -1,0 +1,201 @@
+//! Source files: reading bytes into text, and the file's own style.
+//!
+//! A file is decoded as UTF-8 (a BOM is remembered and restored on write), binary files are
+//! refused, and the line ending and indentation the file already uses are detected so that
+//! inserted lines look like their neighbours.
+
+use std::fmt;
+
+use crate::parse::{TextRange, TextSize};
+
+/// Why a file's bytes are not Python source text we can work on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    Binary,
+    NotUtf8 { offset: usize },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Binary => {
+                f.write_str("binary file (contains NUL bytes), not Python source")
+            }
+            DecodeError::NotUtf8 { offset } => {
+                write!(f, "not valid UTF-8 (invalid byte at offset {offset}); only UTF-8 source is supported")
+            }
+        }
+    }
+}
+
+/// The text of one Python file, without its BOM.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    pub text: String,
+    pub bom: bool,
+}
+
+const BOM: &str = "\u{feff}";
+
+impl SourceText {
+    pub fn decode(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        if bytes.contains(&0) {
+            return Err(DecodeError::Binary);
+        }
+        let text = String::from_utf8(bytes).map_err(|error| DecodeError::NotUtf8 {
+            offset: error.utf8_error().valid_up_to(),
+        })?;
+        Ok(match text.strip_prefix(BOM) {
+            Some(rest) => SourceText {
+                text: rest.to_owned(),
+                bom: true,
+            },
+            None => SourceText { text, bom: false },
+        })
+    }
+
+    /// The bytes to write back for `text`, restoring the BOM if the file had one.
+    pub fn encode(&self, text: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() + 3);
+        if self.bom {
+            out.extend_from_slice(BOM.as_bytes());
+        }
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
+}
+
+/// The conventions a file already follows, for the text that fixes insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stylist {
+    pub line_ending: &'static str,
+    pub indent: String,
+}
+
+impl Stylist {
+    pub fn detect(text: &str) -> Self {
+        let line_ending = match text.find('\n') {
+            Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        };
+        let indent = text
+            .lines()
+            .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+            .map(|line| &line[..line.len() - line.trim_start().len()])
+            .find(|indent| !indent.is_empty())
+            .unwrap_or("    ")
+            .to_owned();
+        Stylist {
+            line_ending,
+            indent,
+        }
+    }
+}
+
+/// One-based line and column (in characters) of a byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    pub row: usize,
+    pub column: usize,
+}
+
+/// Maps byte offsets to lines and columns, and lines to byte ranges.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<TextSize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![TextSize::new(0)];
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            // `\r\n` and a lone `\r` both end a line; `\n` after `\r` was already counted.
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                starts.push(TextSize::try_from(i + 1).unwrap_or(TextSize::new(u32::MAX)));
+            }
+        }
+        LineIndex { starts }
+    }
+
+    /// The zero-based line containing `offset`.
+    pub fn line_of(&self, offset: TextSize) -> usize {
+        self.starts.partition_point(|&start| start <= offset) - 1
+    }
+
+    pub fn location(&self, text: &str, offset: TextSize) -> Location {
+        let line = self.line_of(offset);
+        let start = usize::from(self.starts[line]);
+        let end = usize::from(offset).min(text.len());
+        let column = text
+            .get(start..end)
+            .map_or(end - start, |s| s.chars().count())
+            + 1;
+        Location {
+            row: line + 1,
+            column,
+        }
+    }
+
+    /// The byte range of the zero-based `line`, including its line ending.
+    pub fn full_line_range(&self, text: &str, line: usize) -> TextRange {
+        let start = self.starts[line];
+        let end =
+            self.starts.get(line + 1).copied().unwrap_or_else(|| {
+                TextSize::try_from(text.len()).unwrap_or(TextSize::new(u32::MAX))
+            });
+        TextRange::new(start, end)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_bom_and_rejects_binary_and_latin1() {
+        let text = SourceText::decode(b"\xef\xbb\xbfx = 1\n".to_vec()).unwrap();
+        assert!(text.bom);
+        assert_eq!(text.text, "x = 1\n");
+        assert_eq!(text.encode("y\n"), b"\xef\xbb\xbfy\n");
+        assert_eq!(
+            SourceText::decode(b"a\0b".to_vec()).unwrap_err(),
+            DecodeError::Binary
+        );
+        assert_eq!(
+            SourceText::decode(b"x = '\xe9'\n".to_vec()).unwrap_err(),
+            DecodeError::NotUtf8 { offset: 5 }
+        );
+    }
+
+    #[test]
+    fn detects_style() {
+        assert_eq!(Stylist::detect("if x:\r\n\ty\r\n").line_ending, "\r\n");
+        assert_eq!(Stylist::detect("if x:\r\n\ty\r\n").indent, "\t");
+        assert_eq!(Stylist::detect("if x:\n  y\n").indent, "  ");
+        assert_eq!(Stylist::detect("x\n").indent, "    ");
+    }
+
+    #[test]
+    fn locations_count_characters() {
+        let text = "é = 1\nab = 2\r\nc";
+        let index = LineIndex::new(text);
+        assert_eq!(
+            index.location(text, TextSize::new(3)),
+            Location { row: 1, column: 3 }
+        );
+        assert_eq!(
+            index.location(text, TextSize::new(8)),
+            Location { row: 2, column: 1 }
+        );
+        assert_eq!(
+            index.location(text, TextSize::new(16)),
+            Location { row: 3, column: 1 }
+        );
+        assert_eq!(index.line_count(), 3);
+    }
+}
