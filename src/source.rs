@@ -190,10 +190,10 @@ mod tests {
         );
         assert_eq!(
             index.location(text, TextSize::new(8)),
-            Location { row: 2, column: 1 }
+            Location { row: 2, column: 2 }
         );
         assert_eq!(
-            index.location(text, TextSize::new(16)),
+            index.location(text, TextSize::new(15)),
             Location { row: 3, column: 1 }
         );
         assert_eq!(index.line_count(), 3);
