@@ -201,8 +201,16 @@ pub fn statistics(reports: &[FileReport], settings: &Settings) -> String {
 /// The summary after `check`'s findings.
 pub fn check_summary(reports: &[FileReport], settings: &Settings) -> String {
     let all: Vec<&Diagnostic> = reports.iter().flat_map(|r| &r.diagnostics).collect();
+    let errors = reports.iter().filter(|r| r.error.is_some()).count();
     if all.is_empty() {
-        return "All checks passed!\n".to_owned();
+        return if errors == 0 {
+            "All checks passed!\n".to_owned()
+        } else {
+            format!(
+                "No findings, but {} could not be checked.\n",
+                plural(errors, "file", "files")
+            )
+        };
     }
     let fixable = all.iter().filter(|d| settings.is_fixable(d)).count();
     let hidden = all
@@ -215,6 +223,13 @@ pub fn check_summary(reports: &[FileReport], settings: &Settings) -> String {
         })
         .count();
     let mut out = format!("Found {}.\n", plural(all.len(), "finding", "findings"));
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "{} could not be checked.",
+            plural(errors, "file", "files")
+        );
+    }
     if fixable > 0 {
         let _ = writeln!(out, "[*] {fixable} fixable with `awaitify fix --write`.");
     }

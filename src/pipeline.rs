@@ -178,6 +178,13 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
 }
 
 fn codes_of(diagnostics: &[&Diagnostic]) -> String {
-    let codes: BTreeSet<&str> = diagnostics.iter().map(|d| d.code()).collect();
-    codes.into_iter().collect::<Vec<_>>().join(", ")
+    let recipes: BTreeSet<(&str, &str)> = diagnostics
+        .iter()
+        .map(|d| (d.code(), d.recipe.id))
+        .collect();
+    let names: Vec<String> = recipes
+        .into_iter()
+        .map(|(code, id)| format!("{code} ({id})"))
+        .collect();
+    names.join(", ")
 }
