@@ -1,15 +1,14 @@
-//! The checker: one walk over a parsed file that keeps the scope, the execution context and the
-//! chain of parent nodes, and calls every enabled recipe on every statement and expression.
+//! The checker: one walk over a parsed file that calls every enabled recipe on every statement
+//! and expression, with the scope, the execution context and the parent nodes at hand.
 
+use crate::fix::Edit;
 use crate::imports::Importer;
-use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
-use crate::parse::visitor::{self, Visitor};
+use crate::parse::ast::{AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange};
 use crate::recipe::{Diagnostic, Recipe, RecipeMeta};
-use crate::semantic::{
-    walk_scoped_expr, walk_scoped_stmt, Execution, ScopeId, ScopeKind, ScopeVisitor, SemanticModel,
-};
+use crate::semantic::{Execution, ScopeId, SemanticModel};
 use crate::source::Stylist;
+use crate::walk::{walk_module, WalkContext, WalkHandler};
 
 pub struct Checker<'a> {
     pub source: &'a str,
@@ -18,10 +17,7 @@ pub struct Checker<'a> {
     semantic: SemanticModel<'a>,
     importer: Importer,
     recipes: &'a [&'static dyn Recipe],
-    scope_stack: Vec<ScopeId>,
-    next_scope: ScopeId,
-    parents: Vec<AnyNodeRef<'a>>,
-    in_annotation: bool,
+    context: WalkContext<'a>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -46,19 +42,16 @@ pub fn check<'a>(
         semantic,
         importer: Importer::new(source, parsed.suite(), stylist),
         recipes,
-        scope_stack: vec![0],
-        next_scope: 1,
-        parents: Vec::new(),
-        in_annotation: false,
+        context: WalkContext::new(),
         diagnostics: Vec::new(),
     };
-    checker.visit_body(parsed.suite());
+    for recipe in recipes {
+        recipe.check_file(&mut checker);
+    }
+    walk_module(&mut checker, parsed.suite());
     let mut diagnostics = checker.diagnostics;
     diagnostics.sort_by_key(|d| (d.range.start(), d.recipe.code));
-    CheckResult {
-        diagnostics,
-        semantic: checker.semantic,
-    }
+    CheckResult { diagnostics, semantic: checker.semantic }
 }
 
 impl<'a> Checker<'a> {
@@ -66,20 +59,17 @@ impl<'a> Checker<'a> {
         &self.semantic
     }
 
-    pub fn scope(&self) -> ScopeId {
-        *self
-            .scope_stack
-            .last()
-            .expect("the module scope is never popped")
+    pub fn suite(&self) -> &'a [Stmt] {
+        self.parsed.suite()
     }
 
-    /// How the code being visited runs (annotations are never executed as code here).
+    pub fn scope(&self) -> ScopeId {
+        self.context.scope()
+    }
+
+    /// How the code being visited runs.
     pub fn execution(&self) -> Execution {
-        if self.in_annotation {
-            Execution::Sync
-        } else {
-            self.semantic.execution(self.scope())
-        }
+        self.context.execution(&self.semantic)
     }
 
     /// The qualified name of `expr` (`["time", "sleep"]`), resolved from the current scope.
@@ -89,17 +79,24 @@ impl<'a> Checker<'a> {
 
     /// The node that contains the node being visited.
     pub fn parent(&self) -> Option<AnyNodeRef<'a>> {
-        self.parents.len().checked_sub(2).map(|i| self.parents[i])
+        self.context.parent()
     }
 
-    /// The name to use for `module` here, and the edit that imports it when it is not imported
-    /// yet. `Err` explains why no name can be had (the name is taken by something else).
-    pub fn import_module(
-        &self,
-        module: &str,
-    ) -> Result<(String, Option<crate::fix::Edit>), String> {
-        self.importer
-            .import_module(&self.semantic, self.scope(), module)
+    /// The name to use for `module` from `scope`, and the edit that imports it when it is not
+    /// imported yet. `Err` explains why no name can be had (it is taken by something else).
+    pub fn import_module_in(&self, scope: ScopeId, module: &str) -> Result<(String, Option<Edit>), String> {
+        self.importer.import_module(&self.semantic, scope, module)
+    }
+
+    /// [`Checker::import_module_in`] for the scope being visited.
+    pub fn import_module(&self, module: &str) -> Result<(String, Option<Edit>), String> {
+        self.import_module_in(self.scope(), module)
+    }
+
+    /// The edit that defines a module-level helper (a class or function named `name`, with the
+    /// given source) after the imports, or `Err` when the name is taken.
+    pub fn define_helper(&self, name: &str, source: &str) -> Result<Option<Edit>, String> {
+        self.importer.define_helper(&self.semantic, name, source)
     }
 
     /// Whether `range` contains a comment (an edit replacing it would lose the comment).
@@ -107,98 +104,59 @@ impl<'a> Checker<'a> {
         self.parsed.has_comment_in(range)
     }
 
-    /// The text to put before and after `expr` to await it in place: `await ` alone, or with
-    /// parentheses when the parent binds tighter than `await` (`(await x).attr`, `(await x)[0]`,
-    /// `(await x)()`).
+    /// The text to put before and after `expr` to await it in place (see [`await_wrapping`]).
     pub fn await_wrapping(&self, expr: &Expr) -> (&'static str, &'static str) {
-        let Some(parent) = self.parent() else {
-            return ("await ", "");
-        };
-        let is_primary = match parent {
-            AnyNodeRef::ExprAttribute(a) => a.value.range() == expr.range(),
-            AnyNodeRef::ExprSubscript(s) => s.value.range() == expr.range(),
-            AnyNodeRef::ExprCall(c) => c.func.range() == expr.range(),
-            _ => false,
-        };
-        if is_primary && self.parsed.parenthesized_range(expr, parent).is_none() {
-            ("(await ", ")")
-        } else {
-            ("await ", "")
-        }
+        await_wrapping(self.parsed, expr, self.parent())
     }
 
-    pub fn report(
-        &mut self,
-        recipe: &'static RecipeMeta,
-        range: TextRange,
-        message: String,
-    ) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic {
-            recipe,
-            range,
-            message,
-            fix: None,
-            note: None,
-        });
+    pub fn report(&mut self, recipe: &'static RecipeMeta, range: TextRange, message: String) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic { recipe, range, message, fix: None, note: None });
         self.diagnostics.last_mut().expect("just pushed")
     }
 }
 
-impl<'a> ScopeVisitor<'a> for Checker<'a> {
-    fn enter_scope(&mut self, kind: ScopeKind, _name: &'a str) {
-        let id = self.next_scope;
-        debug_assert_eq!(
-            self.semantic.scopes[id].kind, kind,
-            "scopes met in build order"
-        );
-        self.next_scope += 1;
-        self.scope_stack.push(id);
-    }
-
-    fn exit_scope(&mut self) {
-        self.scope_stack.pop();
+/// The text to put before and after `expr` (whose parent node is `parent`) to await it in
+/// place: `await ` alone, or with parentheses where the parent binds tighter than `await`
+/// (`(await x).attr`, `(await x)[0]`, `(await x)()`) and the expression has none already.
+pub fn await_wrapping(parsed: &Parsed, expr: &Expr, parent: Option<AnyNodeRef>) -> (&'static str, &'static str) {
+    let Some(parent) = parent else {
+        return ("await ", "");
+    };
+    let is_primary = match parent {
+        AnyNodeRef::ExprAttribute(a) => a.value.range() == expr.range(),
+        AnyNodeRef::ExprSubscript(s) => s.value.range() == expr.range(),
+        AnyNodeRef::ExprCall(c) => c.func.range() == expr.range(),
+        _ => false,
+    };
+    if is_primary && parsed.parenthesized_range(expr, parent).is_none() {
+        ("(await ", ")")
+    } else {
+        ("await ", "")
     }
 }
 
-impl<'a> Visitor<'a> for Checker<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        self.parents.push(stmt.into());
+impl<'a> WalkHandler<'a> for Checker<'a> {
+    fn context(&mut self) -> &mut WalkContext<'a> {
+        &mut self.context
+    }
+
+    fn on_stmt(&mut self, stmt: &'a Stmt) {
         let recipes = self.recipes;
         for recipe in recipes {
             recipe.check_stmt(stmt, self);
         }
-        if !walk_scoped_stmt(self, stmt) {
-            visitor::walk_stmt(self, stmt);
-        }
-        self.parents.pop();
     }
 
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        self.parents.push(expr.into());
+    fn on_expr(&mut self, expr: &'a Expr) {
         if let Expr::Name(name) = expr {
             if name.ctx == ExprContext::Load {
-                self.semantic.mark_used(self.scope(), name.id.as_str());
+                let scope = self.scope();
+                self.semantic.mark_used(scope, name.id.as_str());
             }
         }
         let recipes = self.recipes;
         for recipe in recipes {
             recipe.check_expr(expr, self);
         }
-        if !walk_scoped_expr(self, expr) {
-            visitor::walk_expr(self, expr);
-        }
-        self.parents.pop();
-    }
-
-    fn visit_arguments(&mut self, arguments: &'a ast::Arguments) {
-        self.parents.push(arguments.into());
-        visitor::walk_arguments(self, arguments);
-        self.parents.pop();
-    }
-
-    fn visit_annotation(&mut self, expr: &'a Expr) {
-        let saved = std::mem::replace(&mut self.in_annotation, true);
-        visitor::walk_annotation(self, expr);
-        self.in_annotation = saved;
     }
 }

@@ -20,7 +20,12 @@ pub struct Importer {
     insert_at: TextSize,
     /// The insertion point is at the end of a file without a final newline.
     needs_leading_newline: bool,
+    /// The insertion point follows existing statements (rather than starting the file).
+    after_statements: bool,
     line_ending: &'static str,
+    indent: String,
+    /// Top-level `def`/`class` names and their source text, to recognise an existing helper.
+    definitions: Vec<(String, String)>,
 }
 
 impl Importer {
@@ -52,11 +57,65 @@ impl Importer {
                 ),
             },
         };
+        let definitions = suite
+            .iter()
+            .filter_map(|stmt| {
+                let name = match stmt {
+                    Stmt::ClassDef(class) => class.name.id.as_str(),
+                    Stmt::FunctionDef(def) => def.name.id.as_str(),
+                    _ => return None,
+                };
+                Some((name.to_owned(), source[stmt.range()].to_owned()))
+            })
+            .collect();
         Importer {
             insert_at,
             needs_leading_newline,
+            after_statements: anchor.is_some(),
             line_ending: stylist.line_ending,
+            indent: stylist.indent.clone(),
+            definitions,
         }
+    }
+
+    /// The edit that adds a module-level helper definition after the imports: `source` is
+    /// written with four-space indentation and `\n` line endings, and is converted to the
+    /// file's. `Ok(None)` when the file already has this very helper.
+    pub fn define_helper(
+        &self,
+        semantic: &SemanticModel,
+        name: &str,
+        source: &str,
+    ) -> Result<Option<Edit>, String> {
+        let eol = self.line_ending;
+        let rendered: Vec<String> = source
+            .trim_end()
+            .lines()
+            .map(|line| {
+                let body = line.trim_start_matches(' ');
+                let depth = (line.len() - body.len()) / 4;
+                format!("{}{body}", self.indent.repeat(depth))
+            })
+            .collect();
+        let rendered = rendered.join(eol);
+        if let Some((_, existing)) = self.definitions.iter().find(|(n, _)| n == name) {
+            return if *existing == rendered {
+                Ok(None)
+            } else {
+                Err(format!("the name `{name}` is already defined in this module"))
+            };
+        }
+        if !semantic.is_free(0, name) {
+            return Err(format!("the name `{name}` is already bound in this module"));
+        }
+        let content = if self.needs_leading_newline {
+            format!("{eol}{eol}{eol}{rendered}{eol}")
+        } else if self.after_statements {
+            format!("{eol}{eol}{rendered}{eol}")
+        } else {
+            format!("{rendered}{eol}{eol}{eol}")
+        };
+        Ok(Some(Edit::insertion(content, self.insert_at)))
     }
 
     /// The name to use for `module` from `scope`: an existing import of it, or `module` itself

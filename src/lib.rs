@@ -40,3 +40,4 @@ pub mod run;
 pub mod selection;
 pub mod semantic;
 pub mod source;
+pub mod walk;

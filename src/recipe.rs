@@ -55,6 +55,9 @@ pub struct RecipeMeta {
 pub trait Recipe: Sync + Send {
     fn meta(&self) -> &'static RecipeMeta;
 
+    /// Called once per file before the walk, for recipes that analyse the whole file first.
+    fn check_file<'a>(&self, _checker: &mut Checker<'a>) {}
+
     fn check_expr<'a>(&self, _expr: &'a Expr, _checker: &mut Checker<'a>) {}
 
     fn check_stmt<'a>(&self, _stmt: &'a Stmt, _checker: &mut Checker<'a>) {}
