@@ -51,7 +51,10 @@ pub fn check<'a>(
     walk_module(&mut checker, parsed.suite());
     let mut diagnostics = checker.diagnostics;
     diagnostics.sort_by_key(|d| (d.range.start(), d.recipe.code));
-    CheckResult { diagnostics, semantic: checker.semantic }
+    CheckResult {
+        diagnostics,
+        semantic: checker.semantic,
+    }
 }
 
 impl<'a> Checker<'a> {
@@ -84,7 +87,11 @@ impl<'a> Checker<'a> {
 
     /// The name to use for `module` from `scope`, and the edit that imports it when it is not
     /// imported yet. `Err` explains why no name can be had (it is taken by something else).
-    pub fn import_module_in(&self, scope: ScopeId, module: &str) -> Result<(String, Option<Edit>), String> {
+    pub fn import_module_in(
+        &self,
+        scope: ScopeId,
+        module: &str,
+    ) -> Result<(String, Option<Edit>), String> {
         self.importer.import_module(&self.semantic, scope, module)
     }
 
@@ -109,8 +116,19 @@ impl<'a> Checker<'a> {
         await_wrapping(self.parsed, expr, self.parent())
     }
 
-    pub fn report(&mut self, recipe: &'static RecipeMeta, range: TextRange, message: String) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic { recipe, range, message, fix: None, note: None });
+    pub fn report(
+        &mut self,
+        recipe: &'static RecipeMeta,
+        range: TextRange,
+        message: String,
+    ) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic {
+            recipe,
+            range,
+            message,
+            fix: None,
+            note: None,
+        });
         self.diagnostics.last_mut().expect("just pushed")
     }
 }
@@ -118,7 +136,11 @@ impl<'a> Checker<'a> {
 /// The text to put before and after `expr` (whose parent node is `parent`) to await it in
 /// place: `await ` alone, or with parentheses where the parent binds tighter than `await`
 /// (`(await x).attr`, `(await x)[0]`, `(await x)()`) and the expression has none already.
-pub fn await_wrapping(parsed: &Parsed, expr: &Expr, parent: Option<AnyNodeRef>) -> (&'static str, &'static str) {
+pub fn await_wrapping(
+    parsed: &Parsed,
+    expr: &Expr,
+    parent: Option<AnyNodeRef>,
+) -> (&'static str, &'static str) {
     let Some(parent) = parent else {
         return ("await ", "");
     };

@@ -132,6 +132,38 @@ impl Fix {
     }
 }
 
+/// Combines the edits of one fix whose pieces touch: insertions at the same offset are joined
+/// in the order given (so an outer `await (` comes before an inner one), and insertions at the
+/// start or end of a replacement join it. `None` when two replacements overlap.
+pub fn merge_edits(edits: Vec<Edit>) -> Option<Vec<Edit>> {
+    let mut indexed: Vec<(usize, Edit)> = edits.into_iter().enumerate().collect();
+    // By position; at one offset insertions before a replacement starting there, then by the
+    // order the edits were made.
+    indexed.sort_by_key(|(i, e)| (e.range.start(), !e.is_insertion(), e.range.end(), *i));
+    let mut out: Vec<Edit> = Vec::new();
+    for (_, edit) in indexed {
+        let Some(last) = out.last_mut() else {
+            out.push(edit);
+            continue;
+        };
+        if edit.range.start() < last.range.end() {
+            return None;
+        }
+        let touches =
+            edit.range.start() == last.range.end() && (edit.is_insertion() || last.is_insertion());
+        if touches {
+            let content = format!("{}{}", last.content, edit.content);
+            *last = Edit::replacement(
+                content,
+                TextRange::new(last.range.start(), edit.range.end()),
+            );
+        } else {
+            out.push(edit);
+        }
+    }
+    Some(out)
+}
+
 /// The result of applying a batch of fixes.
 #[derive(Debug)]
 pub struct Applied {
@@ -201,6 +233,29 @@ mod tests {
         let applied = apply_fixes(text, &[&a, &b, &c]);
         assert_eq!(applied.text, "XabCdeFghij");
         assert_eq!(applied.fixes, vec![0, 1]);
+    }
+
+    #[test]
+    fn merges_nested_awaits_into_one_edit() {
+        // `conn.execute(q).fetchone()[0]`: outer `(await `, inner `(await `, callee rename.
+        let edits = vec![
+            Edit::insertion("(await ", TextSize::new(0)),
+            Edit::insertion(")", TextSize::new(25)),
+            Edit::insertion("(await ", TextSize::new(0)),
+            Edit::insertion(")", TextSize::new(15)),
+            Edit::replacement("aio", range(0, 4)),
+        ];
+        let merged = merge_edits(edits).unwrap();
+        assert_eq!(
+            merged[0],
+            Edit::replacement("(await (await aio", range(0, 4))
+        );
+        assert_eq!(merged.len(), 3);
+        assert!(merge_edits(vec![
+            Edit::replacement("a", range(0, 4)),
+            Edit::replacement("b", range(2, 5))
+        ])
+        .is_none());
     }
 
     #[test]

@@ -102,7 +102,9 @@ impl Importer {
             return if *existing == rendered {
                 Ok(None)
             } else {
-                Err(format!("the name `{name}` is already defined in this module"))
+                Err(format!(
+                    "the name `{name}` is already defined in this module"
+                ))
             };
         }
         if !semantic.is_free(0, name) {

@@ -42,6 +42,8 @@ pub struct Scope<'a> {
     globals: Vec<&'a str>,
     nonlocals: Vec<&'a str>,
     star_imports: Vec<Vec<&'a str>>,
+    /// For a method (a function directly in a class body): its first positional parameter.
+    pub self_name: Option<&'a str>,
 }
 
 /// Where an import binding comes from, for removing it once fixes made it unused.
@@ -77,6 +79,10 @@ pub struct Binding<'a> {
     pub uses: u32,
     /// Bound more than once (by the same import); never removed automatically.
     pub rebound: bool,
+    /// How many statements or expressions bind the name in its scope.
+    pub bind_count: u32,
+    /// For the name of a `def` or `class` bound once: the scope of its body.
+    pub definition: Option<ScopeId>,
 }
 
 /// An import binding identified independently of offsets, to compare two versions of a file.
@@ -230,6 +236,69 @@ impl<'a> SemanticModel<'a> {
         }
     }
 
+    /// Whether the module imports `module` (or something from it) anywhere.
+    pub fn imports_module(&self, module: &str) -> bool {
+        let from_module = |path: &[&str]| path.first() == Some(&module);
+        self.bindings
+            .iter()
+            .any(|b| matches!(&b.kind, BindingKind::Import { path, .. } if from_module(path)))
+            || self
+                .scopes
+                .iter()
+                .any(|s| s.star_imports.iter().any(|m| from_module(m)))
+    }
+
+    /// The scope of the function or class a call's callee refers to, when it is a project
+    /// definition: `f` bound by a single `def f`, or `self.m` / `cls.m` in a method of the
+    /// class that defines `m`.
+    pub fn callee_definition(&self, scope: ScopeId, func: &Expr) -> Option<ScopeId> {
+        match func {
+            Expr::Name(name) => self.bindings[self.lookup(scope, name.id.as_str())?].definition,
+            Expr::Attribute(attribute) => {
+                let class = self.self_class(scope, &attribute.value)?;
+                let &binding = self.scopes[class].names.get(attribute.attr.id.as_str())?;
+                self.bindings[binding].definition
+            }
+            _ => None,
+        }
+    }
+
+    /// The class scope when `expr` is the `self` (first) parameter of the method enclosing
+    /// `scope`.
+    pub fn self_class(&self, scope: ScopeId, expr: &Expr) -> Option<ScopeId> {
+        let Expr::Name(name) = expr else { return None };
+        let method = self.enclosing_function(scope)?;
+        let self_name = self.scopes[method].self_name?;
+        if self_name != name.id.as_str()
+            || self
+                .lookup(scope, self_name)
+                .map(|b| self.bindings[b].scope)
+                != Some(method)
+        {
+            return None;
+        }
+        self.scopes[method].parent
+    }
+
+    /// The nearest function (or lambda) scope enclosing `scope`, itself included.
+    pub fn enclosing_function(&self, scope: ScopeId) -> Option<ScopeId> {
+        let mut current = Some(scope);
+        while let Some(id) = current {
+            match self.scopes[id].kind {
+                ScopeKind::Function { .. } | ScopeKind::Lambda => return Some(id),
+                ScopeKind::Comprehension { .. } => current = self.scopes[id].parent,
+                ScopeKind::Module | ScopeKind::Class => return None,
+            }
+        }
+        None
+    }
+
+    /// The name of a function or class scope (its last label segment).
+    pub fn scope_name(&self, scope: ScopeId) -> &str {
+        let label = &self.scopes[scope].label;
+        label.rsplit('.').next().unwrap_or(label)
+    }
+
     /// Records a load of `name` from `scope` (for unused-import detection).
     pub fn mark_used(&mut self, scope: ScopeId, name: &str) {
         if let Some(binding) = self.lookup(scope, name) {
@@ -266,6 +335,7 @@ impl<'a> Scope<'a> {
             globals: Vec::new(),
             nonlocals: Vec::new(),
             star_imports: Vec::new(),
+            self_name: None,
         }
     }
 }
@@ -417,6 +487,8 @@ impl<'a> Builder<'a> {
         if let Some(&existing) = self.model.scopes[scope].names.get(name) {
             let binding = &mut self.model.bindings[existing];
             binding.rebound = true;
+            binding.bind_count += 1;
+            binding.definition = None;
             let same = match (&binding.kind, &kind) {
                 (BindingKind::Import { path: a, .. }, BindingKind::Import { path: b, .. }) => {
                     a == b
@@ -435,6 +507,8 @@ impl<'a> Builder<'a> {
             scope,
             uses: 0,
             rebound: false,
+            bind_count: 1,
+            definition: None,
         });
         self.model.scopes[scope].names.insert(name, id);
     }
@@ -488,6 +562,14 @@ impl<'a> ScopeVisitor<'a> for Builder<'a> {
     }
 
     fn bind_parameters(&mut self, parameters: &'a ast::Parameters) {
+        let scope = self.current();
+        let in_class = self.model.scopes[scope]
+            .parent
+            .is_some_and(|parent| self.model.scopes[parent].kind == ScopeKind::Class);
+        if in_class && matches!(self.model.scopes[scope].kind, ScopeKind::Function { .. }) {
+            let first = parameters.posonlyargs.iter().chain(&parameters.args).next();
+            self.model.scopes[scope].self_name = first.map(|p| p.parameter.name.id.as_str());
+        }
         for parameter in parameters.iter() {
             self.bind(parameter.name().id.as_str(), BindingKind::Other);
         }
@@ -554,7 +636,31 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
             _ => {}
         }
-        if !walk_scoped_stmt(self, stmt) {
+        let scopes_before = self.model.scopes.len();
+        if walk_scoped_stmt(self, stmt) {
+            // The body's scope is the last one opened directly by this statement (decorators
+            // and defaults may open lambda scopes before it).
+            let name = match stmt {
+                Stmt::FunctionDef(def) => def.name.id.as_str(),
+                Stmt::ClassDef(class) => class.name.id.as_str(),
+                _ => unreachable!("only definitions open scopes"),
+            };
+            let parent = self.current();
+            let body_scope = (scopes_before..self.model.scopes.len()).rev().find(|&id| {
+                self.model.scopes[id].parent == Some(parent)
+                    && !matches!(
+                        self.model.scopes[id].kind,
+                        ScopeKind::Lambda | ScopeKind::Comprehension { .. }
+                    )
+            });
+            if let (Some(body_scope), Some(&binding)) =
+                (body_scope, self.model.scopes[parent].names.get(name))
+            {
+                if self.model.bindings[binding].bind_count == 1 {
+                    self.model.bindings[binding].definition = Some(body_scope);
+                }
+            }
+        } else {
             match stmt {
                 // Blocks of compound statements, so `sole_in_block` is known for imports.
                 Stmt::If(s) => {

@@ -22,11 +22,19 @@ pub struct WalkContext<'a> {
 
 impl<'a> WalkContext<'a> {
     pub fn new() -> Self {
-        WalkContext { scope_stack: vec![0], next_scope: 1, parents: Vec::new(), in_annotation: false }
+        WalkContext {
+            scope_stack: vec![0],
+            next_scope: 1,
+            parents: Vec::new(),
+            in_annotation: false,
+        }
     }
 
     pub fn scope(&self) -> ScopeId {
-        *self.scope_stack.last().expect("the module scope is never popped")
+        *self
+            .scope_stack
+            .last()
+            .expect("the module scope is never popped")
     }
 
     /// The node being visited.
@@ -41,7 +49,10 @@ impl<'a> WalkContext<'a> {
 
     /// The `n`th ancestor of the node being visited (0: the node itself).
     pub fn ancestor(&self, n: usize) -> Option<AnyNodeRef<'a>> {
-        self.parents.len().checked_sub(n + 1).map(|i| self.parents[i])
+        self.parents
+            .len()
+            .checked_sub(n + 1)
+            .map(|i| self.parents[i])
     }
 
     /// The ancestors, innermost first (excluding the node itself).

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Time awaitify on a corpus, side by side with the parse floor and ruff.
+#
+# usage: bash scripts/bench.sh [--half] CORPUS [RUNS]
+#
+#   CORPUS  a folder of package folders, as built by `corpus.sh DEST` (any folder of Python
+#           files works; --half needs sub-folders).
+#   RUNS    timed runs per command (default 5), after one warm-up run of each.
+#   --half  time on about half the corpus: the package folders (CORPUS/*/) whose sizes add up
+#           closest to half of the total without going over, largest first, passed as paths.
+#
+# Rows: (a) the parse floor (examples/parse_floor: walk, read and parse every file in parallel,
+# nothing else), (b) `awaitify check --exit-zero`, (c) `awaitify fix` (dry run, diff to
+# /dev/null), (d) `awaitify check --select AW2` (phase 2; skipped with a note while it exits 2,
+# e.g. while no AW2 recipe exists), (e) `ruff check --isolated --no-cache --select ASYNC
+# --exit-zero` (ruff pinned below, installed into target/bench-venv).
+# Runs are interleaved (run 1 of every command, then run 2, ...) so that drift in the machine's
+# speed spreads over all rows. Wall time is taken with bash's EPOCHREALTIME around
+# `/usr/bin/time -v`, which gives the peak resident set size.
+#
+# Environment: PYTHON (interpreter for the venv, default python3), CARGO_TARGET_DIR.
+set -euo pipefail
+
+RUFF_VERSION=0.17.6
+
+usage() { echo "usage: bash scripts/bench.sh [--half] CORPUS [RUNS]" >&2; exit 2; }
+half=0
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --half) half=1 ;;
+    -h|--help) usage ;;
+    -*) echo "unknown option: $arg" >&2; usage ;;
+    *) args+=("$arg") ;;
+  esac
+done
+[[ ${#args[@]} -ge 1 && ${#args[@]} -le 2 ]] || usage
+CORPUS="${args[0]}"
+RUNS="${args[1]:-5}"
+[[ -d "$CORPUS" ]] || { echo "error: $CORPUS is not a folder" >&2; exit 2; }
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "error: RUNS must be a positive integer" >&2; exit 2; }
+CORPUS="$(cd "$CORPUS" && pwd)"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+
+if ! /usr/bin/time -v true >/dev/null 2>&1; then
+  cat >&2 <<'EOF'
+error: GNU time (/usr/bin/time with -v) is needed for the peak memory column.
+On Debian/Ubuntu install it with:
+    apt-get update && apt-get install -y time
+EOF
+  exit 2
+fi
+if [[ -z "${EPOCHREALTIME:-}" ]]; then
+  echo "error: bash 5 or newer is needed (EPOCHREALTIME)" >&2
+  exit 2
+fi
+
+echo "==> building release binaries" >&2
+cargo build --release --locked >&2
+cargo build --release --locked --example parse_floor >&2
+AWAITIFY="$TARGET_DIR/release/awaitify"
+FLOOR="$TARGET_DIR/release/examples/parse_floor"
+
+VENV="$ROOT/target/bench-venv"
+RUFF="$VENV/bin/ruff"
+if [[ ! -x "$RUFF" ]] || [[ "$("$RUFF" --version 2>/dev/null)" != "ruff $RUFF_VERSION" ]]; then
+  echo "==> installing ruff==$RUFF_VERSION into target/bench-venv" >&2
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "ruff==$RUFF_VERSION" >&2
+fi
+
+# The paths every command gets.
+paths=("$CORPUS")
+if [[ $half -eq 1 ]]; then
+  mapfile -t paths < <("$PYTHON" - "$CORPUS" <<'PY'
+import os, sys
+root = sys.argv[1]
+sizes = {}
+for name in sorted(os.listdir(root)):
+    top = os.path.join(root, name)
+    if not os.path.isdir(top):
+        continue
+    total = 0
+    for d, _, files in os.walk(top):
+        total += sum(os.path.getsize(os.path.join(d, f)) for f in files if f.endswith((".py", ".pyi")))
+    sizes[top] = total
+budget = sum(sizes.values()) / 2
+chosen = []
+for top, size in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+    if size <= budget:
+        chosen.append(top)
+        budget -= size
+if not chosen:
+    sys.exit("error: --half needs package folders under CORPUS")
+print("\n".join(sorted(chosen)))
+PY
+)
+  echo "==> half corpus: ${#paths[@]} package folders: $(for p in "${paths[@]}"; do basename "$p"; done | tr '\n' ' ')" >&2
+fi
+
+# The size of the input, as the floor counts it (files, lines).
+floor_out="$("$FLOOR" "${paths[@]}")"
+read -r _ FILES _ LINES _ BYTES _ PARSE_ERRORS <<<"$floor_out"
+
+names=(floor check fix check-AW2 ruff)
+labels=(
+  "parse floor (examples/parse_floor)"
+  "awaitify check --exit-zero"
+  "awaitify fix (dry run)"
+  "awaitify check --select AW2 --exit-zero"
+  "ruff $RUFF_VERSION check --select ASYNC"
+)
+cmd_floor=("$FLOOR" "${paths[@]}")
+cmd_check=("$AWAITIFY" check --exit-zero "${paths[@]}")
+cmd_fix=("$AWAITIFY" fix "${paths[@]}")
+cmd_check_AW2=("$AWAITIFY" check --select AW2 --exit-zero "${paths[@]}")
+cmd_ruff=("$RUFF" check --isolated --no-cache --select ASYNC --exit-zero "${paths[@]}")
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# run NAME RUN: one timed run; appends "seconds rss_kib" to $work/NAME.times.
+run() {
+  local name="$1" run="$2" var="cmd_${1//-/_}[@]"
+  local cmd=("${!var}")
+  local start end status=0
+  start=$EPOCHREALTIME
+  /usr/bin/time -v -o "$work/$name.time" "${cmd[@]}" >/dev/null 2>"$work/$name.stderr" || status=$?
+  end=$EPOCHREALTIME
+  echo "$status" >"$work/$name.status"
+  # awaitify: 0 nothing found / 1 findings or pending changes; 2 is an error.
+  if [[ $status -ne 0 && $status -ne 1 ]]; then
+    return "$status"
+  fi
+  local rss
+  rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")"
+  echo "$start $end $rss" >>"$work/$name.times"
+}
+
+declare -A skipped=()
+echo "==> warm-up" >&2
+for name in "${names[@]}"; do
+  if ! run "$name" 0; then
+    status="$(cat "$work/$name.status")"
+    first_error="$(grep -v '^Command exited' "$work/$name.stderr" | head -n 1)"
+    if [[ "$name" == check-AW2 && "$status" == 2 ]]; then
+      skipped[$name]="exit 2: $first_error"
+      echo "    $name: skipped (exit 2: $first_error)" >&2
+      continue
+    fi
+    echo "error: $name exited $status:" >&2
+    cat "$work/$name.stderr" >&2
+    exit 1
+  fi
+  rm -f "$work/$name.times"
+done
+
+for ((i = 1; i <= RUNS; i++)); do
+  echo "==> run $i/$RUNS" >&2
+  for name in "${names[@]}"; do
+    [[ -n "${skipped[$name]:-}" ]] && continue
+    if ! run "$name" "$i"; then
+      echo "error: $name exited $(cat "$work/$name.status") on run $i:" >&2
+      cat "$work/$name.stderr" >&2
+      exit 1
+    fi
+  done
+done
+
+skip_notes=""
+for name in "${!skipped[@]}"; do skip_notes+="$name	${skipped[$name]}"$'\n'; done
+
+commit="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+echo
+echo "awaitify $commit, ruff $RUFF_VERSION, $(nproc) CPUs, $RUNS runs after 1 warm-up"
+echo "input: $([[ $half -eq 1 ]] && echo "half corpus (${#paths[@]} package folders)" || echo "full corpus"): $FILES files, $LINES lines, $BYTES bytes, $PARSE_ERRORS parse errors"
+echo
+"$PYTHON" - "$work" "$FILES" "$LINES" "$skip_notes" "${names[@]}" -- "${labels[@]}" <<'PY'
+import os, statistics, sys
+work, files, lines, skip_notes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+rest = sys.argv[5:]
+sep = rest.index("--")
+names, labels = rest[:sep], rest[sep + 1:]
+skipped = dict(l.split("\t", 1) for l in skip_notes.splitlines() if l)
+rows = {}
+for name in names:
+    path = os.path.join(work, name + ".times")
+    if name in skipped or not os.path.exists(path):
+        continue
+    secs, rss = [], []
+    for line in open(path):
+        start, end, kib = line.split()
+        secs.append(float(end) - float(start))
+        rss.append(int(kib))
+    rows[name] = (statistics.median(secs), min(secs), max(secs), max(rss) / 1024)
+floor = rows.get("floor", (None,))[0]
+ruff = rows.get("ruff", (None,))[0]
+ratio = lambda a, b: f"{a / b:.2f}x" if b else "-"
+print("| command | median s | min / max s | vs floor | vs ruff | files/s | lines/s | peak MiB |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for name, label in zip(names, labels):
+    if name in skipped:
+        print(f"| {label} | skipped: {skipped[name]} | | | | | | |")
+        continue
+    med, lo, hi, mib = rows[name]
+    print(f"| {label} | {med:.3f} | {lo:.3f} / {hi:.3f} | {ratio(med, floor)} | {ratio(med, ruff)} "
+          f"| {files / med:,.0f} | {lines / med:,.0f} | {mib:.0f} |")
+PY
