@@ -117,6 +117,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A closed pipe (`awaitify explain AW101 | head -3`) ends the output quietly.
+        Err(error) if is_broken_pipe(&error) => ExitCode::from(2),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -124,12 +126,18 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Fix(args) => fix(args),
         Command::Recipes { output_format } => {
-            recipes(output_format);
+            recipes(output_format)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { code } => explain(&code),
@@ -168,7 +176,7 @@ fn collect(common: &CommonArgs, mode: Mode, settings: &Settings) -> Result<Vec<F
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
         let mut report = FileReport::empty(path);
-        match SourceText::decode(bytes) {
+        match SourceText::decode(bytes.clone()) {
             Ok(source) => {
                 // Standard input is never written back: Write means "print the fixed text".
                 let mode = if mode == Mode::Check {
@@ -177,9 +185,12 @@ fn collect(common: &CommonArgs, mode: Mode, settings: &Settings) -> Result<Vec<F
                     Mode::Diff
                 };
                 process_source(&mut report, &source, mode, settings);
-                report.stdin = Some(source);
+                report.stdin = Some((bytes, Some(source)));
             }
-            Err(error) => report.error = Some(FileError::Decode(error.to_string())),
+            Err(error) => {
+                report.error = Some(FileError::Decode(error.to_string()));
+                report.stdin = Some((bytes, None));
+            }
         }
         return Ok(vec![report]);
     }
@@ -245,13 +256,12 @@ fn fix(args: FixArgs) -> Result<ExitCode> {
     if is_stdin(&args.common) {
         // The fixed source (or, on error, the original, so nothing is lost) goes to stdout.
         let report = &reports[0];
-        if let Some(source) = &report.stdin {
-            let text = if report.error.is_some() {
-                &source.text
-            } else {
-                &report.text
-            };
-            std::io::stdout().write_all(&source.encode(text))?;
+        match &report.stdin {
+            Some((_, Some(source))) if report.error.is_none() => {
+                std::io::stdout().write_all(&source.encode(&report.text))?;
+            }
+            Some((bytes, _)) => std::io::stdout().write_all(bytes)?,
+            None => {}
         }
         let errors = print_errors(&reports);
         eprint!(
@@ -298,23 +308,23 @@ fn exit_after_fix(errors: bool, non_zero: bool) -> ExitCode {
     }
 }
 
-fn recipes(format: RecipesFormat) {
+fn recipes(format: RecipesFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
     match format {
         RecipesFormat::Json => {
             let metas: Vec<_> = RECIPES.iter().map(|r| r.meta()).collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&metas).expect("recipes serialize")
-            );
+            writeln!(out, "{}", serde_json::to_string_pretty(&metas)?)?;
         }
         RecipesFormat::Text => {
-            println!(
+            writeln!(
+                out,
                 "{:<7} {:<16} {:<6} {:<10} {:<9} SUMMARY",
                 "CODE", "ID", "PHASE", "FIX", "RUFF"
-            );
+            )?;
             for recipe in RECIPES {
                 let m = recipe.meta();
-                println!(
+                writeln!(
+                    out,
                     "{:<7} {:<16} {:<6} {:<10} {:<9} {}",
                     m.code,
                     m.id,
@@ -322,10 +332,11 @@ fn recipes(format: RecipesFormat) {
                     m.fix.as_str(),
                     m.ruff_equivalent.unwrap_or("-"),
                     m.summary
-                );
+                )?;
             }
         }
     }
+    Ok(out.flush()?)
 }
 
 fn explain(code: &str) -> Result<ExitCode> {
@@ -333,11 +344,16 @@ fn explain(code: &str) -> Result<ExitCode> {
         anyhow::bail!("unknown recipe `{code}`; `awaitify recipes` lists them");
     };
     let m = recipe.meta();
-    println!("# {} ({})\n", m.id, m.code);
-    println!("Phase {}. Fix: {}.", m.phase, m.fix.as_str());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# {} ({})\n", m.id, m.code)?;
+    writeln!(out, "Phase {}. Fix: {}.", m.phase, m.fix.as_str())?;
     if let Some(ruff) = m.ruff_equivalent {
-        println!("Detected by ruff as {ruff}; awaitify also migrates it.");
+        writeln!(
+            out,
+            "Detected by ruff as {ruff}; awaitify also migrates it."
+        )?;
     }
-    println!("\n{}", render_doc(m.doc).trim_end());
+    writeln!(out, "\n{}", render_doc(m.doc).trim_end())?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -40,6 +40,9 @@ pub fn is_python_file(path: &Path) -> bool {
 pub fn build_excludes(patterns: &[String]) -> Result<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
+        // `./pkg` and `pkg/` name the folder `pkg`, as in ruff.
+        let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+        let pattern = pattern.trim_end_matches('/');
         builder.add(
             Glob::new(pattern).with_context(|| format!("invalid --exclude glob `{pattern}`"))?,
         );
@@ -122,7 +125,11 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
                 }
                 Err(error) => {
                     let path = error_path(&error).unwrap_or_else(|| root.clone());
-                    found.errors.push((path, walk_error_message(&error)));
+                    // A broken link to a file we would not process anyway is no error.
+                    let is_loop = matches!(error_loop(&error), Some(true));
+                    if path.is_dir() || is_python_file(&path) || is_loop {
+                        found.errors.push((path, walk_error_message(&error)));
+                    }
                 }
             }
         }
@@ -145,7 +152,21 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
+/// Whether the error is a directory loop (a symlink pointing at an ancestor).
+fn error_loop(error: &ignore::Error) -> Option<bool> {
+    match error {
+        ignore::Error::Loop { .. } => Some(true),
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_loop(err),
+        _ => None,
+    }
+}
+
 fn walk_error_message(error: &ignore::Error) -> String {
+    if error.to_string().contains("(os error 40)") {
+        return "symbolic link loop (too many levels of symbolic links)".to_owned();
+    }
     match error {
         ignore::Error::WithPath { err, .. }
         | ignore::Error::WithDepth { err, .. }

@@ -64,12 +64,15 @@ pub fn finding_line(
 }
 
 /// Why a remaining finding was not fixed.
-pub fn unfixed_reason(diagnostic: &Diagnostic) -> String {
+pub fn unfixed_reason(diagnostic: &Diagnostic, settings: &Settings) -> String {
     match (&diagnostic.fix, &diagnostic.note) {
-        (Some(fix), _) if fix.applicability == Applicability::Unsafe => {
+        (Some(fix), _) if fix.applicability == Applicability::Unsafe && !settings.unsafe_fixes => {
             "unsafe fix withheld; apply it with --unsafe-fixes".to_owned()
         }
-        (Some(_), _) => "the fix is shown only, never applied".to_owned(),
+        (Some(fix), _) if fix.applicability == Applicability::DisplayOnly => {
+            "the fix is shown only, never applied".to_owned()
+        }
+        (Some(_), _) => "its fix conflicted with another one that did not converge".to_owned(),
         (None, Some(note)) => format!("no fix: {note}"),
         (None, None) => "no fix available".to_owned(),
     }
@@ -104,14 +107,16 @@ pub fn print_findings(
         OutputFormat::Github => {
             for report in reports {
                 let index = report.line_index();
-                let path = report.path.display();
+                let path = report.path.display().to_string();
+                let file = escape_property(&path);
                 for d in &report.diagnostics {
                     let start = index.location(&report.text, d.range.start());
                     let end = index.location(&report.text, d.range.end());
                     let _ = writeln!(
                         out,
-                        "::error title=awaitify ({code}),file={path},line={},col={},endLine={},endColumn={}::{path}:{}:{}: {code} {}",
-                        start.row, start.column, end.row, end.column, start.row, start.column, d.message,
+                        "::error title=awaitify ({code}),file={file},line={},col={},endLine={},endColumn={}::{}:{}:{}: {code} {}",
+                        start.row, start.column, end.row, end.column,
+                        escape_data(&path), start.row, start.column, escape_data(&d.message),
                         code = d.code(),
                     );
                 }
@@ -119,6 +124,18 @@ pub fn print_findings(
         }
     }
     out
+}
+
+/// GitHub workflow commands: `%`, CR and LF are escaped in data...
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// ...and also `:` and `,` in property values.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 #[derive(Serialize)]
@@ -328,12 +345,12 @@ pub fn fix_summary(
             let index = report.line_index();
             for d in &report.diagnostics {
                 let location = index.location(&report.text, d.range.start());
-                let _ = writeln!(
-                    out,
-                    "  {} ({})",
-                    finding_line(report, d, location, settings, style),
-                    unfixed_reason(d)
-                );
+                let reason = match &report.error {
+                    Some(_) => "the file was not changed; see the error above".to_owned(),
+                    None => unfixed_reason(d, settings),
+                };
+                let line = finding_line(report, d, location, settings, style);
+                let _ = writeln!(out, "  {line} ({reason})");
             }
         }
     }

@@ -74,8 +74,8 @@ pub struct FileReport {
     /// Fixes applied, by code.
     pub applied: BTreeMap<&'static str, usize>,
     pub error: Option<FileError>,
-    /// The decoded input, when it came from standard input.
-    pub stdin: Option<SourceText>,
+    /// The input, when it came from standard input: its bytes, and its text if it decoded.
+    pub stdin: Option<(Vec<u8>, Option<SourceText>)>,
 }
 
 impl FileReport {
@@ -210,6 +210,17 @@ pub fn process_source(
     }
 }
 
+/// Gives the new file the original's owner and group (possible as root, or for a group the
+/// user belongs to); where it is not permitted the file keeps the writer's, as with any edit.
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, metadata: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let _ = std::os::unix::fs::fchown(file, Some(metadata.uid()), Some(metadata.gid()));
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_file: &std::fs::File, _metadata: &std::fs::Metadata) {}
+
 /// Replaces `path`'s content atomically, keeping its permissions (and a symlink pointing at it).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let target = std::fs::canonicalize(path).map_err(|e| describe_io_error(&e))?;
@@ -232,6 +243,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| describe_io_error(&e))?;
     std::fs::set_permissions(temp.path(), metadata.permissions())
         .map_err(|e| describe_io_error(&e))?;
+    keep_owner(temp.as_file(), &metadata);
     temp.persist(&target)
         .map_err(|e| describe_io_error(&e.error))?;
     Ok(())
