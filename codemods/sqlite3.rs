@@ -490,7 +490,8 @@ fn build_fix(checker: &Checker<'_>, group: &[&Use<'_>]) -> Result<(Fix, Option<S
                 prefix,
                 suffix,
             } => {
-                let (aiosqlite, import) = checker.import_module_in(u.scope, "aiosqlite")?;
+                let (aiosqlite, import) =
+                    checker.import_module_in(u.scope, u.range.start(), "aiosqlite")?;
                 edits.extend(import);
                 edits.push(Edit::insertion(*prefix, call.start()));
                 edits.push(Edit::replacement(
@@ -506,7 +507,8 @@ fn build_fix(checker: &Checker<'_>, group: &[&Use<'_>]) -> Result<(Fix, Option<S
                 edits.push(Edit::insertion("async ", generator.start()))
             }
             Action::WithConnect { stmt, call, target } => {
-                let (aiosqlite, import) = checker.import_module_in(u.scope, "aiosqlite")?;
+                let (aiosqlite, import) =
+                    checker.import_module_in(u.scope, u.range.start(), "aiosqlite")?;
                 edits.extend(import);
                 edits.extend(helper(checker, u.scope)?);
                 edits.push(Edit::insertion("async ", stmt.start()));
@@ -977,7 +979,13 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
             Expr::Call(call) => Some(call),
             _ => None,
         };
-        let action = self.classify(expr.range(), call, kind, 0);
+        let action = if self.context.in_debug_interpolation(expr.range()) {
+            Action::Escape(
+                "used in an f-string `=` field, whose output shows its source".to_owned(),
+            )
+        } else {
+            self.classify(expr.range(), call, kind, 0)
+        };
         if let Expr::Call(call) = expr {
             if self.is_connect(call) && !matches!(action, Action::WithConnect { .. }) {
                 // The connect call itself must be awaited, wherever its result goes.

@@ -85,9 +85,16 @@ impl Recipe for TimeSleep {
         } else {
             checker.await_wrapping(expr)
         };
-        // Replace from the start of the call to the end of the callee: `(time.sleep)(1)` too.
-        let callee = TextRange::new(call.start(), call.func.end());
-        let fix = if execution == Execution::AsyncNoAwait {
+        // Replace from the start of the call to the end of the callee, with its parentheses:
+        // `(time.sleep)(1)` too.
+        let callee_end = checker
+            .parsed
+            .parenthesized_range(&call.func, AnyNodeRef::from(call))
+            .map_or(call.func.end(), |range| range.end());
+        let callee = TextRange::new(call.start(), callee_end);
+        let fix = if checker.in_debug_interpolation(call.range()) {
+            Err("the call is in an f-string `=` field, whose output shows its source".to_owned())
+        } else if execution == Execution::AsyncNoAwait {
             Err("`await` cannot be added inside a generator expression".to_owned())
         } else if checker.has_comment_in(callee) {
             Err("the call's callee contains a comment".to_owned())

@@ -4,7 +4,7 @@
 use crate::fix::Edit;
 use crate::imports::Importer;
 use crate::parse::ast::{AnyNodeRef, Expr, ExprContext, Stmt};
-use crate::parse::{Parsed, Ranged, TextRange};
+use crate::parse::{Parsed, Ranged, TextRange, TextSize};
 use crate::recipe::{Diagnostic, Recipe, RecipeMeta};
 use crate::semantic::{Execution, ScopeId, SemanticModel};
 use crate::source::Stylist;
@@ -90,20 +90,31 @@ impl<'a> Checker<'a> {
     pub fn import_module_in(
         &self,
         scope: ScopeId,
+        at: TextSize,
         module: &str,
     ) -> Result<(String, Option<Edit>), String> {
-        self.importer.import_module(&self.semantic, scope, module)
+        self.importer
+            .import_module(&self.semantic, scope, module, at)
     }
 
     /// [`Checker::import_module_in`] for the scope being visited.
     pub fn import_module(&self, module: &str) -> Result<(String, Option<Edit>), String> {
-        self.import_module_in(self.scope(), module)
+        let at = self
+            .context
+            .current()
+            .map_or_else(TextSize::default, |node| node.start());
+        self.import_module_in(self.scope(), at, module)
     }
 
     /// The edit that defines a module-level helper (a class or function named `name`, with the
     /// given source) after the imports, or `Err` when the name is taken.
     pub fn define_helper(&self, name: &str, source: &str) -> Result<Option<Edit>, String> {
         self.importer.define_helper(&self.semantic, name, source)
+    }
+
+    /// See [`WalkContext::in_debug_interpolation`].
+    pub fn in_debug_interpolation(&self, range: TextRange) -> bool {
+        self.context.in_debug_interpolation(range)
     }
 
     /// Whether `range` contains a comment (an edit replacing it would lose the comment).
@@ -170,11 +181,21 @@ impl<'a> WalkHandler<'a> for Checker<'a> {
     }
 
     fn on_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Name(name) = expr {
-            if name.ctx == ExprContext::Load {
-                let scope = self.scope();
+        let scope = self.scope();
+        match expr {
+            Expr::Name(name) if name.ctx == ExprContext::Load => {
                 self.semantic.mark_used(scope, name.id.as_str());
             }
+            // A string annotation (`x: "time.struct_time"`) uses the names it mentions.
+            Expr::StringLiteral(literal) if self.context.in_annotation() => {
+                let text = literal.value.to_str();
+                for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                    if !word.is_empty() {
+                        self.semantic.mark_used(scope, word);
+                    }
+                }
+            }
+            _ => {}
         }
         let recipes = self.recipes;
         for recipe in recipes {

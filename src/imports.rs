@@ -127,11 +127,12 @@ impl Importer {
         semantic: &SemanticModel,
         scope: ScopeId,
         module: &str,
+        at: TextSize,
     ) -> Result<(String, Option<Edit>), String> {
-        if let Some(alias) = semantic.module_alias(scope, module) {
+        if let Some(alias) = semantic.module_alias(scope, module, at) {
             return Ok((alias.to_owned(), None));
         }
-        if !semantic.is_free(scope, module) {
+        if !semantic.is_free(scope, module) && !semantic.is_module_import(scope, module, module) {
             return Err(format!(
                 "the name `{module}` is bound to something else here"
             ));
@@ -190,14 +191,14 @@ pub fn removal_edits(source: &str, parsed: &Parsed, bindings: &[&Binding]) -> Ve
     }
     let lines = LineIndex::new(source);
     let mut edits = Vec::new();
+    // Whole statements to delete, per block: a block must keep at least one statement.
+    let mut whole: BTreeMap<(TextSize, usize), Vec<Edit>> = BTreeMap::new();
     for (site, mut removed) in by_stmt.into_values() {
         removed.sort_unstable();
         removed.dedup();
         if removed.len() == site.aliases.len() {
-            if let Some(edit) =
-                delete_statement(source, parsed, &lines, site.stmt, site.sole_in_block)
-            {
-                edits.push(edit);
+            if let Some(edit) = delete_statement(source, parsed, &lines, site.stmt) {
+                whole.entry(site.block).or_default().push(edit);
             }
             continue;
         }
@@ -213,6 +214,11 @@ pub fn removal_edits(source: &str, parsed: &Parsed, bindings: &[&Binding]) -> Ve
             if !parsed.has_comment_in(range) {
                 edits.push(Edit::deletion(range));
             }
+        }
+    }
+    for ((_, block_len), deletions) in whole {
+        if deletions.len() < block_len {
+            edits.extend(deletions);
         }
     }
     edits
@@ -236,11 +242,7 @@ fn delete_statement(
     parsed: &Parsed,
     lines: &LineIndex,
     stmt: TextRange,
-    sole_in_block: bool,
 ) -> Option<Edit> {
-    if sole_in_block {
-        return None;
-    }
     let first = lines.line_of(stmt.start());
     let last = lines.line_of(stmt.end());
     let first_line = lines.full_line_range(source, first);

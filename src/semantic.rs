@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use crate::parse::ast::{self, Expr, ExprContext, Stmt};
 use crate::parse::visitor::{self, Visitor};
-use crate::parse::{Ranged, TextRange};
+use crate::parse::{Ranged, TextRange, TextSize};
 
 pub type ScopeId = usize;
 pub type BindingId = usize;
@@ -55,8 +55,12 @@ pub struct ImportSite {
     pub aliases: Vec<TextRange>,
     /// Which of them binds this name.
     pub index: usize,
-    /// The statement is the only one of its block (removing it would leave the block empty).
-    pub sole_in_block: bool,
+    /// The block holding the statement: its first statement's offset and its length (removing
+    /// every statement of a block would leave it empty).
+    pub block: (TextSize, usize),
+    /// Directly in its scope's body, not inside an `if`, `try`, loop or `with`: the name is
+    /// bound whenever code after it runs.
+    pub unconditional: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +113,8 @@ pub enum Execution {
 pub struct SemanticModel<'a> {
     pub scopes: Vec<Scope<'a>>,
     pub bindings: Vec<Binding<'a>>,
+    /// Names listed in the module's `__all__` (re-exports count as uses).
+    pub exported: Vec<&'a str>,
 }
 
 impl<'a> SemanticModel<'a> {
@@ -117,11 +123,13 @@ impl<'a> SemanticModel<'a> {
             model: SemanticModel {
                 scopes: vec![Scope::new(ScopeKind::Module, None, String::new())],
                 bindings: Vec::new(),
+                exported: Vec::new(),
             },
             stack: vec![0],
             blocks: Vec::new(),
+            scope_blocks: vec![0],
         };
-        builder.visit_block(suite);
+        builder.visit_body(suite);
         builder.model
     }
 
@@ -184,23 +192,45 @@ impl<'a> SemanticModel<'a> {
         }
     }
 
-    /// The name through which `module` can be referenced from `scope`: an existing import of
-    /// it (`import asyncio as aio` gives `aio`). `None` when there is none.
-    pub fn module_alias(&self, scope: ScopeId, module: &str) -> Option<&'a str> {
+    /// The name through which `module` can be referenced at offset `at` in `scope`: an
+    /// existing import of it (`import asyncio as aio` gives `aio`) that is bound whenever that
+    /// code runs (not under an `if` or `try`, not later in the same function). The first such
+    /// import wins. `None` when there is none.
+    pub fn module_alias(&self, scope: ScopeId, module: &str, at: TextSize) -> Option<&'a str> {
         let mut current = Some(scope);
         while let Some(id) = current {
-            for (&name, &binding) in &self.scopes[id].names {
-                let BindingKind::Import { path, .. } = &self.bindings[binding].kind else {
-                    continue;
-                };
-                if path.len() == 1 && path[0] == module && self.lookup(scope, name) == Some(binding)
-                {
-                    return Some(name);
-                }
+            let mut candidates: Vec<(BindingId, &'a str)> = self.scopes[id]
+                .names
+                .iter()
+                .filter(|&(&name, &binding)| {
+                    let BindingKind::Import { path, site } = &self.bindings[binding].kind else {
+                        return false;
+                    };
+                    let before = id == 0 || site.stmt.end() <= at;
+                    matches!(path.as_slice(), [m] if *m == module)
+                        && site.unconditional
+                        && before
+                        && self.lookup(scope, name) == Some(binding)
+                })
+                .map(|(&name, &binding)| (binding, name))
+                .collect();
+            candidates.sort_unstable();
+            if let Some(&(_, name)) = candidates.first() {
+                return Some(name);
             }
             current = self.scopes[id].parent;
         }
         None
+    }
+
+    /// Whether `name`, seen from `scope`, is a module-level import of `module` (possibly
+    /// conditional): a new unconditional `import module` would bind the same thing.
+    pub fn is_module_import(&self, scope: ScopeId, name: &str, module: &str) -> bool {
+        self.lookup(scope, name).is_some_and(|binding| {
+            let binding = &self.bindings[binding];
+            binding.scope == 0
+                && matches!(&binding.kind, BindingKind::Import { path, .. } if matches!(path.as_slice(), [m] if *m == module))
+        })
     }
 
     /// Whether `name` is free from `scope` (unbound, so an import added at module level would
@@ -308,9 +338,10 @@ impl<'a> SemanticModel<'a> {
 
     /// Import bindings that nothing refers to.
     pub fn unused_imports(&self) -> impl Iterator<Item = (ImportKey, &Binding<'a>)> + '_ {
+        let exported = |b: &Binding| b.scope == 0 && self.exported.contains(&b.name);
         self.bindings
             .iter()
-            .filter(|b| b.uses == 0)
+            .filter(move |b| b.uses == 0 && !exported(b))
             .filter_map(|binding| {
                 let BindingKind::Import { path, .. } = &binding.kind else {
                     return None;
@@ -347,10 +378,6 @@ pub trait ScopeVisitor<'a>: Visitor<'a> {
     fn enter_scope(&mut self, kind: ScopeKind, name: &'a str);
     fn exit_scope(&mut self);
     fn bind_parameters(&mut self, _parameters: &'a ast::Parameters) {}
-    /// Statement blocks, so that a visitor can know which statements are alone in theirs.
-    fn visit_block(&mut self, body: &'a [Stmt]) {
-        self.visit_body(body);
-    }
 }
 
 fn walk_parameters_outside<'a, V: ScopeVisitor<'a> + ?Sized>(
@@ -388,7 +415,7 @@ pub fn walk_scoped_stmt<'a, V: ScopeVisitor<'a> + ?Sized>(v: &mut V, stmt: &'a S
                 def.name.id.as_str(),
             );
             v.bind_parameters(&def.parameters);
-            v.visit_block(&def.body);
+            v.visit_body(&def.body);
             v.exit_scope();
             true
         }
@@ -400,7 +427,7 @@ pub fn walk_scoped_stmt<'a, V: ScopeVisitor<'a> + ?Sized>(v: &mut V, stmt: &'a S
                 v.visit_arguments(arguments);
             }
             v.enter_scope(ScopeKind::Class, class.name.id.as_str());
-            v.visit_block(&class.body);
+            v.visit_body(&class.body);
             v.exit_scope();
             true
         }
@@ -462,8 +489,10 @@ pub fn walk_scoped_expr<'a, V: ScopeVisitor<'a> + ?Sized>(v: &mut V, expr: &'a E
 struct Builder<'a> {
     model: SemanticModel<'a>,
     stack: Vec<ScopeId>,
-    /// Lengths of the enclosing statement blocks.
-    blocks: Vec<usize>,
+    /// The enclosing statement blocks: first statement's offset and length.
+    blocks: Vec<(TextSize, usize)>,
+    /// For each open scope, how many blocks were open when it was entered.
+    scope_blocks: Vec<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -489,6 +518,17 @@ impl<'a> Builder<'a> {
             binding.rebound = true;
             binding.bind_count += 1;
             binding.definition = None;
+            // The same import again: keep the site that binds it unconditionally, if any.
+            if let (
+                BindingKind::Import { path: a, site: old },
+                BindingKind::Import { path: b, site: new },
+            ) = (&binding.kind, &kind)
+            {
+                if a == b && new.unconditional && !old.unconditional {
+                    binding.kind = kind;
+                    return;
+                }
+            }
             let same = match (&binding.kind, &kind) {
                 (BindingKind::Import { path: a, .. }, BindingKind::Import { path: b, .. }) => {
                     a == b
@@ -513,6 +553,20 @@ impl<'a> Builder<'a> {
         self.model.scopes[scope].names.insert(name, id);
     }
 
+    /// Records the string literals of an `__all__` list or tuple.
+    fn export(&mut self, value: &'a Expr) {
+        let elements = match value {
+            Expr::List(list) => &list.elts,
+            Expr::Tuple(tuple) => &tuple.elts,
+            _ => return,
+        };
+        for element in elements {
+            if let Expr::StringLiteral(literal) = element {
+                self.model.exported.push(literal.value.to_str());
+            }
+        }
+    }
+
     fn bind_named_target(&mut self, name: &'a str) {
         // `(x := ...)` inside a comprehension binds `x` in the nearest non-comprehension scope.
         let mut scope = self.current();
@@ -531,7 +585,8 @@ impl<'a> Builder<'a> {
             stmt: stmt.range(),
             aliases: aliases.iter().map(Ranged::range).collect(),
             index,
-            sole_in_block: self.blocks.last() == Some(&1),
+            block: self.blocks.last().copied().unwrap_or_default(),
+            unconditional: self.blocks.len() == self.scope_blocks.last().copied().unwrap_or(0) + 1,
         }
     }
 }
@@ -555,10 +610,12 @@ impl<'a> ScopeVisitor<'a> for Builder<'a> {
             .scopes
             .push(Scope::new(kind, Some(parent), label));
         self.stack.push(id);
+        self.scope_blocks.push(self.blocks.len());
     }
 
     fn exit_scope(&mut self) {
         self.stack.pop();
+        self.scope_blocks.pop();
     }
 
     fn bind_parameters(&mut self, parameters: &'a ast::Parameters) {
@@ -574,15 +631,16 @@ impl<'a> ScopeVisitor<'a> for Builder<'a> {
             self.bind(parameter.name().id.as_str(), BindingKind::Other);
         }
     }
-
-    fn visit_block(&mut self, body: &'a [Stmt]) {
-        self.blocks.push(body.len());
-        self.visit_body(body);
-        self.blocks.pop();
-    }
 }
 
 impl<'a> Visitor<'a> for Builder<'a> {
+    fn visit_body(&mut self, body: &'a [Stmt]) {
+        let start = body.first().map_or_else(TextSize::default, Ranged::start);
+        self.blocks.push((start, body.len()));
+        visitor::walk_body(self, body);
+        self.blocks.pop();
+    }
+
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(def) => self.bind(def.name.id.as_str(), BindingKind::Other),
@@ -624,6 +682,19 @@ impl<'a> Visitor<'a> for Builder<'a> {
                     self.bind(name, BindingKind::Import { path, site });
                 }
             }
+            Stmt::Assign(ast::StmtAssign { targets, value, .. }) if self.current() == 0 => {
+                if targets
+                    .iter()
+                    .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "__all__"))
+                {
+                    self.export(value);
+                }
+            }
+            Stmt::AugAssign(ast::StmtAugAssign { target, value, .. }) if self.current() == 0 => {
+                if matches!(&**target, Expr::Name(n) if n.id.as_str() == "__all__") {
+                    self.export(value);
+                }
+            }
             Stmt::Global(global) => {
                 let scope = self.current();
                 let names = global.names.iter().map(|n| n.id.as_str());
@@ -661,28 +732,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
                 }
             }
         } else {
-            match stmt {
-                // Blocks of compound statements, so `sole_in_block` is known for imports.
-                Stmt::If(s) => {
-                    self.visit_expr(&s.test);
-                    self.visit_block(&s.body);
-                    for clause in &s.elif_else_clauses {
-                        if let Some(test) = &clause.test {
-                            self.visit_expr(test);
-                        }
-                        self.visit_block(&clause.body);
-                    }
-                }
-                Stmt::Try(s) => {
-                    self.visit_block(&s.body);
-                    for handler in &s.handlers {
-                        self.visit_except_handler(handler);
-                    }
-                    self.visit_block(&s.orelse);
-                    self.visit_block(&s.finalbody);
-                }
-                _ => visitor::walk_stmt(self, stmt),
-            }
+            visitor::walk_stmt(self, stmt);
         }
     }
 
@@ -694,7 +744,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
         if let Some(type_) = &h.type_ {
             self.visit_expr(type_);
         }
-        self.visit_block(&h.body);
+        self.visit_body(&h.body);
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {

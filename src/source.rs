@@ -74,8 +74,9 @@ pub struct Stylist {
 
 impl Stylist {
     pub fn detect(text: &str) -> Self {
-        let line_ending = match text.find('\n') {
-            Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        let line_ending = match text.find(['\n', '\r']) {
+            Some(i) if text[i..].starts_with("\r\n") => "\r\n",
+            Some(i) if text[i..].starts_with('\r') => "\r",
             _ => "\n",
         };
         let indent = text

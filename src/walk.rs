@@ -7,6 +7,7 @@
 
 use crate::parse::ast::{self, AnyNodeRef, Expr, Stmt};
 use crate::parse::visitor::{self, Visitor};
+use crate::parse::TextRange;
 use crate::semantic::{
     walk_scoped_expr, walk_scoped_stmt, Execution, ScopeId, ScopeKind, ScopeVisitor, SemanticModel,
 };
@@ -58,6 +59,22 @@ impl<'a> WalkContext<'a> {
     /// The ancestors, innermost first (excluding the node itself).
     pub fn ancestors(&self) -> impl Iterator<Item = AnyNodeRef<'a>> + '_ {
         self.parents.iter().rev().skip(1).copied()
+    }
+
+    /// Whether `range` lies in an f-string replacement field with `=` (`f"{expr=}"`), whose
+    /// output includes the expression's source text: rewriting it would change the output.
+    pub fn in_debug_interpolation(&self, range: TextRange) -> bool {
+        self.parents.iter().any(|node| {
+            let AnyNodeRef::ExprFString(fstring) = node else {
+                return false;
+            };
+            fstring.value.elements().any(|element| match element {
+                ast::InterpolatedStringElement::Interpolation(field) => {
+                    field.debug_text.is_some() && field.range.contains_range(range)
+                }
+                ast::InterpolatedStringElement::Literal(_) => false,
+            })
+        })
     }
 
     pub fn in_annotation(&self) -> bool {
