@@ -591,6 +591,10 @@ impl<'a> Builder<'a> {
     }
 }
 
+fn is_dunder_all(target: &Expr) -> bool {
+    matches!(target, Expr::Name(name) if name.id.as_str() == "__all__")
+}
+
 fn dots(level: u32) -> &'static str {
     const DOTS: &str = "..........";
     &DOTS[..(level as usize).clamp(1, DOTS.len())]
@@ -682,18 +686,15 @@ impl<'a> Visitor<'a> for Builder<'a> {
                     self.bind(name, BindingKind::Import { path, site });
                 }
             }
-            Stmt::Assign(ast::StmtAssign { targets, value, .. }) if self.current() == 0 => {
-                if targets
-                    .iter()
-                    .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "__all__"))
-                {
-                    self.export(value);
-                }
+            Stmt::Assign(ast::StmtAssign { targets, value, .. })
+                if self.current() == 0 && targets.iter().any(is_dunder_all) =>
+            {
+                self.export(value);
             }
-            Stmt::AugAssign(ast::StmtAugAssign { target, value, .. }) if self.current() == 0 => {
-                if matches!(&**target, Expr::Name(n) if n.id.as_str() == "__all__") {
-                    self.export(value);
-                }
+            Stmt::AugAssign(ast::StmtAugAssign { target, value, .. })
+                if self.current() == 0 && is_dunder_all(target) =>
+            {
+                self.export(value);
             }
             Stmt::Global(global) => {
                 let scope = self.current();
