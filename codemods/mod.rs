@@ -6,10 +6,15 @@
 use crate::recipe::Recipe;
 
 pub mod sqlite3;
+pub mod subprocess;
 pub mod time_sleep;
 
 /// Every recipe, in code order.
-pub static RECIPES: &[&dyn Recipe] = &[&time_sleep::TimeSleep, &sqlite3::Sqlite3];
+pub static RECIPES: &[&dyn Recipe] = &[
+    &time_sleep::TimeSleep,
+    &sqlite3::Sqlite3,
+    &subprocess::Subprocess,
+];
 
 /// The recipe with this code or id.
 pub fn find(code_or_id: &str) -> Option<&'static dyn Recipe> {

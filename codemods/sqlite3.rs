@@ -389,6 +389,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     walk_module(&mut uses, suite);
     let found = uses.found;
 
+    let seeded_slots: Vec<Slot> = seeds.iter().map(|(slot, _)| *slot).collect();
     let mut by_group: HashMap<Slot, Vec<&Use>> = HashMap::new();
     for u in &found {
         by_group.entry(groups.find(u.via)).or_default().push(u);
@@ -414,7 +415,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                     sync_place(semantic, u.scope)
                 )),
                 (action, Execution::AsyncNoAwait) if action.is_blocking() => reasons.push(format!(
-                    "used in a generator expression, where `await` cannot go (line {line})"
+                    "used where `await` cannot go (a generator expression or a class body) (line {line})"
                 )),
                 _ => {}
             }
@@ -427,7 +428,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         let (fix, note) = if let Some(reason) = reasons.first() {
             (None, Some(format!("not migrated: {reason}")))
         } else {
-            match build_fix(checker, &group) {
+            match build_fix(checker, &group, &seeded_slots) {
                 Ok((fix, None)) => (Some(fix), None),
                 Ok((fix, Some(why))) => (Some(fix), Some(why)),
                 Err(why) => (None, Some(why)),
@@ -469,7 +470,11 @@ fn sync_place(semantic: &SemanticModel, scope: ScopeId) -> String {
 }
 
 /// One fix for a whole object: every edit of every use, with imports and the helper.
-fn build_fix(checker: &Checker<'_>, group: &[&Use<'_>]) -> Result<(Fix, Option<String>), String> {
+fn build_fix(
+    checker: &Checker<'_>,
+    group: &[&Use<'_>],
+    seeded: &[Slot<'_>],
+) -> Result<(Fix, Option<String>), String> {
     let source = checker.source;
     let mut edits = Vec::new();
     let mut unsafe_reason: Option<String> = None;
@@ -539,6 +544,12 @@ fn build_fix(checker: &Checker<'_>, group: &[&Use<'_>]) -> Result<(Fix, Option<S
                 edits.push(Edit::insertion(")", expr.end()));
             }
             Action::Neutral | Action::Escape(_) => {}
+        }
+        if seeded.contains(&u.via) && unsafe_reason.is_none() {
+            let name = slot_name(checker.semantic(), u.via);
+            unsafe_reason = Some(format!(
+                "unsafe: `{name}` is annotated as a sqlite3 object; its callers must now pass or expect an aiosqlite one"
+            ));
         }
         if let Slot::Return(function) = u.via {
             let name = checker.semantic().scope_name(function);

@@ -1,8 +1,8 @@
 //! `time.sleep` in async code.
 
 use crate::checker::Checker;
-use crate::fix::{Edit, Fix};
-use crate::parse::ast::{AnyNodeRef, Expr};
+use crate::fix::{Applicability, Edit, Fix};
+use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Number};
 use crate::parse::{Ranged, TextRange};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
@@ -36,9 +36,12 @@ crate::declare_recipe! {
 /// ```
 ///
 /// ## Fix safety
-/// The fix is safe: both functions take the delay in seconds (an int or a float) and return
-/// `None`; `asyncio.sleep` raises the same `ValueError` for a negative delay. Other tasks may
-/// now run during the sleep, which is the point of the migration. `import asyncio` is added
+/// Both functions take the delay in seconds and return `None`, but they disagree on bad
+/// delays: `time.sleep(-1)` raises `ValueError` where `asyncio.sleep(-1)` returns at once
+/// (NaN likewise). The fix is therefore safe when the delay is a number literal
+/// (`time.sleep(0.5)`), and unsafe when it is computed (`time.sleep(delay)`): apply those
+/// with `--unsafe-fixes` once you know the delay is never negative. Other tasks may now run
+/// during the sleep, which is the point of the migration. `import asyncio` is added
 /// (an existing `import asyncio as aio` is reused), and the `time` import is removed when
 /// nothing else uses it.
 ///
@@ -56,7 +59,7 @@ pub static META: RecipeMeta = RecipeMeta {
     phase: 1,
     summary: "`time.sleep` in async code blocks the event loop; use `await asyncio.sleep`",
     ruff_equivalent: Some("ASYNC251"),
-    fix: FixAvailability::Safe,
+    fix: FixAvailability::Sometimes,
     doc: TimeSleep::DOC,
 };
 
@@ -95,7 +98,7 @@ impl Recipe for TimeSleep {
         let fix = if checker.in_debug_interpolation(call.range()) {
             Err("the call is in an f-string `=` field, whose output shows its source".to_owned())
         } else if execution == Execution::AsyncNoAwait {
-            Err("`await` cannot be added inside a generator expression".to_owned())
+            Err("`await` cannot be added here (a generator expression or a class body)".to_owned())
         } else if checker.has_comment_in(callee) {
             Err("the call's callee contains a comment".to_owned())
         } else {
@@ -108,13 +111,37 @@ impl Recipe for TimeSleep {
                     edits.push(Edit::insertion(suffix, call.end()));
                 }
                 edits.extend(import);
-                Fix::safe(edits)
+                if is_plain_delay(call) {
+                    Fix::safe(edits)
+                } else {
+                    Fix::unsafe_(edits)
+                }
             })
         };
         let diagnostic = checker.report(&META, call.range(), message);
         match fix {
-            Ok(fix) => diagnostic.fix = Some(fix),
+            Ok(fix) => {
+                if fix.applicability == Applicability::Unsafe {
+                    diagnostic.note = Some(UNSAFE_NOTE.to_owned());
+                }
+                diagnostic.fix = Some(fix);
+            }
             Err(reason) => diagnostic.note = Some(reason),
         }
     }
+}
+
+const UNSAFE_NOTE: &str = "unsafe: `time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once";
+
+/// A single non-negative number literal: the delay both functions treat the same.
+fn is_plain_delay(call: &ExprCall) -> bool {
+    let [Expr::NumberLiteral(number)] = &*call.arguments.args else {
+        return false;
+    };
+    call.arguments.keywords.is_empty()
+        && match &number.value {
+            Number::Int(_) => true,
+            Number::Float(value) => value.is_finite(),
+            Number::Complex { .. } => false,
+        }
 }

@@ -102,8 +102,8 @@ pub struct ImportKey {
 pub enum Execution {
     /// Directly in an `async def` (or a list/set/dict comprehension in one): `await` is allowed.
     Async,
-    /// On the event loop, but `await` cannot be inserted here (a generator expression, which
-    /// would become an async generator).
+    /// On the event loop, but `await` cannot be inserted here: a generator expression (it
+    /// would become an async generator) or a class body in an `async def`.
     AsyncNoAwait,
     /// Sync code: a `def`, a lambda, a class body or the module.
     Sync,
@@ -247,6 +247,8 @@ impl<'a> SemanticModel<'a> {
     }
 
     /// How code in `scope` runs: on the event loop or not, and whether `await` may be added.
+    /// A class body inside an `async def` runs on the loop when the class statement runs, but
+    /// cannot await; so does a generator expression.
     pub fn execution(&self, scope: ScopeId) -> Execution {
         let mut current = scope;
         let mut in_generator = false;
@@ -256,6 +258,13 @@ impl<'a> SemanticModel<'a> {
                 ScopeKind::Comprehension { generator } => {
                     in_generator |= generator;
                     current = s.parent.expect("a comprehension has a parent scope");
+                }
+                ScopeKind::Class => {
+                    in_generator = true;
+                    match s.parent {
+                        Some(parent) => current = parent,
+                        None => return Execution::Sync,
+                    }
                 }
                 ScopeKind::Function { is_async: true } if in_generator => {
                     return Execution::AsyncNoAwait

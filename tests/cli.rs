@@ -32,7 +32,8 @@ const LATIN1: &[u8] = b"x = '\xe9'\n";
 const BINARY: &[u8] = b"ab\0cd\n";
 
 const MSG: &str = "`time.sleep` blocks the event loop in async code";
-const GEN_REASON: &str = "(no fix: `await` cannot be added inside a generator expression)";
+const GEN_REASON: &str =
+    "(no fix: `await` cannot be added here (a generator expression or a class body))";
 const DIFF_SLEEP_HUNK: &str = "@@ -1,4 +1,4 @@\n-import time\n+import asyncio\n \n async def f():\n-    time.sleep(1)\n+    await asyncio.sleep(1)\n";
 
 const SYNTAX_LINE: &str =
@@ -289,7 +290,7 @@ cases! {
         .check(|o| {
             let v = json_stdout(o)?;
             expect_eq("fix", &v[0]["fix"], &Value::Null)?;
-            expect_eq("note", &v[0]["note"], &Value::from("`await` cannot be added inside a generator expression"))?;
+            expect_eq("note", &v[0]["note"], &Value::from("`await` cannot be added here (a generator expression or a class body)"))?;
             expect_eq("column", &v[0]["location"]["column"], &Value::from(10))
         });
 
@@ -658,7 +659,7 @@ cases! {
     recipes_lists_aw101 => Case::new()
         .run(["recipes"]).code(0).stderr("")
         .stdout_has("CODE    ID               PHASE  FIX        RUFF      SUMMARY\n")
-        .stdout_has("AW101   time-sleep       1      safe       ASYNC251  `time.sleep` in async code blocks the event loop; use `await asyncio.sleep`\n");
+        .stdout_has("AW101   time-sleep       1      sometimes  ASYNC251  `time.sleep` in async code blocks the event loop; use `await asyncio.sleep`\n");
 
     recipes_json => Case::new()
         .run(["recipes", "--output-format", "json"]).code(0)
@@ -667,13 +668,13 @@ cases! {
             let aw101 = v.as_array().and_then(|a| a.iter().find(|r| r["code"] == "AW101")).ok_or("no AW101")?;
             expect_eq("id", &aw101["id"], &Value::from("time-sleep"))?;
             expect_eq("ruff_equivalent", &aw101["ruff_equivalent"], &Value::from("ASYNC251"))?;
-            expect_eq("fix", &aw101["fix"], &Value::from("safe"))?;
+            expect_eq("fix", &aw101["fix"], &Value::from("sometimes"))?;
             expect_eq("phase", &aw101["phase"], &Value::from(1))
         });
 
     explain_by_code => Case::new()
         .run(["explain", "AW101"]).code(0).stderr("")
-        .stdout_has("# time-sleep (AW101)\n\nPhase 1. Fix: safe.\nDetected by ruff as ASYNC251")
+        .stdout_has("# time-sleep (AW101)\n\nPhase 1. Fix: sometimes.\nDetected by ruff as ASYNC251")
         .stdout_has("\n## What it does\n").stdout_has("\n## Why is this bad?\n").stdout_has("\n## Example\n")
         .stdout_has("\n## Use instead\n").stdout_has("\n## Fix safety\n").stdout_has("await asyncio.sleep");
 

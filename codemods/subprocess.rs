@@ -1,0 +1,151 @@
+//! `subprocess` and `os.system` in async code.
+
+use crate::checker::Checker;
+use crate::fix::{Edit, Fix};
+use crate::parse::ast::{AnyNodeRef, Expr};
+use crate::parse::{Ranged, TextRange, TextSize};
+use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+use crate::semantic::Execution;
+
+crate::declare_recipe! {
+/// ## What it does
+/// Finds calls that run a child process and wait for it in async code:
+/// `subprocess.run`, `call`, `check_call`, `check_output`, `getoutput`, `getstatusoutput`
+/// and `os.system`, under every import form (`import subprocess as sp`,
+/// `from subprocess import run`), and moves the wait off the event loop:
+/// `subprocess.run(cmd, capture_output=True, text=True)` becomes
+/// `await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True)`.
+///
+/// ## Why is this bad?
+/// These functions block until the child process exits: a `docker ps` or an `ssh` call
+/// freezes every other task of the service for the whole life of the child.
+///
+/// ## Example
+/// ```python
+/// import subprocess
+///
+/// async def kernel_version():
+///     return subprocess.check_output(["uname", "-r"], text=True).strip()
+/// ```
+///
+/// ## Use instead
+/// ```python
+/// import asyncio
+/// import subprocess
+///
+/// async def kernel_version():
+///     return (await asyncio.to_thread(subprocess.check_output, ["uname", "-r"], text=True)).strip()
+/// ```
+///
+/// ## Fix safety
+/// The fix is safe: the same function runs with the same arguments, in a worker thread, so
+/// return values (`CompletedProcess`, `str` with `text=True`, the wait status of
+/// `os.system`), exceptions (`CalledProcessError`, `TimeoutExpired`, `FileNotFoundError`)
+/// and every keyword (`input`, `timeout`, `cwd`, `env`, `check`, ...) behave exactly as
+/// before, while the event loop keeps running. The one difference is where the wait happens:
+/// the child is started from a thread of the default executor.
+///
+/// Calls in sync functions are not reported (they do not block the loop there), nor the
+/// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
+/// generator expression, or in an f-string `=` field, is reported without a fix.
+///
+/// `subprocess.Popen` objects and `os.popen` are not migrated yet.
+pub struct Subprocess;
+}
+
+pub static META: RecipeMeta = RecipeMeta {
+    code: "AW103",
+    id: "subprocess",
+    phase: 1,
+    summary: "`subprocess` calls and `os.system` in async code block the event loop until the child exits",
+    ruff_equivalent: Some("ASYNC221"),
+    fix: FixAvailability::Safe,
+    doc: Subprocess::DOC,
+};
+
+impl Recipe for Subprocess {
+    fn meta(&self) -> &'static RecipeMeta {
+        &META
+    }
+
+    fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
+        let Expr::Call(call) = expr else { return };
+        let Some(name) = checker.qualified_name(&call.func) else {
+            return;
+        };
+        let label = match name.as_slice() {
+            ["subprocess", function @ ("run" | "call" | "check_call" | "check_output" | "getoutput"
+            | "getstatusoutput")] => format!("subprocess.{function}"),
+            ["os", "system"] => "os.system".to_owned(),
+            _ => return,
+        };
+        let execution = checker.execution();
+        if execution == Execution::Sync {
+            return;
+        }
+        let message = format!("`{label}` blocks the event loop until the child process exits");
+        let fix = if checker.in_debug_interpolation(call.range()) {
+            Err("the call is in an f-string `=` field, whose output shows its source".to_owned())
+        } else if execution == Execution::AsyncNoAwait {
+            Err("`await` cannot be added here (a generator expression or a class body)".to_owned())
+        } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {
+            Err("the call is already awaited".to_owned())
+        } else {
+            to_thread_fix(checker, expr, call)
+        };
+        let diagnostic = checker.report(&META, call.range(), message);
+        match fix {
+            Ok(fix) => diagnostic.fix = Some(fix),
+            Err(reason) => diagnostic.note = Some(reason),
+        }
+    }
+}
+
+/// `f(args)` → `await asyncio.to_thread(f, args)`: the callee and the opening parenthesis are
+/// replaced, the arguments stay as written.
+fn to_thread_fix(
+    checker: &Checker<'_>,
+    expr: &Expr,
+    call: &crate::parse::ast::ExprCall,
+) -> Result<Fix, String> {
+    let arguments = &call.arguments;
+    let open = arguments.start() + TextSize::new(1);
+    let head = TextRange::new(call.start(), open);
+    if checker.has_comment_in(head) {
+        return Err("a comment sits between the callee and its arguments".to_owned());
+    }
+    let (asyncio, import) = checker.import_module("asyncio")?;
+    let (prefix, suffix) = checker.await_wrapping(expr);
+    let callee = &checker.source[TextRange::new(call.start(), arguments.start())];
+    let rest = &checker.source[usize::from(open)..];
+    let separator = if arguments.is_empty() {
+        ""
+    } else if rest
+        .trim_start_matches([' ', '\t'])
+        .starts_with(['\n', '\r'])
+    {
+        // The arguments start on the next line: no trailing space.
+        ","
+    } else {
+        ", "
+    };
+    let mut edits = vec![Edit::replacement(
+        format!(
+            "{prefix}{asyncio}.to_thread({}{separator}",
+            callee.trim_end()
+        ),
+        head,
+    )];
+    if arguments.is_empty() {
+        // `f()` → `to_thread(f)`: the empty argument list's `)` closes `to_thread(`.
+        let inside = TextRange::new(open, arguments.end() - TextSize::new(1));
+        if !checker.source[inside].trim().is_empty() {
+            return Err("the empty argument list holds a comment".to_owned());
+        }
+    }
+    if !suffix.is_empty() {
+        edits.push(Edit::insertion(suffix, call.end()));
+    }
+    edits.extend(import);
+    Ok(Fix::safe(edits))
+}
