@@ -4,8 +4,9 @@
 //!   produce no finding of the recipe's code.
 //! * `REPORT_ONLY`: `(label, source)`. Reported (at least one finding of the code) but no fix
 //!   is applied: the source comes out byte-identical.
-//! * `FIXES`: `(before, after)`. `fix_source` with safe fixes must produce exactly `after`,
-//!   without refusing; `after` must parse and be stable (fixing it again changes nothing).
+//! * `FIXES`: `(before, after)`. `fix_source` with every fix applied (`--unsafe-fixes`) must
+//!   produce exactly `after`, without refusing; `after` must parse and be stable (fixing it
+//!   again changes nothing). Which fixes are safe is asserted by the fixture snapshots.
 //!
 //! Each table is run by one test function that reports every failing case, not only the
 //! first. Known bugs are kept as separate `#[ignore = "BUG: ..."]` tests that assert the
@@ -121,14 +122,14 @@ pub fn report_only_failures(code: &str, cases: &[(&str, &str)]) -> Vec<String> {
 
 /// The problems of one BEFORE/AFTER case (empty when it passes).
 fn fix_problems(code: &str, before: &str, after: &str) -> Vec<String> {
-    let safe = settings(false);
+    let every_fix = settings(true);
     let mut problems = Vec::new();
-    match count_findings(before, code, &safe) {
+    match count_findings(before, code, &every_fix) {
         Err(e) => return vec![format!("input {e}")],
         Ok((_, 0)) => problems.push(format!("input has no fixable {code} finding")),
         Ok(_) => {}
     }
-    match fix_source(before, &safe) {
+    match fix_source(before, &every_fix) {
         Err(e) => problems.push(format!("fix_source failed: {}", e.message)),
         Ok(outcome) => {
             if let Some(reason) = &outcome.refused {
@@ -146,7 +147,7 @@ fn fix_problems(code: &str, before: &str, after: &str) -> Vec<String> {
     if !is_valid_module(after) {
         problems.push("expected AFTER text does not parse".to_owned());
     }
-    match fix_source(after, &safe) {
+    match fix_source(after, &every_fix) {
         Err(e) => problems.push(format!("AFTER does not parse: {}", e.message)),
         Ok(again) => {
             if again.text != after {
@@ -262,18 +263,6 @@ async def main(loop):
 
 class Config:
     time.sleep(1)
-"#,
-        ),
-        (
-            // Runs on the loop, but `await` is not allowed in a class body; currently not
-            // reported at all.
-            "class body inside async def",
-            r#"import time
-
-async def main():
-    class Local:
-        time.sleep(1)
-    return Local
 "#,
         ),
         (
@@ -587,6 +576,17 @@ async def main(x=time.sleep(1), y: time.sleep(2) = 3) -> time.sleep(3):
 
     /// Reported, but no fix is applied; the text must not change.
     pub const REPORT_ONLY: &[(&str, &str)] = &[
+        (
+            // Runs on the loop, but `await` is not allowed in a class body.
+            "class body inside async def",
+            r#"import time
+
+async def main():
+    class Local:
+        time.sleep(1)
+    return Local
+"#,
+        ),
         (
             "generator expression element in async def",
             r#"import time
