@@ -533,7 +533,7 @@ fn build_fix(
                 let is_attribute = matches!(&**target, Expr::Attribute(_));
                 if after_block || is_attribute {
                     unsafe_reason = Some(format!(
-                        "unsafe: `{target_text}` is used after the `with` block, which now also closes the connection"
+                        "`{target_text}` is used after the `with` block, which now also closes the connection"
                     ));
                 }
             }
@@ -548,14 +548,14 @@ fn build_fix(
         if seeded.contains(&u.via) && unsafe_reason.is_none() {
             let name = slot_name(checker.semantic(), u.via);
             unsafe_reason = Some(format!(
-                "unsafe: `{name}` is annotated as a sqlite3 object; its callers must now pass or expect an aiosqlite one"
+                "`{name}` is annotated as a sqlite3 object; its callers must now pass or expect an aiosqlite one"
             ));
         }
         if let Slot::Return(function) = u.via {
             let name = checker.semantic().scope_name(function);
             if !name.starts_with('_') && unsafe_reason.is_none() {
                 unsafe_reason = Some(format!(
-                    "unsafe: `{name}` is public and returns the connection; callers in other modules must await it"
+                    "`{name}` is public and returns the connection; callers in other modules must await it"
                 ));
             }
         }

@@ -131,7 +131,8 @@ impl Recipe for TimeSleep {
     }
 }
 
-const UNSAFE_NOTE: &str = "unsafe: `time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once";
+const UNSAFE_NOTE: &str =
+    "`time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once";
 
 /// A single non-negative number literal: the delay both functions treat the same.
 fn is_plain_delay(call: &ExprCall) -> bool {

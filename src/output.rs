@@ -66,8 +66,13 @@ pub fn finding_line(
 /// Why a remaining finding was not fixed.
 pub fn unfixed_reason(diagnostic: &Diagnostic, settings: &Settings) -> String {
     match (&diagnostic.fix, &diagnostic.note) {
-        (Some(fix), _) if fix.applicability == Applicability::Unsafe && !settings.unsafe_fixes => {
-            "unsafe fix withheld; apply it with --unsafe-fixes".to_owned()
+        (Some(fix), note)
+            if fix.applicability == Applicability::Unsafe && !settings.unsafe_fixes =>
+        {
+            match note {
+                Some(why) => format!("unsafe fix withheld: {why}; apply it with --unsafe-fixes"),
+                None => "unsafe fix withheld; apply it with --unsafe-fixes".to_owned(),
+            }
         }
         (Some(fix), _) if fix.applicability == Applicability::DisplayOnly => {
             "the fix is shown only, never applied".to_owned()

@@ -70,7 +70,7 @@ pub struct Diagnostic {
     pub range: TextRange,
     pub message: String,
     pub fix: Option<Fix>,
-    /// Why there is no fix, or why it is unsafe.
+    /// Why there is no fix, or (for an unsafe fix) what it may change.
     pub note: Option<String>,
 }
 
