@@ -189,6 +189,11 @@ impl Kind {
         }
     }
 
+    /// Methods aiosqlite lacks that still do database I/O (reported as blocking).
+    fn does_io(self, method: &str) -> bool {
+        self == Kind::Connection && matches!(method, "blobopen" | "serialize" | "deserialize")
+    }
+
     /// Methods that return a cursor of the same connection.
     fn returns_cursor(self, method: &str) -> bool {
         matches!(method, "execute" | "executemany" | "executescript")
@@ -222,6 +227,7 @@ enum Action<'a> {
     /// Await a blocking method call.
     Await {
         call: &'a ast::ExprCall,
+        method: &'a str,
         prefix: &'static str,
         suffix: &'static str,
     },
@@ -231,8 +237,9 @@ enum Action<'a> {
         prefix: &'static str,
         suffix: &'static str,
     },
-    /// `for` → `async for`.
-    AsyncFor { stmt: TextRange },
+    /// `for` → `async for`; `breaks` when the loop can stop early (aiosqlite fetches rows in
+    /// batches, so rows after a `break` are not there for a later fetch).
+    AsyncFor { stmt: TextRange, breaks: bool },
     /// A comprehension's `for` → `async for`.
     AsyncComprehension { generator: TextRange },
     /// `with sqlite3.connect(p) as conn:` → `async with aiosqlite.connect(p) as conn, _SqliteTransaction(conn):`.
@@ -248,14 +255,30 @@ enum Action<'a> {
     },
     /// Nothing to change (a property, a flow into another tracked slot, a test).
     Neutral,
+    /// Returned or yielded out of a function (its callers receive the object).
+    Leaves { function: Option<ScopeId> },
+    /// Passed to a parameter of a project function that is itself tracked.
+    PassTo(Slot<'a>),
+    /// A blocking call aiosqlite cannot do: reported, and the object is not migrated.
+    Unsupported(String),
     /// A use that cannot be migrated, with the reason.
     Escape(String),
 }
 
 impl Action<'_> {
     fn is_blocking(&self) -> bool {
-        !matches!(self, Action::Neutral | Action::Escape(_))
+        !matches!(
+            self,
+            Action::Neutral | Action::Leaves { .. } | Action::PassTo(_) | Action::Escape(_)
+        )
     }
+}
+
+/// An annotation naming a sqlite3 class, rewritten with the object it describes.
+struct Annotation {
+    range: TextRange,
+    kind: Kind,
+    scope: ScopeId,
 }
 
 struct Use<'a> {
@@ -298,18 +321,27 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         semantic,
         flows: Vec::new(),
         seeds: Vec::new(),
+        subclassed: HashSet::new(),
+        bases: HashMap::new(),
     };
     walk_module(&mut facts, suite);
-    let Facts { flows, seeds, .. } = facts;
+    let Facts {
+        flows,
+        seeds,
+        subclassed,
+        bases,
+        ..
+    } = facts;
 
     // Which slots hold connections and cursors: a fixed point over the flows.
     let mut types = Types {
         semantic,
+        bases,
         kinds: HashMap::new(),
         mixed: HashSet::new(),
     };
-    for &(slot, kind) in &seeds {
-        types.kinds.insert(slot, kind);
+    for seed in &seeds {
+        types.kinds.insert(seed.slot, seed.kind);
     }
     for _ in 0..=flows.len() {
         let mut changed = false;
@@ -355,7 +387,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     }
     for &slot in types.kinds.keys() {
         if let Slot::Local(binding) = slot {
-            let seeded = seeds.iter().any(|(s, _)| *s == slot) as u32;
+            let seeded = seeds.iter().any(|seed| seed.slot == slot) as u32;
             let flows = flow_counts.get(&slot).copied().unwrap_or(0) + seeded;
             if semantic.bindings[binding].bind_count > flows {
                 polluted.push((
@@ -388,8 +420,12 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     };
     walk_module(&mut uses, suite);
     let found = uses.found;
+    for u in &found {
+        if let Action::PassTo(parameter) = u.action {
+            groups.union(u.via, parameter);
+        }
+    }
 
-    let seeded_slots: Vec<Slot> = seeds.iter().map(|(slot, _)| *slot).collect();
     let mut by_group: HashMap<Slot, Vec<&Use>> = HashMap::new();
     for u in &found {
         by_group.entry(groups.find(u.via)).or_default().push(u);
@@ -409,7 +445,9 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         for u in &group {
             let line = line_of(checker.source, u.range.start());
             match (&u.action, u.execution) {
-                (Action::Escape(reason), _) => reasons.push(format!("{reason} (line {line})")),
+                (Action::Escape(reason) | Action::Unsupported(reason), _) => {
+                    reasons.push(format!("{reason} (line {line})"))
+                }
                 (action, Execution::Sync) if action.is_blocking() => reasons.push(format!(
                     "also used in sync code{} (line {line})",
                     sync_place(semantic, u.scope)
@@ -428,7 +466,14 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         let (fix, note) = if let Some(reason) = reasons.first() {
             (None, Some(format!("not migrated: {reason}")))
         } else {
-            match build_fix(checker, &group, &seeded_slots) {
+            let context = FixContext {
+                checker,
+                seeds: &seeds,
+                subclassed: &subclassed,
+                groups: &mut groups,
+                root,
+            };
+            match build_fix(context, &group) {
                 Ok((fix, None)) => (Some(fix), None),
                 Ok((fix, Some(why))) => (Some(fix), Some(why)),
                 Err(why) => (None, Some(why)),
@@ -440,6 +485,26 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Whether a loop body can leave the loop early (`break` or `return` outside nested loops and
+/// functions).
+fn has_break(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::Break(_) | Stmt::Return(_) => true,
+        Stmt::If(s) => has_break(&s.body) || s.elif_else_clauses.iter().any(|c| has_break(&c.body)),
+        Stmt::With(s) => has_break(&s.body),
+        Stmt::Try(s) => {
+            has_break(&s.body)
+                || has_break(&s.orelse)
+                || has_break(&s.finalbody)
+                || s.handlers
+                    .iter()
+                    .any(|ast::ExceptHandler::ExceptHandler(h)| has_break(&h.body))
+        }
+        Stmt::Match(s) => s.cases.iter().any(|c| has_break(&c.body)),
+        _ => false,
+    })
 }
 
 fn is_none(expr: &Expr) -> bool {
@@ -469,21 +534,32 @@ fn sync_place(semantic: &SemanticModel, scope: ScopeId) -> String {
     }
 }
 
-/// One fix for a whole object: every edit of every use, with imports and the helper.
-fn build_fix(
-    checker: &Checker<'_>,
-    group: &[&Use<'_>],
-    seeded: &[Slot<'_>],
-) -> Result<(Fix, Option<String>), String> {
+/// What [`build_fix`] needs to know about the file beyond the object's uses.
+struct FixContext<'c, 'a> {
+    checker: &'c Checker<'a>,
+    seeds: &'c [Seed<'a>],
+    subclassed: &'c HashSet<ScopeId>,
+    groups: &'c mut UnionFind<'a>,
+    root: Slot<'a>,
+}
+
+/// One fix for a whole object: every edit of every use, with imports and the helper. The fix
+/// is unsafe (with the first reason found) where the rewrite changes what other code sees.
+fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<String>), String> {
+    let checker = cx.checker;
+    let semantic = checker.semantic();
     let source = checker.source;
     let mut edits = Vec::new();
-    let mut unsafe_reason: Option<String> = None;
+    let mut unsafe_reasons: Vec<String> = Vec::new();
+    let aiosqlite_at =
+        |scope: ScopeId, at: TextSize| checker.import_module_in(scope, at, "aiosqlite");
     for u in group {
         match &u.action {
             Action::Await {
                 call,
                 prefix,
                 suffix,
+                ..
             } => {
                 edits.push(Edit::insertion(*prefix, call.start()));
                 if !suffix.is_empty() {
@@ -495,8 +571,7 @@ fn build_fix(
                 prefix,
                 suffix,
             } => {
-                let (aiosqlite, import) =
-                    checker.import_module_in(u.scope, u.range.start(), "aiosqlite")?;
+                let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
                 edits.extend(import);
                 edits.push(Edit::insertion(*prefix, call.start()));
                 edits.push(Edit::replacement(
@@ -507,13 +582,23 @@ fn build_fix(
                     edits.push(Edit::insertion(*suffix, call.end()));
                 }
             }
-            Action::AsyncFor { stmt } => edits.push(Edit::insertion("async ", stmt.start())),
+            Action::AsyncFor { stmt, breaks } => {
+                edits.push(Edit::insertion("async ", stmt.start()));
+                let read_after = group
+                    .iter()
+                    .any(|other| other.via == u.via && other.range.start() >= stmt.end());
+                if *breaks && read_after {
+                    unsafe_reasons.push(format!(
+                        "the loop at line {} can stop early and the cursor is read again after it; aiosqlite's `async for` fetches rows in batches, so the rows after the `break` are lost",
+                        line_of(source, stmt.start())
+                    ));
+                }
+            }
             Action::AsyncComprehension { generator } => {
-                edits.push(Edit::insertion("async ", generator.start()))
+                edits.push(Edit::insertion("async ", generator.start()));
             }
             Action::WithConnect { stmt, call, target } => {
-                let (aiosqlite, import) =
-                    checker.import_module_in(u.scope, u.range.start(), "aiosqlite")?;
+                let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
                 edits.extend(import);
                 edits.extend(helper(checker, u.scope)?);
                 edits.push(Edit::insertion("async ", stmt.start()));
@@ -526,14 +611,15 @@ fn build_fix(
                     format!(", {HELPER}({target_text})"),
                     target.end(),
                 ));
-                // The connection is now closed at the end of the block.
-                let after_block = group
-                    .iter()
-                    .any(|other| other.via == u.via && !stmt.range().contains_range(other.range));
-                let is_attribute = matches!(&**target, Expr::Attribute(_));
-                if after_block || is_attribute {
-                    unsafe_reason = Some(format!(
-                        "`{target_text}` is used after the `with` block, which now also closes the connection"
+                // The connection is now closed at the end of the block: nothing of the object
+                // may be used after it, nor leave the block.
+                let escapes = group.iter().any(|other| {
+                    !stmt.range().contains_range(other.range)
+                        || matches!(other.action, Action::Leaves { .. })
+                });
+                if escapes || matches!(&**target, Expr::Attribute(_)) {
+                    unsafe_reasons.push(format!(
+                        "`{target_text}` (or a cursor of it) is used after the `with` block, which now also closes the connection"
                     ));
                 }
             }
@@ -543,32 +629,84 @@ fn build_fix(
                 edits.push(Edit::insertion(format!("{HELPER}("), expr.start()));
                 edits.push(Edit::insertion(")", expr.end()));
             }
-            Action::Neutral | Action::Escape(_) => {}
+            Action::Leaves { function } => {
+                let Some(function) = *function else { continue };
+                let name = semantic.scope_name(function);
+                let called = group
+                    .iter()
+                    .any(|other| other.via == Slot::Return(function));
+                if !name.starts_with('_') || !called {
+                    unsafe_reasons.push(format!(
+                        "`{name}` returns the object to callers awaitify cannot see (other modules, frameworks); they must now expect an aiosqlite object"
+                    ));
+                }
+            }
+            Action::Neutral | Action::PassTo(_) | Action::Unsupported(_) | Action::Escape(_) => {}
         }
-        if seeded.contains(&u.via) && unsafe_reason.is_none() {
-            let name = slot_name(checker.semantic(), u.via);
-            unsafe_reason = Some(format!(
-                "`{name}` is annotated as a sqlite3 object; its callers must now pass or expect an aiosqlite one"
-            ));
-        }
-        if let Slot::Return(function) = u.via {
-            let name = checker.semantic().scope_name(function);
-            if !name.starts_with('_') && unsafe_reason.is_none() {
-                unsafe_reason = Some(format!(
-                    "`{name}` is public and returns the connection; callers in other modules must await it"
+        if let Slot::Attr(class, attribute) = u.via {
+            if !attribute.starts_with('_') {
+                unsafe_reasons.push(format!(
+                    "`self.{attribute}` is public: code outside the class may use it as a sqlite3 object"
+                ));
+            } else if cx.subclassed.contains(&class) {
+                unsafe_reasons.push(format!(
+                    "`{}` has subclasses, whose uses of `self.{attribute}` are not migrated",
+                    semantic.scope_name(class)
                 ));
             }
+        }
+    }
+    // aiosqlite runs each connection on a non-daemon thread: one never closed keeps the
+    // process alive at exit.
+    let opens = group
+        .iter()
+        .any(|u| matches!(u.action, Action::Connect { .. }));
+    let closes = group.iter().any(|u| {
+        matches!(
+            u.action,
+            Action::Await {
+                method: "close",
+                ..
+            } | Action::WithConnect { .. }
+        )
+    });
+    if opens && !closes {
+        unsafe_reasons.push(
+            "the connection is never closed; aiosqlite's worker thread would keep the process alive at exit"
+                .to_owned(),
+        );
+    }
+    // Annotations of the object: rewritten; on parameters, callers elsewhere are affected.
+    for seed in cx.seeds {
+        if cx.groups.find(seed.slot) != cx.root {
+            continue;
+        }
+        if let Some(annotation) = &seed.annotation {
+            let (aiosqlite, import) = aiosqlite_at(annotation.scope, annotation.range.start())?;
+            edits.extend(import);
+            let class = match annotation.kind {
+                Kind::Connection => "Connection",
+                Kind::Cursor => "Cursor",
+            };
+            edits.push(Edit::replacement(
+                format!("{aiosqlite}.{class}"),
+                annotation.range,
+            ));
+        }
+        if seed.parameter {
+            unsafe_reasons.push(format!(
+                "`{}` is a parameter annotated as a sqlite3 object; callers in other modules must now pass an aiosqlite one",
+                slot_name(semantic, seed.slot)
+            ));
         }
     }
     let Some(edits) = merge_edits(edits) else {
         return Err("no fix: the edits of this object overlap".to_owned());
     };
-    let applicability = if unsafe_reason.is_some() {
-        Applicability::Unsafe
-    } else {
-        Applicability::Safe
-    };
-    Ok((Fix::new(edits, applicability), unsafe_reason))
+    match unsafe_reasons.into_iter().next() {
+        Some(reason) => Ok((Fix::new(edits, Applicability::Unsafe), Some(reason))),
+        None => Ok((Fix::new(edits, Applicability::Safe), None)),
+    }
 }
 
 fn helper(checker: &Checker<'_>, scope: ScopeId) -> Result<Option<Edit>, String> {
@@ -581,6 +719,8 @@ fn helper(checker: &Checker<'_>, scope: ScopeId) -> Result<Option<Edit>, String>
 
 struct Types<'a, 's> {
     semantic: &'s SemanticModel<'a>,
+    /// The module's classes and the module's classes they derive from.
+    bases: HashMap<ScopeId, Vec<ScopeId>>,
     kinds: HashMap<Slot<'a>, Kind>,
     mixed: HashSet<Slot<'a>>,
 }
@@ -613,20 +753,62 @@ impl<'a> Types<'a, '_> {
             }
             Expr::Attribute(attribute) if attribute.ctx == ExprContext::Load => {
                 let class = self.semantic.self_class(scope, &attribute.value)?;
-                let slot = Slot::Attr(class, attribute.attr.id.as_str());
-                self.kinds.get(&slot).map(|&kind| (kind, slot))
+                self.attribute_kind(class, attribute.attr.id.as_str(), 0)
             }
             _ => None,
         }
     }
 }
 
-/// Pass 1: flows and annotations.
+/// A slot whose kind an annotation states.
+struct Seed<'a> {
+    slot: Slot<'a>,
+    kind: Kind,
+    /// The annotation to rewrite when the object is migrated.
+    annotation: Option<Annotation>,
+    /// A function parameter (callers elsewhere pass the object).
+    parameter: bool,
+}
+
+impl<'a> Types<'a, '_> {
+    /// `self.<name>` in a method of `class`: an attribute set in the class or a base class of
+    /// the module, or a property returning a tracked object.
+    fn attribute_kind(
+        &self,
+        class: ScopeId,
+        name: &'a str,
+        depth: usize,
+    ) -> Option<(Kind, Slot<'a>)> {
+        let slot = Slot::Attr(class, name);
+        if let Some(&kind) = self.kinds.get(&slot) {
+            return Some((kind, slot));
+        }
+        if let Some(method) = self.semantic.member_definition(class, name) {
+            let slot = Slot::Return(method);
+            if let Some(&kind) = self.kinds.get(&slot) {
+                return Some((kind, slot));
+            }
+        }
+        if depth > 8 {
+            return None;
+        }
+        let bases = self.bases.get(&class)?;
+        bases
+            .iter()
+            .find_map(|&base| self.attribute_kind(base, name, depth + 1))
+    }
+}
+
+/// Pass 1: flows, annotations and subclassing.
 struct Facts<'a, 's> {
     context: WalkContext<'a>,
     semantic: &'s SemanticModel<'a>,
     flows: Vec<Flow<'a>>,
-    seeds: Vec<(Slot<'a>, Kind)>,
+    seeds: Vec<Seed<'a>>,
+    /// Classes that another class of the module derives from.
+    subclassed: HashSet<ScopeId>,
+    /// Each class's base classes defined in the module.
+    bases: HashMap<ScopeId, Vec<ScopeId>>,
 }
 
 impl<'a> Facts<'a, '_> {
@@ -641,7 +823,18 @@ impl<'a> Facts<'a, '_> {
         }
     }
 
+    /// `target = value`, and `a, b = x, y` element by element.
     fn flow(&mut self, target: &'a Expr, value: &'a Expr) {
+        if let (Expr::Tuple(targets), Expr::Tuple(values)) = (target, value) {
+            if targets.elts.len() == values.elts.len()
+                && !values.elts.iter().any(Expr::is_starred_expr)
+            {
+                for (target, value) in targets.elts.iter().zip(&values.elts) {
+                    self.flow(target, value);
+                }
+            }
+            return;
+        }
         let scope = self.context.scope();
         if let Some(slot) = self.target_slot(target, scope) {
             self.flows.push(Flow { slot, value, scope });
@@ -653,6 +846,22 @@ impl<'a> Facts<'a, '_> {
             ["sqlite3", "Connection"] => Some(Kind::Connection),
             ["sqlite3", "Cursor"] => Some(Kind::Cursor),
             _ => None,
+        }
+    }
+
+    fn seed(&mut self, slot: Slot<'a>, annotation: &'a Expr, scope: ScopeId, parameter: bool) {
+        if let Some(kind) = self.annotated_kind(annotation, scope) {
+            let annotation = Some(Annotation {
+                range: annotation.range(),
+                kind,
+                scope,
+            });
+            self.seeds.push(Seed {
+                slot,
+                kind,
+                annotation,
+                parameter,
+            });
         }
     }
 }
@@ -673,14 +882,14 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
                     self.flow(&assign.target, value);
-                } else if let (Some(kind), Some(slot)) = (
-                    self.annotated_kind(&assign.annotation, scope),
-                    self.target_slot(&assign.target, scope),
-                ) {
-                    self.seeds.push((slot, kind));
+                }
+                if let Some(slot) = self.target_slot(&assign.target, scope) {
+                    self.seed(slot, &assign.annotation, scope, false);
                 }
             }
-            Stmt::With(with) if !with.is_async => {
+            // `__enter__` of a sqlite3 connection returns it; an async context manager helper
+            // yields its value.
+            Stmt::With(with) => {
                 for item in &with.items {
                     if let Some(target) = &item.optional_vars {
                         self.flow(target, &item.context_expr);
@@ -705,22 +914,33 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                 let Some(body) = self.semantic.bindings[binding].definition else {
                     return;
                 };
-                if let Some(kind) = def
-                    .returns
-                    .as_deref()
-                    .and_then(|r| self.annotated_kind(r, scope))
-                {
-                    self.seeds.push((Slot::Return(body), kind));
+                if let Some(returns) = def.returns.as_deref() {
+                    self.seed(Slot::Return(body), returns, scope, false);
                 }
                 for parameter in def.parameters.iter() {
                     let Some(annotation) = parameter.annotation() else {
                         continue;
                     };
-                    let Some(kind) = self.annotated_kind(annotation, scope) else {
+                    if let Some(param) = self.semantic.lookup(body, parameter.name().id.as_str()) {
+                        self.seed(Slot::Local(param), annotation, scope, true);
+                    }
+                }
+            }
+            Stmt::ClassDef(class) => {
+                let this = self
+                    .semantic
+                    .lookup(scope, class.name.id.as_str())
+                    .and_then(|binding| self.semantic.bindings[binding].definition);
+                for base in class.bases() {
+                    let Expr::Name(name) = base else { continue };
+                    let Some(binding) = self.semantic.lookup(scope, name.id.as_str()) else {
                         continue;
                     };
-                    if let Some(param) = self.semantic.lookup(body, parameter.name().id.as_str()) {
-                        self.seeds.push((Slot::Local(param), kind));
+                    if let Some(base_scope) = self.semantic.bindings[binding].definition {
+                        self.subclassed.insert(base_scope);
+                        if let Some(this) = this {
+                            self.bases.entry(this).or_default().push(base_scope);
+                        }
                     }
                 }
             }
@@ -790,73 +1010,27 @@ impl<'a> Uses<'a, '_> {
                 .classify(awaited.range, None, kind, depth + 1)
                 .clone_for_await(),
             AnyNodeRef::ExprAttribute(attribute) if same(&attribute.value) => {
-                let name = attribute.attr.id.as_str();
-                let grandparent = self.context.ancestor(depth + 2);
-                let call = match grandparent {
-                    Some(AnyNodeRef::ExprCall(call)) if call.func.range() == attribute.range => {
-                        Some(call)
-                    }
-                    _ => None,
-                };
-                match call {
-                    Some(call) if kind == Kind::Connection && name == "iterdump" => {
-                        match self.context.ancestor(depth + 3) {
-                            Some(AnyNodeRef::StmtFor(f))
-                                if f.iter.range() == call.range() && !f.is_async =>
-                            {
-                                Action::AsyncFor { stmt: f.range }
-                            }
-                            _ => Action::Escape(
-                                "`iterdump()` is used outside a `for` loop".to_owned(),
-                            ),
-                        }
-                    }
-                    Some(call) if kind.awaited(name) => {
-                        if name == "cursor" && !call.arguments.is_empty() {
-                            return Action::Escape(
-                                "aiosqlite has no `cursor(factory=...)`".to_owned(),
-                            );
-                        }
-                        match self.context.ancestor(depth + 3) {
-                            Some(AnyNodeRef::ExprAwait(_)) => Action::Neutral,
-                            call_parent => {
-                                let (prefix, suffix) = await_wrapping(
-                                    self.parsed,
-                                    &Expr::Call(call.clone()),
-                                    call_parent,
-                                );
-                                Action::Await {
-                                    call,
-                                    prefix,
-                                    suffix,
-                                }
-                            }
-                        }
-                    }
-                    Some(_) => {
-                        Action::Escape(format!("aiosqlite has no {} method `{name}`", kind.name()))
-                    }
-                    None if kind.property(name) => Action::Neutral,
-                    None => Action::Escape(format!(
-                        "`{}` is used as a value",
-                        &self.source[attribute.range()]
-                    )),
-                }
+                self.classify_attribute(attribute, kind, depth)
             }
             AnyNodeRef::StmtFor(f) if same(&f.iter) => match kind {
-                Kind::Cursor if !f.is_async => Action::AsyncFor { stmt: f.range },
+                Kind::Cursor if !f.is_async => Action::AsyncFor {
+                    stmt: f.range,
+                    breaks: has_break(&f.body),
+                },
                 _ => Action::Escape(format!("a sqlite3 {} is iterated", kind.name())),
             },
             AnyNodeRef::ExprListComp(ast::ExprListComp { generators, .. })
             | AnyNodeRef::ExprSetComp(ast::ExprSetComp { generators, .. })
-            | AnyNodeRef::ExprDictComp(ast::ExprDictComp { generators, .. }) => {
+            | AnyNodeRef::ExprDictComp(ast::ExprDictComp { generators, .. })
+                if generators.iter().any(|g| same(&g.iter)) =>
+            {
                 match generators.iter().find(|g| same(&g.iter)) {
                     Some(generator) if kind == Kind::Cursor && !generator.is_async => {
                         Action::AsyncComprehension {
                             generator: generator.range,
                         }
                     }
-                    _ => Action::Escape("used in a comprehension".to_owned()),
+                    _ => Action::Escape("iterated in a comprehension".to_owned()),
                 }
             }
             AnyNodeRef::ExprGenerator(_) => Action::Escape(
@@ -866,10 +1040,17 @@ impl<'a> Uses<'a, '_> {
                 let Some(AnyNodeRef::StmtWith(with)) = self.context.ancestor(depth + 2) else {
                     return Action::Escape("used in a `with` statement".to_owned());
                 };
-                if with.is_async || with.items.len() != 1 || kind == Kind::Cursor {
+                if with.is_async {
+                    // An async context manager helper that yields the connection.
+                    return Action::Neutral;
+                }
+                if with.items.len() != 1 {
                     return Action::Escape(
                         "used in a `with` statement with other items".to_owned(),
                     );
+                }
+                if kind == Kind::Cursor {
+                    return Action::Escape("a cursor used as a context manager".to_owned());
                 }
                 match (call.filter(|c| self.is_connect(c)), &item.optional_vars) {
                     (Some(call), Some(target)) => Action::WithConnect {
@@ -887,28 +1068,38 @@ impl<'a> Uses<'a, '_> {
                 }
             }
             AnyNodeRef::StmtAssign(assign) if same(&assign.value) => {
-                if assign
-                    .targets
-                    .iter()
-                    .all(|t| matches!(t, Expr::Name(_)) || self.is_self_attribute(t))
-                {
+                if assign.targets.iter().all(|t| self.is_trackable_target(t)) {
                     Action::Neutral
                 } else {
-                    Action::Escape("stored in a container or unpacked".to_owned())
+                    Action::Escape(
+                        "stored in a container, an attribute of another object, or unpacked"
+                            .to_owned(),
+                    )
                 }
             }
             AnyNodeRef::StmtAnnAssign(assign) if assign.value.as_deref().is_some_and(same) => {
-                if matches!(&*assign.target, Expr::Name(_))
-                    || self.is_self_attribute(&assign.target)
-                {
+                if self.is_trackable_target(&assign.target) {
                     Action::Neutral
                 } else {
-                    Action::Escape("stored in a container".to_owned())
+                    Action::Escape(
+                        "stored in a container or an attribute of another object".to_owned(),
+                    )
+                }
+            }
+            // `conn, retries = sqlite3.connect(p), 3`: element by element.
+            AnyNodeRef::ExprTuple(tuple) if self.is_parallel_assignment(tuple, depth + 1) => {
+                Action::Neutral
+            }
+            AnyNodeRef::ExprList(_)
+            | AnyNodeRef::ExprTuple(_)
+            | AnyNodeRef::ExprSet(_)
+            | AnyNodeRef::ExprDict(_) => Action::Escape("stored in a container".to_owned()),
+            AnyNodeRef::StmtReturn(_) | AnyNodeRef::ExprYield(_) | AnyNodeRef::ExprYieldFrom(_) => {
+                Action::Leaves {
+                    function: self.types.semantic.enclosing_function(self.context.scope()),
                 }
             }
             AnyNodeRef::ExprNamed(_)
-            | AnyNodeRef::StmtReturn(_)
-            | AnyNodeRef::ExprYield(_)
             | AnyNodeRef::ExprCompare(_)
             | AnyNodeRef::ExprBoolOp(_)
             | AnyNodeRef::StmtIf(_)
@@ -917,14 +1108,138 @@ impl<'a> Uses<'a, '_> {
             | AnyNodeRef::StmtExpr(_) => Action::Neutral,
             AnyNodeRef::ExprUnaryOp(op) if op.op == ast::UnaryOp::Not => Action::Neutral,
             AnyNodeRef::ExprIf(e) if same(&e.test) => Action::Neutral,
-            AnyNodeRef::Arguments(_) => {
-                let callee = match self.context.ancestor(depth + 2) {
-                    Some(AnyNodeRef::ExprCall(call)) => self.source[call.func.range()].to_owned(),
-                    _ => "a function".to_owned(),
+            AnyNodeRef::Arguments(arguments) => {
+                let Some(AnyNodeRef::ExprCall(call)) = self.context.ancestor(depth + 2) else {
+                    return Action::Escape("passed to a function".to_owned());
                 };
-                Action::Escape(format!("passed to `{callee}`"))
+                match self.parameter_slot(call, arguments, range) {
+                    Some(parameter) => Action::PassTo(parameter),
+                    None => {
+                        Action::Escape(format!("passed to `{}`", &self.source[call.func.range()]))
+                    }
+                }
             }
             _ => Action::Escape("used in an expression that cannot be migrated".to_owned()),
+        }
+    }
+
+    /// `obj.attr`: a method call (awaited, or not available in aiosqlite), a property, or
+    /// something else.
+    fn classify_attribute(
+        &self,
+        attribute: &'a ast::ExprAttribute,
+        kind: Kind,
+        depth: usize,
+    ) -> Action<'a> {
+        let name = attribute.attr.id.as_str();
+        let call = match self.context.ancestor(depth + 2) {
+            Some(AnyNodeRef::ExprCall(call)) if call.func.range() == attribute.range => Some(call),
+            _ => None,
+        };
+        let Some(call) = call else {
+            return match attribute.ctx {
+                ExprContext::Store if name == "isolation_level" => Action::Escape(
+                    "setting `isolation_level` on an aiosqlite connection runs sqlite3 on the loop's thread".to_owned(),
+                ),
+                _ if kind.property(name) => Action::Neutral,
+                _ => Action::Escape(format!("`{}` is used as a value", &self.source[attribute.range()])),
+            };
+        };
+        if kind == Kind::Connection && name == "iterdump" {
+            return match self.context.ancestor(depth + 3) {
+                Some(AnyNodeRef::StmtFor(f)) if f.iter.range() == call.range() && !f.is_async => {
+                    Action::AsyncFor {
+                        stmt: f.range,
+                        breaks: has_break(&f.body),
+                    }
+                }
+                _ => Action::Unsupported("`iterdump()` is used outside a `for` loop".to_owned()),
+            };
+        }
+        if !kind.awaited(name) {
+            let reason = format!("aiosqlite has no {} method `{name}`", kind.name());
+            return if kind.does_io(name) {
+                Action::Unsupported(reason)
+            } else {
+                Action::Escape(reason)
+            };
+        }
+        if name == "cursor" && !call.arguments.is_empty() {
+            return Action::Unsupported("aiosqlite has no `cursor(factory=...)`".to_owned());
+        }
+        match self.context.ancestor(depth + 3) {
+            Some(AnyNodeRef::ExprAwait(_)) => Action::Neutral,
+            call_parent => {
+                let (prefix, suffix) =
+                    await_wrapping(self.parsed, &Expr::Call(call.clone()), call_parent);
+                Action::Await {
+                    call,
+                    method: name,
+                    prefix,
+                    suffix,
+                }
+            }
+        }
+    }
+
+    /// The tracked parameter of a project function that the argument at `range` is passed to.
+    fn parameter_slot(
+        &self,
+        call: &'a ast::ExprCall,
+        arguments: &'a ast::Arguments,
+        range: TextRange,
+    ) -> Option<Slot<'a>> {
+        let semantic = self.types.semantic;
+        let function = semantic.callee_definition(self.context.scope(), &call.func)?;
+        let name = if let Some(index) = arguments.args.iter().position(|a| a.range() == range) {
+            // A method called through `self.`/`cls.` gets its first parameter implicitly.
+            let offset = usize::from(
+                semantic.scopes[function].self_name.is_some()
+                    && matches!(&*call.func, Expr::Attribute(_)),
+            );
+            semantic.positional_parameter(function, index + offset)?
+        } else {
+            arguments
+                .keywords
+                .iter()
+                .find(|k| k.value.range() == range)?
+                .arg
+                .as_ref()?
+                .id
+                .as_str()
+        };
+        let slot = Slot::Local(semantic.lookup(function, name)?);
+        self.types.kinds.contains_key(&slot).then_some(slot)
+    }
+
+    fn is_trackable_target(&self, target: &Expr) -> bool {
+        matches!(target, Expr::Name(_)) || self.is_self_attribute(target)
+    }
+
+    /// Whether the tuple at ancestor `depth` is the value of `a, b = x, y` with as many
+    /// trackable targets.
+    fn is_parallel_assignment(&self, tuple: &ast::ExprTuple, depth: usize) -> bool {
+        let Some(AnyNodeRef::StmtAssign(assign)) = self.context.ancestor(depth + 1) else {
+            return false;
+        };
+        assign.value.range() == tuple.range
+            && assign.targets.iter().all(|target| match target {
+                Expr::Tuple(targets) => {
+                    targets.elts.len() == tuple.elts.len()
+                        && targets.elts.iter().all(|t| self.is_trackable_target(t))
+                }
+                _ => false,
+            })
+    }
+
+    /// The call `obj.method(...)` when the node being visited is its `obj`.
+    fn enclosing_call(&self) -> Option<&'a ast::ExprCall> {
+        let Some(AnyNodeRef::ExprAttribute(attribute)) = self.context.ancestor(1) else {
+            return None;
+        };
+        match self.context.ancestor(2) {
+            Some(AnyNodeRef::ExprCall(call)) if call.func.range() == attribute.range => Some(call),
+            _ => None,
         }
     }
 
@@ -982,6 +1297,12 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         let Some((kind, via)) = self.types.kind_of(expr, scope) else {
             return;
         };
+        // `self.helper` in `self.helper()`: the call is the occurrence.
+        if let Some(AnyNodeRef::ExprCall(call)) = self.context.parent() {
+            if call.func.range() == expr.range() {
+                return;
+            }
+        }
         // `await helper()` is classified at the call; the `await` itself is passed through.
         if matches!(expr, Expr::Await(_)) {
             return;
@@ -1010,7 +1331,7 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
                             prefix,
                             suffix,
                         },
-                        "`sqlite3.connect`".to_owned(),
+                        format!("`{}`", &self.source[call.func.range()]),
                     );
                 }
             }
@@ -1020,7 +1341,13 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
             Action::AsyncFor { .. } | Action::AsyncComprehension { .. } => {
                 format!("iterating over `{}`", &self.source[expr.range()])
             }
-            Action::WithConnect { .. } => "`with sqlite3.connect(...)`".to_owned(),
+            Action::WithConnect { call, .. } => {
+                format!("`with {}(...)`", &self.source[call.func.range()])
+            }
+            Action::Unsupported(_) => match self.enclosing_call() {
+                Some(call) => self.callee_label(call),
+                None => format!("`{}`", &self.source[expr.range()]),
+            },
             Action::WithTransaction { .. } => {
                 format!("the transaction of `with {}`", &self.source[expr.range()])
             }
@@ -1029,6 +1356,7 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         let range = match &action {
             Action::Await { call, .. } => call.range(),
             Action::WithConnect { call, .. } => call.range(),
+            Action::Unsupported(_) => self.enclosing_call().map_or(expr.range(), Ranged::range),
             _ => expr.range(),
         };
         self.push(via, range, action, label);

@@ -95,7 +95,8 @@ pub fn print_findings(
             for report in reports {
                 let index = report.line_index();
                 for diagnostic in &report.diagnostics {
-                    let location = index.location(&report.text, diagnostic.range.start());
+                    let location =
+                        index.location(report.diagnostics_text(), diagnostic.range.start());
                     let _ = writeln!(
                         out,
                         "{}",
@@ -115,8 +116,8 @@ pub fn print_findings(
                 let path = report.path.display().to_string();
                 let file = escape_property(&path);
                 for d in &report.diagnostics {
-                    let start = index.location(&report.text, d.range.start());
-                    let end = index.location(&report.text, d.range.end());
+                    let start = index.location(report.diagnostics_text(), d.range.start());
+                    let end = index.location(report.diagnostics_text(), d.range.end());
                     let _ = writeln!(
                         out,
                         "::error title=awaitify ({code}),file={file},line={},col={},endLine={},endColumn={}::{}:{}:{}: {code} {}",
@@ -172,7 +173,7 @@ struct JsonFinding {
 
 fn json_findings(report: &FileReport) -> Vec<JsonFinding> {
     let index = report.line_index();
-    let at = |offset| index.location(&report.text, offset);
+    let at = |offset| index.location(report.diagnostics_text(), offset);
     report
         .diagnostics
         .iter()
@@ -349,7 +350,7 @@ pub fn fix_summary(
         for report in reports {
             let index = report.line_index();
             for d in &report.diagnostics {
-                let location = index.location(&report.text, d.range.start());
+                let location = index.location(report.diagnostics_text(), d.range.start());
                 let reason = match &report.error {
                     Some(_) => "the file was not changed; see the error above".to_owned(),
                     None => unfixed_reason(d, settings),

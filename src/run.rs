@@ -66,9 +66,13 @@ impl FileError {
 #[derive(Debug)]
 pub struct FileReport {
     pub path: PathBuf,
-    /// The text `diagnostics` refer to: the original in check mode, the fixed text otherwise.
+    /// The checked text in check mode, the fixed text when fixing.
     pub text: String,
+    /// Findings; their ranges refer to [`FileReport::diagnostics_text`].
     pub diagnostics: Vec<Diagnostic>,
+    /// The findings are located in the original text (a dry run: the fixed text is not on
+    /// disk), not in `text`.
+    pub located_in_original: bool,
     /// The original text, when fixing changed it.
     pub original: Option<String>,
     /// Fixes applied, by code.
@@ -84,6 +88,7 @@ impl FileReport {
             path,
             text: String::new(),
             diagnostics: Vec::new(),
+            located_in_original: false,
             original: None,
             applied: BTreeMap::new(),
             error: None,
@@ -95,8 +100,16 @@ impl FileReport {
         self.original.is_some()
     }
 
+    /// The text the findings' ranges refer to.
+    pub fn diagnostics_text(&self) -> &str {
+        match &self.original {
+            Some(original) if self.located_in_original => original,
+            _ => &self.text,
+        }
+    }
+
     pub fn line_index(&self) -> LineIndex {
-        LineIndex::new(&self.text)
+        LineIndex::new(self.diagnostics_text())
     }
 }
 
@@ -202,6 +215,15 @@ pub fn process_source(
                 report.diagnostics = outcome.remaining;
                 if outcome.text != *text {
                     report.original = Some(text.clone());
+                    if mode == Mode::Diff {
+                        // Nothing is written: say where the remaining findings are on disk.
+                        if let Some(located) =
+                            locate_in_original(text, &outcome.text, &report.diagnostics, settings)
+                        {
+                            report.diagnostics = located;
+                            report.located_in_original = true;
+                        }
+                    }
                 }
                 report.text = outcome.text;
             }
@@ -220,6 +242,48 @@ fn keep_owner(file: &std::fs::File, metadata: &std::fs::Metadata) {
 
 #[cfg(not(unix))]
 fn keep_owner(_file: &std::fs::File, _metadata: &std::fs::Metadata) {}
+
+/// The findings of the original text that correspond to `remaining` (findings of the fixed
+/// text): same code and message, on the line the diff maps back to (or the nearest such).
+/// `None` when one cannot be matched.
+fn locate_in_original(
+    original: &str,
+    fixed: &str,
+    remaining: &[Diagnostic],
+    settings: &Settings,
+) -> Option<Vec<Diagnostic>> {
+    let before = check_source(original, settings).ok()?;
+    let diff = similar::TextDiff::from_lines(original, fixed);
+    let ops = diff.ops();
+    let old_line = |new_line: usize| {
+        ops.iter().find_map(|op| {
+            let (tag, old, new) = op.as_tag_tuple();
+            if !new.contains(&new_line) {
+                return None;
+            }
+            Some(match tag {
+                similar::DiffTag::Equal => old.start + (new_line - new.start),
+                _ => old.start,
+            })
+        })
+    };
+    let (fixed_index, original_index) = (LineIndex::new(fixed), LineIndex::new(original));
+    let mut used = vec![false; before.len()];
+    let mut located = Vec::with_capacity(remaining.len());
+    for diagnostic in remaining {
+        let line = old_line(fixed_index.line_of(diagnostic.range.start())).unwrap_or(0);
+        let best = before
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| {
+                !used[*i] && d.code() == diagnostic.code() && d.message == diagnostic.message
+            })
+            .min_by_key(|(_, d)| original_index.line_of(d.range.start()).abs_diff(line))?;
+        used[best.0] = true;
+        located.push(best.1.clone());
+    }
+    Some(located)
+}
 
 /// Replaces `path`'s content atomically, keeping its permissions (and a symlink pointing at it).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {

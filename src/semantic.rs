@@ -44,6 +44,8 @@ pub struct Scope<'a> {
     star_imports: Vec<Vec<&'a str>>,
     /// For a method (a function directly in a class body): its first positional parameter.
     pub self_name: Option<&'a str>,
+    /// For a function: its positional parameters, in order.
+    pub positional: Vec<&'a str>,
 }
 
 /// Where an import binding comes from, for removing it once fixes made it unused.
@@ -302,6 +304,12 @@ impl<'a> SemanticModel<'a> {
         }
     }
 
+    /// The scope of the method (or nested class) `name` defined in the body of `class`.
+    pub fn member_definition(&self, class: ScopeId, name: &str) -> Option<ScopeId> {
+        let &binding = self.scopes[class].names.get(name)?;
+        self.bindings[binding].definition
+    }
+
     /// The class scope when `expr` is the `self` (first) parameter of the method enclosing
     /// `scope`.
     pub fn self_class(&self, scope: ScopeId, expr: &Expr) -> Option<ScopeId> {
@@ -317,6 +325,11 @@ impl<'a> SemanticModel<'a> {
             return None;
         }
         self.scopes[method].parent
+    }
+
+    /// The name of the `index`th positional parameter of the function whose body is `scope`.
+    pub fn positional_parameter(&self, scope: ScopeId, index: usize) -> Option<&'a str> {
+        self.scopes[scope].positional.get(index).copied()
     }
 
     /// The nearest function (or lambda) scope enclosing `scope`, itself included.
@@ -376,6 +389,7 @@ impl<'a> Scope<'a> {
             nonlocals: Vec::new(),
             star_imports: Vec::new(),
             self_name: None,
+            positional: Vec::new(),
         }
     }
 }
@@ -640,6 +654,12 @@ impl<'a> ScopeVisitor<'a> for Builder<'a> {
             let first = parameters.posonlyargs.iter().chain(&parameters.args).next();
             self.model.scopes[scope].self_name = first.map(|p| p.parameter.name.id.as_str());
         }
+        self.model.scopes[scope].positional = parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .map(|p| p.parameter.name.id.as_str())
+            .collect();
         for parameter in parameters.iter() {
             self.bind(parameter.name().id.as_str(), BindingKind::Other);
         }

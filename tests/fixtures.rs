@@ -116,9 +116,10 @@ fn fixtures_match_markers_and_fix_cleanly() {
         let _ = writeln!(snapshot, "## Findings");
         for d in check_source(&text, &settings(false)).unwrap() {
             let at = index.location(&text, d.range.start());
-            let fix = match &d.fix {
-                Some(fix) => format!(" [{}]", fix.applicability.as_str()),
-                None => format!(" [no fix: {}]", d.note.as_deref().unwrap_or("-")),
+            let fix = match (&d.fix, &d.note) {
+                (Some(fix), Some(note)) => format!(" [{}: {note}]", fix.applicability.as_str()),
+                (Some(fix), None) => format!(" [{}]", fix.applicability.as_str()),
+                (None, note) => format!(" [no fix: {}]", note.as_deref().unwrap_or("-")),
             };
             let _ = writeln!(
                 snapshot,
