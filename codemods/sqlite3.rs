@@ -230,6 +230,8 @@ enum Action<'a> {
         method: &'a str,
         prefix: &'static str,
         suffix: &'static str,
+        /// The call stands in a `finally` block (a `close()` there runs on every exit).
+        in_finally: bool,
     },
     /// `sqlite3.connect(...)` → `await aiosqlite.connect(...)`.
     Connect {
@@ -323,6 +325,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         seeds: Vec::new(),
         subclassed: HashSet::new(),
         bases: HashMap::new(),
+        foreign_attributes: Vec::new(),
     };
     walk_module(&mut facts, suite);
     let Facts {
@@ -330,6 +333,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         seeds,
         subclassed,
         bases,
+        foreign_attributes,
         ..
     } = facts;
 
@@ -398,6 +402,19 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                     ),
                 ));
             }
+        }
+    }
+    for &slot in types.kinds.keys() {
+        let Slot::Attr(_, name) = slot else { continue };
+        if let Some((_, range)) = foreign_attributes.iter().find(|(n, _)| *n == name) {
+            polluted.push((
+                slot,
+                format!(
+                    "`{}` is used on another object than `self` (line {}), which cannot be followed",
+                    &checker.source[*range],
+                    line_of(checker.source, range.start())
+                ),
+            ));
         }
     }
     for &slot in &types.mixed {
@@ -573,6 +590,7 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
             } => {
                 let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
                 edits.extend(import);
+                edits.extend(connect_keywords(call)?);
                 edits.push(Edit::insertion(*prefix, call.start()));
                 edits.push(Edit::replacement(
                     format!("{aiosqlite}.connect"),
@@ -600,6 +618,7 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
             Action::WithConnect { stmt, call, target } => {
                 let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
                 edits.extend(import);
+                edits.extend(connect_keywords(call)?);
                 edits.extend(helper(checker, u.scope)?);
                 edits.push(Edit::insertion("async ", stmt.start()));
                 edits.push(Edit::replacement(
@@ -656,23 +675,35 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
             }
         }
     }
-    // aiosqlite runs each connection on a non-daemon thread: one never closed keeps the
-    // process alive at exit.
+    // aiosqlite runs each connection on a non-daemon thread: one left open keeps the process
+    // alive at exit, where sqlite3's would not. A connection kept on an object or a global is
+    // also shared between tasks, whose statements may now interleave at every `await`.
+    let shared = group.iter().find(|u| match u.via {
+        Slot::Attr(..) => true,
+        Slot::Local(binding) => semantic.bindings[binding].scope == 0,
+        _ => false,
+    });
     let opens = group
         .iter()
         .any(|u| matches!(u.action, Action::Connect { .. }));
-    let closes = group.iter().any(|u| {
+    let closes_surely = group.iter().any(|u| {
         matches!(
             u.action,
             Action::Await {
                 method: "close",
+                in_finally: true,
                 ..
             } | Action::WithConnect { .. }
         )
     });
-    if opens && !closes {
+    if let Some(shared) = shared {
+        unsafe_reasons.push(format!(
+            "`{}` is shared: the program must await its `close()` before exiting (aiosqlite's thread keeps the process alive), and concurrent tasks' statements can now interleave inside a transaction",
+            slot_name(semantic, shared.via)
+        ));
+    } else if opens && !closes_surely {
         unsafe_reasons.push(
-            "the connection is never closed; aiosqlite's worker thread would keep the process alive at exit"
+            "the connection is not closed in a `finally` block or a `with`: if an exception escapes first, aiosqlite's thread keeps the process alive at exit"
                 .to_owned(),
         );
     }
@@ -707,6 +738,35 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
         Some(reason) => Ok((Fix::new(edits, Applicability::Unsafe), Some(reason))),
         None => Ok((Fix::new(edits, Applicability::Safe), None)),
     }
+}
+
+/// `sqlite3.connect(path, 5.0)` → `aiosqlite.connect(path, timeout=5.0)`: aiosqlite takes only
+/// the database positionally and passes keywords on to sqlite3.
+fn connect_keywords(call: &ast::ExprCall) -> Result<Vec<Edit>, String> {
+    const NAMES: &[&str] = &[
+        "timeout",
+        "detect_types",
+        "isolation_level",
+        "check_same_thread",
+        "factory",
+        "cached_statements",
+        "uri",
+    ];
+    let args = &call.arguments.args;
+    if args.iter().any(Expr::is_starred_expr) {
+        return Err(
+            "no fix: `*args` in `sqlite3.connect(...)` cannot be passed to aiosqlite".to_owned(),
+        );
+    }
+    if args.len() > NAMES.len() + 1 {
+        return Err("no fix: too many positional arguments to `sqlite3.connect(...)`".to_owned());
+    }
+    Ok(args
+        .iter()
+        .skip(1)
+        .zip(NAMES)
+        .map(|(arg, name)| Edit::insertion(format!("{name}="), arg.start()))
+        .collect())
 }
 
 fn helper(checker: &Checker<'_>, scope: ScopeId) -> Result<Option<Edit>, String> {
@@ -809,6 +869,9 @@ struct Facts<'a, 's> {
     subclassed: HashSet<ScopeId>,
     /// Each class's base classes defined in the module.
     bases: HashMap<ScopeId, Vec<ScopeId>>,
+    /// `other.name` on anything but a method's `self`: where attributes are reached from
+    /// outside their class.
+    foreign_attributes: Vec<(&'a str, TextRange)>,
 }
 
 impl<'a> Facts<'a, '_> {
@@ -952,6 +1015,12 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
         let scope = self.context.scope();
         match expr {
             Expr::Named(named) => self.flow(&named.target, &named.value),
+            Expr::Attribute(attribute)
+                if self.semantic.self_class(scope, &attribute.value).is_none() =>
+            {
+                self.foreign_attributes
+                    .push((attribute.attr.id.as_str(), attribute.range));
+            }
             Expr::Yield(ast::ExprYield {
                 value: Some(value), ..
             }) => {
@@ -1172,11 +1241,13 @@ impl<'a> Uses<'a, '_> {
             call_parent => {
                 let (prefix, suffix) =
                     await_wrapping(self.parsed, &Expr::Call(call.clone()), call_parent);
+                let in_finally = self.in_finally(call.range());
                 Action::Await {
                     call,
                     method: name,
                     prefix,
                     suffix,
+                    in_finally,
                 }
             }
         }
@@ -1230,6 +1301,17 @@ impl<'a> Uses<'a, '_> {
                 }
                 _ => false,
             })
+    }
+
+    /// Whether `range` lies in the `finally` block of an enclosing `try`.
+    fn in_finally(&self, range: TextRange) -> bool {
+        self.context.ancestors().any(|node| match node {
+            AnyNodeRef::StmtTry(t) => t
+                .finalbody
+                .iter()
+                .any(|stmt| stmt.range().contains_range(range)),
+            _ => false,
+        })
     }
 
     /// The call `obj.method(...)` when the node being visited is its `obj`.
