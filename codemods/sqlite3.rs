@@ -73,21 +73,37 @@ crate::declare_recipe! {
 /// un-awaited uses of one object are never mixed. When any use of an object cannot be
 /// migrated, no use of it is rewritten and each blocking use in async code is reported with
 /// the reason: the object is used in sync code (a sync method of the class, a function run in
-/// a thread), created in `__init__` (an async factory method is needed), passed to another
-/// function, stored in a container, iterated in a generator expression, used in a `with`
-/// statement with other items, bound to other values too, or uses an API aiosqlite lacks
-/// (`create_aggregate`, `create_collation`, `create_window_function`, `blobopen`,
-/// `serialize`, `deserialize`, `getlimit`, `setlimit`, `autocommit`, `cursor(factory=...)`).
+/// a thread), created in `__init__` (an async factory method is needed), passed to a function
+/// that is not followed, stored in a container, reached as `other._conn` on another object
+/// than `self`, iterated in a generator expression, used in a `with` statement with other
+/// items, bound to other values too, configured in a way aiosqlite does on the wrong thread
+/// (`conn.isolation_level = ...`), or used with an API aiosqlite lacks (`create_aggregate`,
+/// `create_collation`, `create_window_function`, `blobopen`, `serialize`, `deserialize`,
+/// `getlimit`, `setlimit`, `autocommit`, `cursor(factory=...)`).
 ///
-/// The fix is safe when every use is a straight-line rewrite in async code. It is unsafe when
-/// it changes the object's lifetime or reach: `with sqlite3.connect(...) as conn:` now closes
-/// the connection at the end of the block, so a use of `conn` after the block makes the fix
-/// unsafe; a connection returned by a public function (other modules may call it from sync
-/// code) makes it unsafe too.
+/// The fix is safe when every use is a straight-line rewrite in async code and the
+/// connection's lifetime stays what it was. It is unsafe (applied with `--unsafe-fixes`, the
+/// reason given) when:
+/// - the connection is not closed in a `finally` block or a `with`: aiosqlite runs each
+///   connection on a non-daemon thread, so one left open by an exception keeps the process
+///   alive at exit, where sqlite3's would not;
+/// - the connection is shared, kept on `self` or in a global: it must be closed before the
+///   program exits, and concurrent tasks' statements can now interleave inside a transaction;
+/// - `with sqlite3.connect(...) as conn:` now also closes the connection, and the connection
+///   or a cursor of it is used after the block or leaves it;
+/// - the object leaves through a public function, or one nothing in the module calls
+///   (`return conn`, `yield conn`): callers elsewhere now receive an aiosqlite object;
+/// - a public attribute (`self.conn`) or a class with subclasses holds it;
+/// - a parameter is annotated `sqlite3.Connection` (callers elsewhere pass the object);
+/// - a loop over a cursor can `break` and the cursor is read again after it: aiosqlite's
+///   `async for` fetches rows in batches, and the rest of a batch is lost.
 ///
-/// `sqlite3.Row`, the exception classes and constants stay as they are (aiosqlite uses
-/// sqlite3's own classes); `import sqlite3` is removed only when nothing uses it any more, and
-/// `import aiosqlite` is added once.
+/// Using a connection after `close()` raises `ValueError` with aiosqlite rather than
+/// `sqlite3.ProgrammingError`. `sqlite3.connect(path, 5.0)` passes its positional arguments as
+/// keywords (`timeout=5.0`), as aiosqlite requires. Annotations of migrated objects become
+/// `aiosqlite.Connection` / `aiosqlite.Cursor`. `sqlite3.Row`, the exception classes and
+/// constants stay as they are (aiosqlite uses sqlite3's own classes); `import sqlite3` is
+/// removed only when nothing uses it any more, and `import aiosqlite` is added once.
 pub struct Sqlite3;
 }
 

@@ -16,7 +16,8 @@
 # --exit-zero` (ruff pinned below, installed into target/bench-venv).
 # Runs are interleaved (run 1 of every command, then run 2, ...) so that drift in the machine's
 # speed spreads over all rows. Wall time is taken with bash's EPOCHREALTIME around
-# `/usr/bin/time -v`, which gives the peak resident set size.
+# `/usr/bin/time -v`, which gives the CPU time (user + system; its median is shown) and the
+# peak resident set size. Ratios and rates use the median wall time.
 #
 # Environment: PYTHON (interpreter for the venv, default python3), CARGO_TARGET_DIR.
 set -euo pipefail
@@ -138,9 +139,10 @@ run() {
   if [[ $status -ne 0 && $status -ne 1 ]]; then
     return "$status"
   fi
-  local rss
+  local rss cpu
   rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")"
-  echo "$start $end $rss" >>"$work/$name.times"
+  cpu="$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/$name.time")"
+  echo "$start $end $rss $cpu" >>"$work/$name.times"
 }
 
 declare -A skipped=()
@@ -149,6 +151,7 @@ for name in "${names[@]}"; do
   if ! run "$name" 0; then
     status="$(cat "$work/$name.status")"
     first_error="$(grep -v '^Command exited' "$work/$name.stderr" | head -n 1)"
+    [[ ${#first_error} -le 72 ]] || first_error="${first_error:0:72}..."
     if [[ "$name" == check-AW2 && "$status" == 2 ]]; then
       skipped[$name]="exit 2: $first_error"
       echo "    $name: skipped (exit 2: $first_error)" >&2
@@ -180,6 +183,9 @@ commit="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 echo
 echo "awaitify $commit, ruff $RUFF_VERSION, $(nproc) CPUs, $RUNS runs after 1 warm-up"
 echo "input: $([[ $half -eq 1 ]] && echo "half corpus (${#paths[@]} package folders)" || echo "full corpus"): $FILES files, $LINES lines, $BYTES bytes, $PARSE_ERRORS parse errors"
+if [[ $half -eq 1 ]]; then
+  echo "packages: $(for p in "${paths[@]}"; do basename "$p"; done | tr '\n' ' ')"
+fi
 echo
 "$PYTHON" - "$work" "$FILES" "$LINES" "$skip_notes" "${names[@]}" -- "${labels[@]}" <<'PY'
 import os, statistics, sys
@@ -193,22 +199,23 @@ for name in names:
     path = os.path.join(work, name + ".times")
     if name in skipped or not os.path.exists(path):
         continue
-    secs, rss = [], []
+    secs, rss, cpu = [], [], []
     for line in open(path):
-        start, end, kib = line.split()
+        start, end, kib, cpu_s = line.split()
         secs.append(float(end) - float(start))
         rss.append(int(kib))
-    rows[name] = (statistics.median(secs), min(secs), max(secs), max(rss) / 1024)
+        cpu.append(float(cpu_s))
+    rows[name] = (statistics.median(secs), min(secs), max(secs), statistics.median(cpu), max(rss) / 1024)
 floor = rows.get("floor", (None,))[0]
 ruff = rows.get("ruff", (None,))[0]
 ratio = lambda a, b: f"{a / b:.2f}x" if b else "-"
-print("| command | median s | min / max s | vs floor | vs ruff | files/s | lines/s | peak MiB |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| command | median s | min / max s | CPU s | vs floor | vs ruff | files/s | lines/s | peak MiB |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name, label in zip(names, labels):
     if name in skipped:
-        print(f"| {label} | skipped: {skipped[name]} | | | | | | |")
+        print(f"| {label} | skipped: {skipped[name]} | | | | | | | |")
         continue
-    med, lo, hi, mib = rows[name]
-    print(f"| {label} | {med:.3f} | {lo:.3f} / {hi:.3f} | {ratio(med, floor)} | {ratio(med, ruff)} "
+    med, lo, hi, cpu, mib = rows[name]
+    print(f"| {label} | {med:.3f} | {lo:.3f} / {hi:.3f} | {cpu:.2f} | {ratio(med, floor)} | {ratio(med, ruff)} "
           f"| {files / med:,.0f} | {lines / med:,.0f} | {mib:.0f} |")
 PY
