@@ -114,6 +114,7 @@ pub static META: RecipeMeta = RecipeMeta {
     summary: "`sqlite3` in async code blocks the event loop; migrate the connection to `aiosqlite`",
     ruff_equivalent: None,
     fix: FixAvailability::Sometimes,
+    needles: &["sqlite3"],
     doc: Sqlite3::DOC,
 };
 

@@ -60,6 +60,7 @@ pub static META: RecipeMeta = RecipeMeta {
     summary: "`subprocess` calls and `os.system` in async code block the event loop until the child exits",
     ruff_equivalent: Some("ASYNC221"),
     fix: FixAvailability::Safe,
+    needles: &["subprocess", "system"],
     doc: Subprocess::DOC,
 };
 

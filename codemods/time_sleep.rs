@@ -60,6 +60,7 @@ pub static META: RecipeMeta = RecipeMeta {
     summary: "`time.sleep` in async code blocks the event loop; use `await asyncio.sleep`",
     ruff_equivalent: Some("ASYNC251"),
     fix: FixAvailability::Sometimes,
+    needles: &["sleep"],
     doc: TimeSleep::DOC,
 };
 

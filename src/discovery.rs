@@ -23,10 +23,18 @@ const SKIPPED_DIRS: &[&str] = &[
     "venv",
 ];
 
+/// A file to process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub path: PathBuf,
+    /// Named on the command line (always parsed), rather than found in a directory.
+    pub explicit: bool,
+}
+
 /// The files to process, in a stable order, and the paths that could not be walked.
 #[derive(Debug, Default)]
 pub struct Discovered {
-    pub files: Vec<PathBuf>,
+    pub files: Vec<Candidate>,
     pub errors: Vec<(PathBuf, String)>,
 }
 
@@ -69,10 +77,12 @@ fn is_virtualenv(path: &Path) -> bool {
 pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
     let mut found = Discovered::default();
     let mut seen = HashSet::new();
-    let mut add = |found: &mut Discovered, path: PathBuf| {
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    // The same file reached twice (through a symlink, or two overlapping paths) is processed
+    // once: files are told apart by device and inode.
+    let mut add = |found: &mut Discovered, path: PathBuf, explicit: bool| {
+        let key = file_id(&path).unwrap_or_else(|| (u64::MAX, seen.len() as u64));
         if seen.insert(key) {
-            found.files.push(path);
+            found.files.push(Candidate { path, explicit });
         }
     };
     for root in paths {
@@ -86,7 +96,7 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
             }
         };
         if !metadata.is_dir() {
-            add(&mut found, root.clone());
+            add(&mut found, root.clone(), true);
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -135,10 +145,26 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
         }
         batch.sort();
         for path in batch {
-            add(&mut found, path);
+            add(&mut found, path, false);
         }
     }
     found
+}
+
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path).ok()?;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    let canonical = std::fs::canonicalize(path).ok()?;
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    canonical.hash(&mut hasher);
+    Some((0, hasher.finish()))
 }
 
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {

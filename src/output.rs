@@ -92,7 +92,7 @@ pub fn print_findings(
     let mut out = String::new();
     match format {
         OutputFormat::Text => {
-            for report in reports {
+            for report in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
                 let index = report.line_index();
                 for diagnostic in &report.diagnostics {
                     let location =
@@ -111,7 +111,7 @@ pub fn print_findings(
             out.push('\n');
         }
         OutputFormat::Github => {
-            for report in reports {
+            for report in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
                 let index = report.line_index();
                 let path = report.path.display().to_string();
                 let file = escape_property(&path);
@@ -172,6 +172,9 @@ struct JsonFinding {
 }
 
 fn json_findings(report: &FileReport) -> Vec<JsonFinding> {
+    if report.diagnostics.is_empty() {
+        return Vec::new();
+    }
     let index = report.line_index();
     let at = |offset| index.location(report.diagnostics_text(), offset);
     report
@@ -347,7 +350,7 @@ pub fn fix_summary(
                 "remain"
             }
         );
-        for report in reports {
+        for report in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
             let index = report.line_index();
             for d in &report.diagnostics {
                 let location = index.location(report.diagnostics_text(), d.range.start());

@@ -29,6 +29,11 @@ impl Settings {
         }
     }
 
+    /// Whether any enabled recipe could find something in `text` (see [`Recipe::may_apply`]).
+    pub fn may_apply(&self, text: &str) -> bool {
+        self.recipes.iter().any(|recipe| recipe.may_apply(text))
+    }
+
     /// Whether a finding's fix would be applied by `fix --write` with these settings.
     pub fn is_fixable(&self, diagnostic: &Diagnostic) -> bool {
         diagnostic

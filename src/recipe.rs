@@ -45,6 +45,9 @@ pub struct RecipeMeta {
     /// The ruff / flake8-async rule that detects the same problem, if there is one.
     pub ruff_equivalent: Option<&'static str>,
     pub fix: FixAvailability,
+    /// Texts one of which a file must contain for the recipe to find anything in it (the
+    /// names its imports must mention). Phase 1 recipes also need `async` in the file.
+    pub needles: &'static [&'static str],
     /// Markdown: What it does / Why is this bad? / Example / Use instead / Fix safety.
     #[serde(skip)]
     pub doc: &'static str,
@@ -54,6 +57,14 @@ pub struct RecipeMeta {
 /// recipe on every expression and statement; a recipe reports findings through the checker.
 pub trait Recipe: Sync + Send {
     fn meta(&self) -> &'static RecipeMeta;
+
+    /// Whether the recipe could report anything in a file with this text: a byte-level test
+    /// that lets files that cannot produce a finding skip parsing altogether.
+    fn may_apply(&self, text: &str) -> bool {
+        let meta = self.meta();
+        (meta.phase != 1 || text.contains("async"))
+            && meta.needles.iter().any(|needle| text.contains(needle))
+    }
 
     /// Called once per file before the walk, for recipes that analyse the whole file first.
     fn check_file<'a>(&self, _checker: &mut Checker<'a>) {}

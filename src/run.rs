@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::discovery::Candidate;
 use crate::parse::SyntaxError;
 use crate::pipeline::{check_source, fix_source, Settings};
 use crate::recipe::Diagnostic;
@@ -126,11 +127,13 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
 }
 
 /// Processes every file in parallel; the reports come back in the order of `files`.
-pub fn run_files(files: &[PathBuf], mode: Mode, settings: &Settings) -> Vec<FileReport> {
+pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
     files
         .par_iter()
-        .map(|path| {
-            let result = catch_unwind(AssertUnwindSafe(|| process_file(path, mode, settings)));
+        .map(|Candidate { path, explicit }| {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                process_file(path, *explicit, mode, settings)
+            }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(path.clone());
                 report.error = Some(FileError::Panic(panic_message(&payload)));
@@ -148,7 +151,10 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-pub fn process_file(path: &Path, mode: Mode, settings: &Settings) -> FileReport {
+/// Reads, checks or fixes, and writes one file. A file found in a directory whose text no
+/// enabled recipe could apply to is not parsed at all; a file named on the command line always
+/// is (so its syntax errors are reported).
+pub fn process_file(path: &Path, explicit: bool, mode: Mode, settings: &Settings) -> FileReport {
     let mut report = FileReport::empty(path.to_path_buf());
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -167,7 +173,14 @@ pub fn process_file(path: &Path, mode: Mode, settings: &Settings) -> FileReport 
             return report;
         }
     };
+    if !explicit && !settings.may_apply(&source.text) {
+        return report;
+    }
     process_source(&mut report, &source, mode, settings);
+    // Keep a file's text only while something will be printed from it.
+    if report.diagnostics.is_empty() && !report.changed() {
+        report.text = String::new();
+    }
     if mode == Mode::Write && report.changed() && report.error.is_none() {
         if let Err(message) = write_atomically(path, &source.encode(&report.text)) {
             report.error = Some(FileError::Write(message));
