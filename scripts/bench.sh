@@ -179,7 +179,11 @@ done
 skip_notes=""
 for name in "${!skipped[@]}"; do skip_notes+="$name	${skipped[$name]}"$'\n'; done
 
-commit="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+# Read-only git plumbing (no index refresh): the commit, and whether tracked files differ from it.
+commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ "$commit" != unknown ]] && ! git -C "$ROOT" diff-index --quiet HEAD -- 2>/dev/null; then
+  commit+="-dirty"
+fi
 echo
 echo "awaitify $commit, ruff $RUFF_VERSION, $(nproc) CPUs, $RUNS runs after 1 warm-up"
 echo "input: $([[ $half -eq 1 ]] && echo "half corpus (${#paths[@]} package folders)" || echo "full corpus"): $FILES files, $LINES lines, $BYTES bytes, $PARSE_ERRORS parse errors"

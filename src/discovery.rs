@@ -80,7 +80,7 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
     // The same file reached twice (through a symlink, or two overlapping paths) is processed
     // once: files are told apart by device and inode.
     let mut add = |found: &mut Discovered, path: PathBuf, explicit: bool| {
-        let key = file_id(&path).unwrap_or_else(|| (u64::MAX, seen.len() as u64));
+        let key = file_id(&path).unwrap_or((u64::MAX, seen.len() as u64));
         if seen.insert(key) {
             found.files.push(Candidate { path, explicit });
         }
