@@ -497,6 +497,14 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                 reasons.push(reason.clone());
             }
         }
+        if let Some(library) = checker.foreign_event_loop() {
+            reasons.insert(
+                0,
+                format!(
+                    "the module uses `{library}`, whose event loop aiosqlite does not run under"
+                ),
+            );
+        }
         let (fix, note) = if let Some(reason) = reasons.first() {
             (None, Some(format!("not migrated: {reason}")))
         } else {

@@ -96,7 +96,9 @@ impl Recipe for TimeSleep {
             .parenthesized_range(&call.func, AnyNodeRef::from(call))
             .map_or(call.func.end(), |range| range.end());
         let callee = TextRange::new(call.start(), callee_end);
-        let fix = if checker.in_debug_interpolation(call.range()) {
+        let fix = if let Some(library) = checker.foreign_event_loop() {
+            Err(format!("the module uses `{library}`, whose event loop asyncio replacements do not run under"))
+        } else if checker.in_debug_interpolation(call.range()) {
             Err("the call is in an f-string `=` field, whose output shows its source".to_owned())
         } else if execution == Execution::AsyncNoAwait {
             Err("`await` cannot be added here (a generator expression or a class body)".to_owned())

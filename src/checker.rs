@@ -45,11 +45,15 @@ pub fn check<'a>(
         context: WalkContext::new(),
         diagnostics: Vec::new(),
     };
-    for recipe in recipes {
+    if crate::suppression::skips_file(parsed, source) {
+        checker.recipes = &[];
+    }
+    for recipe in checker.recipes {
         recipe.check_file(&mut checker);
     }
     walk_module(&mut checker, parsed.suite());
     let mut diagnostics = checker.diagnostics;
+    crate::suppression::filter(&mut diagnostics, parsed, source);
     diagnostics.sort_by_key(|d| (d.range.start(), d.recipe.code));
     CheckResult {
         diagnostics,
@@ -87,6 +91,14 @@ impl<'a> Checker<'a> {
 
     /// The name to use for `module` from `scope`, and the edit that imports it when it is not
     /// imported yet. `Err` explains why no name can be had (it is taken by something else).
+    /// The event loop library the module uses when it is not asyncio (`trio`, `anyio`,
+    /// `curio`): asyncio replacements would not run there.
+    pub fn foreign_event_loop(&self) -> Option<&'static str> {
+        ["trio", "anyio", "curio"]
+            .into_iter()
+            .find(|module| self.semantic.imports_module(module))
+    }
+
     pub fn import_module_in(
         &self,
         scope: ScopeId,

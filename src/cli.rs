@@ -115,7 +115,21 @@ struct FixArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    // Deeply nested code (a 20,000-term expression) recurses deep in the parser and the
+    // walks: every thread that processes a file gets a large stack.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .build_global();
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn(move || run(cli));
+    let result = match worker {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: the run panicked"))),
+        Err(error) => Err(error.into()),
+    };
+    match result {
         Ok(code) => code,
         // A closed pipe (`awaitify explain AW101 | head -3`) ends the output quietly.
         Err(error) if is_broken_pipe(&error) => ExitCode::from(2),
@@ -125,6 +139,8 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+const STACK_SIZE: usize = 256 << 20;
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error

@@ -258,10 +258,20 @@ fn delete_statement(
     if parsed.has_comment_in(stmt) {
         return None;
     }
-    Some(Edit::deletion(TextRange::new(
-        first_line.start(),
-        last_line.end(),
-    )))
+    // Blank lines around the statement collapse to one (none at the top of the file).
+    let blank = |line: usize| {
+        line < lines.line_count()
+            && source[lines.full_line_range(source, line)]
+                .trim()
+                .is_empty()
+    };
+    let blank_before = first == 0 || blank(first - 1);
+    let end = if blank_before && last + 1 < lines.line_count() && blank(last + 1) {
+        lines.full_line_range(source, last + 1).end()
+    } else {
+        last_line.end()
+    };
+    Some(Edit::deletion(TextRange::new(first_line.start(), end)))
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@
 //!    file's fixes; imports the fixes made unused are removed at the end.
 //! 7. [`run`] processes files in parallel and writes atomically; [`output`] prints findings
 //!    (text, JSON, GitHub), statistics, diffs and summaries; [`cli`] is the command line.
+//!
+//! Findings on a line with a suppression comment are dropped by [`suppression`].
 
 pub mod checker;
 pub mod cli;
@@ -40,4 +42,5 @@ pub mod run;
 pub mod selection;
 pub mod semantic;
 pub mod source;
+pub mod suppression;
 pub mod walk;

@@ -1,0 +1,116 @@
+//! Suppression comments: findings on a line are silenced by
+//!
+//! - `# awaitify: ignore` (every code) or `# awaitify: ignore[AW101, AW102]`;
+//! - `# noqa` (every code) or `# noqa: ASYNC251` with the equivalent ruff / flake8-async code
+//!   of a recipe (a user who silenced ruff's ASYNC251 on a line meant it), or its own code;
+//!
+//! and a whole file by a `# awaitify: skip-file` comment on a line of its own.
+
+use crate::parse::{Parsed, Ranged, TokenKind};
+use crate::recipe::Diagnostic;
+use crate::source::LineIndex;
+
+/// What one comment silences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Silences {
+    All,
+    Codes(Vec<String>),
+}
+
+fn parse_comment(comment: &str) -> Option<Silences> {
+    let body = comment.trim_start_matches('#').trim();
+    let codes = |list: &str| -> Silences {
+        Silences::Codes(
+            list.split([',', ' '])
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_ascii_uppercase)
+                .collect(),
+        )
+    };
+    if let Some(rest) = body.strip_prefix("awaitify:") {
+        let rest = rest.trim();
+        let rest = rest.strip_prefix("ignore")?;
+        return Some(
+            match rest
+                .trim()
+                .strip_prefix('[')
+                .and_then(|r| r.split(']').next())
+            {
+                Some(list) => codes(list),
+                None => Silences::All,
+            },
+        );
+    }
+    // `# noqa`, `# noqa: X`, also after other text (`# type: ignore  # noqa: X`).
+    let at = body.to_ascii_lowercase().find("noqa")?;
+    let rest = &body[at + 4..];
+    match rest.trim_start().strip_prefix(':') {
+        Some(list) => Some(codes(list.split('#').next().unwrap_or(""))),
+        None => Some(Silences::All),
+    }
+}
+
+/// Whether the file opts out entirely.
+pub fn skips_file(parsed: &Parsed, source: &str) -> bool {
+    parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind() == TokenKind::Comment)
+        .any(|t| source[t.range()].trim_start_matches('#').trim() == "awaitify: skip-file")
+}
+
+/// Drops the findings that a comment on their line silences.
+pub fn filter(diagnostics: &mut Vec<Diagnostic>, parsed: &Parsed, source: &str) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let lines = LineIndex::new(source);
+    let mut by_line: Vec<(usize, Silences)> = parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind() == TokenKind::Comment)
+        .filter_map(|t| Some((lines.line_of(t.start()), parse_comment(&source[t.range()])?)))
+        .collect();
+    if by_line.is_empty() {
+        return;
+    }
+    by_line.sort_by_key(|(line, _)| *line);
+    diagnostics.retain(|d| {
+        let line = lines.line_of(d.range.start());
+        let first = by_line.partition_point(|(l, _)| *l < line);
+        !by_line[first..]
+            .iter()
+            .take_while(|(l, _)| *l == line)
+            .any(|(_, silences)| match silences {
+                Silences::All => true,
+                Silences::Codes(codes) => codes.iter().any(|code| {
+                    code == d.recipe.code || d.recipe.ruff_equivalent == Some(code.as_str())
+                }),
+            })
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_suppression_comments() {
+        assert_eq!(parse_comment("# noqa"), Some(Silences::All));
+        assert_eq!(
+            parse_comment("# noqa: ASYNC251"),
+            Some(Silences::Codes(vec!["ASYNC251".into()]))
+        );
+        assert_eq!(
+            parse_comment("# awaitify: ignore[AW101, aw102]"),
+            Some(Silences::Codes(vec!["AW101".into(), "AW102".into()]))
+        );
+        assert_eq!(parse_comment("# awaitify: ignore"), Some(Silences::All));
+        assert_eq!(
+            parse_comment("# type: ignore  # noqa: E501,ASYNC251"),
+            Some(Silences::Codes(vec!["E501".into(), "ASYNC251".into()]))
+        );
+        assert_eq!(parse_comment("# just a comment"), None);
+    }
+}
