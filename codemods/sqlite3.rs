@@ -249,6 +249,9 @@ enum Action<'a> {
         suffix: &'static str,
         /// The call stands in a `finally` block (a `close()` there runs on every exit).
         in_finally: bool,
+        /// The statement after the call's leaves the block (`return`, `raise`, `break`,
+        /// `continue`): code after the block does not run after this call.
+        then_leaves: bool,
     },
     /// `sqlite3.connect(...)` → `await aiosqlite.connect(...)`.
     Connect {
@@ -529,6 +532,29 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     findings
 }
 
+/// The statement block of `node` that directly holds the statement spanning `stmt`.
+fn block_containing<'a>(node: AnyNodeRef<'a>, stmt: TextRange) -> Option<&'a [Stmt]> {
+    let holds = |body: &'a [Stmt]| body.iter().any(|s| s.range() == stmt).then_some(body);
+    match node {
+        AnyNodeRef::StmtFunctionDef(def) => holds(&def.body),
+        AnyNodeRef::StmtIf(s) => {
+            holds(&s.body).or_else(|| s.elif_else_clauses.iter().find_map(|c| holds(&c.body)))
+        }
+        AnyNodeRef::StmtFor(s) => holds(&s.body).or_else(|| holds(&s.orelse)),
+        AnyNodeRef::StmtWhile(s) => holds(&s.body).or_else(|| holds(&s.orelse)),
+        AnyNodeRef::StmtWith(s) => holds(&s.body),
+        AnyNodeRef::StmtTry(s) => holds(&s.body)
+            .or_else(|| holds(&s.orelse))
+            .or_else(|| holds(&s.finalbody))
+            .or_else(|| {
+                s.handlers
+                    .iter()
+                    .find_map(|ast::ExceptHandler::ExceptHandler(h)| holds(&h.body))
+            }),
+        _ => None,
+    }
+}
+
 /// Whether a loop body can leave the loop early (`break` or `return` outside nested loops and
 /// functions).
 fn has_break(body: &[Stmt]) -> bool {
@@ -721,6 +747,36 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
             } | Action::WithConnect { .. }
         )
     });
+    // Using a closed connection raises `ValueError` with aiosqlite, `ProgrammingError` with
+    // sqlite3: a use after a `close()` in the same function may take another path.
+    let used_after_close = group.iter().any(|close| {
+        matches!(
+            close.action,
+            Action::Await {
+                method: "close",
+                then_leaves: false,
+                ..
+            }
+        ) && group.iter().any(|other| {
+            other.via == close.via
+                && !matches!(
+                    other.action,
+                    Action::Await {
+                        method: "close",
+                        ..
+                    }
+                )
+                && other.range.start() > close.range.end()
+                && semantic.enclosing_function(other.scope)
+                    == semantic.enclosing_function(close.scope)
+        })
+    });
+    if used_after_close {
+        unsafe_reasons.push(
+            "the object is used after its `close()`: aiosqlite then raises `ValueError` where sqlite3 raises `ProgrammingError`"
+                .to_owned(),
+        );
+    }
     if let Some(shared) = shared {
         unsafe_reasons.push(format!(
             "`{}` is shared: the program must await its `close()` before exiting (aiosqlite's thread keeps the process alive), and concurrent tasks' statements can now interleave inside a transaction",
@@ -1267,12 +1323,14 @@ impl<'a> Uses<'a, '_> {
                 let (prefix, suffix) =
                     await_wrapping(self.parsed, &Expr::Call(call.clone()), call_parent);
                 let in_finally = self.in_finally(call.range());
+                let then_leaves = self.then_leaves(call.range());
                 Action::Await {
                     call,
                     method: name,
                     prefix,
                     suffix,
                     in_finally,
+                    then_leaves,
                 }
             }
         }
@@ -1326,6 +1384,28 @@ impl<'a> Uses<'a, '_> {
                 }
                 _ => false,
             })
+    }
+
+    /// Whether the statement holding `range` is followed, in its block, by one that leaves it.
+    fn then_leaves(&self, range: TextRange) -> bool {
+        let Some(stmt) = self.context.ancestors().find_map(|node| match node {
+            AnyNodeRef::StmtExpr(stmt) if stmt.range.contains_range(range) => Some(stmt.range),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let Some(block) = self
+            .context
+            .ancestors()
+            .find_map(|node| block_containing(node, stmt))
+        else {
+            return false;
+        };
+        let next = block.iter().skip_while(|s| s.range() != stmt).nth(1);
+        matches!(
+            next,
+            Some(Stmt::Return(_) | Stmt::Raise(_) | Stmt::Break(_) | Stmt::Continue(_))
+        )
     }
 
     /// Whether `range` lies in the `finally` block of an enclosing `try`.

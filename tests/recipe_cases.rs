@@ -1774,7 +1774,9 @@ async def main(delay):
         1)
     time.sleep(1)  # noqa: ASYNC251
 "#,
-            r#"import asyncio
+            // `# noqa: ASYNC251` (ruff's code for this recipe) keeps its line as it is.
+            r#"import time
+import asyncio
 
 async def main(delay):
     await asyncio.sleep(
@@ -1782,7 +1784,7 @@ async def main(delay):
     )
     await asyncio.sleep(  # why
         1)
-    await asyncio.sleep(1)  # noqa: ASYNC251
+    time.sleep(1)  # noqa: ASYNC251
 "#,
         ),
         (
