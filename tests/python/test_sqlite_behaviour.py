@@ -1330,6 +1330,10 @@ NOT_CLOSED = (
     "the connection is not closed in a `finally` block or a `with`: if an exception "
     "escapes first, aiosqlite's thread keeps the process alive at exit"
 )
+USED_AFTER_CLOSE = (
+    "the object is used after its `close()`: aiosqlite then raises `ValueError` where "
+    "sqlite3 raises `ProgrammingError`"
+)
 SHARED_NEEDS_CLOSE = (
     "is shared: the program must await its `close()` before exiting "
     "(aiosqlite's thread keeps the process alive)"
@@ -1525,28 +1529,27 @@ CASES = [
         ),
     ),
     # ---- known bugs: migrations that change behaviour, most severe first ---- #
-    # Safe fixes (applied by a plain `fix --write`):
+    # Unsafe fixes (applied only with --unsafe-fixes), the note naming the risk:
     Case(
         "use-after-close-in-finally",
         USE_AFTER_CLOSE_IN_FINALLY,
         breaks=("result", "exception"),
+        unsafe=(USED_AFTER_CLOSE,),
         bug=(
-            "BUG (safe fix): using a closed connection raises ValueError('no active "
-            "connection') with aiosqlite instead of sqlite3.ProgrammingError, escaping "
-            "`except sqlite3.ProgrammingError` / `except sqlite3.Error`"
+            "BUG (unsafe fix, reason given): using a closed connection raises "
+            "ValueError('no active connection') with aiosqlite instead of "
+            "sqlite3.ProgrammingError, escaping `except sqlite3.ProgrammingError`"
         ),
     ),
-    # Unsafe fixes (applied only with --unsafe-fixes):
     Case(
         "use-after-close",
         USE_AFTER_CLOSE,
         breaks=("result", "exception"),
-        # Unsafe, but for another reason: the note does not name this risk.
-        unsafe=(NOT_CLOSED,),
+        unsafe=(USED_AFTER_CLOSE,),
         bug=(
-            "BUG (unsafe fix, but its note names only the unclosed connection): using a "
-            "closed connection raises ValueError('no active connection') with aiosqlite "
-            "instead of sqlite3.ProgrammingError, escaping `except sqlite3.ProgrammingError`"
+            "BUG (unsafe fix, reason given): using a closed connection raises "
+            "ValueError('no active connection') with aiosqlite instead of "
+            "sqlite3.ProgrammingError, escaping `except sqlite3.ProgrammingError`"
         ),
     ),
     Case(
