@@ -5,7 +5,7 @@
 //! file was processed.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::codemods::RECIPES;
 use crate::discovery::{build_excludes, discover};
 use crate::output::{self, OutputFormat, Style};
-use crate::pipeline::Settings;
+use crate::pipeline::{PerFileIgnore, Settings};
 use crate::recipe::render_doc;
 use crate::run::{process_source, run_files, FileError, FileReport, Mode};
 use crate::source::SourceText;
@@ -72,9 +72,18 @@ struct CommonArgs {
     /// Recipes to disable (same forms as --select).
     #[arg(long, value_delimiter = ',')]
     ignore: Vec<String>,
-    /// Skip files and folders matching this glob (repeatable).
+    /// Skip files and folders matching this glob (repeatable; adds to the configuration's).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Run only the recipes of these migration phases (comma-separated: 1, 2, 3).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=3))]
+    phase: Vec<u8>,
+    /// Use this configuration file (`pyproject.toml` with `[tool.awaitify]`, or `awaitify.toml`).
+    #[arg(long, value_name = "PATH", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long)]
+    isolated: bool,
     /// Also apply (and count as fixable) fixes marked unsafe.
     #[arg(long)]
     unsafe_fixes: bool,
@@ -111,6 +120,19 @@ struct FixArgs {
     /// Apply the changes in place.
     #[arg(long)]
     write: bool,
+    /// `json` prints a machine-readable summary on stdout (instead of the diff): files
+    /// changed, fixes applied per code, fixes withheld as unsafe, findings remaining, errors.
+    #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+    output_format: FixFormat,
+    /// With --write, exit 1 when anything was fixed (as ruff does), even if nothing remains.
+    #[arg(long)]
+    exit_non_zero_on_fix: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FixFormat {
+    Text,
+    Json,
 }
 
 pub fn main() -> ExitCode {
@@ -160,11 +182,60 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn settings(common: &CommonArgs) -> Result<Settings> {
-    Ok(Settings {
-        recipes: crate::selection::resolve(&common.select, &common.ignore)?,
-        unsafe_fixes: common.unsafe_fixes,
-    })
+/// The settings in force: the configuration file, overridden by the command line.
+fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
+    let config =
+        crate::config::discover(common.config.as_deref(), common.isolated, Path::new("."))?;
+    let options = &config.options;
+    let file = config
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let (select, select_name) = if common.select.is_empty() {
+        (
+            options.select.clone().unwrap_or_default(),
+            format!("`select` in {file}"),
+        )
+    } else {
+        (common.select.clone(), "--select".to_owned())
+    };
+    let mut ignore = options.ignore.clone().unwrap_or_default();
+    crate::selection::resolve_in(&[], &ignore, "", &format!("`ignore` in {file}"))?;
+    ignore.extend(common.ignore.iter().cloned());
+    let mut recipes = crate::selection::resolve_in(&select, &ignore, &select_name, "--ignore")?;
+    let phases = if common.phase.is_empty() {
+        options.phase.clone().unwrap_or_default()
+    } else {
+        common.phase.clone()
+    };
+    if !phases.is_empty() {
+        recipes.retain(|r| phases.contains(&r.meta().phase));
+    }
+    let mut settings = Settings::new(
+        recipes,
+        common.unsafe_fixes || options.unsafe_fixes.unwrap_or(false),
+    );
+    let root = config
+        .root()
+        .map(|r| std::path::absolute(r).unwrap_or_else(|_| r.to_path_buf()))
+        .unwrap_or_default();
+    for (pattern, codes) in options.per_file_ignores.iter().flatten() {
+        let glob = globset::Glob::new(pattern)
+            .with_context(|| format!("{file}: `per-file-ignores`: invalid glob `{pattern}`"))?
+            .compile_matcher();
+        let recipes =
+            crate::selection::resolve_in(codes, &[], &format!("`per-file-ignores` in {file}"), "")?;
+        settings.per_file_ignores.push(PerFileIgnore {
+            glob,
+            root: root.clone(),
+            recipes,
+        });
+    }
+    let mut excludes: Vec<String> = options.exclude.iter().flatten().cloned().collect();
+    excludes.extend(options.extend_exclude.iter().flatten().cloned());
+    excludes.extend(common.exclude.iter().cloned());
+    Ok((settings, excludes))
 }
 
 fn style(choice: ColorChoice, stream_is_terminal: bool) -> Style {
@@ -181,7 +252,12 @@ fn is_stdin(common: &CommonArgs) -> bool {
 }
 
 /// Runs `mode` over the paths (or standard input); errors of discovery become reports too.
-fn collect(common: &CommonArgs, mode: Mode, settings: &Settings) -> Result<Vec<FileReport>> {
+fn collect(
+    common: &CommonArgs,
+    excludes: &[String],
+    mode: Mode,
+    settings: &Settings,
+) -> Result<Vec<FileReport>> {
     if is_stdin(common) {
         let path = common
             .stdin_filename
@@ -210,7 +286,7 @@ fn collect(common: &CommonArgs, mode: Mode, settings: &Settings) -> Result<Vec<F
         }
         return Ok(vec![report]);
     }
-    let excludes = build_excludes(&common.exclude)?;
+    let excludes = build_excludes(excludes)?;
     let found = discover(&common.paths, &excludes);
     let mut reports = run_files(&found.files, mode, settings);
     for (path, message) in found.errors {
@@ -234,8 +310,8 @@ fn print_errors(reports: &[FileReport]) -> bool {
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
-    let settings = settings(&args.common)?;
-    let reports = collect(&args.common, Mode::Check, &settings)?;
+    let (settings, excludes) = settings(&args.common)?;
+    let reports = collect(&args.common, &excludes, Mode::Check, &settings)?;
     let style = style(args.common.color, std::io::stdout().is_terminal());
     let mut stdout = std::io::stdout().lock();
     if args.statistics {
@@ -264,9 +340,9 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
 }
 
 fn fix(args: FixArgs) -> Result<ExitCode> {
-    let settings = settings(&args.common)?;
+    let (settings, excludes) = settings(&args.common)?;
     let mode = if args.write { Mode::Write } else { Mode::Diff };
-    let reports = collect(&args.common, mode, &settings)?;
+    let reports = collect(&args.common, &excludes, mode, &settings)?;
     let stderr_style = style(args.common.color, std::io::stderr().is_terminal());
 
     if is_stdin(&args.common) {
@@ -290,23 +366,38 @@ fn fix(args: FixArgs) -> Result<ExitCode> {
         ));
     }
 
+    let errors_happened = reports.iter().any(|r| r.error.is_some());
+    if args.output_format == FixFormat::Json {
+        let summary = output::fix_json(&reports, &settings, args.write);
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        print_errors(&reports);
+    }
     let stdout_style = style(args.common.color, std::io::stdout().is_terminal());
-    if !args.write {
+    if args.output_format == FixFormat::Json {
+        // The summary is the output.
+    } else if !args.write {
         let mut stdout = std::io::stdout().lock();
         for report in &reports {
             write!(stdout, "{}", output::diff(report, stdout_style))?;
         }
         stdout.flush()?;
     }
-    let errors = print_errors(&reports);
-    eprint!(
-        "{}",
-        output::fix_summary(&reports, &settings, args.write, stderr_style)
-    );
+    let errors = if args.output_format == FixFormat::Json {
+        errors_happened
+    } else {
+        let errors = print_errors(&reports);
+        eprint!(
+            "{}",
+            output::fix_summary(&reports, &settings, args.write, stderr_style)
+        );
+        errors
+    };
     if args.write {
+        let fixed = reports.iter().any(|r| !r.applied.is_empty());
+        let remaining = reports.iter().any(|r| !r.diagnostics.is_empty());
         Ok(exit_after_fix(
             errors,
-            reports.iter().any(|r| !r.diagnostics.is_empty()),
+            remaining || (args.exit_non_zero_on_fix && fixed),
         ))
     } else {
         let pending = reports.iter().any(FileReport::changed);

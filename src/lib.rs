@@ -31,6 +31,7 @@ pub mod checker;
 pub mod cli;
 #[path = "../codemods/mod.rs"]
 pub mod codemods;
+pub mod config;
 pub mod discovery;
 pub mod fix;
 pub mod imports;

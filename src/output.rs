@@ -17,6 +17,7 @@ pub enum OutputFormat {
     Text,
     Json,
     Github,
+    Sarif,
 }
 
 /// Whether to color diffs and findings.
@@ -108,6 +109,10 @@ pub fn print_findings(
         OutputFormat::Json => {
             let all: Vec<JsonFinding> = reports.iter().flat_map(json_findings).collect();
             out = serde_json::to_string_pretty(&all).expect("findings serialize");
+            out.push('\n');
+        }
+        OutputFormat::Sarif => {
+            out = serde_json::to_string_pretty(&sarif(reports)).expect("SARIF serializes");
             out.push('\n');
         }
         OutputFormat::Github => {
@@ -204,6 +209,122 @@ fn json_findings(report: &FileReport) -> Vec<JsonFinding> {
             ruff_equivalent: d.recipe.ruff_equivalent,
         })
         .collect()
+}
+
+/// A SARIF 2.1.0 log of the findings, with every recipe as a rule.
+fn sarif(reports: &[FileReport]) -> serde_json::Value {
+    use serde_json::json;
+    let rules: Vec<_> = crate::codemods::RECIPES
+        .iter()
+        .map(|recipe| {
+            let meta = recipe.meta();
+            json!({
+                "id": meta.code,
+                "name": meta.id,
+                "shortDescription": { "text": meta.summary },
+                "help": { "text": crate::recipe::render_doc(meta.doc) },
+                "properties": { "phase": meta.phase, "fix": meta.fix.as_str() },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for report in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
+        let index = report.line_index();
+        for d in &report.diagnostics {
+            let start = index.location(report.diagnostics_text(), d.range.start());
+            let end = index.location(report.diagnostics_text(), d.range.end());
+            results.push(json!({
+                "ruleId": d.code(),
+                "level": "error",
+                "message": { "text": d.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": report.path.display().to_string().replace('\\', "/") },
+                        "region": {
+                            "startLine": start.row,
+                            "startColumn": start.column,
+                            "endLine": end.row,
+                            "endColumn": end.column,
+                        }
+                    }
+                }],
+            }));
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "awaitify", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
+            "results": results,
+        }],
+    })
+}
+
+/// The machine-readable summary of `fix --output-format json`.
+#[derive(Serialize)]
+pub struct FixSummary {
+    /// `true` with `--write`: the changes were written.
+    pub written: bool,
+    pub files_changed: Vec<String>,
+    pub fixes_applied: BTreeMap<&'static str, usize>,
+    pub unsafe_fixes_withheld: BTreeMap<&'static str, usize>,
+    pub remaining: Vec<RemainingFinding>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct RemainingFinding {
+    pub code: &'static str,
+    pub filename: String,
+    pub location: Location,
+    pub message: String,
+    pub reason: String,
+}
+
+pub fn fix_json(reports: &[FileReport], settings: &Settings, write: bool) -> FixSummary {
+    let mut summary = FixSummary {
+        written: write,
+        files_changed: Vec::new(),
+        fixes_applied: BTreeMap::new(),
+        unsafe_fixes_withheld: BTreeMap::new(),
+        remaining: Vec::new(),
+        errors: Vec::new(),
+    };
+    for report in reports {
+        if report.changed() {
+            summary
+                .files_changed
+                .push(report.path.display().to_string());
+        }
+        for (code, count) in &report.applied {
+            *summary.fixes_applied.entry(code).or_default() += count;
+        }
+        if let Some(error) = &report.error {
+            summary.errors.push(error.render(&report.path));
+        }
+        if report.diagnostics.is_empty() {
+            continue;
+        }
+        let index = report.line_index();
+        for d in &report.diagnostics {
+            let unsafe_fix = d
+                .fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Unsafe);
+            if unsafe_fix && !settings.unsafe_fixes {
+                *summary.unsafe_fixes_withheld.entry(d.code()).or_default() += 1;
+            }
+            summary.remaining.push(RemainingFinding {
+                code: d.code(),
+                filename: report.path.display().to_string(),
+                location: index.location(report.diagnostics_text(), d.range.start()),
+                message: d.message.clone(),
+                reason: unfixed_reason(d, settings),
+            });
+        }
+    }
+    summary
 }
 
 /// `--statistics`: one line per code, most frequent first.

@@ -18,9 +18,50 @@ pub const MAX_PASSES: usize = 16;
 pub struct Settings {
     pub recipes: Vec<&'static dyn Recipe>,
     pub unsafe_fixes: bool,
+    /// Recipes disabled in the files a glob matches (`per-file-ignores`).
+    pub per_file_ignores: Vec<PerFileIgnore>,
+}
+
+/// Recipes disabled for the files matching a glob.
+#[derive(Clone)]
+pub struct PerFileIgnore {
+    pub glob: globset::GlobMatcher,
+    /// The folder the glob is relative to (the configuration file's).
+    pub root: std::path::PathBuf,
+    pub recipes: Vec<&'static dyn Recipe>,
 }
 
 impl Settings {
+    pub fn new(recipes: Vec<&'static dyn Recipe>, unsafe_fixes: bool) -> Self {
+        Settings {
+            recipes,
+            unsafe_fixes,
+            per_file_ignores: Vec::new(),
+        }
+    }
+
+    /// The settings for one file: without the recipes its `per-file-ignores` disable.
+    pub fn for_path(&self, path: &std::path::Path) -> std::borrow::Cow<'_, Settings> {
+        let ignored: Vec<&'static dyn Recipe> = self
+            .per_file_ignores
+            .iter()
+            .filter(|rule| {
+                let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+                let relative = absolute.strip_prefix(&rule.root).unwrap_or(path);
+                rule.glob.is_match(relative) || rule.glob.is_match(path)
+            })
+            .flat_map(|rule| rule.recipes.iter().copied())
+            .collect();
+        if ignored.is_empty() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut settings = self.clone();
+        settings
+            .recipes
+            .retain(|r| !ignored.iter().any(|i| i.meta().code == r.meta().code));
+        std::borrow::Cow::Owned(settings)
+    }
+
     pub fn allows(&self, applicability: Applicability) -> bool {
         match applicability {
             Applicability::Safe => true,

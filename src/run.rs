@@ -131,8 +131,9 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     files
         .par_iter()
         .map(|Candidate { path, explicit }| {
+            let settings = settings.for_path(path);
             let result = catch_unwind(AssertUnwindSafe(|| {
-                process_file(path, *explicit, mode, settings)
+                process_file(path, *explicit, mode, &settings)
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(path.clone());

@@ -27,8 +27,18 @@ fn validate(selectors: &[String], flag: &str) -> Result<()> {
 
 /// The recipes enabled by `select` (all when empty) minus those matched by `ignore`.
 pub fn resolve(select: &[String], ignore: &[String]) -> Result<Vec<&'static dyn Recipe>> {
-    validate(select, "--select")?;
-    validate(ignore, "--ignore")?;
+    resolve_in(select, ignore, "--select", "--ignore")
+}
+
+/// [`resolve`], naming the option or configuration key in errors.
+pub fn resolve_in(
+    select: &[String],
+    ignore: &[String],
+    select_name: &str,
+    ignore_name: &str,
+) -> Result<Vec<&'static dyn Recipe>> {
+    validate(select, select_name)?;
+    validate(ignore, ignore_name)?;
     Ok(RECIPES
         .iter()
         .copied()

@@ -390,7 +390,7 @@ cases! {
         .file("a.py", SLEEP)
         .run(["check", "--output-format", "xml", "a.py"]).code(2).stdout("")
         .stderr_has("error: invalid value 'xml' for '--output-format <OUTPUT_FORMAT>'")
-        .stderr_has("[possible values: text, json, github]");
+        .stderr_has("[possible values: text, json, github, sarif]");
 
     check_invalid_exclude_glob => Case::new()
         .file("a.py", SLEEP)

@@ -13,10 +13,7 @@ use awaitify::pipeline::{check_source, fix_source, Settings};
 use awaitify::source::LineIndex;
 
 fn settings(unsafe_fixes: bool) -> Settings {
-    Settings {
-        recipes: RECIPES.to_vec(),
-        unsafe_fixes,
-    }
+    Settings::new(RECIPES.to_vec(), unsafe_fixes)
 }
 
 /// Codes expected on each (1-based) line, from the markers in the line's trailing comment.

@@ -23,10 +23,7 @@ use awaitify::parse::is_valid_module;
 use awaitify::pipeline::{check_source, fix_source, Settings};
 
 fn settings(unsafe_fixes: bool) -> Settings {
-    Settings {
-        recipes: RECIPES.to_vec(),
-        unsafe_fixes,
-    }
+    Settings::new(RECIPES.to_vec(), unsafe_fixes)
 }
 
 /// Makes `\r` and `\t` visible in failure messages.
