@@ -318,6 +318,11 @@ impl Recipe for Sqlite3 {
         &META
     }
 
+    /// Opening a connection stands for the object's blocking uses in the audit's census.
+    fn is_blocking_call(&self, name: &[&str]) -> bool {
+        matches!(name, ["sqlite3", "connect"])
+    }
+
     fn check_file<'a>(&self, checker: &mut Checker<'a>) {
         if !checker.semantic().imports_module("sqlite3") {
             return;
@@ -872,7 +877,7 @@ impl<'a> Types<'a, '_> {
         match expr {
             Expr::Call(call) => {
                 if let Some(name) = self.semantic.qualified_name(scope, &call.func) {
-                    if matches!(name.as_slice(), ["sqlite3", "connect"]) {
+                    if Sqlite3.is_blocking_call(&name) {
                         return Some((Kind::Connection, Slot::Fresh(call.start())));
                     }
                 }
@@ -1447,7 +1452,7 @@ impl<'a> Uses<'a, '_> {
         self.types
             .semantic
             .qualified_name(scope, &call.func)
-            .is_some_and(|name| matches!(name.as_slice(), ["sqlite3", "connect"]))
+            .is_some_and(|name| Sqlite3.is_blocking_call(&name))
     }
 
     fn is_self_attribute(&self, target: &Expr) -> bool {

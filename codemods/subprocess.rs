@@ -69,17 +69,25 @@ impl Recipe for Subprocess {
         &META
     }
 
+    fn is_blocking_call(&self, name: &[&str]) -> bool {
+        matches!(
+            name,
+            [
+                "subprocess",
+                "run" | "call" | "check_call" | "check_output" | "getoutput" | "getstatusoutput"
+            ] | ["os", "system"]
+        )
+    }
+
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
         let Expr::Call(call) = expr else { return };
         let Some(name) = checker.qualified_name(&call.func) else {
             return;
         };
-        let label = match name.as_slice() {
-            ["subprocess", function @ ("run" | "call" | "check_call" | "check_output" | "getoutput"
-            | "getstatusoutput")] => format!("subprocess.{function}"),
-            ["os", "system"] => "os.system".to_owned(),
-            _ => return,
-        };
+        if !self.is_blocking_call(&name) {
+            return;
+        }
+        let label = name.join(".");
         let execution = checker.execution();
         if execution == Execution::Sync {
             return;

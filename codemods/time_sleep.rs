@@ -69,12 +69,16 @@ impl Recipe for TimeSleep {
         &META
     }
 
+    fn is_blocking_call(&self, name: &[&str]) -> bool {
+        matches!(name, ["time", "sleep"])
+    }
+
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
         let Expr::Call(call) = expr else { return };
         let Some(name) = checker.qualified_name(&call.func) else {
             return;
         };
-        if !matches!(name.as_slice(), ["time", "sleep"]) {
+        if !self.is_blocking_call(&name) {
             return;
         }
         let execution = checker.execution();

@@ -36,6 +36,9 @@ enum Command {
     Check(CheckArgs),
     /// Migrate them: show a diff (default), or write the changes with --write.
     Fix(FixArgs),
+    /// The async/await audit of the paths: findings by category and file, blocking calls
+    /// outside async code, clean modules, and the migration plan by phase.
+    Report(ReportArgs),
     /// List every recipe.
     Recipes {
         #[arg(long, value_enum, default_value_t = RecipesFormat::Text)]
@@ -129,6 +132,21 @@ struct FixArgs {
     exit_non_zero_on_fix: bool,
 }
 
+#[derive(Debug, Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Markdown (default) or JSON.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FixFormat {
     Text,
@@ -174,6 +192,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Fix(args) => fix(args),
+        Command::Report(args) => report(args),
         Command::Recipes { output_format } => {
             recipes(output_format)?;
             Ok(ExitCode::SUCCESS)
@@ -403,6 +422,33 @@ fn fix(args: FixArgs) -> Result<ExitCode> {
         let pending = reports.iter().any(FileReport::changed);
         Ok(exit_after_fix(errors, pending))
     }
+}
+
+fn report(args: ReportArgs) -> Result<ExitCode> {
+    let (settings, excludes) = settings(&args.common)?;
+    let reports = collect(&args.common, &excludes, Mode::Audit, &settings)?;
+    let paths: Vec<String> = args
+        .common
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let audit = crate::report::build(&reports, &settings, &paths);
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        ReportFormat::Markdown => write!(stdout, "{}", crate::report::markdown(&audit))?,
+        ReportFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&audit)?)?,
+    }
+    stdout.flush()?;
+    drop(stdout);
+    let errors = print_errors(&reports);
+    Ok(if errors {
+        ExitCode::from(2)
+    } else if audit.total_in_async_code > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn exit_after_fix(errors: bool, non_zero: bool) -> ExitCode {

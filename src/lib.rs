@@ -27,6 +27,7 @@
 //!
 //! Findings on a line with a suppression comment are dropped by [`suppression`].
 
+pub mod census;
 pub mod checker;
 pub mod cli;
 #[path = "../codemods/mod.rs"]
@@ -39,6 +40,7 @@ pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod recipe;
+pub mod report;
 pub mod run;
 pub mod selection;
 pub mod semantic;

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::census::Census;
 use crate::checker::check;
 use crate::fix::{apply_fixes, Applicability, Fix};
 use crate::imports::removal_edits;
@@ -89,6 +90,18 @@ pub fn check_source(text: &str, settings: &Settings) -> Result<Vec<Diagnostic>, 
     let parsed = parse_module(text)?;
     let stylist = Stylist::detect(text);
     Ok(check(text, &parsed, &stylist, &settings.recipes).diagnostics)
+}
+
+/// Checks a source text and takes the census of the audit report from the same parse.
+pub fn audit_source(
+    text: &str,
+    settings: &Settings,
+) -> Result<(Vec<Diagnostic>, Census), SyntaxError> {
+    let parsed = parse_module(text)?;
+    let stylist = Stylist::detect(text);
+    let result = check(text, &parsed, &stylist, &settings.recipes);
+    let census = crate::census::take(text, &parsed, &result.semantic, &settings.recipes);
+    Ok((result.diagnostics, census))
 }
 
 /// What the fix loop did to one source text.

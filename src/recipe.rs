@@ -61,9 +61,21 @@ pub trait Recipe: Sync + Send {
     /// Whether the recipe could report anything in a file with this text: a byte-level test
     /// that lets files that cannot produce a finding skip parsing altogether.
     fn may_apply(&self, text: &str) -> bool {
-        let meta = self.meta();
-        (meta.phase != 1 || text.contains("async"))
-            && meta.needles.iter().any(|needle| text.contains(needle))
+        (self.meta().phase != 1 || text.contains("async")) && self.mentions(text)
+    }
+
+    /// Whether the text mentions one of the names the recipe's imports must use.
+    fn mentions(&self, text: &str) -> bool {
+        self.meta()
+            .needles
+            .iter()
+            .any(|needle| text.contains(needle))
+    }
+
+    /// Whether a call of this qualified name is a blocking call the recipe is about, wherever
+    /// it stands (the audit report also counts the ones in sync code).
+    fn is_blocking_call(&self, _name: &[&str]) -> bool {
+        false
     }
 
     /// Called once per file before the walk, for recipes that analyse the whole file first.

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::discovery::Candidate;
 use crate::parse::SyntaxError;
-use crate::pipeline::{check_source, fix_source, Settings};
+use crate::pipeline::{audit_source, check_source, fix_source, Settings};
 use crate::recipe::Diagnostic;
 use crate::source::{LineIndex, SourceText};
 
@@ -26,6 +26,8 @@ pub enum Mode {
     Diff,
     /// Apply fixes in place.
     Write,
+    /// Report findings and take the census of the audit report.
+    Audit,
 }
 
 /// A problem with one file, shown as one line.
@@ -79,6 +81,8 @@ pub struct FileReport {
     /// Fixes applied, by code.
     pub applied: BTreeMap<&'static str, usize>,
     pub error: Option<FileError>,
+    /// What the audit counted (`report` only).
+    pub census: Option<crate::census::Census>,
     /// The input, when it came from standard input: its bytes, and its text if it decoded.
     pub stdin: Option<(Vec<u8>, Option<SourceText>)>,
 }
@@ -94,6 +98,7 @@ impl FileReport {
             applied: BTreeMap::new(),
             error: None,
             stdin: None,
+            census: None,
         }
     }
 
@@ -174,12 +179,24 @@ pub fn process_file(path: &Path, explicit: bool, mode: Mode, settings: &Settings
             return report;
         }
     };
-    if !explicit && !settings.may_apply(&source.text) {
+    let worth_parsing = match mode {
+        // The audit also lists blocking calls in sync code and counts clean async modules.
+        Mode::Audit => {
+            source.text.contains("async")
+                || settings.recipes.iter().any(|r| r.mentions(&source.text))
+        }
+        _ => settings.may_apply(&source.text),
+    };
+    if !explicit && !worth_parsing {
         return report;
     }
     process_source(&mut report, &source, mode, settings);
     // Keep a file's text only while something will be printed from it.
-    if report.diagnostics.is_empty() && !report.changed() {
+    let census_needs_text = report
+        .census
+        .as_ref()
+        .is_some_and(|c| !c.elsewhere.is_empty());
+    if report.diagnostics.is_empty() && !report.changed() && !census_needs_text {
         report.text = String::new();
     }
     if mode == Mode::Write && report.changed() && report.error.is_none() {
@@ -217,6 +234,14 @@ pub fn process_source(
             Ok(diagnostics) => {
                 report.diagnostics = diagnostics;
                 report.text = text.clone();
+            }
+            Err(error) => report.error = Some(syntax_error(error)),
+        },
+        Mode::Audit => match audit_source(text, settings) {
+            Ok((diagnostics, census)) => {
+                report.diagnostics = diagnostics;
+                report.text = text.clone();
+                report.census = Some(census);
             }
             Err(error) => report.error = Some(syntax_error(error)),
         },

@@ -1,0 +1,391 @@
+//! `awaitify report`: the async/await audit of a code base, as Markdown or JSON.
+//!
+//! Its numbers are those of `awaitify check` on the same paths (the findings are the same
+//! diagnostics); it adds the blocking calls outside async code (listed, not counted as loop
+//! blockers), the files that do not parse, the modules that are already clean async code, and
+//! the action plan by phase with the command for each.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::codemods::RECIPES;
+use crate::fix::Applicability;
+use crate::pipeline::Settings;
+use crate::recipe::Diagnostic;
+use crate::run::FileReport;
+use crate::source::Location;
+
+/// How a finding can be fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    Safe,
+    Unsafe,
+    Manual,
+}
+
+fn fix_kind(diagnostic: &Diagnostic) -> FixKind {
+    match diagnostic.fix.as_ref().map(|fix| fix.applicability) {
+        Some(Applicability::Safe) => FixKind::Safe,
+        Some(Applicability::Unsafe) => FixKind::Unsafe,
+        Some(Applicability::DisplayOnly) | None => FixKind::Manual,
+    }
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct CategoryCount {
+    pub code: &'static str,
+    pub category: &'static str,
+    /// Findings: blocking calls directly in async code.
+    pub in_async_code: usize,
+    pub safe: usize,
+    #[serde(rename = "unsafe")]
+    pub unsafe_: usize,
+    pub manual: usize,
+    /// Blocking calls in sync code (sync-only, threads, executors): not loop blockers.
+    pub outside_async_code: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingRow {
+    pub code: &'static str,
+    pub location: Location,
+    pub message: String,
+    pub fix: FixKind,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ElsewhereRow {
+    pub code: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub call: String,
+    pub place: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GoodModule {
+    pub file: String,
+    pub async_functions: usize,
+    pub async_constructs: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PhasePlan {
+    pub phase: u8,
+    pub what: &'static str,
+    pub findings: usize,
+    pub safe: usize,
+    #[serde(rename = "unsafe")]
+    pub unsafe_: usize,
+    pub manual: usize,
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Audit {
+    pub paths: Vec<String>,
+    pub files: usize,
+    pub summary: Vec<CategoryCount>,
+    pub total_in_async_code: usize,
+    pub files_with_errors: Vec<String>,
+    pub findings: BTreeMap<String, Vec<FindingRow>>,
+    pub outside_async_code: Vec<ElsewhereRow>,
+    pub good_patterns: Vec<GoodModule>,
+    pub plan: Vec<PhasePlan>,
+    /// What the audit does not analyse yet.
+    pub not_analysed: Vec<&'static str>,
+}
+
+fn category(code: &str) -> &'static str {
+    match code {
+        "AW101" => "sleep (`time.sleep`)",
+        "AW102" => "sqlite3",
+        "AW103" => "subprocess / `os.system`",
+        _ => "other",
+    }
+}
+
+pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> Audit {
+    let mut counts: BTreeMap<&'static str, CategoryCount> = settings
+        .recipes
+        .iter()
+        .map(|r| {
+            let code = r.meta().code;
+            (
+                code,
+                CategoryCount {
+                    code,
+                    category: category(code),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let mut findings = BTreeMap::new();
+    let mut outside = Vec::new();
+    let mut good = Vec::new();
+    let mut errors = Vec::new();
+    for report in reports {
+        let file = report.path.display().to_string();
+        if let Some(error) = &report.error {
+            errors.push(error.render(&report.path));
+            continue;
+        }
+        let index = report.line_index();
+        let text = report.diagnostics_text();
+        if !report.diagnostics.is_empty() {
+            let rows = report
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let kind = fix_kind(d);
+                    let count = counts.entry(d.code()).or_default();
+                    count.in_async_code += 1;
+                    match kind {
+                        FixKind::Safe => count.safe += 1,
+                        FixKind::Unsafe => count.unsafe_ += 1,
+                        FixKind::Manual => count.manual += 1,
+                    }
+                    FindingRow {
+                        code: d.code(),
+                        location: index.location(text, d.range.start()),
+                        message: d.message.clone(),
+                        fix: kind,
+                        reason: d.note.clone(),
+                    }
+                })
+                .collect();
+            findings.insert(file.clone(), rows);
+        }
+        if let Some(census) = &report.census {
+            for call in &census.elsewhere {
+                counts.entry(call.code).or_default().outside_async_code += 1;
+                outside.push(ElsewhereRow {
+                    code: call.code,
+                    file: file.clone(),
+                    line: index.location(text, call.range.start()).row,
+                    call: call.call.clone(),
+                    place: call.place.clone(),
+                });
+            }
+            if census.async_functions > 0
+                && report.diagnostics.is_empty()
+                && census.elsewhere.is_empty()
+            {
+                good.push(GoodModule {
+                    file: file.clone(),
+                    async_functions: census.async_functions,
+                    async_constructs: census.async_constructs,
+                });
+            }
+        }
+    }
+    let summary: Vec<CategoryCount> = counts.into_values().collect();
+    let total = summary.iter().map(|c| c.in_async_code).sum();
+    let paths_arg = paths.join(" ");
+    let plan = [1u8, 2, 3]
+        .into_iter()
+        .map(|phase| {
+            let in_phase: Vec<&CategoryCount> = summary
+                .iter()
+                .filter(|c| {
+                    RECIPES
+                        .iter()
+                        .any(|r| r.meta().code == c.code && r.meta().phase == phase)
+                })
+                .collect();
+            let sum = |f: fn(&CategoryCount) -> usize| in_phase.iter().map(|c| f(c)).sum::<usize>();
+            let (what, command) = match phase {
+                1 => (
+                    "critical blockers: time.sleep, sqlite3, subprocess (native rewrites)",
+                    Some(format!("awaitify fix --phase 1 --write {paths_arg}")),
+                ),
+                2 => (
+                    "consistency: sync helpers called from async code, un-awaited coroutines",
+                    None,
+                ),
+                _ => (
+                    "the rest: what cannot be migrated natively, reported or offloaded",
+                    None,
+                ),
+            };
+            PhasePlan {
+                phase,
+                what,
+                findings: sum(|c| c.in_async_code),
+                safe: sum(|c| c.safe),
+                unsafe_: sum(|c| c.unsafe_),
+                manual: sum(|c| c.manual),
+                command: if in_phase.is_empty() { None } else { command },
+            }
+        })
+        .collect();
+    Audit {
+        paths: paths.to_vec(),
+        files: reports.len(),
+        summary,
+        total_in_async_code: total,
+        files_with_errors: errors,
+        findings,
+        outside_async_code: outside,
+        good_patterns: good,
+        plan,
+        not_analysed: vec![
+            "sync helpers with blocking calls reached from async code, with their call paths (phase 2)",
+            "un-awaited coroutines, sync code calling async code, `asyncio.run` inside a running loop (phase 2)",
+        ],
+    }
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(audit: &Audit) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Async/await audit\n");
+    let _ = writeln!(
+        out,
+        "Paths: {} · {} files processed · generated by awaitify {}\n",
+        audit
+            .paths
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        audit.files,
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(out, "## Executive summary\n");
+    let _ = writeln!(
+        out,
+        "**{} blocking calls in async code** block the event loop. Calls outside async code (sync-only code, threads, executors) are listed further down but are not loop blockers.\n",
+        audit.total_in_async_code
+    );
+    let _ = writeln!(
+        out,
+        "| category | code | in async code | fix: safe | unsafe | manual | outside async code |"
+    );
+    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    for c in &audit.summary {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            c.category, c.code, c.in_async_code, c.safe, c.unsafe_, c.manual, c.outside_async_code
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nNot analysed yet: {}.\n",
+        audit.not_analysed.join("; ")
+    );
+
+    if !audit.files_with_errors.is_empty() {
+        let _ = writeln!(out, "## Files that could not be analysed\n");
+        for error in &audit.files_with_errors {
+            let _ = writeln!(out, "- `{}`", error);
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(out, "## Blocking calls in async code, by file\n");
+    if audit.findings.is_empty() {
+        let _ = writeln!(out, "None.\n");
+    }
+    for (file, rows) in &audit.findings {
+        let _ = writeln!(out, "### `{file}`\n");
+        let _ = writeln!(out, "| line | code | finding | fix |");
+        let _ = writeln!(out, "| ---: | --- | --- | --- |");
+        for row in rows {
+            let fix = match (&row.fix, &row.reason) {
+                (FixKind::Safe, _) => "safe".to_owned(),
+                (FixKind::Unsafe, Some(reason)) => format!("unsafe: {}", cell(reason)),
+                (FixKind::Unsafe, None) => "unsafe".to_owned(),
+                (FixKind::Manual, Some(reason)) => format!("manual: {}", cell(reason)),
+                (FixKind::Manual, None) => "manual".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                row.location.row,
+                row.code,
+                cell(&row.message),
+                fix
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(
+        out,
+        "## Blocking calls outside async code (not loop blockers)\n"
+    );
+    if audit.outside_async_code.is_empty() {
+        let _ = writeln!(out, "None.\n");
+    } else {
+        let _ = writeln!(out, "| file | line | code | call | where |");
+        let _ = writeln!(out, "| --- | ---: | --- | --- | --- |");
+        for row in &audit.outside_async_code {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | `{}` | {} |",
+                row.file,
+                row.line,
+                row.code,
+                cell(&row.call),
+                row.place
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(out, "## Good patterns\n");
+    if audit.good_patterns.is_empty() {
+        let _ = writeln!(out, "No module is clean async code yet.\n");
+    } else {
+        let _ = writeln!(out, "Modules that are already clean async code: async functions, no blocking call anywhere.\n");
+        for module in &audit.good_patterns {
+            let _ = writeln!(
+                out,
+                "- `{}`: {} async functions, {} awaits / `async with` / `async for`",
+                module.file, module.async_functions, module.async_constructs
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(out, "## Action plan\n");
+    let _ = writeln!(
+        out,
+        "| phase | what | findings | safe | unsafe | manual | command |"
+    );
+    let _ = writeln!(out, "| ---: | --- | ---: | ---: | ---: | ---: | --- |");
+    for phase in &audit.plan {
+        let command = phase
+            .command
+            .as_ref()
+            .map_or("not available yet".to_owned(), |c| format!("`{c}`"));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            phase.phase,
+            phase.what,
+            phase.findings,
+            phase.safe,
+            phase.unsafe_,
+            phase.manual,
+            command
+        );
+    }
+    if audit.plan.iter().any(|p| p.unsafe_ > 0) {
+        let _ = writeln!(
+            out,
+            "\nUnsafe fixes are applied with `--unsafe-fixes` once their reasons (above) were reviewed."
+        );
+    }
+    out
+}
