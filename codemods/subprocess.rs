@@ -2,7 +2,7 @@
 
 use crate::checker::Checker;
 use crate::fix::{Edit, Fix};
-use crate::parse::ast::{AnyNodeRef, Expr};
+use crate::parse::ast::{AnyNodeRef, Expr, ExprCall};
 use crate::parse::{Ranged, TextRange, TextSize};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
@@ -42,8 +42,12 @@ crate::declare_recipe! {
 /// return values (`CompletedProcess`, `str` with `text=True`, the wait status of
 /// `os.system`), exceptions (`CalledProcessError`, `TimeoutExpired`, `FileNotFoundError`)
 /// and every keyword (`input`, `timeout`, `cwd`, `env`, `check`, ...) behave exactly as
-/// before, while the event loop keeps running. The one difference is where the wait happens:
-/// the child is started from a thread of the default executor.
+/// before, while the event loop keeps running. What changes is where the wait happens, and
+/// that the waiting task can now be cancelled: the child is started from a thread of the
+/// default executor; if the task is cancelled (`asyncio.wait_for` timing out, a `TaskGroup`
+/// failing), the thread still waits for the child, whose result is then dropped, and
+/// `asyncio.run` waits for that thread at shutdown; a Ctrl-C reaches the main thread, not the
+/// worker, so `subprocess.run`'s kill-on-interrupt does not apply.
 ///
 /// Calls in sync functions are not reported (they do not block the loop there), nor the
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
@@ -112,51 +116,55 @@ impl Recipe for Subprocess {
     }
 }
 
-/// `f(args)` → `await asyncio.to_thread(f, args)`: the callee and the opening parenthesis are
-/// replaced, the arguments stay as written.
-fn to_thread_fix(
-    checker: &Checker<'_>,
-    expr: &Expr,
-    call: &crate::parse::ast::ExprCall,
-) -> Result<Fix, String> {
+/// `f(args)` → `await asyncio.to_thread(f, args)`: the callee and the opening parenthesis (with
+/// the spaces after it) are replaced, the arguments stay as written.
+fn to_thread_fix(checker: &Checker<'_>, expr: &Expr, call: &ExprCall) -> Result<Fix, String> {
+    let source = checker.source;
     let arguments = &call.arguments;
     let open = arguments.start() + TextSize::new(1);
-    let head = TextRange::new(call.start(), open);
-    if checker.has_comment_in(head) {
+    if checker.has_comment_in(TextRange::new(call.start(), open)) {
         return Err("a comment sits between the callee and its arguments".to_owned());
     }
     let (asyncio, import) = checker.import_module("asyncio")?;
     let (prefix, suffix) = checker.await_wrapping(expr);
-    let callee = &checker.source[TextRange::new(call.start(), arguments.start())];
-    let rest = &checker.source[usize::from(open)..];
-    let separator = if arguments.is_empty() {
-        ""
-    } else if rest
-        .trim_start_matches([' ', '\t'])
-        .starts_with(['\n', '\r'])
-    {
-        // The arguments start on the next line: no trailing space.
-        ","
+    // The callee as written, with its own parentheses (`(sp.run)`), without a line
+    // continuation before the arguments.
+    let callee_range = checker
+        .parsed
+        .parenthesized_range(&call.func, AnyNodeRef::from(call))
+        .unwrap_or_else(|| call.func.range());
+    let callee = &source[callee_range];
+    // Spaces after `(` go, unless a comment or a line break follows them.
+    let after_open = &source[usize::from(open)..];
+    let spaces = after_open.len() - after_open.trim_start_matches([' ', '\t']).len();
+    let next = after_open[spaces..].chars().next();
+    let keeps_layout = matches!(next, Some('#' | '\n' | '\r' | '\\'));
+    let head_end = if keeps_layout {
+        open
     } else {
-        ", "
+        open + TextSize::try_from(spaces).unwrap_or_default()
+    };
+    let separator = match (arguments.is_empty(), keeps_layout) {
+        (true, _) => "",
+        (false, true) => ",",
+        (false, false) => ", ",
     };
     let mut edits = vec![Edit::replacement(
-        format!(
-            "{prefix}{asyncio}.to_thread({}{separator}",
-            callee.trim_end()
-        ),
-        head,
+        format!("{prefix}{asyncio}.to_thread({callee}{separator}"),
+        TextRange::new(call.start(), head_end),
     )];
-    if arguments.is_empty() {
-        // `f()` → `to_thread(f)`: the empty argument list's `)` closes `to_thread(`.
-        let inside = TextRange::new(open, arguments.end() - TextSize::new(1));
-        if !checker.source[inside].trim().is_empty() {
-            return Err("the empty argument list holds a comment".to_owned());
+    // `f(x for x in y)`: a bare generator expression needs its own parentheses as one
+    // argument among others.
+    if let ([Expr::Generator(generator)], []) = (&*arguments.args, &*arguments.keywords) {
+        if !generator.parenthesized {
+            edits.push(Edit::insertion("(", generator.start()));
+            edits.push(Edit::insertion(")", generator.end()));
         }
     }
     if !suffix.is_empty() {
         edits.push(Edit::insertion(suffix, call.end()));
     }
     edits.extend(import);
+    let edits = crate::fix::merge_edits(edits).ok_or("the edits of this call overlap")?;
     Ok(Fix::safe(edits))
 }
