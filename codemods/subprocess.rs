@@ -5,7 +5,6 @@ use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall};
 use crate::parse::{Ranged, TextRange, TextSize};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
-use crate::semantic::Execution;
 
 crate::declare_recipe! {
 /// ## What it does
@@ -84,35 +83,21 @@ impl Recipe for Subprocess {
     }
 
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
-        let Expr::Call(call) = expr else { return };
-        let Some(name) = checker.qualified_name(&call.func) else {
+        let Some((call, name)) = checker.blocking_call(self, expr) else {
             return;
         };
-        if !self.is_blocking_call(&name) {
-            return;
-        }
-        let label = name.join(".");
-        let execution = checker.execution();
-        if execution == Execution::Sync {
-            return;
-        }
-        let message = format!("`{label}` blocks the event loop until the child process exits");
-        let fix = if let Some(library) = checker.foreign_event_loop() {
-            Err(format!("the module uses `{library}`, whose event loop asyncio replacements do not run under"))
-        } else if checker.in_debug_interpolation(call.range()) {
-            Err("the call is in an f-string `=` field, whose output shows its source".to_owned())
-        } else if execution == Execution::AsyncNoAwait {
-            Err("`await` cannot be added here (a generator expression or a class body)".to_owned())
+        let message = format!(
+            "`{}` blocks the event loop until the child process exits",
+            name.join(".")
+        );
+        let fix = if let Some(obstacle) = checker.await_obstacle(call) {
+            Err(obstacle)
         } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {
             Err("the call is already awaited".to_owned())
         } else {
             to_thread_fix(checker, expr, call)
         };
-        let diagnostic = checker.report(&META, call.range(), message);
-        match fix {
-            Ok(fix) => diagnostic.fix = Some(fix),
-            Err(reason) => diagnostic.note = Some(reason),
-        }
+        checker.report_with_fix(&META, call.range(), message, fix, None);
     }
 }
 

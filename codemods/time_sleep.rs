@@ -1,11 +1,10 @@
 //! `time.sleep` in async code.
 
 use crate::checker::Checker;
-use crate::fix::{Applicability, Edit, Fix};
+use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Number};
 use crate::parse::{Ranged, TextRange};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
-use crate::semantic::Execution;
 
 crate::declare_recipe! {
 /// ## What it does
@@ -74,17 +73,9 @@ impl Recipe for TimeSleep {
     }
 
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
-        let Expr::Call(call) = expr else { return };
-        let Some(name) = checker.qualified_name(&call.func) else {
+        let Some((call, _)) = checker.blocking_call(self, expr) else {
             return;
         };
-        if !self.is_blocking_call(&name) {
-            return;
-        }
-        let execution = checker.execution();
-        if execution == Execution::Sync {
-            return;
-        }
         let message = "`time.sleep` blocks the event loop in async code".to_owned();
         // `await time.sleep(x)` (awaiting `None`, a bug): only the callee changes.
         let awaited = matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_)));
@@ -100,12 +91,8 @@ impl Recipe for TimeSleep {
             .parenthesized_range(&call.func, AnyNodeRef::from(call))
             .map_or(call.func.end(), |range| range.end());
         let callee = TextRange::new(call.start(), callee_end);
-        let fix = if let Some(library) = checker.foreign_event_loop() {
-            Err(format!("the module uses `{library}`, whose event loop asyncio replacements do not run under"))
-        } else if checker.in_debug_interpolation(call.range()) {
-            Err("the call is in an f-string `=` field, whose output shows its source".to_owned())
-        } else if execution == Execution::AsyncNoAwait {
-            Err("`await` cannot be added here (a generator expression or a class body)".to_owned())
+        let fix = if let Some(obstacle) = checker.await_obstacle(call) {
+            Err(obstacle)
         } else if checker.has_comment_in(callee) {
             Err("the call's callee contains a comment".to_owned())
         } else {
@@ -125,16 +112,7 @@ impl Recipe for TimeSleep {
                 }
             })
         };
-        let diagnostic = checker.report(&META, call.range(), message);
-        match fix {
-            Ok(fix) => {
-                if fix.applicability == Applicability::Unsafe {
-                    diagnostic.note = Some(UNSAFE_NOTE.to_owned());
-                }
-                diagnostic.fix = Some(fix);
-            }
-            Err(reason) => diagnostic.note = Some(reason),
-        }
+        checker.report_with_fix(&META, call.range(), message, fix, Some(UNSAFE_NOTE));
     }
 }
 

@@ -1,9 +1,9 @@
 //! The checker: one walk over a parsed file that calls every enabled recipe on every statement
 //! and expression, with the scope, the execution context and the parent nodes at hand.
 
-use crate::fix::Edit;
+use crate::fix::{Applicability, Edit, Fix};
 use crate::imports::Importer;
-use crate::parse::ast::{AnyNodeRef, Expr, ExprContext, Stmt};
+use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
 use crate::recipe::{Diagnostic, Recipe, RecipeMeta};
 use crate::semantic::{Execution, ScopeId, SemanticModel};
@@ -91,6 +91,60 @@ impl<'a> Checker<'a> {
 
     /// The name to use for `module` from `scope`, and the edit that imports it when it is not
     /// imported yet. `Err` explains why no name can be had (it is taken by something else).
+    /// The call and its qualified name, when `expr` calls one of `recipe`'s blocking functions
+    /// on the event loop (not in sync code).
+    pub fn blocking_call(
+        &self,
+        recipe: &dyn Recipe,
+        expr: &'a Expr,
+    ) -> Option<(&'a ExprCall, Vec<&'a str>)> {
+        let Expr::Call(call) = expr else { return None };
+        let name = self.qualified_name(&call.func)?;
+        (recipe.is_blocking_call(&name) && self.execution() != Execution::Sync)
+            .then_some((call, name))
+    }
+
+    /// Why `await` cannot be added at `call`, which runs on the event loop (`None`: it can).
+    pub fn await_obstacle(&self, call: &ExprCall) -> Option<String> {
+        if let Some(library) = self.foreign_event_loop() {
+            return Some(format!(
+                "the module uses `{library}`, whose event loop asyncio replacements do not run under"
+            ));
+        }
+        if self.in_debug_interpolation(call.range()) {
+            return Some(
+                "the call is in an f-string `=` field, whose output shows its source".to_owned(),
+            );
+        }
+        if self.execution() == Execution::AsyncNoAwait {
+            return Some(
+                "`await` cannot be added here (a generator expression or a class body)".to_owned(),
+            );
+        }
+        None
+    }
+
+    /// Puts the fix on the finding, or the reason there is none as its note.
+    pub fn report_with_fix(
+        &mut self,
+        recipe: &'static RecipeMeta,
+        range: TextRange,
+        message: String,
+        fix: Result<Fix, String>,
+        unsafe_note: Option<&str>,
+    ) {
+        let diagnostic = self.report(recipe, range, message);
+        match fix {
+            Ok(fix) => {
+                if fix.applicability == Applicability::Unsafe {
+                    diagnostic.note = unsafe_note.map(str::to_owned);
+                }
+                diagnostic.fix = Some(fix);
+            }
+            Err(reason) => diagnostic.note = Some(reason),
+        }
+    }
+
     /// The event loop library the module uses when it is not asyncio (`trio`, `anyio`,
     /// `curio`): asyncio replacements would not run there.
     pub fn foreign_event_loop(&self) -> Option<&'static str> {
