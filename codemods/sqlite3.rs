@@ -623,6 +623,8 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
     let semantic = checker.semantic();
     let source = checker.source;
     let mut edits = Vec::new();
+    // Imports and the helper class, which several uses need once.
+    let mut common_edits: Vec<Edit> = Vec::new();
     let mut unsafe_reasons: Vec<String> = Vec::new();
     let aiosqlite_at =
         |scope: ScopeId, at: TextSize| checker.import_module_in(scope, at, "aiosqlite");
@@ -645,7 +647,7 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 suffix,
             } => {
                 let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
-                edits.extend(import);
+                common_edits.extend(import);
                 edits.extend(connect_keywords(call)?);
                 edits.push(Edit::insertion(*prefix, call.start()));
                 edits.push(Edit::replacement(
@@ -673,9 +675,9 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
             }
             Action::WithConnect { stmt, call, target } => {
                 let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
-                edits.extend(import);
+                common_edits.extend(import);
                 edits.extend(connect_keywords(call)?);
-                edits.extend(helper(checker, u.scope)?);
+                common_edits.extend(helper(checker, u.scope)?);
                 edits.push(Edit::insertion("async ", stmt.start()));
                 edits.push(Edit::replacement(
                     format!("{aiosqlite}.connect"),
@@ -699,7 +701,7 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 }
             }
             Action::WithTransaction { stmt, expr } => {
-                edits.extend(helper(checker, u.scope)?);
+                common_edits.extend(helper(checker, u.scope)?);
                 edits.push(Edit::insertion("async ", stmt.start()));
                 edits.push(Edit::insertion(format!("{HELPER}("), expr.start()));
                 edits.push(Edit::insertion(")", expr.end()));
@@ -800,7 +802,7 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
         }
         if let Some(annotation) = &seed.annotation {
             let (aiosqlite, import) = aiosqlite_at(annotation.scope, annotation.range.start())?;
-            edits.extend(import);
+            common_edits.extend(import);
             let class = match annotation.kind {
                 Kind::Connection => "Connection",
                 Kind::Cursor => "Cursor",
@@ -815,6 +817,11 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 "`{}` is a parameter annotated as a sqlite3 object; callers in other modules must now pass an aiosqlite one",
                 slot_name(semantic, seed.slot)
             ));
+        }
+    }
+    for edit in common_edits {
+        if !edits.contains(&edit) {
+            edits.push(edit);
         }
     }
     let Some(edits) = merge_edits(edits) else {
@@ -1510,24 +1517,7 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         } else {
             self.classify(expr.range(), call, kind, 0)
         };
-        if let Expr::Call(call) = expr {
-            if self.is_connect(call) && !matches!(action, Action::WithConnect { .. }) {
-                // The connect call itself must be awaited, wherever its result goes.
-                if !matches!(self.context.parent(), Some(AnyNodeRef::ExprAwait(_))) {
-                    let (prefix, suffix) = await_wrapping(self.parsed, expr, self.context.parent());
-                    self.push(
-                        via,
-                        call.range(),
-                        Action::Connect {
-                            call,
-                            prefix,
-                            suffix,
-                        },
-                        format!("`{}`", &self.source[call.func.range()]),
-                    );
-                }
-            }
-        }
+        let is_with_connect = matches!(action, Action::WithConnect { .. });
         let label = match &action {
             Action::Await { call, .. } => self.callee_label(call),
             Action::AsyncFor { .. } | Action::AsyncComprehension { .. } => {
@@ -1552,6 +1542,26 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
             _ => expr.range(),
         };
         self.push(via, range, action, label);
+        // The connect call itself must be awaited too, inside the use above: the outer
+        // use's edits come first.
+        if let Expr::Call(call) = expr {
+            if self.is_connect(call) && !is_with_connect {
+                // The connect call itself must be awaited, wherever its result goes.
+                if !matches!(self.context.parent(), Some(AnyNodeRef::ExprAwait(_))) {
+                    let (prefix, suffix) = await_wrapping(self.parsed, expr, self.context.parent());
+                    self.push(
+                        via,
+                        call.range(),
+                        Action::Connect {
+                            call,
+                            prefix,
+                            suffix,
+                        },
+                        format!("`{}`", &self.source[call.func.range()]),
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Importer {
     needs_leading_newline: bool,
     /// The insertion point follows existing statements (rather than starting the file).
     after_statements: bool,
+    /// The line at the insertion point is blank (or the file ends there).
+    blank_after: bool,
     line_ending: &'static str,
     indent: String,
     /// Top-level `def`/`class` names and their source text, to recognise an existing helper.
@@ -72,6 +74,10 @@ impl Importer {
             insert_at,
             needs_leading_newline,
             after_statements: anchor.is_some(),
+            blank_after: source[usize::from(insert_at)..]
+                .split(['\n', '\r'])
+                .next()
+                .is_none_or(|line| line.trim().is_empty()),
             line_ending: stylist.line_ending,
             indent: stylist.indent.clone(),
             definitions,
@@ -112,6 +118,8 @@ impl Importer {
         }
         let content = if self.needs_leading_newline {
             format!("{eol}{eol}{eol}{rendered}{eol}")
+        } else if self.after_statements && !self.blank_after {
+            format!("{eol}{eol}{rendered}{eol}{eol}{eol}")
         } else if self.after_statements {
             format!("{eol}{eol}{rendered}{eol}")
         } else {
@@ -154,15 +162,25 @@ fn ends_with_newline(source: &str) -> bool {
     source.ends_with('\n') || source.ends_with('\r')
 }
 
-/// The offset just past the line ending of the line containing `offset`.
+/// The offset just past the line ending of the (logical) line containing `offset`: a line
+/// ending in a `\` continuation goes on to the next.
 fn end_of_line(source: &str, offset: TextSize) -> TextSize {
-    let rest = &source[usize::from(offset)..];
-    let end = match rest.find(['\n', '\r']) {
-        Some(i) if rest[i..].starts_with("\r\n") => i + 2,
-        Some(i) => i + 1,
-        None => rest.len(),
-    };
-    offset + TextSize::try_from(end).unwrap_or_default()
+    let mut at = usize::from(offset);
+    loop {
+        let rest = &source[at..];
+        let Some(i) = rest.find(['\n', '\r']) else {
+            return TextSize::try_from(source.len()).unwrap_or_default();
+        };
+        let continued = rest[..i].trim_end_matches([' ', '\t']).ends_with('\\');
+        at += if rest[i..].starts_with("\r\n") {
+            i + 2
+        } else {
+            i + 1
+        };
+        if !continued {
+            return TextSize::try_from(at).unwrap_or_default();
+        }
+    }
 }
 
 fn start_of_line(source: &str, offset: TextSize) -> TextSize {

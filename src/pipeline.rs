@@ -88,7 +88,7 @@ impl Settings {
 /// Checks a source text: the findings of every enabled recipe.
 pub fn check_source(text: &str, settings: &Settings) -> Result<Vec<Diagnostic>, SyntaxError> {
     let parsed = parse_module(text)?;
-    let stylist = Stylist::detect(text);
+    let stylist = Stylist::detect(text, &parsed);
     Ok(check(text, &parsed, &stylist, &settings.recipes).diagnostics)
 }
 
@@ -98,7 +98,7 @@ pub fn audit_source(
     settings: &Settings,
 ) -> Result<(Vec<Diagnostic>, Census), SyntaxError> {
     let parsed = parse_module(text)?;
-    let stylist = Stylist::detect(text);
+    let stylist = Stylist::detect(text, &parsed);
     let result = check(text, &parsed, &stylist, &settings.recipes);
     let census = crate::census::take(text, &parsed, &result.semantic, &settings.recipes);
     Ok((result.diagnostics, census))
@@ -139,9 +139,9 @@ impl FixOutcome {
 /// and re-parses. A pass whose output does not parse, or a loop that does not converge, makes
 /// the whole file's fixes refused. Imports the fixes made unused are removed at the end.
 pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, SyntaxError> {
-    let stylist = Stylist::detect(original);
     let mut text = original.to_owned();
     let mut parsed = parse_module(&text)?;
+    let stylist = Stylist::detect(original, &parsed);
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut unused_before: Option<BTreeSet<ImportKey>> = None;
     let refuse = |reason: String, remaining: Vec<Diagnostic>| FixOutcome {

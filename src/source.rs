@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::parse::{TextRange, TextSize};
+use crate::parse::{Parsed, Ranged, TextRange, TextSize, TokenKind};
 
 /// Why a file's bytes are not Python source text we can work on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,17 +73,20 @@ pub struct Stylist {
 }
 
 impl Stylist {
-    pub fn detect(text: &str) -> Self {
+    /// The line ending of the first line break, and the indentation of the first indented
+    /// block of code (from the tokens, so that strings and odd whitespace do not count).
+    pub fn detect(text: &str, parsed: &Parsed) -> Self {
         let line_ending = match text.find(['\n', '\r']) {
             Some(i) if text[i..].starts_with("\r\n") => "\r\n",
             Some(i) if text[i..].starts_with('\r') => "\r",
             _ => "\n",
         };
-        let indent = text
-            .lines()
-            .filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-            .map(|line| &line[..line.len() - line.trim_start().len()])
-            .find(|indent| !indent.is_empty())
+        let indent = parsed
+            .tokens()
+            .iter()
+            .find(|token| token.kind() == TokenKind::Indent)
+            .map(|token| &text[token.range()])
+            .filter(|indent| !indent.is_empty() && indent.chars().all(|c| c == ' ' || c == '\t'))
             .unwrap_or("    ")
             .to_owned();
         Stylist {
@@ -175,10 +178,13 @@ mod tests {
 
     #[test]
     fn detects_style() {
-        assert_eq!(Stylist::detect("if x:\r\n\ty\r\n").line_ending, "\r\n");
-        assert_eq!(Stylist::detect("if x:\r\n\ty\r\n").indent, "\t");
-        assert_eq!(Stylist::detect("if x:\n  y\n").indent, "  ");
-        assert_eq!(Stylist::detect("x\n").indent, "    ");
+        let detect = |text: &str| Stylist::detect(text, &crate::parse::parse_module(text).unwrap());
+        assert_eq!(detect("if x:\r\n\ty\r\n").line_ending, "\r\n");
+        assert_eq!(detect("if x:\r\n\ty\r\n").indent, "\t");
+        assert_eq!(detect("if x:\n  y\n").indent, "  ");
+        assert_eq!(detect("x\n").indent, "    ");
+        // Indentation inside a string is not the code's.
+        assert_eq!(detect("s = '''\n  a\n'''\nif x:\n    y\n").indent, "    ");
     }
 
     #[test]
