@@ -2153,3 +2153,163 @@ async def main():
         assert_fix_one_of(CODE, before, &[fixed]);
     }
 }
+
+/// Inputs the mutation fuzzer (`tests/fuzz_mutations.rs`) once found refused or fixed badly:
+/// with every fix applied they must not be refused, parse, be stable, add no import twice, and
+/// indent inserted code like the file's code.
+#[test]
+fn fuzz_regressions() {
+    const CASES: &[(&str, &str)] = &[
+        ("b1.py", r####"import time\
+
+async def w():
+    time.sleep(0.1)
+"####),
+        ("b2.py", r####"from sqlite3 import connect
+async def fetch(path):
+
+    conn = connect(path)
+    with connect(path) as conn:
+        conn.execute("D")
+"####),
+        ("b3.py", r####"from sqlite3 import connect
+async def fetch(path):
+    conn = connect(path)
+    with connect(path) as conn:
+        conn.execute("D")
+"####),
+        ("b4.py", r####"import sqlite3
+async def fetch(path):
+
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("D")
+"####),
+        ("b5.py", r####"from sqlite3 import connect
+async def fetch(path):
+    a = connect(path)
+    b = connect(path)
+"####),
+        ("b6.py", r####"import sqlite3
+async def fetch(path):
+    a = sqlite3.connect(path)
+    b = sqlite3.connect(path)
+"####),
+        ("b7.py", r####"import sqlite3
+async def f(p):
+    c = sqlite3.connect(p)
+    with sqlite3.connect(p) as c:
+        pass
+"####),
+        ("b8.py", r####"import sqlite3
+async def f(p):
+    with sqlite3.connect(p) as c:
+        pass
+"####),
+        ("b9.py", r####"import sqlite3
+async def f(p):
+    c = sqlite3.connect(p)
+    with c:
+        pass
+"####),
+        ("d1.py", r####"import sqlite3
+async def f(path):
+    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path)
+"####),
+        ("d2.py", r####"import sqlite3
+async def count_rows(conn: sqlite3.Connection, table: str) -> int:
+    cur: sqlite3.Cursor = conn.execute("SELECT name FROM hosts")
+"####),
+        ("d3.py", r####"import sqlite3
+async def _open(path) -> sqlite3.Connection:
+    return sqlite3.connect(path)
+"####),
+        ("r1.py", r####"import sqlite3
+async def create_schema(path):
+    try:
+        conn = sqlite3.connect(path)  # AW102
+    finally:
+            conn.close()  # AW102
+    connconn = sqlite3.connect(p).commit()  # AW102
+    while (row := cur.fetchone()) is not None:  # AW102
+        print(row)
+"####),
+        ("r2.py", r####"import sqlite3
+async def f(p):
+    c = sqlite3.connect(p).commit()
+"####),
+        ("r3.py", r####"import sqlite3
+async def f(p):
+    sqlite3.connect(p).commit()
+"####),
+        ("r4.py", r####"import sqlite3
+async def f(p):
+    sqlite3.connect(p).execute("x")
+"####),
+        ("s1.py", r####"import sqlite3
+S = """
+     name
+"""
+async def f(p):
+    with sqlite3.connect(p) as conn:
+        conn.commit()
+"####),
+        ("s2.py", r####"import sqlite3
+S = """
+  x
+"""
+async def f(p):
+    with sqlite3.connect(p) as conn:
+        conn.commit()
+"####),
+        ("nbsp_in_string", r####"import sqlite3
+S = """
+     name
+"""
+async def f(p):
+    with sqlite3.connect(p) as conn:
+        conn.commit()
+"####),
+        ("lone_cr_indent", "import sqlite3\nasync def fetch(path):\n\r    conn = sqlite3.connect(path)\n    with conn:\n        conn.execute(\"D\")\n"),
+    ];
+    let mut failures = Vec::new();
+    for &(name, source) in CASES {
+        let outcome = match awaitify::pipeline::fix_source(source, &settings(true)) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                failures.push(format!("{name}: does not parse: {}", error.message));
+                continue;
+            }
+        };
+        if let Some(reason) = &outcome.refused {
+            failures.push(format!("{name}: refused: {reason}"));
+        }
+        if !awaitify::parse::is_valid_module(&outcome.text) {
+            failures.push(format!("{name}: output does not parse"));
+        }
+        let again = awaitify::pipeline::fix_source(&outcome.text, &settings(true)).unwrap();
+        if again.text != outcome.text {
+            failures.push(format!("{name}: not stable"));
+        }
+        for import in ["import aiosqlite", "import asyncio"] {
+            if outcome
+                .text
+                .lines()
+                .filter(|line| line.trim() == import)
+                .count()
+                > 1
+            {
+                failures.push(format!("{name}: `{import}` added twice"));
+            }
+        }
+        if outcome.text.lines().any(|line| {
+            line.starts_with("  ")
+                && !line.starts_with("    ")
+                && line.trim_start().starts_with("def ")
+        }) {
+            failures.push(format!("{name}: the helper is indented unlike the code"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
