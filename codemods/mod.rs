@@ -5,6 +5,7 @@
 
 use crate::recipe::Recipe;
 
+pub mod declared_blocking;
 pub mod sqlite3;
 pub mod subprocess;
 pub mod time_sleep;
@@ -14,6 +15,7 @@ pub static RECIPES: &[&dyn Recipe] = &[
     &time_sleep::TimeSleep,
     &sqlite3::Sqlite3,
     &subprocess::Subprocess,
+    &declared_blocking::DeclaredBlocking,
 ];
 
 /// The recipe with this code or id.

@@ -5,6 +5,7 @@ use crate::fix::{Applicability, Edit, Fix};
 use crate::imports::Importer;
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
+use crate::pipeline::Settings;
 use crate::recipe::{Diagnostic, Recipe, RecipeMeta};
 use crate::semantic::{Execution, ScopeId, SemanticModel};
 use crate::source::Stylist;
@@ -17,6 +18,8 @@ pub struct Checker<'a> {
     semantic: SemanticModel<'a>,
     importer: Importer,
     recipes: &'a [&'static dyn Recipe],
+    /// The run's settings (recipe options such as the declared blocking calls).
+    pub settings: &'a Settings,
     context: WalkContext<'a>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -32,8 +35,9 @@ pub fn check<'a>(
     source: &'a str,
     parsed: &'a Parsed,
     stylist: &'a Stylist,
-    recipes: &'a [&'static dyn Recipe],
+    settings: &'a Settings,
 ) -> CheckResult<'a> {
+    let recipes: &'a [&'static dyn Recipe] = &settings.recipes;
     let semantic = SemanticModel::build(parsed.suite());
     let mut checker = Checker {
         source,
@@ -42,6 +46,7 @@ pub fn check<'a>(
         semantic,
         importer: Importer::new(source, parsed.suite(), stylist),
         recipes,
+        settings,
         context: WalkContext::new(),
         diagnostics: Vec::new(),
     };

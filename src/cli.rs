@@ -251,6 +251,14 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
             recipes,
         });
     }
+    for (name, replacement) in options.blocking_calls.iter().flatten() {
+        settings
+            .declared_blocking
+            .push(crate::pipeline::DeclaredCall {
+                name: name.split('.').map(str::to_owned).collect(),
+                replacement: replacement.clone(),
+            });
+    }
     let mut excludes: Vec<String> = options.exclude.iter().flatten().cloned().collect();
     excludes.extend(options.extend_exclude.iter().flatten().cloned());
     excludes.extend(common.exclude.iter().cloned());

@@ -33,6 +33,8 @@ pub struct Options {
     pub phase: Option<Vec<u8>>,
     /// How subprocess calls are migrated: `"thread"` (`asyncio.to_thread`).
     pub subprocess_strategy: Option<String>,
+    /// Calls to report in async code: dotted name → async replacement (or `""`).
+    pub blocking_calls: Option<BTreeMap<String, String>>,
 }
 
 /// A configuration file and what it says.
@@ -68,6 +70,18 @@ fn parse_options(path: &Path, value: toml::Value, table: &str) -> Result<Options
         if let Some(bad) = phases.iter().find(|p| !(1..=3).contains(*p)) {
             bail!(
                 "{}: {table}: `phase` must list phases 1 to 3, found {bad}",
+                path.display()
+            );
+        }
+    }
+    if let Some(calls) = &options.blocking_calls {
+        if let Some(bad) = calls.keys().find(|name| {
+            name.split('.').any(|part| {
+                part.is_empty() || !part.chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+        }) {
+            bail!(
+                "{}: {table}: `blocking-calls`: `{bad}` is not a dotted name like `requests.get`",
                 path.display()
             );
         }

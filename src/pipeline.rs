@@ -21,6 +21,16 @@ pub struct Settings {
     pub unsafe_fixes: bool,
     /// Recipes disabled in the files a glob matches (`per-file-ignores`).
     pub per_file_ignores: Vec<PerFileIgnore>,
+    /// Calls the user declared blocking (`blocking-calls`): a qualified name and the async
+    /// replacement to suggest (empty: none).
+    pub declared_blocking: Vec<DeclaredCall>,
+}
+
+/// A call declared blocking in the configuration.
+#[derive(Clone, Debug)]
+pub struct DeclaredCall {
+    pub name: Vec<String>,
+    pub replacement: String,
 }
 
 /// Recipes disabled for the files matching a glob.
@@ -38,6 +48,7 @@ impl Settings {
             recipes,
             unsafe_fixes,
             per_file_ignores: Vec::new(),
+            declared_blocking: Vec::new(),
         }
     }
 
@@ -73,7 +84,18 @@ impl Settings {
 
     /// Whether any enabled recipe could find something in `text` (see [`Recipe::may_apply`]).
     pub fn may_apply(&self, text: &str) -> bool {
-        self.recipes.iter().any(|recipe| recipe.may_apply(text))
+        let declared = || {
+            self.recipes
+                .iter()
+                .any(|r| r.meta().code == crate::codemods::declared_blocking::META.code)
+                && text.contains("async")
+                && self.declared_blocking.iter().any(|call| {
+                    call.name
+                        .last()
+                        .is_some_and(|last| text.contains(last.as_str()))
+                })
+        };
+        self.recipes.iter().any(|recipe| recipe.may_apply(text)) || declared()
     }
 
     /// Whether a finding's fix would be applied by `fix --write` with these settings.
@@ -89,7 +111,7 @@ impl Settings {
 pub fn check_source(text: &str, settings: &Settings) -> Result<Vec<Diagnostic>, SyntaxError> {
     let parsed = parse_module(text)?;
     let stylist = Stylist::detect(text, &parsed);
-    Ok(check(text, &parsed, &stylist, &settings.recipes).diagnostics)
+    Ok(check(text, &parsed, &stylist, settings).diagnostics)
 }
 
 /// Checks a source text and takes the census of the audit report from the same parse.
@@ -99,7 +121,7 @@ pub fn audit_source(
 ) -> Result<(Vec<Diagnostic>, Census), SyntaxError> {
     let parsed = parse_module(text)?;
     let stylist = Stylist::detect(text, &parsed);
-    let result = check(text, &parsed, &stylist, &settings.recipes);
+    let result = check(text, &parsed, &stylist, settings);
     let census = crate::census::take(text, &parsed, &result.semantic, &settings.recipes);
     Ok((result.diagnostics, census))
 }
@@ -153,7 +175,7 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
 
     let mut passes = 0;
     let (mut remaining, removals) = loop {
-        let result = check(&text, &parsed, &stylist, &settings.recipes);
+        let result = check(&text, &parsed, &stylist, settings);
         let unused_before = unused_before.get_or_insert_with(|| {
             result
                 .semantic

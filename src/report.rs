@@ -105,6 +105,7 @@ fn category(code: &str) -> &'static str {
         "AW101" => "sleep (`time.sleep`)",
         "AW102" => "sqlite3",
         "AW103" => "subprocess / `os.system`",
+        "AW301" => "declared blocking calls (`blocking-calls`)",
         _ => "other",
     }
 }
