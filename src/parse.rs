@@ -23,14 +23,6 @@ impl Parsed {
         self.inner.tokens()
     }
 
-    /// The ranges of every comment in the file.
-    pub fn comment_ranges(&self) -> impl Iterator<Item = TextRange> + '_ {
-        self.tokens()
-            .iter()
-            .filter(|token| token.kind() == TokenKind::Comment)
-            .map(Ranged::range)
-    }
-
     /// Whether `range` contains (part of) a comment.
     pub fn has_comment_in(&self, range: TextRange) -> bool {
         self.tokens()

@@ -101,11 +101,6 @@ impl Diagnostic {
     pub fn code(&self) -> &'static str {
         self.recipe.code
     }
-
-    pub fn with_fix(mut self, fix: Fix) -> Self {
-        self.fix = Some(fix);
-        self
-    }
 }
 
 /// Declares a recipe's struct from its doc comment, keeping the documentation in one place:
