@@ -1,6 +1,6 @@
 //! The parse floor: the least work any tool built on `ruff_python_parser` does on a corpus.
 //!
-//! Walks the given paths the way awaitify does (the `ignore` crate; `.gitignore`, `.ignore`,
+//! Finds the files of the given paths with awaitify's own discovery (`.gitignore`, `.ignore`,
 //! hidden folders, virtualenvs and the usual build/cache folders skipped; `.py`/`.pyi` only),
 //! then reads and parses every file with `ruff_python_parser::parse_module` in parallel with
 //! rayon, and prints how many files, lines, bytes and parse errors it saw. Nothing else: no
@@ -13,59 +13,11 @@
 //! cannot be read or is not UTF-8 counts as a parse error (awaitify reports it as an error too).
 
 use std::path::{Path, PathBuf};
+
+use awaitify::discovery::{build_excludes, discover};
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-
-/// Folders never descended into (the same list as awaitify's discovery).
-const SKIPPED_DIRS: &[&str] = &[
-    "__pycache__",
-    "__pypackages__",
-    "_build",
-    "buck-out",
-    "build",
-    "dist",
-    "node_modules",
-    "site-packages",
-    "venv",
-];
-
-fn is_python_file(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("py" | "pyi")
-    )
-}
-
-fn walk(root: &Path, files: &mut Vec<PathBuf>) {
-    if !root.is_dir() {
-        files.push(root.to_path_buf());
-        return;
-    }
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .git_ignore(true)
-        .git_global(false)
-        .git_exclude(true)
-        .ignore(true)
-        .parents(true)
-        .require_git(false)
-        .follow_links(true)
-        .filter_entry(|entry| {
-            if entry.depth() == 0 {
-                return true;
-            }
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            let name = entry.file_name().to_str().unwrap_or("");
-            !(is_dir && (SKIPPED_DIRS.contains(&name) || entry.path().join("pyvenv.cfg").is_file()))
-        })
-        .build();
-    for entry in walker.flatten() {
-        if entry.file_type().is_some_and(|t| t.is_file()) && is_python_file(entry.path()) {
-            files.push(entry.into_path());
-        }
-    }
-}
 
 #[derive(Default, Clone, Copy)]
 struct Totals {
@@ -116,13 +68,12 @@ fn main() -> ExitCode {
         eprintln!("usage: parse_floor PATHS...");
         return ExitCode::from(2);
     }
-    let mut files = Vec::new();
-    for root in &roots {
-        walk(root, &mut files);
-    }
+    // The same files awaitify processes: its own discovery.
+    let excludes = build_excludes(&[]).expect("no exclude globs");
+    let files = discover(&roots, &excludes).files;
     let totals = files
         .par_iter()
-        .map(|path| parse_one(path))
+        .map(|candidate| parse_one(&candidate.path))
         .reduce(Totals::default, |a, b| a + b);
     println!(
         "files {} lines {} bytes {} parse_errors {}",
