@@ -89,10 +89,10 @@ impl Recipe for DeclaredBlocking {
             name.join(".")
         );
         let note = if found.replacement.is_empty() {
-            "no fix: declared blocking in the configuration".to_owned()
+            "declared blocking in the configuration".to_owned()
         } else {
             format!(
-                "no fix: use `{}` (the configuration's replacement)",
+                "use `{}` (the configuration's replacement)",
                 found.replacement
             )
         };

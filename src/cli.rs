@@ -259,8 +259,29 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
                 replacement: replacement.clone(),
             });
     }
-    let mut excludes: Vec<String> = options.exclude.iter().flatten().cloned().collect();
-    excludes.extend(options.extend_exclude.iter().flatten().cloned());
+    // The configuration's globs are relative to its folder (a bare name matches anywhere).
+    let mut excludes: Vec<String> = Vec::new();
+    for (key, patterns) in [
+        ("exclude", &options.exclude),
+        ("extend-exclude", &options.extend_exclude),
+    ] {
+        for pattern in patterns.iter().flatten() {
+            globset::Glob::new(pattern)
+                .with_context(|| format!("{file}: `{key}`: invalid glob `{pattern}`"))?;
+            let relative = pattern
+                .strip_prefix("./")
+                .unwrap_or(pattern)
+                .trim_end_matches('/');
+            if relative.contains('/')
+                && !relative.starts_with("**/")
+                && !Path::new(relative).is_absolute()
+            {
+                excludes.push(root.join(relative).display().to_string());
+            } else {
+                excludes.push(pattern.clone());
+            }
+        }
+    }
     excludes.extend(common.exclude.iter().cloned());
     Ok((settings, excludes))
 }
@@ -387,9 +408,11 @@ fn fix(args: FixArgs) -> Result<ExitCode> {
             "{}",
             output::fix_summary(&reports, &settings, true, stderr_style)
         );
+        let fixed = reports.iter().any(|r| !r.applied.is_empty());
+        let remaining = reports.iter().any(|r| !r.diagnostics.is_empty());
         return Ok(exit_after_fix(
             errors,
-            reports.iter().any(|r| !r.diagnostics.is_empty()),
+            remaining || (args.exit_non_zero_on_fix && fixed),
         ));
     }
 

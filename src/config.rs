@@ -37,6 +37,32 @@ pub struct Options {
     pub blocking_calls: Option<BTreeMap<String, String>>,
 }
 
+impl Options {
+    /// Takes every key `other` sets.
+    fn merge(&mut self, other: Options) {
+        let Options {
+            select,
+            ignore,
+            exclude,
+            extend_exclude,
+            per_file_ignores,
+            unsafe_fixes,
+            phase,
+            subprocess_strategy,
+            blocking_calls,
+        } = other;
+        self.select = select.or(self.select.take());
+        self.ignore = ignore.or(self.ignore.take());
+        self.exclude = exclude.or(self.exclude.take());
+        self.extend_exclude = extend_exclude.or(self.extend_exclude.take());
+        self.per_file_ignores = per_file_ignores.or(self.per_file_ignores.take());
+        self.unsafe_fixes = unsafe_fixes.or(self.unsafe_fixes.take());
+        self.phase = phase.or(self.phase.take());
+        self.subprocess_strategy = subprocess_strategy.or(self.subprocess_strategy.take());
+        self.blocking_calls = blocking_calls.or(self.blocking_calls.take());
+    }
+}
+
 /// A configuration file and what it says.
 #[derive(Debug, Default, Clone)]
 pub struct Config {
@@ -63,9 +89,21 @@ struct Tool {
 }
 
 fn parse_options(path: &Path, value: toml::Value, table: &str) -> Result<Options> {
-    let options: Options = value.try_into().map_err(|error: toml::de::Error| {
-        anyhow::anyhow!("{}: {table}: {}", path.display(), error.message())
-    })?;
+    // Each key on its own, so that an error names the key.
+    let toml::Value::Table(entries) = value else {
+        bail!("{}: {table} must be a table", path.display());
+    };
+    let mut options = Options::default();
+    for (key, value) in entries {
+        let single = toml::Table::from_iter([(key.clone(), value)]);
+        let one: Options =
+            toml::Value::Table(single)
+                .try_into()
+                .map_err(|error: toml::de::Error| {
+                    anyhow::anyhow!("{}: {table}: `{key}`: {}", path.display(), error.message())
+                })?;
+        options.merge(one);
+    }
     if let Some(phases) = &options.phase {
         if let Some(bad) = phases.iter().find(|p| !(1..=3).contains(*p)) {
             bail!(

@@ -67,7 +67,24 @@ fn is_excluded(excludes: &GlobSet, path: &Path) -> bool {
         return false;
     }
     let stripped = path.strip_prefix("./").unwrap_or(path);
-    excludes.is_match(stripped) || path.file_name().is_some_and(|name| excludes.is_match(name))
+    excludes.is_match(stripped)
+        || path.file_name().is_some_and(|name| excludes.is_match(name))
+        || std::path::absolute(path).is_ok_and(|absolute| excludes.is_match(normalize(&absolute)))
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn is_virtualenv(path: &Path) -> bool {

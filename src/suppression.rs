@@ -57,7 +57,13 @@ pub fn skips_file(parsed: &Parsed, source: &str) -> bool {
         .tokens()
         .iter()
         .filter(|t| t.kind() == TokenKind::Comment)
-        .any(|t| source[t.range()].trim_start_matches('#').trim() == "awaitify: skip-file")
+        .any(|t| {
+            let line_start = source[..usize::from(t.start())]
+                .rfind(['\n', '\r'])
+                .map_or(0, |i| i + 1);
+            let alone = source[line_start..usize::from(t.start())].trim().is_empty();
+            alone && source[t.range()].trim_start_matches('#').trim() == "awaitify: skip-file"
+        })
 }
 
 /// Drops the findings that a comment on their line silences.

@@ -995,3 +995,1289 @@ fn check_into_a_closed_pipe_does_not_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(output.status.code(), Some(101), "{stderr}");
 }
+
+// ==== configuration, suppression comments, output formats, report ================================
+//
+// The cases below cover the configuration file (every key, in `pyproject.toml` and in
+// `awaitify.toml`, discovery and precedence, bad files), the suppression comments, every output
+// format of `check` and `fix`, the phases and `awaitify report`.
+
+const SUBPROCESS: &str = "import subprocess\n\nasync def f():\n    subprocess.run([\"ls\"])\n";
+const SUBPROCESS_FIXED: &str =
+    "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
+const MSG_SUBPROCESS: &str = "`subprocess.run` blocks the event loop until the child process exits";
+/// A `time.sleep` (AW101, line 5) and a `subprocess.run` (AW103, line 6).
+const MIXED: &str =
+    "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)\n    subprocess.run([\"ls\"])\n";
+const MIXED_FIXED: &str = "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
+/// `MIXED` with only the subprocess call fixed.
+const MIXED_AW103_FIXED: &str = "import subprocess\nimport time\nimport asyncio\n\nasync def f():\n    time.sleep(1)\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
+/// A computed delay: the fix is unsafe.
+const UNSAFE: &str = "import time\n\nasync def f(d):\n    time.sleep(d)\n";
+const UNSAFE_FIXED: &str = "import asyncio\n\nasync def f(d):\n    await asyncio.sleep(d)\n";
+const UNSAFE_REASON: &str = "unsafe fix withheld: `time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once; apply it with --unsafe-fixes";
+/// Two calls declared blocking in async code (lines 5 and 6) and one in sync code (line 9).
+const DECLARED: &str = "import requests\nimport mylib.storage\n\nasync def f(u):\n    requests.get(u)\n    mylib.storage.load()\n\ndef g(u):\n    return requests.get(u)\n";
+/// The `blocking-calls` table's entries: one with a replacement, one with `""`.
+const BLOCKING_CALLS: &str =
+    "\"requests.get\" = \"httpx.AsyncClient.get\"\n\"mylib.storage.load\" = \"\"\n";
+/// `MIXED` plus a declared blocking call (AW301, line 8).
+const ALL_PHASES: &str = "import requests\nimport subprocess\nimport time\n\nasync def f(u):\n    time.sleep(1)\n    subprocess.run([\"ls\"])\n    requests.get(u)\n";
+const ALL_PHASES_PHASE_1_FIXED: &str = "import requests\nimport subprocess\nimport asyncio\n\nasync def f(u):\n    await asyncio.sleep(1)\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n    requests.get(u)\n";
+
+fn pyproject(body: &str) -> String {
+    format!("[project]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[tool.awaitify]\n{body}")
+}
+
+fn pyproject_blocking_calls() -> String {
+    format!("[project]\nname = \"demo\"\n\n[tool.awaitify.blocking-calls]\n{BLOCKING_CALLS}")
+}
+
+/// A fixable AW103 line of `check`.
+fn aw103(path: &str, row: usize, col: usize) -> String {
+    format!("{path}:{row}:{col}: AW103 [*] {MSG_SUBPROCESS}\n")
+}
+
+/// An AW301 line of `check` (never fixable).
+fn aw301(path: &str, row: usize, name: &str) -> String {
+    format!("{path}:{row}:5: AW301 `{name}` is declared blocking and runs on the event loop\n")
+}
+
+/// Both findings of `MIXED`.
+fn mixed(path: &str) -> String {
+    finding(path, 5, 5) + &aw103(path, 6, 5)
+}
+
+/// What a run from a subfolder produced.
+struct Nested {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary with `cwd` (a folder of the case's directory) as the working directory: the
+/// harness runs every step from the case's directory, and configuration discovery starts from
+/// the working directory.
+fn run_from(o: &Outcome<'_>, cwd: &str, args: &[&str]) -> Result<Nested, String> {
+    let output = std::process::Command::new(BIN)
+        .args(args)
+        .current_dir(o.dir.join(cwd))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run awaitify in {cwd}: {e}"))?;
+    Ok(Nested {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+/// Runs from `cwd` and compares exit code and stdout exactly (stderr must be empty).
+fn expect_from(
+    o: &Outcome<'_>,
+    cwd: &str,
+    args: &[&str],
+    code: i32,
+    stdout: &str,
+) -> Result<(), String> {
+    let run = run_from(o, cwd, args)?;
+    let what = format!("awaitify {} (from {cwd})", args.join(" "));
+    expect_eq(&format!("{what}: exit code"), run.code, Some(code))?;
+    expect_eq(&format!("{what}: stdout"), run.stdout.as_str(), stdout)?;
+    expect_eq(&format!("{what}: stderr"), run.stderr.as_str(), "")
+}
+
+fn object_keys(value: &Value, what: &str) -> Result<Vec<String>, String> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| format!("{what} is not an object: {value}"))?;
+    let mut keys: Vec<String> = object.keys().cloned().collect();
+    keys.sort();
+    Ok(keys)
+}
+
+fn expect_keys(value: &Value, what: &str, expected: &[&str]) -> Result<(), String> {
+    let mut expected: Vec<String> = expected.iter().map(|k| (*k).to_owned()).collect();
+    expected.sort();
+    expect_eq(
+        &format!("keys of {what}"),
+        object_keys(value, what)?,
+        expected,
+    )
+}
+
+fn string_at<'v>(value: &'v Value, what: &str) -> Result<&'v str, String> {
+    value
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| format!("{what} is not a non-empty string: {value}"))
+}
+
+fn positive_at(value: &Value, what: &str) -> Result<u64, String> {
+    value
+        .as_u64()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("{what} is not a positive integer: {value}"))
+}
+
+/// The keys of every finding of `check --output-format json`.
+const JSON_FINDING_KEYS: &[&str] = &[
+    "code",
+    "recipe",
+    "phase",
+    "message",
+    "filename",
+    "location",
+    "end_location",
+    "fix",
+    "note",
+    "ruff_equivalent",
+];
+
+/// Validates the shape of a SARIF 2.1.0 log of `check --output-format sarif` and returns its
+/// results as `(ruleId, uri, startLine, startColumn, endLine, endColumn)`.
+/// A SARIF result: rule, file, start line and column, end line and column.
+type SarifResult = (String, String, u64, u64, u64, u64);
+
+fn sarif_results(log: &Value) -> Result<Vec<SarifResult>, String> {
+    expect_eq("version", &log["version"], &Value::from("2.1.0"))?;
+    let schema = string_at(&log["$schema"], "$schema")?;
+    if !schema.starts_with("https://") || !schema.contains("sarif") || !schema.contains("2.1.0") {
+        return Err(format!("$schema is not a SARIF 2.1.0 schema URI: {schema}"));
+    }
+    let runs = log["runs"].as_array().ok_or("runs is not an array")?;
+    expect_eq("number of runs", runs.len(), 1)?;
+    let driver = &runs[0]["tool"]["driver"];
+    expect_eq(
+        "tool.driver.name",
+        &driver["name"],
+        &Value::from("awaitify"),
+    )?;
+    expect_eq(
+        "tool.driver.version",
+        &driver["version"],
+        &Value::from(env!("CARGO_PKG_VERSION")),
+    )?;
+    let rules = driver["rules"].as_array().ok_or("rules is not an array")?;
+    let mut ids = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        ids.push(string_at(&rule["id"], &format!("rules[{i}].id"))?.to_owned());
+        string_at(
+            &rule["shortDescription"]["text"],
+            &format!("rules[{i}].shortDescription.text"),
+        )?;
+    }
+    for code in ["AW101", "AW102", "AW103", "AW301"] {
+        if !ids.iter().any(|id| id == code) {
+            return Err(format!("no rule {code} in {ids:?}"));
+        }
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    expect_eq("rule ids are unique", unique.len(), ids.len())?;
+    let results = runs[0]["results"]
+        .as_array()
+        .ok_or("results is not an array")?;
+    let mut out = Vec::new();
+    for (i, result) in results.iter().enumerate() {
+        let what = format!("results[{i}]");
+        let rule = string_at(&result["ruleId"], &format!("{what}.ruleId"))?;
+        if !ids.iter().any(|id| id == rule) {
+            return Err(format!("{what}.ruleId {rule} is not a rule of the driver"));
+        }
+        let level = string_at(&result["level"], &format!("{what}.level"))?;
+        if !["none", "note", "warning", "error"].contains(&level) {
+            return Err(format!("{what}.level {level} is not a SARIF level"));
+        }
+        string_at(&result["message"]["text"], &format!("{what}.message.text"))?;
+        let physical = &result["locations"][0]["physicalLocation"];
+        let uri = string_at(
+            &physical["artifactLocation"]["uri"],
+            &format!("{what}.artifactLocation.uri"),
+        )?;
+        if uri.contains('\\') {
+            return Err(format!("{what}: the uri {uri} has backslashes"));
+        }
+        let region = &physical["region"];
+        let start_line = positive_at(&region["startLine"], &format!("{what}.region.startLine"))?;
+        let start_column = positive_at(
+            &region["startColumn"],
+            &format!("{what}.region.startColumn"),
+        )?;
+        let end_line = positive_at(&region["endLine"], &format!("{what}.region.endLine"))?;
+        let end_column = positive_at(&region["endColumn"], &format!("{what}.region.endColumn"))?;
+        if (end_line, end_column) < (start_line, start_column) {
+            return Err(format!("{what}: the region ends before it starts"));
+        }
+        out.push((
+            rule.to_owned(),
+            uri.to_owned(),
+            start_line,
+            start_column,
+            end_line,
+            end_column,
+        ));
+    }
+    Ok(out)
+}
+
+/// `fix --output-format json` prints one JSON object on stdout (with or without `--write`; the
+/// text summary on stderr is not printed, error lines still are):
+///
+/// ```text
+/// {
+///   "written": bool,                      // true with --write: the changes are on disk
+///   "files_changed": [path, ...],         // files changed (without --write: that would change)
+///   "fixes_applied": {code: count},       // fixes applied (or that would be), per code
+///   "unsafe_fixes_withheld": {code: n},   // unsafe fixes not applied (no --unsafe-fixes)
+///   "remaining": [                        // findings left unfixed, in the file as it is now
+///     {"code": "AW101", "filename": path, "location": {"row": n, "column": n},
+///      "message": text, "reason": why it was not fixed}
+///   ],
+///   "errors": [line, ...]                 // one line per file that could not be processed
+/// }
+/// ```
+fn fix_json(o: &Outcome<'_>) -> Result<Value, String> {
+    let v = json_stdout(o)?;
+    expect_keys(
+        &v,
+        "the fix summary",
+        &[
+            "written",
+            "files_changed",
+            "fixes_applied",
+            "unsafe_fixes_withheld",
+            "remaining",
+            "errors",
+        ],
+    )?;
+    if !v["written"].is_boolean() {
+        return Err(format!("written is not a boolean: {}", v["written"]));
+    }
+    for key in ["files_changed", "errors"] {
+        let items = v[key].as_array().ok_or(format!("{key} is not an array"))?;
+        for item in items {
+            string_at(item, key)?;
+        }
+    }
+    for key in ["fixes_applied", "unsafe_fixes_withheld"] {
+        let map = v[key]
+            .as_object()
+            .ok_or(format!("{key} is not an object"))?;
+        for (code, count) in map {
+            positive_at(count, &format!("{key}.{code}"))?;
+        }
+    }
+    let remaining = v["remaining"]
+        .as_array()
+        .ok_or("remaining is not an array")?;
+    for (i, r) in remaining.iter().enumerate() {
+        let what = format!("remaining[{i}]");
+        expect_keys(
+            r,
+            &what,
+            &["code", "filename", "location", "message", "reason"],
+        )?;
+        expect_keys(
+            &r["location"],
+            &format!("{what}.location"),
+            &["row", "column"],
+        )?;
+        for key in ["code", "filename", "message", "reason"] {
+            string_at(&r[key], &format!("{what}.{key}"))?;
+        }
+        positive_at(&r["location"]["row"], &format!("{what}.location.row"))?;
+        positive_at(&r["location"]["column"], &format!("{what}.location.column"))?;
+    }
+    Ok(v)
+}
+
+fn json_map(pairs: &[(&str, u64)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, n)| ((*k).to_owned(), Value::from(*n)))
+            .collect(),
+    )
+}
+
+fn json_strings(items: &[&str]) -> Value {
+    Value::from(items.iter().map(|s| Value::from(*s)).collect::<Vec<_>>())
+}
+
+/// A small project for `awaitify report`: safe and unsafe sleeps, a subprocess call, a call
+/// declared blocking, a blocking call in sync code and a clean async module.
+fn report_project() -> Case {
+    Case::new()
+        .file("pyproject.toml", pyproject_blocking_calls())
+        .file(
+            "app/sleepy.py",
+            "import time\n\nasync def f(d):\n    time.sleep(1)\n    time.sleep(d)\n",
+        )
+        .file(
+            "app/runner.py",
+            "import subprocess\n\nasync def run(cmd):\n    return subprocess.run(cmd, capture_output=True)\n",
+        )
+        .file(
+            "app/web.py",
+            "import requests\n\nasync def get(u):\n    return requests.get(u)\n",
+        )
+        .file(
+            "app/clean.py",
+            "import asyncio\n\nasync def tick():\n    await asyncio.sleep(1)\n",
+        )
+        .file(
+            "app/sync_only.py",
+            "import time\n\ndef wait():\n    time.sleep(1)\n",
+        )
+}
+
+/// Writes a configuration file into the case's folder, runs `awaitify check a.py` and expects
+/// exit 2, nothing on stdout, and every needle on stderr.
+fn config_error(o: &Outcome<'_>, name: &str, text: &str, needles: &[&str]) -> Result<(), String> {
+    std::fs::write(o.dir.join(name), text).map_err(|e| format!("write {name}: {e}"))?;
+    let run = run_from(o, ".", &["check", "a.py"])?;
+    let what = format!("with {name} = {text:?}");
+    expect_eq(&format!("{what}: exit code"), run.code, Some(2))?;
+    expect_eq(&format!("{what}: stdout"), run.stdout.as_str(), "")?;
+    for needle in needles {
+        if !run.stderr.contains(needle) {
+            return Err(format!("{what}: stderr lacks {needle:?}: {:?}", run.stderr));
+        }
+    }
+    Ok(())
+}
+
+/// The number of findings of `awaitify check --output-format json ARGS` in the case's folder.
+fn check_json_count(o: &Outcome<'_>, args: &[&str]) -> Result<usize, String> {
+    let mut all = vec!["check", "--output-format", "json"];
+    all.extend_from_slice(args);
+    let run = run_from(o, ".", &all)?;
+    let v: Value = serde_json::from_str(&run.stdout).map_err(|e| format!("check json: {e}"))?;
+    v.as_array()
+        .map(Vec::len)
+        .ok_or_else(|| "check json is not an array".to_owned())
+}
+
+cases! {
+    // ==== configuration: every key, in pyproject.toml and in awaitify.toml ======================
+
+    config_pyproject_select => Case::new()
+        .file("pyproject.toml", pyproject("select = [\"AW103\"]\n")).file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stderr("").stdout(aw103("m.py", 6, 5) + &summary(1, 1))
+        .run(["fix", "--write", "m.py"]).code(0).stdout("").stderr("Fixed 1 finding in 1 file.\n")
+        .now("m.py", MIXED_AW103_FIXED);
+
+    config_awaitify_toml_select => Case::new()
+        .file("awaitify.toml", "select = [\"subprocess\"]\n").file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stderr("").stdout(aw103("m.py", 6, 5) + &summary(1, 1))
+        .run(["fix", "--write", "m.py"]).code(0).now("m.py", MIXED_AW103_FIXED);
+
+    config_select_prefix => Case::new()
+        .file("awaitify.toml", "select = [\"AW1\"]\n").file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stdout(mixed("m.py") + &summary(2, 2));
+
+    config_select_all => Case::new()
+        .file("pyproject.toml", pyproject("select = [\"ALL\"]\n")).file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stdout(mixed("m.py") + &summary(2, 2));
+
+    config_pyproject_ignore => Case::new()
+        .file("pyproject.toml", pyproject("ignore = [\"time-sleep\"]\n")).file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stderr("").stdout(aw103("m.py", 6, 5) + &summary(1, 1));
+
+    config_awaitify_toml_ignore => Case::new()
+        .file("awaitify.toml", "ignore = [\"AW103\"]\n").file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stderr("").stdout(finding("m.py", 5, 5) + &summary(1, 1))
+        .run(["fix", "--write", "m.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
+        .now("m.py", "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n    subprocess.run([\"ls\"])\n");
+
+    config_empty_table_is_the_defaults => Case::new()
+        .file("pyproject.toml", pyproject("")).file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stderr("").stdout(mixed("m.py") + &summary(2, 2));
+
+    config_pyproject_exclude => Case::new()
+        .file("pyproject.toml", pyproject("exclude = [\"legacy\", \"*_pb2.py\"]\n"))
+        .file("src/new.py", SLEEP).file("legacy/old.py", SLEEP).file("src/legacy/deep.py", SLEEP)
+        .file("src/api_pb2.py", SLEEP)
+        .run(["check"]).code(1).stderr("").stdout(finding("./src/new.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
+        .now("src/new.py", SLEEP_FIXED).kept("legacy/old.py").kept("src/legacy/deep.py").kept("src/api_pb2.py")
+        // As with --exclude, a file named on the command line is processed anyway.
+        .run(["check", "legacy/old.py"]).code(1).stdout(finding("legacy/old.py", 4, 5) + &summary(1, 1));
+
+    config_awaitify_toml_exclude_and_extend_exclude => Case::new()
+        .file("awaitify.toml", "exclude = [\"legacy\"]\nextend-exclude = [\"vendored/**\"]\n")
+        .file("src/new.py", SLEEP).file("legacy/old.py", SLEEP).file("vendored/lib/v.py", SLEEP)
+        .run(["check", "."]).code(1).stderr("").stdout(finding("./src/new.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write", "."]).code(0).kept("legacy/old.py").kept("vendored/lib/v.py")
+        .now("src/new.py", SLEEP_FIXED);
+
+    config_pyproject_extend_exclude_alone => Case::new()
+        .file("pyproject.toml", pyproject("extend-exclude = [\"gen\"]\n"))
+        .file("src/a.py", SLEEP).file("gen/g.py", SLEEP)
+        .run(["check"]).code(1).stdout(finding("./src/a.py", 4, 5) + &summary(1, 1));
+
+    config_pyproject_per_file_ignores => Case::new()
+        .file("pyproject.toml", pyproject("\n[tool.awaitify.per-file-ignores]\n\"tests/**\" = [\"AW101\"]\n"))
+        .file("src/a.py", MIXED).file("tests/test_a.py", MIXED)
+        .run(["check"]).code(1).stderr("")
+        .stdout(mixed("./src/a.py") + &aw103("./tests/test_a.py", 6, 5) + &summary(3, 3))
+        // Per-file ignores apply to files named on the command line too.
+        .run(["check", "tests/test_a.py"]).code(1).stdout(aw103("tests/test_a.py", 6, 5) + &summary(1, 1))
+        .run(["fix", "--write"]).code(0).stderr("Fixed 3 findings in 2 files.\n")
+        .now("src/a.py", MIXED_FIXED).now("tests/test_a.py", MIXED_AW103_FIXED);
+
+    config_awaitify_toml_per_file_ignores => Case::new()
+        .file("awaitify.toml", "[per-file-ignores]\n\"*_test.py\" = [\"time-sleep\", \"subprocess\"]\n\"scripts/*\" = [\"AW1\"]\n")
+        .file("pkg/a.py", SLEEP).file("pkg/a_test.py", MIXED).file("scripts/run.py", MIXED)
+        .run(["check"]).code(1).stderr("").stdout(finding("./pkg/a.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write"]).code(0).kept("pkg/a_test.py").kept("scripts/run.py").now("pkg/a.py", SLEEP_FIXED);
+
+    config_pyproject_unsafe_fixes_true => Case::new()
+        .file("pyproject.toml", pyproject("unsafe-fixes = true\n")).file("u.py", UNSAFE)
+        .run(["check", "u.py"]).code(1).stdout(finding("u.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write", "u.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n").now("u.py", UNSAFE_FIXED);
+
+    config_awaitify_toml_unsafe_fixes_false => Case::new()
+        .file("awaitify.toml", "unsafe-fixes = false\n").file("u.py", UNSAFE)
+        .run(["check", "u.py"]).code(1)
+        .stdout(format!("u.py:4:5: AW101 {MSG}\nFound 1 finding.\n(1 hidden fix can be enabled with the `--unsafe-fixes` option.)\n"))
+        .run(["fix", "--write", "u.py"]).code(1).stdout("")
+        .stderr(format!("No fixes applied.\n1 finding remains unfixed:\n  u.py:4:5: AW101 {MSG} ({UNSAFE_REASON})\n1 unsafe fix withheld; rerun with `--unsafe-fixes` to apply them.\n"))
+        .kept("u.py");
+
+    config_awaitify_toml_unsafe_fixes_true => Case::new()
+        .file("awaitify.toml", "unsafe-fixes = true\n").file("u.py", UNSAFE)
+        .run(["fix", "u.py"]).code(1).stderr("Would fix 1 finding in 1 file.\n").kept("u.py")
+        .run(["fix", "--write", "u.py"]).code(0).now("u.py", UNSAFE_FIXED);
+
+    config_pyproject_phase => Case::new()
+        .file("pyproject.toml", pyproject("phase = [3]\n\n[tool.awaitify.blocking-calls]\n\"requests.get\" = \"httpx.AsyncClient.get\"\n"))
+        .file("p.py", ALL_PHASES)
+        .run(["check", "p.py"]).code(1).stderr("").stdout(aw301("p.py", 8, "requests.get") + "Found 1 finding.\n")
+        .run(["fix", "--write", "p.py"]).code(1).kept("p.py");
+
+    config_awaitify_toml_phase => Case::new()
+        .file("awaitify.toml", "phase = [1]\n\n[blocking-calls]\n\"requests.get\" = \"httpx.AsyncClient.get\"\n")
+        .file("p.py", ALL_PHASES)
+        .run(["check", "p.py"]).code(1).stderr("")
+        .stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &summary(2, 2))
+        .run(["fix", "--write", "p.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n").now("p.py", ALL_PHASES_PHASE_1_FIXED);
+
+    config_phase_several => Case::new()
+        .file("awaitify.toml", "phase = [1, 3]\n\n[blocking-calls]\n\"requests.get\" = \"\"\n")
+        .file("p.py", ALL_PHASES)
+        .run(["check", "p.py"]).code(1)
+        .stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &aw301("p.py", 8, "requests.get") + &summary(3, 2));
+
+    config_pyproject_subprocess_strategy_thread => Case::new()
+        .file("pyproject.toml", pyproject("subprocess-strategy = \"thread\"\n")).file("s.py", SUBPROCESS)
+        .run(["check", "s.py"]).code(1).stderr("").stdout(aw103("s.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write", "s.py"]).code(0).now("s.py", SUBPROCESS_FIXED);
+
+    config_awaitify_toml_subprocess_strategy_thread => Case::new()
+        .file("awaitify.toml", "subprocess-strategy = \"thread\"\n").file("s.py", SUBPROCESS)
+        .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n").now("s.py", SUBPROCESS_FIXED);
+
+    config_pyproject_blocking_calls => Case::new()
+        .file("pyproject.toml", pyproject_blocking_calls()).file("d.py", DECLARED)
+        // Reported in async code only (line 9 is in a sync function), with no fix.
+        .run(["check", "d.py"]).code(1).stderr("")
+        .stdout(aw301("d.py", 5, "requests.get") + &aw301("d.py", 6, "mylib.storage.load") + "Found 2 findings.\n")
+        .run(["check", "--output-format", "json", "d.py"]).code(1)
+        .check(|o| {
+            let v = json_stdout(o)?;
+            let all = v.as_array().ok_or("not an array")?;
+            expect_eq("number of findings", all.len(), 2)?;
+            for f in all {
+                expect_eq("code", &f["code"], &Value::from("AW301"))?;
+                expect_eq("recipe", &f["recipe"], &Value::from("declared-blocking-call"))?;
+                expect_eq("phase", &f["phase"], &Value::from(3))?;
+                expect_eq("fix", &f["fix"], &Value::Null)?;
+                expect_eq("ruff_equivalent", &f["ruff_equivalent"], &Value::from("ASYNC200"))?;
+            }
+            // The replacement is named (a replacement given), or not (`""`).
+            let with = all[0]["note"].as_str().ok_or("no note")?;
+            if !with.contains("`httpx.AsyncClient.get`") {
+                return Err(format!("the note does not name the replacement: {with}"));
+            }
+            let without = all[1]["note"].as_str().ok_or("no note")?;
+            if !without.contains("declared blocking in the configuration") || without.contains("use `") {
+                return Err(format!("note for an empty replacement: {without}"));
+            }
+            expect_eq("end column", &all[1]["end_location"]["column"], &Value::from(25))
+        })
+        .run(["fix", "--write", "d.py"]).code(1).stdout("")
+        .stderr_has("No fixes applied.\n2 findings remain unfixed:\n")
+        .stderr_has("`httpx.AsyncClient.get`")
+        .kept("d.py");
+
+    config_awaitify_toml_blocking_calls => Case::new()
+        .file("awaitify.toml", format!("[blocking-calls]\n{BLOCKING_CALLS}"))
+        // Names are resolved, not matched as text: an alias, a from-import, and a shadowing
+        // parameter.
+        .file("d.py", "import requests as r\nfrom mylib.storage import load\n\nasync def f(u):\n    r.get(u)\n    load()\n\nasync def g(requests):\n    requests.get(1)\n")
+        .run(["check", "d.py"]).code(1).stderr("")
+        .stdout(aw301("d.py", 5, "requests.get") + &aw301("d.py", 6, "mylib.storage.load") + "Found 2 findings.\n");
+
+    config_blocking_calls_empty_table_reports_nothing => Case::new()
+        .file("awaitify.toml", "[blocking-calls]\n").file("d.py", DECLARED)
+        .run(["check", "d.py"]).code(0).stdout("All checks passed!\n");
+
+    config_blocking_calls_need_select => Case::new()
+        .file("awaitify.toml", format!("ignore = [\"AW301\"]\n\n[blocking-calls]\n{BLOCKING_CALLS}")).file("d.py", DECLARED)
+        .run(["check", "d.py"]).code(0).stdout("All checks passed!\n");
+
+    // ==== configuration: discovery ==============================================================
+
+    config_discovered_from_a_nested_working_directory => Case::new()
+        .file("pyproject.toml", pyproject("ignore = [\"AW101\"]\n")).file("pkg/sub/m.py", MIXED)
+        .run(["check", "pkg/sub/m.py"]).code(1).stdout(aw103("pkg/sub/m.py", 6, 5) + &summary(1, 1))
+        .check(|o| {
+            expect_from(o, "pkg/sub", &["check", "m.py"], 1, &(aw103("m.py", 6, 5) + &summary(1, 1)))?;
+            expect_from(o, "pkg/sub", &["check"], 1, &(aw103("./m.py", 6, 5) + &summary(1, 1)))?;
+            expect_from(o, "pkg", &["check", "sub"], 1, &(aw103("sub/m.py", 6, 5) + &summary(1, 1)))?;
+            expect_from(o, "pkg/sub", &["check", "--isolated", "m.py"], 1, &(mixed("m.py") + &summary(2, 2)))
+        });
+
+    config_nested_fix_write_uses_the_discovered_file => Case::new()
+        .file("awaitify.toml", "select = [\"AW103\"]\n").file("pkg/sub/m.py", MIXED)
+        .run(["check", "pkg/sub/m.py"]).code(1)
+        .check(|o| {
+            let run = run_from(o, "pkg/sub", &["fix", "--write", "m.py"])?;
+            expect_eq("exit code", run.code, Some(0))?;
+            expect_eq("stderr", run.stderr.as_str(), "Fixed 1 finding in 1 file.\n")?;
+            expect_eq("m.py", String::from_utf8_lossy(&o.read("pkg/sub/m.py")).into_owned(), MIXED_AW103_FIXED.to_owned())
+        });
+
+    config_the_nearest_file_wins => Case::new()
+        .file("awaitify.toml", "ignore = [\"AW101\"]\n")
+        .file("pkg/pyproject.toml", pyproject("ignore = [\"AW103\"]\n"))
+        .file("pkg/sub/m.py", MIXED)
+        // From the root, the root's file; from pkg or below, pkg's (the files are not merged).
+        .run(["check", "pkg/sub/m.py"]).code(1).stdout(aw103("pkg/sub/m.py", 6, 5) + &summary(1, 1))
+        .check(|o| {
+            expect_from(o, "pkg", &["check", "sub/m.py"], 1, &(finding("sub/m.py", 5, 5) + &summary(1, 1)))?;
+            expect_from(o, "pkg/sub", &["check", "m.py"], 1, &(finding("m.py", 5, 5) + &summary(1, 1)))
+        });
+
+    config_pyproject_without_the_table_is_skipped => Case::new()
+        .file("pyproject.toml", pyproject("ignore = [\"AW101\"]\n"))
+        .file("pkg/pyproject.toml", "[project]\nname = \"pkg\"\n\n[tool.black]\nline-length = 100\n")
+        .file("pkg/sub/m.py", MIXED)
+        .run(["check", "pkg/sub/m.py"]).code(1).stdout(aw103("pkg/sub/m.py", 6, 5) + &summary(1, 1))
+        .check(|o| expect_from(o, "pkg/sub", &["check", "m.py"], 1, &(aw103("m.py", 6, 5) + &summary(1, 1))));
+
+    config_awaitify_toml_wins_over_pyproject_in_the_same_folder => Case::new()
+        .file("awaitify.toml", "ignore = [\"AW101\"]\n")
+        .file("pyproject.toml", pyproject("ignore = [\"AW103\"]\n"))
+        .file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stdout(aw103("m.py", 6, 5) + &summary(1, 1));
+
+    config_no_file_anywhere_is_the_defaults => Case::new()
+        .file("pkg/pyproject.toml", "[project]\nname = \"pkg\"\n").file("pkg/m.py", MIXED)
+        .run(["check", "pkg/m.py"]).code(1).stdout(mixed("pkg/m.py") + &summary(2, 2))
+        .check(|o| expect_from(o, "pkg", &["check", "m.py"], 1, &(mixed("m.py") + &summary(2, 2))));
+
+    config_per_file_ignores_are_relative_to_the_config_folder => Case::new()
+        .file("pyproject.toml", pyproject("\n[tool.awaitify.per-file-ignores]\n\"pkg/tests/**\" = [\"AW101\"]\n"))
+        .file("pkg/tests/t.py", MIXED).file("pkg/core.py", SLEEP)
+        .run(["check"]).code(1).stdout(finding("./pkg/core.py", 4, 5) + &aw103("./pkg/tests/t.py", 6, 5) + &summary(2, 2))
+        .check(|o| {
+            expect_from(o, "pkg", &["check"], 1, &(finding("./core.py", 4, 5) + &aw103("./tests/t.py", 6, 5) + &summary(2, 2)))?;
+            expect_from(o, "pkg/tests", &["check", "t.py"], 1, &(aw103("t.py", 6, 5) + &summary(1, 1)))
+        });
+
+    // The configuration's `exclude` globs are matched against the paths as given on the command
+    // line, not relative to the configuration file's folder (as `per-file-ignores` are): run
+    // from `pkg/`, `exclude = ["pkg/legacy"]` no longer excludes anything.
+    config_exclude_is_relative_to_the_config_folder => Case::new()
+        .file("pyproject.toml", pyproject("exclude = [\"pkg/legacy\"]\nextend-exclude = [\"pkg/gen/*.py\"]\n"))
+        .file("pkg/legacy/old.py", SLEEP).file("pkg/gen/g.py", SLEEP).file("pkg/core/new.py", SLEEP)
+        .run(["check"]).code(1).stdout(finding("./pkg/core/new.py", 4, 5) + &summary(1, 1))
+        .check(|o| {
+            expect_from(o, "pkg", &["check"], 1, &(finding("./core/new.py", 4, 5) + &summary(1, 1)))?;
+            expect_from(o, "pkg/core", &["check", ".."], 1, &(finding("../core/new.py", 4, 5) + &summary(1, 1)))
+        });
+
+    // ==== configuration: precedence of the command line =========================================
+
+    cli_select_overrides_config_select => Case::new()
+        .file("pyproject.toml", pyproject("select = [\"AW103\"]\n")).file("m.py", MIXED)
+        .run(["check", "--select", "AW101", "m.py"]).code(1).stdout(finding("m.py", 5, 5) + &summary(1, 1))
+        .run(["check", "--select", "ALL", "m.py"]).code(1).stdout(mixed("m.py") + &summary(2, 2))
+        .run(["fix", "--write", "--select", "time-sleep", "m.py"]).code(0)
+        .now("m.py", "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n    subprocess.run([\"ls\"])\n");
+
+    // `--select` replaces the configuration's `select`, not its `ignore` (the README: only
+    // `--ignore` and `--exclude` add to the file's).
+    config_ignore_still_applies_with_cli_select => Case::new()
+        .file("awaitify.toml", "ignore = [\"AW101\"]\n").file("m.py", MIXED)
+        .run(["check", "--select", "AW1", "m.py"]).code(1).stdout(aw103("m.py", 6, 5) + &summary(1, 1));
+
+    cli_ignore_adds_to_config_ignore => Case::new()
+        .file("pyproject.toml", pyproject("ignore = [\"AW103\"]\n")).file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stdout(finding("m.py", 5, 5) + &summary(1, 1))
+        .run(["check", "--ignore", "AW101", "m.py"]).code(0).stdout("All checks passed!\n")
+        .run(["fix", "--write", "--ignore", "time-sleep", "m.py"]).code(0).stderr("No fixes applied.\n").kept("m.py");
+
+    cli_ignore_adds_to_config_select => Case::new()
+        .file("awaitify.toml", "select = [\"AW1\"]\n").file("m.py", MIXED)
+        .run(["check", "--ignore", "AW103", "m.py"]).code(1).stdout(finding("m.py", 5, 5) + &summary(1, 1));
+
+    cli_exclude_adds_to_config_exclude => Case::new()
+        .file("pyproject.toml", pyproject("exclude = [\"legacy\"]\n"))
+        .file("src/a.py", SLEEP).file("legacy/old.py", SLEEP).file("gen/g.py", SLEEP)
+        .run(["check"]).code(1).stdout(finding("./gen/g.py", 4, 5) + &finding("./src/a.py", 4, 5) + &summary(2, 2))
+        .run(["check", "--exclude", "gen"]).code(1).stdout(finding("./src/a.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write", "--exclude", "gen"]).code(0).kept("legacy/old.py").kept("gen/g.py").now("src/a.py", SLEEP_FIXED);
+
+    cli_unsafe_fixes_on_top_of_config_false => Case::new()
+        .file("pyproject.toml", pyproject("unsafe-fixes = false\n")).file("u.py", UNSAFE)
+        .run(["check", "u.py"]).code(1).stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)\n")
+        .run(["check", "--unsafe-fixes", "u.py"]).code(1).stdout(finding("u.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write", "u.py"]).code(1).kept("u.py")
+        .run(["fix", "--write", "--unsafe-fixes", "u.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n").now("u.py", UNSAFE_FIXED);
+
+    cli_phase_overrides_config_phase => Case::new()
+        .file("awaitify.toml", "phase = [3]\n\n[blocking-calls]\n\"requests.get\" = \"\"\n").file("p.py", ALL_PHASES)
+        .run(["check", "p.py"]).code(1).stdout(aw301("p.py", 8, "requests.get") + "Found 1 finding.\n")
+        .run(["check", "--phase", "1", "p.py"]).code(1).stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &summary(2, 2));
+
+    // ==== configuration: --config and --isolated =================================================
+
+    config_flag_names_an_awaitify_toml_anywhere => Case::new()
+        .file("pyproject.toml", pyproject("ignore = [\"AW103\"]\n"))
+        .file("ci/strict.toml", "ignore = [\"AW101\"]\n")
+        .file("m.py", MIXED)
+        .run(["check", "m.py"]).code(1).stdout(finding("m.py", 5, 5) + &summary(1, 1))
+        // The named file replaces the discovered one; they are not merged.
+        .run(["check", "--config", "ci/strict.toml", "m.py"]).code(1).stdout(aw103("m.py", 6, 5) + &summary(1, 1))
+        .run(["fix", "--write", "--config", "ci/strict.toml", "m.py"]).code(0).now("m.py", MIXED_AW103_FIXED);
+
+    config_flag_names_a_pyproject => Case::new()
+        .file("other/pyproject.toml", pyproject("select = [\"AW103\"]\n")).file("m.py", MIXED)
+        .run(["check", "--config", "other/pyproject.toml", "m.py"]).code(1).stdout(aw103("m.py", 6, 5) + &summary(1, 1));
+
+    config_flag_from_a_nested_directory => Case::new()
+        .file("awaitify.toml", "select = [\"AW103\"]\n").file("pkg/m.py", MIXED)
+        .run(["check", "--config", "awaitify.toml", "pkg/m.py"]).code(1)
+        .check(|o| expect_from(o, "pkg", &["check", "--config", "../awaitify.toml", "m.py"], 1, &(aw103("m.py", 6, 5) + &summary(1, 1))));
+
+    isolated_ignores_every_configuration_file => Case::new()
+        .file("pyproject.toml", pyproject("select = [\"AW103\"]\n")).file("awaitify.toml", "ignore = [\"ALL\"]\n")
+        .file("m.py", MIXED)
+        .run(["check", "m.py"]).code(0).stdout("All checks passed!\n")
+        .run(["check", "--isolated", "m.py"]).code(1).stdout(mixed("m.py") + &summary(2, 2))
+        .run(["fix", "--write", "--isolated", "m.py"]).code(0).now("m.py", MIXED_FIXED);
+
+    isolated_ignores_a_broken_configuration_file => Case::new()
+        .file("pyproject.toml", "[tool.awaitify]\nselekt = [\n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .run(["check", "--isolated", "a.py"]).code(1).stderr("").stdout(finding("a.py", 4, 5) + &summary(1, 1));
+
+    config_and_isolated_conflict => Case::new()
+        .file("awaitify.toml", "").file("a.py", SLEEP)
+        .run(["check", "--config", "awaitify.toml", "--isolated", "a.py"]).code(2).stdout("")
+        .stderr_has("error: the argument '--config <PATH>' cannot be used with '--isolated'");
+
+    config_flag_missing_file => Case::new()
+        .file("a.py", SLEEP)
+        .run(["check", "--config", "nope.toml", "a.py"]).code(2).stdout("")
+        .stderr_has("error: cannot read nope.toml")
+        .run(["fix", "--write", "--config", "nope.toml", "a.py"]).code(2).kept("a.py");
+
+    // ==== configuration: bad files (exit 2, naming the file and the key, nothing written) ======
+
+    bad_config_unknown_key_pyproject => Case::new()
+        .file("pyproject.toml", pyproject("selekt = [\"AW1\"]\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("pyproject.toml: [tool.awaitify]: `selekt`: unknown field `selekt`, expected one of `select`, `ignore`, `exclude`, `extend-exclude`, `per-file-ignores`, `unsafe-fixes`, `phase`, `subprocess-strategy`, `blocking-calls`\n")
+        .run(["fix", "--write", "a.py"]).code(2).stdout("").stderr_has("unknown field `selekt`").kept("a.py")
+        .run(["report", "a.py"]).code(2).stdout("").stderr_has("unknown field `selekt`");
+
+    bad_config_unknown_key_awaitify_toml => Case::new()
+        .file("awaitify.toml", "[tool.awaitify]\nselect = [\"AW1\"]\n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("awaitify.toml: ").stderr_has("unknown field `tool`");
+
+    bad_config_unknown_key_with_the_config_flag => Case::new()
+        .file("cfg/custom.toml", "unsafe_fixes = true\n").file("a.py", SLEEP)
+        .run(["check", "--config", "cfg/custom.toml", "a.py"]).code(2).stdout("")
+        .stderr_has("error: cfg/custom.toml: ").stderr_has("unknown field `unsafe_fixes`");
+
+    bad_config_wrong_type_pyproject => Case::new()
+        .file("pyproject.toml", pyproject("select = \"AW1\"\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("pyproject.toml: [tool.awaitify]: `select`: invalid type: string \"AW1\", expected a sequence")
+        .run(["fix", "--write", "a.py"]).code(2).kept("a.py")
+        .check(|o| {
+            config_error(o, "pyproject.toml", &pyproject("phase = 1\n"), &["pyproject.toml: ", "invalid type: integer `1`, expected a sequence"])?;
+            config_error(o, "pyproject.toml", &pyproject("exclude = \"x\"\n"), &["pyproject.toml: ", "expected a sequence"])?;
+            config_error(o, "pyproject.toml", &pyproject("blocking-calls = [\"requests.get\"]\n"), &["pyproject.toml: ", "expected a map"])?;
+            config_error(o, "pyproject.toml", &pyproject("\n[tool.awaitify.blocking-calls]\n\"requests.get\" = 1\n"), &["pyproject.toml: ", "expected a string"])
+        });
+
+    bad_config_wrong_type_awaitify_toml => Case::new()
+        .file("awaitify.toml", "unsafe-fixes = \"yes\"\n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("").stderr_has("awaitify.toml: ").stderr_has("expected a boolean")
+        .run(["fix", "--write", "a.py"]).code(2).kept("a.py");
+
+    // The README: "Unknown keys and bad values are errors (exit 2) naming the file and the key".
+    // A value of the wrong type gives serde's message without the key (`invalid type: string
+    // "AW1", expected a sequence`), and so does a phase out of u8's range (`expected u8`).
+    bad_config_wrong_type_names_the_key => Case::new()
+        .file("pyproject.toml", pyproject("select = \"AW1\"\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stderr_has("pyproject.toml").stderr_has("select")
+        .check(|o| {
+            config_error(o, "pyproject.toml", &pyproject("unsafe-fixes = \"yes\"\n"), &["unsafe-fixes"])?;
+            config_error(o, "pyproject.toml", &pyproject("phase = [300]\n"), &["`phase`"])?;
+            config_error(o, "pyproject.toml", &pyproject("\n[tool.awaitify.per-file-ignores]\n\"tests/**\" = \"AW101\"\n"), &["per-file-ignores"])
+        });
+
+    bad_config_phase_4 => Case::new()
+        .file("pyproject.toml", pyproject("phase = [1, 4]\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("pyproject.toml: [tool.awaitify]: `phase` must list phases 1 to 3, found 4\n")
+        .run(["fix", "--write", "a.py"]).code(2).kept("a.py");
+
+    bad_config_phase_awaitify_toml => Case::new()
+        .file("awaitify.toml", "phase = [0]\n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("awaitify.toml: `phase` must list phases 1 to 3, found 0\n");
+
+    bad_cli_phase_4 => Case::new()
+        .file("a.py", SLEEP)
+        .run(["check", "--phase", "4", "a.py"]).code(2).stdout("").stderr_has("error: invalid value '4' for '--phase");
+
+    bad_config_subprocess_strategy => Case::new()
+        .file("pyproject.toml", pyproject("subprocess-strategy = \"process\"\n")).file("s.py", SUBPROCESS)
+        .run(["check", "s.py"]).code(2).stdout("")
+        .stderr_has("pyproject.toml: [tool.awaitify]: `subprocess-strategy` must be \"thread\" (the only strategy so far), found \"process\"\n")
+        .run(["fix", "--write", "s.py"]).code(2).kept("s.py");
+
+    bad_config_subprocess_strategy_awaitify_toml => Case::new()
+        .file("awaitify.toml", "subprocess-strategy = \"Thread\"\n").file("s.py", SUBPROCESS)
+        .run(["check", "s.py"]).code(2).stdout("")
+        .stderr_has("awaitify.toml: `subprocess-strategy` must be \"thread\" (the only strategy so far), found \"Thread\"\n");
+
+    bad_config_blocking_calls_name => Case::new()
+        .file("pyproject.toml", pyproject("\n[tool.awaitify.blocking-calls]\n\"requests..get\" = \"\"\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("pyproject.toml: [tool.awaitify]: `blocking-calls`: `requests..get` is not a dotted name like `requests.get`\n")
+        .run(["fix", "--write", "a.py"]).code(2).kept("a.py")
+        .check(|o| {
+            config_error(o, "pyproject.toml", &pyproject("\n[tool.awaitify.blocking-calls]\n\"requests.get()\" = \"\"\n"), &["`blocking-calls`: `requests.get()` is not a dotted name"])?;
+            config_error(o, "pyproject.toml", &pyproject("\n[tool.awaitify.blocking-calls]\n\".get\" = \"\"\n"), &["`blocking-calls`: `.get` is not a dotted name"])?;
+            config_error(o, "pyproject.toml", &pyproject("\n[tool.awaitify.blocking-calls]\n\"\" = \"x\"\n"), &["`blocking-calls`: `` is not a dotted name"])
+        });
+
+    bad_config_blocking_calls_name_awaitify_toml => Case::new()
+        .file("awaitify.toml", "[blocking-calls]\n\"my lib.load\" = \"\"\n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("awaitify.toml: `blocking-calls`: `my lib.load` is not a dotted name like `requests.get`\n");
+
+    bad_config_toml_syntax_error => Case::new()
+        .file("pyproject.toml", "[tool.awaitify]\nselect = [\"AW1\"\n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("pyproject.toml: ").stderr_has("expected `]`")
+        .run(["fix", "--write", "a.py"]).code(2).kept("a.py");
+
+    bad_config_toml_syntax_error_awaitify_toml => Case::new()
+        .file("awaitify.toml", "select = AW1\n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("").stderr_has("awaitify.toml: ");
+
+    // A broken pyproject.toml in a folder on the way up is an error too, even without a
+    // [tool.awaitify] table (it cannot be told whether it has one).
+    bad_config_broken_pyproject_without_the_table => Case::new()
+        .file("pyproject.toml", "[project]\nname = \n").file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("").stderr_has("pyproject.toml: ");
+
+    bad_config_flag_to_a_pyproject_without_the_table => Case::new()
+        .file("cfg/pyproject.toml", "[project]\nname = \"x\"\n").file("a.py", SLEEP)
+        .run(["check", "--config", "cfg/pyproject.toml", "a.py"]).code(2).stdout("")
+        .stderr("error: cfg/pyproject.toml: no [tool.awaitify] table\n")
+        .run(["fix", "--write", "--config", "cfg/pyproject.toml", "a.py"]).code(2).kept("a.py");
+
+    bad_config_unknown_selectors => Case::new()
+        .file("pyproject.toml", pyproject("select = [\"AW9\"]\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("error: unknown selector `AW9` for `select` in ").stderr_has("pyproject.toml: expected a code (AW101)")
+        .run(["fix", "--write", "a.py"]).code(2).kept("a.py")
+        .check(|o| {
+            config_error(o, "pyproject.toml", &pyproject("ignore = [\"nope\"]\n"), &["error: unknown selector `nope` for `ignore` in "])?;
+            config_error(o, "pyproject.toml", &pyproject("\n[tool.awaitify.per-file-ignores]\n\"tests/**\" = [\"sleep\"]\n"), &["error: unknown selector `sleep` for `per-file-ignores` in "])
+        });
+
+    // The file's selectors are checked even when the command line overrides them.
+    bad_config_selector_with_cli_select => Case::new()
+        .file("awaitify.toml", "ignore = [\"AW9\"]\n").file("a.py", SLEEP)
+        .run(["check", "--select", "AW101", "a.py"]).code(2).stdout("")
+        .stderr_has("unknown selector `AW9` for `ignore` in ").stderr_has("/awaitify.toml: expected a code");
+
+    bad_config_per_file_ignores_glob => Case::new()
+        .file("pyproject.toml", pyproject("\n[tool.awaitify.per-file-ignores]\n\"[\" = [\"AW101\"]\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("")
+        .stderr_has("pyproject.toml: `per-file-ignores`: invalid glob `[`");
+
+    bad_config_exclude_glob_exits_2 => Case::new()
+        .file("pyproject.toml", pyproject("exclude = [\"[\"]\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stdout("").stderr_has("`[`")
+        .run(["fix", "--write", "a.py"]).code(2).kept("a.py");
+
+    // A bad glob in the file's `exclude` (or `extend-exclude`) is reported as
+    // "invalid --exclude glob `[`": neither the file nor the key is named.
+    bad_config_exclude_glob_names_the_file_and_key => Case::new()
+        .file("pyproject.toml", pyproject("extend-exclude = [\"[\"]\n")).file("a.py", SLEEP)
+        .run(["check", "a.py"]).code(2).stderr_has("pyproject.toml").stderr_has("`extend-exclude`")
+        .stderr_lacks("--exclude");
+
+    // ==== suppression comments ==================================================================
+
+    suppress_awaitify_ignore_codes => Case::new()
+        .file("s.py", "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # awaitify: ignore[AW101]\n    time.sleep(2)  # awaitify: ignore[AW103]\n    subprocess.run([\"ls\"])  # awaitify: ignore[AW101, aw103]\n    time.sleep(3)  # awaitify: ignore[time-sleep]\n")
+        // `ignore[AW103]` does not silence AW101; a recipe id is not a code.
+        .run(["check", "s.py"]).code(1).stderr("")
+        .stdout(finding("s.py", 6, 5) + &finding("s.py", 8, 5) + &summary(2, 2))
+        .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n")
+        .now("s.py", "import subprocess\nimport time\nimport asyncio\n\nasync def f():\n    time.sleep(1)  # awaitify: ignore[AW101]\n    await asyncio.sleep(2)  # awaitify: ignore[AW103]\n    subprocess.run([\"ls\"])  # awaitify: ignore[AW101, aw103]\n    await asyncio.sleep(3)  # awaitify: ignore[time-sleep]\n");
+
+    suppress_awaitify_ignore_every_code => Case::new()
+        .file("s.py", "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # awaitify: ignore\n    subprocess.run([\"ls\"])  # awaitify: ignore\n")
+        .run(["check", "s.py"]).code(0).stdout("All checks passed!\n").stderr("")
+        .run(["fix", "--write", "s.py"]).code(0).stderr("No fixes applied.\n").kept("s.py");
+
+    suppress_noqa_ruff_codes => Case::new()
+        .file("s.py", "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # noqa: ASYNC251\n    subprocess.run([\"ls\"])  # noqa: ASYNC221\n    time.sleep(2)  # noqa: ASYNC221\n    time.sleep(3)  # NOQA:ASYNC251\n")
+        // ASYNC221 is the subprocess recipe's code, not time-sleep's.
+        .run(["check", "s.py"]).code(1).stderr("").stdout(finding("s.py", 7, 5) + &summary(1, 1))
+        .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
+        .now("s.py", "import subprocess\nimport time\nimport asyncio\n\nasync def f():\n    time.sleep(1)  # noqa: ASYNC251\n    subprocess.run([\"ls\"])  # noqa: ASYNC221\n    await asyncio.sleep(2)  # noqa: ASYNC221\n    time.sleep(3)  # NOQA:ASYNC251\n");
+
+    suppress_noqa_own_code => Case::new()
+        .file("s.py", "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # noqa: AW101\n    subprocess.run([\"ls\"])  # noqa: AW103\n")
+        .run(["check", "s.py"]).code(0).stdout("All checks passed!\n");
+
+    suppress_bare_noqa => Case::new()
+        .file("s.py", "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # noqa\n    subprocess.run([\"ls\"])  # NOQA\n")
+        .run(["check", "s.py"]).code(0).stdout("All checks passed!\n").stderr("")
+        .run(["fix", "--write", "s.py"]).code(0).kept("s.py");
+
+    suppress_noqa_other_code_does_not_suppress => Case::new()
+        .file("s.py", "import time\n\nasync def f():\n    time.sleep(1)  # noqa: E501\n    time.sleep(2)  # noqa: E501, ASYNC251\n    time.sleep(3)  # type: ignore  # noqa: F401,ASYNC251\n")
+        .run(["check", "s.py"]).code(1).stderr("").stdout(finding("s.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
+        .now("s.py", "import time\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)  # noqa: E501\n    time.sleep(2)  # noqa: E501, ASYNC251\n    time.sleep(3)  # type: ignore  # noqa: F401,ASYNC251\n");
+
+    suppress_comment_on_another_line_does_not_suppress => Case::new()
+        .file("s.py", "import time\n\nasync def f():\n    # noqa: ASYNC251\n    time.sleep(1)\n    # awaitify: ignore\n")
+        .run(["check", "s.py"]).code(1).stdout(finding("s.py", 5, 5) + &summary(1, 1));
+
+    suppress_noqa_in_a_string_does_not_suppress => Case::new()
+        .file("s.py", "import time\n\nasync def f():\n    time.sleep(1); x = \"# noqa\"\n")
+        .run(["check", "s.py"]).code(1).stdout(finding("s.py", 4, 5) + &summary(1, 1));
+
+    suppress_skip_file => Case::new()
+        .file("skip.py", "# awaitify: skip-file\nimport subprocess\nimport time\n\nasync def f():\n    time.sleep(1)\n    subprocess.run([\"ls\"])\n")
+        .file("indented.py", "import time\n\nasync def f():\n    # awaitify: skip-file\n    time.sleep(1)\n")
+        .file("a.py", SLEEP)
+        .run(["check", "skip.py", "indented.py"]).code(0).stdout("All checks passed!\n").stderr("")
+        .run(["check"]).code(1).stdout(finding("./a.py", 4, 5) + &summary(1, 1))
+        .run(["fix", "--write"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
+        .kept("skip.py").kept("indented.py").now("a.py", SLEEP_FIXED)
+        .run(["report", "--format", "json", "skip.py"]).code(0)
+        .check(|o| expect_eq("total", &json_stdout(o)?["total_in_async_code"], &Value::from(0)));
+
+    suppress_skip_file_in_a_string_does_not_skip => Case::new()
+        .file("s.py", "import time\n\nDOC = \"\"\"\n# awaitify: skip-file\n\"\"\"\n\nasync def f():\n    time.sleep(1)\n")
+        .run(["check", "s.py"]).code(1).stdout(finding("s.py", 8, 5) + &summary(1, 1));
+
+    suppress_skip_file_with_stdin => Case::new()
+        .run(["check", "-"]).stdin(format!("# awaitify: skip-file\n{SLEEP}")).code(0).stdout("All checks passed!\n")
+        .run(["fix", "-"]).stdin(format!("# awaitify: skip-file\n{SLEEP}")).code(0).stdout(format!("# awaitify: skip-file\n{SLEEP}"));
+
+    // ==== output formats ========================================================================
+
+    check_json_fields_of_every_recipe => Case::new()
+        .file("awaitify.toml", format!("[blocking-calls]\n{BLOCKING_CALLS}"))
+        .file("p.py", ALL_PHASES).file("u.py", UNSAFE)
+        .run(["check", "--output-format", "json", "p.py", "u.py"]).code(1).stderr("")
+        .check(|o| {
+            let v = json_stdout(o)?;
+            let all = v.as_array().ok_or("not an array")?;
+            expect_eq("number of findings", all.len(), 4)?;
+            for (i, f) in all.iter().enumerate() {
+                expect_keys(f, &format!("finding {i}"), JSON_FINDING_KEYS)?;
+                expect_keys(&f["location"], "location", &["row", "column"])?;
+                expect_keys(&f["end_location"], "end_location", &["row", "column"])?;
+            }
+            let codes: Vec<&str> = all.iter().filter_map(|f| f["code"].as_str()).collect();
+            expect_eq("codes in order", codes, vec!["AW101", "AW103", "AW301", "AW101"])?;
+            let sub = &all[1];
+            expect_eq("AW103 recipe", &sub["recipe"], &Value::from("subprocess"))?;
+            expect_eq("AW103 phase", &sub["phase"], &Value::from(1))?;
+            expect_eq("AW103 message", &sub["message"], &Value::from(MSG_SUBPROCESS))?;
+            expect_eq("AW103 filename", &sub["filename"], &Value::from("p.py"))?;
+            expect_eq("AW103 location", (&sub["location"]["row"], &sub["location"]["column"]), (&Value::from(7), &Value::from(5)))?;
+            expect_eq("AW103 end_location", (&sub["end_location"]["row"], &sub["end_location"]["column"]), (&Value::from(7), &Value::from(27)))?;
+            expect_eq("AW103 ruff", &sub["ruff_equivalent"], &Value::from("ASYNC221"))?;
+            expect_eq("AW103 applicability", &sub["fix"]["applicability"], &Value::from("safe"))?;
+            let edits = sub["fix"]["edits"].as_array().ok_or("AW103 edits")?;
+            for edit in edits {
+                expect_keys(edit, "edit", &["content", "location", "end_location"])?;
+            }
+            if !edits.iter().any(|e| e["content"].as_str().is_some_and(|c| c.contains("asyncio.to_thread(subprocess.run"))) {
+                return Err(format!("no to_thread edit in {edits:?}"));
+            }
+            let declared = &all[2];
+            expect_eq("AW301 phase", &declared["phase"], &Value::from(3))?;
+            expect_eq("AW301 fix", &declared["fix"], &Value::Null)?;
+            expect_eq("AW301 ruff", &declared["ruff_equivalent"], &Value::from("ASYNC200"))?;
+            let unsafe_ = &all[3];
+            expect_eq("unsafe filename", &unsafe_["filename"], &Value::from("u.py"))?;
+            expect_eq("unsafe applicability", &unsafe_["fix"]["applicability"], &Value::from("unsafe"))?;
+            expect_eq("unsafe note", &unsafe_["note"], &Value::from("`time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once"))?;
+            expect_eq("safe note", &all[0]["note"], &Value::Null)
+        });
+
+    check_github_every_finding => Case::new()
+        .file("awaitify.toml", format!("[blocking-calls]\n{BLOCKING_CALLS}"))
+        .file("src/p.py", ALL_PHASES)
+        .run(["check", "--output-format", "github", "src"]).code(1).stderr("")
+        .stdout(format!(
+            "::error title=awaitify (AW101),file=src/p.py,line=6,col=5,endLine=6,endColumn=18::src/p.py:6:5: AW101 {MSG}\n\
+             ::error title=awaitify (AW103),file=src/p.py,line=7,col=5,endLine=7,endColumn=27::src/p.py:7:5: AW103 {MSG_SUBPROCESS}\n\
+             ::error title=awaitify (AW301),file=src/p.py,line=8,col=5,endLine=8,endColumn=20::src/p.py:8:5: AW301 `requests.get` is declared blocking and runs on the event loop\n"))
+        .run(["check", "--output-format", "github", "--exit-zero", "src"]).code(0);
+
+    check_github_with_a_bad_file => Case::new()
+        .file("a.py", SLEEP).file("syn.py", SYNTAX_ERROR)
+        .run(["check", "--output-format", "github", "a.py", "syn.py"]).code(2)
+        .stdout(format!("::error title=awaitify (AW101),file=a.py,line=4,col=5,endLine=4,endColumn=18::a.py:4:5: AW101 {MSG}\n"))
+        .stderr(SYNTAX_LINE);
+
+    check_sarif_shape => Case::new()
+        .file("awaitify.toml", format!("[blocking-calls]\n{BLOCKING_CALLS}"))
+        .file("src/p.py", ALL_PHASES).file("gen.py", GEN).file("ok.py", CLEAN)
+        .run(["check", "--output-format", "sarif", "src", "gen.py", "ok.py"]).code(1).stderr("")
+        .check(|o| {
+            let log = json_stdout(o)?;
+            let results = sarif_results(&log)?;
+            let expected: Vec<(String, String, u64, u64, u64, u64)> = [
+                ("AW101", "src/p.py", 6, 5, 6, 18),
+                ("AW103", "src/p.py", 7, 5, 7, 27),
+                ("AW301", "src/p.py", 8, 5, 8, 20),
+                ("AW101", "gen.py", 4, 10, 4, 23),
+            ]
+            .iter()
+            .map(|(r, u, a, b, c, d)| ((*r).to_owned(), (*u).to_owned(), *a, *b, *c, *d))
+            .collect();
+            expect_eq("results", results, expected)?;
+            let text = &log["runs"][0]["results"][2]["message"]["text"];
+            expect_eq("AW301 message", text, &Value::from("`requests.get` is declared blocking and runs on the event loop"))
+        })
+        .run(["check", "--output-format", "sarif", "--exit-zero", "src"]).code(0);
+
+    check_sarif_no_findings => Case::new()
+        .file("ok.py", CLEAN)
+        .run(["check", "--output-format", "sarif", "ok.py"]).code(0).stderr("")
+        .check(|o| expect_eq("results", sarif_results(&json_stdout(o)?)?.len(), 0));
+
+    check_sarif_stays_valid_with_a_bad_file => Case::new()
+        .file("a.py", SLEEP).file("syn.py", SYNTAX_ERROR)
+        .run(["check", "--output-format", "sarif", "a.py", "syn.py"]).code(2).stderr(SYNTAX_LINE)
+        .check(|o| {
+            let results = sarif_results(&json_stdout(o)?)?;
+            expect_eq("results", results, vec![("AW101".to_owned(), "a.py".to_owned(), 4, 5, 4, 18)])
+        });
+
+    check_sarif_stdin_filename => Case::new()
+        .run(["check", "--output-format", "sarif", "--stdin-filename", "app/x.py", "-"]).stdin(SLEEP).code(1)
+        .check(|o| {
+            let results = sarif_results(&json_stdout(o)?)?;
+            expect_eq("uri", results.first().map(|r| r.1.clone()), Some("app/x.py".to_owned()))
+        });
+
+    fix_json_dry_run => Case::new()
+        .file("a.py", "import time\n\nasync def f(d):\n    time.sleep(1)\n    time.sleep(d)\n")
+        .file("gen.py", GEN).file("ok.py", CLEAN)
+        .run(["fix", "--output-format", "json", "a.py", "gen.py", "ok.py"]).code(1).stderr("")
+        .kept("a.py").kept("gen.py").kept("ok.py")
+        .check(|o| {
+            let v = fix_json(o)?;
+            expect_eq("written", &v["written"], &Value::from(false))?;
+            expect_eq("files_changed", &v["files_changed"], &json_strings(&["a.py"]))?;
+            expect_eq("fixes_applied", &v["fixes_applied"], &json_map(&[("AW101", 1)]))?;
+            expect_eq("unsafe_fixes_withheld", &v["unsafe_fixes_withheld"], &json_map(&[("AW101", 1)]))?;
+            expect_eq("errors", &v["errors"], &json_strings(&[]))?;
+            let remaining = v["remaining"].as_array().unwrap();
+            expect_eq("remaining", remaining.len(), 2)?;
+            // Without --write the locations are those of the file as it is (unchanged).
+            let r = &remaining[0];
+            expect_eq("code", &r["code"], &Value::from("AW101"))?;
+            expect_eq("filename", &r["filename"], &Value::from("a.py"))?;
+            expect_eq("row", &r["location"]["row"], &Value::from(5))?;
+            expect_eq("column", &r["location"]["column"], &Value::from(5))?;
+            expect_eq("message", &r["message"], &Value::from(MSG))?;
+            expect_eq("reason", &r["reason"], &Value::from(UNSAFE_REASON))?;
+            expect_eq("gen filename", &remaining[1]["filename"], &Value::from("gen.py"))?;
+            expect_eq("gen reason", &remaining[1]["reason"], &Value::from("no fix: `await` cannot be added here (a generator expression or a class body)"))
+        });
+
+    fix_json_write => Case::new()
+        .file("a.py", "import time\n\nasync def f(d):\n    time.sleep(1)\n    time.sleep(d)\n")
+        .file("b.py", MIXED).file("ok.py", CLEAN)
+        .run(["fix", "--write", "--output-format", "json", "a.py", "b.py", "ok.py"]).code(1).stderr("")
+        .now("a.py", "import time\nimport asyncio\n\nasync def f(d):\n    await asyncio.sleep(1)\n    time.sleep(d)\n")
+        .now("b.py", MIXED_FIXED).kept("ok.py")
+        .check(|o| {
+            let v = fix_json(o)?;
+            expect_eq("written", &v["written"], &Value::from(true))?;
+            expect_eq("files_changed", &v["files_changed"], &json_strings(&["a.py", "b.py"]))?;
+            expect_eq("fixes_applied", &v["fixes_applied"], &json_map(&[("AW101", 2), ("AW103", 1)]))?;
+            expect_eq("unsafe_fixes_withheld", &v["unsafe_fixes_withheld"], &json_map(&[("AW101", 1)]))?;
+            let remaining = v["remaining"].as_array().unwrap();
+            expect_eq("remaining", remaining.len(), 1)?;
+            // With --write the locations are those of the written file (`import asyncio` added).
+            expect_eq("row", &remaining[0]["location"]["row"], &Value::from(6))?;
+            expect_eq("reason", &remaining[0]["reason"], &Value::from(UNSAFE_REASON))?;
+            expect_eq("errors", &v["errors"], &json_strings(&[]))
+        })
+        // Everything fixed with --unsafe-fixes: exit 0, nothing remains, nothing withheld.
+        .run(["fix", "--write", "--unsafe-fixes", "--output-format", "json", "a.py"]).code(0).stderr("")
+        .check(|o| {
+            let v = fix_json(o)?;
+            expect_eq("files_changed", &v["files_changed"], &json_strings(&["a.py"]))?;
+            expect_eq("fixes_applied", &v["fixes_applied"], &json_map(&[("AW101", 1)]))?;
+            expect_eq("unsafe_fixes_withheld", &v["unsafe_fixes_withheld"], &json_map(&[]))?;
+            expect_eq("remaining", &v["remaining"], &Value::from(Vec::<Value>::new()))
+        });
+
+    fix_json_nothing_to_do => Case::new()
+        .file("ok.py", CLEAN)
+        .run(["fix", "--output-format", "json", "ok.py"]).code(0).stderr("")
+        .check(|o| {
+            let v = fix_json(o)?;
+            expect_eq("written", &v["written"], &Value::from(false))?;
+            expect_eq("files_changed", &v["files_changed"], &json_strings(&[]))?;
+            expect_eq("fixes_applied", &v["fixes_applied"], &json_map(&[]))
+        })
+        .run(["fix", "--write", "--output-format", "json", "ok.py"]).code(0).kept("ok.py")
+        .check(|o| expect_eq("written", &fix_json(o)?["written"], &Value::from(true)));
+
+    fix_json_errors => Case::new()
+        .file("a.py", SLEEP).file("syn.py", SYNTAX_ERROR)
+        .run(["fix", "--output-format", "json", "a.py", "syn.py", "missing.py"]).code(2)
+        .stderr(format!("{SYNTAX_LINE}missing.py: error: no such file or directory\n"))
+        .kept("a.py").kept("syn.py")
+        .check(|o| {
+            let v = fix_json(o)?;
+            expect_eq("errors", &v["errors"], &json_strings(&[SYNTAX_LINE.trim_end(), "missing.py: error: no such file or directory"]))?;
+            expect_eq("files_changed", &v["files_changed"], &json_strings(&["a.py"]))
+        })
+        .run(["fix", "--write", "--output-format", "json", "a.py", "syn.py"]).code(2)
+        .now("a.py", SLEEP_FIXED).kept("syn.py")
+        .check(|o| {
+            let v = fix_json(o)?;
+            expect_eq("written", &v["written"], &Value::from(true))?;
+            expect_eq("errors", &v["errors"], &json_strings(&[SYNTAX_LINE.trim_end()]))
+        });
+
+    fix_exit_non_zero_on_fix => Case::new()
+        .file("a.py", SLEEP).file("ok.py", CLEAN)
+        // The dry run exits 1 on pending changes anyway.
+        .run(["fix", "--exit-non-zero-on-fix", "a.py"]).code(1).kept("a.py")
+        .run(["fix", "--write", "--exit-non-zero-on-fix", "a.py", "ok.py"]).code(1).stdout("")
+        .stderr("Fixed 1 finding in 1 file.\n").now("a.py", SLEEP_FIXED)
+        // Nothing left to change: exit 0.
+        .run(["fix", "--write", "--exit-non-zero-on-fix", "a.py", "ok.py"]).code(0).stderr("No fixes applied.\n").kept("a.py");
+
+    fix_exit_non_zero_on_fix_json => Case::new()
+        .file("a.py", SLEEP)
+        .run(["fix", "--write", "--exit-non-zero-on-fix", "--output-format", "json", "a.py"]).code(1).stderr("")
+        .now("a.py", SLEEP_FIXED)
+        .check(|o| expect_eq("fixes_applied", &fix_json(o)?["fixes_applied"], &json_map(&[("AW101", 1)])))
+        .run(["fix", "--write", "--exit-non-zero-on-fix", "--output-format", "json", "a.py"]).code(0);
+
+    fix_without_exit_non_zero_on_fix_exits_0 => Case::new()
+        .file("a.py", SLEEP)
+        .run(["fix", "--write", "a.py"]).code(0).now("a.py", SLEEP_FIXED);
+
+    // `fix --write -` exits 0 after fixing standard input even with --exit-non-zero-on-fix
+    // (`printf 'import time\nasync def f():\n    time.sleep(1)\n' | awaitify fix --write
+    // --exit-non-zero-on-fix -; echo $?` prints the fixed source, then 0); the flag is ignored
+    // for standard input, where ruff exits 1.
+    fix_exit_non_zero_on_fix_stdin => Case::new()
+        .run(["fix", "--write", "--exit-non-zero-on-fix", "-"]).stdin(SLEEP).code(1).stdout(SLEEP_FIXED)
+        .run(["fix", "--exit-non-zero-on-fix", "-"]).stdin(SLEEP).code(1).stdout(SLEEP_FIXED);
+
+    // ==== phases ================================================================================
+
+    phase_1_check_and_fix => Case::new()
+        .file("pyproject.toml", pyproject_blocking_calls()).file("p.py", ALL_PHASES)
+        .run(["check", "p.py"]).code(1)
+        .stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &aw301("p.py", 8, "requests.get") + &summary(3, 2))
+        .run(["check", "--phase", "1", "p.py"]).code(1).stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &summary(2, 2))
+        .run(["fix", "--phase", "1", "p.py"]).code(1).stdout_has("+    await asyncio.to_thread(subprocess.run, [\"ls\"])\n")
+        .stderr("Would fix 2 findings in 1 file.\n").kept("p.py")
+        // Phase 1 fixed, its findings gone: exit 0 although a phase 3 finding remains.
+        .run(["fix", "--phase", "1", "--write", "p.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n")
+        .now("p.py", ALL_PHASES_PHASE_1_FIXED)
+        .run(["check", "--phase", "1", "p.py"]).code(0).stdout("All checks passed!\n")
+        .run(["check", "p.py"]).code(1).stdout(aw301("p.py", 8, "requests.get") + "Found 1 finding.\n");
+
+    phase_3_check_and_fix => Case::new()
+        .file("pyproject.toml", pyproject_blocking_calls()).file("p.py", ALL_PHASES)
+        .run(["check", "--phase", "3", "p.py"]).code(1).stdout(aw301("p.py", 8, "requests.get") + "Found 1 finding.\n")
+        .run(["fix", "--phase", "3", "p.py"]).code(0).stdout("").kept("p.py")
+        .run(["fix", "--phase", "3", "--write", "p.py"]).code(1).stdout("")
+        .stderr_has("No fixes applied.\n1 finding remains unfixed:\n  p.py:8:5: AW301 `requests.get` is declared blocking")
+        .kept("p.py")
+        .run(["check", "--phase", "3", "--output-format", "json", "p.py"]).code(1)
+        .check(|o| expect_eq("phases", json_stdout(o)?.as_array().map(|a| a.iter().all(|f| f["phase"] == 3)), Some(true)));
+
+    phase_list_and_select_together => Case::new()
+        .file("pyproject.toml", pyproject_blocking_calls()).file("p.py", ALL_PHASES)
+        .run(["check", "--phase", "1,3", "--select", "AW103,AW301", "p.py"]).code(1)
+        .stdout(aw103("p.py", 7, 5) + &aw301("p.py", 8, "requests.get") + &summary(2, 1))
+        .run(["fix", "--write", "--phase", "1", "--phase", "3", "--ignore", "AW103", "p.py"]).code(1)
+        .now("p.py", "import requests\nimport subprocess\nimport asyncio\n\nasync def f(u):\n    await asyncio.sleep(1)\n    subprocess.run([\"ls\"])\n    requests.get(u)\n");
+
+    // ==== report ================================================================================
+
+    report_markdown_small_project => report_project()
+        .run(["report", "app"]).code(1).stderr("")
+        .stdout_has("# Async/await audit\n")
+        .stdout_has("Paths: `app` · 5 files processed · generated by awaitify ")
+        .stdout_has("## Executive summary\n\n**4 blocking calls in async code** block the event loop.")
+        .stdout_has("| category | code | in async code | fix: safe | unsafe | manual | outside async code |\n")
+        .stdout_has("| sleep (`time.sleep`) | AW101 | 2 | 1 | 1 | 0 | 1 |\n")
+        .stdout_has("| sqlite3 | AW102 | 0 | 0 | 0 | 0 | 0 |\n")
+        .stdout_has("| subprocess / `os.system` | AW103 | 1 | 1 | 0 | 0 | 0 |\n")
+        .stdout_has("| declared blocking calls (`blocking-calls`) | AW301 | 1 | 0 | 0 | 1 | 0 |\n")
+        .stdout_has("## Blocking calls in async code, by file\n\n### `app/runner.py`\n")
+        .stdout_has("| 4 | AW103 | `subprocess.run` blocks the event loop until the child process exits | safe |\n")
+        .stdout_has("### `app/sleepy.py`\n")
+        .stdout_has("| 4 | AW101 | `time.sleep` blocks the event loop in async code | safe |\n")
+        .stdout_has("| 5 | AW101 | `time.sleep` blocks the event loop in async code | unsafe: `time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once |\n")
+        .stdout_has("### `app/web.py`\n")
+        .stdout_has("| 4 | AW301 | `requests.get` is declared blocking and runs on the event loop | manual: ")
+        .stdout_has("## Blocking calls outside async code (not loop blockers)\n")
+        .stdout_has("| `app/sync_only.py` | 4 | AW101 | `time.sleep` | in `wait` |\n")
+        .stdout_has("## Good patterns\n")
+        .stdout_has("- `app/clean.py`: 1 async function, 1 `await` / `async with` / `async for`\n")
+        .stdout_has("## Action plan\n")
+        .stdout_has("| 1 | critical blockers: time.sleep, sqlite3, subprocess (native rewrites) | 3 | 2 | 1 | 0 | `awaitify fix --phase 1 --write app` |\n")
+        .stdout_has("| 3 | the rest: what cannot be migrated natively, reported or offloaded | 1 | 0 | 0 | 1 | not available yet |\n")
+        .stdout_has("Unsafe fixes are applied with `--unsafe-fixes` once their reasons (above) were reviewed.\n")
+        .stdout_lacks("Files that could not be analysed")
+        // The report never writes.
+        .kept("app/sleepy.py").kept("app/runner.py").kept("app/web.py");
+
+    report_json_structure => report_project()
+        .run(["report", "--format", "json", "app"]).code(1).stderr("")
+        .check(|o| {
+            let v = json_stdout(o)?;
+            expect_keys(&v, "the audit", &["paths", "files", "summary", "total_in_async_code", "files_with_errors", "findings", "outside_async_code", "good_patterns", "plan", "not_analysed"])?;
+            expect_eq("paths", &v["paths"], &json_strings(&["app"]))?;
+            expect_eq("files", &v["files"], &Value::from(5))?;
+            expect_eq("total_in_async_code", &v["total_in_async_code"], &Value::from(4))?;
+            // The same numbers as `check` on the same paths.
+            expect_eq("total = check's findings", v["total_in_async_code"].as_u64(), Some(check_json_count(o, &["app"])? as u64))?;
+            expect_eq("files_with_errors", &v["files_with_errors"], &json_strings(&[]))?;
+            let summary = v["summary"].as_array().ok_or("summary")?;
+            let codes: Vec<&str> = summary.iter().filter_map(|c| c["code"].as_str()).collect();
+            expect_eq("summary codes", codes, vec!["AW101", "AW102", "AW103", "AW301"])?;
+            for c in summary {
+                expect_keys(c, "summary entry", &["code", "category", "in_async_code", "safe", "unsafe", "manual", "outside_async_code"])?;
+                let n = |k: &str| c[k].as_u64().unwrap_or(u64::MAX);
+                expect_eq("safe + unsafe + manual = in_async_code", n("safe") + n("unsafe") + n("manual"), n("in_async_code"))?;
+            }
+            expect_eq("AW101", (&summary[0]["in_async_code"], &summary[0]["safe"], &summary[0]["unsafe"], &summary[0]["outside_async_code"]),
+                (&Value::from(2), &Value::from(1), &Value::from(1), &Value::from(1)))?;
+            let findings = v["findings"].as_object().ok_or("findings is not an object")?;
+            let files: Vec<&str> = findings.keys().map(String::as_str).collect();
+            expect_eq("findings files", files, vec!["app/runner.py", "app/sleepy.py", "app/web.py"])?;
+            for rows in findings.values() {
+                for row in rows.as_array().ok_or("rows")? {
+                    expect_keys(row, "finding row", &["code", "location", "message", "fix", "reason"])?;
+                }
+            }
+            let sleepy = &v["findings"]["app/sleepy.py"];
+            expect_eq("sleepy fixes", (&sleepy[0]["fix"], &sleepy[1]["fix"]), (&Value::from("safe"), &Value::from("unsafe")))?;
+            expect_eq("safe reason", &sleepy[0]["reason"], &Value::Null)?;
+            expect_eq("web fix", &v["findings"]["app/web.py"][0]["fix"], &Value::from("manual"))?;
+            let outside = v["outside_async_code"].as_array().ok_or("outside")?;
+            expect_eq("outside", outside.len(), 1)?;
+            expect_keys(&outside[0], "outside row", &["code", "file", "line", "call", "place"])?;
+            expect_eq("outside file", &outside[0]["file"], &Value::from("app/sync_only.py"))?;
+            expect_eq("outside call", &outside[0]["call"], &Value::from("time.sleep"))?;
+            let good = v["good_patterns"].as_array().ok_or("good")?;
+            expect_eq("good", good.len(), 1)?;
+            expect_keys(&good[0], "good pattern", &["file", "async_functions", "async_constructs"])?;
+            expect_eq("good file", &good[0]["file"], &Value::from("app/clean.py"))?;
+            let plan = v["plan"].as_array().ok_or("plan")?;
+            expect_eq("plan phases", plan.iter().map(|p| p["phase"].as_u64()).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3)])?;
+            for p in plan {
+                expect_keys(p, "plan entry", &["phase", "what", "findings", "safe", "unsafe", "manual", "command"])?;
+            }
+            expect_eq("phase 1", (&plan[0]["findings"], &plan[0]["command"]), (&Value::from(3), &Value::from("awaitify fix --phase 1 --write app")))?;
+            expect_eq("phase 3", (&plan[2]["findings"], &plan[2]["manual"]), (&Value::from(1), &Value::from(1)))?;
+            let not_analysed = v["not_analysed"].as_array().ok_or("not_analysed")?;
+            if not_analysed.is_empty() || !not_analysed.iter().all(Value::is_string) {
+                return Err(format!("not_analysed: {not_analysed:?}"));
+            }
+            Ok(())
+        });
+
+    report_no_findings_exits_0 => Case::new()
+        .file("app/clean.py", "import asyncio\n\nasync def tick():\n    await asyncio.sleep(1)\n")
+        .run(["report", "app"]).code(0).stderr("")
+        .stdout_has("**0 blocking calls in async code**")
+        .stdout_has("## Blocking calls in async code, by file\n\nNone.\n")
+        .stdout_has("- `app/clean.py`: 1 async function");
+
+    // (A file in a folder is parsed only when it has `async` and a name a recipe migrates.)
+    report_with_a_bad_file_exits_2 => report_project()
+        .file("app/syn.py", "import time\n\nasync def f(:\n    time.sleep(1)\n")
+        .run(["report", "app"]).code(2)
+        .stdout_has("Paths: `app` · 6 files processed")
+        .stdout_has("## Files that could not be analysed\n\n- `app/syn.py:3:13: syntax error: Expected a parameter or the end of the parameter list`\n")
+        .stdout_has("**4 blocking calls in async code**")
+        .stderr("app/syn.py:3:13: syntax error: Expected a parameter or the end of the parameter list\n")
+        .run(["report", "--format", "json", "app"]).code(2)
+        .check(|o| expect_eq("files_with_errors", json_stdout(o)?["files_with_errors"].as_array().map(Vec::len), Some(1)));
+
+    report_takes_the_configuration_and_selection => report_project()
+        .file("pyproject.toml", format!("[tool.awaitify]\nignore = [\"AW103\"]\n\n[tool.awaitify.per-file-ignores]\n\"app/sleepy.py\" = [\"AW101\"]\n\n[tool.awaitify.blocking-calls]\n{BLOCKING_CALLS}"))
+        .run(["report", "--format", "json", "app"]).code(1)
+        .check(|o| {
+            let v = json_stdout(o)?;
+            expect_eq("total", &v["total_in_async_code"], &Value::from(1))?;
+            expect_eq("total = check's findings", check_json_count(o, &["app"])?, 1)?;
+            let codes: Vec<&str> = v["summary"].as_array().unwrap().iter().filter_map(|c| c["code"].as_str()).collect();
+            expect_eq("summary codes", codes, vec!["AW101", "AW102", "AW301"])
+        })
+        .run(["report", "--phase", "1", "--format", "json", "app"]).code(0)
+        .check(|o| expect_eq("total", &json_stdout(o)?["total_in_async_code"], &Value::from(0)))
+        .run(["report", "--isolated", "--format", "json", "app"]).code(1)
+        .check(|o| expect_eq("total", &json_stdout(o)?["total_in_async_code"], &Value::from(3)));
+
+    // AW301's note already starts with "no fix: ", and the fix summary and the JSON `reason`
+    // prefix every note with "no fix: " again: `awaitify fix` prints
+    // `(no fix: no fix: use `httpx.AsyncClient.get` (the configuration's replacement))`, and
+    // the report's fix column `manual: no fix: use ...`.
+    declared_blocking_reason_is_not_doubled => Case::new()
+        .file("pyproject.toml", pyproject_blocking_calls()).file("d.py", DECLARED)
+        .run(["fix", "--write", "d.py"]).code(1)
+        .stderr_lacks("no fix: no fix:")
+        .stderr_has("(no fix: use `httpx.AsyncClient.get` (the configuration's replacement))")
+        .run(["fix", "--output-format", "json", "d.py"]).code(0)
+        .check(|o| {
+            let v = fix_json(o)?;
+            expect_eq("reason", &v["remaining"][0]["reason"], &Value::from("no fix: use `httpx.AsyncClient.get` (the configuration's replacement)"))
+        })
+        .run(["report", "d.py"]).code(1).stdout_lacks("manual: no fix:");
+}
