@@ -97,6 +97,11 @@ crate::declare_recipe! {
 /// - a parameter is annotated `sqlite3.Connection` (callers elsewhere pass the object);
 /// - a loop over a cursor can `break` and the cursor is read again after it: aiosqlite's
 ///   `async for` fetches rows in batches, and the rest of a batch is lost.
+/// - another sqlite3 object of the module stays on the event loop (its fix withheld or
+///   unsafe): a migrated connection holding a write lock while it awaits would make the
+///   remaining sqlite3 code wait for the lock on the loop's thread, a deadlock until sqlite's
+///   timeout; the module's objects are migrated together with `--unsafe-fixes`. (Other
+///   modules using the same database from the loop are not visible here.)
 ///
 /// Using a connection after `close()` raises `ValueError` with aiosqlite rather than
 /// `sqlite3.ProgrammingError`. `sqlite3.connect(path, 5.0)` passes its positional arguments as
@@ -532,6 +537,28 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         for u in blocking_on_loop {
             let message = format!("{} blocks the event loop in async code", u.label);
             findings.push((u.range, message, fix.clone(), note.clone()));
+        }
+    }
+    // A connection left on sqlite3 in async code (its fix withheld or unsafe) keeps using the
+    // database from the loop's thread; a migrated connection that holds a write lock while it
+    // awaits would make it wait for the lock on that thread, which the migrated one can then
+    // never release: a deadlock until sqlite's timeout. Either every object of the module is
+    // migrated or none safely.
+    let stays_blocking = findings.iter().any(|(_, _, fix, _)| {
+        fix.as_ref()
+            .is_none_or(|fix| fix.applicability != Applicability::Safe)
+    });
+    if stays_blocking {
+        for (_, _, fix, note) in &mut findings {
+            if let Some(fix) = fix
+                .as_mut()
+                .filter(|fix| fix.applicability == Applicability::Safe)
+            {
+                fix.applicability = Applicability::Unsafe;
+                *note = Some(
+                    "other sqlite3 objects of this module stay on the event loop's thread (their fixes are withheld or unsafe): a migrated connection holding a write lock while it awaits would block them until sqlite's timeout; migrate them together".to_owned(),
+                );
+            }
         }
     }
     findings

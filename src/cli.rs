@@ -502,14 +502,14 @@ fn recipes(format: RecipesFormat) -> Result<()> {
         RecipesFormat::Text => {
             writeln!(
                 out,
-                "{:<7} {:<16} {:<6} {:<10} {:<9} SUMMARY",
+                "{:<7} {:<24} {:<6} {:<10} {:<9} SUMMARY",
                 "CODE", "ID", "PHASE", "FIX", "RUFF"
             )?;
             for recipe in RECIPES {
                 let m = recipe.meta();
                 writeln!(
                     out,
-                    "{:<7} {:<16} {:<6} {:<10} {:<9} {}",
+                    "{:<7} {:<24} {:<6} {:<10} {:<9} {}",
                     m.code,
                     m.id,
                     m.phase,

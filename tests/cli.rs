@@ -658,8 +658,8 @@ cases! {
 
     recipes_lists_aw101 => Case::new()
         .run(["recipes"]).code(0).stderr("")
-        .stdout_has("CODE    ID               PHASE  FIX        RUFF      SUMMARY\n")
-        .stdout_has("AW101   time-sleep       1      sometimes  ASYNC251  `time.sleep` in async code blocks the event loop; use `await asyncio.sleep`\n");
+        .stdout_has("CODE    ID                       PHASE  FIX        RUFF      SUMMARY\n")
+        .stdout_has("AW101   time-sleep               1      sometimes  ASYNC251  `time.sleep` in async code blocks the event loop; use `await asyncio.sleep`\n");
 
     recipes_json => Case::new()
         .run(["recipes", "--output-format", "json"]).code(0)
