@@ -96,17 +96,18 @@ crate::declare_recipe! {
 /// - a public attribute (`self.conn`) or a class with subclasses holds it;
 /// - a parameter is annotated `sqlite3.Connection` (callers elsewhere pass the object);
 /// - a loop over a cursor can `break` and the cursor is read again after it: aiosqlite's
-///   `async for` fetches rows in batches, and the rest of a batch is lost.
+///   `async for` fetches rows in batches, and the rest of a batch is lost;
 /// - another sqlite3 object of the module stays on the event loop (its fix withheld or
 ///   unsafe): a migrated connection holding a write lock while it awaits would make the
 ///   remaining sqlite3 code wait for the lock on the loop's thread, a deadlock until sqlite's
 ///   timeout; the module's objects are migrated together with `--unsafe-fixes`. (Other
-///   modules using the same database from the loop are not visible here.)
+///   modules using the same database from the loop are not visible here);
+/// - the object is used after its `close()` on a path that goes on: aiosqlite raises
+///   `ValueError` there where sqlite3 raises `ProgrammingError`.
 ///
-/// Using a connection after `close()` raises `ValueError` with aiosqlite rather than
-/// `sqlite3.ProgrammingError`. `sqlite3.connect(path, 5.0)` passes its positional arguments as
-/// keywords (`timeout=5.0`), as aiosqlite requires. Annotations of migrated objects become
-/// `aiosqlite.Connection` / `aiosqlite.Cursor`. `sqlite3.Row`, the exception classes and
+/// `sqlite3.connect(path, 5.0)` passes its positional arguments as keywords (`timeout=5.0`),
+/// as aiosqlite requires. Annotations of migrated objects become `aiosqlite.Connection` /
+/// `aiosqlite.Cursor`. `sqlite3.Row`, the exception classes and
 /// constants stay as they are (aiosqlite uses sqlite3's own classes); `import sqlite3` is
 /// removed only when nothing uses it any more, and `import aiosqlite` is added once.
 pub struct Sqlite3;
