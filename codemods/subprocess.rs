@@ -2,9 +2,10 @@
 
 use crate::checker::Checker;
 use crate::fix::{Edit, Fix};
-use crate::parse::ast::{AnyNodeRef, Expr, ExprCall};
+use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Stmt};
 use crate::parse::{Ranged, TextRange, TextSize};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+use crate::semantic::Execution;
 
 crate::declare_recipe! {
 /// ## What it does
@@ -52,7 +53,12 @@ crate::declare_recipe! {
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
 /// generator expression, or in an f-string `=` field, is reported without a fix.
 ///
-/// `subprocess.Popen` objects and `os.popen` are not migrated yet.
+/// `proc.communicate(...)` and `proc.wait(...)` on a `subprocess.Popen` object (every
+/// binding of `proc` is `proc = subprocess.Popen(...)`) move to a thread the same way:
+/// `await asyncio.to_thread(proc.communicate, input, timeout=5)`. Starting the child
+/// (`Popen(...)`) does not wait for it and is left alone. `with subprocess.Popen(...) as proc:`
+/// waits for the child when the block exits, which cannot be awaited: it is reported without
+/// a fix. `os.popen` is not migrated yet.
 pub struct Subprocess;
 }
 
@@ -82,7 +88,43 @@ impl Recipe for Subprocess {
         )
     }
 
+    fn check_stmt<'a>(&self, stmt: &'a Stmt, checker: &mut Checker<'a>) {
+        // `with subprocess.Popen(...) as proc:` waits for the child when the block exits.
+        let Stmt::With(with) = stmt else { return };
+        if with.is_async || checker.execution() == Execution::Sync {
+            return;
+        }
+        for item in &with.items {
+            let Expr::Call(call) = &item.context_expr else {
+                continue;
+            };
+            let is_popen = checker
+                .qualified_name(&call.func)
+                .is_some_and(|name| matches!(name.as_slice(), ["subprocess", "Popen"]));
+            if is_popen {
+                let message =
+                    "`with subprocess.Popen(...)` waits for the child process when the block exits"
+                        .to_owned();
+                checker.report(&META, call.range(), message).note =
+                    Some("the exit of the `with` cannot be awaited; wait for the process with `await asyncio.to_thread(proc.wait)` in the block, or use asyncio subprocesses".to_owned());
+            }
+        }
+    }
+
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
+        if let Some((call, method)) = popen_wait(checker, expr) {
+            let message =
+                format!("`Popen.{method}()` blocks the event loop until the child process exits");
+            let fix = if let Some(obstacle) = checker.await_obstacle(call) {
+                Err(obstacle)
+            } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {
+                Err("the call is already awaited".to_owned())
+            } else {
+                to_thread_fix(checker, expr, call)
+            };
+            checker.report_with_fix(&META, call.range(), message, fix, None);
+            return;
+        }
         let Some((call, name)) = checker.blocking_call(self, expr) else {
             return;
         };
@@ -99,6 +141,37 @@ impl Recipe for Subprocess {
         };
         checker.report_with_fix(&META, call.range(), message, fix, None);
     }
+}
+
+/// `proc.communicate(...)` / `proc.wait(...)` on the event loop, where every binding of `proc`
+/// is `proc = subprocess.Popen(...)`: the call and the method's name.
+fn popen_wait<'a>(checker: &Checker<'a>, expr: &'a Expr) -> Option<(&'a ExprCall, &'a str)> {
+    let Expr::Call(call) = expr else { return None };
+    let Expr::Attribute(method) = &*call.func else {
+        return None;
+    };
+    let name = method.attr.id.as_str();
+    if !matches!(name, "communicate" | "wait") || checker.execution() == Execution::Sync {
+        return None;
+    }
+    let Expr::Name(receiver) = &*method.value else {
+        return None;
+    };
+    let semantic = checker.semantic();
+    let binding = semantic.lookup(checker.scope(), receiver.id.as_str())?;
+    let values = semantic.assigned_values(binding)?;
+    let scope = semantic.bindings[binding].scope;
+    values
+        .iter()
+        .all(|value| {
+            let Expr::Call(constructor) = value else {
+                return false;
+            };
+            semantic
+                .qualified_name(scope, &constructor.func)
+                .is_some_and(|q| matches!(q.as_slice(), ["subprocess", "Popen"]))
+        })
+        .then_some((call, name))
 }
 
 /// `f(args)` → `await asyncio.to_thread(f, args)`: the callee and the opening parenthesis (with

@@ -89,6 +89,9 @@ pub struct Binding<'a> {
     pub bind_count: u32,
     /// For the name of a `def` or `class` bound once: the scope of its body.
     pub definition: Option<ScopeId>,
+    /// The values of the `name = value` assignments that bind it (with `bind_count`, this
+    /// tells whether every binding of the name is one of these).
+    pub values: Vec<&'a Expr>,
 }
 
 /// An import binding identified independently of offsets, to compare two versions of a file.
@@ -275,6 +278,13 @@ impl<'a> SemanticModel<'a> {
                 _ => return Execution::Sync,
             }
         }
+    }
+
+    /// The values a name is bound to, when every binding of it is a `name = value` assignment.
+    pub fn assigned_values(&self, binding: BindingId) -> Option<&[&'a Expr]> {
+        let binding = &self.bindings[binding];
+        (binding.values.len() as u32 == binding.bind_count && !binding.values.is_empty())
+            .then_some(binding.values.as_slice())
     }
 
     /// Whether the module imports `module` (or something from it) anywhere.
@@ -572,6 +582,7 @@ impl<'a> Builder<'a> {
             rebound: false,
             bind_count: 1,
             definition: None,
+            values: Vec::new(),
         });
         self.model.scopes[scope].names.insert(name, id);
     }
@@ -763,6 +774,15 @@ impl<'a> Visitor<'a> for Builder<'a> {
             }
         } else {
             visitor::walk_stmt(self, stmt);
+        }
+        // `name = value`: remember the value on the binding.
+        if let Stmt::Assign(ast::StmtAssign { targets, value, .. }) = stmt {
+            for target in targets {
+                let Expr::Name(name) = target else { continue };
+                if let Some(binding) = self.model.lookup(self.current(), name.id.as_str()) {
+                    self.model.bindings[binding].values.push(value);
+                }
+            }
         }
     }
 

@@ -1,0 +1,82 @@
+"""`subprocess.Popen` objects in async code: `communicate`/`wait` move to a thread.
+
+The original and the migrated module run in fresh interpreters with real child
+processes; results must be equal, and while the migrated `communicate` waits for a
+`sleep 0.3` child a heartbeat coroutine keeps ticking (the original blocks it).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SOURCE = '''\
+import asyncio
+import subprocess
+
+
+async def talk():
+    proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out, err = proc.communicate(b"hello\\n", timeout=5)
+    return [out.decode(), err, proc.returncode]
+
+
+async def slow():
+    proc = subprocess.Popen(["sleep", "0.3"])
+    return proc.wait()
+
+
+async def heartbeat(stop):
+    ticks = 0
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+        ticks += 1
+    return ticks
+
+
+async def main():
+    stop = asyncio.Event()
+    beat = asyncio.create_task(heartbeat(stop))
+    await asyncio.sleep(0)
+    result = [await talk(), await slow()]
+    stop.set()
+    return {"result": result, "ticks": await beat}
+'''
+
+RUNNER = """
+import asyncio, importlib, json, sys
+sys.path.insert(0, sys.argv[1])
+module = importlib.import_module("popen_case")
+print(json.dumps(asyncio.run(module.main())))
+"""
+
+
+def run(folder: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", RUNNER, str(folder)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_popen_waits_move_to_a_thread(run_awaitify, tmp_path):
+    original, migrated = tmp_path / "original", tmp_path / "migrated"
+    for folder in (original, migrated):
+        folder.mkdir()
+        (folder / "popen_case.py").write_text(SOURCE)
+
+    fixed = run_awaitify("fix", "--write", "--isolated", str(migrated / "popen_case.py"))
+    assert fixed.returncode == 0, fixed.stderr
+    text = (migrated / "popen_case.py").read_text()
+    assert "await asyncio.to_thread(proc.communicate, " in text
+    assert "await asyncio.to_thread(proc.wait)" in text
+
+    before, after = run(original), run(migrated)
+    assert after["result"] == before["result"] == [["hello\n", None, 0], 0]
+    # The original's waits block the loop: the heartbeat barely ticks (control).
+    assert before["ticks"] <= 2, before
+    # Migrated, the loop runs while the children run.
+    assert after["ticks"] >= 4, after
