@@ -88,8 +88,11 @@ struct CommonArgs {
     #[arg(long)]
     isolated: bool,
     /// Also apply (and count as fixable) fixes marked unsafe.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_unsafe_fixes")]
     unsafe_fixes: bool,
+    /// Do not apply unsafe fixes, whatever the configuration says.
+    #[arg(long, overrides_with = "unsafe_fixes")]
+    no_unsafe_fixes: bool,
     /// The file name to report for standard input.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
@@ -230,11 +233,18 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
     };
     if !phases.is_empty() {
         recipes.retain(|r| phases.contains(&r.meta().phase));
+        for phase in &phases {
+            if !RECIPES.iter().any(|r| r.meta().phase == *phase) {
+                eprintln!("warning: no recipe belongs to phase {phase} yet");
+            }
+        }
     }
-    let mut settings = Settings::new(
-        recipes,
-        common.unsafe_fixes || options.unsafe_fixes.unwrap_or(false),
-    );
+    let unsafe_fixes = if common.no_unsafe_fixes {
+        false
+    } else {
+        common.unsafe_fixes || options.unsafe_fixes.unwrap_or(false)
+    };
+    let mut settings = Settings::new(recipes, unsafe_fixes);
     let root = config
         .root()
         .map(|r| std::path::absolute(r).unwrap_or_else(|_| r.to_path_buf()))
@@ -393,6 +403,9 @@ fn fix(args: FixArgs) -> Result<ExitCode> {
     let reports = collect(&args.common, &excludes, mode, &settings)?;
     let stderr_style = style(args.common.color, std::io::stderr().is_terminal());
 
+    if is_stdin(&args.common) && args.output_format == FixFormat::Json {
+        anyhow::bail!("`--output-format json` does not go with `-`: standard input's fixed source is the output");
+    }
     if is_stdin(&args.common) {
         // The fixed source (or, on error, the original, so nothing is lost) goes to stdout.
         let report = &reports[0];

@@ -1448,6 +1448,20 @@ cases! {
         .stderr(format!("No fixes applied.\n1 finding remains unfixed:\n  u.py:4:5: AW101 {MSG} ({UNSAFE_REASON})\n1 unsafe fix withheld; rerun with `--unsafe-fixes` to apply them.\n"))
         .kept("u.py");
 
+    precedence_no_unsafe_fixes_over_config_true => Case::new()
+        .file("awaitify.toml", "unsafe-fixes = true\n").file("u.py", UNSAFE)
+        .run(["fix", "--write", "--no-unsafe-fixes", "u.py"]).code(1).stdout("").kept("u.py")
+        .stderr_has("1 unsafe fix withheld; rerun with `--unsafe-fixes` to apply them.\n");
+
+    phase_without_recipes_warns => Case::new()
+        .file("a.py", SLEEP)
+        .run(["check", "--phase", "2", "a.py"]).code(0)
+        .stderr("warning: no recipe belongs to phase 2 yet\n").stdout("All checks passed!\n");
+
+    fix_stdin_json_is_an_error => Case::new()
+        .run(["fix", "--output-format", "json", "-"]).stdin(SLEEP).code(2).stdout("")
+        .stderr("error: `--output-format json` does not go with `-`: standard input's fixed source is the output\n");
+
     config_awaitify_toml_unsafe_fixes_true => Case::new()
         .file("awaitify.toml", "unsafe-fixes = true\n").file("u.py", UNSAFE)
         .run(["fix", "u.py"]).code(1).stderr("Would fix 1 finding in 1 file.\n").kept("u.py")
