@@ -112,26 +112,14 @@ impl Recipe for Subprocess {
     }
 
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
-        if let Some((call, method)) = popen_wait(checker, expr) {
-            let message =
-                format!("`Popen.{method}()` blocks the event loop until the child process exits");
-            let fix = if let Some(obstacle) = checker.await_obstacle(call) {
-                Err(obstacle)
-            } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {
-                Err("the call is already awaited".to_owned())
-            } else {
-                to_thread_fix(checker, expr, call)
-            };
-            checker.report_with_fix(&META, call.range(), message, fix, None);
-            return;
-        }
-        let Some((call, name)) = checker.blocking_call(self, expr) else {
+        let (call, label) = if let Some((call, method)) = popen_wait(checker, expr) {
+            (call, format!("Popen.{method}()"))
+        } else if let Some((call, name)) = checker.blocking_call(self, expr) {
+            (call, name.join("."))
+        } else {
             return;
         };
-        let message = format!(
-            "`{}` blocks the event loop until the child process exits",
-            name.join(".")
-        );
+        let message = format!("`{label}` blocks the event loop until the child process exits");
         let fix = if let Some(obstacle) = checker.await_obstacle(call) {
             Err(obstacle)
         } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {

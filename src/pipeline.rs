@@ -137,24 +137,8 @@ pub struct FixOutcome {
     pub remaining: Vec<Diagnostic>,
     /// Set when the fixes were refused; the text is then the original.
     pub refused: Option<String>,
-}
-
-impl FixOutcome {
-    pub fn applied_count(&self) -> usize {
-        self.applied.values().sum()
-    }
-
-    /// Remaining findings whose fix is unsafe and was not applied.
-    pub fn unsafe_withheld(&self) -> usize {
-        self.remaining
-            .iter()
-            .filter(|d| {
-                d.fix
-                    .as_ref()
-                    .is_some_and(|f| f.applicability == Applicability::Unsafe)
-            })
-            .count()
-    }
+    /// Findings of the original text (from the loop's first pass).
+    pub original: Vec<Diagnostic>,
 }
 
 /// Applies fixes until none applies: each pass checks, applies the non-conflicting fixes,
@@ -166,11 +150,15 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
     let stylist = Stylist::detect(original, &parsed);
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut unused_before: Option<BTreeSet<ImportKey>> = None;
-    let refuse = |reason: String, remaining: Vec<Diagnostic>| FixOutcome {
+    // The first pass's findings are the original's: kept for refusals and for locating
+    // what remains in the file on disk.
+    let mut original_findings: Option<Vec<Diagnostic>> = None;
+    let refuse = |reason: String, findings: Vec<Diagnostic>| FixOutcome {
         text: original.to_owned(),
         applied: BTreeMap::new(),
-        remaining,
+        remaining: findings.clone(),
         refused: Some(reason),
+        original: findings,
     };
 
     let mut passes = 0;
@@ -188,6 +176,9 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
             .iter()
             .filter(|d| settings.is_fixable(d))
             .collect();
+        if original_findings.is_none() {
+            original_findings = Some(result.diagnostics.clone());
+        }
         if fixable.is_empty() {
             let removals = if applied.is_empty() {
                 Vec::new()
@@ -205,7 +196,7 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
         passes += 1;
         let codes = codes_of(&fixable);
         if passes > MAX_PASSES {
-            let diagnostics = check_source(original, settings)?;
+            let diagnostics = original_findings.unwrap_or_default();
             return Ok(refuse(
                 format!("fixes did not converge after {MAX_PASSES} passes ({codes})"),
                 diagnostics,
@@ -223,10 +214,9 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
                 parsed = reparsed;
             }
             Err(error) => {
-                let diagnostics = check_source(original, settings)?;
                 return Ok(refuse(
                     format!("the fixes of {codes} produced invalid syntax ({}); the file was left unchanged", error.message),
-                    diagnostics,
+                    original_findings.unwrap_or_default(),
                 ));
             }
         }
@@ -241,7 +231,7 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
                 remaining = diagnostics;
             }
             Err(error) => {
-                let diagnostics = check_source(original, settings)?;
+                let diagnostics = original_findings.unwrap_or_default();
                 return Ok(refuse(
                     format!("removing unused imports produced invalid syntax ({}); the file was left unchanged", error.message),
                     diagnostics,
@@ -250,11 +240,13 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
         }
     }
 
+    let original = original_findings.unwrap_or_else(|| remaining.clone());
     Ok(FixOutcome {
         text,
         applied,
         remaining,
         refused: None,
+        original,
     })
 }
 

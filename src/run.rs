@@ -256,9 +256,12 @@ pub fn process_source(
                     report.original = Some(text.clone());
                     if mode == Mode::Diff {
                         // Nothing is written: say where the remaining findings are on disk.
-                        if let Some(located) =
-                            locate_in_original(text, &outcome.text, &report.diagnostics, settings)
-                        {
+                        if let Some(located) = locate_in_original(
+                            text,
+                            &outcome.text,
+                            &report.diagnostics,
+                            &outcome.original,
+                        ) {
                             report.diagnostics = located;
                             report.located_in_original = true;
                         }
@@ -282,16 +285,15 @@ fn keep_owner(file: &std::fs::File, metadata: &std::fs::Metadata) {
 #[cfg(not(unix))]
 fn keep_owner(_file: &std::fs::File, _metadata: &std::fs::Metadata) {}
 
-/// The findings of the original text that correspond to `remaining` (findings of the fixed
-/// text): same code and message, on the line the diff maps back to (or the nearest such).
+/// The findings of the original text (`before`) that correspond to `remaining` (findings of
+/// the fixed text): same code and message, on the line the diff maps back to (or the nearest such).
 /// `None` when one cannot be matched.
 fn locate_in_original(
     original: &str,
     fixed: &str,
     remaining: &[Diagnostic],
-    settings: &Settings,
+    before: &[Diagnostic],
 ) -> Option<Vec<Diagnostic>> {
-    let before = check_source(original, settings).ok()?;
     let diff = similar::TextDiff::from_lines(original, fixed);
     let ops = diff.ops();
     let old_line = |new_line: usize| {
