@@ -5,16 +5,24 @@
 
 use crate::recipe::Recipe;
 
+pub mod await_sync_function;
+pub mod blocking_helper;
 pub mod declared_blocking;
+pub mod nested_event_loop;
 pub mod sqlite3;
 pub mod subprocess;
 pub mod time_sleep;
+pub mod unawaited_coroutine;
 
 /// Every recipe, in code order.
 pub static RECIPES: &[&dyn Recipe] = &[
     &time_sleep::TimeSleep,
     &sqlite3::Sqlite3,
     &subprocess::Subprocess,
+    &blocking_helper::BlockingHelper,
+    &unawaited_coroutine::UnawaitedCoroutine,
+    &await_sync_function::AwaitSyncFunction,
+    &nested_event_loop::NestedEventLoop,
     &declared_blocking::DeclaredBlocking,
 ];
 

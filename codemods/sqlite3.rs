@@ -329,6 +329,14 @@ impl Recipe for Sqlite3 {
         matches!(name, ["sqlite3", "connect"])
     }
 
+    fn is_blocking_method(&self, constructor: &[&str], method: &str) -> bool {
+        self.is_blocking_call(constructor)
+            && matches!(
+                method,
+                "execute" | "executemany" | "executescript" | "commit" | "rollback" | "close"
+            )
+    }
+
     fn check_file<'a>(&self, checker: &mut Checker<'a>) {
         if !checker.semantic().imports_module("sqlite3") {
             return;

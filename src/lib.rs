@@ -39,6 +39,7 @@ pub mod imports;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
+pub mod project;
 pub mod recipe;
 pub mod report;
 pub mod run;

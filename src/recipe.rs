@@ -78,6 +78,15 @@ pub trait Recipe: Sync + Send {
         false
     }
 
+    /// Whether calling `method` on an object made by the blocking call `constructor` blocks
+    /// too (`conn.execute(...)` on `conn = sqlite3.connect(...)`), for the project stage.
+    fn is_blocking_method(&self, _constructor: &[&str], _method: &str) -> bool {
+        false
+    }
+
+    /// Phase 2 recipes: called once per run with the whole project indexed.
+    fn check_project(&self, _checker: &mut crate::project::ProjectChecker<'_>) {}
+
     /// Called once per file before the walk, for recipes that analyse the whole file first.
     fn check_file<'a>(&self, _checker: &mut Checker<'a>) {}
 

@@ -131,8 +131,12 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
     }
 }
 
-/// Processes every file in parallel; the reports come back in the order of `files`.
+/// Processes every file in parallel; the reports come back in the order of `files`. With a
+/// phase 2 recipe enabled, the project stage runs between reading and fixing.
 pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
+    if settings.recipes.iter().any(|r| r.meta().phase == 2) {
+        return crate::project::run::run_project(files, mode, settings);
+    }
     files
         .par_iter()
         .map(|Candidate { path, explicit }| {
@@ -149,7 +153,7 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
         .collect()
 }
 
-fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -162,35 +166,42 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
 /// is (so its syntax errors are reported).
 pub fn process_file(path: &Path, explicit: bool, mode: Mode, settings: &Settings) -> FileReport {
     let mut report = FileReport::empty(path.to_path_buf());
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            report.error = Some(FileError::Io(format!(
-                "cannot read: {}",
-                describe_io_error(&error)
-            )));
-            return report;
-        }
-    };
-    let source = match SourceText::decode(bytes) {
+    let source = match read_source(path) {
         Ok(source) => source,
         Err(error) => {
-            report.error = Some(FileError::Decode(error.to_string()));
+            report.error = Some(error);
             return report;
         }
     };
-    let worth_parsing = match mode {
-        // The audit also lists blocking calls in sync code and counts clean async modules.
-        Mode::Audit => {
-            source.text.contains("async")
-                || settings.recipes.iter().any(|r| r.mentions(&source.text))
-        }
-        _ => settings.may_apply(&source.text),
-    };
-    if !explicit && !worth_parsing {
+    if !explicit && !worth_parsing(&source.text, mode, settings) {
         return report;
     }
     process_source(&mut report, &source, mode, settings);
+    finish_file(&mut report, &source, mode, settings);
+    report
+}
+
+/// Reads and decodes a file.
+pub fn read_source(path: &Path) -> Result<SourceText, FileError> {
+    let bytes = std::fs::read(path)
+        .map_err(|error| FileError::Io(format!("cannot read: {}", describe_io_error(&error))))?;
+    SourceText::decode(bytes).map_err(|error| FileError::Decode(error.to_string()))
+}
+
+/// Whether a file found in a folder must be parsed at all in this mode.
+pub fn worth_parsing(text: &str, mode: Mode, settings: &Settings) -> bool {
+    match mode {
+        // The audit also lists blocking calls in sync code and counts clean async modules.
+        Mode::Audit => {
+            text.contains("async") || settings.recipes.iter().any(|r| r.mentions(text))
+        }
+        _ => settings.may_apply(text),
+    }
+}
+
+/// Drops the text nothing will print, and writes a fixed file.
+pub fn finish_file(report: &mut FileReport, source: &SourceText, mode: Mode, settings: &Settings) {
+    let path = report.path.clone();
     // Keep a file's text only while something will be printed from it.
     let census_needs_text = report
         .census
@@ -200,7 +211,7 @@ pub fn process_file(path: &Path, explicit: bool, mode: Mode, settings: &Settings
         report.text = String::new();
     }
     if mode == Mode::Write && report.changed() && report.error.is_none() {
-        if let Err(message) = write_atomically(path, &source.encode(&report.text)) {
+        if let Err(message) = write_atomically(&path, &source.encode(&report.text)) {
             report.error = Some(FileError::Write(message));
             // Nothing was written: report the findings of the original.
             if let Some(original) = report.original.take() {
@@ -210,7 +221,6 @@ pub fn process_file(path: &Path, explicit: bool, mode: Mode, settings: &Settings
             }
         }
     }
-    report
 }
 
 /// Checks or fixes one decoded text, filling `report` (used for files and for stdin).
@@ -288,7 +298,7 @@ fn keep_owner(_file: &std::fs::File, _metadata: &std::fs::Metadata) {}
 /// The findings of the original text (`before`) that correspond to `remaining` (findings of
 /// the fixed text): same code and message, on the line the diff maps back to (or the nearest such).
 /// `None` when one cannot be matched.
-fn locate_in_original(
+pub(crate) fn locate_in_original(
     original: &str,
     fixed: &str,
     remaining: &[Diagnostic],

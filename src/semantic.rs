@@ -355,6 +355,27 @@ impl<'a> SemanticModel<'a> {
         None
     }
 
+    /// The names bound at module level.
+    pub fn top_level_names(&self) -> impl Iterator<Item = (&'a str, &BindingId)> + '_ {
+        self.scopes[0].names.iter().map(|(name, id)| (*name, id))
+    }
+
+    /// Whether `await` could stand in `scope` if its enclosing `def` were async: no lambda,
+    /// generator expression or class body lies between them.
+    pub fn awaitable_in_function(&self, scope: ScopeId) -> bool {
+        let mut current = scope;
+        loop {
+            let s = &self.scopes[current];
+            match s.kind {
+                ScopeKind::Comprehension { generator: false } => {
+                    current = s.parent.expect("a comprehension has a parent scope");
+                }
+                ScopeKind::Function { .. } => return true,
+                _ => return false,
+            }
+        }
+    }
+
     /// The name of a function or class scope (its last label segment).
     pub fn scope_name(&self, scope: ScopeId) -> &str {
         let label = &self.scopes[scope].label;

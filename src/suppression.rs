@@ -7,7 +7,8 @@
 //! and a whole file by a `# awaitify: skip-file` comment on a line of its own.
 
 use crate::parse::{Parsed, Ranged, TokenKind};
-use crate::recipe::Diagnostic;
+use crate::parse::TextSize;
+use crate::recipe::{Diagnostic, RecipeMeta};
 use crate::source::LineIndex;
 
 /// What one comment silences.
@@ -66,35 +67,63 @@ pub fn skips_file(parsed: &Parsed, source: &str) -> bool {
         })
 }
 
-/// Drops the findings that a comment on their line silences.
-pub fn filter(diagnostics: &mut Vec<Diagnostic>, parsed: &Parsed, source: &str) {
-    if diagnostics.is_empty() {
-        return;
+/// The suppression comments of a file, by line.
+#[derive(Debug, Default)]
+pub struct Suppressions {
+    /// Line starts, to find an offset's line.
+    lines: Option<LineIndex>,
+    by_line: Vec<(usize, Silences)>,
+}
+
+impl Suppressions {
+    pub fn new(parsed: &Parsed, source: &str) -> Self {
+        let comments = || {
+            parsed
+                .tokens()
+                .iter()
+                .filter(|t| t.kind() == TokenKind::Comment)
+        };
+        // Most files have no suppression comment: no line index then.
+        if !comments().any(|t| parse_comment(&source[t.range()]).is_some()) {
+            return Suppressions::default();
+        }
+        let lines = LineIndex::new(source);
+        let mut by_line: Vec<(usize, Silences)> = comments()
+            .filter_map(|t| Some((lines.line_of(t.start()), parse_comment(&source[t.range()])?)))
+            .collect();
+        by_line.sort_by_key(|(line, _)| *line);
+        Suppressions {
+            lines: Some(lines),
+            by_line,
+        }
     }
-    let lines = LineIndex::new(source);
-    let mut by_line: Vec<(usize, Silences)> = parsed
-        .tokens()
-        .iter()
-        .filter(|t| t.kind() == TokenKind::Comment)
-        .filter_map(|t| Some((lines.line_of(t.start()), parse_comment(&source[t.range()])?)))
-        .collect();
-    if by_line.is_empty() {
-        return;
-    }
-    by_line.sort_by_key(|(line, _)| *line);
-    diagnostics.retain(|d| {
-        let line = lines.line_of(d.range.start());
-        let first = by_line.partition_point(|(l, _)| *l < line);
-        !by_line[first..]
+
+    /// Whether a finding of `recipe` at `offset` is silenced by a comment on its line.
+    pub fn silences(&self, recipe: &RecipeMeta, offset: TextSize) -> bool {
+        let Some(lines) = &self.lines else {
+            return false;
+        };
+        let line = lines.line_of(offset);
+        let first = self.by_line.partition_point(|(l, _)| *l < line);
+        self.by_line[first..]
             .iter()
             .take_while(|(l, _)| *l == line)
             .any(|(_, silences)| match silences {
                 Silences::All => true,
                 Silences::Codes(codes) => codes.iter().any(|code| {
-                    code == d.recipe.code || d.recipe.ruff_equivalent == Some(code.as_str())
+                    code == recipe.code || recipe.ruff_equivalent == Some(code.as_str())
                 }),
             })
-    });
+    }
+}
+
+/// Drops the findings that a comment on their line silences.
+pub fn filter(diagnostics: &mut Vec<Diagnostic>, parsed: &Parsed, source: &str) {
+    if diagnostics.is_empty() {
+        return;
+    }
+    let suppressions = Suppressions::new(parsed, source);
+    diagnostics.retain(|d| !suppressions.silences(d.recipe, d.range.start()));
 }
 
 #[cfg(test)]

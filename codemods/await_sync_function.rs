@@ -1,0 +1,94 @@
+//! `await` on a call of a sync project function that returns nothing awaitable.
+
+use crate::project::index::Use;
+use crate::project::{ProjectChecker, ProjectFinding, Resolved};
+use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+
+crate::declare_recipe! {
+/// ## What it does
+/// Finds `await f()` where `f` is a sync function of the project (a plain `def`, not a
+/// generator, not decorated) that never returns a value: it returns `None`, which cannot be
+/// awaited.
+///
+/// ## Why is this bad?
+/// `await None` raises `TypeError: object NoneType can't be used in 'await' expression`
+/// after `f` has run, blocking the loop if `f` blocks. It usually means `f` was meant to be
+/// `async def` (a migration made its callers await it, not the function itself).
+///
+/// ## Example
+/// ```python
+/// def flush(buffer):
+///     buffer.clear()
+///
+/// async def handle(buffer):
+///     await flush(buffer)
+/// ```
+///
+/// ## Use instead
+/// ```python
+/// async def handle(buffer):
+///     flush(buffer)
+/// ```
+///
+/// ## Fix safety
+/// Reported without a fix: whether the function should become `async def` or the `await`
+/// should go is a decision about the design. When the function blocks, AW201 converts it.
+pub struct AwaitSyncFunction;
+}
+
+pub static META: RecipeMeta = RecipeMeta {
+    code: "AW203",
+    id: "await-sync-function",
+    phase: 2,
+    summary: "`await` on a call of a sync function that returns `None` raises `TypeError`",
+    ruff_equivalent: None,
+    fix: FixAvailability::None,
+    needles: &[],
+    doc: AwaitSyncFunction::DOC,
+};
+
+impl Recipe for AwaitSyncFunction {
+    fn meta(&self) -> &'static RecipeMeta {
+        &META
+    }
+
+    fn may_apply(&self, _text: &str) -> bool {
+        false
+    }
+
+    fn check_project(&self, checker: &mut ProjectChecker<'_>) {
+        let project = checker.project;
+        let mut findings = Vec::new();
+        for (id, call, resolved) in project.calls() {
+            let Resolved::Function(callee) = resolved else {
+                continue;
+            };
+            let function = project.function(*callee);
+            if function.is_async
+                || function.is_generator
+                || function.returns_value
+                || !function.decorators.is_empty()
+                || call.usage != Use::Awaited
+                || !checker.enabled_at(&META, id.file, call.range.start())
+            {
+                continue;
+            }
+            let name = project.describe(*callee, id.file);
+            findings.push(ProjectFinding {
+                recipe: &META,
+                file: id.file,
+                range: call.range,
+                message: format!(
+                    "`{name}` is a sync function that returns `None`: awaiting its result raises `TypeError`"
+                ),
+                note: Some(format!(
+                    "make `{name}` `async def`, or drop the `await`"
+                )),
+                fix: None,
+            });
+        }
+        for finding in findings {
+            checker.report(finding);
+        }
+    }
+}

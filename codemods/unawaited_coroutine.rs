@@ -1,0 +1,131 @@
+//! Calls of the project's `async def` functions whose coroutine is never awaited.
+
+use std::sync::Arc;
+
+use crate::fix::{Applicability, Edit};
+use crate::project::index::Use;
+use crate::project::{ProjectChecker, ProjectFinding, ProjectFix, Resolved};
+use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+
+crate::declare_recipe! {
+/// ## What it does
+/// Finds calls of the project's `async def` functions (resolved across modules, methods
+/// included) whose result is dropped (`refresh()` as a statement) or only tested for truth
+/// (`if is_ready():`), and adds the missing `await` in async code.
+///
+/// ## Why is this bad?
+/// Calling an `async def` function only creates a coroutine; its body runs when the
+/// coroutine is awaited or scheduled. A dropped coroutine never runs (Python warns
+/// "coroutine ... was never awaited" at garbage collection), and a coroutine object is
+/// always true. The usual origin is a half-done migration: a helper became `async def`,
+/// one of its callers was not updated.
+///
+/// ## Example
+/// ```python
+/// async def save(record): ...
+///
+/// async def handle(record):
+///     save(record)
+/// ```
+///
+/// ## Use instead
+/// ```python
+/// async def handle(record):
+///     await save(record)
+/// ```
+///
+/// ## Fix safety
+/// In async code, a dropped call gets `await`: the statement did nothing before (its
+/// coroutine was discarded), it now does what it says; the fix is safe. A call tested for
+/// truth was always true: awaiting it changes which branch runs, so that fix is unsafe.
+/// Calls that are awaited, scheduled (`create_task`, `ensure_future`, `gather`, `wait_for`,
+/// `asyncio.run`, `TaskGroup.create_task`, ...), stored or returned are left alone: they
+/// may be awaited later. In sync code the coroutine cannot be awaited: reported without a
+/// fix. Async generator functions (`async def` with `yield`) are not coroutines and are not
+/// reported.
+pub struct UnawaitedCoroutine;
+}
+
+pub static META: RecipeMeta = RecipeMeta {
+    code: "AW202",
+    id: "unawaited-coroutine",
+    phase: 2,
+    summary: "a call of an `async def` function whose coroutine is never awaited does nothing",
+    ruff_equivalent: None,
+    fix: FixAvailability::Sometimes,
+    needles: &[],
+    doc: UnawaitedCoroutine::DOC,
+};
+
+impl Recipe for UnawaitedCoroutine {
+    fn meta(&self) -> &'static RecipeMeta {
+        &META
+    }
+
+    fn may_apply(&self, _text: &str) -> bool {
+        false
+    }
+
+    fn check_project(&self, checker: &mut ProjectChecker<'_>) {
+        let project = checker.project;
+        let mut findings = Vec::new();
+        for (id, call, resolved) in project.calls() {
+            let Resolved::Function(callee) = resolved else {
+                continue;
+            };
+            let function = project.function(*callee);
+            if !function.is_async
+                || function.is_generator
+                || !matches!(call.usage, Use::Discarded | Use::Condition)
+                || !checker.enabled_at(&META, id.file, call.range.start())
+            {
+                continue;
+            }
+            let name = project.describe(*callee, id.file);
+            let (message, applicability) = match call.usage {
+                Use::Condition => (
+                    format!("`{name}()` is tested for truth without `await`: a coroutine is always true and never runs"),
+                    Applicability::Unsafe,
+                ),
+                _ => (
+                    format!("`{name}()` creates a coroutine that is never awaited: the call does nothing"),
+                    Applicability::Safe,
+                ),
+            };
+            let on_loop = project
+                .caller_of(id)
+                .is_some_and(|f| project.function(f).is_async);
+            let (fix, note) = match call.await_text {
+                Some((prefix, suffix)) if on_loop => {
+                    let mut edits = vec![(id.file, Edit::insertion(prefix, call.range.start()))];
+                    if !suffix.is_empty() {
+                        edits.push((id.file, Edit::insertion(suffix, call.range.end())));
+                    }
+                    let note = (applicability == Applicability::Unsafe).then(|| {
+                        "awaiting it changes the condition's value (it was always true)".to_owned()
+                    });
+                    (
+                        Some(ProjectFix {
+                            applicability,
+                            edits: Arc::new(edits),
+                        }),
+                        note,
+                    )
+                }
+                _ if on_loop => (None, Some("`await` cannot be added here (a generator expression, a lambda or an f-string `=` field)".to_owned())),
+                _ => (None, Some("the caller is sync code, which cannot await: make it async, or run the coroutine with `asyncio.run`".to_owned())),
+            };
+            findings.push(ProjectFinding {
+                recipe: &META,
+                file: id.file,
+                range: call.range,
+                message,
+                note,
+                fix,
+            });
+        }
+        for finding in findings {
+            checker.report(finding);
+        }
+    }
+}

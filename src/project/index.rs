@@ -1,0 +1,793 @@
+//! Pass 1 of the project stage: what one module defines and calls, kept after its syntax tree
+//! is dropped.
+//!
+//! [`index_module`] walks a parsed file once and records its functions and classes, every call
+//! (with the function it sits in, whether that code runs on the event loop, what the call's
+//! result is used for, and the text that would await it), every reference to a function that
+//! is not a call (a callback, a thread target), and the blocking calls the recipes know.
+//! Callees are recorded as written and resolved to project definitions by
+//! [`super::Project`] once every module is indexed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::checker::await_wrapping;
+use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
+use crate::parse::{Parsed, Ranged, TextRange, TextSize};
+use crate::recipe::Recipe;
+use crate::semantic::{BindingKind, Execution, ScopeId, ScopeKind, SemanticModel};
+use crate::source::LineIndex;
+use crate::suppression::Suppressions;
+use crate::walk::{walk_module, WalkContext, WalkHandler};
+
+/// A function or method definition.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    /// Dotted path of enclosing definitions (`Store.load`).
+    pub label: String,
+    pub is_async: bool,
+    /// The class whose body defines it (a method).
+    pub class: Option<usize>,
+    /// Defined inside another function.
+    pub nested: bool,
+    /// Where `async ` goes (the `def` keyword).
+    pub def_offset: TextSize,
+    /// The name's range, where findings about the definition point.
+    pub name_range: TextRange,
+    /// Decorators as written (`property`, `functools.lru_cache(maxsize=1)`).
+    pub decorators: Vec<String>,
+    /// Contains `yield`: calling it makes a generator.
+    pub is_generator: bool,
+    /// Has a `return` with a value other than `None`.
+    pub returns_value: bool,
+}
+
+impl Function {
+    pub fn is_dunder(&self) -> bool {
+        self.name.len() > 4 && self.name.starts_with("__") && self.name.ends_with("__")
+    }
+}
+
+/// A class definition.
+#[derive(Debug, Clone, Default)]
+pub struct Class {
+    pub name: String,
+    pub label: String,
+    /// Base classes (keyword arguments such as `metaclass=` excluded).
+    pub bases: Vec<Target>,
+    /// Methods defined in the body, by name.
+    pub methods: HashMap<String, usize>,
+    /// `self.attr = Constructor(...)` in a method, when every such assignment of `attr` calls
+    /// the same constructor: the constructor (a project class, or a qualified name).
+    pub attributes: HashMap<String, Option<Target>>,
+}
+
+/// What a callee (or a referenced value) is, as far as one module can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A function defined in this module.
+    Function(usize),
+    /// A class defined in this module.
+    Class(usize),
+    /// A name imported from elsewhere: its qualified path (`[".", "db", "fetch"]` for
+    /// `from .db import fetch`; relative paths start with dots).
+    Qualified(Vec<String>),
+    /// `self.name` / `cls.name` in a method of `class` (looked up through the hierarchy).
+    Method { class: usize, name: String },
+    /// `super().name` in a method of `class`.
+    Super { class: usize, name: String },
+    /// `self.attr.name`, where `class` knows the constructor of `attr`.
+    AttributeMethod {
+        class: usize,
+        attribute: String,
+        name: String,
+    },
+    /// `Target.name`, where the receiver is an instance of the class `Target` resolves to.
+    InstanceMethod { class: Box<Target>, name: String },
+    /// Something this module cannot resolve; the name is what was called (`load` for
+    /// `obj.load()`), which a project definition of that name may be.
+    Unknown(String),
+    /// A builtin or a name bound to something that is not a definition.
+    External,
+}
+
+/// Who makes a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Function(usize),
+    Lambda,
+    /// Module level or a class body.
+    TopLevel,
+}
+
+/// What happens to a call's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// `await f()`.
+    Awaited,
+    /// Passed to something that runs coroutines (`create_task`, `gather`, `asyncio.run`, ...).
+    Scheduled,
+    /// An expression statement: the result is dropped.
+    Discarded,
+    /// Tested for truth (`if f():`, `not f()`, `a and f()`).
+    Condition,
+    /// Anything else: assigned, returned, passed on.
+    Other,
+}
+
+/// One call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub caller: Caller,
+    pub execution: Execution,
+    pub target: Target,
+    pub range: TextRange,
+    pub usage: Use,
+    /// The text to put before and after the call to await it, when `await` can be added there.
+    pub await_text: Option<(&'static str, &'static str)>,
+}
+
+/// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
+#[derive(Debug, Clone)]
+pub struct ValueRef {
+    pub target: Target,
+    pub range: TextRange,
+}
+
+/// A blocking call a recipe migrates.
+#[derive(Debug, Clone)]
+pub struct BlockingSite {
+    pub caller: Caller,
+    pub execution: Execution,
+    pub code: &'static str,
+    pub range: TextRange,
+    /// The call as a qualified name (`sqlite3.connect`, `sqlite3 Connection.execute`).
+    pub label: String,
+}
+
+/// `asyncio.run(...)` or `loop.run_until_complete(...)`.
+#[derive(Debug, Clone)]
+pub struct LoopRun {
+    pub caller: Caller,
+    pub execution: Execution,
+    pub range: TextRange,
+    pub label: String,
+}
+
+/// Everything the project stage keeps of one module.
+#[derive(Debug)]
+pub struct ModuleIndex {
+    pub path: PathBuf,
+    /// Dotted module name (`opsd.db`), from the package folders (`__init__.py`) around it.
+    pub module: String,
+    pub is_package: bool,
+    pub functions: Vec<Function>,
+    pub classes: Vec<Class>,
+    /// Module-level definitions and imports, by name.
+    pub top_level: HashMap<String, Target>,
+    pub calls: Vec<Call>,
+    pub values: Vec<ValueRef>,
+    pub blocking: Vec<BlockingSite>,
+    pub loop_runs: Vec<LoopRun>,
+    /// Names listed in `__all__`.
+    pub exported: Vec<String>,
+    pub lines: LineIndex,
+    pub suppressions: Suppressions,
+    /// `# awaitify: skip-file`.
+    pub skipped: bool,
+}
+
+impl ModuleIndex {
+    pub fn line_of(&self, offset: TextSize) -> usize {
+        self.lines.line_of(offset) + 1
+    }
+
+    /// The package a relative import in this module starts from (`from . import x`).
+    pub fn package(&self) -> &str {
+        if self.is_package {
+            &self.module
+        } else {
+            self.module.rsplit_once('.').map_or("", |(package, _)| package)
+        }
+    }
+}
+
+/// The dotted module name of `path` and whether it is a package's `__init__`: the folders
+/// holding an `__init__.py` above the file make its package path.
+pub fn module_name(path: &Path) -> (String, bool) {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let stem = absolute
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let is_package = stem == "__init__";
+    let mut parts: Vec<String> = if is_package { Vec::new() } else { vec![stem] };
+    let mut folder = absolute.parent();
+    while let Some(dir) = folder {
+        if !dir.join("__init__.py").is_file() {
+            break;
+        }
+        match dir.file_name().and_then(|n| n.to_str()) {
+            Some(name) => parts.push(name.to_owned()),
+            None => break,
+        }
+        folder = dir.parent();
+    }
+    parts.reverse();
+    (parts.join("."), is_package)
+}
+
+/// Functions whose call runs a coroutine or schedules it (the last segment of the callee).
+const SCHEDULERS: &[&str] = &[
+    "create_task",
+    "ensure_future",
+    "gather",
+    "wait_for",
+    "shield",
+    "run",
+    "run_until_complete",
+    "run_coroutine_threadsafe",
+    "wait",
+    "as_completed",
+    "start_soon",
+    "spawn",
+];
+
+/// Indexes one parsed module.
+pub fn index_module(
+    path: &Path,
+    source: &str,
+    parsed: &Parsed,
+    recipes: &[&'static dyn Recipe],
+) -> ModuleIndex {
+    let semantic = SemanticModel::build(parsed.suite());
+    let (module, is_package) = module_name(path);
+    let mut indexer = Indexer {
+        context: WalkContext::new(),
+        source,
+        parsed,
+        semantic: &semantic,
+        recipes,
+        function_scopes: semantic
+            .scopes
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.kind, ScopeKind::Function { .. }))
+            .map(|(id, _)| id)
+            .collect(),
+        class_scopes: semantic
+            .scopes
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == ScopeKind::Class)
+            .map(|(id, _)| id)
+            .collect(),
+        scope_function: HashMap::new(),
+        scope_class: HashMap::new(),
+        blocking_attributes: HashMap::new(),
+        index: ModuleIndex {
+            path: path.to_path_buf(),
+            module,
+            is_package,
+            functions: Vec::new(),
+            classes: Vec::new(),
+            top_level: HashMap::new(),
+            calls: Vec::new(),
+            values: Vec::new(),
+            blocking: Vec::new(),
+            loop_runs: Vec::new(),
+            exported: semantic.exported.iter().map(|s| (*s).to_owned()).collect(),
+            lines: LineIndex::new(source),
+            suppressions: Suppressions::new(parsed, source),
+            skipped: crate::suppression::skips_file(parsed, source),
+        },
+    };
+    // Definitions first, so calls can refer to methods defined further down.
+    indexer.collect_definitions(parsed.suite());
+    walk_module(&mut indexer, parsed.suite());
+    let mut index = indexer.index;
+    for (name, &binding) in semantic.top_level_names() {
+        let binding = &semantic.bindings[binding];
+        let target = match (&binding.kind, binding.definition) {
+            (BindingKind::Import { path, .. }, _) => {
+                Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
+            }
+            (_, Some(scope)) => match semantic.scopes[scope].kind {
+                ScopeKind::Class => match index.classes.iter().position(|c| c.label == name) {
+                    Some(class) => Target::Class(class),
+                    None => continue,
+                },
+                _ => match index
+                    .functions
+                    .iter()
+                    .position(|f| f.label == name && f.class.is_none() && !f.nested)
+                {
+                    Some(function) => Target::Function(function),
+                    None => continue,
+                },
+            },
+            _ => continue,
+        };
+        index.top_level.insert(name.to_owned(), target);
+    }
+    index
+}
+
+struct Indexer<'a, 's> {
+    context: WalkContext<'a>,
+    source: &'a str,
+    parsed: &'a Parsed,
+    semantic: &'s SemanticModel<'a>,
+    recipes: &'s [&'static dyn Recipe],
+    /// Function scopes in creation order: the `k`th `def` met opens the `k`th.
+    function_scopes: Vec<ScopeId>,
+    class_scopes: Vec<ScopeId>,
+    scope_function: HashMap<ScopeId, usize>,
+    scope_class: HashMap<ScopeId, usize>,
+    /// `self.attr = sqlite3.connect(...)`: per class, the attribute's constructor.
+    blocking_attributes: HashMap<(usize, String), Vec<String>>,
+    index: ModuleIndex,
+}
+
+impl<'a> Indexer<'a, '_> {
+    /// Records every `def` and `class` (in the order the semantic model created their scopes).
+    fn collect_definitions(&mut self, suite: &'a [Stmt]) {
+        struct Definitions<'i, 'a, 's> {
+            indexer: &'i mut Indexer<'a, 's>,
+            functions: usize,
+            classes: usize,
+        }
+        impl<'a> ast::visitor::Visitor<'a> for Definitions<'_, 'a, '_> {
+            fn visit_stmt(&mut self, stmt: &'a Stmt) {
+                match stmt {
+                    Stmt::FunctionDef(def) => {
+                        let scope = self.indexer.function_scopes[self.functions];
+                        self.functions += 1;
+                        self.indexer.add_function(def, scope);
+                    }
+                    Stmt::ClassDef(class) => {
+                        let scope = self.indexer.class_scopes[self.classes];
+                        self.classes += 1;
+                        self.indexer.add_class(class, scope);
+                    }
+                    _ => {}
+                }
+                ast::visitor::walk_stmt(self, stmt);
+            }
+        }
+        let mut definitions = Definitions {
+            indexer: self,
+            functions: 0,
+            classes: 0,
+        };
+        ast::visitor::Visitor::visit_body(&mut definitions, suite);
+    }
+
+    fn add_function(&mut self, def: &'a ast::StmtFunctionDef, scope: ScopeId) {
+        let semantic = self.semantic;
+        let parent = semantic.scopes[scope].parent.unwrap_or(0);
+        let class = self.scope_class.get(&parent).copied();
+        let nested = semantic.enclosing_function(parent).is_some();
+        let before_name = self.source[..usize::from(def.name.start())].trim_end();
+        let def_offset = TextSize::try_from(before_name.len().saturating_sub(3)).unwrap_or_default();
+        let id = self.index.functions.len();
+        self.index.functions.push(Function {
+            name: def.name.id.to_string(),
+            label: semantic.scopes[scope].label.clone(),
+            is_async: def.is_async,
+            class,
+            nested,
+            def_offset,
+            name_range: def.name.range(),
+            decorators: def
+                .decorator_list
+                .iter()
+                .map(|d| self.source[d.expression.range()].to_owned())
+                .collect(),
+            is_generator: false,
+            returns_value: false,
+        });
+        self.scope_function.insert(scope, id);
+        if let Some(class) = class {
+            self.index.classes[class]
+                .methods
+                .insert(def.name.id.to_string(), id);
+        }
+    }
+
+    fn add_class(&mut self, class: &'a ast::StmtClassDef, scope: ScopeId) {
+        let parent = self.semantic.scopes[scope].parent.unwrap_or(0);
+        let bases = class
+            .arguments
+            .as_ref()
+            .map(|arguments| {
+                arguments
+                    .args
+                    .iter()
+                    .map(|base| self.target_of(parent, base))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let id = self.index.classes.len();
+        self.index.classes.push(Class {
+            name: class.name.id.to_string(),
+            label: self.semantic.scopes[scope].label.clone(),
+            bases,
+            ..Class::default()
+        });
+        self.scope_class.insert(scope, id);
+    }
+
+    /// What `expr` (a callee or a value) refers to, seen from `scope`.
+    fn target_of(&self, scope: ScopeId, expr: &'a Expr) -> Target {
+        let semantic = self.semantic;
+        match expr {
+            Expr::Name(name) => {
+                let Some(binding) = semantic.lookup(scope, name.id.as_str()) else {
+                    return Target::External;
+                };
+                let binding = &semantic.bindings[binding];
+                if let Some(definition) = binding.definition {
+                    if let Some(&function) = self.scope_function.get(&definition) {
+                        return Target::Function(function);
+                    }
+                    if let Some(&class) = self.scope_class.get(&definition) {
+                        return Target::Class(class);
+                    }
+                }
+                match &binding.kind {
+                    BindingKind::Import { path, .. } => {
+                        Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
+                    }
+                    BindingKind::Other => {
+                        // A local bound only to instances of one class: `db = Store(p)`.
+                        let instance = semantic
+                            .lookup(scope, name.id.as_str())
+                            .and_then(|b| semantic.assigned_values(b))
+                            .and_then(|values| self.single_constructor(binding.scope, values));
+                        match instance {
+                            Some(class) => Target::InstanceMethod {
+                                class: Box::new(class),
+                                name: String::new(),
+                            },
+                            None => Target::External,
+                        }
+                    }
+                }
+            }
+            Expr::Attribute(attribute) => {
+                let name = attribute.attr.id.to_string();
+                let value = &*attribute.value;
+                // `self.m` / `cls.m`.
+                if let Some(class_scope) = semantic.self_class(scope, value) {
+                    if let Some(&class) = self.scope_class.get(&class_scope) {
+                        return Target::Method { class, name };
+                    }
+                }
+                // `super().m`.
+                if let Expr::Call(call) = value {
+                    if let Expr::Name(callee) = &*call.func {
+                        if callee.id.as_str() == "super" && semantic.lookup(scope, "super").is_none()
+                        {
+                            let class = semantic
+                                .enclosing_function(scope)
+                                .and_then(|f| semantic.scopes[f].parent)
+                                .and_then(|c| self.scope_class.get(&c).copied());
+                            if let Some(class) = class {
+                                return Target::Super { class, name };
+                            }
+                        }
+                    }
+                }
+                // `self.attr.m`.
+                if let Expr::Attribute(inner) = value {
+                    if let Some(class_scope) = semantic.self_class(scope, &inner.value) {
+                        if let Some(&class) = self.scope_class.get(&class_scope) {
+                            return Target::AttributeMethod {
+                                class,
+                                attribute: inner.attr.id.to_string(),
+                                name,
+                            };
+                        }
+                    }
+                }
+                match self.target_of(scope, value) {
+                    Target::Qualified(mut path) => {
+                        path.push(name);
+                        Target::Qualified(path)
+                    }
+                    Target::Class(class) => match self.index.classes[class].methods.get(&name) {
+                        Some(&method) => Target::Function(method),
+                        None => Target::Method { class, name },
+                    },
+                    Target::InstanceMethod { class, name: empty } if empty.is_empty() => {
+                        Target::InstanceMethod { class, name }
+                    }
+                    _ => Target::Unknown(name),
+                }
+            }
+            _ => Target::External,
+        }
+    }
+
+    /// The class every one of `values` constructs (`Store(path)`), if they agree.
+    fn single_constructor(&self, scope: ScopeId, values: &[&'a Expr]) -> Option<Target> {
+        let mut found: Option<Target> = None;
+        for value in values {
+            let Expr::Call(call) = value else { return None };
+            let target = match self.target_of(scope, &call.func) {
+                target @ (Target::Class(_) | Target::Qualified(_)) => target,
+                _ => return None,
+            };
+            if found.as_ref().is_some_and(|f| *f != target) {
+                return None;
+            }
+            found = Some(target);
+        }
+        found
+    }
+
+    fn caller(&self) -> Caller {
+        let scope = self.context.scope();
+        match self.semantic.enclosing_function(scope) {
+            Some(function) => match self.scope_function.get(&function) {
+                Some(&id) => Caller::Function(id),
+                None => Caller::Lambda,
+            },
+            None => Caller::TopLevel,
+        }
+    }
+
+    fn usage(&self, call: &ast::ExprCall) -> Use {
+        let Some(parent) = self.context.parent() else {
+            return Use::Other;
+        };
+        match parent {
+            AnyNodeRef::ExprAwait(_) => Use::Awaited,
+            AnyNodeRef::StmtExpr(_) => Use::Discarded,
+            AnyNodeRef::ExprUnaryOp(op) if op.op == ast::UnaryOp::Not => Use::Condition,
+            AnyNodeRef::ExprBoolOp(_) => Use::Condition,
+            AnyNodeRef::StmtIf(s) if s.test.range() == call.range() => Use::Condition,
+            AnyNodeRef::StmtWhile(s) if s.test.range() == call.range() => Use::Condition,
+            AnyNodeRef::ExprIf(e) if e.test.range() == call.range() => Use::Condition,
+            AnyNodeRef::Arguments(_) => {
+                let Some(AnyNodeRef::ExprCall(outer)) = self.context.ancestor(2) else {
+                    return Use::Other;
+                };
+                let last = match &*outer.func {
+                    Expr::Name(name) => name.id.as_str(),
+                    Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+                    _ => return Use::Other,
+                };
+                if SCHEDULERS.contains(&last) {
+                    Use::Scheduled
+                } else {
+                    Use::Other
+                }
+            }
+            _ => Use::Other,
+        }
+    }
+
+    fn is_callee(&self, expr: &Expr) -> bool {
+        matches!(self.context.parent(), Some(AnyNodeRef::ExprCall(call)) if call.func.range() == expr.range())
+    }
+
+    fn on_call(&mut self, expr: &'a Expr, call: &'a ast::ExprCall) {
+        let scope = self.context.scope();
+        let execution = self.context.execution(self.semantic);
+        let caller = self.caller();
+        let range = call.range();
+        if let Some(name) = self.semantic.qualified_name(scope, &call.func) {
+            if let Some(recipe) = self
+                .recipes
+                .iter()
+                .find(|r| r.meta().phase == 1 && r.is_blocking_call(&name))
+            {
+                self.index.blocking.push(BlockingSite {
+                    caller,
+                    execution,
+                    code: recipe.meta().code,
+                    range,
+                    label: name.join("."),
+                });
+            }
+            if matches!(name.as_slice(), ["asyncio", "run"]) {
+                self.index.loop_runs.push(LoopRun {
+                    caller,
+                    execution,
+                    range,
+                    label: "asyncio.run".to_owned(),
+                });
+            }
+        }
+        if let Expr::Attribute(method) = &*call.func {
+            if method.attr.id.as_str() == "run_until_complete" {
+                self.index.loop_runs.push(LoopRun {
+                    caller,
+                    execution,
+                    range,
+                    label: "run_until_complete".to_owned(),
+                });
+            }
+            self.blocking_method(method, caller, execution, range);
+        }
+        let target = self.target_of(scope, &call.func);
+        if target == Target::External {
+            return;
+        }
+        // Where `await` can stand once the enclosing `def` is async (it is, or will be).
+        let await_text = (self.semantic.awaitable_in_function(scope)
+            && !self.context.in_annotation()
+            && !self.context.in_debug_interpolation(range))
+        .then(|| await_wrapping(self.parsed, expr, self.context.parent()));
+        let usage = self.usage(call);
+        self.index.calls.push(Call {
+            caller,
+            execution,
+            target,
+            range,
+            usage,
+            await_text,
+        });
+    }
+
+    /// `self.conn.execute(...)` where the class assigns `self.conn = sqlite3.connect(...)`.
+    fn blocking_method(
+        &mut self,
+        method: &'a ast::ExprAttribute,
+        caller: Caller,
+        execution: Execution,
+        range: TextRange,
+    ) {
+        let Expr::Attribute(receiver) = &*method.value else {
+            return;
+        };
+        let scope = self.context.scope();
+        let Some(class) = self
+            .semantic
+            .self_class(scope, &receiver.value)
+            .and_then(|c| self.scope_class.get(&c).copied())
+        else {
+            return;
+        };
+        let Some(constructor) = self
+            .blocking_attributes
+            .get(&(class, receiver.attr.id.to_string()))
+        else {
+            return;
+        };
+        let constructor: Vec<&str> = constructor.iter().map(String::as_str).collect();
+        let name = method.attr.id.as_str();
+        if let Some(recipe) = self
+            .recipes
+            .iter()
+            .find(|r| r.meta().phase == 1 && r.is_blocking_method(&constructor, name))
+        {
+            self.index.blocking.push(BlockingSite {
+                caller,
+                execution,
+                code: recipe.meta().code,
+                range,
+                label: format!("{}(...).{name}", constructor.join(".")),
+            });
+        }
+    }
+
+    /// `self.attr = Constructor(...)`: the attribute's class for method resolution, and its
+    /// blocking constructor for blocking method calls.
+    fn on_assign(&mut self, targets: &'a [Expr], value: &'a Expr) {
+        let scope = self.context.scope();
+        for target in targets {
+            let Expr::Attribute(attribute) = target else {
+                continue;
+            };
+            let Some(class) = self
+                .semantic
+                .self_class(scope, &attribute.value)
+                .and_then(|c| self.scope_class.get(&c).copied())
+            else {
+                continue;
+            };
+            let name = attribute.attr.id.to_string();
+            let constructor = match value {
+                Expr::Call(call) => match self.target_of(scope, &call.func) {
+                    target @ (Target::Class(_) | Target::Qualified(_)) => Some(target),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(Target::Qualified(path)) = &constructor {
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                if self.recipes.iter().any(|r| r.is_blocking_call(&path)) {
+                    self.blocking_attributes.insert(
+                        (class, name.clone()),
+                        path.iter().map(|s| (*s).to_owned()).collect(),
+                    );
+                }
+            }
+            let attributes = &mut self.index.classes[class].attributes;
+            match attributes.get(&name) {
+                Some(existing) if *existing != constructor => {
+                    attributes.insert(name, None);
+                }
+                Some(_) => {}
+                None => {
+                    attributes.insert(name, constructor);
+                }
+            }
+        }
+    }
+
+    fn current_function(&self) -> Option<usize> {
+        let scope = self.context.scope();
+        let function = self.semantic.enclosing_function(scope)?;
+        // A lambda's `yield`/`return` is not its enclosing def's.
+        (self.semantic.scopes[function].kind != ScopeKind::Lambda)
+            .then(|| self.scope_function.get(&function).copied())
+            .flatten()
+    }
+}
+
+impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
+    fn context(&mut self) -> &mut WalkContext<'a> {
+        &mut self.context
+    }
+
+    fn on_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Assign(assign) => self.on_assign(&assign.targets, &assign.value),
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.on_assign(std::slice::from_ref(&*assign.target), value);
+                }
+            }
+            Stmt::Return(ret) => {
+                let returns_value = ret
+                    .value
+                    .as_deref()
+                    .is_some_and(|v| !matches!(v, Expr::NoneLiteral(_)));
+                if let (true, Some(function)) = (returns_value, self.current_function()) {
+                    self.index.functions[function].returns_value = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(call) => self.on_call(expr, call),
+            Expr::Yield(_) | Expr::YieldFrom(_) => {
+                if let Some(function) = self.current_function() {
+                    self.index.functions[function].is_generator = true;
+                }
+            }
+            Expr::Name(name) if name.ctx == ExprContext::Load && !self.is_callee(expr) => {
+                let target = self.target_of(self.context.scope(), expr);
+                if matches!(target, Target::Function(_) | Target::Qualified(_)) {
+                    self.index.values.push(ValueRef {
+                        target,
+                        range: expr.range(),
+                    });
+                }
+            }
+            Expr::Attribute(attribute)
+                if attribute.ctx == ExprContext::Load
+                    && !self.is_callee(expr)
+                    && !matches!(self.context.parent(), Some(AnyNodeRef::ExprAttribute(_))) =>
+            {
+                let target = self.target_of(self.context.scope(), expr);
+                if target != Target::External {
+                    self.index.values.push(ValueRef {
+                        target,
+                        range: expr.range(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}

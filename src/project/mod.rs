@@ -1,0 +1,645 @@
+//! The project stage: what no single file can tell.
+//!
+//! Phase 2 recipes need the whole project: a sync helper in `db.py` that opens an sqlite3
+//! connection blocks the loop only because an `async def` in `app.py` calls it, and it can
+//! become `async def` only if every one of its callers, in every module, awaits it. So:
+//!
+//! 1. [`index`]: every module of the run is indexed once (its definitions, calls, callbacks
+//!    and blocking calls), in parallel, and its syntax tree dropped.
+//! 2. [`Project::new`] resolves each call to a project definition where that can be known:
+//!    module functions, imports (relative ones included, re-exports followed), `self.m()`
+//!    and `super().m()` through the class hierarchy, `ClassName.m`, `self.attr.m()` when
+//!    `self.attr = ClassName(...)`, locals bound to one class's instances. A call that cannot
+//!    be resolved is never matched by name; its name is kept so that a definition it might
+//!    call is never converted.
+//! 3. The phase 2 recipes of [`crate::codemods`] query the graph ([`Project::callers`],
+//!    [`Project::callees`]) and report [`ProjectFinding`]s whose fixes may edit several files;
+//!    [`plan`] turns them into per-file findings and edits, applied before the phase 1 fix
+//!    loop of each file.
+
+pub mod index;
+pub mod plan;
+pub mod run;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::fix::{Applicability, Edit};
+use crate::parse::{TextRange, TextSize};
+use crate::pipeline::Settings;
+use crate::recipe::RecipeMeta;
+use crate::semantic::Execution;
+
+use index::{Call, Caller, ModuleIndex, Target};
+
+pub type FileId = usize;
+
+/// A function of the project: its module and its index there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnId {
+    pub file: FileId,
+    pub index: usize,
+}
+
+/// A class of the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassId {
+    pub file: FileId,
+    pub index: usize,
+}
+
+/// A call of the project: its module and its index in [`ModuleIndex::calls`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId {
+    pub file: FileId,
+    pub index: usize,
+}
+
+/// What a callee resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Function(FnId),
+    Class(ClassId),
+    /// Possibly a project definition of this name, but which cannot be known.
+    Unknown(String),
+    /// Not a project definition.
+    External,
+}
+
+/// The indexed modules of a run and the resolved call graph.
+pub struct Project {
+    pub modules: Vec<ModuleIndex>,
+    /// Per module, per call: the callee.
+    resolved: Vec<Vec<Resolved>>,
+    callers: HashMap<FnId, Vec<CallId>>,
+    /// Per function: the calls its body makes (not those of nested functions or lambdas).
+    callees: HashMap<FnId, Vec<CallId>>,
+    /// Functions used as values, with where.
+    value_uses: HashMap<FnId, Vec<(FileId, TextRange)>>,
+    /// Calls and references that could not be resolved, by the name they use.
+    unknown: HashMap<String, Vec<(FileId, TextRange)>>,
+    /// Names mentioned in files that could not be indexed (syntax errors): any of them may
+    /// call a project function of that name.
+    pub unindexed_mentions: HashMap<String, PathBuf>,
+    subclasses: HashMap<ClassId, Vec<ClassId>>,
+}
+
+impl Project {
+    pub fn new(modules: Vec<ModuleIndex>) -> Self {
+        let mut by_name: HashMap<&str, Vec<FileId>> = HashMap::new();
+        for (file, module) in modules.iter().enumerate() {
+            by_name.entry(module.module.as_str()).or_default().push(file);
+        }
+        let resolver = Resolver {
+            modules: &modules,
+            by_name,
+        };
+        let mut resolved = Vec::with_capacity(modules.len());
+        let mut callers: HashMap<FnId, Vec<CallId>> = HashMap::new();
+        let mut callees: HashMap<FnId, Vec<CallId>> = HashMap::new();
+        let mut value_uses: HashMap<FnId, Vec<(FileId, TextRange)>> = HashMap::new();
+        let mut unknown: HashMap<String, Vec<(FileId, TextRange)>> = HashMap::new();
+        let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::new();
+        for (file, module) in modules.iter().enumerate() {
+            let mut module_resolved = Vec::with_capacity(module.calls.len());
+            for (index, call) in module.calls.iter().enumerate() {
+                let target = resolver.resolve(file, &call.target, 0);
+                let id = CallId { file, index };
+                match &target {
+                    Resolved::Function(function) => callers.entry(*function).or_default().push(id),
+                    Resolved::Unknown(name) => unknown
+                        .entry(name.clone())
+                        .or_default()
+                        .push((file, call.range)),
+                    _ => {}
+                }
+                if let Caller::Function(caller) = call.caller {
+                    callees
+                        .entry(FnId {
+                            file,
+                            index: caller,
+                        })
+                        .or_default()
+                        .push(id);
+                }
+                module_resolved.push(target);
+            }
+            resolved.push(module_resolved);
+            for value in &module.values {
+                match resolver.resolve(file, &value.target, 0) {
+                    Resolved::Function(function) => value_uses
+                        .entry(function)
+                        .or_default()
+                        .push((file, value.range)),
+                    Resolved::Unknown(name) => {
+                        unknown.entry(name).or_default().push((file, value.range))
+                    }
+                    _ => {}
+                }
+            }
+            for (index, class) in module.classes.iter().enumerate() {
+                for base in &class.bases {
+                    if let Resolved::Class(base) = resolver.resolve(file, base, 0) {
+                        subclasses
+                            .entry(base)
+                            .or_default()
+                            .push(ClassId { file, index });
+                    }
+                }
+            }
+        }
+        Project {
+            modules,
+            resolved,
+            callers,
+            callees,
+            value_uses,
+            unknown,
+            unindexed_mentions: HashMap::new(),
+            subclasses,
+        }
+    }
+
+    pub fn function(&self, id: FnId) -> &index::Function {
+        &self.modules[id.file].functions[id.index]
+    }
+
+    pub fn call(&self, id: CallId) -> &Call {
+        &self.modules[id.file].calls[id.index]
+    }
+
+    pub fn resolved(&self, id: CallId) -> &Resolved {
+        &self.resolved[id.file][id.index]
+    }
+
+    /// Every call in the project, with its resolved callee.
+    pub fn calls(&self) -> impl Iterator<Item = (CallId, &Call, &Resolved)> + '_ {
+        self.modules.iter().enumerate().flat_map(move |(file, m)| {
+            m.calls.iter().enumerate().map(move |(index, call)| {
+                (
+                    CallId { file, index },
+                    call,
+                    &self.resolved[file][index],
+                )
+            })
+        })
+    }
+
+    /// Every function of the project.
+    pub fn functions(&self) -> impl Iterator<Item = (FnId, &index::Function)> + '_ {
+        self.modules.iter().enumerate().flat_map(|(file, m)| {
+            m.functions
+                .iter()
+                .enumerate()
+                .map(move |(index, f)| (FnId { file, index }, f))
+        })
+    }
+
+    /// The calls resolved to `function`.
+    pub fn callers(&self, function: FnId) -> &[CallId] {
+        self.callers.get(&function).map_or(&[], Vec::as_slice)
+    }
+
+    /// The calls made directly in `function`'s body.
+    pub fn callees(&self, function: FnId) -> &[CallId] {
+        self.callees.get(&function).map_or(&[], Vec::as_slice)
+    }
+
+    /// The function making `call`, if it is made directly in a function's body.
+    pub fn caller_of(&self, call: CallId) -> Option<FnId> {
+        match self.call(call).caller {
+            Caller::Function(index) => Some(FnId {
+                file: call.file,
+                index,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Where `function` is used as a value (a callback, a thread target).
+    pub fn value_uses(&self, function: FnId) -> &[(FileId, TextRange)] {
+        self.value_uses.get(&function).map_or(&[], Vec::as_slice)
+    }
+
+    /// Unresolved calls and references using `name`.
+    pub fn unknown_uses(&self, name: &str) -> &[(FileId, TextRange)] {
+        self.unknown.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the method `function` takes part in an override: a base or a subclass defines
+    /// the same name, or a base class is not the project's (its callers cannot all be known).
+    pub fn override_reason(&self, function: FnId) -> Option<String> {
+        let f = self.function(function);
+        let class = ClassId {
+            file: function.file,
+            index: f.class?,
+        };
+        let resolver = self.resolver();
+        let mut stack = vec![class];
+        let mut seen = Vec::new();
+        // Ancestors.
+        while let Some(current) = stack.pop() {
+            if seen.contains(&current) {
+                continue;
+            }
+            seen.push(current);
+            let c = &self.modules[current.file].classes[current.index];
+            if current != class && c.methods.contains_key(&f.name) {
+                return Some(format!("it overrides `{}.{}`", c.label, f.name));
+            }
+            for base in &c.bases {
+                match resolver.resolve(current.file, base, 0) {
+                    Resolved::Class(base) => stack.push(base),
+                    _ => {
+                        return Some(format!(
+                            "`{}` derives from a class outside the project, whose code may call it",
+                            c.label
+                        ))
+                    }
+                }
+            }
+        }
+        // Descendants.
+        let mut stack = vec![class];
+        let mut seen = Vec::new();
+        while let Some(current) = stack.pop() {
+            if seen.contains(&current) {
+                continue;
+            }
+            seen.push(current);
+            let c = &self.modules[current.file].classes[current.index];
+            if current != class && c.methods.contains_key(&f.name) {
+                return Some(format!("`{}.{}` overrides it", c.label, f.name));
+            }
+            stack.extend(self.subclasses.get(&current).into_iter().flatten().copied());
+        }
+        None
+    }
+
+    fn resolver(&self) -> Resolver<'_> {
+        let mut by_name: HashMap<&str, Vec<FileId>> = HashMap::new();
+        for (file, module) in self.modules.iter().enumerate() {
+            by_name.entry(module.module.as_str()).or_default().push(file);
+        }
+        Resolver {
+            modules: &self.modules,
+            by_name,
+        }
+    }
+
+    /// `path:line` of an offset in a module, for messages.
+    pub fn location(&self, file: FileId, offset: TextSize) -> String {
+        let module = &self.modules[file];
+        format!("{}:{}", module.path.display(), module.line_of(offset))
+    }
+
+    /// The label of a function with its module (`opsd.db:Store.load`) when it is not in `from`.
+    pub fn describe(&self, function: FnId, from: FileId) -> String {
+        let f = self.function(function);
+        if function.file == from {
+            f.label.clone()
+        } else {
+            format!("{}.{}", self.modules[function.file].module, f.label)
+        }
+    }
+
+    /// Whether the function is part of the public API of a library: listed in its module's
+    /// `__all__`, or re-exported by a package's `__init__`.
+    pub fn is_public_api(&self, function: FnId) -> bool {
+        let f = self.function(function);
+        if f.class.is_some() || f.nested {
+            return false;
+        }
+        let module = &self.modules[function.file];
+        if module.exported.contains(&f.name) {
+            return true;
+        }
+        let resolver = self.resolver();
+        self.modules.iter().enumerate().any(|(file, m)| {
+            m.is_package
+                && file != function.file
+                && m.top_level.values().any(|target| {
+                    matches!(target, Target::Qualified(_))
+                        && resolver.resolve(file, target, 0) == Resolved::Function(function)
+                })
+        })
+    }
+}
+
+/// Resolves targets to project definitions.
+struct Resolver<'p> {
+    modules: &'p [ModuleIndex],
+    by_name: HashMap<&'p str, Vec<FileId>>,
+}
+
+/// How many re-exports and aliases are followed before giving up.
+const MAX_DEPTH: usize = 8;
+
+impl Resolver<'_> {
+    fn resolve(&self, file: FileId, target: &Target, depth: usize) -> Resolved {
+        if depth > MAX_DEPTH {
+            return Resolved::External;
+        }
+        let module = &self.modules[file];
+        match target {
+            Target::Function(index) => Resolved::Function(FnId {
+                file,
+                index: *index,
+            }),
+            Target::Class(index) => Resolved::Class(ClassId {
+                file,
+                index: *index,
+            }),
+            Target::Qualified(path) => self.resolve_path(file, path, depth),
+            Target::Method { class, name } => self.method(
+                ClassId {
+                    file,
+                    index: *class,
+                },
+                name,
+                depth,
+            ),
+            Target::Super { class, name } => {
+                let class = &module.classes[*class];
+                for base in &class.bases {
+                    match self.resolve(file, base, depth + 1) {
+                        Resolved::Class(base) => match self.method(base, name, depth + 1) {
+                            Resolved::External => continue,
+                            found => return found,
+                        },
+                        _ => return Resolved::Unknown(name.clone()),
+                    }
+                }
+                Resolved::External
+            }
+            Target::AttributeMethod {
+                class,
+                attribute,
+                name,
+            } => {
+                let constructor = module.classes[*class].attributes.get(attribute);
+                match constructor {
+                    Some(Some(constructor)) => match self.resolve(file, constructor, depth + 1) {
+                        Resolved::Class(class) => self.method(class, name, depth + 1),
+                        Resolved::External => Resolved::External,
+                        _ => Resolved::Unknown(name.clone()),
+                    },
+                    _ => Resolved::Unknown(name.clone()),
+                }
+            }
+            Target::InstanceMethod { class, name } if !name.is_empty() => {
+                match self.resolve(file, class, depth + 1) {
+                    Resolved::Class(class) => self.method(class, name, depth + 1),
+                    Resolved::External => Resolved::External,
+                    _ => Resolved::Unknown(name.clone()),
+                }
+            }
+            Target::InstanceMethod { .. } => Resolved::External,
+            Target::Unknown(name) => Resolved::Unknown(name.clone()),
+            Target::External => Resolved::External,
+        }
+    }
+
+    /// A method looked up on a class and its bases (as Python's attribute lookup would, for
+    /// single inheritance; with several bases, the first that defines it).
+    fn method(&self, class: ClassId, name: &str, depth: usize) -> Resolved {
+        if depth > MAX_DEPTH {
+            return Resolved::Unknown(name.to_owned());
+        }
+        let c = &self.modules[class.file].classes[class.index];
+        if let Some(&index) = c.methods.get(name) {
+            return Resolved::Function(FnId {
+                file: class.file,
+                index,
+            });
+        }
+        for base in &c.bases {
+            match self.resolve(class.file, base, depth + 1) {
+                Resolved::Class(base) => match self.method(base, name, depth + 1) {
+                    Resolved::External => continue,
+                    found => return found,
+                },
+                // An outside base may define it.
+                _ => return Resolved::Unknown(name.to_owned()),
+            }
+        }
+        // Not a method: an instance attribute holding a callable, perhaps.
+        if c.attributes.contains_key(name) {
+            return Resolved::Unknown(name.to_owned());
+        }
+        Resolved::External
+    }
+
+    /// A dotted path (absolute, or relative with leading dots) to a project definition.
+    fn resolve_path(&self, file: FileId, path: &[String], depth: usize) -> Resolved {
+        let Some(last) = path.last() else {
+            return Resolved::External;
+        };
+        let absolute: Vec<&str> = match path.first() {
+            Some(dots) if dots.starts_with('.') => {
+                let mut base: Vec<&str> = self.modules[file]
+                    .package()
+                    .split('.')
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                for _ in 1..dots.len() {
+                    if base.pop().is_none() {
+                        return Resolved::Unknown(last.clone());
+                    }
+                }
+                base.extend(path[1..].iter().map(String::as_str));
+                base
+            }
+            _ => path.iter().map(String::as_str).collect(),
+        };
+        for split in (1..=absolute.len()).rev() {
+            let name = absolute[..split].join(".");
+            let Some(files) = self.by_name.get(name.as_str()) else {
+                continue;
+            };
+            let module = match files.as_slice() {
+                [one] => *one,
+                several => {
+                    // Scripts with the same name in several folders: the importer's sibling.
+                    let folder = self.modules[file].path.parent();
+                    match several
+                        .iter()
+                        .find(|&&f| self.modules[f].path.parent() == folder)
+                    {
+                        Some(&f) => f,
+                        None => return Resolved::Unknown(last.clone()),
+                    }
+                }
+            };
+            return self.symbol(module, &absolute[split..], depth);
+        }
+        Resolved::External
+    }
+
+    /// `rest` looked up in `module`'s top level (`["Store", "load"]`).
+    fn symbol(&self, module: FileId, rest: &[&str], depth: usize) -> Resolved {
+        let [first, more @ ..] = rest else {
+            // The module itself.
+            return Resolved::External;
+        };
+        let Some(target) = self.modules[module].top_level.get(*first) else {
+            // A submodule, or something the module defines dynamically.
+            return match self.modules[module].is_package {
+                true => Resolved::External,
+                false => Resolved::Unknown(rest.last().unwrap_or(first).to_string()),
+            };
+        };
+        match (target, more) {
+            (Target::Function(index), []) => Resolved::Function(FnId {
+                file: module,
+                index: *index,
+            }),
+            (Target::Class(index), []) => Resolved::Class(ClassId {
+                file: module,
+                index: *index,
+            }),
+            (Target::Class(index), [name]) => self.method(
+                ClassId {
+                    file: module,
+                    index: *index,
+                },
+                name,
+                depth + 1,
+            ),
+            (Target::Qualified(path), _) => {
+                let mut path = path.clone();
+                path.extend(more.iter().map(|s| (*s).to_owned()));
+                self.resolve_path(module, &path, depth + 1)
+            }
+            _ => Resolved::Unknown(rest.last().unwrap_or(first).to_string()),
+        }
+    }
+}
+
+/// A finding of a phase 2 recipe: one place, and a fix whose edits may span files.
+#[derive(Debug, Clone)]
+pub struct ProjectFinding {
+    pub recipe: &'static RecipeMeta,
+    pub file: FileId,
+    pub range: TextRange,
+    pub message: String,
+    pub note: Option<String>,
+    pub fix: Option<ProjectFix>,
+}
+
+/// Edits in several files that must be applied together or not at all.
+#[derive(Debug, Clone)]
+pub struct ProjectFix {
+    pub applicability: Applicability,
+    /// Shared by the findings of one conversion (applied once).
+    pub edits: std::sync::Arc<Vec<(FileId, Edit)>>,
+}
+
+/// What the phase 2 recipes see: the project, the run's settings, and where to report.
+pub struct ProjectChecker<'p> {
+    pub project: &'p Project,
+    pub settings: &'p Settings,
+    findings: Vec<ProjectFinding>,
+}
+
+impl<'p> ProjectChecker<'p> {
+    pub fn new(project: &'p Project, settings: &'p Settings) -> Self {
+        ProjectChecker {
+            project,
+            settings,
+            findings: Vec::new(),
+        }
+    }
+
+    pub fn report(&mut self, finding: ProjectFinding) {
+        self.findings.push(finding);
+    }
+
+    /// Whether `recipe` runs in `file` (not disabled by `per-file-ignores`, not a skipped
+    /// file) and a finding of it at `offset` is not silenced by a comment: the recipe may
+    /// report and edit there.
+    pub fn enabled_at(&self, recipe: &RecipeMeta, file: FileId, offset: TextSize) -> bool {
+        let module = &self.project.modules[file];
+        !module.skipped
+            && self
+                .settings
+                .for_path(&module.path)
+                .recipes
+                .iter()
+                .any(|r| r.meta().code == recipe.code)
+            && !module.suppressions.silences(recipe, offset)
+    }
+
+    pub fn into_findings(self) -> Vec<ProjectFinding> {
+        self.findings
+    }
+}
+
+impl Project {
+    /// The sync functions that run on the event loop: called (not awaited, not sent to a
+    /// thread) from async code, directly or through other such functions. For each, the call
+    /// that first reaches it (breadth first, so the paths are shortest).
+    pub fn reached_from_async(&self) -> HashMap<FnId, CallId> {
+        let mut reached: HashMap<FnId, CallId> = HashMap::new();
+        let mut queue = std::collections::VecDeque::new();
+        for (id, call, resolved) in self.calls() {
+            let Resolved::Function(callee) = resolved else {
+                continue;
+            };
+            if on_loop(call.execution)
+                && !self.function(*callee).is_async
+                && !reached.contains_key(callee)
+            {
+                reached.insert(*callee, id);
+                queue.push_back(*callee);
+            }
+        }
+        while let Some(function) = queue.pop_front() {
+            for &call in self.callees(function) {
+                let Resolved::Function(callee) = self.resolved(call) else {
+                    continue;
+                };
+                if self.call(call).execution == Execution::Sync
+                    && !self.function(*callee).is_async
+                    && !reached.contains_key(callee)
+                {
+                    reached.insert(*callee, call);
+                    queue.push_back(*callee);
+                }
+            }
+        }
+        reached
+    }
+
+    /// The chain of calls from async code to `function` (see [`Project::reached_from_async`]):
+    /// the labels of the functions, outermost first (the async caller, when it is a function).
+    pub fn path_to(&self, reached: &HashMap<FnId, CallId>, function: FnId) -> Vec<FnId> {
+        let mut path = vec![function];
+        let mut current = function;
+        while let Some(&call) = reached.get(&current) {
+            let Some(caller) = self.caller_of(call) else {
+                break;
+            };
+            if path.contains(&caller) {
+                break;
+            }
+            path.push(caller);
+            if self.function(caller).is_async {
+                break;
+            }
+            current = caller;
+        }
+        path.reverse();
+        path
+    }
+}
+
+/// Whether code running as `execution` is on the event loop.
+pub fn on_loop(execution: Execution) -> bool {
+    execution != Execution::Sync
+}
+
+/// The module name a path would have (see [`index::module_name`]).
+pub fn module_of(path: &Path) -> String {
+    index::module_name(path).0
+}

@@ -1,0 +1,180 @@
+//! From project findings to what each file gets: its findings, and the edits of the project
+//! fixes to apply to it before its own fix loop.
+//!
+//! A project fix is all-or-nothing across files: its edits are kept only if every file they
+//! touch still parses with them, otherwise the fix is dropped everywhere (and the file named).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use super::{FileId, Project, ProjectChecker, ProjectFinding};
+use crate::fix::{apply_fixes, Edit, Fix};
+use crate::pipeline::Settings;
+use crate::recipe::Diagnostic;
+
+/// What the project stage decided for one file.
+#[derive(Debug, Default)]
+pub struct FilePlan {
+    /// Findings, located in the file as it was indexed.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Edits of the accepted project fixes.
+    pub edits: Vec<Edit>,
+    /// Accepted fixes whose finding is in this file, by code.
+    pub applied: BTreeMap<&'static str, usize>,
+    /// Why the project fixes touching this file were dropped.
+    pub refused: Option<String>,
+}
+
+/// Runs the enabled phase 2 recipes and splits their findings and fixes by file. `texts`
+/// gives a file's indexed text (to check that the accepted edits keep it valid).
+pub fn plan<'t>(
+    project: &Project,
+    settings: &Settings,
+    texts: &dyn Fn(FileId) -> Option<&'t str>,
+    writable: &dyn Fn(FileId) -> bool,
+) -> Vec<FilePlan> {
+    let mut checker = ProjectChecker::new(project, settings);
+    for recipe in &settings.recipes {
+        recipe.check_project(&mut checker);
+    }
+    let findings = checker.into_findings();
+    let mut files: Vec<FilePlan> = (0..project.modules.len())
+        .map(|_| FilePlan::default())
+        .collect();
+
+    // The fixes to apply: allowed by the settings, and whose edits do not conflict.
+    let mut accepted: Vec<bool> = findings
+        .iter()
+        .map(|f| f.fix.as_ref().is_some_and(|fix| settings.allows(fix.applicability)))
+        .collect();
+    loop {
+        let edits = collect_edits(&findings, &accepted, project.modules.len());
+        let Err((file, reason)) = validate(&edits, texts, writable) else {
+            for (file, edits) in edits.into_iter().enumerate() {
+                files[file].edits = edits;
+            }
+            break;
+        };
+        files[file].refused = Some(reason);
+        for (i, finding) in findings.iter().enumerate() {
+            let touches = finding
+                .fix
+                .as_ref()
+                .is_some_and(|fix| fix.edits.iter().any(|(f, _)| *f == file));
+            if touches {
+                accepted[i] = false;
+            }
+        }
+    }
+
+    for (finding, accepted) in findings.into_iter().zip(accepted) {
+        let ProjectFinding {
+            recipe,
+            file,
+            range,
+            message,
+            note,
+            fix,
+        } = finding;
+        if accepted {
+            *files[file].applied.entry(recipe.code).or_default() += 1;
+        }
+        let fix = fix.map(|fix| {
+            let local: Vec<Edit> = fix
+                .edits
+                .iter()
+                .filter(|(f, _)| *f == file)
+                .map(|(_, e)| e.clone())
+                .collect();
+            Fix::new(local, fix.applicability)
+        });
+        files[file].diagnostics.push(Diagnostic {
+            recipe,
+            range,
+            message,
+            fix,
+            note,
+        });
+    }
+    for file in &mut files {
+        file.diagnostics
+            .sort_by_key(|d| (d.range.start(), d.recipe.code));
+    }
+    files
+}
+
+/// The accepted fixes' edits, per file, each distinct edit once; a fix with an edit that
+/// conflicts with an earlier fix's is left out whole.
+fn collect_edits(findings: &[ProjectFinding], accepted: &[bool], files: usize) -> Vec<Vec<Edit>> {
+    let mut per_file: Vec<Vec<Edit>> = vec![Vec::new(); files];
+    let mut seen: HashSet<(FileId, Edit)> = HashSet::new();
+    let mut seen_fixes: HashSet<*const Vec<(FileId, Edit)>> = HashSet::new();
+    for (finding, _) in findings.iter().zip(accepted).filter(|(_, a)| **a) {
+        let Some(fix) = &finding.fix else { continue };
+        if !seen_fixes.insert(Arc::as_ptr(&fix.edits)) {
+            continue;
+        }
+        let new: Vec<&(FileId, Edit)> = fix
+            .edits
+            .iter()
+            .filter(|edit| !seen.contains(*edit))
+            .collect();
+        let conflicts = new.iter().any(|(file, edit)| {
+            per_file[*file]
+                .iter()
+                .any(|existing| existing.conflicts_with(edit))
+        });
+        if conflicts {
+            continue;
+        }
+        for (file, edit) in new {
+            seen.insert((*file, edit.clone()));
+            per_file[*file].push(edit.clone());
+        }
+    }
+    per_file
+}
+
+/// `Err((file, reason))` for the first file the edits make invalid.
+fn validate<'t>(
+    edits: &[Vec<Edit>],
+    texts: &dyn Fn(FileId) -> Option<&'t str>,
+    writable: &dyn Fn(FileId) -> bool,
+) -> Result<(), (FileId, String)> {
+    for (file, edits) in edits.iter().enumerate() {
+        if edits.is_empty() {
+            continue;
+        }
+        if !writable(file) {
+            return Err((
+                file,
+                "the file is read-only: the project fixes that edit it were applied nowhere"
+                    .to_owned(),
+            ));
+        }
+        let Some(text) = texts(file) else {
+            return Err((file, "the file could not be read again".to_owned()));
+        };
+        let fix = Fix::safe(edits.clone());
+        let outcome = apply_fixes(text, &[&fix]);
+        if let Err(error) = crate::parse::parse_module(&outcome.text) {
+            return Err((
+                file,
+                format!(
+                    "the project fixes produced invalid syntax here ({}); they were applied nowhere",
+                    error.message
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Applies a file's project edits to its text.
+pub fn apply(text: &str, edits: &[Edit]) -> String {
+    if edits.is_empty() {
+        return text.to_owned();
+    }
+    let fix = Fix::safe(edits.to_vec());
+    apply_fixes(text, &[&fix]).text
+}

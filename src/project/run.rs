@@ -1,0 +1,381 @@
+//! A run with the project stage: read every file, index the ones that matter, plan the
+//! project fixes, then check or fix each file with its share of the plan.
+
+use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+
+use super::index::{index_module, ModuleIndex, Target};
+use super::plan::{apply, plan, FilePlan};
+use super::{FileId, Project};
+use crate::discovery::Candidate;
+use crate::parse::parse_module;
+use crate::pipeline::{check_source, Settings};
+use crate::recipe::{Diagnostic, Recipe};
+use crate::run::{
+    finish_file, locate_in_original, process_source, read_source, worth_parsing, FileError,
+    FileReport, Mode,
+};
+use crate::source::SourceText;
+
+/// How many rounds of "index what the indexed files lead to" are made.
+const MAX_ROUNDS: usize = 6;
+
+/// Runs `mode` over `files` with the project stage.
+pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
+    let sources: Vec<Result<SourceText, FileError>> =
+        files.par_iter().map(|c| read_source(&c.path)).collect();
+    let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
+
+    let (project, indexed) = build_project(files, &sources);
+    let plans = {
+        let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
+        let writable =
+            |module: usize| mode != Mode::Write || is_writable(&project.modules[module].path);
+        plan(&project, settings, &texts, &writable)
+    };
+    // Per file of the run: its plan, if it was indexed.
+    let mut by_file: Vec<Option<FilePlan>> = (0..files.len()).map(|_| None).collect();
+    for (module, file_plan) in plans.into_iter().enumerate() {
+        by_file[indexed[module]] = Some(file_plan);
+    }
+    drop(project);
+
+    let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
+        .par_iter()
+        .zip(&sources)
+        .zip(by_file.into_par_iter())
+        .map(|((candidate, source), file_plan)| {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                process_with_plan(candidate, source, file_plan, mode, settings)
+            }));
+            result.unwrap_or_else(|payload| {
+                let mut report = FileReport::empty(candidate.path.clone());
+                report.error = Some(FileError::Panic(crate::run::panic_message(&payload)));
+                (report, Vec::new())
+            })
+        })
+        .collect();
+    let (mut reports, planned): (Vec<FileReport>, Vec<Vec<Diagnostic>>) =
+        outcomes.into_iter().unzip();
+
+    if matches!(mode, Mode::Diff | Mode::Write) {
+        refresh_project_findings(files, &sources, &mut reports, settings);
+        if mode == Mode::Diff {
+            for (report, planned) in reports.iter_mut().zip(planned) {
+                locate_dry_run(report, planned, settings);
+            }
+        }
+    }
+    reports
+}
+
+/// A dry run prints the findings where they are on disk: in the original text.
+fn locate_dry_run(report: &mut FileReport, planned: Vec<Diagnostic>, settings: &Settings) {
+    let Some(original) = &report.original else {
+        return;
+    };
+    let mut before = check_source(original, settings).unwrap_or_default();
+    before.extend(planned);
+    if let Some(located) =
+        locate_in_original(original, &report.text, &report.diagnostics, &before)
+    {
+        report.diagnostics = located;
+        report.located_in_original = true;
+    }
+}
+
+fn is_writable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
+}
+
+/// Indexes the files that can matter to the phase 2 recipes: those with async code or a
+/// blocking call, then (in rounds) the project modules they import and the files that
+/// mention a function they could convert (a caller that would otherwise go unseen).
+/// Returns the project and, per module, its file.
+fn build_project(
+    files: &[Candidate],
+    sources: &[Result<SourceText, FileError>],
+) -> (Project, Vec<FileId>) {
+    let recipes: Vec<&'static dyn Recipe> = crate::codemods::RECIPES.to_vec();
+    let phase1: Vec<&'static dyn Recipe> = recipes
+        .iter()
+        .copied()
+        .filter(|r| r.meta().phase == 1)
+        .collect();
+    let mut wanted: Vec<FileId> = sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s.as_ref().is_ok_and(|s| {
+                s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
+            })
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut done: HashSet<FileId> = HashSet::new();
+    let mut modules: Vec<ModuleIndex> = Vec::new();
+    let mut module_files: Vec<FileId> = Vec::new();
+    let mut unparsed: Vec<FileId> = Vec::new();
+    let module_names: Vec<String> = files
+        .par_iter()
+        .map(|c| super::module_of(&c.path))
+        .collect();
+    for _ in 0..MAX_ROUNDS {
+        wanted.retain(|f| done.insert(*f));
+        if wanted.is_empty() {
+            break;
+        }
+        let new: Vec<(FileId, Option<ModuleIndex>)> = wanted
+            .par_iter()
+            .map(|&file| {
+                let Ok(source) = &sources[file] else {
+                    return (file, None);
+                };
+                let index = catch_unwind(AssertUnwindSafe(|| {
+                    parse_module(&source.text).ok().map(|parsed| {
+                        index_module(&files[file].path, &source.text, &parsed, &recipes)
+                    })
+                }))
+                .ok()
+                .flatten();
+                (file, index)
+            })
+            .collect();
+        for (file, index) in new {
+            match index {
+                Some(index) => {
+                    modules.push(index);
+                    module_files.push(file);
+                }
+                None => unparsed.push(file),
+            }
+        }
+        let project = Project::new(std::mem::take(&mut modules));
+        // Next round: imported project modules not indexed yet, and files mentioning a sync
+        // function that runs on the loop.
+        let imported: HashSet<String> = project
+            .modules
+            .iter()
+            .flat_map(|m| {
+                let package = m.package().to_owned();
+                m.calls
+                    .iter()
+                    .map(|c| &c.target)
+                    .chain(m.values.iter().map(|v| &v.target))
+                    .chain(m.top_level.values())
+                    .filter_map(move |t| match t {
+                        Target::Qualified(path) => Some(module_prefixes(&package, path)),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        wanted = (0..files.len())
+            .filter(|f| !done.contains(f) && imported.contains(&module_names[*f]))
+            .collect();
+        let names: Vec<&str> = {
+            let mut names: Vec<&str> = project
+                .reached_from_async()
+                .keys()
+                .map(|&f| project.function(f).name.as_str())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        };
+        if !names.is_empty() {
+            wanted.extend(files_mentioning(&names, sources, &done));
+        }
+        modules = project.modules;
+    }
+    let mut project = Project::new(modules);
+    // Names in files that do not parse may be calls of anything.
+    let names: HashSet<String> = project
+        .functions()
+        .filter(|(_, f)| !f.is_async)
+        .map(|(_, f)| f.name.clone())
+        .collect();
+    for file in unparsed {
+        let Ok(source) = &sources[file] else { continue };
+        for word in source
+            .text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| names.contains(*w))
+        {
+            project
+                .unindexed_mentions
+                .entry(word.to_owned())
+                .or_insert_with(|| files[file].path.clone());
+        }
+    }
+    (project, module_files)
+}
+
+/// The module names a dotted import path may refer to (`pkg.db.fetch` → `pkg`, `pkg.db`,
+/// `pkg.db.fetch`), relative paths made absolute from `package`.
+fn module_prefixes(package: &str, path: &[String]) -> Vec<String> {
+    let mut absolute: Vec<&str> = Vec::new();
+    let rest = match path.first() {
+        Some(dots) if dots.starts_with('.') => {
+            absolute.extend(package.split('.').filter(|s| !s.is_empty()));
+            for _ in 1..dots.len() {
+                absolute.pop();
+            }
+            &path[1..]
+        }
+        _ => path,
+    };
+    absolute.extend(rest.iter().map(String::as_str));
+    (1..=absolute.len())
+        .map(|n| absolute[..n].join("."))
+        .collect()
+}
+
+/// The files not indexed yet that mention one of `names` as a word.
+fn files_mentioning(
+    names: &[&str],
+    sources: &[Result<SourceText, FileError>],
+    done: &HashSet<FileId>,
+) -> Vec<FileId> {
+    let Ok(automaton) = AhoCorasick::new(names) else {
+        return Vec::new();
+    };
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    (0..sources.len())
+        .into_par_iter()
+        .filter(|f| !done.contains(f))
+        .filter(|&f| {
+            let Ok(source) = &sources[f] else {
+                return false;
+            };
+            let bytes = source.text.as_bytes();
+            automaton.find_overlapping_iter(bytes).any(|m| {
+                let before = m.start().checked_sub(1).map(|i| bytes[i]);
+                let after = bytes.get(m.end()).copied();
+                !before.is_some_and(is_word) && !after.is_some_and(is_word)
+            })
+        })
+        .collect()
+}
+
+/// Checks or fixes one file with its part of the project plan. Also returns the plan's
+/// findings (located in the original text).
+fn process_with_plan(
+    candidate: &Candidate,
+    source: &Result<SourceText, FileError>,
+    file_plan: Option<FilePlan>,
+    mode: Mode,
+    settings: &Settings,
+) -> (FileReport, Vec<Diagnostic>) {
+    let path = &candidate.path;
+    let mut report = FileReport::empty(path.clone());
+    let source = match source {
+        Ok(source) => source,
+        Err(error) => {
+            report.error = Some(error.clone());
+            return (report, Vec::new());
+        }
+    };
+    let settings = settings.for_path(path);
+    let settings = &*settings;
+    let file_plan = file_plan.unwrap_or_default();
+    let worth = worth_parsing(&source.text, mode, settings);
+    let has_plan = !file_plan.diagnostics.is_empty() || !file_plan.edits.is_empty();
+    if !candidate.explicit && !worth && !has_plan {
+        return (report, Vec::new());
+    }
+    let planned = match mode {
+        Mode::Check | Mode::Audit => {
+            if candidate.explicit || worth {
+                process_source(&mut report, source, mode, settings);
+            } else {
+                report.text = source.text.clone();
+            }
+            if report.error.is_none() {
+                report.diagnostics.extend(file_plan.diagnostics);
+                report
+                    .diagnostics
+                    .sort_by_key(|d| (d.range.start(), d.recipe.code));
+            }
+            Vec::new()
+        }
+        Mode::Diff | Mode::Write => {
+            let converted = SourceText {
+                text: apply(&source.text, &file_plan.edits),
+                bom: source.bom,
+            };
+            // Fix without writing or locating: both are done below for the real original.
+            process_source(&mut report, &converted, Mode::Write, settings);
+            if report.text != source.text && !report.text.is_empty() {
+                report.original = Some(source.text.clone());
+                if converted.text != source.text {
+                    for (code, count) in &file_plan.applied {
+                        *report.applied.entry(code).or_default() += count;
+                    }
+                }
+            } else {
+                report.original = None;
+            }
+            if let Some(reason) = file_plan.refused {
+                report.error.get_or_insert(FileError::FixRefused(reason));
+            }
+            file_plan.diagnostics
+        }
+    };
+    finish_file(&mut report, source, mode, settings);
+    (report, planned)
+}
+
+/// After fixing, the phase 2 findings that remain: the project indexed again with the fixed
+/// texts.
+fn refresh_project_findings(
+    files: &[Candidate],
+    originals: &[Result<SourceText, FileError>],
+    reports: &mut [FileReport],
+    settings: &Settings,
+) {
+    let sources: Vec<Result<SourceText, FileError>> = reports
+        .iter()
+        .zip(originals)
+        .map(|(report, original)| match original {
+            Ok(original) if report.changed() && report.error.is_none() => Ok(SourceText {
+                text: report.text.clone(),
+                bom: original.bom,
+            }),
+            other => other.clone(),
+        })
+        .collect();
+    let (project, indexed) = build_project(files, &sources);
+    let plans = {
+        let texts = |module: usize| {
+            indexed
+                .get(module)
+                .and_then(|&f| sources[f].as_ref().ok().map(|s| s.text.as_str()))
+        };
+        plan(&project, settings, &texts, &|_| true)
+    };
+    for (module, file_plan) in plans.into_iter().enumerate() {
+        if file_plan.diagnostics.is_empty() {
+            continue;
+        }
+        let file = indexed[module];
+        let report = &mut reports[file];
+        if report.error.is_some() && !report.changed() && report.text.is_empty() {
+            continue;
+        }
+        if report.text.is_empty() {
+            if let Ok(source) = &sources[file] {
+                report.text = source.text.clone();
+            }
+        }
+        report.diagnostics.extend(file_plan.diagnostics);
+        report
+            .diagnostics
+            .sort_by_key(|d| (d.range.start(), d.recipe.code));
+    }
+}
