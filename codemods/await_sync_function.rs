@@ -85,6 +85,7 @@ impl Recipe for AwaitSyncFunction {
                     "make `{name}` `async def`, or drop the `await`"
                 )),
                 fix: None,
+                origin: None,
             });
         }
         for finding in findings {

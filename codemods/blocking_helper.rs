@@ -180,6 +180,7 @@ impl Recipe for BlockingHelper {
                     message,
                     note,
                     fix,
+                    origin: Some(site.code),
                 });
             }
         }

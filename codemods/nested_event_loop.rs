@@ -87,6 +87,7 @@ impl Recipe for NestedEventLoop {
                     ),
                     note: Some("await the coroutine instead".to_owned()),
                     fix: None,
+                    origin: None,
                 });
             }
         }

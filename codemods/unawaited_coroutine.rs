@@ -122,6 +122,7 @@ impl Recipe for UnawaitedCoroutine {
                 message,
                 note,
                 fix,
+                origin: None,
             });
         }
         for finding in findings {

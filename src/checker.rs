@@ -210,6 +210,7 @@ impl<'a> Checker<'a> {
             message,
             fix: None,
             note: None,
+            origin: None,
         });
         self.diagnostics.last_mut().expect("just pushed")
     }

@@ -104,6 +104,9 @@ pub struct Diagnostic {
     pub fix: Option<Fix>,
     /// Why there is no fix, or (for an unsafe fix) what it may change.
     pub note: Option<String>,
+    /// For a finding about a blocking call reached from async code (phase 2): the code of the
+    /// recipe that migrates that call (`AW101` for `time.sleep`).
+    pub origin: Option<&'static str>,
 }
 
 impl Diagnostic {

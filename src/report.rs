@@ -48,6 +48,19 @@ pub struct CategoryCount {
     pub outside_async_code: usize,
 }
 
+/// Blocking calls of one kind, by where they sit.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct BlockingKind {
+    pub code: &'static str,
+    pub category: &'static str,
+    /// Directly in async code (findings of the recipe itself).
+    pub in_async_code: usize,
+    /// In sync functions that async code calls (AW201 findings, with their call paths).
+    pub reached_from_async: usize,
+    /// In sync code no async code reaches (sync-only code, threads, executors).
+    pub outside_async_code: usize,
+}
+
 #[derive(Debug, Serialize)]
 pub struct FindingRow {
     pub code: &'static str,
@@ -90,14 +103,18 @@ pub struct Audit {
     pub paths: Vec<String>,
     pub files: usize,
     pub summary: Vec<CategoryCount>,
+    /// Every finding (the count `awaitify check` gives).
     pub total_in_async_code: usize,
+    /// The blocking calls by kind and by where they sit.
+    pub blocking: Vec<BlockingKind>,
+    /// Mixed sync/async defects: un-awaited coroutines, `await` on sync functions, nested
+    /// event loops (phase 2 findings other than AW201).
+    pub mixed_defects: usize,
     pub files_with_errors: Vec<String>,
     pub findings: BTreeMap<String, Vec<FindingRow>>,
     pub outside_async_code: Vec<ElsewhereRow>,
     pub good_patterns: Vec<GoodModule>,
     pub plan: Vec<PhasePlan>,
-    /// What the audit does not analyse yet.
-    pub not_analysed: Vec<&'static str>,
 }
 
 fn category(code: &str) -> &'static str {
@@ -105,6 +122,10 @@ fn category(code: &str) -> &'static str {
         "AW101" => "sleep (`time.sleep`)",
         "AW102" => "sqlite3",
         "AW103" => "subprocess / `os.system`",
+        "AW201" => "blocking calls in sync code reached from async code",
+        "AW202" => "un-awaited coroutines",
+        "AW203" => "`await` on sync functions",
+        "AW204" => "`asyncio.run` inside the running loop",
         "AW301" => "declared blocking calls (`blocking-calls`)",
         _ => "other",
     }
@@ -126,6 +147,8 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
             )
         })
         .collect();
+    let mut kinds: BTreeMap<&'static str, BlockingKind> = BTreeMap::new();
+    let mut mixed_defects = 0;
     let mut findings = BTreeMap::new();
     let mut outside = Vec::new();
     let mut good = Vec::new();
@@ -143,6 +166,26 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
                 .diagnostics
                 .iter()
                 .map(|d| {
+                    let blocking_code = match (d.recipe.phase, d.origin) {
+                        (_, Some(origin)) => Some((origin, true)),
+                        (2, None) => {
+                            mixed_defects += 1;
+                            None
+                        }
+                        _ => Some((d.code(), false)),
+                    };
+                    if let Some((code, reached)) = blocking_code {
+                        let entry = kinds.entry(code).or_insert_with(|| BlockingKind {
+                            code,
+                            category: category(code),
+                            ..BlockingKind::default()
+                        });
+                        if reached {
+                            entry.reached_from_async += 1;
+                        } else {
+                            entry.in_async_code += 1;
+                        }
+                    }
                     let kind = fix_kind(d);
                     let count = counts.entry(d.code()).or_default();
                     count.in_async_code += 1;
@@ -164,7 +207,23 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
         }
         if let Some(census) = &report.census {
             for call in &census.elsewhere {
+                // Reached from async code: an AW201 finding, not "elsewhere".
+                if report
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.origin.is_some() && d.range == call.range)
+                {
+                    continue;
+                }
                 counts.entry(call.code).or_default().outside_async_code += 1;
+                kinds
+                    .entry(call.code)
+                    .or_insert_with(|| BlockingKind {
+                        code: call.code,
+                        category: category(call.code),
+                        ..BlockingKind::default()
+                    })
+                    .outside_async_code += 1;
                 outside.push(ElsewhereRow {
                     code: call.code,
                     file: file.clone(),
@@ -173,9 +232,8 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
                     place: call.place.clone(),
                 });
             }
-            if census.async_functions > 0
-                && report.diagnostics.is_empty()
-                && census.elsewhere.is_empty()
+            let has_elsewhere = outside.last().is_some_and(|row: &ElsewhereRow| row.file == file);
+            if census.async_functions > 0 && report.diagnostics.is_empty() && !has_elsewhere
             {
                 good.push(GoodModule {
                     file: file.clone(),
@@ -207,7 +265,7 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
                 ),
                 2 => (
                     "consistency: sync helpers called from async code, un-awaited coroutines",
-                    None,
+                    Some(format!("awaitify fix --phase 2 --write {paths_arg}")),
                 ),
                 _ => (
                     "the rest: what cannot be migrated natively, reported or offloaded",
@@ -235,10 +293,8 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
         outside_async_code: outside,
         good_patterns: good,
         plan,
-        not_analysed: vec![
-            "sync helpers with blocking calls reached from async code, with their call paths (phase 2)",
-            "un-awaited coroutines, sync code calling async code, `asyncio.run` inside a running loop (phase 2)",
-        ],
+        blocking: kinds.into_values().collect(),
+        mixed_defects,
     }
 }
 
@@ -266,14 +322,32 @@ pub fn markdown(audit: &Audit) -> String {
         env!("CARGO_PKG_VERSION")
     );
     let _ = writeln!(out, "## Executive summary\n");
+    let direct: usize = audit.blocking.iter().map(|k| k.in_async_code).sum();
+    let reached: usize = audit.blocking.iter().map(|k| k.reached_from_async).sum();
     let _ = writeln!(
         out,
-        "**{} blocking calls in async code** block the event loop. Calls outside async code (sync-only code, threads, executors) are listed further down but are not loop blockers.\n",
-        audit.total_in_async_code
+        "**{}** block the event loop: {} directly in async code, {} in sync functions that async code calls (with their call paths below). {}. Calls outside async code (sync-only code, threads, executors) are listed further down but are not loop blockers.\n",
+        plural(direct + reached, "blocking call", "blocking calls"),
+        direct,
+        reached,
+        plural(audit.mixed_defects, "mixed sync/async defect", "mixed sync/async defects"),
     );
     let _ = writeln!(
         out,
-        "| category | code | in async code | fix: safe | unsafe | manual | outside async code |"
+        "| blocking call | directly in async code | in sync code reached from async code | outside async code |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+    for k in &audit.blocking {
+        let _ = writeln!(
+            out,
+            "| {} ({}) | {} | {} | {} |",
+            k.category, k.code, k.in_async_code, k.reached_from_async, k.outside_async_code
+        );
+    }
+    let _ = writeln!(out, "\nFindings by code ({} in all):\n", audit.total_in_async_code);
+    let _ = writeln!(
+        out,
+        "| category | code | findings | fix: safe | unsafe | manual | outside async code |"
     );
     let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: | ---: |");
     for c in &audit.summary {
@@ -283,11 +357,7 @@ pub fn markdown(audit: &Audit) -> String {
             c.category, c.code, c.in_async_code, c.safe, c.unsafe_, c.manual, c.outside_async_code
         );
     }
-    let _ = writeln!(
-        out,
-        "\nNot analysed yet: {}.\n",
-        audit.not_analysed.join("; ")
-    );
+    let _ = writeln!(out);
 
     if !audit.files_with_errors.is_empty() {
         let _ = writeln!(out, "## Files that could not be analysed\n");
@@ -297,7 +367,7 @@ pub fn markdown(audit: &Audit) -> String {
         let _ = writeln!(out);
     }
 
-    let _ = writeln!(out, "## Blocking calls in async code, by file\n");
+    let _ = writeln!(out, "## Findings by file\n");
     if audit.findings.is_empty() {
         let _ = writeln!(out, "None.\n");
     }

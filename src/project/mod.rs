@@ -525,6 +525,8 @@ pub struct ProjectFinding {
     pub message: String,
     pub note: Option<String>,
     pub fix: Option<ProjectFix>,
+    /// See [`crate::recipe::Diagnostic::origin`].
+    pub origin: Option<&'static str>,
 }
 
 /// Edits in several files that must be applied together or not at all.

@@ -75,6 +75,7 @@ pub fn plan<'t>(
             message,
             note,
             fix,
+            origin,
         } = finding;
         if accepted {
             *files[file].applied.entry(recipe.code).or_default() += 1;
@@ -94,6 +95,7 @@ pub fn plan<'t>(
             message,
             fix,
             note,
+            origin,
         });
     }
     for file in &mut files {
