@@ -6,7 +6,6 @@ use std::sync::Arc;
 use crate::fix::{merge_edits, Applicability, Edit};
 use crate::project::index::{Caller, Use};
 use crate::project::{CallId, FileId, FnId, Project, ProjectChecker, ProjectFinding, ProjectFix};
-use crate::project::Resolved;
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
 
@@ -323,9 +322,10 @@ fn convertible(
             if let Some(reason) = caller_obstacle(checker, function, &set) {
                 removed.push((function, reason));
             } else if !blocking.contains_key(&function)
-                && !project.callees(function).iter().any(|&call| {
-                    matches!(project.resolved(call), Resolved::Function(g) if set.contains(g))
-                })
+                && !project
+                    .callees(function)
+                    .iter()
+                    .any(|&call| project.callee(call).is_some_and(|g| set.contains(&g)))
             {
                 removed.push((
                     function,
@@ -351,9 +351,9 @@ fn convertible(
                 continue;
             }
             for &call in project.callees(function) {
-                if let Resolved::Function(g) = project.resolved(call) {
-                    if set.contains(g) && !useful.contains(g) {
-                        queue.push(*g);
+                if let Some(g) = project.callee(call) {
+                    if set.contains(&g) && !useful.contains(&g) {
+                        queue.push(g);
                     }
                 }
             }

@@ -69,6 +69,8 @@ pub enum Resolved {
 /// The indexed modules of a run and the resolved call graph.
 pub struct Project {
     pub modules: Vec<ModuleIndex>,
+    /// Files by module name.
+    by_name: HashMap<String, Vec<FileId>>,
     /// Per module, per call: the callee.
     resolved: Vec<Vec<Resolved>>,
     callers: HashMap<FnId, Vec<CallId>>,
@@ -86,13 +88,13 @@ pub struct Project {
 
 impl Project {
     pub fn new(modules: Vec<ModuleIndex>) -> Self {
-        let mut by_name: HashMap<&str, Vec<FileId>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<FileId>> = HashMap::new();
         for (file, module) in modules.iter().enumerate() {
-            by_name.entry(module.module.as_str()).or_default().push(file);
+            by_name.entry(module.module.clone()).or_default().push(file);
         }
         let resolver = Resolver {
             modules: &modules,
-            by_name,
+            by_name: &by_name,
         };
         let mut resolved = Vec::with_capacity(modules.len());
         let mut callers: HashMap<FnId, Vec<CallId>> = HashMap::new();
@@ -107,6 +109,12 @@ impl Project {
                 let id = CallId { file, index };
                 match &target {
                     Resolved::Function(function) => callers.entry(*function).or_default().push(id),
+                    // `Store(path)` runs `Store.__init__`.
+                    Resolved::Class(class) => {
+                        if let Resolved::Function(init) = resolver.method(*class, "__init__", 0) {
+                            callers.entry(init).or_default().push(id);
+                        }
+                    }
                     Resolved::Unknown(name) => unknown
                         .entry(name.clone())
                         .or_default()
@@ -150,6 +158,7 @@ impl Project {
         }
         Project {
             modules,
+            by_name,
             resolved,
             callers,
             callees,
@@ -170,6 +179,19 @@ impl Project {
 
     pub fn resolved(&self, id: CallId) -> &Resolved {
         &self.resolved[id.file][id.index]
+    }
+
+    /// The project function a call runs: its callee, or the `__init__` of the class it
+    /// instantiates.
+    pub fn callee(&self, id: CallId) -> Option<FnId> {
+        match self.resolved(id) {
+            Resolved::Function(function) => Some(*function),
+            Resolved::Class(class) => match self.resolver().method(*class, "__init__", 0) {
+                Resolved::Function(init) => Some(init),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Every call in the project, with its resolved callee.
@@ -277,13 +299,9 @@ impl Project {
     }
 
     fn resolver(&self) -> Resolver<'_> {
-        let mut by_name: HashMap<&str, Vec<FileId>> = HashMap::new();
-        for (file, module) in self.modules.iter().enumerate() {
-            by_name.entry(module.module.as_str()).or_default().push(file);
-        }
         Resolver {
             modules: &self.modules,
-            by_name,
+            by_name: &self.by_name,
         }
     }
 
@@ -329,7 +347,7 @@ impl Project {
 /// Resolves targets to project definitions.
 struct Resolver<'p> {
     modules: &'p [ModuleIndex],
-    by_name: HashMap<&'p str, Vec<FileId>>,
+    by_name: &'p HashMap<String, Vec<FileId>>,
 }
 
 /// How many re-exports and aliases are followed before giving up.
@@ -584,29 +602,29 @@ impl Project {
     pub fn reached_from_async(&self) -> HashMap<FnId, CallId> {
         let mut reached: HashMap<FnId, CallId> = HashMap::new();
         let mut queue = std::collections::VecDeque::new();
-        for (id, call, resolved) in self.calls() {
-            let Resolved::Function(callee) = resolved else {
+        for (id, call, _) in self.calls() {
+            let Some(callee) = self.callee(id) else {
                 continue;
             };
             if on_loop(call.execution)
-                && !self.function(*callee).is_async
-                && !reached.contains_key(callee)
+                && !self.function(callee).is_async
+                && !reached.contains_key(&callee)
             {
-                reached.insert(*callee, id);
-                queue.push_back(*callee);
+                reached.insert(callee, id);
+                queue.push_back(callee);
             }
         }
         while let Some(function) = queue.pop_front() {
             for &call in self.callees(function) {
-                let Resolved::Function(callee) = self.resolved(call) else {
+                let Some(callee) = self.callee(call) else {
                     continue;
                 };
                 if self.call(call).execution == Execution::Sync
-                    && !self.function(*callee).is_async
-                    && !reached.contains_key(callee)
+                    && !self.function(callee).is_async
+                    && !reached.contains_key(&callee)
                 {
-                    reached.insert(*callee, call);
-                    queue.push_back(*callee);
+                    reached.insert(callee, call);
+                    queue.push_back(callee);
                 }
             }
         }

@@ -1,0 +1,90 @@
+//! Phase 2 fixtures: every folder of `tests/fixtures/project/` is a small project. Each is
+//! checked and fixed as a whole (findings, the dry-run diff with safe fixes, then with unsafe
+//! fixes), and the outputs are snapshotted together; fixing it twice must change nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_awaitify");
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "__pycache__") {
+                continue;
+            }
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("awaitify runs");
+    let mut text = String::from_utf8(output.stdout).unwrap();
+    text.push_str(&String::from_utf8(output.stderr).unwrap());
+    (output.status.code().unwrap_or(-1), text)
+}
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no project fixtures");
+    cases
+}
+
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(tree(&path));
+        } else if path.extension().is_some_and(|e| e == "py") {
+            files.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn project_fixtures() {
+    for case in cases() {
+        let name = case.file_name().unwrap().to_str().unwrap().to_owned();
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join(&name);
+        copy_dir(&case, &dir);
+
+        let (check_code, check) = run(&dir, &["check", "--isolated", "."]);
+        let (_, diff) = run(&dir, &["fix", "--isolated", "--diff", "."]);
+        let (_, unsafe_diff) = run(&dir, &["fix", "--isolated", "--unsafe-fixes", "--diff", "."]);
+        let snapshot = format!(
+            "## check (exit {check_code})\n{check}\n## fix --diff\n{diff}\n## fix --unsafe-fixes --diff\n{unsafe_diff}"
+        );
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("project__{name}"), snapshot);
+        });
+
+        // Fixing twice changes nothing: after `--write`, a second run has nothing to apply.
+        let (code, out) = run(&dir, &["fix", "--isolated", "--unsafe-fixes", "--write", "."]);
+        assert!(code != 2, "{name}: fix --write failed: {out}");
+        let after = tree(&dir);
+        let (_, again) = run(&dir, &["fix", "--isolated", "--unsafe-fixes", "--write", "."]);
+        assert_eq!(after, tree(&dir), "{name}: a second fix changed files: {again}");
+        assert!(!again.contains("Fixed"), "{name}: second run fixed something: {again}");
+    }
+}
