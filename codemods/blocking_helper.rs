@@ -1,6 +1,6 @@
 //! Sync helpers that block the event loop because async code calls them, across modules.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::fix::{merge_edits, Applicability, Edit};
@@ -116,7 +116,7 @@ impl Recipe for BlockingHelper {
         }
         // Sync functions on the loop that reach a blocking call.
         let relevant: HashSet<FnId> = reaching(project, &reached, &blocking);
-        let mut reasons: HashMap<FnId, String> = HashMap::new();
+        let mut reasons: HashMap<FnId, String> = HashMap::default();
         for &function in &relevant {
             if let Some(reason) = static_boundary(checker, function, &reached) {
                 reasons.insert(function, reason);
@@ -125,14 +125,12 @@ impl Recipe for BlockingHelper {
         let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
         let mut public_reasons = reasons.clone();
         let safe = convertible(checker, &all, &blocking, &mut public_reasons, true);
-        let fixes = [
-            (&safe, Applicability::Safe),
-            (&all, Applicability::Unsafe),
-        ]
-        .map(|(set, applicability)| ProjectFix {
-            applicability,
-            edits: Arc::new(conversion_edits(project, set)),
-        });
+        let fixes = [(&safe, Applicability::Safe), (&all, Applicability::Unsafe)].map(
+            |(set, applicability)| ProjectFix {
+                applicability,
+                edits: Arc::new(conversion_edits(project, set)),
+            },
+        );
 
         for (&function, sites) in &blocking {
             if !reached.contains_key(&function) {
@@ -192,7 +190,7 @@ fn blocking_functions(
     checker: &ProjectChecker<'_>,
     reached: &HashMap<FnId, CallId>,
 ) -> HashMap<FnId, Vec<usize>> {
-    let mut blocking: HashMap<FnId, Vec<usize>> = HashMap::new();
+    let mut blocking: HashMap<FnId, Vec<usize>> = HashMap::default();
     for (file, module) in checker.project.modules.iter().enumerate() {
         for (i, site) in module.blocking.iter().enumerate() {
             let Caller::Function(index) = site.caller else {
@@ -334,7 +332,7 @@ fn convertible(
             }
         }
         // Members reached from async code through the set.
-        let mut useful: HashSet<FnId> = HashSet::new();
+        let mut useful: HashSet<FnId> = HashSet::default();
         let mut queue: Vec<FnId> = set
             .iter()
             .copied()
@@ -427,7 +425,7 @@ fn caller_obstacle(
 
 /// `async ` before each `def` of `set`, and `await` at each of their calls.
 fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit)> {
-    let mut per_file: HashMap<FileId, Vec<(u32, u32, usize, Edit)>> = HashMap::new();
+    let mut per_file: HashMap<FileId, Vec<(u32, u32, usize, Edit)>> = HashMap::default();
     let mut functions: Vec<FnId> = set.iter().copied().collect();
     functions.sort();
     for function in functions {
@@ -466,7 +464,7 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
     files.sort_unstable();
     for file in files {
         let mut edits = per_file.remove(&file).unwrap_or_default();
-        edits.sort_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
+        edits.sort_by_key(|a| (a.0, a.2, a.1));
         edits.dedup_by(|a, b| a.3 == b.3);
         let edits: Vec<Edit> = edits.into_iter().map(|(_, _, _, e)| e).collect();
         match merge_edits(edits) {

@@ -232,9 +232,10 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
                     place: call.place.clone(),
                 });
             }
-            let has_elsewhere = outside.last().is_some_and(|row: &ElsewhereRow| row.file == file);
-            if census.async_functions > 0 && report.diagnostics.is_empty() && !has_elsewhere
-            {
+            let has_elsewhere = outside
+                .last()
+                .is_some_and(|row: &ElsewhereRow| row.file == file);
+            if census.async_functions > 0 && report.diagnostics.is_empty() && !has_elsewhere {
                 good.push(GoodModule {
                     file: file.clone(),
                     async_functions: census.async_functions,
@@ -344,7 +345,11 @@ pub fn markdown(audit: &Audit) -> String {
             k.category, k.code, k.in_async_code, k.reached_from_async, k.outside_async_code
         );
     }
-    let _ = writeln!(out, "\nFindings by code ({} in all):\n", audit.total_in_async_code);
+    let _ = writeln!(
+        out,
+        "\nFindings by code ({} in all):\n",
+        audit.total_in_async_code
+    );
     let _ = writeln!(
         out,
         "| category | code | findings | fix: safe | unsafe | manual | outside async code |"

@@ -6,8 +6,8 @@
 //!
 //! and a whole file by a `# awaitify: skip-file` comment on a line of its own.
 
-use crate::parse::{Parsed, Ranged, TokenKind};
 use crate::parse::TextSize;
+use crate::parse::{Parsed, Ranged, TokenKind};
 use crate::recipe::{Diagnostic, RecipeMeta};
 use crate::source::LineIndex;
 

@@ -71,7 +71,10 @@ fn project_fixtures() {
 
         let (check_code, check) = run(&dir, &["check", "--isolated", "."]);
         let (_, diff) = run(&dir, &["fix", "--isolated", "--diff", "."]);
-        let (_, unsafe_diff) = run(&dir, &["fix", "--isolated", "--unsafe-fixes", "--diff", "."]);
+        let (_, unsafe_diff) = run(
+            &dir,
+            &["fix", "--isolated", "--unsafe-fixes", "--diff", "."],
+        );
         let snapshot = format!(
             "## check (exit {check_code})\n{check}\n## fix --diff\n{diff}\n## fix --unsafe-fixes --diff\n{unsafe_diff}"
         );
@@ -80,11 +83,24 @@ fn project_fixtures() {
         });
 
         // Fixing twice changes nothing: after `--write`, a second run has nothing to apply.
-        let (code, out) = run(&dir, &["fix", "--isolated", "--unsafe-fixes", "--write", "."]);
+        let (code, out) = run(
+            &dir,
+            &["fix", "--isolated", "--unsafe-fixes", "--write", "."],
+        );
         assert!(code != 2, "{name}: fix --write failed: {out}");
         let after = tree(&dir);
-        let (_, again) = run(&dir, &["fix", "--isolated", "--unsafe-fixes", "--write", "."]);
-        assert_eq!(after, tree(&dir), "{name}: a second fix changed files: {again}");
-        assert!(!again.contains("Fixed"), "{name}: second run fixed something: {again}");
+        let (_, again) = run(
+            &dir,
+            &["fix", "--isolated", "--unsafe-fixes", "--write", "."],
+        );
+        assert_eq!(
+            after,
+            tree(&dir),
+            "{name}: a second fix changed files: {again}"
+        );
+        assert!(
+            !again.contains("Fixed"),
+            "{name}: second run fixed something: {again}"
+        );
     }
 }

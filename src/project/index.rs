@@ -8,7 +8,7 @@
 //! Callees are recorded as written and resolved to project definitions by
 //! [`super::Project`] once every module is indexed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::checker::await_wrapping;
@@ -92,6 +92,21 @@ pub enum Target {
     External,
 }
 
+impl Target {
+    /// The name the target is looked up by, when it is a lookup (`load` of `db.load`).
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Target::Qualified(path) => path.last().map(String::as_str),
+            Target::Method { name, .. }
+            | Target::Super { name, .. }
+            | Target::AttributeMethod { name, .. }
+            | Target::InstanceMethod { name, .. }
+            | Target::Unknown(name) => Some(name),
+            Target::Function(_) | Target::Class(_) | Target::External => None,
+        }
+    }
+}
+
 /// Who makes a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
@@ -172,6 +187,8 @@ pub struct ModuleIndex {
     pub loop_runs: Vec<LoopRun>,
     /// Names listed in `__all__`.
     pub exported: Vec<String>,
+    /// The dotted paths of every import in the module (relative ones with leading dots).
+    pub imports: Vec<Vec<String>>,
     pub lines: LineIndex,
     pub suppressions: Suppressions,
     /// `# awaitify: skip-file`.
@@ -188,7 +205,9 @@ impl ModuleIndex {
         if self.is_package {
             &self.module
         } else {
-            self.module.rsplit_once('.').map_or("", |(package, _)| package)
+            self.module
+                .rsplit_once('.')
+                .map_or("", |(package, _)| package)
         }
     }
 }
@@ -206,7 +225,7 @@ pub fn module_name(path: &Path) -> (String, bool) {
     let mut parts: Vec<String> = if is_package { Vec::new() } else { vec![stem] };
     let mut folder = absolute.parent();
     while let Some(dir) = folder {
-        if !dir.join("__init__.py").is_file() {
+        if !is_package_dir(dir) {
             break;
         }
         match dir.file_name().and_then(|n| n.to_str()) {
@@ -217,6 +236,21 @@ pub fn module_name(path: &Path) -> (String, bool) {
     }
     parts.reverse();
     (parts.join("."), is_package)
+}
+
+/// Whether `dir` holds an `__init__.py` (cached: every file of a folder asks).
+fn is_package_dir(dir: &Path) -> bool {
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, bool>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(&known) = cache.lock().ok().and_then(|c| c.get(dir).copied()).as_ref() {
+        return known;
+    }
+    let answer = dir.join("__init__.py").is_file();
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(dir.to_path_buf(), answer);
+    }
+    answer
 }
 
 /// Functions whose call runs a coroutine or schedules it (the last segment of the callee).
@@ -241,7 +275,13 @@ pub fn index_module(
     source: &str,
     parsed: &Parsed,
     recipes: &[&'static dyn Recipe],
+    roots: &HashSet<String>,
 ) -> ModuleIndex {
+    // Only imports of the project's own packages (or relative ones) can lead to its code.
+    let is_project = |path: &[&str]| {
+        path.first()
+            .is_some_and(|first| first.starts_with('.') || roots.contains(*first))
+    };
     let semantic = SemanticModel::build(parsed.suite());
     let (module, is_package) = module_name(path);
     let mut indexer = Indexer {
@@ -266,6 +306,7 @@ pub fn index_module(
             .collect(),
         scope_function: HashMap::new(),
         scope_class: HashMap::new(),
+        roots,
         blocking_attributes: HashMap::new(),
         index: ModuleIndex {
             path: path.to_path_buf(),
@@ -279,6 +320,16 @@ pub fn index_module(
             blocking: Vec::new(),
             loop_runs: Vec::new(),
             exported: semantic.exported.iter().map(|s| (*s).to_owned()).collect(),
+            imports: semantic
+                .bindings
+                .iter()
+                .filter_map(|b| match &b.kind {
+                    BindingKind::Import { path, .. } if is_project(path) => {
+                        Some(path.iter().map(|s| (*s).to_owned()).collect())
+                    }
+                    _ => None,
+                })
+                .collect(),
             lines: LineIndex::new(source),
             suppressions: Suppressions::new(parsed, source),
             skipped: crate::suppression::skips_file(parsed, source),
@@ -291,9 +342,10 @@ pub fn index_module(
     for (name, &binding) in semantic.top_level_names() {
         let binding = &semantic.bindings[binding];
         let target = match (&binding.kind, binding.definition) {
-            (BindingKind::Import { path, .. }, _) => {
+            (BindingKind::Import { path, .. }, _) if is_project(path) => {
                 Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
             }
+            (BindingKind::Import { .. }, _) => continue,
             (_, Some(scope)) => match semantic.scopes[scope].kind {
                 ScopeKind::Class => match index.classes.iter().position(|c| c.label == name) {
                     Some(class) => Target::Class(class),
@@ -326,6 +378,8 @@ struct Indexer<'a, 's> {
     class_scopes: Vec<ScopeId>,
     scope_function: HashMap<ScopeId, usize>,
     scope_class: HashMap<ScopeId, usize>,
+    /// First segments of the project's module names.
+    roots: &'s HashSet<String>,
     /// `self.attr = sqlite3.connect(...)`: per class, the attribute's constructor.
     blocking_attributes: HashMap<(usize, String), Vec<String>>,
     index: ModuleIndex,
@@ -371,7 +425,8 @@ impl<'a> Indexer<'a, '_> {
         let class = self.scope_class.get(&parent).copied();
         let nested = semantic.enclosing_function(parent).is_some();
         let before_name = self.source[..usize::from(def.name.start())].trim_end();
-        let def_offset = TextSize::try_from(before_name.len().saturating_sub(3)).unwrap_or_default();
+        let def_offset =
+            TextSize::try_from(before_name.len().saturating_sub(3)).unwrap_or_default();
         let id = self.index.functions.len();
         self.index.functions.push(Function {
             name: def.name.id.to_string(),
@@ -422,11 +477,23 @@ impl<'a> Indexer<'a, '_> {
 
     /// What `expr` (a callee or a value) refers to, seen from `scope`.
     fn target_of(&self, scope: ScopeId, expr: &'a Expr) -> Target {
+        self.target_at_depth(scope, expr, 0)
+    }
+
+    /// [`Indexer::target_of`], following at most a few assignments (`x = x.strip()` loops).
+    fn target_at_depth(&self, scope: ScopeId, expr: &'a Expr, depth: usize) -> Target {
+        if depth > 4 {
+            return Target::External;
+        }
         let semantic = self.semantic;
         match expr {
             Expr::Name(name) => {
                 let Some(binding) = semantic.lookup(scope, name.id.as_str()) else {
-                    return Target::External;
+                    // Unbound: a builtin, or a name a star import provides.
+                    return match semantic.qualified_name(scope, expr) {
+                        Some(path) => self.qualified(&path),
+                        None => Target::Unknown(name.id.to_string()),
+                    };
                 };
                 let binding = &semantic.bindings[binding];
                 if let Some(definition) = binding.definition {
@@ -438,15 +505,15 @@ impl<'a> Indexer<'a, '_> {
                     }
                 }
                 match &binding.kind {
-                    BindingKind::Import { path, .. } => {
-                        Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
-                    }
+                    BindingKind::Import { path, .. } => self.qualified(path),
                     BindingKind::Other => {
                         // A local bound only to instances of one class: `db = Store(p)`.
                         let instance = semantic
                             .lookup(scope, name.id.as_str())
                             .and_then(|b| semantic.assigned_values(b))
-                            .and_then(|values| self.single_constructor(binding.scope, values));
+                            .and_then(|values| {
+                                self.single_constructor(binding.scope, values, depth + 1)
+                            });
                         match instance {
                             Some(class) => Target::InstanceMethod {
                                 class: Box::new(class),
@@ -469,7 +536,8 @@ impl<'a> Indexer<'a, '_> {
                 // `super().m`.
                 if let Expr::Call(call) = value {
                     if let Expr::Name(callee) = &*call.func {
-                        if callee.id.as_str() == "super" && semantic.lookup(scope, "super").is_none()
+                        if callee.id.as_str() == "super"
+                            && semantic.lookup(scope, "super").is_none()
                         {
                             let class = semantic
                                 .enclosing_function(scope)
@@ -493,7 +561,7 @@ impl<'a> Indexer<'a, '_> {
                         }
                     }
                 }
-                match self.target_of(scope, value) {
+                match self.target_at_depth(scope, value, depth + 1) {
                     Target::Qualified(mut path) => {
                         path.push(name);
                         Target::Qualified(path)
@@ -512,12 +580,27 @@ impl<'a> Indexer<'a, '_> {
         }
     }
 
+    /// An imported name: `External` unless it comes from the project.
+    fn qualified(&self, path: &[&str]) -> Target {
+        match path.first() {
+            Some(first) if first.starts_with('.') || self.roots.contains(*first) => {
+                Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
+            }
+            _ => Target::External,
+        }
+    }
+
     /// The class every one of `values` constructs (`Store(path)`), if they agree.
-    fn single_constructor(&self, scope: ScopeId, values: &[&'a Expr]) -> Option<Target> {
+    fn single_constructor(
+        &self,
+        scope: ScopeId,
+        values: &[&'a Expr],
+        depth: usize,
+    ) -> Option<Target> {
         let mut found: Option<Target> = None;
         for value in values {
             let Expr::Call(call) = value else { return None };
-            let target = match self.target_of(scope, &call.func) {
+            let target = match self.target_at_depth(scope, &call.func, depth + 1) {
                 target @ (Target::Class(_) | Target::Qualified(_)) => target,
                 _ => return None,
             };
@@ -699,8 +782,11 @@ impl<'a> Indexer<'a, '_> {
                 },
                 _ => None,
             };
-            if let Some(Target::Qualified(path)) = &constructor {
-                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            let blocking_constructor = match value {
+                Expr::Call(call) => self.semantic.qualified_name(scope, &call.func),
+                _ => None,
+            };
+            if let Some(path) = blocking_constructor {
                 if self.recipes.iter().any(|r| r.is_blocking_call(&path)) {
                     self.blocking_attributes.insert(
                         (class, name.clone()),

@@ -21,7 +21,9 @@ pub mod index;
 pub mod plan;
 pub mod run;
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 use crate::fix::{Applicability, Edit};
@@ -71,6 +73,7 @@ pub struct Project {
     pub modules: Vec<ModuleIndex>,
     /// Files by module name.
     by_name: HashMap<String, Vec<FileId>>,
+    roots: HashSet<String>,
     /// Per module, per call: the callee.
     resolved: Vec<Vec<Resolved>>,
     callers: HashMap<FnId, Vec<CallId>>,
@@ -88,26 +91,85 @@ pub struct Project {
 
 impl Project {
     pub fn new(modules: Vec<ModuleIndex>) -> Self {
-        let mut by_name: HashMap<String, Vec<FileId>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<FileId>> = HashMap::default();
         for (file, module) in modules.iter().enumerate() {
             by_name.entry(module.module.clone()).or_default().push(file);
+        }
+        let roots: HashSet<String> = by_name
+            .keys()
+            .filter_map(|name| name.split('.').next())
+            .map(str::to_owned)
+            .collect();
+        let no_subclasses = HashMap::default();
+        let bases_resolver = Resolver {
+            modules: &modules,
+            by_name: &by_name,
+            roots: &roots,
+            subclasses: &no_subclasses,
+        };
+        let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
+        for (file, module) in modules.iter().enumerate() {
+            for (index, class) in module.classes.iter().enumerate() {
+                for base in &class.bases {
+                    if let Resolved::Class(base) = bases_resolver.resolve(file, base, 0) {
+                        subclasses
+                            .entry(base)
+                            .or_default()
+                            .push(ClassId { file, index });
+                    }
+                }
+            }
         }
         let resolver = Resolver {
             modules: &modules,
             by_name: &by_name,
+            roots: &roots,
+            subclasses: &subclasses,
         };
         let mut resolved = Vec::with_capacity(modules.len());
-        let mut callers: HashMap<FnId, Vec<CallId>> = HashMap::new();
-        let mut callees: HashMap<FnId, Vec<CallId>> = HashMap::new();
-        let mut value_uses: HashMap<FnId, Vec<(FileId, TextRange)>> = HashMap::new();
-        let mut unknown: HashMap<String, Vec<(FileId, TextRange)>> = HashMap::new();
-        let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::new();
-        for (file, module) in modules.iter().enumerate() {
-            let mut module_resolved = Vec::with_capacity(module.calls.len());
-            for (index, call) in module.calls.iter().enumerate() {
-                let target = resolver.resolve(file, &call.target, 0);
+        let mut callers: HashMap<FnId, Vec<CallId>> = HashMap::default();
+        let mut callees: HashMap<FnId, Vec<CallId>> = HashMap::default();
+        let mut value_uses: HashMap<FnId, Vec<(FileId, TextRange)>> = HashMap::default();
+        let mut unknown: HashMap<String, Vec<(FileId, TextRange)>> = HashMap::default();
+        // A callee can only be a project definition under the name of one (most calls are
+        // of methods of the standard library's or dependencies' objects); unresolved uses
+        // matter under those names only.
+        let defined: HashSet<&str> = modules
+            .iter()
+            .flat_map(|m| {
+                m.functions
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .chain(m.classes.iter().map(|c| c.name.as_str()))
+            })
+            .collect();
+        let resolve = |file: FileId, target: &Target| match target.name() {
+            Some(name) if !defined.contains(name) => Resolved::External,
+            _ => resolver.resolve(file, target, 0),
+        };
+        let all_resolved: Vec<(Vec<Resolved>, Vec<Resolved>)> = modules
+            .par_iter()
+            .enumerate()
+            .map(|(file, module)| {
+                let calls = module
+                    .calls
+                    .iter()
+                    .map(|call| resolve(file, &call.target))
+                    .collect();
+                let values = module
+                    .values
+                    .iter()
+                    .map(|value| resolve(file, &value.target))
+                    .collect();
+                (calls, values)
+            })
+            .collect();
+        for ((file, module), (module_resolved, value_targets)) in
+            modules.iter().enumerate().zip(all_resolved)
+        {
+            for (index, (call, target)) in module.calls.iter().zip(&module_resolved).enumerate() {
                 let id = CallId { file, index };
-                match &target {
+                match target {
                     Resolved::Function(function) => callers.entry(*function).or_default().push(id),
                     // `Store(path)` runs `Store.__init__`.
                     Resolved::Class(class) => {
@@ -115,7 +177,7 @@ impl Project {
                             callers.entry(init).or_default().push(id);
                         }
                     }
-                    Resolved::Unknown(name) => unknown
+                    Resolved::Unknown(name) if defined.contains(name.as_str()) => unknown
                         .entry(name.clone())
                         .or_default()
                         .push((file, call.range)),
@@ -130,41 +192,31 @@ impl Project {
                         .or_default()
                         .push(id);
                 }
-                module_resolved.push(target);
             }
             resolved.push(module_resolved);
-            for value in &module.values {
-                match resolver.resolve(file, &value.target, 0) {
+            for (value, target) in module.values.iter().zip(value_targets) {
+                match target {
                     Resolved::Function(function) => value_uses
                         .entry(function)
                         .or_default()
                         .push((file, value.range)),
-                    Resolved::Unknown(name) => {
+                    Resolved::Unknown(name) if defined.contains(name.as_str()) => {
                         unknown.entry(name).or_default().push((file, value.range))
                     }
                     _ => {}
-                }
-            }
-            for (index, class) in module.classes.iter().enumerate() {
-                for base in &class.bases {
-                    if let Resolved::Class(base) = resolver.resolve(file, base, 0) {
-                        subclasses
-                            .entry(base)
-                            .or_default()
-                            .push(ClassId { file, index });
-                    }
                 }
             }
         }
         Project {
             modules,
             by_name,
+            roots,
             resolved,
             callers,
             callees,
             value_uses,
             unknown,
-            unindexed_mentions: HashMap::new(),
+            unindexed_mentions: HashMap::default(),
             subclasses,
         }
     }
@@ -198,11 +250,7 @@ impl Project {
     pub fn calls(&self) -> impl Iterator<Item = (CallId, &Call, &Resolved)> + '_ {
         self.modules.iter().enumerate().flat_map(move |(file, m)| {
             m.calls.iter().enumerate().map(move |(index, call)| {
-                (
-                    CallId { file, index },
-                    call,
-                    &self.resolved[file][index],
-                )
+                (CallId { file, index }, call, &self.resolved[file][index])
             })
         })
     }
@@ -302,6 +350,8 @@ impl Project {
         Resolver {
             modules: &self.modules,
             by_name: &self.by_name,
+            roots: &self.roots,
+            subclasses: &self.subclasses,
         }
     }
 
@@ -348,6 +398,10 @@ impl Project {
 struct Resolver<'p> {
     modules: &'p [ModuleIndex],
     by_name: &'p HashMap<String, Vec<FileId>>,
+    /// The first segments of the project's module names (`opsd` of `opsd.db`).
+    roots: &'p HashSet<String>,
+    /// Direct subclasses of each class (empty while they are being computed).
+    subclasses: &'p HashMap<ClassId, Vec<ClassId>>,
 }
 
 /// How many re-exports and aliases are followed before giving up.
@@ -395,7 +449,15 @@ impl Resolver<'_> {
                 attribute,
                 name,
             } => {
+                let class_id = ClassId {
+                    file,
+                    index: *class,
+                };
                 let constructor = module.classes[*class].attributes.get(attribute);
+                // A subclass assigning the attribute too may hold another class's instance.
+                if self.assigned_in_subclass(class_id, attribute, depth) {
+                    return Resolved::Unknown(name.clone());
+                }
                 match constructor {
                     Some(Some(constructor)) => match self.resolve(file, constructor, depth + 1) {
                         Resolved::Class(class) => self.method(class, name, depth + 1),
@@ -416,6 +478,28 @@ impl Resolver<'_> {
             Target::Unknown(name) => Resolved::Unknown(name.clone()),
             Target::External => Resolved::External,
         }
+    }
+
+    /// Whether a project class deriving from `class` assigns `self.attribute` itself.
+    fn assigned_in_subclass(&self, class: ClassId, attribute: &str, _depth: usize) -> bool {
+        let mut stack = vec![class];
+        let mut seen = vec![class];
+        while let Some(current) = stack.pop() {
+            for &sub in self.subclasses.get(&current).into_iter().flatten() {
+                if seen.contains(&sub) {
+                    continue;
+                }
+                if self.modules[sub.file].classes[sub.index]
+                    .attributes
+                    .contains_key(attribute)
+                {
+                    return true;
+                }
+                seen.push(sub);
+                stack.push(sub);
+            }
+        }
+        false
     }
 
     /// A method looked up on a class and its bases (as Python's attribute lookup would, for
@@ -453,6 +537,10 @@ impl Resolver<'_> {
         let Some(last) = path.last() else {
             return Resolved::External;
         };
+        // Re-exports may import each other in a cycle.
+        if depth > MAX_DEPTH {
+            return Resolved::Unknown(last.clone());
+        }
         let absolute: Vec<&str> = match path.first() {
             Some(dots) if dots.starts_with('.') => {
                 let mut base: Vec<&str> = self.modules[file]
@@ -468,6 +556,8 @@ impl Resolver<'_> {
                 base.extend(path[1..].iter().map(String::as_str));
                 base
             }
+            // Not a project module: the standard library or a dependency.
+            Some(first) if !self.roots.contains(first) => return Resolved::External,
             _ => path.iter().map(String::as_str).collect(),
         };
         for split in (1..=absolute.len()).rev() {
@@ -600,7 +690,7 @@ impl Project {
     /// thread) from async code, directly or through other such functions. For each, the call
     /// that first reaches it (breadth first, so the paths are shortest).
     pub fn reached_from_async(&self) -> HashMap<FnId, CallId> {
-        let mut reached: HashMap<FnId, CallId> = HashMap::new();
+        let mut reached: HashMap<FnId, CallId> = HashMap::default();
         let mut queue = std::collections::VecDeque::new();
         for (id, call, _) in self.calls() {
             let Some(callee) = self.callee(id) else {
@@ -629,6 +719,37 @@ impl Project {
             }
         }
         reached
+    }
+
+    /// The sync functions with a blocking call, and the sync functions that call them
+    /// (transitively) from sync code.
+    pub fn reaching_blocking(&self) -> HashSet<FnId> {
+        let mut found: HashSet<FnId> = HashSet::default();
+        let mut queue: Vec<FnId> = Vec::new();
+        for (file, module) in self.modules.iter().enumerate() {
+            for site in &module.blocking {
+                if let Caller::Function(index) = site.caller {
+                    let function = FnId { file, index };
+                    if !self.function(function).is_async && found.insert(function) {
+                        queue.push(function);
+                    }
+                }
+            }
+        }
+        while let Some(function) = queue.pop() {
+            for &call in self.callers(function) {
+                let Some(caller) = self.caller_of(call) else {
+                    continue;
+                };
+                if self.call(call).execution == Execution::Sync
+                    && !self.function(caller).is_async
+                    && found.insert(caller)
+                {
+                    queue.push(caller);
+                }
+            }
+        }
+        found
     }
 
     /// The chain of calls from async code to `function` (see [`Project::reached_from_async`]):

@@ -45,7 +45,11 @@ pub fn plan<'t>(
     // The fixes to apply: allowed by the settings, and whose edits do not conflict.
     let mut accepted: Vec<bool> = findings
         .iter()
-        .map(|f| f.fix.as_ref().is_some_and(|fix| settings.allows(fix.applicability)))
+        .map(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|fix| settings.allows(fix.applicability))
+        })
         .collect();
     loop {
         let edits = collect_edits(&findings, &accepted, project.modules.len());

@@ -5,10 +5,9 @@ use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
-use super::index::{index_module, ModuleIndex, Target};
+use super::index::{index_module, ModuleIndex};
 use super::plan::{apply, plan, FilePlan};
 use super::{FileId, Project};
 use crate::discovery::Candidate;
@@ -42,7 +41,8 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     for (module, file_plan) in plans.into_iter().enumerate() {
         by_file[indexed[module]] = Some(file_plan);
     }
-    drop(project);
+    // Freeing the index takes a while: in the background, while the files are processed.
+    std::thread::spawn(move || drop(project));
 
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
@@ -80,8 +80,7 @@ fn locate_dry_run(report: &mut FileReport, planned: Vec<Diagnostic>, settings: &
     };
     let mut before = check_source(original, settings).unwrap_or_default();
     before.extend(planned);
-    if let Some(located) =
-        locate_in_original(original, &report.text, &report.diagnostics, &before)
+    if let Some(located) = locate_in_original(original, &report.text, &report.diagnostics, &before)
     {
         report.diagnostics = located;
         report.located_in_original = true;
@@ -116,84 +115,71 @@ fn build_project(
         })
         .map(|(i, _)| i)
         .collect();
-    let mut done: HashSet<FileId> = HashSet::new();
-    let mut modules: Vec<ModuleIndex> = Vec::new();
-    let mut module_files: Vec<FileId> = Vec::new();
-    let mut unparsed: Vec<FileId> = Vec::new();
     let module_names: Vec<String> = files
         .par_iter()
         .map(|c| super::module_of(&c.path))
         .collect();
+    let roots = module_names
+        .iter()
+        .filter_map(|name| name.split('.').next())
+        .filter(|root| !root.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut indexing = Indexing {
+        files,
+        sources,
+        recipes: &recipes,
+        roots,
+        done: HashSet::new(),
+        module_files: Vec::new(),
+        unparsed: Vec::new(),
+    };
+    let mut modules: Vec<ModuleIndex> = Vec::new();
+    // The import closure of the files with async code or blocking calls.
+    indexing.index_more(&mut wanted, &mut modules);
+    let mut project = Project::new(modules);
+    // Then, in rounds, the files that mention a sync function reaching a blocking call: they
+    // may call it (as a caller to await, or on a path from async code to it).
     for _ in 0..MAX_ROUNDS {
-        wanted.retain(|f| done.insert(*f));
-        if wanted.is_empty() {
-            break;
-        }
-        let new: Vec<(FileId, Option<ModuleIndex>)> = wanted
-            .par_iter()
-            .map(|&file| {
-                let Ok(source) = &sources[file] else {
-                    return (file, None);
-                };
-                let index = catch_unwind(AssertUnwindSafe(|| {
-                    parse_module(&source.text).ok().map(|parsed| {
-                        index_module(&files[file].path, &source.text, &parsed, &recipes)
-                    })
-                }))
-                .ok()
-                .flatten();
-                (file, index)
-            })
-            .collect();
-        for (file, index) in new {
-            match index {
-                Some(index) => {
-                    modules.push(index);
-                    module_files.push(file);
-                }
-                None => unparsed.push(file),
-            }
-        }
-        let project = Project::new(std::mem::take(&mut modules));
-        // Next round: imported project modules not indexed yet, and files mentioning a sync
-        // function that runs on the loop.
-        let imported: HashSet<String> = project
-            .modules
-            .iter()
-            .flat_map(|m| {
-                let package = m.package().to_owned();
-                m.calls
-                    .iter()
-                    .map(|c| &c.target)
-                    .chain(m.values.iter().map(|v| &v.target))
-                    .chain(m.top_level.values())
-                    .filter_map(move |t| match t {
-                        Target::Qualified(path) => Some(module_prefixes(&package, path)),
-                        _ => None,
-                    })
-                    .flatten()
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        wanted = (0..files.len())
-            .filter(|f| !done.contains(f) && imported.contains(&module_names[*f]))
-            .collect();
         let names: Vec<&str> = {
+            // Python calls dunder methods itself; `__init__` runs where its class is called.
             let mut names: Vec<&str> = project
-                .reached_from_async()
-                .keys()
-                .map(|&f| project.function(f).name.as_str())
+                .reaching_blocking()
+                .into_iter()
+                .filter_map(|f| {
+                    let function = project.function(f);
+                    match (function.is_dunder(), function.name.as_str(), function.class) {
+                        (false, name, _) => Some(name),
+                        (true, "__init__", Some(class)) => {
+                            Some(project.modules[f.file].classes[class].name.as_str())
+                        }
+                        _ => None,
+                    }
+                })
+                // A name some unresolved call already uses can never be converted: its
+                // other callers do not matter.
+                .filter(|name| project.unknown_uses(name).is_empty())
                 .collect();
             names.sort_unstable();
             names.dedup();
             names
         };
-        if !names.is_empty() {
-            wanted.extend(files_mentioning(&names, sources, &done));
+        if names.is_empty() {
+            break;
         }
-        modules = project.modules;
+        let mut wanted = files_mentioning(&names, sources, &indexing.done);
+        if wanted.is_empty() {
+            break;
+        }
+        let mut modules = project.modules;
+        indexing.index_more(&mut wanted, &mut modules);
+        project = Project::new(modules);
     }
-    let mut project = Project::new(modules);
+    let Indexing {
+        module_files,
+        unparsed,
+        ..
+    } = indexing;
     // Names in files that do not parse may be calls of anything.
     let names: HashSet<String> = project
         .functions()
@@ -216,24 +202,55 @@ fn build_project(
     (project, module_files)
 }
 
-/// The module names a dotted import path may refer to (`pkg.db.fetch` → `pkg`, `pkg.db`,
-/// `pkg.db.fetch`), relative paths made absolute from `package`.
-fn module_prefixes(package: &str, path: &[String]) -> Vec<String> {
-    let mut absolute: Vec<&str> = Vec::new();
-    let rest = match path.first() {
-        Some(dots) if dots.starts_with('.') => {
-            absolute.extend(package.split('.').filter(|s| !s.is_empty()));
-            for _ in 1..dots.len() {
-                absolute.pop();
+/// The files indexed so far, and how to index more.
+struct Indexing<'r> {
+    files: &'r [Candidate],
+    sources: &'r [Result<SourceText, FileError>],
+    recipes: &'r [&'static dyn Recipe],
+    /// First segments of the module names.
+    roots: HashSet<String>,
+    done: HashSet<FileId>,
+    /// Per module (in `modules` order): its file.
+    module_files: Vec<FileId>,
+    unparsed: Vec<FileId>,
+}
+
+impl Indexing<'_> {
+    /// Indexes `wanted` (those not indexed yet) into `modules`, then sets `wanted` to the
+    /// project modules they import that are not indexed yet.
+    fn index_more(&mut self, wanted: &mut Vec<FileId>, modules: &mut Vec<ModuleIndex>) {
+        wanted.retain(|f| self.done.insert(*f));
+        let (files, sources, recipes) = (self.files, self.sources, self.recipes);
+        let roots = &self.roots;
+        let new: Vec<(FileId, Option<ModuleIndex>)> = wanted
+            .par_iter()
+            .map(|&file| {
+                let Ok(source) = &sources[file] else {
+                    return (file, None);
+                };
+                let index = catch_unwind(AssertUnwindSafe(|| {
+                    parse_module(&source.text).ok().map(|parsed| {
+                        index_module(&files[file].path, &source.text, &parsed, recipes, roots)
+                    })
+                }))
+                .ok()
+                .flatten();
+                (file, index)
+            })
+            .collect();
+        let first = modules.len();
+        for (file, index) in new {
+            match index {
+                Some(index) => {
+                    modules.push(index);
+                    self.module_files.push(file);
+                }
+                None => self.unparsed.push(file),
             }
-            &path[1..]
         }
-        _ => path,
-    };
-    absolute.extend(rest.iter().map(String::as_str));
-    (1..=absolute.len())
-        .map(|n| absolute[..n].join("."))
-        .collect()
+        let _ = first;
+        wanted.clear();
+    }
 }
 
 /// The files not indexed yet that mention one of `names` as a word.
@@ -242,10 +259,8 @@ fn files_mentioning(
     sources: &[Result<SourceText, FileError>],
     done: &HashSet<FileId>,
 ) -> Vec<FileId> {
-    let Ok(automaton) = AhoCorasick::new(names) else {
-        return Vec::new();
-    };
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let names: rustc_hash::FxHashSet<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
+    let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80;
     (0..sources.len())
         .into_par_iter()
         .filter(|f| !done.contains(f))
@@ -253,12 +268,11 @@ fn files_mentioning(
             let Ok(source) = &sources[f] else {
                 return false;
             };
-            let bytes = source.text.as_bytes();
-            automaton.find_overlapping_iter(bytes).any(|m| {
-                let before = m.start().checked_sub(1).map(|i| bytes[i]);
-                let after = bytes.get(m.end()).copied();
-                !before.is_some_and(is_word) && !after.is_some_and(is_word)
-            })
+            source
+                .text
+                .as_bytes()
+                .split(|b| !is_word(b))
+                .any(|word| !word.is_empty() && names.contains(word))
         })
         .collect()
 }
