@@ -227,7 +227,7 @@ fn to_thread_fix(checker: &Checker<'_>, expr: &Expr, call: &ExprCall) -> Result<
 /// The module-level helper of the native strategy: subprocess's blocking functions as
 /// coroutines on asyncio subprocesses (see the file for what it reproduces and how).
 const HELPER: &str = "_AsyncSubprocess";
-const HELPER_SOURCE: &str = include_str!("subprocess/async_subprocess.py");
+pub const HELPER_SOURCE: &str = include_str!("subprocess/async_subprocess.py");
 
 /// The keywords `Popen` takes, which the helper passes to asyncio's `Popen` as they are (or,
 /// for the text-mode ones, applies itself as `Popen` does). `bufsize` is not among them:
