@@ -311,7 +311,14 @@ fn native_fix(
         return Err("a comment sits in the callee".to_owned());
     }
     let helper = checker.define_helper(HELPER, HELPER_SOURCE)?;
-    if helper.is_some() && !checker.semantic().is_free(checker.scope(), HELPER) {
+    // The name must reach the module's helper: the one being added (the name is free here),
+    // or the one already there (not hidden by a local of the same name).
+    let semantic = checker.semantic();
+    let reaches_helper = match semantic.lookup(checker.scope(), HELPER) {
+        None => helper.is_some() && semantic.is_free(checker.scope(), HELPER),
+        Some(binding) => helper.is_none() && semantic.bindings[binding].scope == 0,
+    };
+    if !reaches_helper {
         return Err(format!("the name `{HELPER}` is taken here"));
     }
     let (prefix, suffix) = checker.await_wrapping(expr);
