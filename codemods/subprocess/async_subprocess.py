@@ -127,12 +127,12 @@ class _AsyncSubprocess:
         try:
             data = input
             if data and "stdin" in codecs and simple:
-                buffer = io.BytesIO()
-                io.TextIOWrapper(
-                    buffer, encoding=codecs["stdin"][0], errors=codecs["stdin"][1],
+                wrapper = io.TextIOWrapper(
+                    io.BytesIO(), encoding=codecs["stdin"][0], errors=codecs["stdin"][1],
                     write_through=True
-                ).write(data)
-                data = buffer.getvalue()
+                )
+                wrapper.write(data)
+                data = wrapper.detach().getvalue()
             elif data and "stdin" in codecs:
                 data = data.encode(*codecs["stdin"])
             elif data:
