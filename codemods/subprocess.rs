@@ -13,9 +13,15 @@ crate::declare_recipe! {
 /// Finds calls that run a child process and wait for it in async code:
 /// `subprocess.run`, `call`, `check_call`, `check_output`, `getoutput`, `getstatusoutput`
 /// and `os.system`, under every import form (`import subprocess as sp`,
-/// `from subprocess import run`), and moves the wait off the event loop:
-/// `subprocess.run(cmd, capture_output=True, text=True)` becomes
-/// `await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True)`.
+/// `from subprocess import run`), and moves the wait off the event loop. Two strategies
+/// (`subprocess-strategy` in the configuration, `--subprocess-strategy` on the command line):
+///
+/// - `native` (the default): the child runs as an asyncio subprocess.
+///   `subprocess.run(cmd, capture_output=True, text=True)` becomes
+///   `await _AsyncSubprocess.run(cmd, capture_output=True, text=True)`, where
+///   `_AsyncSubprocess` is a helper class the fix adds once to the module, after the imports.
+/// - `thread`: the call moves to a worker thread unchanged:
+///   `await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True)`.
 ///
 /// ## Why is this bad?
 /// These functions block until the child process exits: a `docker ps` or an `ssh` call
@@ -31,31 +37,56 @@ crate::declare_recipe! {
 ///
 /// ## Use instead
 /// ```python
-/// import asyncio
-/// import subprocess
+/// class _AsyncSubprocess:
+///     ...  # added by the fix
 ///
 /// async def kernel_version():
-///     return (await asyncio.to_thread(subprocess.check_output, ["uname", "-r"], text=True)).strip()
+///     return (await _AsyncSubprocess.check_output(["uname", "-r"], text=True)).strip()
 /// ```
 ///
 /// ## Fix safety
-/// The fix is safe: the same function runs with the same arguments, in a worker thread, so
-/// return values (`CompletedProcess`, `str` with `text=True`, the wait status of
-/// `os.system`), exceptions (`CalledProcessError`, `TimeoutExpired`, `FileNotFoundError`)
-/// and every keyword (`input`, `timeout`, `cwd`, `env`, `check`, ...) behave exactly as
-/// before, while the event loop keeps running. What changes is where the wait happens, and
-/// that the waiting task can now be cancelled: the child is started from a thread of the
-/// default executor; if the task is cancelled (`asyncio.wait_for` timing out, a `TaskGroup`
-/// failing), the thread still waits for the child, whose result is then dropped, and
-/// `asyncio.run` waits for that thread at shutdown; a Ctrl-C reaches the main thread, not the
-/// worker, so `subprocess.run`'s kill-on-interrupt does not apply.
+/// Both strategies are safe: the values, the exceptions and the keywords behave as before.
+///
+/// The native helper starts the child with `asyncio.create_subprocess_exec` (or `_shell`
+/// for `shell=True` with a string), passes every `Popen` keyword to asyncio's `Popen`
+/// unchanged, and follows CPython's `subprocess` code path by path: `CompletedProcess` with
+/// the same `args`; text mode decoded with the same encoding (`encoding=`, else the locale's)
+/// and `errors`, `\r\n` and `\r` translated, through a text wrapper where subprocess reads a
+/// single pipe (so decoding errors match too); `input=` encoded the same way;
+/// `CalledProcessError`; `TimeoutExpired` with the original timeout and the bytes read so far
+/// (or, when the timeout expires while waiting for the exit, the remaining time and no
+/// output), the child killed and reaped; `call` waiting with `timeout`; `check_output`'s
+/// `input=None` and argument checks; `getstatusoutput`'s status (negative for a signal) and
+/// stripped newline; the `Popen` errors (`FileNotFoundError` for a missing program or `cwd`).
+/// What it cannot reproduce exactly it leaves to `subprocess` in a thread, decided when the
+/// call runs: Windows, Python before 3.11, `-X warn_default_encoding`, an event loop other than
+/// asyncio's (uvloop), a command that is not a string, path or non-empty list/tuple, a shell
+/// command given as a list, `call`/`check_call` with a pipe (subprocess never reads it).
+///
+/// The fix uses `asyncio.to_thread` instead of the helper for `os.system` (asyncio's return
+/// code loses the core-dump bit of the wait status `os.system` returns, and `system()`
+/// ignores SIGINT and SIGQUIT while it waits), `bufsize=` (asyncio requires 0), `args=`, a
+/// keyword the function does not take, `*args` and `**kwargs` splats, more than one positional
+/// argument (Popen's positional parameters), none, and when the name `_AsyncSubprocess` is
+/// taken. A comment inside a parenthesized callee leaves the call without a fix; a comment
+/// between the callee and its parenthesis does so in the thread strategy only.
+///
+/// What changes, in both strategies, is that the waiting task can now be cancelled
+/// (`asyncio.wait_for` timing out, a `TaskGroup` failing), which the blocking call never was:
+/// the native helper then kills the child and reaps it, as `subprocess.run` does on an
+/// exception; the thread strategy's worker thread goes on waiting for the child, whose result
+/// is dropped, and `asyncio.run` waits for that thread at shutdown. A Ctrl-C under
+/// `asyncio.run` cancels the main task (native: the child is killed); in the thread strategy
+/// it reaches the main thread, not the worker, so `subprocess.run`'s kill-on-interrupt does
+/// not apply. The native helper starts the child from the event loop's thread, as the original
+/// did; the thread strategy starts it from a worker thread.
 ///
 /// Calls in sync functions are not reported (they do not block the loop there), nor the
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
 /// generator expression, or in an f-string `=` field, is reported without a fix.
 ///
 /// `proc.communicate(...)` and `proc.wait(...)` on a `subprocess.Popen` object (every
-/// binding of `proc` is `proc = subprocess.Popen(...)`) move to a thread the same way:
+/// binding of `proc` is `proc = subprocess.Popen(...)`) move to a thread in both strategies:
 /// `await asyncio.to_thread(proc.communicate, input, timeout=5)`. Starting the child
 /// (`Popen(...)`) does not wait for it and is left alone. `with subprocess.Popen(...) as proc:`
 /// waits for the child when the block exits, which cannot be awaited: it is reported without
