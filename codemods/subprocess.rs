@@ -4,6 +4,7 @@ use crate::checker::Checker;
 use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Stmt};
 use crate::parse::{Ranged, TextRange, TextSize};
+use crate::pipeline::SubprocessStrategy;
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
 
@@ -12,9 +13,15 @@ crate::declare_recipe! {
 /// Finds calls that run a child process and wait for it in async code:
 /// `subprocess.run`, `call`, `check_call`, `check_output`, `getoutput`, `getstatusoutput`
 /// and `os.system`, under every import form (`import subprocess as sp`,
-/// `from subprocess import run`), and moves the wait off the event loop:
-/// `subprocess.run(cmd, capture_output=True, text=True)` becomes
-/// `await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True)`.
+/// `from subprocess import run`), and moves the wait off the event loop. Two strategies
+/// (`subprocess-strategy` in the configuration, `--subprocess-strategy` on the command line):
+///
+/// - `native` (the default): the child runs as an asyncio subprocess.
+///   `subprocess.run(cmd, capture_output=True, text=True)` becomes
+///   `await _AsyncSubprocess.run(cmd, capture_output=True, text=True)`, where
+///   `_AsyncSubprocess` is a helper class the fix adds once to the module, after the imports.
+/// - `thread`: the call moves to a worker thread unchanged:
+///   `await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True)`.
 ///
 /// ## Why is this bad?
 /// These functions block until the child process exits: a `docker ps` or an `ssh` call
@@ -30,31 +37,56 @@ crate::declare_recipe! {
 ///
 /// ## Use instead
 /// ```python
-/// import asyncio
-/// import subprocess
+/// class _AsyncSubprocess:
+///     ...  # added by the fix
 ///
 /// async def kernel_version():
-///     return (await asyncio.to_thread(subprocess.check_output, ["uname", "-r"], text=True)).strip()
+///     return (await _AsyncSubprocess.check_output(["uname", "-r"], text=True)).strip()
 /// ```
 ///
 /// ## Fix safety
-/// The fix is safe: the same function runs with the same arguments, in a worker thread, so
-/// return values (`CompletedProcess`, `str` with `text=True`, the wait status of
-/// `os.system`), exceptions (`CalledProcessError`, `TimeoutExpired`, `FileNotFoundError`)
-/// and every keyword (`input`, `timeout`, `cwd`, `env`, `check`, ...) behave exactly as
-/// before, while the event loop keeps running. What changes is where the wait happens, and
-/// that the waiting task can now be cancelled: the child is started from a thread of the
-/// default executor; if the task is cancelled (`asyncio.wait_for` timing out, a `TaskGroup`
-/// failing), the thread still waits for the child, whose result is then dropped, and
-/// `asyncio.run` waits for that thread at shutdown; a Ctrl-C reaches the main thread, not the
-/// worker, so `subprocess.run`'s kill-on-interrupt does not apply.
+/// Both strategies are safe: the values, the exceptions and the keywords behave as before.
+///
+/// The native helper starts the child with `asyncio.create_subprocess_exec` (or `_shell`
+/// for `shell=True` with a string), passes every `Popen` keyword to asyncio's `Popen`
+/// unchanged, and follows CPython's `subprocess` code path by path: `CompletedProcess` with
+/// the same `args`; text mode decoded with the same encoding (`encoding=`, else the locale's)
+/// and `errors`, `\r\n` and `\r` translated, through a text wrapper where subprocess reads a
+/// single pipe (so decoding errors match too); `input=` encoded the same way;
+/// `CalledProcessError`; `TimeoutExpired` with the original timeout and the bytes read so far
+/// (or, when the timeout expires while waiting for the exit, the remaining time and no
+/// output), the child killed and reaped; `call` waiting with `timeout`; `check_output`'s
+/// `input=None` and argument checks; `getstatusoutput`'s status (negative for a signal) and
+/// stripped newline; the `Popen` errors (`FileNotFoundError` for a missing program or `cwd`).
+/// What it cannot reproduce exactly it leaves to `subprocess` in a thread, decided when the
+/// call runs: Windows, Python before 3.11, `-X warn_default_encoding`, an event loop other than
+/// asyncio's (uvloop), a command that is not a string, path or non-empty list/tuple, a shell
+/// command given as a list, `call`/`check_call` with a pipe (subprocess never reads it).
+///
+/// The fix uses `asyncio.to_thread` instead of the helper for `os.system` (asyncio's return
+/// code loses the core-dump bit of the wait status `os.system` returns, and `system()`
+/// ignores SIGINT and SIGQUIT while it waits), `bufsize=` (asyncio requires 0), `args=`, a
+/// keyword the function does not take, `*args` and `**kwargs` splats, more than one positional
+/// argument (Popen's positional parameters), none, and when the name `_AsyncSubprocess` is
+/// taken. A comment inside a parenthesized callee leaves the call without a fix; a comment
+/// between the callee and its parenthesis does so in the thread strategy only.
+///
+/// What changes, in both strategies, is that the waiting task can now be cancelled
+/// (`asyncio.wait_for` timing out, a `TaskGroup` failing), which the blocking call never was:
+/// the native helper then kills the child and reaps it, as `subprocess.run` does on an
+/// exception; the thread strategy's worker thread goes on waiting for the child, whose result
+/// is dropped, and `asyncio.run` waits for that thread at shutdown. A Ctrl-C under
+/// `asyncio.run` cancels the main task (native: the child is killed); in the thread strategy
+/// it reaches the main thread, not the worker, so `subprocess.run`'s kill-on-interrupt does
+/// not apply. The native helper starts the child from the event loop's thread, as the original
+/// did; the thread strategy starts it from a worker thread.
 ///
 /// Calls in sync functions are not reported (they do not block the loop there), nor the
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
 /// generator expression, or in an f-string `=` field, is reported without a fix.
 ///
 /// `proc.communicate(...)` and `proc.wait(...)` on a `subprocess.Popen` object (every
-/// binding of `proc` is `proc = subprocess.Popen(...)`) move to a thread the same way:
+/// binding of `proc` is `proc = subprocess.Popen(...)`) move to a thread in both strategies:
 /// `await asyncio.to_thread(proc.communicate, input, timeout=5)`. Starting the child
 /// (`Popen(...)`) does not wait for it and is left alone. `with subprocess.Popen(...) as proc:`
 /// waits for the child when the block exits, which cannot be awaited: it is reported without
@@ -112,10 +144,14 @@ impl Recipe for Subprocess {
     }
 
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
-        let (call, label) = if let Some((call, method)) = popen_wait(checker, expr) {
-            (call, format!("Popen.{method}()"))
+        let (call, label, api) = if let Some((call, method)) = popen_wait(checker, expr) {
+            (call, format!("Popen.{method}()"), None)
         } else if let Some((call, name)) = checker.blocking_call(self, expr) {
-            (call, name.join("."))
+            let api = match name.as_slice() {
+                ["subprocess", api] => Some(*api),
+                _ => None,
+            };
+            (call, name.join("."), api)
         } else {
             return;
         };
@@ -124,6 +160,10 @@ impl Recipe for Subprocess {
             Err(obstacle)
         } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {
             Err("the call is already awaited".to_owned())
+        } else if let Some(api) =
+            api.filter(|_| checker.settings.subprocess_strategy == SubprocessStrategy::Native)
+        {
+            native_fix(checker, expr, call, api).or_else(|_| to_thread_fix(checker, expr, call))
         } else {
             to_thread_fix(checker, expr, call)
         };
@@ -211,6 +251,116 @@ fn to_thread_fix(checker: &Checker<'_>, expr: &Expr, call: &ExprCall) -> Result<
         edits.push(Edit::insertion(suffix, call.end()));
     }
     edits.extend(import);
+    let edits = crate::fix::merge_edits(edits).ok_or("the edits of this call overlap")?;
+    Ok(Fix::safe(edits))
+}
+
+/// The module-level helper of the native strategy: subprocess's blocking functions as
+/// coroutines on asyncio subprocesses (see the file for what it reproduces and how).
+const HELPER: &str = "_AsyncSubprocess";
+pub const HELPER_SOURCE: &str = include_str!("subprocess/async_subprocess.py");
+
+/// The keywords `Popen` takes, which the helper passes to asyncio's `Popen` as they are (or,
+/// for the text-mode ones, applies itself as `Popen` does). `bufsize` is not among them:
+/// asyncio requires 0.
+const POPEN_KEYWORDS: &[&str] = &[
+    "executable",
+    "stdin",
+    "stdout",
+    "stderr",
+    "preexec_fn",
+    "close_fds",
+    "shell",
+    "cwd",
+    "env",
+    "universal_newlines",
+    "startupinfo",
+    "creationflags",
+    "restore_signals",
+    "start_new_session",
+    "pass_fds",
+    "user",
+    "group",
+    "extra_groups",
+    "encoding",
+    "errors",
+    "text",
+    "umask",
+    "pipesize",
+    "process_group",
+];
+
+/// Why the native rewrite does not apply to this call (`None`: it does). `api` is the
+/// function's name in `subprocess`.
+fn native_obstacle(call: &ExprCall, api: &str) -> Option<String> {
+    let arguments = &call.arguments;
+    if arguments.args.iter().any(Expr::is_starred_expr) {
+        return Some("`*args`".to_owned());
+    }
+    if arguments.args.len() != 1 {
+        return Some("the command is not the one positional argument".to_owned());
+    }
+    let extra: &[&str] = match api {
+        "run" => &["input", "capture_output", "timeout", "check"],
+        "check_output" => &["input", "timeout"],
+        "call" | "check_call" => &["timeout"],
+        _ => &[],
+    };
+    for keyword in &arguments.keywords {
+        let Some(name) = &keyword.arg else {
+            return Some("`**kwargs`".to_owned());
+        };
+        let name = name.id.as_str();
+        let known = if matches!(api, "getoutput" | "getstatusoutput") {
+            matches!(name, "encoding" | "errors")
+        } else {
+            POPEN_KEYWORDS.contains(&name) || extra.contains(&name)
+        };
+        if !known {
+            return Some(format!("the keyword `{name}`"));
+        }
+    }
+    None
+}
+
+/// `subprocess.run(args, ...)` → `await _AsyncSubprocess.run(args, ...)`: the callee is
+/// replaced, the arguments stay as written, and the helper class is added to the module.
+fn native_fix(
+    checker: &Checker<'_>,
+    expr: &Expr,
+    call: &ExprCall,
+    api: &str,
+) -> Result<Fix, String> {
+    if let Some(obstacle) = native_obstacle(call, api) {
+        return Err(obstacle);
+    }
+    let callee_range = checker
+        .parsed
+        .parenthesized_range(&call.func, AnyNodeRef::from(call))
+        .unwrap_or_else(|| call.func.range());
+    if checker.has_comment_in(callee_range) {
+        return Err("a comment sits in the callee".to_owned());
+    }
+    let helper = checker.define_helper(HELPER, HELPER_SOURCE)?;
+    // The name must reach the module's helper: the one being added (the name is free here),
+    // or the one already there (not hidden by a local of the same name).
+    let semantic = checker.semantic();
+    let reaches_helper = match semantic.lookup(checker.scope(), HELPER) {
+        None => helper.is_some() && semantic.is_free(checker.scope(), HELPER),
+        Some(binding) => helper.is_none() && semantic.bindings[binding].scope == 0,
+    };
+    if !reaches_helper {
+        return Err(format!("the name `{HELPER}` is taken here"));
+    }
+    let (prefix, suffix) = checker.await_wrapping(expr);
+    let mut edits = vec![Edit::replacement(
+        format!("{prefix}{HELPER}.{api}"),
+        callee_range,
+    )];
+    if !suffix.is_empty() {
+        edits.push(Edit::insertion(suffix, call.end()));
+    }
+    edits.extend(helper);
     let edits = crate::fix::merge_edits(edits).ok_or("the edits of this call overlap")?;
     Ok(Fix::safe(edits))
 }

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::codemods::RECIPES;
 use crate::discovery::{build_excludes, discover};
 use crate::output::{self, OutputFormat, Style};
-use crate::pipeline::{PerFileIgnore, Settings};
+use crate::pipeline::{PerFileIgnore, Settings, SubprocessStrategy};
 use crate::recipe::render_doc;
 use crate::run::{process_source, run_files, FileError, FileReport, Mode};
 use crate::source::SourceText;
@@ -58,6 +58,12 @@ enum RecipesFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StrategyArg {
+    Native,
+    Thread,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
     Always,
@@ -93,6 +99,10 @@ struct CommonArgs {
     /// Do not apply unsafe fixes, whatever the configuration says.
     #[arg(long, overrides_with = "unsafe_fixes")]
     no_unsafe_fixes: bool,
+    /// How subprocess calls are migrated: asyncio subprocesses (`native`, the default) or
+    /// `asyncio.to_thread` (`thread`); overrides `subprocess-strategy` in the configuration.
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    subprocess_strategy: Option<StrategyArg>,
     /// The file name to report for standard input.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
@@ -245,6 +255,15 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
         common.unsafe_fixes || options.unsafe_fixes.unwrap_or(false)
     };
     let mut settings = Settings::new(recipes, unsafe_fixes);
+    settings.subprocess_strategy = match common.subprocess_strategy {
+        Some(StrategyArg::Native) => SubprocessStrategy::Native,
+        Some(StrategyArg::Thread) => SubprocessStrategy::Thread,
+        None => options
+            .subprocess_strategy
+            .as_deref()
+            .and_then(SubprocessStrategy::from_name)
+            .unwrap_or_default(),
+    };
     let root = config
         .root()
         .map(|r| std::path::absolute(r).unwrap_or_else(|_| r.to_path_buf()))

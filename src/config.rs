@@ -31,7 +31,8 @@ pub struct Options {
     pub unsafe_fixes: Option<bool>,
     /// Migration phases to run (1, 2, 3).
     pub phase: Option<Vec<u8>>,
-    /// How subprocess calls are migrated: `"thread"` (`asyncio.to_thread`).
+    /// How subprocess calls are migrated: `"native"` (asyncio subprocesses, the default) or
+    /// `"thread"` (`asyncio.to_thread`).
     pub subprocess_strategy: Option<String>,
     /// Calls to report in async code: dotted name → async replacement (or `""`).
     pub blocking_calls: Option<BTreeMap<String, String>>,
@@ -125,9 +126,9 @@ fn parse_options(path: &Path, value: toml::Value, table: &str) -> Result<Options
         }
     }
     if let Some(strategy) = &options.subprocess_strategy {
-        if strategy != "thread" {
+        if crate::pipeline::SubprocessStrategy::from_name(strategy).is_none() {
             bail!(
-                "{}: {table}: `subprocess-strategy` must be \"thread\" (the only strategy so far), found {strategy:?}",
+                "{}: {table}: `subprocess-strategy` must be \"native\" or \"thread\", found {strategy:?}",
                 path.display()
             );
         }

@@ -284,11 +284,16 @@ fn delete_statement(
                 .is_empty()
     };
     let blank_before = first == 0 || blank(first - 1);
-    let end = if blank_before && last + 1 < lines.line_count() && blank(last + 1) {
-        lines.full_line_range(source, last + 1).end()
-    } else {
-        last_line.end()
-    };
+    let mut end = last_line.end();
+    if blank_before && last + 1 < lines.line_count() && blank(last + 1) {
+        end = lines.full_line_range(source, last + 1).end();
+        // At the top of the file, every blank line after the statement goes.
+        let mut next = last + 2;
+        while first == 0 && next < lines.line_count() && blank(next) {
+            end = lines.full_line_range(source, next).end();
+            next += 1;
+        }
+    }
     Some(Edit::deletion(TextRange::new(first_line.start(), end)))
 }
 

@@ -24,6 +24,30 @@ pub struct Settings {
     /// Calls the user declared blocking (`blocking-calls`): a qualified name and the async
     /// replacement to suggest (empty: none).
     pub declared_blocking: Vec<DeclaredCall>,
+    /// How the subprocess recipe migrates the calls it fixes.
+    pub subprocess_strategy: SubprocessStrategy,
+}
+
+/// How blocking subprocess calls are migrated (`subprocess-strategy`, `--subprocess-strategy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SubprocessStrategy {
+    /// asyncio subprocesses, through a helper that reproduces `subprocess`'s results, errors and
+    /// timeouts; calls it cannot reproduce exactly use `asyncio.to_thread`.
+    #[default]
+    Native,
+    /// Every call in a worker thread: `await asyncio.to_thread(subprocess.run, ...)`.
+    Thread,
+}
+
+impl SubprocessStrategy {
+    /// The strategy named `name` (`"native"`, `"thread"`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "native" => Some(SubprocessStrategy::Native),
+            "thread" => Some(SubprocessStrategy::Thread),
+            _ => None,
+        }
+    }
 }
 
 /// A call declared blocking in the configuration.
@@ -49,6 +73,7 @@ impl Settings {
             unsafe_fixes,
             per_file_ignores: Vec::new(),
             declared_blocking: Vec::new(),
+            subprocess_strategy: SubprocessStrategy::default(),
         }
     }
 

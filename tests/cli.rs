@@ -1003,15 +1003,24 @@ fn check_into_a_closed_pipe_does_not_panic() {
 // format of `check` and `fix`, the phases and `awaitify report`.
 
 const SUBPROCESS: &str = "import subprocess\n\nasync def f():\n    subprocess.run([\"ls\"])\n";
-const SUBPROCESS_FIXED: &str =
+/// `SUBPROCESS` fixed with `subprocess-strategy = "thread"`.
+const SUBPROCESS_THREAD_FIXED: &str =
     "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
+/// The native strategy's helper class, as the fix adds it to a module (four-space indents).
+fn helper() -> &'static str {
+    awaitify::codemods::subprocess::HELPER_SOURCE.trim_end()
+}
 const MSG_SUBPROCESS: &str = "`subprocess.run` blocks the event loop until the child process exits";
 /// A `time.sleep` (AW101, line 5) and a `subprocess.run` (AW103, line 6).
 const MIXED: &str =
     "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)\n    subprocess.run([\"ls\"])\n";
-const MIXED_FIXED: &str = "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
+fn mixed_fixed() -> String {
+    format!("import asyncio\n\n\n{}\n\nasync def f():\n    await asyncio.sleep(1)\n    await _AsyncSubprocess.run([\"ls\"])\n", helper())
+}
 /// `MIXED` with only the subprocess call fixed.
-const MIXED_AW103_FIXED: &str = "import subprocess\nimport time\nimport asyncio\n\nasync def f():\n    time.sleep(1)\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
+fn mixed_aw103_fixed() -> String {
+    format!("import time\n\n\n{}\n\nasync def f():\n    time.sleep(1)\n    await _AsyncSubprocess.run([\"ls\"])\n", helper())
+}
 /// A computed delay: the fix is unsafe.
 const UNSAFE: &str = "import time\n\nasync def f(d):\n    time.sleep(d)\n";
 const UNSAFE_FIXED: &str = "import asyncio\n\nasync def f(d):\n    await asyncio.sleep(d)\n";
@@ -1023,7 +1032,9 @@ const BLOCKING_CALLS: &str =
     "\"requests.get\" = \"httpx.AsyncClient.get\"\n\"mylib.storage.load\" = \"\"\n";
 /// `MIXED` plus a declared blocking call (AW301, line 8).
 const ALL_PHASES: &str = "import requests\nimport subprocess\nimport time\n\nasync def f(u):\n    time.sleep(1)\n    subprocess.run([\"ls\"])\n    requests.get(u)\n";
-const ALL_PHASES_PHASE_1_FIXED: &str = "import requests\nimport subprocess\nimport asyncio\n\nasync def f(u):\n    await asyncio.sleep(1)\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n    requests.get(u)\n";
+fn all_phases_phase_1_fixed() -> String {
+    format!("import requests\nimport asyncio\n\n\n{}\n\nasync def f(u):\n    await asyncio.sleep(1)\n    await _AsyncSubprocess.run([\"ls\"])\n    requests.get(u)\n", helper())
+}
 
 fn pyproject(body: &str) -> String {
     format!("[project]\nname = \"demo\"\nversion = \"0.1.0\"\n\n[tool.awaitify]\n{body}")
@@ -1368,12 +1379,12 @@ cases! {
         .file("pyproject.toml", pyproject("select = [\"AW103\"]\n")).file("m.py", MIXED)
         .run(["check", "m.py"]).code(1).stderr("").stdout(aw103("m.py", 6, 5) + &summary(1, 1))
         .run(["fix", "--write", "m.py"]).code(0).stdout("").stderr("Fixed 1 finding in 1 file.\n")
-        .now("m.py", MIXED_AW103_FIXED);
+        .now("m.py", mixed_aw103_fixed());
 
     config_awaitify_toml_select => Case::new()
         .file("awaitify.toml", "select = [\"subprocess\"]\n").file("m.py", MIXED)
         .run(["check", "m.py"]).code(1).stderr("").stdout(aw103("m.py", 6, 5) + &summary(1, 1))
-        .run(["fix", "--write", "m.py"]).code(0).now("m.py", MIXED_AW103_FIXED);
+        .run(["fix", "--write", "m.py"]).code(0).now("m.py", mixed_aw103_fixed());
 
     config_select_prefix => Case::new()
         .file("awaitify.toml", "select = [\"AW1\"]\n").file("m.py", MIXED)
@@ -1427,7 +1438,7 @@ cases! {
         // Per-file ignores apply to files named on the command line too.
         .run(["check", "tests/test_a.py"]).code(1).stdout(aw103("tests/test_a.py", 6, 5) + &summary(1, 1))
         .run(["fix", "--write"]).code(0).stderr("Fixed 3 findings in 2 files.\n")
-        .now("src/a.py", MIXED_FIXED).now("tests/test_a.py", MIXED_AW103_FIXED);
+        .now("src/a.py", mixed_fixed()).now("tests/test_a.py", mixed_aw103_fixed());
 
     config_awaitify_toml_per_file_ignores => Case::new()
         .file("awaitify.toml", "[per-file-ignores]\n\"*_test.py\" = [\"time-sleep\", \"subprocess\"]\n\"scripts/*\" = [\"AW1\"]\n")
@@ -1478,7 +1489,7 @@ cases! {
         .file("p.py", ALL_PHASES)
         .run(["check", "p.py"]).code(1).stderr("")
         .stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &summary(2, 2))
-        .run(["fix", "--write", "p.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n").now("p.py", ALL_PHASES_PHASE_1_FIXED);
+        .run(["fix", "--write", "p.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n").now("p.py", all_phases_phase_1_fixed());
 
     config_phase_several => Case::new()
         .file("awaitify.toml", "phase = [1, 3]\n\n[blocking-calls]\n\"requests.get\" = \"\"\n")
@@ -1489,11 +1500,31 @@ cases! {
     config_pyproject_subprocess_strategy_thread => Case::new()
         .file("pyproject.toml", pyproject("subprocess-strategy = \"thread\"\n")).file("s.py", SUBPROCESS)
         .run(["check", "s.py"]).code(1).stderr("").stdout(aw103("s.py", 4, 5) + &summary(1, 1))
-        .run(["fix", "--write", "s.py"]).code(0).now("s.py", SUBPROCESS_FIXED);
+        .run(["fix", "--write", "s.py"]).code(0).now("s.py", SUBPROCESS_THREAD_FIXED);
 
     config_awaitify_toml_subprocess_strategy_thread => Case::new()
         .file("awaitify.toml", "subprocess-strategy = \"thread\"\n").file("s.py", SUBPROCESS)
-        .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n").now("s.py", SUBPROCESS_FIXED);
+        .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n").now("s.py", SUBPROCESS_THREAD_FIXED);
+
+    config_subprocess_strategy_native => Case::new()
+        .file("awaitify.toml", "subprocess-strategy = \"native\"\n").file("s.py", SUBPROCESS)
+        .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
+        .now("s.py", format!("{}\n\nasync def f():\n    await _AsyncSubprocess.run([\"ls\"])\n", helper()));
+
+    cli_subprocess_strategy_overrides_the_configuration => Case::new()
+        .file("awaitify.toml", "subprocess-strategy = \"native\"\n").file("s.py", SUBPROCESS)
+        .run(["fix", "--subprocess-strategy", "thread", "s.py"]).code(1).stdout_has("+    await asyncio.to_thread(subprocess.run, [\"ls\"])\n").kept("s.py")
+        .run(["check", "--subprocess-strategy", "thread", "s.py"]).code(1).stdout(aw103("s.py", 4, 5) + &summary(1, 1))
+        .run(["report", "--subprocess-strategy", "thread", "s.py"]).code(1)
+        .run(["fix", "--write", "--subprocess-strategy", "thread", "s.py"]).code(0).now("s.py", SUBPROCESS_THREAD_FIXED);
+
+    cli_subprocess_strategy_native_overrides_thread_config => Case::new()
+        .file("awaitify.toml", "subprocess-strategy = \"thread\"\n").file("s.py", SUBPROCESS)
+        .run(["fix", "--subprocess-strategy", "native", "s.py"]).code(1).stdout_has("+    await _AsyncSubprocess.run([\"ls\"])\n").kept("s.py");
+
+    bad_cli_subprocess_strategy => Case::new()
+        .file("s.py", SUBPROCESS)
+        .run(["fix", "--subprocess-strategy", "process", "s.py"]).code(2).stdout("").stderr_has("error: invalid value 'process' for '--subprocess-strategy <STRATEGY>'").kept("s.py");
 
     config_pyproject_blocking_calls => Case::new()
         .file("pyproject.toml", pyproject_blocking_calls()).file("d.py", DECLARED)
@@ -1563,7 +1594,7 @@ cases! {
             let run = run_from(o, "pkg/sub", &["fix", "--write", "m.py"])?;
             expect_eq("exit code", run.code, Some(0))?;
             expect_eq("stderr", run.stderr.as_str(), "Fixed 1 finding in 1 file.\n")?;
-            expect_eq("m.py", String::from_utf8_lossy(&o.read("pkg/sub/m.py")).into_owned(), MIXED_AW103_FIXED.to_owned())
+            expect_eq("m.py", String::from_utf8_lossy(&o.read("pkg/sub/m.py")).into_owned(), mixed_aw103_fixed())
         });
 
     config_the_nearest_file_wins => Case::new()
@@ -1669,7 +1700,7 @@ cases! {
         .run(["check", "m.py"]).code(1).stdout(finding("m.py", 5, 5) + &summary(1, 1))
         // The named file replaces the discovered one; they are not merged.
         .run(["check", "--config", "ci/strict.toml", "m.py"]).code(1).stdout(aw103("m.py", 6, 5) + &summary(1, 1))
-        .run(["fix", "--write", "--config", "ci/strict.toml", "m.py"]).code(0).now("m.py", MIXED_AW103_FIXED);
+        .run(["fix", "--write", "--config", "ci/strict.toml", "m.py"]).code(0).now("m.py", mixed_aw103_fixed());
 
     config_flag_names_a_pyproject => Case::new()
         .file("other/pyproject.toml", pyproject("select = [\"AW103\"]\n")).file("m.py", MIXED)
@@ -1685,7 +1716,7 @@ cases! {
         .file("m.py", MIXED)
         .run(["check", "m.py"]).code(0).stdout("All checks passed!\n")
         .run(["check", "--isolated", "m.py"]).code(1).stdout(mixed("m.py") + &summary(2, 2))
-        .run(["fix", "--write", "--isolated", "m.py"]).code(0).now("m.py", MIXED_FIXED);
+        .run(["fix", "--write", "--isolated", "m.py"]).code(0).now("m.py", mixed_fixed());
 
     isolated_ignores_a_broken_configuration_file => Case::new()
         .file("pyproject.toml", "[tool.awaitify]\nselekt = [\n").file("a.py", SLEEP)
@@ -1769,13 +1800,13 @@ cases! {
     bad_config_subprocess_strategy => Case::new()
         .file("pyproject.toml", pyproject("subprocess-strategy = \"process\"\n")).file("s.py", SUBPROCESS)
         .run(["check", "s.py"]).code(2).stdout("")
-        .stderr_has("pyproject.toml: [tool.awaitify]: `subprocess-strategy` must be \"thread\" (the only strategy so far), found \"process\"\n")
+        .stderr_has("pyproject.toml: [tool.awaitify]: `subprocess-strategy` must be \"native\" or \"thread\", found \"process\"\n")
         .run(["fix", "--write", "s.py"]).code(2).kept("s.py");
 
     bad_config_subprocess_strategy_awaitify_toml => Case::new()
         .file("awaitify.toml", "subprocess-strategy = \"Thread\"\n").file("s.py", SUBPROCESS)
         .run(["check", "s.py"]).code(2).stdout("")
-        .stderr_has("awaitify.toml: `subprocess-strategy` must be \"thread\" (the only strategy so far), found \"Thread\"\n");
+        .stderr_has("awaitify.toml: `subprocess-strategy` must be \"native\" or \"thread\", found \"Thread\"\n");
 
     bad_config_blocking_calls_name => Case::new()
         .file("pyproject.toml", pyproject("\n[tool.awaitify.blocking-calls]\n\"requests..get\" = \"\"\n")).file("a.py", SLEEP)
@@ -1942,8 +1973,8 @@ cases! {
             for edit in edits {
                 expect_keys(edit, "edit", &["content", "location", "end_location"])?;
             }
-            if !edits.iter().any(|e| e["content"].as_str().is_some_and(|c| c.contains("asyncio.to_thread(subprocess.run"))) {
-                return Err(format!("no to_thread edit in {edits:?}"));
+            if !edits.iter().any(|e| e["content"].as_str().is_some_and(|c| c.contains("_AsyncSubprocess.run"))) {
+                return Err(format!("no native edit in {edits:?}"));
             }
             let declared = &all[2];
             expect_eq("AW301 phase", &declared["phase"], &Value::from(3))?;
@@ -2045,7 +2076,7 @@ cases! {
         .file("b.py", MIXED).file("ok.py", CLEAN)
         .run(["fix", "--write", "--output-format", "json", "a.py", "b.py", "ok.py"]).code(1).stderr("")
         .now("a.py", "import time\nimport asyncio\n\nasync def f(d):\n    await asyncio.sleep(1)\n    time.sleep(d)\n")
-        .now("b.py", MIXED_FIXED).kept("ok.py")
+        .now("b.py", mixed_fixed()).kept("ok.py")
         .check(|o| {
             let v = fix_json(o)?;
             expect_eq("written", &v["written"], &Value::from(true))?;
@@ -2134,13 +2165,14 @@ cases! {
         .run(["check", "p.py"]).code(1)
         .stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &aw301("p.py", 8, "requests.get") + &summary(3, 2))
         .run(["check", "--phase", "1", "p.py"]).code(1).stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &summary(2, 2))
-        .run(["fix", "--phase", "1", "p.py"]).code(1).stdout_has("+    await asyncio.to_thread(subprocess.run, [\"ls\"])\n")
+        .run(["fix", "--phase", "1", "p.py"]).code(1).stdout_has("+    await _AsyncSubprocess.run([\"ls\"])\n")
         .stderr("Would fix 2 findings in 1 file.\n").kept("p.py")
         // Phase 1 fixed, its findings gone: exit 0 although a phase 3 finding remains.
         .run(["fix", "--phase", "1", "--write", "p.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n")
-        .now("p.py", ALL_PHASES_PHASE_1_FIXED)
+        .now("p.py", all_phases_phase_1_fixed())
         .run(["check", "--phase", "1", "p.py"]).code(0).stdout("All checks passed!\n")
-        .run(["check", "p.py"]).code(1).stdout(aw301("p.py", 8, "requests.get") + "Found 1 finding.\n");
+        // Line 8 moved down by the helper class and the blank lines around it.
+        .run(["check", "p.py"]).code(1).stdout(aw301("p.py", helper().lines().count() + 9, "requests.get") + "Found 1 finding.\n");
 
     phase_3_check_and_fix => Case::new()
         .file("pyproject.toml", pyproject_blocking_calls()).file("p.py", ALL_PHASES)

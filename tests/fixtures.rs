@@ -2,6 +2,10 @@
 //! markers (`# AW101` on a line that must produce that finding, `# OK` on a line that must
 //! not), then fixed; the findings and the diff are snapshotted, and the fix must converge,
 //! parse, and change nothing when run again.
+//!
+//! A fixture whose text contains `# fixture: subprocess-strategy = thread` runs with that
+//! strategy (the default is `native`). In the snapshots, the native strategy's helper class is
+//! shown as one line: its text is `codemods/subprocess/async_subprocess.py`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -9,11 +13,25 @@ use std::path::{Path, PathBuf};
 
 use awaitify::codemods::RECIPES;
 use awaitify::parse::is_valid_module;
-use awaitify::pipeline::{check_source, fix_source, Settings};
+use awaitify::pipeline::{check_source, fix_source, Settings, SubprocessStrategy};
 use awaitify::source::LineIndex;
 
-fn settings(unsafe_fixes: bool) -> Settings {
-    Settings::new(RECIPES.to_vec(), unsafe_fixes)
+fn fixture_settings(text: &str, unsafe_fixes: bool) -> Settings {
+    let mut settings = Settings::new(RECIPES.to_vec(), unsafe_fixes);
+    if text.contains("# fixture: subprocess-strategy = thread") {
+        settings.subprocess_strategy = SubprocessStrategy::Thread;
+    }
+    settings
+}
+
+/// The fixed text with the native strategy's helper class (as added to a file indented with
+/// four spaces) shown as one line.
+fn shorten_helper(text: &str) -> String {
+    let helper = awaitify::codemods::subprocess::HELPER_SOURCE.trim_end();
+    text.replace(
+        helper,
+        "class _AsyncSubprocess: ...  # the helper of codemods/subprocess/async_subprocess.py",
+    )
 }
 
 /// Codes expected on each (1-based) line, from the markers in the line's trailing comment.
@@ -46,7 +64,7 @@ fn expected_markers(text: &str) -> BTreeMap<usize, Vec<String>> {
 fn actual_findings(text: &str) -> BTreeMap<usize, Vec<String>> {
     let index = LineIndex::new(text);
     let mut actual: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for diagnostic in check_source(text, &settings(true)).expect("fixture parses") {
+    for diagnostic in check_source(text, &fixture_settings(text, true)).expect("fixture parses") {
         let row = index.location(text, diagnostic.range.start()).row;
         actual
             .entry(row)
@@ -91,6 +109,7 @@ fn fixtures_match_markers_and_fix_cleanly() {
             path.file_stem().unwrap().to_string_lossy()
         );
         let text = std::fs::read_to_string(&path).unwrap();
+        let settings = |unsafe_fixes| fixture_settings(&text, unsafe_fixes);
 
         let expected = expected_markers(&text);
         let actual = actual_findings(&text);
@@ -146,7 +165,8 @@ fn fixtures_match_markers_and_fix_cleanly() {
                     path.display()
                 ));
             }
-            let diff = similar::TextDiff::from_lines(&text, &outcome.text)
+            let shown = shorten_helper(&outcome.text);
+            let diff = similar::TextDiff::from_lines(&text, &shown)
                 .unified_diff()
                 .context_radius(2)
                 .to_string();

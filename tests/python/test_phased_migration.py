@@ -336,7 +336,13 @@ def test_unsafe_step_applies_the_rest(migration: Migration) -> None:
     assert "sqlite3.connect(" not in inventory and "await aiosqlite.connect(self._path)" in inventory
     assert "async with aiosqlite.connect(db_path) as conn, _SqliteTransaction(conn):" in inventory
     shell = (final / "opsd/shell.py").read_text()
-    assert shell.count("await asyncio.to_thread(") == 5
+    # subprocess calls become asyncio subprocesses (the native strategy, the default);
+    # `os.system` moves to a thread.
+    assert "class _AsyncSubprocess:" in shell
+    assert "await _AsyncSubprocess.run(argv, capture_output=True, text=True, check=True" in shell
+    assert '(await _AsyncSubprocess.check_output(["uname", "-r"], text=True)).strip()' in shell
+    assert 'await _AsyncSubprocess.run(["df", "-P", mount], stdout=PIPE' in shell
+    assert "await asyncio.to_thread(os.system, " in shell
     # Starting the child stays; waiting for it moves to a thread.
     assert "sp.Popen(" in shell and "await asyncio.to_thread(proc.communicate, " in shell
     assert "await asyncio.sleep(0.3)" in (final / "concurrency/pinger.py").read_text()

@@ -1,5 +1,7 @@
-"""Behaviour proof for the AW103 recipe: ``subprocess.run(...)`` & co and ``os.system(...)``
-in async code -> ``await asyncio.to_thread(f, ...)``.
+"""Behaviour proof for the AW103 recipe's thread strategy (``--subprocess-strategy thread``):
+``subprocess.run(...)`` & co and ``os.system(...)`` in async code ->
+``await asyncio.to_thread(f, ...)``.  The native strategy (the default) has its own proof in
+``test_subprocess_native.py``.
 
 Each module below is a small async service written with blocking process calls, under
 every import form.  It is migrated once with ``awaitify fix --write``; then every pattern
@@ -679,7 +681,8 @@ def modules(awaitify_bin, tmp_path_factory) -> Migrated:
             (directory / f"{name}.py").write_text(source, encoding="utf-8")
     for name in MODULES:
         proc = subprocess.run(
-            [str(awaitify_bin), "fix", "--write", str(migrated / f"{name}.py")],
+            [str(awaitify_bin), "fix", "--write", "--subprocess-strategy", "thread",
+             str(migrated / f"{name}.py")],
             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False,
         )
         assert proc.returncode == 0, (
