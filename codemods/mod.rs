@@ -2,6 +2,9 @@
 //!
 //! To add a recipe: copy `time_sleep.rs`, change its metadata, documentation and check
 //! function, add its fixtures under `tests/fixtures/<recipe>/`, and list it in [`RECIPES`].
+//! A phase 2 recipe (one that needs the whole project) copies `await_sync_function.rs`
+//! instead: it implements [`Recipe::check_project`] over the call graph of
+//! [`crate::project`], and its fixtures are projects in `tests/fixtures/project/<case>/`.
 
 use crate::recipe::Recipe;
 

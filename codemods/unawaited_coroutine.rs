@@ -41,8 +41,9 @@ crate::declare_recipe! {
 /// Calls that are awaited, scheduled (`create_task`, `ensure_future`, `gather`, `wait_for`,
 /// `asyncio.run`, `TaskGroup.create_task`, ...), stored or returned are left alone: they
 /// may be awaited later. In sync code the coroutine cannot be awaited: reported without a
-/// fix. Async generator functions (`async def` with `yield`) are not coroutines and are not
-/// reported.
+/// fix. Async generator functions (`async def` with `yield`) are not coroutines, and a
+/// decorated function may not return one (a decorator can wrap it in a sync function): neither
+/// is reported.
 pub struct UnawaitedCoroutine;
 }
 
@@ -74,7 +75,14 @@ impl Recipe for UnawaitedCoroutine {
                 continue;
             };
             let function = project.function(*callee);
+            // A decorator may wrap the coroutine function in a sync one (task queues,
+            // `sync_to_async`-style adapters): decorated functions are not judged.
+            let decorated = function
+                .decorators
+                .iter()
+                .any(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"));
             if !function.is_async
+                || decorated
                 || function.is_generator
                 || !matches!(call.usage, Use::Discarded | Use::Condition)
                 || !checker.enabled_at(&META, id.file, call.range.start())

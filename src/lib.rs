@@ -19,11 +19,18 @@
 //!    file per recipe) on every statement and expression; recipes report
 //!    [`recipe::Diagnostic`]s with optional [`fix::Fix`]es, span edits with an applicability
 //!    (safe, unsafe, display-only). Imports a fix needs are scheduled through [`imports`].
-//! 6. [`pipeline`]: the fix loop: apply non-conflicting fixes (shared edits once), re-parse,
+//! 6. [`project`] (with a phase 2 recipe enabled): what no single file can tell. Every file
+//!    that can matter is indexed once (definitions, calls, callbacks, blocking calls), calls
+//!    are resolved across modules, and the phase 2 recipes query that call graph: a sync
+//!    helper three modules away that async code reaches, a coroutine never awaited. Their
+//!    fixes may edit several files and are all-or-nothing; [`project::plan`] splits them into
+//!    per-file edits, applied before each file's own fix loop.
+//! 7. [`pipeline`]: the fix loop: apply non-conflicting fixes (shared edits once), re-parse,
 //!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
 //!    file's fixes; imports the fixes made unused are removed at the end.
-//! 7. [`run`] processes files in parallel and writes atomically; [`output`] prints findings
-//!    (text, JSON, GitHub), statistics, diffs and summaries; [`cli`] is the command line.
+//! 8. [`run`] processes files in parallel and writes atomically; [`output`] prints findings
+//!    (text, JSON, GitHub, SARIF), statistics, diffs and summaries; [`report`] the audit;
+//!    [`cli`] is the command line.
 //!
 //! Findings on a line with a suppression comment are dropped by [`suppression`].
 
