@@ -31,6 +31,10 @@ crate::declare_recipe! {
 /// ```
 ///
 /// ## Fix safety
+/// Stubs (a body of `...`, `pass`, a docstring or a `raise`: protocols, abstract methods)
+/// and methods in an override relation are not judged: the call may run another
+/// implementation.
+///
 /// Reported without a fix: whether the function should become `async def` or the `await`
 /// should go is a decision about the design. When the function blocks, AW201 converts it.
 pub struct AwaitSyncFunction;
@@ -65,11 +69,13 @@ impl Recipe for AwaitSyncFunction {
             };
             let function = project.function(*callee);
             if function.is_async
+                || function.is_stub
                 || function.is_generator
                 || function.returns_value
                 || !function.decorators.is_empty()
                 || call.usage != Use::Awaited
                 || !checker.enabled_at(&META, id.file, call.range.start())
+                || project.override_reason(*callee).is_some()
             {
                 continue;
             }

@@ -41,6 +41,9 @@ pub struct Function {
     pub is_generator: bool,
     /// Has a `return` with a value other than `None`.
     pub returns_value: bool,
+    /// A body of `...`, `pass`, a docstring or a `raise` only: a protocol's, an abstract
+    /// method's or a stub's; what it returns says nothing about the implementations.
+    pub is_stub: bool,
 }
 
 impl Function {
@@ -443,6 +446,13 @@ impl<'a> Indexer<'a, '_> {
                 .collect(),
             is_generator: false,
             returns_value: false,
+            is_stub: def.body.iter().all(|stmt| match stmt {
+                Stmt::Pass(_) | Stmt::Raise(_) => true,
+                Stmt::Expr(e) => {
+                    matches!(&*e.value, Expr::EllipsisLiteral(_) | Expr::StringLiteral(_))
+                }
+                _ => false,
+            }),
         });
         self.scope_function.insert(scope, id);
         if let Some(class) = class {

@@ -306,13 +306,12 @@ impl Project {
         };
         let resolver = self.resolver();
         let mut stack = vec![class];
-        let mut seen = Vec::new();
+        let mut seen: HashSet<ClassId> = HashSet::default();
         // Ancestors.
         while let Some(current) = stack.pop() {
-            if seen.contains(&current) {
+            if !seen.insert(current) {
                 continue;
             }
-            seen.push(current);
             let c = &self.modules[current.file].classes[current.index];
             if current != class && c.methods.contains_key(&f.name) {
                 return Some(format!("it overrides `{}.{}`", c.label, f.name));
@@ -331,12 +330,11 @@ impl Project {
         }
         // Descendants.
         let mut stack = vec![class];
-        let mut seen = Vec::new();
+        let mut seen: HashSet<ClassId> = HashSet::default();
         while let Some(current) = stack.pop() {
-            if seen.contains(&current) {
+            if !seen.insert(current) {
                 continue;
             }
-            seen.push(current);
             let c = &self.modules[current.file].classes[current.index];
             if current != class && c.methods.contains_key(&f.name) {
                 return Some(format!("`{}.{}` overrides it", c.label, f.name));

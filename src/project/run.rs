@@ -41,8 +41,14 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     for (module, file_plan) in plans.into_iter().enumerate() {
         by_file[indexed[module]] = Some(file_plan);
     }
-    // Freeing the index takes a while: in the background, while the files are processed.
-    std::thread::spawn(move || drop(project));
+    // Fixing needs the index again afterwards; otherwise freeing it takes a while: in the
+    // background, while the files are processed.
+    let kept = if matches!(mode, Mode::Diff | Mode::Write) {
+        Some((project, indexed))
+    } else {
+        std::thread::spawn(move || drop(project));
+        None
+    };
 
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
@@ -63,7 +69,9 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         outcomes.into_iter().unzip();
 
     if matches!(mode, Mode::Diff | Mode::Write) {
-        refresh_project_findings(files, &sources, &mut reports, settings);
+        if let Some((project, indexed)) = kept {
+            refresh_project_findings(files, &sources, &mut reports, settings, project, indexed);
+        }
         if mode == Mode::Diff {
             for (report, planned) in reports.iter_mut().zip(planned) {
                 locate_dry_run(report, planned, settings);
@@ -115,16 +123,7 @@ fn build_project(
         })
         .map(|(i, _)| i)
         .collect();
-    let module_names: Vec<String> = files
-        .par_iter()
-        .map(|c| super::module_of(&c.path))
-        .collect();
-    let roots = module_names
-        .iter()
-        .filter_map(|name| name.split('.').next())
-        .filter(|root| !root.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let roots = project_roots(files);
     let mut indexing = Indexing {
         files,
         sources,
@@ -253,6 +252,21 @@ impl Indexing<'_> {
     }
 }
 
+/// The first segments of the module names of `files` (`opsd` of `opsd.db`): imports from
+/// anything else are not the project's.
+fn project_roots(files: &[Candidate]) -> HashSet<String> {
+    let names: Vec<String> = files
+        .par_iter()
+        .map(|c| super::module_of(&c.path))
+        .collect();
+    names
+        .iter()
+        .filter_map(|name| name.split('.').next())
+        .filter(|root| !root.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The files not indexed yet that mention one of `names` as a word.
 fn files_mentioning(
     names: &[&str],
@@ -352,6 +366,8 @@ fn refresh_project_findings(
     originals: &[Result<SourceText, FileError>],
     reports: &mut [FileReport],
     settings: &Settings,
+    project: Project,
+    indexed: Vec<FileId>,
 ) {
     let sources: Vec<Result<SourceText, FileError>> = reports
         .iter()
@@ -364,7 +380,24 @@ fn refresh_project_findings(
             other => other.clone(),
         })
         .collect();
-    let (project, indexed) = build_project(files, &sources);
+    // Only the files that changed are indexed again.
+    let recipes: Vec<&'static dyn Recipe> = crate::codemods::RECIPES.to_vec();
+    let roots = project_roots(files);
+    let mut modules = project.modules;
+    modules
+        .par_iter_mut()
+        .zip(&indexed)
+        .for_each(|(module, &file)| {
+            let changed = reports[file].changed() && reports[file].error.is_none();
+            let Ok(source) = &sources[file] else { return };
+            if !changed {
+                return;
+            }
+            if let Ok(parsed) = parse_module(&source.text) {
+                *module = index_module(&files[file].path, &source.text, &parsed, &recipes, &roots);
+            }
+        });
+    let project = Project::new(modules);
     let plans = {
         let texts = |module: usize| {
             indexed
