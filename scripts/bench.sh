@@ -11,8 +11,8 @@
 #
 # Rows: (a) the parse floor (examples/parse_floor: walk, read and parse every file in parallel,
 # nothing else), (b) `awaitify check --exit-zero`, (c) `awaitify fix` (dry run, diff to
-# /dev/null), (d) `awaitify check --select AW2` (phase 2; skipped with a note while it exits 2,
-# e.g. while no AW2 recipe exists), (e) `ruff check --isolated --no-cache --select ASYNC
+# /dev/null), (b') `awaitify check --phase 1` (without the project stage), (d) `awaitify check
+# --select AW2` (phase 2 alone; skipped with a note if it exits 2), (e) `ruff check --isolated --no-cache --select ASYNC
 # --exit-zero` (ruff pinned below, installed into target/bench-venv).
 # Runs are interleaved (run 1 of every command, then run 2, ...) so that drift in the machine's
 # speed spreads over all rows. Wall time is taken with bash's EPOCHREALTIME around
@@ -109,16 +109,18 @@ fi
 floor_out="$("$FLOOR" "${paths[@]}")"
 read -r _ FILES _ LINES _ BYTES _ PARSE_ERRORS <<<"$floor_out"
 
-names=(floor check fix check-AW2 ruff)
+names=(floor check check-phase1 fix check-AW2 ruff)
 labels=(
   "parse floor (examples/parse_floor)"
   "awaitify check --exit-zero"
+  "awaitify check --phase 1 --exit-zero"
   "awaitify fix (dry run)"
   "awaitify check --select AW2 --exit-zero"
   "ruff $RUFF_VERSION check --select ASYNC"
 )
 cmd_floor=("$FLOOR" "${paths[@]}")
 cmd_check=("$AWAITIFY" check --exit-zero "${paths[@]}")
+cmd_check_phase1=("$AWAITIFY" check --phase 1 --exit-zero "${paths[@]}")
 cmd_fix=("$AWAITIFY" fix "${paths[@]}")
 cmd_check_AW2=("$AWAITIFY" check --select AW2 --exit-zero "${paths[@]}")
 cmd_ruff=("$RUFF" check --isolated --no-cache --select ASYNC --exit-zero "${paths[@]}")

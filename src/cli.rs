@@ -16,7 +16,7 @@ use crate::discovery::{build_excludes, discover};
 use crate::output::{self, OutputFormat, Style};
 use crate::pipeline::{PerFileIgnore, Settings, SubprocessStrategy};
 use crate::recipe::render_doc;
-use crate::run::{process_source, run_files, FileError, FileReport, Mode};
+use crate::run::{run_files, FileError, FileReport, Mode};
 use crate::source::SourceText;
 
 #[derive(Debug, Parser)]
@@ -353,7 +353,7 @@ fn collect(
                 } else {
                     Mode::Diff
                 };
-                process_source(&mut report, &source, mode, settings);
+                crate::project::run::process_stdin(&mut report, &source, mode, settings);
                 report.stdin = Some((bytes, Some(source)));
             }
             Err(error) => {

@@ -16,6 +16,9 @@ use serde_json::Value;
 // ---- sources --------------------------------------------------------------------------------
 
 const CLEAN: &str = "x = 1\n";
+const HELPER_DB: &str = "import time\n\n\ndef load():\n    time.sleep(1)\n    return 1\n";
+const HELPER_APP: &str = "from .db import load\n\n\nasync def handle():\n    return load()\n";
+const UNAWAITED: &str = "import asyncio\n\n\nasync def refresh():\n    await asyncio.sleep(0)\n\n\nasync def main():\n    refresh()\n";
 const SLEEP: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
 const SLEEP_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
 const TWO: &str = "import time\n\nasync def f():\n    time.sleep(1)\n    time.sleep(2)\n";
@@ -2327,4 +2330,40 @@ cases! {
             expect_eq("reason", &v["remaining"][0]["reason"], &Value::from("no fix: use `httpx.AsyncClient.get` (the configuration's replacement)"))
         })
         .run(["report", "d.py"]).code(1).stdout_lacks("manual: no fix:");
+
+    // Phase 2 across files: the helper becomes async and its caller in another file awaits it.
+    phase_2_converts_across_files => Case::new()
+        .file("pkg/__init__.py", "")
+        .file("pkg/db.py", HELPER_DB)
+        .file("pkg/app.py", HELPER_APP)
+        .run(["check", "--select", "AW2", "pkg"]).code(1)
+        .stdout_has("pkg/db.py:5:5: AW201 [*] `time.sleep` blocks the event loop: async code reaches it through `pkg.app.handle` → `load` → `time.sleep`\n")
+        .run(["fix", "--write", "--select", "AW2", "pkg"]).code(0).stderr("Fixed 1 finding in 2 files.\n")
+        .now("pkg/db.py", HELPER_DB.replace("def load", "async def load"))
+        .now("pkg/app.py", HELPER_APP.replace("return load()", "return await load()"))
+        .run(["fix", "--write", "--select", "AW2", "pkg"]).code(0).stderr("No fixes applied.\n").kept("pkg/db.py").kept("pkg/app.py");
+
+    // A suppression on the call line keeps the helper sync, in every file.
+    phase_2_suppressed_call_site_blocks_the_conversion => Case::new()
+        .file("pkg/__init__.py", "")
+        .file("pkg/db.py", HELPER_DB)
+        .file("pkg/app.py", HELPER_APP.replace("return load()", "return load()  # awaitify: ignore[AW201]"))
+        .run(["fix", "--write", "--select", "AW2", "pkg"]).code(1)
+        .stderr_has("`load` stays sync: AW201 is disabled or silenced at pkg/app.py:5")
+        .kept("pkg/db.py").kept("pkg/app.py");
+
+    // `per-file-ignores` for the caller's file has the same effect.
+    phase_2_per_file_ignore_blocks_the_conversion => Case::new()
+        .file("pyproject.toml", "[tool.awaitify.per-file-ignores]\n\"pkg/app.py\" = [\"AW201\"]\n")
+        .file("pkg/__init__.py", "")
+        .file("pkg/db.py", HELPER_DB)
+        .file("pkg/app.py", HELPER_APP)
+        .run(["fix", "--write", "--select", "AW2", "pkg"]).code(1)
+        .kept("pkg/db.py").kept("pkg/app.py");
+
+    // Standard input is a project of one module.
+    phase_2_on_stdin => Case::new()
+        .run(["check", "--stdin-filename", "c.py", "-"]).stdin(UNAWAITED).code(1)
+        .stdout_has("c.py:9:5: AW202 [*] `refresh()` creates a coroutine that is never awaited: the call does nothing\n")
+        .run(["fix", "-"]).stdin(UNAWAITED).code(0).stdout(UNAWAITED.replace("    refresh()", "    await refresh()"));
 }

@@ -81,6 +81,61 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     reports
 }
 
+/// Standard input: a project of one module (its calls to other modules stay unresolved).
+pub fn process_stdin(
+    report: &mut FileReport,
+    source: &SourceText,
+    mode: Mode,
+    settings: &Settings,
+) {
+    let phase2 = settings.recipes.iter().any(|r| r.meta().phase == 2);
+    let module = phase2
+        .then(|| parse_module(&source.text).ok())
+        .flatten()
+        .map(|parsed| {
+            let recipes: Vec<&'static dyn Recipe> = crate::codemods::RECIPES.to_vec();
+            index_module(
+                &report.path,
+                &source.text,
+                &parsed,
+                &recipes,
+                &HashSet::new(),
+            )
+        });
+    let Some(module) = module else {
+        process_source(report, source, mode, settings);
+        return;
+    };
+    let project = Project::new(vec![module]);
+    let file_plan = plan(&project, settings, &|_| Some(source.text.as_str()), &|_| {
+        true
+    })
+    .pop()
+    .unwrap_or_default();
+    if mode == Mode::Check || file_plan.edits.is_empty() {
+        process_source(report, source, mode, settings);
+        if report.error.is_some() || report.changed() {
+            return;
+        }
+        report.diagnostics.extend(file_plan.diagnostics);
+        report
+            .diagnostics
+            .sort_by_key(|d| (d.range.start(), d.recipe.code));
+        return;
+    }
+    let converted = SourceText {
+        text: apply(&source.text, &file_plan.edits),
+        bom: source.bom,
+    };
+    process_source(report, &converted, Mode::Write, settings);
+    if report.text != source.text {
+        report.original = Some(source.text.clone());
+        for (code, count) in &file_plan.applied {
+            *report.applied.entry(code).or_default() += count;
+        }
+    }
+}
+
 /// A dry run prints the findings where they are on disk: in the original text.
 fn locate_dry_run(report: &mut FileReport, planned: Vec<Diagnostic>, settings: &Settings) {
     let Some(original) = &report.original else {

@@ -8,31 +8,51 @@ That chain, taken literally, stops after phase 1 on this project: ``fix --write`
 exits 1 while findings remain unfixed, and the withheld unsafe fixes count, so
 each step here reads the JSON summary instead of relying on the exit code:
 
-====================  =====================================================
-step                  command (always ``--isolated --output-format json``)
-====================  =====================================================
-``phase-1``           ``fix --phase 1 --write``: the safe fixes only
-``phase-2``           ``fix --phase 2 --write``: nothing to do today
-``phase-3``           ``fix --phase 3 --write``: nothing to do today
-``phase-1-unsafe``    ``fix --phase 1 --write --unsafe-fixes``: the rest
-====================  =====================================================
+=================  ==========================================================
+step               command (always ``--isolated --output-format json``)
+=================  ==========================================================
+``phase-1``        ``fix --phase 1 --write``: the safe fixes only
+``phase-2``        ``fix --phase 2 --write``: AW201 makes the two sync helpers
+                   of ``opsd/util.py`` that async handlers reach (``wait_for_file``
+                   from ``Daemon.service_restart``, ``load_settings`` from
+                   ``Daemon.config_get``) ``async def`` and awaits their calls in
+                   ``opsd/server.py``
+``phase-1-again``  ``fix --phase 1 --write``: the blocking calls now inside those
+                   helpers are phase-1 findings in async code; the safe fixes
+                   (``load_settings``'s ``sqlite3`` -> ``aiosqlite``)
+``phase-3``        ``fix --phase 3 --write``: nothing to do (AW301 reports calls
+                   a configuration declares blocking, ``--isolated`` ignores it)
+``phase-1-unsafe`` ``fix --phase 1 --write --unsafe-fixes``: the rest, with
+                   ``wait_for_file``'s computed-delay ``sleep(poll)``
+=================  ==========================================================
 
-Each step's JSON summary is asserted against a dry run on the original copy
-(``awaitify check --isolated --output-format json``): the safe fixes are
-applied, the unsafe ones withheld with their reason, nothing errors.  After
-every step each ``.py`` file of the copy must still compile and
-``awaitify check --isolated`` must report the expected, decreasing counts.
+Phase 2 only converts the helpers (``async def`` + ``await``): the blocking
+calls in their bodies are left to the phase 1 recipes "in the following
+passes" (``awaitify explain AW201``), hence phase 1 runs again right after
+phase 2, and the unsafe review comes last, once for everything phase 1 withheld.
+The number of findings goes *up* at phase 2: each AW201 finding (reported once,
+at the first blocking call of a helper) becomes one phase-1 finding per
+blocking call of the converted body.
+
+Each step's JSON summary is asserted against the ``check`` run before it (the
+dry run ``awaitify check --isolated --output-format json`` on the original copy
+for the first step): the safe fixes of the step's phase are applied, the unsafe
+ones withheld with their reason, nothing errors; and against pinned tables.
+After every step each ``.py`` file of the copy must still compile,
+``awaitify check --isolated`` must report the expected counts, and running the
+step again must change nothing.
 
 Then the migrated code runs: each scenario below imports the modules of one
-copy (original, after phase 1, after the whole migration) in a fresh
-interpreter and exercises what runs without a network or root (loopback TCP,
-a temporary SQLite file, ``uname``/``df``, and fake ``systemctl`` /
-``journalctl`` executables put first on ``PATH``).  A migrated copy must give
-the same results as the original; the loop stalls are measured separately and
-must have gone where a fix was applied.  The one documented behaviour change
-(``time.sleep(delay)`` -> ``await asyncio.sleep(delay)`` no longer raises for a
-negative delay, the reason the fix is unsafe) is asserted as such; a known bug
-(see ``KNOWN_BUGS``) is an xfail that checks its exact symptom.
+copy (original, after phase 1, after phase 2, after phase 1 again, after the
+whole migration) in a fresh interpreter and exercises what runs without a
+network or root (loopback TCP, a temporary SQLite file, ``uname``/``df``, and
+fake ``systemctl`` / ``journalctl`` executables put first on ``PATH``).  A
+migrated copy must give the same results as the original; the loop stalls are
+measured separately and must have gone where a fix was applied.  The
+documented behaviour change (``time.sleep(delay)`` -> ``await
+asyncio.sleep(delay)`` no longer raises for a negative delay, the reason the
+fix is unsafe) is asserted as such; a known bug (see ``KNOWN_BUGS``) is a
+strict xfail that checks its exact symptom.
 """
 
 from __future__ import annotations
@@ -46,6 +66,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -59,22 +80,58 @@ PROJECT = "project"  # the copy's folder name, passed relative to its parent as 
 # tool that loses or gains findings in both `check` and `fix` is still seen).
 # --------------------------------------------------------------------------- #
 
+# Phase 1: the blocking calls in async code.
 EXPECTED_SAFE = {"AW101": 1, "AW103": 5}
 EXPECTED_UNSAFE = {"AW101": 2, "AW102": 14}
-EXPECTED_TOTAL = 22  # = safe + unsafe: every finding on the example has a fix
+# Phase 2: the blocking calls in sync helpers that async code reaches, one
+# finding per helper (at its first blocking call), each a safe fix.
+EXPECTED_PHASE_2 = {"AW201": 2}
+EXPECTED_AW201 = {
+    # (row, message) in opsd/util.py
+    (15, "`time.sleep` blocks the event loop: async code reaches it through "
+         "`opsd.server.Daemon.service_restart` → `wait_for_file` → `time.sleep`"),
+    (22, "`sqlite3.connect` blocks the event loop: async code reaches it through "
+         "`opsd.server.Daemon.config_get` → `load_settings` → `sqlite3.connect`"),
+}
+EXPECTED_TOTAL = 24  # = the above: every finding on the example has a fix
 
-# Files (relative to the copy) each kind of step rewrites.
+# Files (relative to the copy) with phase-1 findings whose fixes are safe / unsafe.
 SAFE_FILES = {"concurrency/pinger.py", "opsd/shell.py"}
 UNSAFE_FILES = {"opsd/health.py", "opsd/inventory.py"}
 
+# What each step's JSON summary says: (exit code, files changed, fixes applied,
+# unsafe fixes withheld), per code.
+EXPECTED_STEPS = {
+    "phase-1": (1, SAFE_FILES, EXPECTED_SAFE, EXPECTED_UNSAFE),
+    "phase-2": (0, {"opsd/util.py", "opsd/server.py"}, EXPECTED_PHASE_2, {}),
+    # The converted helpers' bodies: `load_settings`' connection (connect,
+    # execute, fetchall, close: safe, it is closed in a `finally`) and
+    # `wait_for_file`'s `sleep(poll)` (a computed delay: unsafe).  The safe
+    # AW102 fixes are a bug (KNOWN_BUGS): they should be withheld while
+    # inventory.py's connections to the same database stay on the loop.
+    "phase-1-again": (1, {"opsd/util.py"}, {"AW102": 4}, {"AW101": 3, "AW102": 14}),
+    "phase-3": (0, set(), {}, {}),
+    "phase-1-unsafe": (0, {*UNSAFE_FILES, "opsd/util.py"}, {"AW101": 3, "AW102": 14}, {}),
+}
+
 # `awaitify check --isolated` on the copy after each step: (exit code, findings).
 EXPECTED_CHECK = {
-    "original": (1, 22),
-    "phase-1": (1, 16),
-    "phase-2": (1, 16),
-    "phase-3": (1, 16),
+    "original": (1, 24),
+    "phase-1": (1, 18),  # 16 withheld + the 2 AW201 (phase 2 has not run)
+    "phase-2": (1, 21),  # the 2 AW201 -> the 5 blocking calls of the helpers' bodies
+    "phase-1-again": (1, 17),  # 4 of them fixed (safe), `sleep(poll)` withheld
+    "phase-3": (1, 17),
     "phase-1-unsafe": (0, 0),
 }
+
+# The phase-1 findings phase 2 brings into async code: (code, row, message) in opsd/util.py.
+HELPER_BODY_FINDINGS = Counter({
+    ("AW101", 15, "`time.sleep` blocks the event loop in async code"): 1,
+    ("AW102", 22, "`sqlite3.connect` blocks the event loop in async code"): 1,
+    ("AW102", 24, "`conn.execute` blocks the event loop in async code"): 1,
+    ("AW102", 24, "`(...).fetchall` blocks the event loop in async code"): 1,
+    ("AW102", 26, "`conn.close` blocks the event loop in async code"): 1,
+})
 
 UNSAFE_REASON = "unsafe fix withheld: {note}; apply it with --unsafe-fixes"
 
@@ -99,6 +156,14 @@ class Step:
     check_findings: list[dict] = field(default_factory=list)
     snapshot: Path | None = None  # a copy of the project after the step
 
+    @property
+    def phase(self) -> int:
+        return int(self.args[self.args.index("--phase") + 1])
+
+    @property
+    def unsafe_fixes(self) -> bool:
+        return "--unsafe-fixes" in self.args
+
 
 @dataclass
 class Migration:
@@ -110,24 +175,21 @@ class Migration:
     phase_checks: dict[int, tuple[int, list[dict]]]  # check --phase N on the original
     steps: dict[str, Step]
 
+    def check_before(self, name: str) -> list[dict]:
+        """What `check` reported on the copy just before the step ``name``."""
+        names = list(self.steps)
+        index = names.index(name)
+        return self.dry_run if index == 0 else self.steps[names[index - 1]].check_findings
 
+
+_FIX = ["fix", "--write", "--output-format", "json", "--isolated"]
+# In the order they run (see the module docstring for why phase 1 runs twice).
 STEPS = {
-    "phase-1": ["fix", "--phase", "1", "--write", "--output-format", "json", "--isolated"],
-    # Phase 2 makes the project consistent (sync helpers that block and are
-    # called from async code become `async def`, un-awaited coroutines get
-    # awaited); phase 3 reports or offloads what cannot be migrated natively.
-    # No recipe of either phase fires on the example today: awaitify has no
-    # phase-2 recipe yet and the only phase-3 one (AW301) reports calls that a
-    # configuration declares blocking, which `--isolated` ignores.  These steps
-    # are asserted to change nothing; they will start doing work when the
-    # phase-2 recipes land (`util.wait_for_file` / `util.load_settings` become
-    # `async def` and their call sites in `server.Daemon.service_restart` /
-    # `config_get` get awaited), and the expectations must then be updated.
-    "phase-2": ["fix", "--phase", "2", "--write", "--output-format", "json", "--isolated"],
-    "phase-3": ["fix", "--phase", "3", "--write", "--output-format", "json", "--isolated"],
-    "phase-1-unsafe": [
-        "fix", "--phase", "1", "--write", "--unsafe-fixes", "--output-format", "json", "--isolated",
-    ],
+    "phase-1": [*_FIX, "--phase", "1"],
+    "phase-2": [*_FIX, "--phase", "2"],
+    "phase-1-again": [*_FIX, "--phase", "1"],
+    "phase-3": [*_FIX, "--phase", "3"],
+    "phase-1-unsafe": [*_FIX, "--phase", "1", "--unsafe-fixes"],
 }
 
 
@@ -210,9 +272,13 @@ def migration(awaitify_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> M
     return Migration(workdir, original, project, dry_run, dry_rc, phase_checks, steps)
 
 
-def _counts(findings: list[dict], applicability: str) -> dict[str, int]:
+def _counts(findings: list[dict], applicability: str, phase: int | None = None) -> dict[str, int]:
     return dict(
-        Counter(f["code"] for f in findings if f["fix"] and f["fix"]["applicability"] == applicability)
+        Counter(
+            f["code"]
+            for f in findings
+            if f["fix"] and f["fix"]["applicability"] == applicability and phase in (None, f["phase"])
+        )
     )
 
 
@@ -225,6 +291,25 @@ def _summary(step: Step) -> dict:
     return step.summary
 
 
+def _position(f: dict) -> tuple:
+    return (f["code"], f["filename"], f["location"]["row"], f["location"]["column"], f["message"])
+
+
+def _assert_points_at_the_call(snapshot: Path, finding: dict) -> None:
+    """The finding's location is the call its message names."""
+    # `with sqlite3.connect(...)` is reported at the call: compare the callee.
+    callee = finding["message"].split("`")[1].removeprefix("with ").removesuffix("(...)")
+    if callee.startswith("("):  # `(...).fetchone`: a chained call
+        return
+    text = (snapshot / _rel(finding["filename"])).read_text()
+    line = text.splitlines()[finding["location"]["row"] - 1]
+    at = line[finding["location"]["column"] - 1 :]
+    module, _, name = callee.rpartition(".")
+    # `from time import sleep` ... `sleep(poll)` is reported as `time.sleep`.
+    imported = f"from {module} import {name}\n" in text and at.startswith(name + "(")
+    assert at.startswith(callee) or imported, (finding, line)
+
+
 # --------------------------------------------------------------------------- #
 # The migration steps
 # --------------------------------------------------------------------------- #
@@ -234,75 +319,169 @@ def test_dry_run_on_the_original(migration: Migration) -> None:
     findings = migration.dry_run
     assert migration.dry_run_returncode == 1
     assert len(findings) == EXPECTED_TOTAL
-    assert _counts(findings, "safe") == EXPECTED_SAFE
-    assert _counts(findings, "unsafe") == EXPECTED_UNSAFE
+    assert _counts(findings, "safe", phase=1) == EXPECTED_SAFE
+    assert _counts(findings, "unsafe", phase=1) == EXPECTED_UNSAFE
+    assert _counts(findings, "safe", phase=2) == EXPECTED_PHASE_2
+    assert _counts(findings, "unsafe", phase=2) == {}
     # Nothing is report-only or display-only on the example: every finding has
-    # a fix that one of the two phase-1 steps applies.
+    # a fix that one of the steps applies.
     assert all(f["fix"] and f["fix"]["applicability"] in ("safe", "unsafe") for f in findings)
-    assert {f["phase"] for f in findings} == {1}
+    assert {f["phase"] for f in findings} == {1, 2}
     # Every unsafe fix says why it is unsafe.
     assert all(f["note"] for f in findings if f["fix"]["applicability"] == "unsafe")
-    assert {_rel(f["filename"]) for f in findings if f["fix"]["applicability"] == "safe"} == SAFE_FILES
-    assert {_rel(f["filename"]) for f in findings if f["fix"]["applicability"] == "unsafe"} == UNSAFE_FILES
-    # The per-phase dry runs: only phase 1 has work to do.
-    assert migration.phase_checks[1] == (1, findings)
-    assert migration.phase_checks[2] == (0, [])
+    phase_1 = [f for f in findings if f["phase"] == 1]
+    assert {_rel(f["filename"]) for f in phase_1 if f["fix"]["applicability"] == "safe"} == SAFE_FILES
+    assert {_rel(f["filename"]) for f in phase_1 if f["fix"]["applicability"] == "unsafe"} == UNSAFE_FILES
+    # Phase 2: the two helpers of util.py, each with the path async code reaches it by.
+    phase_2 = [f for f in findings if f["phase"] == 2]
+    assert {(_rel(f["filename"]), f["location"]["row"], f["message"]) for f in phase_2} == {
+        ("opsd/util.py", row, message) for row, message in EXPECTED_AW201
+    }
+    for f in phase_2:
+        _assert_points_at_the_call(migration.original, f)
+    # The per-phase dry runs split the whole one; phase 3 has nothing to do.
+    assert migration.phase_checks[1] == (1, phase_1)
+    assert migration.phase_checks[2] == (1, phase_2)
     assert migration.phase_checks[3] == (0, [])
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_each_step_does_what_the_check_before_it_predicts(migration: Migration, name: str) -> None:
+    """The summary of ``fix --phase N`` is what ``check`` said about phase N just before."""
+    step = migration.steps[name]
+    summary = _summary(step)
+    before = [f for f in migration.check_before(name) if f["phase"] == step.phase]
+    safe, unsafe = _counts(before, "safe"), _counts(before, "unsafe")
+    applied = dict(Counter(safe) + Counter(unsafe)) if step.unsafe_fixes else safe
+    withheld = {} if step.unsafe_fixes else unsafe
+    returncode, files_changed, pinned_applied, pinned_withheld = EXPECTED_STEPS[name]
+
+    assert summary["written"] is True
+    assert summary["errors"] == []
+    assert summary["fixes_applied"] == applied == pinned_applied
+    assert summary["unsafe_fixes_withheld"] == withheld == pinned_withheld
+    assert {_rel(f) for f in summary["files_changed"]} == files_changed == step.changed
+    # Every file with an applied finding changed (a fix may edit other files too:
+    # AW201 awaits the calls in server.py).
+    assert {
+        _rel(f["filename"])
+        for f in before
+        if f["fix"]["applicability"] == "safe" or step.unsafe_fixes
+    } <= step.changed
+    assert step.returncode == returncode == (1 if withheld else 0), "exit 1 while findings remain"
+    assert step.stderr == "", "JSON mode keeps stderr clean"
+
+    # `remaining` is exactly the withheld unsafe findings, each with the note
+    # `check` gave for it as the reason ...
+    remaining = summary["remaining"]
+    expected = Counter(
+        (f["code"], _rel(f["filename"]), f["message"], UNSAFE_REASON.format(note=f["note"]))
+        for f in before
+        if f["fix"]["applicability"] == "unsafe" and not step.unsafe_fixes
+    )
+    got = Counter((r["code"], _rel(r["filename"]), r["message"], r["reason"]) for r in remaining)
+    assert got == expected
+    # ... at their positions in the rewritten files, which is what `check`
+    # reports for the step's phase after the step ...
+    after = [f for f in step.check_findings if f["phase"] == step.phase]
+    assert sorted(map(_position, remaining)) == sorted(map(_position, after))
+    # ... and each location points at the call the message names.
+    for r in remaining:
+        _assert_points_at_the_call(step.snapshot, r)
 
 
 def test_phase_1_applies_the_safe_fixes_and_withholds_the_unsafe(migration: Migration) -> None:
     step = migration.steps["phase-1"]
     summary = _summary(step)
-    dry = migration.dry_run
-    safe, unsafe = _counts(dry, "safe"), _counts(dry, "unsafe")
-
-    assert step.returncode == 1, "findings remain unfixed, so fix --write exits 1"
-    assert summary["written"] is True
-    assert summary["errors"] == []
-    assert summary["fixes_applied"] == safe == EXPECTED_SAFE
-    assert summary["unsafe_fixes_withheld"] == unsafe == EXPECTED_UNSAFE
-    assert {_rel(f) for f in summary["files_changed"]} == SAFE_FILES == step.changed
-    assert step.stderr == "", "JSON mode keeps stderr clean"
-
-    # `remaining` is exactly the withheld unsafe findings, each with the note
-    # the dry run gave for it as the reason ...
-    remaining = summary["remaining"]
-    expected = Counter(
-        (f["code"], _rel(f["filename"]), f["message"], UNSAFE_REASON.format(note=f["note"]))
-        for f in dry
-        if f["fix"]["applicability"] == "unsafe"
+    assert summary["fixes_applied"] == EXPECTED_SAFE
+    assert summary["unsafe_fixes_withheld"] == EXPECTED_UNSAFE
+    assert {_rel(f["filename"]) for f in summary["remaining"]} == UNSAFE_FILES
+    # health.py has only unsafe findings: untouched; phase 2's files too.
+    for rel in ("opsd/health.py", "opsd/util.py", "opsd/server.py"):
+        assert (step.snapshot / rel).read_text() == (migration.original / rel).read_text(), rel
+    # The phase-2 findings are still there, unchanged, for the next step.
+    phase_2 = [f for f in step.check_findings if f["phase"] == 2]
+    assert sorted(map(_position, phase_2)) == sorted(
+        _position(f) for f in migration.dry_run if f["phase"] == 2
     )
-    got = Counter((r["code"], _rel(r["filename"]), r["message"], r["reason"]) for r in remaining)
-    assert got == expected
-
-    # ... at their positions in the rewritten files, which is what `check`
-    # reports after the step ...
-    def key(f: dict) -> tuple:
-        return (f["code"], f["filename"], f["location"]["row"], f["location"]["column"], f["message"])
-
-    assert sorted(map(key, remaining)) == sorted(map(key, step.check_findings))
-
-    # ... and each location points at the call the message names.
-    for r in remaining:
-        # `with sqlite3.connect(...)` is reported at the call: compare the callee.
-        callee = r["message"].split("`")[1].removeprefix("with ").removesuffix("(...)")
-        line = (step.snapshot / _rel(r["filename"])).read_text().splitlines()[r["location"]["row"] - 1]
-        at = line[r["location"]["column"] - 1 :]
-        if not callee.startswith("("):
-            assert at.startswith(callee), (r, line)
-
-    # health.py has only unsafe findings: untouched.
-    assert (step.snapshot / "opsd/health.py").read_text() == (migration.original / "opsd/health.py").read_text()
 
 
-@pytest.mark.parametrize("name", ["phase-2", "phase-3"])
-def test_phases_2_and_3_change_nothing_today(migration: Migration, name: str) -> None:
-    # See the comment on STEPS: these steps start doing work when the phase-2
-    # recipes land; this test then fails on purpose and must be updated.
-    step = migration.steps[name]
+def test_phase_2_converts_the_helpers_and_awaits_their_calls(migration: Migration) -> None:
+    step = migration.steps["phase-2"]
+    assert _summary(step)["remaining"] == []
+    before, after = migration.steps["phase-1"].snapshot, step.snapshot
+    # Exactly the keywords, nothing else: the helpers become `async def` ...
+    util = (before / "opsd/util.py").read_text()
+    assert (after / "opsd/util.py").read_text() == util.replace(
+        "\ndef wait_for_file(", "\nasync def wait_for_file("
+    ).replace("\ndef load_settings(", "\nasync def load_settings(") != util
+    # ... and their calls in the handlers are awaited (keeping `ok and ...`'s short circuit).
+    server = (before / "opsd/server.py").read_text()
+    assert (after / "opsd/server.py").read_text() == server.replace(
+        "settings = load_settings(self.db_path)", "settings = await load_settings(self.db_path)"
+    ).replace("ready = ok and wait_for_file(", "ready = ok and await wait_for_file(") != server
+    # The blocking calls of the bodies stay for phase 1 (`from time import sleep` too).
+    assert "        sleep(poll)\n" in (after / "opsd/util.py").read_text()
+    # No finding of phase 2 is left; the helpers' bodies are now phase-1
+    # findings in async code, and nothing else changed in the check.
+    assert [f for f in step.check_findings if f["phase"] != 1] == []
+    old = Counter(map(_position, migration.steps["phase-1"].check_findings))
+    new = Counter(map(_position, step.check_findings))
+    assert Counter(p[0] for p in old - new) == Counter(EXPECTED_PHASE_2)
+    assert Counter((p[0], p[2], p[4]) for p in new - old) == HELPER_BODY_FINDINGS
+    assert {_rel(p[1]) for p in new - old} == {"opsd/util.py"}
+
+
+def test_phase_1_again_migrates_the_helper_bodies(migration: Migration) -> None:
+    step = migration.steps["phase-1-again"]
     summary = _summary(step)
+    # The one new withheld fix is `sleep(poll)`, with the reason phase 1 gave
+    # for health.py's computed delays.
+    old = Counter((r["code"], _rel(r["filename"]), r["message"], r["reason"])
+                  for r in migration.steps["phase-1"].summary["remaining"])
+    new = Counter((r["code"], _rel(r["filename"]), r["message"], r["reason"]) for r in summary["remaining"])
+    (sleep_reason,) = {r[3] for r in old if r[0] == "AW101"}
+    assert new - old == Counter({
+        ("AW101", "opsd/util.py", "`time.sleep` blocks the event loop in async code", sleep_reason): 1
+    })
+    assert old - new == Counter()
+    util = (step.snapshot / "opsd/util.py").read_text()
+    assert "sqlite3" not in util and "import aiosqlite\n" in util
+    assert "    conn = await aiosqlite.connect(db_path)\n" in util
+    assert 'rows = await (await conn.execute("SELECT key, value FROM settings")).fetchall()' in util
+    assert "        await conn.close()\n" in util
+    assert "from time import sleep\n" in util and "        sleep(poll)\n" in util
+    assert (step.snapshot / "opsd/server.py").read_text() == (
+        migration.steps["phase-2"].snapshot / "opsd/server.py"
+    ).read_text()
+
+
+BUG_SHARED_DATABASE = (
+    "AW102's guard against mixing aiosqlite and on-loop sqlite3 connections is per module: "
+    "after phase 2, `fix --phase 1` migrates util.load_settings' connection safely while "
+    "inventory.py's connections to the same database (withheld unsafe fixes) stay on the "
+    "event loop's thread; a settings read holding its lock across an await then blocks "
+    "an on-loop commit until sqlite's timeout (the loop frozen 5 s, `database is locked`)"
+)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_SHARED_DATABASE)
+def test_phase_1_again_withholds_the_helper_sqlite3_fix_while_others_stay_on_the_loop(
+    migration: Migration,
+) -> None:
+    # As in one module ("other sqlite3 objects of this module stay on the event
+    # loop's thread"): the fix should be unsafe while inventory.py's are withheld.
+    step = migration.steps["phase-1-again"]
+    assert _summary(step)["fixes_applied"] == {}
+    assert "    conn = sqlite3.connect(db_path)\n" in (step.snapshot / "opsd/util.py").read_text()
+
+
+def test_phase_3_changes_nothing(migration: Migration) -> None:
+    # AW301, the only phase-3 recipe, reports calls that a configuration
+    # declares blocking, which `--isolated` ignores: nothing to do here.
+    step = migration.steps["phase-3"]
     assert step.returncode == 0
-    assert summary == {
+    assert _summary(step) == {
         "written": True,
         "files_changed": [],
         "fixes_applied": {},
@@ -311,21 +490,17 @@ def test_phases_2_and_3_change_nothing_today(migration: Migration, name: str) ->
         "errors": [],
     }
     assert step.changed == set()
-    # The tool says the phase has no recipe yet; nothing else goes to stderr.
-    phase = name.split("-")[1]
-    assert step.stderr in ("", f"warning: no recipe belongs to phase {phase} yet\n")
+    assert step.stderr == ""
+    assert _sources(step.snapshot) == _sources(migration.steps["phase-1-again"].snapshot)
 
 
 def test_unsafe_step_applies_the_rest(migration: Migration) -> None:
     step = migration.steps["phase-1-unsafe"]
     summary = _summary(step)
     assert step.returncode == 0, "everything fixed"
-    assert summary["written"] is True
-    assert summary["errors"] == []
-    assert summary["fixes_applied"] == _counts(migration.dry_run, "unsafe") == EXPECTED_UNSAFE
-    assert summary["unsafe_fixes_withheld"] == {}
     assert summary["remaining"] == []
-    assert {_rel(f) for f in summary["files_changed"]} == UNSAFE_FILES == step.changed
+    # What phase 1 withheld, plus the helper's `sleep(poll)`.
+    assert Counter(summary["fixes_applied"]) == Counter(EXPECTED_UNSAFE) + Counter({"AW101": 1})
 
     # Where each file ended up: the README's rewrites, visible in the source.
     final = migration.steps["phase-1-unsafe"].snapshot
@@ -346,7 +521,13 @@ def test_unsafe_step_applies_the_rest(migration: Migration) -> None:
     # Starting the child stays; waiting for it moves to a thread.
     assert "sp.Popen(" in shell and "await asyncio.to_thread(proc.communicate, " in shell
     assert "await asyncio.sleep(0.3)" in (final / "concurrency/pinger.py").read_text()
-    for rel in ("opsd/util.py", "opsd/server.py", "opsd/events.py", "opsd/__init__.py"):
+    util = (final / "opsd/util.py").read_text()
+    assert "async def wait_for_file(" in util and "async def load_settings(" in util
+    assert "        await asyncio.sleep(poll)\n" in util and "import asyncio\n" in util
+    assert "from time import sleep" not in util and "sqlite3" not in util
+    server = (final / "opsd/server.py").read_text()
+    assert server == (migration.steps["phase-2"].snapshot / "opsd/server.py").read_text()
+    for rel in ("opsd/events.py", "opsd/__init__.py"):
         assert (final / rel).read_text() == (migration.original / rel).read_text(), rel
 
 
@@ -356,25 +537,56 @@ def test_every_step_leaves_compilable_python(migration: Migration) -> None:
         assert step.compile_errors == {}, name
 
 
-def test_check_counts_decrease_step_by_step(migration: Migration) -> None:
+def test_check_counts_step_by_step(migration: Migration) -> None:
     observed = {"original": (migration.dry_run_returncode, len(migration.dry_run))}
     observed.update({n: (s.check_returncode, len(s.check_findings)) for n, s in migration.steps.items()})
     assert observed == EXPECTED_CHECK
-    counts = [c for _, c in observed.values()]
-    assert counts == sorted(counts, reverse=True)
-    # What is left after phase 1 is exactly what the unsafe step fixes.
-    assert _counts(migration.steps["phase-1"].check_findings, "unsafe") == EXPECTED_UNSAFE
-    assert _counts(migration.steps["phase-1"].check_findings, "safe") == {}
+    # Every step but phase 2 removes findings (or has nothing to do); phase 2
+    # trades its findings for the helpers' blocking calls (see
+    # test_phase_2_converts_the_helpers_and_awaits_their_calls).
+    counts = dict((name, count) for name, (_, count) in observed.items())
+    names = list(counts)
+    for previous, name in zip(names, names[1:]):
+        if name == "phase-2":
+            assert counts[name] - counts[previous] == sum(HELPER_BODY_FINDINGS.values()) - len(EXPECTED_AW201)
+        else:
+            assert counts[name] <= counts[previous], (previous, name)
+    # What is left after phase 1 is what the unsafe step fixes, plus phase 2.
+    after_phase_1 = migration.steps["phase-1"].check_findings
+    assert _counts(after_phase_1, "unsafe", phase=1) == EXPECTED_UNSAFE
+    assert _counts(after_phase_1, "safe", phase=1) == {}
+    assert _counts(after_phase_1, "safe", phase=2) == EXPECTED_PHASE_2
+    # Before the unsafe step, only unsafe fixes are left.
+    before_unsafe = migration.steps["phase-3"].check_findings
+    assert _counts(before_unsafe, "safe") == {}
+    assert _counts(before_unsafe, "unsafe") == EXPECTED_STEPS["phase-1-unsafe"][2]
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_each_step_is_idempotent(migration: Migration, awaitify_bin: Path, name: str) -> None:
+    step = migration.steps[name]
+    workdir = migration.workdir / "again" / name
+    _copy_project(step.snapshot, workdir / PROJECT)
+    again = _awaitify(awaitify_bin, step.args, workdir)
+    summary = json.loads(again.stdout)
+    assert (summary["files_changed"], summary["fixes_applied"], summary["errors"]) == ([], {}, [])
+    assert summary["remaining"] == step.summary["remaining"]
+    assert summary["unsafe_fixes_withheld"] == step.summary["unsafe_fixes_withheld"]
+    assert again.returncode == step.returncode
+    assert _sources(workdir / PROJECT) == _sources(step.snapshot)
 
 
 def test_migration_is_finished_and_idempotent(migration: Migration, awaitify_bin: Path) -> None:
     before = _sources(migration.project)
-    again = _awaitify(awaitify_bin, STEPS["phase-1-unsafe"] + [PROJECT], migration.workdir)
-    assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout) == {
-        "written": True, "files_changed": [], "fixes_applied": {},
-        "unsafe_fixes_withheld": {}, "remaining": [], "errors": [],
-    }
+    for phase in ("1", "2", "3"):
+        again = _awaitify(
+            awaitify_bin, [*_FIX, "--phase", phase, "--unsafe-fixes", PROJECT], migration.workdir
+        )
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout) == {
+            "written": True, "files_changed": [], "fixes_applied": {},
+            "unsafe_fixes_withheld": {}, "remaining": [], "errors": [],
+        }
     dry = _awaitify(awaitify_bin, ["fix", "--isolated", "--unsafe-fixes", PROJECT], migration.workdir)
     assert (dry.returncode, dry.stdout) == (0, ""), dry
     assert _sources(migration.project) == before
@@ -404,7 +616,7 @@ echo "$2: failed with result 'exit-code'"
 
 RUNNER = r'''
 import asyncio, contextlib, dataclasses, json, logging, os, socket, sqlite3, subprocess
-import sys, threading, time
+import inspect, sys, threading, time
 
 root, scenario, marker = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, root)
@@ -586,12 +798,17 @@ def scenario_health():
     asyncio.run(main())
 
 
+def touch(path, text=""):
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def scenario_daemon():
     from opsd import server as opsd_server
     from opsd.events import audit_logger
 
     db = "opsd.db"
-    open("ok-web.pid", "w").write("4242\n")
+    touch("ok-web.pid", "4242\n")
 
     async def main():
         daemon = opsd_server.Daemon(db)
@@ -634,18 +851,29 @@ def scenario_daemon():
                 {"name": "db1", "address": "10.0.0.22", "role": "db"},
             ]},
             {"cmd": "hosts.list"},
+            # Daemon.config_get -> util.load_settings (phase 2 makes it async).
             {"cmd": "config.get"},
             {"cmd": "config.get", "key": "retention_days"},
+            {"cmd": "config.get", "key": "missing"},
             {"cmd": "exec.run", "argv": ["uname", "-s"]},
             {"cmd": "exec.run", "argv": ["ls", "/"]},
             {"cmd": "exec.run", "argv": ["uname", "--no-such-option"]},
+            # Daemon.service_restart -> util.wait_for_file: the PID file is there ...
             {"cmd": "service.restart", "unit": "ok-web", "pid_file": "ok-web.pid"},
+            # ... or the restart fails (`ok and wait_for_file(...)`: never called).
             {"cmd": "service.restart", "unit": "broken"},
             {"cmd": "no.such.command"},
             b"{not json",
         ]:
             replies.append([request if isinstance(request, dict) else request.decode(), await ask(request)])
         same["replies"] = replies
+        # The unit writes its PID file 0.3 s after the restart: wait_for_file
+        # polls (sleep(poll) twice) until it is there.
+        threading.Timer(0.3, touch, ("ok-late.pid", "4243\n")).start()
+        async with stall_monitor("restart_wait_pid"):
+            same["restart_wait_pid"] = await ask(
+                {"cmd": "service.restart", "unit": "ok-late", "pid_file": "ok-late.pid"}
+            )
         writer.close()
         await writer.wait_closed()
         tcp.close()
@@ -658,6 +886,46 @@ def scenario_daemon():
     asyncio.run(main())
     same["db"] = dump_db(db)
     same["log"] = [r for r in records if r[0] != "asyncio"]
+
+
+async def call(func, *args, **kwargs):
+    """Call a helper the way its callers do: awaited once phase 2 made it async."""
+    result = func(*args, **kwargs)
+    return await result if inspect.isawaitable(result) else result
+
+
+def scenario_util():
+    """util's helpers called directly: the paths the daemon does not take."""
+    from opsd import util
+
+    async def main():
+        touch("present.pid")
+        same["present"] = await outcome(call(util.wait_for_file, "present.pid", timeout=0.0))
+        async with stall_monitor("wait_for_file_timeout"):  # sleeps 0.1 four times
+            same["timeout"] = await outcome(call(util.wait_for_file, "never.pid", timeout=0.4, poll=0.1))
+        # The reason AW101's fix of `sleep(poll)` is unsafe: a negative poll
+        # raises at once before, and spins until the file appears after.
+        asyncio.get_running_loop().call_later(0.05, touch, "negative.pid")
+        documented["negative_poll"] = await outcome(
+            call(util.wait_for_file, "negative.pid", timeout=1.0, poll=-1)
+        )
+        with sqlite3.connect("settings.db") as conn:
+            conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            conn.executemany(
+                "INSERT INTO settings VALUES (?, ?)", [("a", "1"), ("b", '{"c": [true, null, 1.5]}')]
+            )
+        conn.close()
+        same["settings"] = await outcome(call(util.load_settings, "settings.db"))
+        same["no_table"] = await outcome(call(util.load_settings, "empty.db"))
+        same["no_directory"] = await outcome(call(util.load_settings, os.path.join("missing", "x.db")))
+        with sqlite3.connect("bad.db") as conn:
+            conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            conn.execute("INSERT INTO settings VALUES ('a', 'not json')")
+        conn.close()
+        same["bad_json"] = await outcome(call(util.load_settings, "bad.db"))
+        same["databases"] = sorted(name for name in os.listdir(".") if name.endswith(".db"))
+
+    asyncio.run(main())
 
 
 def write_locked(path):
@@ -708,6 +976,58 @@ def scenario_concurrent_import():
     conn.close()
 
 
+
+
+def read_locked(path):
+    """Whether some connection holds a lock on the database, even a read lock (never waits)."""
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN EXCLUSIVE")
+    except sqlite3.OperationalError:
+        return True
+    else:
+        probe.execute("ROLLBACK")
+        return False
+    finally:
+        probe.close()
+
+
+def scenario_concurrent_config():
+    """hosts.add arrives while config.get (util.load_settings) is reading the settings."""
+    from opsd import server as opsd_server
+
+    db = "opsd.db"
+
+    async def main():
+        daemon = opsd_server.Daemon(db)
+        await daemon.store.open()
+        with sqlite3.connect(db) as conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES ('retention_days', '30')")
+        conn.close()
+        async with stall_monitor("concurrent_config"):
+            # Wait until the read holds its lock (its SELECT is open), or is
+            # done (a sync read is done at the first await); a migrated read
+            # may be caught between two of its awaits: try a few times.
+            for attempt in range(20):
+                reading = asyncio.create_task(daemon.dispatch({"cmd": "config.get"}))
+                while not reading.done() and not read_locked(db):
+                    await asyncio.sleep(0)
+                if not reading.done():
+                    break
+                same["config_get"] = await reading
+            timing["add_while_reading"] = not reading.done()
+            started = time.perf_counter()
+            same["hosts_add"] = await daemon.dispatch(
+                {"cmd": "hosts.add", "name": "web1", "address": "10.0.0.1", "role": "web"}
+            )
+            timing["hosts_add.elapsed"] = time.perf_counter() - started
+            same["config_get"] = await reading
+        await daemon.store.close()
+
+    asyncio.run(main())
+    same["db"] = dump_db(db)
+
+
 scenario = globals()["scenario_" + scenario]
 scenario()
 same.setdefault("log", [r for r in records if r[0] != "asyncio"])
@@ -720,8 +1040,24 @@ same["non_daemon_threads_left"] = sorted(t.name for t in lingering if t.is_alive
 print(marker + json.dumps({"same": same, "timing": timing, "documented": documented}, default=repr))
 '''
 
-SCENARIOS = ["pinger", "inventory", "shell", "health", "daemon", "concurrent_import"]
-VARIANTS = ["phase-1", "phase-1-unsafe"]  # the shippable state after phase 1, and the final one
+
+# The copies each scenario runs against the original: the shippable state
+# after phase 1 and the final one for all; the states after phase 2 and after
+# phase 1 again differ from the phase-1 copy only in opsd/util.py and
+# opsd/server.py (asserted by the step tests), so only the scenarios that go
+# through them run there.
+_ALL_AFTER_PHASE_1 = ["phase-2", "phase-1-again", "phase-1-unsafe"]
+RUNS = {
+    "pinger": ["phase-1", "phase-1-unsafe"],
+    "inventory": ["phase-1", "phase-1-unsafe"],
+    "shell": ["phase-1", "phase-1-unsafe"],
+    "health": ["phase-1", "phase-1-unsafe"],
+    "daemon": ["phase-1", *_ALL_AFTER_PHASE_1],
+    "util": _ALL_AFTER_PHASE_1,  # util.py is the original's in the phase-1 copy
+    "concurrent_import": ["phase-1", "phase-1-unsafe"],
+    "concurrent_config": _ALL_AFTER_PHASE_1,
+}
+
 
 @pytest.fixture(scope="module")
 def fakebin(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -767,21 +1103,48 @@ def run_scenario(root: Path, scenario: str, workdir: Path, fakebin: Path) -> dic
     return result
 
 
-# Which timed sections block the loop in each copy: True = the loop stalls for
-# (about) the whole sleep, False = the loop keeps running.
+@pytest.fixture(scope="module")
+def original_run(
+    migration: Migration, fakebin: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], dict]:
+    """Each scenario's run on the original copy, once for all the variants."""
+    workdir = tmp_path_factory.mktemp("original-runs")
+    runs: dict[str, dict] = {}
+
+    def get(scenario: str) -> dict:
+        if scenario not in runs:
+            runs[scenario] = run_scenario(migration.original, scenario, workdir / scenario, fakebin)
+        return runs[scenario]
+
+    return get
+
+
+# Which timed sections stall the loop in which copies: there the loop stalls
+# for (about) the whole sleep, elsewhere it keeps running.
+_BEFORE_PHASE_1_AGAIN = {"original", "phase-1", "phase-2"}
 BLOCKS = {
-    # key: (stall threshold in s, original, after phase 1, after the whole migration)
-    "restart_slow": (0.5, True, False, False),  # AW103 (safe)
-    "wait_closed": (0.4, True, True, False),  # AW101 unsafe: withheld in phase 1
-    "probe_down": (0.6, True, True, False),  # AW101 unsafe: withheld in phase 1
+    # key: (stall threshold in s, the copies whose loop stalls)
+    "restart_slow": (0.5, {"original"}),  # AW103 (safe)
+    "wait_closed": (0.4, {"original", "phase-1"}),  # AW101 unsafe: withheld in phase 1
+    "probe_down": (0.6, {"original", "phase-1"}),  # AW101 unsafe: withheld in phase 1
+    # util.wait_for_file's `sleep(poll)`: AW201 (phase 2) makes the helper
+    # async, its sleep stays until the unsafe step (withheld in phase 1 again).
+    "restart_wait_pid": (0.4, {*_BEFORE_PHASE_1_AGAIN, "phase-1-again"}),
+    "wait_for_file_timeout": (0.4, {*_BEFORE_PHASE_1_AGAIN, "phase-1-again"}),
+    # Reading the settings while hosts.add commits never freezes the loop.
+    "concurrent_config": (1.0, set()),
 }
 
 
 # Known behaviour changes of a migration step.  Each names its reason and a
-# check of its exact symptom: the test xfails only when the comparison fails
-# *and* the symptom is the known one (any other difference is a hard failure),
-# and fails as an XPASS when the migrated run matches the original again
-# (the signal to drop the entry).
+# check of its exact symptom: the test is a strict xfail that fails with
+# `KnownBug` only when the comparison fails *and* the symptom is the known one
+# (any other difference is a hard failure), and an XPASS (a failure) when the
+# migrated run matches the original again (the signal to drop the entry).
+
+
+class KnownBug(Exception):
+    """The migrated run shows the exact symptom of a known bug."""
 
 
 def _database_locked_during_import(original: dict, migrated: dict) -> None:
@@ -797,39 +1160,66 @@ def _database_locked_during_import(original: dict, migrated: dict) -> None:
     assert migrated["timing"]["concurrent_import.max_stall"] >= 4.5
 
 
+def _database_locked_during_config_read(original: dict, migrated: dict) -> None:
+    differing = {k for k in original["same"] if migrated["same"].get(k) != original["same"][k]}
+    assert differing == {"hosts_add", "db", "log"}, differing
+    assert migrated["same"]["hosts_add"] == {"error": "database is locked"}
+    # web1 was never committed; the settings were read all right.
+    assert [row for row in migrated["same"]["db"] if "web1" in row] == []
+    assert [row for row in original["same"]["db"] if "web1" not in row] == migrated["same"]["db"]
+    assert migrated["same"]["log"] == original["same"]["log"] + [["opsd", "ERROR", "command hosts.add failed"]]
+    # inventory.py's commit (on the loop's thread) waited for sqlite3's default
+    # busy timeout (5 s) on the read lock load_settings' aiosqlite connection
+    # holds across an await, which needs the loop to go on.
+    assert migrated["timing"]["add_while_reading"] is True
+    assert migrated["timing"]["hosts_add.elapsed"] >= 4.5
+    assert migrated["timing"]["concurrent_config.max_stall"] >= 4.5
+
+
 # Once a bug: the safe AW102 fix of `import_hosts` held the database's write lock across awaits
 # while `InventoryStore` (withheld) still wrote with sqlite3 on the loop thread, freezing the
 # daemon until sqlite's timeout. Now no sqlite3 object of a module is migrated safely while
 # another stays on the loop (`_database_locked_during_import` keeps the symptom's check).
-KNOWN_BUGS: dict = {}
+# The same across modules is still a bug: after phase 2, phase 1 migrates util.load_settings'
+# connection safely while inventory.py's stay on the loop (BUG_SHARED_DATABASE).
+KNOWN_BUGS: dict[tuple[str, str], tuple[str, Callable[[dict, dict], None]]] = {
+    ("concurrent_config", "phase-1-again"): (BUG_SHARED_DATABASE, _database_locked_during_config_read),
+}
 
 
 def _params() -> list:
-    return [
-        pytest.param(scenario, variant, id=f"{scenario}-{variant}")
-        for scenario in SCENARIOS
-        for variant in VARIANTS
-    ]
+    params = []
+    for scenario, variants in RUNS.items():
+        for variant in variants:
+            bug = KNOWN_BUGS.get((scenario, variant))
+            marks = [pytest.mark.xfail(strict=True, raises=KnownBug, reason=bug[0])] if bug else []
+            params.append(pytest.param(scenario, variant, id=f"{scenario}-{variant}", marks=marks))
+    return params
 
 
 @pytest.mark.parametrize(("scenario", "variant"), _params())
 def test_migrated_code_behaves_like_the_original(
-    migration: Migration, fakebin: Path, tmp_path: Path, scenario: str, variant: str
+    migration: Migration,
+    fakebin: Path,
+    original_run: Callable[[str], dict],
+    tmp_path: Path,
+    scenario: str,
+    variant: str,
 ) -> None:
     migrated_root = migration.steps[variant].snapshot
-    original = run_scenario(migration.original, scenario, tmp_path / "original", fakebin)
+    original = original_run(scenario)
     migrated = run_scenario(migrated_root, scenario, tmp_path / "migrated", fakebin)
 
     assert original["same"]["non_daemon_threads_left"] == []
     bug = KNOWN_BUGS.get((scenario, variant))
-    if bug is not None:
+    if bug is not None and migrated["same"] != original["same"]:
         reason, symptom = bug
-        if migrated["same"] == original["same"]:
-            pytest.fail(f"XPASS(strict): the known bug no longer reproduces; drop it from KNOWN_BUGS: {reason}")
         symptom(original, migrated)
-        pytest.xfail(reason)
+        raise KnownBug(reason)
     assert migrated["same"] == original["same"]
-    assert "Traceback" not in migrated["stderr"], migrated["stderr"]
+    for run in (original, migrated):
+        assert "Traceback" not in run["stderr"], run["stderr"]
+        assert "was never awaited" not in run["stderr"], run["stderr"]
 
     if scenario == "pinger":
         assert original["same"]["result"] == [0, 2, 4, 6, 8]
@@ -854,6 +1244,21 @@ def test_migrated_code_behaves_like_the_original(
         assert original["documented"]["negative_delay"] == raised
         expected = raised if variant == "phase-1" else {"value": False}
         assert migrated["documented"]["negative_delay"] == expected
+    elif scenario == "util":
+        assert original["same"]["present"] == {"value": True}
+        assert original["same"]["timeout"] == {"value": False}
+        assert original["same"]["settings"] == {"value": {"a": 1, "b": {"c": [True, None, 1.5]}}}
+        assert original["same"]["no_table"]["raised"] == {
+            "type": "OperationalError", "str": "no such table: settings",
+        }
+        assert original["same"]["no_directory"]["raised"]["type"] == "OperationalError"
+        assert original["same"]["bad_json"]["raised"]["type"] == "JSONDecodeError"
+        # The documented difference of the unsafe AW101 fix of `sleep(poll)`,
+        # applied by the unsafe step only.
+        raised = {"raised": {"type": "ValueError", "str": "sleep length must be non-negative"}}
+        assert original["documented"]["negative_poll"] == raised
+        expected = {"value": True} if variant == "phase-1-unsafe" else raised
+        assert migrated["documented"]["negative_poll"] == expected
     elif scenario == "concurrent_import":
         assert original["same"]["hosts_add"] == {"host": "web1", "created": True}
         assert original["same"]["hosts_import"] == {"imported": 100_000}
@@ -862,20 +1267,38 @@ def test_migrated_code_behaves_like_the_original(
         # write lock when hosts.add starts), so this is not passing by luck.
         if variant == "phase-1-unsafe":
             assert migrated["timing"]["import_done_before_add"] is False
+    elif scenario == "concurrent_config":
+        assert original["same"]["hosts_add"] == {"host": "web1", "created": True}
+        assert original["same"]["config_get"] == {"settings": {"retention_days": 30}}
+        # A sync read is over before hosts.add runs; an async one (load_settings
+        # on aiosqlite) is caught holding its read lock, so the two overlap.
+        assert original["timing"]["add_while_reading"] is False
+        assert migrated["timing"]["add_while_reading"] is (variant != "phase-2")
     elif scenario == "daemon":
-        replies = dict((json.dumps(q, sort_keys=True), a) for q, a in original["same"]["replies"])
-        assert replies[json.dumps({"cmd": "config.get", "key": "retention_days"}, sort_keys=True)] == {
-            "settings": {"retention_days": 30}
-        }
-        assert all("error" not in a for q, a in original["same"]["replies"][:10]), original["same"]["replies"]
+        replies = {json.dumps(q, sort_keys=True): a for q, a in original["same"]["replies"]}
 
-    for key, (threshold, *blocks) in BLOCKS.items():
+        def reply(request: dict) -> dict:
+            return replies[json.dumps(request, sort_keys=True)]
+
+        assert reply({"cmd": "config.get"}) == {
+            "settings": {"retention_days": 30, "features": ["audit", "exec"]}
+        }
+        assert reply({"cmd": "config.get", "key": "retention_days"}) == {"settings": {"retention_days": 30}}
+        assert reply({"cmd": "config.get", "key": "missing"}) == {"settings": {"missing": None}}
+        assert reply({"cmd": "service.restart", "unit": "ok-web", "pid_file": "ok-web.pid"}) == {
+            "ok": True, "ready": True, "journal": "",
+        }
+        broken = reply({"cmd": "service.restart", "unit": "broken"})
+        assert (broken["ok"], broken["ready"]) == (False, False) and "broken" in broken["journal"]
+        assert original["same"]["restart_wait_pid"] == {"ok": True, "ready": True, "journal": ""}
+        assert all("error" not in a for q, a in original["same"]["replies"][:11]), original["same"]["replies"]
+
+    for key, (threshold, stalling) in BLOCKS.items():
         if key + ".max_stall" not in original["timing"]:
             continue
-        expected_block = dict(zip(["original", "phase-1", "phase-1-unsafe"], blocks))
         for name, run in (("original", original), (variant, migrated)):
             stall = run["timing"][key + ".max_stall"]
-            if expected_block[name]:
+            if name in stalling:
                 assert stall >= threshold * 0.9, (key, name, stall)
             else:
                 assert stall < threshold / 2, (key, name, stall)
