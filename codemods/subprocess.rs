@@ -90,7 +90,11 @@ crate::declare_recipe! {
 /// `await asyncio.to_thread(proc.communicate, input, timeout=5)`. Starting the child
 /// (`Popen(...)`) does not wait for it and is left alone. `with subprocess.Popen(...) as proc:`
 /// waits for the child when the block exits, which cannot be awaited: it is reported without
-/// a fix. `os.popen` is not migrated yet.
+/// a fix. Reading a child's pipe waits for its output: `os.popen(cmd).read()` becomes
+/// `await asyncio.to_thread(os.popen(cmd).read)` (the child starts on the loop's thread as
+/// before, only the read moves; `readlines()` likewise), and so do
+/// `proc.stdout.read()` / `proc.stderr.read()` on a `subprocess.Popen` object. Both are
+/// safe: the same calls run in the same order.
 pub struct Subprocess;
 }
 
@@ -101,7 +105,7 @@ pub static META: RecipeMeta = RecipeMeta {
     summary: "`subprocess` calls and `os.system` in async code block the event loop until the child exits",
     ruff_equivalent: Some("ASYNC221"),
     fix: FixAvailability::Safe,
-    needles: &["subprocess", "system"],
+    needles: &["subprocess", "system", "popen"],
     doc: Subprocess::DOC,
 };
 
@@ -146,6 +150,8 @@ impl Recipe for Subprocess {
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
         let (call, label, api) = if let Some((call, method)) = popen_wait(checker, expr) {
             (call, format!("Popen.{method}()"), None)
+        } else if let Some((call, label)) = pipe_read(checker, expr) {
+            (call, label, None)
         } else if let Some((call, name)) = checker.blocking_call(self, expr) {
             let api = match name.as_slice() {
                 ["subprocess", api] => Some(*api),
@@ -182,24 +188,57 @@ fn popen_wait<'a>(checker: &Checker<'a>, expr: &'a Expr) -> Option<(&'a ExprCall
     if !matches!(name, "communicate" | "wait") || checker.execution() == Execution::Sync {
         return None;
     }
-    let Expr::Name(receiver) = &*method.value else {
-        return None;
+    is_popen_name(checker, &method.value).then_some((call, name))
+}
+
+/// Whether `expr` is a name every binding of which is `name = subprocess.Popen(...)`.
+fn is_popen_name(checker: &Checker<'_>, expr: &Expr) -> bool {
+    let Expr::Name(receiver) = expr else {
+        return false;
     };
     let semantic = checker.semantic();
-    let binding = semantic.lookup(checker.scope(), receiver.id.as_str())?;
-    let values = semantic.assigned_values(binding)?;
+    let Some(binding) = semantic.lookup(checker.scope(), receiver.id.as_str()) else {
+        return false;
+    };
+    let Some(values) = semantic.assigned_values(binding) else {
+        return false;
+    };
     let scope = semantic.bindings[binding].scope;
-    values
-        .iter()
-        .all(|value| {
-            let Expr::Call(constructor) = value else {
-                return false;
-            };
-            semantic
-                .qualified_name(scope, &constructor.func)
-                .is_some_and(|q| matches!(q.as_slice(), ["subprocess", "Popen"]))
-        })
-        .then_some((call, name))
+    values.iter().all(|value| {
+        let Expr::Call(constructor) = value else {
+            return false;
+        };
+        semantic
+            .qualified_name(scope, &constructor.func)
+            .is_some_and(|q| matches!(q.as_slice(), ["subprocess", "Popen"]))
+    })
+}
+
+/// A read of a child's pipe on the event loop, which waits for the child's output:
+/// `os.popen(cmd).read()` (and `readlines()`), `proc.stdout.read()` / `proc.stderr.read()` on
+/// a `subprocess.Popen` object. The call and its label.
+fn pipe_read<'a>(checker: &Checker<'a>, expr: &'a Expr) -> Option<(&'a ExprCall, String)> {
+    let Expr::Call(call) = expr else { return None };
+    let Expr::Attribute(method) = &*call.func else {
+        return None;
+    };
+    let name = method.attr.id.as_str();
+    if !matches!(name, "read" | "readlines") || checker.execution() == Execution::Sync {
+        return None;
+    }
+    match &*method.value {
+        Expr::Call(popen) => {
+            let qualified = checker.qualified_name(&popen.func)?;
+            matches!(qualified.as_slice(), ["os", "popen"])
+                .then(|| (call, format!("os.popen(...).{name}()")))
+        }
+        Expr::Attribute(pipe) => {
+            let stream = pipe.attr.id.as_str();
+            (matches!(stream, "stdout" | "stderr") && is_popen_name(checker, &pipe.value))
+                .then(|| (call, format!("Popen.{stream}.{name}()")))
+        }
+        _ => None,
+    }
 }
 
 /// `f(args)` → `await asyncio.to_thread(f, args)`: the callee and the opening parenthesis (with

@@ -880,6 +880,9 @@ def scenario_daemon():
         await tcp.wait_closed()
         await asyncio.sleep(0.05)  # let the audit logger drain its queue
         stop.set()
+        # Wake the logger (instead of waiting for its 1 s idle timeout): it
+        # logs this last event and sees `stop`.
+        await daemon.bus.publish("scenario.end")
         await audit
         await daemon.store.close()
 
@@ -974,8 +977,6 @@ def scenario_concurrent_import():
     same["rows"] = conn.execute("SELECT count(*) FROM hosts").fetchone()[0]
     same["web1"] = conn.execute("SELECT * FROM hosts WHERE name = 'web1'").fetchall()
     conn.close()
-
-
 
 
 def read_locked(path):

@@ -1,4 +1,5 @@
-"""`subprocess.Popen` objects in async code: `communicate`/`wait` move to a thread.
+"""`subprocess.Popen` objects in async code: `communicate`/`wait` and pipe reads
+(`proc.stdout.read()`, `os.popen(cmd).read()`) move to a thread.
 
 The original and the migrated module run in fresh interpreters with real child
 processes; results must be equal, and while the migrated `communicate` waits for a
@@ -14,6 +15,7 @@ from pathlib import Path
 
 SOURCE = '''\
 import asyncio
+import os
 import subprocess
 
 
@@ -28,6 +30,16 @@ async def slow():
     return proc.wait()
 
 
+async def pipes():
+    text = os.popen("sleep 0.3; printf 'a\\nb\\n'").read()
+    lines = os.popen("printf 'x\\ny\\n'").readlines()
+    proc = subprocess.Popen(["sh", "-c", "sleep 0.3; echo out; echo err >&2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    proc.wait()
+    return [text, lines, out.decode(), err.decode(), proc.returncode]
+
+
 async def heartbeat(stop):
     ticks = 0
     while not stop.is_set():
@@ -40,7 +52,7 @@ async def main():
     stop = asyncio.Event()
     beat = asyncio.create_task(heartbeat(stop))
     await asyncio.sleep(0)
-    result = [await talk(), await slow()]
+    result = [await talk(), await slow(), await pipes()]
     stop.set()
     return {"result": result, "ticks": await beat}
 '''
@@ -73,10 +85,15 @@ def test_popen_waits_move_to_a_thread(run_awaitify, tmp_path):
     text = (migrated / "popen_case.py").read_text()
     assert "await asyncio.to_thread(proc.communicate, " in text
     assert "await asyncio.to_thread(proc.wait)" in text
+    assert text.count("await asyncio.to_thread(os.popen(") == 2, text
+    assert ").read)" in text and ").readlines)" in text
+    assert "await asyncio.to_thread(proc.stdout.read)" in text
+    assert "await asyncio.to_thread(proc.stderr.read)" in text
 
     before, after = run(original), run(migrated)
-    assert after["result"] == before["result"] == [["hello\n", None, 0], 0]
+    pipes = ["a\nb\n", ["x\n", "y\n"], "out\n", "err\n", 0]
+    assert after["result"] == before["result"] == [["hello\n", None, 0], 0, pipes]
     # The original's waits block the loop: the heartbeat barely ticks (control).
     assert before["ticks"] <= 2, before
     # Migrated, the loop runs while the children run.
-    assert after["ticks"] >= 4, after
+    assert after["ticks"] >= 8, after
