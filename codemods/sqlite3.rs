@@ -557,16 +557,27 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         fix.as_ref()
             .is_none_or(|fix| fix.applicability != Applicability::Safe)
     });
-    if stays_blocking {
+    // The same across modules: another module's connections may run on the loop's thread (in
+    // async code, or in sync code async code calls).
+    let elsewhere = checker.settings.sqlite_elsewhere.as_ref().map(|other| {
+        format!(
+            "another module of the run ({}) also uses sqlite3, possibly on the event loop's thread: a migrated connection holding a lock across an `await` would block it until sqlite's timeout; migrate them together",
+            other.display()
+        )
+    });
+    let reason = if stays_blocking {
+        Some("other sqlite3 objects of this module stay on the event loop's thread (their fixes are withheld or unsafe): a migrated connection holding a write lock while it awaits would block them until sqlite's timeout; migrate them together".to_owned())
+    } else {
+        elsewhere
+    };
+    if let Some(reason) = reason {
         for (_, _, fix, note) in &mut findings {
             if let Some(fix) = fix
                 .as_mut()
                 .filter(|fix| fix.applicability == Applicability::Safe)
             {
                 fix.applicability = Applicability::Unsafe;
-                *note = Some(
-                    "other sqlite3 objects of this module stay on the event loop's thread (their fixes are withheld or unsafe): a migrated connection holding a write lock while it awaits would block them until sqlite's timeout; migrate them together".to_owned(),
-                );
+                *note = Some(reason.clone());
             }
         }
     }

@@ -137,12 +137,17 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     if settings.recipes.iter().any(|r| r.meta().phase == 2) {
         return crate::project::run::run_project(files, mode, settings);
     }
+    let sources: Vec<Result<SourceText, FileError>> =
+        files.par_iter().map(|c| read_source(&c.path)).collect();
+    let sqlite = sqlite_modules(files, &sources);
     files
         .par_iter()
-        .map(|Candidate { path, explicit }| {
+        .zip(sources.into_par_iter())
+        .map(|(Candidate { path, explicit }, source)| {
             let settings = settings.for_path(path);
+            let settings = with_sqlite_elsewhere(settings, path, &source, &sqlite);
             let result = catch_unwind(AssertUnwindSafe(|| {
-                process_file(path, *explicit, mode, &settings)
+                process_file(path, source, *explicit, mode, &settings)
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(path.clone());
@@ -164,9 +169,15 @@ pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
 /// Reads, checks or fixes, and writes one file. A file found in a directory whose text no
 /// enabled recipe could apply to is not parsed at all; a file named on the command line always
 /// is (so its syntax errors are reported).
-pub fn process_file(path: &Path, explicit: bool, mode: Mode, settings: &Settings) -> FileReport {
+pub fn process_file(
+    path: &Path,
+    source: Result<SourceText, FileError>,
+    explicit: bool,
+    mode: Mode,
+    settings: &Settings,
+) -> FileReport {
     let mut report = FileReport::empty(path.to_path_buf());
-    let source = match read_source(path) {
+    let source = match source {
         Ok(source) => source,
         Err(error) => {
             report.error = Some(error);
@@ -179,6 +190,39 @@ pub fn process_file(path: &Path, explicit: bool, mode: Mode, settings: &Settings
     process_source(&mut report, &source, mode, settings);
     finish_file(&mut report, &source, mode, settings);
     report
+}
+
+/// The files of the run that import `sqlite3` (see [`Settings::sqlite_elsewhere`]).
+pub fn sqlite_modules<'f>(
+    files: &'f [Candidate],
+    sources: &[Result<SourceText, FileError>],
+) -> Vec<&'f Path> {
+    files
+        .iter()
+        .zip(sources)
+        .filter(|(_, source)| {
+            source.as_ref().is_ok_and(|s| {
+                s.text.contains("import sqlite3") || s.text.contains("from sqlite3 import")
+            })
+        })
+        .map(|(c, _)| c.path.as_path())
+        .collect()
+}
+
+/// The settings for a file that uses sqlite3 while another module of the run does too.
+pub fn with_sqlite_elsewhere<'s>(
+    settings: std::borrow::Cow<'s, Settings>,
+    path: &Path,
+    source: &Result<SourceText, FileError>,
+    sqlite: &[&Path],
+) -> std::borrow::Cow<'s, Settings> {
+    let uses_sqlite = source.as_ref().is_ok_and(|s| s.text.contains("sqlite3"));
+    let Some(other) = sqlite.iter().find(|p| **p != path).filter(|_| uses_sqlite) else {
+        return settings;
+    };
+    let mut settings = settings.into_owned();
+    settings.sqlite_elsewhere = Some(other.to_path_buf());
+    std::borrow::Cow::Owned(settings)
 }
 
 /// Reads and decodes a file.

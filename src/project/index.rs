@@ -583,11 +583,21 @@ impl<'a> Indexer<'a, '_> {
                     Target::InstanceMethod { class, name: empty } if empty.is_empty() => {
                         Target::InstanceMethod { class, name }
                     }
+                    // `os.path.join`: an attribute of something outside the project.
+                    Target::External if self.is_outside(scope, value) => Target::External,
                     _ => Target::Unknown(name),
                 }
             }
             _ => Target::External,
         }
+    }
+
+    /// Whether `expr` is an import from outside the project or a builtin (its attributes are
+    /// not the project's), as opposed to a value of unknown type.
+    fn is_outside(&self, scope: ScopeId, expr: &'a Expr) -> bool {
+        self.semantic
+            .qualified_name(scope, expr)
+            .is_some_and(|path| self.qualified(&path) == Target::External)
     }
 
     /// An imported name: `External` unless it comes from the project.
@@ -785,17 +795,21 @@ impl<'a> Indexer<'a, '_> {
                 continue;
             };
             let name = attribute.attr.id.to_string();
+            let qualified = match value {
+                Expr::Call(call) => self.semantic.qualified_name(scope, &call.func),
+                _ => None,
+            };
             let constructor = match value {
                 Expr::Call(call) => match self.target_of(scope, &call.func) {
                     target @ (Target::Class(_) | Target::Qualified(_)) => Some(target),
+                    // An import from outside the project (`sqlite3.connect`) or a builtin:
+                    // its methods are not the project's.
+                    Target::External if qualified.is_some() => Some(Target::External),
                     _ => None,
                 },
                 _ => None,
             };
-            let blocking_constructor = match value {
-                Expr::Call(call) => self.semantic.qualified_name(scope, &call.func),
-                _ => None,
-            };
+            let blocking_constructor = qualified;
             if let Some(path) = blocking_constructor {
                 if self.recipes.iter().any(|r| r.is_blocking_call(&path)) {
                     self.blocking_attributes.insert(

@@ -15,8 +15,8 @@ use crate::parse::parse_module;
 use crate::pipeline::{check_source, Settings};
 use crate::recipe::{Diagnostic, Recipe};
 use crate::run::{
-    finish_file, locate_in_original, process_source, read_source, worth_parsing, FileError,
-    FileReport, Mode,
+    finish_file, locate_in_original, process_source, read_source, with_sqlite_elsewhere,
+    worth_parsing, FileError, FileReport, Mode,
 };
 use crate::source::SourceText;
 
@@ -50,13 +50,16 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         None
     };
 
+    let sqlite = crate::run::sqlite_modules(files, &sources);
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
         .zip(&sources)
         .zip(by_file.into_par_iter())
         .map(|((candidate, source), file_plan)| {
+            let settings = settings.for_path(&candidate.path);
+            let settings = with_sqlite_elsewhere(settings, &candidate.path, source, &sqlite);
             let result = catch_unwind(AssertUnwindSafe(|| {
-                process_with_plan(candidate, source, file_plan, mode, settings)
+                process_with_plan(candidate, source, file_plan, mode, &settings)
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(candidate.path.clone());
@@ -364,8 +367,6 @@ fn process_with_plan(
             return (report, Vec::new());
         }
     };
-    let settings = settings.for_path(path);
-    let settings = &*settings;
     let file_plan = file_plan.unwrap_or_default();
     let worth = worth_parsing(&source.text, mode, settings);
     let has_plan = !file_plan.diagnostics.is_empty() || !file_plan.edits.is_empty();

@@ -8,23 +8,26 @@ That chain, taken literally, stops after phase 1 on this project: ``fix --write`
 exits 1 while findings remain unfixed, and the withheld unsafe fixes count, so
 each step here reads the JSON summary instead of relying on the exit code:
 
-=================  ==========================================================
-step               command (always ``--isolated --output-format json``)
-=================  ==========================================================
-``phase-1``        ``fix --phase 1 --write``: the safe fixes only
-``phase-2``        ``fix --phase 2 --write``: AW201 makes the two sync helpers
-                   of ``opsd/util.py`` that async handlers reach (``wait_for_file``
-                   from ``Daemon.service_restart``, ``load_settings`` from
-                   ``Daemon.config_get``) ``async def`` and awaits their calls in
-                   ``opsd/server.py``
-``phase-1-again``  ``fix --phase 1 --write``: the blocking calls now inside those
-                   helpers are phase-1 findings in async code; the safe fixes
-                   (``load_settings``'s ``sqlite3`` -> ``aiosqlite``)
-``phase-3``        ``fix --phase 3 --write``: nothing to do (AW301 reports calls
-                   a configuration declares blocking, ``--isolated`` ignores it)
-``phase-1-unsafe`` ``fix --phase 1 --write --unsafe-fixes``: the rest, with
-                   ``wait_for_file``'s computed-delay ``sleep(poll)``
-=================  ==========================================================
+====================  ===================================================
+step                  command (always ``--isolated --output-format json``)
+====================  ===================================================
+``phase-1``           ``fix --phase 1 --write``: the safe fixes only
+``phase-2``           ``fix --phase 2 --write``: AW201 makes the two sync
+                      helpers of ``opsd/util.py`` that async handlers
+                      reach (``wait_for_file`` from
+                      ``Daemon.service_restart``, ``load_settings`` from
+                      ``Daemon.config_get``) ``async def`` and awaits
+                      their calls in ``opsd/server.py``
+``phase-1-again``     ``fix --phase 1 --write``: the blocking calls now
+                      inside those helpers are phase-1 findings in async
+                      code; the safe fixes (``load_settings``'s
+                      ``sqlite3`` -> ``aiosqlite``)
+``phase-3``           ``fix --phase 3 --write``: nothing to do (AW301
+                      reports calls a configuration declares blocking,
+                      which ``--isolated`` ignores)
+``phase-1-unsafe``    ``fix --phase 1 --write --unsafe-fixes``: the rest,
+                      with ``wait_for_file``'s computed ``sleep(poll)``
+====================  ===================================================
 
 Phase 2 only converts the helpers (``async def`` + ``await``): the blocking
 calls in their bodies are left to the phase 1 recipes "in the following
@@ -83,7 +86,7 @@ PROJECT = "project"  # the copy's folder name, passed relative to its parent as 
 # Phase 1: the blocking calls in async code.
 EXPECTED_SAFE = {"AW101": 1, "AW103": 5}
 EXPECTED_UNSAFE = {"AW101": 2, "AW102": 14}
-# Phase 2: the blocking calls in sync helpers that async code reaches, one
+# Phase 2: the blocking calls in sync helpers that async code reaches, here one
 # finding per helper (at its first blocking call), each a safe fix.
 EXPECTED_PHASE_2 = {"AW201": 2}
 EXPECTED_AW201 = {
@@ -105,13 +108,12 @@ EXPECTED_STEPS = {
     "phase-1": (1, SAFE_FILES, EXPECTED_SAFE, EXPECTED_UNSAFE),
     "phase-2": (0, {"opsd/util.py", "opsd/server.py"}, EXPECTED_PHASE_2, {}),
     # The converted helpers' bodies: `load_settings`' connection (connect,
-    # execute, fetchall, close: safe, it is closed in a `finally`) and
-    # `wait_for_file`'s `sleep(poll)` (a computed delay: unsafe).  The safe
-    # AW102 fixes are a bug (KNOWN_BUGS): they should be withheld while
-    # inventory.py's connections to the same database stay on the loop.
-    "phase-1-again": (1, {"opsd/util.py"}, {"AW102": 4}, {"AW101": 3, "AW102": 14}),
+    # execute, fetchall, close: closed in a `finally`, but withheld as unsafe
+    # while inventory.py's connections to the same database stay on the loop)
+    # and `wait_for_file`'s `sleep(poll)` (a computed delay: unsafe).
+    "phase-1-again": (1, set(), {}, {"AW101": 3, "AW102": 18}),
     "phase-3": (0, set(), {}, {}),
-    "phase-1-unsafe": (0, {*UNSAFE_FILES, "opsd/util.py"}, {"AW101": 3, "AW102": 14}, {}),
+    "phase-1-unsafe": (0, {*UNSAFE_FILES, "opsd/util.py"}, {"AW101": 3, "AW102": 18}, {}),
 }
 
 # `awaitify check --isolated` on the copy after each step: (exit code, findings).
@@ -119,8 +121,8 @@ EXPECTED_CHECK = {
     "original": (1, 24),
     "phase-1": (1, 18),  # 16 withheld + the 2 AW201 (phase 2 has not run)
     "phase-2": (1, 21),  # the 2 AW201 -> the 5 blocking calls of the helpers' bodies
-    "phase-1-again": (1, 17),  # 4 of them fixed (safe), `sleep(poll)` withheld
-    "phase-3": (1, 17),
+    "phase-1-again": (1, 21),  # all withheld (unsafe): nothing is safe alone
+    "phase-3": (1, 21),
     "phase-1-unsafe": (0, 0),
 }
 
@@ -432,48 +434,37 @@ def test_phase_2_converts_the_helpers_and_awaits_their_calls(migration: Migratio
     assert {_rel(p[1]) for p in new - old} == {"opsd/util.py"}
 
 
-def test_phase_1_again_migrates_the_helper_bodies(migration: Migration) -> None:
+def test_phase_1_again_withholds_the_helper_bodies(migration: Migration) -> None:
     step = migration.steps["phase-1-again"]
     summary = _summary(step)
-    # The one new withheld fix is `sleep(poll)`, with the reason phase 1 gave
-    # for health.py's computed delays.
+    assert summary["fixes_applied"] == {}
+    # The new withheld fixes: `sleep(poll)`, with the reason phase 1 gave for
+    # health.py's computed delays, and `load_settings`' connection, unsafe while
+    # another module (inventory.py, whose fixes are withheld) uses sqlite3 on the
+    # event loop's thread: a migrated connection holding a lock across an await
+    # would block it until sqlite's timeout (the `concurrent_config` scenario).
     old = Counter((r["code"], _rel(r["filename"]), r["message"], r["reason"])
                   for r in migration.steps["phase-1"].summary["remaining"])
     new = Counter((r["code"], _rel(r["filename"]), r["message"], r["reason"]) for r in summary["remaining"])
     (sleep_reason,) = {r[3] for r in old if r[0] == "AW101"}
+    sqlite_reason = (
+        "unsafe fix withheld: another module of the run (project/opsd/inventory.py) also uses "
+        "sqlite3, possibly on the event loop's thread: a migrated connection holding a lock "
+        "across an `await` would block it until sqlite's timeout; migrate them together; "
+        "apply it with --unsafe-fixes"
+    )
     assert new - old == Counter({
-        ("AW101", "opsd/util.py", "`time.sleep` blocks the event loop in async code", sleep_reason): 1
+        ("AW101", "opsd/util.py", "`time.sleep` blocks the event loop in async code", sleep_reason): 1,
+        ("AW102", "opsd/util.py", "`sqlite3.connect` blocks the event loop in async code", sqlite_reason): 1,
+        ("AW102", "opsd/util.py", "`conn.execute` blocks the event loop in async code", sqlite_reason): 1,
+        ("AW102", "opsd/util.py", "`(...).fetchall` blocks the event loop in async code", sqlite_reason): 1,
+        ("AW102", "opsd/util.py", "`conn.close` blocks the event loop in async code", sqlite_reason): 1,
     })
     assert old - new == Counter()
+    assert step.changed == set()
     util = (step.snapshot / "opsd/util.py").read_text()
-    assert "sqlite3" not in util and "import aiosqlite\n" in util
-    assert "    conn = await aiosqlite.connect(db_path)\n" in util
-    assert 'rows = await (await conn.execute("SELECT key, value FROM settings")).fetchall()' in util
-    assert "        await conn.close()\n" in util
+    assert "    conn = sqlite3.connect(db_path)\n" in util
     assert "from time import sleep\n" in util and "        sleep(poll)\n" in util
-    assert (step.snapshot / "opsd/server.py").read_text() == (
-        migration.steps["phase-2"].snapshot / "opsd/server.py"
-    ).read_text()
-
-
-BUG_SHARED_DATABASE = (
-    "AW102's guard against mixing aiosqlite and on-loop sqlite3 connections is per module: "
-    "after phase 2, `fix --phase 1` migrates util.load_settings' connection safely while "
-    "inventory.py's connections to the same database (withheld unsafe fixes) stay on the "
-    "event loop's thread; a settings read holding its lock across an await then blocks "
-    "an on-loop commit until sqlite's timeout (the loop frozen 5 s, `database is locked`)"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_SHARED_DATABASE)
-def test_phase_1_again_withholds_the_helper_sqlite3_fix_while_others_stay_on_the_loop(
-    migration: Migration,
-) -> None:
-    # As in one module ("other sqlite3 objects of this module stay on the event
-    # loop's thread"): the fix should be unsafe while inventory.py's are withheld.
-    step = migration.steps["phase-1-again"]
-    assert _summary(step)["fixes_applied"] == {}
-    assert "    conn = sqlite3.connect(db_path)\n" in (step.snapshot / "opsd/util.py").read_text()
 
 
 def test_phase_3_changes_nothing(migration: Migration) -> None:
@@ -500,7 +491,7 @@ def test_unsafe_step_applies_the_rest(migration: Migration) -> None:
     assert step.returncode == 0, "everything fixed"
     assert summary["remaining"] == []
     # What phase 1 withheld, plus the helper's `sleep(poll)`.
-    assert Counter(summary["fixes_applied"]) == Counter(EXPECTED_UNSAFE) + Counter({"AW101": 1})
+    assert Counter(summary["fixes_applied"]) == Counter(EXPECTED_UNSAFE) + Counter({"AW101": 1, "AW102": 4})
 
     # Where each file ended up: the README's rewrites, visible in the source.
     final = migration.steps["phase-1-unsafe"].snapshot
@@ -1181,11 +1172,10 @@ def _database_locked_during_config_read(original: dict, migrated: dict) -> None:
 # while `InventoryStore` (withheld) still wrote with sqlite3 on the loop thread, freezing the
 # daemon until sqlite's timeout. Now no sqlite3 object of a module is migrated safely while
 # another stays on the loop (`_database_locked_during_import` keeps the symptom's check).
-# The same across modules is still a bug: after phase 2, phase 1 migrates util.load_settings'
-# connection safely while inventory.py's stay on the loop (BUG_SHARED_DATABASE).
-KNOWN_BUGS: dict[tuple[str, str], tuple[str, Callable[[dict, dict], None]]] = {
-    ("concurrent_config", "phase-1-again"): (BUG_SHARED_DATABASE, _database_locked_during_config_read),
-}
+# The same across modules once was (see test_phase_1_again_withholds_...): now a module's
+# sqlite3 fixes are unsafe while another module of the run uses sqlite3
+# (`_database_locked_during_config_read` keeps that symptom's check).
+KNOWN_BUGS: dict[tuple[str, str], tuple[str, Callable[[dict, dict], None]]] = {}
 
 
 def _params() -> list:
@@ -1272,9 +1262,11 @@ def test_migrated_code_behaves_like_the_original(
         assert original["same"]["hosts_add"] == {"host": "web1", "created": True}
         assert original["same"]["config_get"] == {"settings": {"retention_days": 30}}
         # A sync read is over before hosts.add runs; an async one (load_settings
-        # on aiosqlite) is caught holding its read lock, so the two overlap.
+        # on aiosqlite) is caught holding its read lock: the two really overlap.
         assert original["timing"]["add_while_reading"] is False
-        assert migrated["timing"]["add_while_reading"] is (variant != "phase-2")
+        reads_async = "aiosqlite" in (migrated_root / "opsd/util.py").read_text()
+        assert reads_async or variant != "phase-1-unsafe"
+        assert migrated["timing"]["add_while_reading"] is reads_async
     elif scenario == "daemon":
         replies = {json.dumps(q, sort_keys=True): a for q, a in original["same"]["replies"]}
 
