@@ -101,6 +101,8 @@ impl Applicability {
 pub struct Fix {
     edits: Vec<Edit>,
     pub applicability: Applicability,
+    /// Other files the same fix edits (a phase 2 conversion): it applies to all or none.
+    pub other_files: Vec<std::path::PathBuf>,
 }
 
 impl Fix {
@@ -110,6 +112,7 @@ impl Fix {
         Fix {
             edits,
             applicability,
+            other_files: Vec::new(),
         }
     }
 

@@ -160,6 +160,10 @@ struct JsonEdit {
 struct JsonFix {
     applicability: Applicability,
     edits: Vec<JsonEdit>,
+    /// The other files the fix edits (its edits there are not listed): apply it with
+    /// `awaitify fix`, never edit by edit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    other_files: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -203,6 +207,11 @@ fn json_findings(report: &FileReport) -> Vec<JsonFinding> {
                         location: at(e.range.start()),
                         end_location: at(e.range.end()),
                     })
+                    .collect(),
+                other_files: fix
+                    .other_files
+                    .iter()
+                    .map(|p| p.display().to_string())
                     .collect(),
             }),
             note: d.note.clone(),

@@ -2338,6 +2338,12 @@ cases! {
         .file("pkg/app.py", HELPER_APP)
         .run(["check", "--select", "AW2", "pkg"]).code(1)
         .stdout_has("pkg/db.py:5:5: AW201 [*] `time.sleep` blocks the event loop: async code reaches it through `pkg.app.handle` → `load` → `time.sleep`\n")
+        .run(["check", "--output-format", "json", "--select", "AW2", "pkg"]).code(1)
+        .check(|o| {
+            let v = json_stdout(o)?;
+            expect_eq("other files", &v[0]["fix"]["other_files"], &json_strings(&["pkg/app.py"]))?;
+            expect_eq("local edit", &v[0]["fix"]["edits"][0]["content"], &Value::from("async "))
+        })
         .run(["fix", "--write", "--select", "AW2", "pkg"]).code(0).stderr("Fixed 1 finding in 2 files.\n")
         .now("pkg/db.py", HELPER_DB.replace("def load", "async def load"))
         .now("pkg/app.py", HELPER_APP.replace("return load()", "return await load()"))

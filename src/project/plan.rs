@@ -91,7 +91,17 @@ pub fn plan<'t>(
                 .filter(|(f, _)| *f == file)
                 .map(|(_, e)| e.clone())
                 .collect();
-            Fix::new(local, fix.applicability)
+            let mut other_files: Vec<std::path::PathBuf> = fix
+                .edits
+                .iter()
+                .filter(|(f, _)| *f != file)
+                .map(|(f, _)| project.modules[*f].path.clone())
+                .collect();
+            other_files.sort();
+            other_files.dedup();
+            let mut local = Fix::new(local, fix.applicability);
+            local.other_files = other_files;
+            local
         });
         files[file].diagnostics.push(Diagnostic {
             recipe,
