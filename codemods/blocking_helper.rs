@@ -118,7 +118,7 @@ impl Recipe for BlockingHelper {
         let relevant: HashSet<FnId> = reaching(project, &reached, &blocking);
         let mut reasons: HashMap<FnId, String> = HashMap::default();
         for &function in &relevant {
-            if let Some(reason) = static_boundary(checker, function, &reached) {
+            if let Some(reason) = static_boundary(checker, function) {
                 reasons.insert(function, reason);
             }
         }
@@ -233,11 +233,7 @@ fn reaching(
 }
 
 /// Why `function` can never be converted, whatever its callers.
-fn static_boundary(
-    checker: &ProjectChecker<'_>,
-    function: FnId,
-    reached: &HashMap<FnId, CallId>,
-) -> Option<String> {
+fn static_boundary(checker: &ProjectChecker<'_>, function: FnId) -> Option<String> {
     let project = checker.project;
     let f = project.function(function);
     if f.is_dunder() {
@@ -282,7 +278,6 @@ fn static_boundary(
     if !checker.enabled_at(&META, function.file, f.def_offset) {
         return Some("AW201 is disabled for its definition".to_owned());
     }
-    let _ = reached;
     None
 }
 

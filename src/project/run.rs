@@ -171,7 +171,7 @@ fn build_project(
         .copied()
         .filter(|r| r.meta().phase == 1)
         .collect();
-    let mut wanted: Vec<FileId> = sources
+    let wanted: Vec<FileId> = sources
         .iter()
         .enumerate()
         .filter(|(_, s)| {
@@ -193,7 +193,7 @@ fn build_project(
     };
     let mut modules: Vec<ModuleIndex> = Vec::new();
     // The import closure of the files with async code or blocking calls.
-    indexing.index_more(&mut wanted, &mut modules);
+    indexing.index_more(wanted, &mut modules);
     let mut project = Project::new(modules);
     // Then, in rounds, the files that mention a sync function reaching a blocking call: they
     // may call it (as a caller to await, or on a path from async code to it).
@@ -224,12 +224,12 @@ fn build_project(
         if names.is_empty() {
             break;
         }
-        let mut wanted = files_mentioning(&names, sources, &indexing.done);
+        let wanted = files_mentioning(&names, sources, &indexing.done);
         if wanted.is_empty() {
             break;
         }
         let mut modules = project.modules;
-        indexing.index_more(&mut wanted, &mut modules);
+        indexing.index_more(wanted, &mut modules);
         project = Project::new(modules);
     }
     let Indexing {
@@ -273,9 +273,8 @@ struct Indexing<'r> {
 }
 
 impl Indexing<'_> {
-    /// Indexes `wanted` (those not indexed yet) into `modules`, then sets `wanted` to the
-    /// project modules they import that are not indexed yet.
-    fn index_more(&mut self, wanted: &mut Vec<FileId>, modules: &mut Vec<ModuleIndex>) {
+    /// Indexes the files of `wanted` not indexed yet into `modules`.
+    fn index_more(&mut self, mut wanted: Vec<FileId>, modules: &mut Vec<ModuleIndex>) {
         wanted.retain(|f| self.done.insert(*f));
         let (files, sources, recipes) = (self.files, self.sources, self.recipes);
         let roots = &self.roots;
@@ -295,7 +294,6 @@ impl Indexing<'_> {
                 (file, index)
             })
             .collect();
-        let first = modules.len();
         for (file, index) in new {
             match index {
                 Some(index) => {
@@ -305,8 +303,6 @@ impl Indexing<'_> {
                 None => self.unparsed.push(file),
             }
         }
-        let _ = first;
-        wanted.clear();
     }
 }
 
