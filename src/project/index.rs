@@ -341,7 +341,26 @@ pub fn index_module(
     // Definitions first, so calls can refer to methods defined further down.
     indexer.collect_definitions(parsed.suite());
     walk_module(&mut indexer, parsed.suite());
+    // Module-level instances (`store = Store(path)`), which other modules import and call.
+    let instances: Vec<(String, Target)> = semantic
+        .top_level_names()
+        .filter_map(|(name, &id)| {
+            let binding = &semantic.bindings[id];
+            if !matches!(binding.kind, BindingKind::Other) || binding.definition.is_some() {
+                return None;
+            }
+            let class = indexer.single_constructor(0, semantic.assigned_values(id)?, 0)?;
+            Some((
+                name.to_owned(),
+                Target::InstanceMethod {
+                    class: Box::new(class),
+                    name: String::new(),
+                },
+            ))
+        })
+        .collect();
     let mut index = indexer.index;
+    index.top_level.extend(instances);
     for (name, &binding) in semantic.top_level_names() {
         let binding = &semantic.bindings[binding];
         let target = match (&binding.kind, binding.definition) {

@@ -617,6 +617,14 @@ impl Resolver<'_> {
                 path.extend(more.iter().map(|s| (*s).to_owned()));
                 self.resolve_path(module, &path, depth + 1)
             }
+            // `from .store import store; store.get()`: a module-level instance.
+            (Target::InstanceMethod { class, .. }, [name]) => {
+                match self.resolve(module, class, depth + 1) {
+                    Resolved::Class(class) => self.method(class, name, depth + 1),
+                    Resolved::External => Resolved::External,
+                    _ => Resolved::Unknown((*name).to_owned()),
+                }
+            }
             _ => Resolved::Unknown(rest.last().unwrap_or(first).to_string()),
         }
     }
