@@ -62,6 +62,8 @@ pub struct CallId {
 pub enum Resolved {
     Function(FnId),
     Class(ClassId),
+    /// A call of a class whose `__init__` is a project function (`Store(path)`).
+    Init(ClassId, FnId),
     /// Possibly a project definition of this name, but which cannot be known.
     Unknown(String),
     /// Not a project definition.
@@ -76,11 +78,11 @@ pub struct Project {
     roots: HashSet<String>,
     /// Per module, per call: the callee.
     resolved: Vec<Vec<Resolved>>,
-    callers: HashMap<FnId, Vec<CallId>>,
+    callers: Vec<Vec<Vec<CallId>>>,
     /// Per function: the calls its body makes (not those of nested functions or lambdas).
-    callees: HashMap<FnId, Vec<CallId>>,
+    callees: Vec<Vec<Vec<CallId>>>,
     /// Functions used as values, with where.
-    value_uses: HashMap<FnId, Vec<(FileId, TextRange)>>,
+    value_uses: Vec<Vec<Vec<(FileId, TextRange)>>>,
     /// Calls and references that could not be resolved, by the name they use.
     unknown: HashMap<String, Vec<(FileId, TextRange)>>,
     /// Names mentioned in files that could not be indexed (syntax errors): any of them may
@@ -126,11 +128,6 @@ impl Project {
             roots: &roots,
             subclasses: &subclasses,
         };
-        let mut resolved = Vec::with_capacity(modules.len());
-        let mut callers: HashMap<FnId, Vec<CallId>> = HashMap::default();
-        let mut callees: HashMap<FnId, Vec<CallId>> = HashMap::default();
-        let mut value_uses: HashMap<FnId, Vec<(FileId, TextRange)>> = HashMap::default();
-        let mut unknown: HashMap<String, Vec<(FileId, TextRange)>> = HashMap::default();
         // A callee can only be a project definition under the name of one (most calls are
         // of methods of the standard library's or dependencies' objects); unresolved uses
         // matter under those names only.
@@ -147,35 +144,57 @@ impl Project {
             Some(name) if !defined.contains(name) => Resolved::External,
             _ => resolver.resolve(file, target, 0),
         };
-        let all_resolved: Vec<(Vec<Resolved>, Vec<Resolved>)> = modules
+        // Per module, in parallel: what its calls and values resolve to, and its functions'
+        // callees.
+        let per_module: Vec<(Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>)> = modules
             .par_iter()
             .enumerate()
             .map(|(file, module)| {
-                let calls = module
+                let calls: Vec<Resolved> = module
                     .calls
                     .iter()
-                    .map(|call| resolve(file, &call.target))
+                    .map(|call| match resolve(file, &call.target) {
+                        // `Store(path)` runs `Store.__init__`.
+                        Resolved::Class(class) => match resolver.method(class, "__init__", 0) {
+                            Resolved::Function(init) => Resolved::Init(class, init),
+                            _ => Resolved::Class(class),
+                        },
+                        other => other,
+                    })
                     .collect();
                 let values = module
                     .values
                     .iter()
                     .map(|value| resolve(file, &value.target))
                     .collect();
-                (calls, values)
+                let mut callees = vec![Vec::new(); module.functions.len()];
+                for (index, call) in module.calls.iter().enumerate() {
+                    if let Caller::Function(caller) = call.caller {
+                        callees[caller].push(CallId { file, index });
+                    }
+                }
+                (calls, values, callees)
             })
             .collect();
-        for ((file, module), (module_resolved, value_targets)) in
-            modules.iter().enumerate().zip(all_resolved)
+        let mut resolved = Vec::with_capacity(modules.len());
+        let mut callees = Vec::with_capacity(modules.len());
+        let mut callers: Vec<Vec<Vec<CallId>>> = modules
+            .iter()
+            .map(|m| vec![Vec::new(); m.functions.len()])
+            .collect();
+        let mut value_uses: Vec<Vec<Vec<(FileId, TextRange)>>> = callers
+            .iter()
+            .map(|functions| vec![Vec::new(); functions.len()])
+            .collect();
+        let mut unknown: HashMap<String, Vec<(FileId, TextRange)>> = HashMap::default();
+        for ((file, module), (module_resolved, value_targets, module_callees)) in
+            modules.iter().enumerate().zip(per_module)
         {
             for (index, (call, target)) in module.calls.iter().zip(&module_resolved).enumerate() {
                 let id = CallId { file, index };
                 match target {
-                    Resolved::Function(function) => callers.entry(*function).or_default().push(id),
-                    // `Store(path)` runs `Store.__init__`.
-                    Resolved::Class(class) => {
-                        if let Resolved::Function(init) = resolver.method(*class, "__init__", 0) {
-                            callers.entry(init).or_default().push(id);
-                        }
+                    Resolved::Function(f) | Resolved::Init(_, f) => {
+                        callers[f.file][f.index].push(id)
                     }
                     Resolved::Unknown(name) if defined.contains(name.as_str()) => unknown
                         .entry(name.clone())
@@ -183,23 +202,12 @@ impl Project {
                         .push((file, call.range)),
                     _ => {}
                 }
-                if let Caller::Function(caller) = call.caller {
-                    callees
-                        .entry(FnId {
-                            file,
-                            index: caller,
-                        })
-                        .or_default()
-                        .push(id);
-                }
             }
             resolved.push(module_resolved);
+            callees.push(module_callees);
             for (value, target) in module.values.iter().zip(value_targets) {
                 match target {
-                    Resolved::Function(function) => value_uses
-                        .entry(function)
-                        .or_default()
-                        .push((file, value.range)),
+                    Resolved::Function(f) => value_uses[f.file][f.index].push((file, value.range)),
                     Resolved::Unknown(name) if defined.contains(name.as_str()) => {
                         unknown.entry(name).or_default().push((file, value.range))
                     }
@@ -237,11 +245,7 @@ impl Project {
     /// instantiates.
     pub fn callee(&self, id: CallId) -> Option<FnId> {
         match self.resolved(id) {
-            Resolved::Function(function) => Some(*function),
-            Resolved::Class(class) => match self.resolver().method(*class, "__init__", 0) {
-                Resolved::Function(init) => Some(init),
-                _ => None,
-            },
+            Resolved::Function(function) | Resolved::Init(_, function) => Some(*function),
             _ => None,
         }
     }
@@ -267,12 +271,12 @@ impl Project {
 
     /// The calls resolved to `function`.
     pub fn callers(&self, function: FnId) -> &[CallId] {
-        self.callers.get(&function).map_or(&[], Vec::as_slice)
+        &self.callers[function.file][function.index]
     }
 
     /// The calls made directly in `function`'s body.
     pub fn callees(&self, function: FnId) -> &[CallId] {
-        self.callees.get(&function).map_or(&[], Vec::as_slice)
+        &self.callees[function.file][function.index]
     }
 
     /// The function making `call`, if it is made directly in a function's body.
@@ -288,7 +292,7 @@ impl Project {
 
     /// Where `function` is used as a value (a callback, a thread target).
     pub fn value_uses(&self, function: FnId) -> &[(FileId, TextRange)] {
-        self.value_uses.get(&function).map_or(&[], Vec::as_slice)
+        &self.value_uses[function.file][function.index]
     }
 
     /// Unresolved calls and references using `name`.
@@ -558,9 +562,19 @@ impl Resolver<'_> {
             Some(first) if !self.roots.contains(first) => return Resolved::External,
             _ => path.iter().map(String::as_str).collect(),
         };
-        for split in (1..=absolute.len()).rev() {
-            let name = absolute[..split].join(".");
-            let Some(files) = self.by_name.get(name.as_str()) else {
+        // The longest prefix that names a project module: `a.b.c`, `a.b`, `a`.
+        let joined = absolute.join(".");
+        let mut ends: Vec<usize> = absolute
+            .iter()
+            .scan(0, |end, part| {
+                *end += part.len() + 1;
+                Some(*end - 1)
+            })
+            .collect();
+        ends.reverse();
+        for (i, end) in ends.into_iter().enumerate() {
+            let split = absolute.len() - i;
+            let Some(files) = self.by_name.get(&joined[..end]) else {
                 continue;
             };
             let module = match files.as_slice() {
