@@ -146,7 +146,7 @@ impl Project {
         };
         // Per module, in parallel: what its calls and values resolve to, and its functions'
         // callees.
-        let per_module: Vec<(Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>)> = modules
+        let per_module: Vec<ModuleResolution> = modules
             .par_iter()
             .enumerate()
             .map(|(file, module)| {
@@ -395,6 +395,9 @@ impl Project {
         })
     }
 }
+
+/// What one module's calls and values resolve to, and per function the calls it makes.
+type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
 
 /// Resolves targets to project definitions.
 struct Resolver<'p> {
