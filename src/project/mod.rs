@@ -4,14 +4,18 @@
 //! connection blocks the loop only because an `async def` in `app.py` calls it, and it can
 //! become `async def` only if every one of its callers, in every module, awaits it. So:
 //!
-//! 1. [`index`]: every module of the run is indexed once (its definitions, calls, callbacks
-//!    and blocking calls), in parallel, and its syntax tree dropped.
+//! 1. [`index`]: the modules that can matter are indexed once each (their definitions,
+//!    calls, callbacks and blocking calls), in parallel, and their syntax trees dropped:
+//!    every file with async code or a blocking call, then, in rounds ([`run`]), every file
+//!    that mentions a function reaching a blocking call (it may call it). Imports of modules
+//!    outside the project are not followed.
 //! 2. [`Project::new`] resolves each call to a project definition where that can be known:
-//!    module functions, imports (relative ones included, re-exports followed), `self.m()`
-//!    and `super().m()` through the class hierarchy, `ClassName.m`, `self.attr.m()` when
-//!    `self.attr = ClassName(...)`, locals bound to one class's instances. A call that cannot
-//!    be resolved is never matched by name; its name is kept so that a definition it might
-//!    call is never converted.
+//!    module functions, imports (relative and star imports included, re-exports followed),
+//!    `self.m()` and `super().m()` through the class hierarchy, `ClassName.m`,
+//!    `self.attr.m()` when every `self.attr = ClassName(...)` agrees (and no subclass assigns
+//!    it), locals and module-level names bound to one class's instances, `ClassName(...)` to
+//!    its `__init__`. A call that cannot be resolved is never matched by name; its name is
+//!    kept so that a definition it might call is never converted.
 //! 3. The phase 2 recipes of [`crate::codemods`] query the graph ([`Project::callers`],
 //!    [`Project::callees`]) and report [`ProjectFinding`]s whose fixes may edit several files;
 //!    [`plan`] turns them into per-file findings and edits, applied before the phase 1 fix
