@@ -137,24 +137,59 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     if settings.recipes.iter().any(|r| r.meta().phase == 2) {
         return crate::project::run::run_project(files, mode, settings);
     }
-    let sources: Vec<Result<SourceText, FileError>> =
-        files.par_iter().map(|c| read_source(&c.path)).collect();
-    let sqlite = sqlite_modules(files, &sources);
-    files
-        .par_iter()
-        .zip(sources.into_par_iter())
-        .map(|(Candidate { path, explicit }, source)| {
-            let settings = settings.for_path(path);
-            let settings = with_sqlite_elsewhere(settings, path, &source, &sqlite);
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                process_file(path, source, *explicit, mode, &settings)
-            }));
-            result.unwrap_or_else(|payload| {
-                let mut report = FileReport::empty(path.clone());
-                report.error = Some(FileError::Panic(panic_message(&payload)));
-                report
-            })
+    let process = |candidate: &Candidate, source, sqlite: &[&Path]| {
+        let Candidate { path, explicit } = candidate;
+        let settings = settings.for_path(path);
+        let settings = with_sqlite_elsewhere(settings, path, &source, sqlite);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            process_file(path, source, *explicit, mode, &settings)
+        }));
+        result.unwrap_or_else(|payload| {
+            let mut report = FileReport::empty(path.clone());
+            report.error = Some(FileError::Panic(panic_message(&payload)));
+            report
         })
+    };
+    // Files are read and processed one by one, except those that mention sqlite3: whether
+    // their fixes are safe depends on the other modules that use it, known once every file
+    // was read.
+    let first: Vec<Result<FileReport, Result<SourceText, FileError>>> = files
+        .par_iter()
+        .map(|candidate| {
+            let source = read_source(&candidate.path);
+            if source.as_ref().is_ok_and(|s| s.text.contains("sqlite3")) {
+                Err(source)
+            } else {
+                Ok(process(candidate, source, &[]))
+            }
+        })
+        .collect();
+    let mut reports: Vec<Option<FileReport>> = Vec::with_capacity(files.len());
+    let mut deferred: Vec<(usize, Result<SourceText, FileError>)> = Vec::new();
+    for (i, outcome) in first.into_iter().enumerate() {
+        match outcome {
+            Ok(report) => reports.push(Some(report)),
+            Err(source) => {
+                reports.push(None);
+                deferred.push((i, source));
+            }
+        }
+    }
+    let sqlite = sqlite_modules(
+        deferred
+            .iter()
+            .map(|(i, source)| (files[*i].path.as_path(), source)),
+    );
+    let late: Vec<(usize, FileReport)> = deferred
+        .into_par_iter()
+        .map(|(i, source)| (i, process(&files[i], source, &sqlite)))
+        .collect();
+    for (i, report) in late {
+        reports[i] = Some(report);
+    }
+    reports
+        .into_iter()
+        .map(|report| report.expect("every file has its report"))
         .collect()
 }
 
@@ -193,19 +228,16 @@ pub fn process_file(
 }
 
 /// The files of the run that import `sqlite3` (see [`Settings::sqlite_elsewhere`]).
-pub fn sqlite_modules<'f>(
-    files: &'f [Candidate],
-    sources: &[Result<SourceText, FileError>],
+pub fn sqlite_modules<'f, 's>(
+    files: impl Iterator<Item = (&'f Path, &'s Result<SourceText, FileError>)>,
 ) -> Vec<&'f Path> {
     files
-        .iter()
-        .zip(sources)
         .filter(|(_, source)| {
             source.as_ref().is_ok_and(|s| {
                 s.text.contains("import sqlite3") || s.text.contains("from sqlite3 import")
             })
         })
-        .map(|(c, _)| c.path.as_path())
+        .map(|(path, _)| path)
         .collect()
 }
 

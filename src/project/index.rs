@@ -895,8 +895,22 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                 }
             }
             Expr::Name(name) if name.ctx == ExprContext::Load && !self.is_callee(expr) => {
-                let target = self.target_of(self.context.scope(), expr);
-                if matches!(target, Target::Function(_) | Target::Qualified(_)) {
+                // Only a `def` or an import can be a function used as a value: the binding
+                // says so without following assignments.
+                let scope = self.context.scope();
+                let Some(binding) = self.semantic.lookup(scope, name.id.as_str()) else {
+                    return;
+                };
+                let binding = &self.semantic.bindings[binding];
+                let target = match (&binding.kind, binding.definition) {
+                    (_, Some(definition)) => match self.scope_function.get(&definition) {
+                        Some(&function) => Target::Function(function),
+                        None => return,
+                    },
+                    (BindingKind::Import { path, .. }, None) => self.qualified(path),
+                    (BindingKind::Other, None) => return,
+                };
+                if target != Target::External {
                     self.index.values.push(ValueRef {
                         target,
                         range: expr.range(),

@@ -50,7 +50,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         None
     };
 
-    let sqlite = crate::run::sqlite_modules(files, &sources);
+    let sqlite = crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
         .zip(&sources)
