@@ -80,7 +80,9 @@ crate::declare_recipe! {
 ///
 /// The fix is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
-/// changes that API for its users outside the project: that fix is unsafe.
+/// changes that API for its users outside the project: that fix is unsafe. What no static
+/// analysis sees stays the user's to check: calls made by name at run time
+/// (`getattr(obj, "load")()`), and callers outside the paths given to awaitify.
 pub struct BlockingHelper;
 }
 
