@@ -76,7 +76,10 @@ crate::declare_recipe! {
 /// - methods that override or are overridden (the call may dispatch to either), and methods
 ///   of classes deriving from a class outside the project (its code may call them);
 /// - a caller or the function in a file where AW201 is disabled, skipped, or silenced on
-///   that line.
+///   that line;
+/// - blocking work that the phase 1 recipes could not migrate in async code either: sqlite3
+///   calls on a connection that `__init__` creates (`self.conn = sqlite3.connect(...)`), which
+///   stays sync (converting would change the API and leave the call blocking).
 ///
 /// The fix is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
@@ -314,18 +317,28 @@ fn convertible(
     loop {
         let mut removed: Vec<(FnId, String)> = Vec::new();
         for &function in &set {
+            // Blocking work of its own that the phase 1 recipes can migrate once it is async.
+            let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
+            let module = &project.modules[function.file];
+            let own = sites.iter().any(|&i| module.blocking[i].obstacle.is_none());
             if let Some(reason) = caller_obstacle(checker, function, &set) {
                 removed.push((function, reason));
-            } else if !blocking.contains_key(&function)
+            } else if !own
                 && !project
                     .callees(function)
                     .iter()
                     .any(|&call| project.callee(call).is_some_and(|g| set.contains(&g)))
             {
-                removed.push((
-                    function,
-                    "the functions it calls that block stay sync".to_owned(),
-                ));
+                let reason = match sites
+                    .iter()
+                    .find_map(|&i| module.blocking[i].obstacle.as_ref())
+                {
+                    Some(obstacle) => format!(
+                        "its blocking calls could not be migrated in async code either: {obstacle}"
+                    ),
+                    None => "the functions it calls that block stay sync".to_owned(),
+                };
+                removed.push((function, reason));
             }
         }
         // Members reached from async code through the set.

@@ -162,6 +162,9 @@ pub struct BlockingSite {
     pub range: TextRange,
     /// The call as a qualified name (`sqlite3.connect`, `sqlite3 Connection.execute`).
     pub label: String,
+    /// Why the phase 1 recipe cannot migrate it even in async code (a connection created in
+    /// `__init__`, which stays sync), if it cannot.
+    pub obstacle: Option<String>,
 }
 
 /// `asyncio.run(...)` or `loop.run_until_complete(...)`.
@@ -403,7 +406,8 @@ struct Indexer<'a, 's> {
     /// First segments of the project's module names.
     roots: &'s HashSet<String>,
     /// `self.attr = sqlite3.connect(...)`: per class, the attribute's constructor.
-    blocking_attributes: HashMap<(usize, String), Vec<String>>,
+    /// With the dunder method that creates it, if one does (it stays sync).
+    blocking_attributes: HashMap<(usize, String), (Vec<String>, Option<String>)>,
     index: ModuleIndex,
 }
 
@@ -714,6 +718,7 @@ impl<'a> Indexer<'a, '_> {
                     code: recipe.meta().code,
                     range,
                     label: name.join("."),
+                    obstacle: None,
                 });
             }
             if matches!(name.as_slice(), ["asyncio", "run"]) {
@@ -775,12 +780,18 @@ impl<'a> Indexer<'a, '_> {
         else {
             return;
         };
-        let Some(constructor) = self
+        let Some((constructor, created_in)) = self
             .blocking_attributes
             .get(&(class, receiver.attr.id.to_string()))
         else {
             return;
         };
+        let obstacle = created_in.as_ref().map(|method| {
+            format!(
+                "`self.{}` is created in `{method}`, which stays sync",
+                receiver.attr.id
+            )
+        });
         let constructor: Vec<&str> = constructor.iter().map(String::as_str).collect();
         let name = method.attr.id.as_str();
         if let Some(recipe) = self
@@ -794,6 +805,7 @@ impl<'a> Indexer<'a, '_> {
                 code: recipe.meta().code,
                 range,
                 label: format!("{}(...).{name}", constructor.join(".")),
+                obstacle,
             });
         }
     }
@@ -831,9 +843,14 @@ impl<'a> Indexer<'a, '_> {
             let blocking_constructor = qualified;
             if let Some(path) = blocking_constructor {
                 if self.recipes.iter().any(|r| r.is_blocking_call(&path)) {
+                    let created_in = self
+                        .current_function()
+                        .map(|f| &self.index.functions[f])
+                        .filter(|f| f.is_dunder())
+                        .map(|f| f.name.clone());
                     self.blocking_attributes.insert(
                         (class, name.clone()),
-                        path.iter().map(|s| (*s).to_owned()).collect(),
+                        (path.iter().map(|s| (*s).to_owned()).collect(), created_in),
                     );
                 }
             }

@@ -417,7 +417,10 @@ def test_store_methods_sharing_state_become_coroutines_with_same_results(run_awa
     compile_all(migrated)
     app_py = after["store/app.py"].decode()
     assert "    n = await store.count()\n" in app_py
-    assert app_py.count("    await store.put(") == 3 and "    await store.close()\n" in app_py
+    assert app_py.count("    await store.put(") == 3
+    # `close` only calls the connection `__init__` creates (which stays sync, so AW102 cannot
+    # migrate it): converting it would change nothing but the API.
+    assert "    store.close()\n" in app_py
 
     names = ("store.kv:Store.count", "store.kv:Store.put", "store.kv:Store.close", "store.kv:Store.__init__")
     old = run_project(original, "store.app:handle", str(tmp_path / "old.db"), inspect_names=names)
@@ -428,7 +431,7 @@ def test_store_methods_sharing_state_become_coroutines_with_same_results(run_awa
     assert new["coroutine_functions"] == {
         "store.kv:Store.count": True,
         "store.kv:Store.put": True,
-        "store.kv:Store.close": True,
+        "store.kv:Store.close": False,  # only blocking work that stays unmigratable
         "store.kv:Store.__init__": False,  # a blocking __init__ stays sync
     }
     assert never_awaited(new) == []
