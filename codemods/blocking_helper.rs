@@ -121,9 +121,16 @@ impl Recipe for BlockingHelper {
         }
         // Sync functions on the loop that reach a blocking call.
         let relevant: HashSet<FnId> = reaching(project, &reached, &blocking);
+        let mut aliases: HashMap<FnId, Vec<&str>> = HashMap::default();
+        for (function, name) in project.aliases() {
+            if relevant.contains(&function) {
+                aliases.entry(function).or_default().push(name);
+            }
+        }
         let mut reasons: HashMap<FnId, String> = HashMap::default();
         for &function in &relevant {
-            if let Some(reason) = static_boundary(checker, function) {
+            let names = aliases.get(&function).map_or(&[][..], Vec::as_slice);
+            if let Some(reason) = static_boundary(checker, function, names) {
                 reasons.insert(function, reason);
             }
         }
@@ -238,7 +245,12 @@ fn reaching(
 }
 
 /// Why `function` can never be converted, whatever its callers.
-fn static_boundary(checker: &ProjectChecker<'_>, function: FnId) -> Option<String> {
+/// `aliases`: the other names modules import it by.
+fn static_boundary(
+    checker: &ProjectChecker<'_>,
+    function: FnId,
+    aliases: &[&str],
+) -> Option<String> {
     let project = checker.project;
     let f = project.function(function);
     if f.is_dunder() {
@@ -263,19 +275,21 @@ fn static_boundary(checker: &ProjectChecker<'_>, function: FnId) -> Option<Strin
             project.location(file, range.start())
         ));
     }
-    if let Some(&(file, range)) = project.unknown_uses(&f.name).first() {
-        return Some(format!(
-            "`{}` at {} may call it (its target cannot be resolved)",
-            f.name,
-            project.location(file, range.start())
-        ));
+    for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
+        if let Some(&(file, range)) = project.unknown_uses(name).first() {
+            return Some(format!(
+                "`{name}` at {} may call it (its target cannot be resolved)",
+                project.location(file, range.start())
+            ));
+        }
     }
-    if let Some(path) = project.unindexed_mentions.get(&f.name) {
-        return Some(format!(
-            "`{}` is mentioned in {}, which could not be analysed",
-            f.name,
-            path.display()
-        ));
+    for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
+        if let Some(path) = project.unindexed_mentions.get(name) {
+            return Some(format!(
+                "`{name}` is mentioned in {}, which could not be analysed",
+                path.display()
+            ));
+        }
     }
     if let Some(reason) = project.override_reason(function) {
         return Some(reason);

@@ -135,6 +135,8 @@ impl Project {
         // A callee can only be a project definition under the name of one (most calls are
         // of methods of the standard library's or dependencies' objects); unresolved uses
         // matter under those names only.
+        // Names reach definitions under their own name or under a module-level name (a
+        // re-export `from .core import fetch as get` is called as `pkg.get()`).
         let defined: HashSet<&str> = modules
             .iter()
             .flat_map(|m| {
@@ -142,6 +144,7 @@ impl Project {
                     .iter()
                     .map(|f| f.name.as_str())
                     .chain(m.classes.iter().map(|c| c.name.as_str()))
+                    .chain(m.top_level.keys().map(String::as_str))
             })
             .collect();
         let resolve = |file: FileId, target: &Target| match target.name() {
@@ -777,6 +780,33 @@ impl Project {
             }
         }
         found
+    }
+
+    /// The module-level names other than their own under which `functions` can be imported:
+    /// aliases and re-exports (`from .core import fetch as get` gives `get`).
+    pub fn aliases_of(&self, functions: &HashSet<FnId>) -> Vec<&str> {
+        self.aliases()
+            .filter(|(f, _)| functions.contains(f))
+            .map(|(_, name)| name)
+            .collect()
+    }
+
+    /// Every module-level import of a project function, as (function, the name it binds).
+    pub fn aliases(&self) -> impl Iterator<Item = (FnId, &str)> + '_ {
+        self.modules
+            .iter()
+            .enumerate()
+            .flat_map(move |(file, module)| {
+                module.top_level.iter().filter_map(move |(name, target)| {
+                    let Target::Qualified(_) = target else {
+                        return None;
+                    };
+                    match self.resolver().resolve(file, target, 0) {
+                        Resolved::Function(f) => Some((f, name.as_str())),
+                        _ => None,
+                    }
+                })
+            })
     }
 
     /// The chain of calls from async code to `function` (see [`Project::reached_from_async`]):

@@ -199,11 +199,11 @@ fn build_project(
     // may call it (as a caller to await, or on a path from async code to it).
     for _ in 0..MAX_ROUNDS {
         let names: Vec<&str> = {
+            let reaching = project.reaching_blocking();
             // Python calls dunder methods itself; `__init__` runs where its class is called.
-            let mut names: Vec<&str> = project
-                .reaching_blocking()
-                .into_iter()
-                .filter_map(|f| {
+            let mut names: Vec<&str> = reaching
+                .iter()
+                .filter_map(|&f| {
                     let function = project.function(f);
                     match (function.is_dunder(), function.name.as_str(), function.class) {
                         (false, name, _) => Some(name),
@@ -213,6 +213,8 @@ fn build_project(
                         _ => None,
                     }
                 })
+                // And under the names other modules import them by.
+                .chain(project.aliases_of(&reaching))
                 // A name some unresolved call already uses can never be converted: its
                 // other callers do not matter.
                 .filter(|name| project.unknown_uses(name).is_empty())
@@ -242,6 +244,7 @@ fn build_project(
         .functions()
         .filter(|(_, f)| !f.is_async)
         .map(|(_, f)| f.name.clone())
+        .chain(project.aliases().map(|(_, name)| name.to_owned()))
         .collect();
     for file in unparsed {
         let Ok(source) = &sources[file] else { continue };
