@@ -122,10 +122,8 @@ impl Recipe for BlockingHelper {
         // Sync functions on the loop that reach a blocking call.
         let relevant: HashSet<FnId> = reaching(project, &reached, &blocking);
         let mut aliases: HashMap<FnId, Vec<&str>> = HashMap::default();
-        for (function, name) in project.aliases() {
-            if relevant.contains(&function) {
-                aliases.entry(function).or_default().push(name);
-            }
+        for (function, name) in project.aliases_of(&relevant) {
+            aliases.entry(function).or_default().push(name);
         }
         let mut reasons: HashMap<FnId, String> = HashMap::default();
         for &function in &relevant {

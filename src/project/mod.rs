@@ -782,31 +782,43 @@ impl Project {
         found
     }
 
-    /// The module-level names other than their own under which `functions` can be imported:
-    /// aliases and re-exports (`from .core import fetch as get` gives `get`).
-    pub fn aliases_of(&self, functions: &HashSet<FnId>) -> Vec<&str> {
-        self.aliases()
-            .filter(|(f, _)| functions.contains(f))
-            .map(|(_, name)| name)
-            .collect()
-    }
-
-    /// Every module-level import of a project function, as (function, the name it binds).
-    pub fn aliases(&self) -> impl Iterator<Item = (FnId, &str)> + '_ {
-        self.modules
+    /// The module-level names other than their own under which `functions` can be imported
+    /// (aliases and re-exports: `from .core import fetch as get` gives `get`), with the
+    /// function each names.
+    pub fn aliases_of(&self, functions: &HashSet<FnId>) -> Vec<(FnId, &str)> {
+        let resolver = self.resolver();
+        // Only an import whose last segment is a name of one of them (or of an alias found
+        // so far) can resolve to one: the others are not resolved at all.
+        let mut names: HashSet<&str> = functions
             .iter()
-            .enumerate()
-            .flat_map(move |(file, module)| {
-                module.top_level.iter().filter_map(move |(name, target)| {
-                    let Target::Qualified(_) = target else {
-                        return None;
+            .map(|&f| self.function(f).name.as_str())
+            .collect();
+        let mut found: Vec<(FnId, &str)> = Vec::new();
+        let mut seen: HashSet<(FileId, &str)> = HashSet::default();
+        loop {
+            let before = found.len();
+            for (file, module) in self.modules.iter().enumerate() {
+                for (name, target) in &module.top_level {
+                    let Target::Qualified(path) = target else {
+                        continue;
                     };
-                    match self.resolver().resolve(file, target, 0) {
-                        Resolved::Function(f) => Some((f, name.as_str())),
-                        _ => None,
+                    let last = path.last().map_or("", String::as_str);
+                    if !names.contains(last) || seen.contains(&(file, name.as_str())) {
+                        continue;
                     }
-                })
-            })
+                    if let Resolved::Function(f) = resolver.resolve(file, target, 0) {
+                        if functions.contains(&f) {
+                            seen.insert((file, name.as_str()));
+                            found.push((f, name.as_str()));
+                        }
+                    }
+                }
+            }
+            if found.len() == before {
+                return found;
+            }
+            names.extend(found[before..].iter().map(|(_, name)| *name));
+        }
     }
 
     /// The chain of calls from async code to `function` (see [`Project::reached_from_async`]):

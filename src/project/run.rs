@@ -214,7 +214,12 @@ fn build_project(
                     }
                 })
                 // And under the names other modules import them by.
-                .chain(project.aliases_of(&reaching))
+                .chain(
+                    project
+                        .aliases_of(&reaching)
+                        .into_iter()
+                        .map(|(_, name)| name),
+                )
                 // A name some unresolved call already uses can never be converted: its
                 // other callers do not matter.
                 .filter(|name| project.unknown_uses(name).is_empty())
@@ -240,12 +245,24 @@ fn build_project(
         ..
     } = indexing;
     // Names in files that do not parse may be calls of anything.
-    let names: HashSet<String> = project
-        .functions()
-        .filter(|(_, f)| !f.is_async)
-        .map(|(_, f)| f.name.clone())
-        .chain(project.aliases().map(|(_, name)| name.to_owned()))
-        .collect();
+    let names: HashSet<String> = if unparsed.is_empty() {
+        HashSet::new()
+    } else {
+        let sync: rustc_hash::FxHashSet<_> = project
+            .functions()
+            .filter(|(_, f)| !f.is_async)
+            .map(|(id, _)| id)
+            .collect();
+        sync.iter()
+            .map(|&f| project.function(f).name.clone())
+            .chain(
+                project
+                    .aliases_of(&sync)
+                    .into_iter()
+                    .map(|(_, name)| name.to_owned()),
+            )
+            .collect()
+    };
     for file in unparsed {
         let Ok(source) = &sources[file] else { continue };
         for word in source
