@@ -135,8 +135,9 @@ impl Project {
         // A callee can only be a project definition under the name of one (most calls are
         // of methods of the standard library's or dependencies' objects); unresolved uses
         // matter under those names only.
-        // Names reach definitions under their own name or under a module-level name (a
-        // re-export `from .core import fetch as get` is called as `pkg.get()`).
+        // Names reach definitions under their own name or under an alias (a re-export
+        // `from .core import fetch as get` is called as `pkg.get()`), or a module-level
+        // instance (`store = Store()`).
         let defined: HashSet<&str> = modules
             .iter()
             .flat_map(|m| {
@@ -144,7 +145,17 @@ impl Project {
                     .iter()
                     .map(|f| f.name.as_str())
                     .chain(m.classes.iter().map(|c| c.name.as_str()))
-                    .chain(m.top_level.keys().map(String::as_str))
+                    .chain(
+                        m.top_level
+                            .iter()
+                            .filter_map(|(name, target)| match target {
+                                Target::Qualified(path) => {
+                                    (path.last() != Some(name)).then_some(name.as_str())
+                                }
+                                Target::InstanceMethod { .. } => Some(name.as_str()),
+                                _ => None,
+                            }),
+                    )
             })
             .collect();
         let resolve = |file: FileId, target: &Target| match target.name() {
