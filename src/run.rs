@@ -284,7 +284,10 @@ pub fn finish_file(report: &mut FileReport, source: &SourceText, mode: Mode, set
     if report.diagnostics.is_empty() && !report.changed() && !census_needs_text {
         report.text = String::new();
     }
-    if mode == Mode::Write && report.changed() && report.error.is_none() {
+    // A refusal leaves the text as it was before the refused fixes: it is written when earlier
+    // edits (the project's, which other files depend on) changed it.
+    let writable = matches!(report.error, None | Some(FileError::FixRefused(_)));
+    if mode == Mode::Write && report.changed() && writable {
         if let Err(message) = write_atomically(&path, &source.encode(&report.text)) {
             report.error = Some(FileError::Write(message));
             // Nothing was written: report the findings of the original.

@@ -421,6 +421,17 @@ fn process_with_plan(
             } else {
                 report.original = None;
             }
+            if let (Some(FileError::FixRefused(reason)), true) =
+                (&mut report.error, converted.text != source.text)
+            {
+                // The phase 1 fixes were refused; the project's edits stay (other files
+                // depend on them).
+                let kept = "only the edits of phase 2, which other files depend on, were applied";
+                *reason = match reason.strip_suffix("the file was left unchanged") {
+                    Some(head) => format!("{head}{kept}"),
+                    None => format!("{reason}; {kept}"),
+                };
+            }
             if let Some(reason) = file_plan.refused {
                 report.error.get_or_insert(FileError::FixRefused(reason));
             }
