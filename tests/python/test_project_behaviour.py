@@ -751,3 +751,45 @@ def test_attribute_reassigned_in_subclass_keeps_method_sync(run_awaitify, tmp_pa
     assert old["error"] is None and old["result"] == [42, "fake"]
     assert new["error"] is None, new["error"]
     assert new["result"] == old["result"]
+
+
+ALIASES = {
+    "pkg/__init__.py": '''
+        from .core.helpers import fetch as fetch_alias
+    ''',
+    "pkg/core/__init__.py": "",
+    "pkg/core/helpers.py": '''
+        import time
+
+
+        def fetch(key):
+            time.sleep(0.01)
+            return key.upper()
+    ''',
+    "pkg/api/__init__.py": "",
+    "pkg/api/handlers.py": '''
+        from ..core import helpers
+        from pkg import fetch_alias as get
+
+
+        async def main():
+            return [helpers.fetch("a"), get("b")]
+    ''',
+}
+
+
+def test_calls_through_renamed_reexports_are_awaited(run_awaitify, tmp_path):
+    # `fetch` is reached as `helpers.fetch` and, through the package's re-export renamed
+    # twice, as `get`: converting it must await both (a missed one returns a coroutine).
+    original, migrated = original_and_copy(tmp_path, ALIASES)
+    fix_json(run_awaitify, migrated, "--unsafe-fixes")  # a package re-export is public API
+    compile_all(migrated)
+    handlers = (migrated / "pkg/api/handlers.py").read_text()
+    assert 'return [await helpers.fetch("a"), await get("b")]' in handlers, handlers
+    names = ("pkg.core.helpers:fetch",)
+    old = run_project(original, "pkg.api.handlers:main", inspect_names=names)
+    new = run_project(migrated, "pkg.api.handlers:main", inspect_names=names)
+    assert old["error"] is None and old["result"] == ["A", "B"]
+    assert new["error"] is None and new["result"] == old["result"], new
+    assert new["coroutine_functions"] == {"pkg.core.helpers:fetch": True}
+    assert never_awaited(new) == []
