@@ -56,13 +56,8 @@ impl Recipe for AwaitSyncFunction {
         &META
     }
 
-    fn may_apply(&self, _text: &str) -> bool {
-        false
-    }
-
     fn check_project(&self, checker: &mut ProjectChecker<'_>) {
         let project = checker.project;
-        let mut findings = Vec::new();
         for (id, call, resolved) in project.calls() {
             let Resolved::Function(callee) = resolved else {
                 continue;
@@ -80,7 +75,7 @@ impl Recipe for AwaitSyncFunction {
                 continue;
             }
             let name = project.describe(*callee, id.file);
-            findings.push(ProjectFinding {
+            checker.report(ProjectFinding {
                 recipe: &META,
                 file: id.file,
                 range: call.range,
@@ -93,9 +88,6 @@ impl Recipe for AwaitSyncFunction {
                 fix: None,
                 origin: None,
             });
-        }
-        for finding in findings {
-            checker.report(finding);
         }
     }
 }

@@ -105,10 +105,6 @@ impl Recipe for BlockingHelper {
         &META
     }
 
-    fn may_apply(&self, _text: &str) -> bool {
-        false
-    }
-
     fn check_project(&self, checker: &mut ProjectChecker<'_>) {
         let project = checker.project;
         let reached = project.reached_from_async();
@@ -257,11 +253,7 @@ fn static_boundary(
             f.name
         ));
     }
-    if let Some(decorator) = f
-        .decorators
-        .iter()
-        .find(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"))
-    {
+    if let Some(decorator) = f.wrapping_decorator() {
         return Some(format!("it is decorated with `@{decorator}`"));
     }
     if f.is_generator {

@@ -52,14 +52,9 @@ impl Recipe for NestedEventLoop {
         &META
     }
 
-    fn may_apply(&self, _text: &str) -> bool {
-        false
-    }
-
     fn check_project(&self, checker: &mut ProjectChecker<'_>) {
         let project = checker.project;
         let reached = project.reached_from_async();
-        let mut findings = Vec::new();
         for (file, module) in project.modules.iter().enumerate() {
             for run in &module.loop_runs {
                 if !checker.enabled_at(&META, file, run.range.start()) {
@@ -77,7 +72,7 @@ impl Recipe for NestedEventLoop {
                     }
                     _ => continue,
                 };
-                findings.push(ProjectFinding {
+                checker.report(ProjectFinding {
                     recipe: &META,
                     file,
                     range: run.range,
@@ -90,9 +85,6 @@ impl Recipe for NestedEventLoop {
                     origin: None,
                 });
             }
-        }
-        for finding in findings {
-            checker.report(finding);
         }
     }
 }

@@ -63,13 +63,8 @@ impl Recipe for UnawaitedCoroutine {
         &META
     }
 
-    fn may_apply(&self, _text: &str) -> bool {
-        false
-    }
-
     fn check_project(&self, checker: &mut ProjectChecker<'_>) {
         let project = checker.project;
-        let mut findings = Vec::new();
         for (id, call, resolved) in project.calls() {
             let Resolved::Function(callee) = resolved else {
                 continue;
@@ -77,12 +72,8 @@ impl Recipe for UnawaitedCoroutine {
             let function = project.function(*callee);
             // A decorator may wrap the coroutine function in a sync one (task queues,
             // `sync_to_async`-style adapters): decorated functions are not judged.
-            let decorated = function
-                .decorators
-                .iter()
-                .any(|d| !matches!(d.as_str(), "staticmethod" | "classmethod"));
             if !function.is_async
-                || decorated
+                || function.wrapping_decorator().is_some()
                 || function.is_generator
                 || !matches!(call.usage, Use::Discarded | Use::Condition)
                 || !checker.enabled_at(&META, id.file, call.range.start())
@@ -123,7 +114,7 @@ impl Recipe for UnawaitedCoroutine {
                 _ if on_loop => (None, Some("`await` cannot be added here (a generator expression, a lambda or an f-string `=` field)".to_owned())),
                 _ => (None, Some("the caller is sync code, which cannot await: make it async, or run the coroutine with `asyncio.run`".to_owned())),
             };
-            findings.push(ProjectFinding {
+            checker.report(ProjectFinding {
                 recipe: &META,
                 file: id.file,
                 range: call.range,
@@ -132,9 +123,6 @@ impl Recipe for UnawaitedCoroutine {
                 fix,
                 origin: None,
             });
-        }
-        for finding in findings {
-            checker.report(finding);
         }
     }
 }

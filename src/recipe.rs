@@ -46,7 +46,8 @@ pub struct RecipeMeta {
     pub ruff_equivalent: Option<&'static str>,
     pub fix: FixAvailability,
     /// Texts one of which a file must contain for the recipe to find anything in it (the
-    /// names its imports must mention). Phase 1 recipes also need `async` in the file.
+    /// names its imports must mention). Phase 1 recipes also need `async` in the file. Phase 2
+    /// recipes have none: they never run on a file alone, only in the project stage.
     pub needles: &'static [&'static str],
     /// Markdown: What it does / Why is this bad? / Example / Use instead / Fix safety.
     #[serde(skip)]

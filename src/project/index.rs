@@ -47,6 +47,15 @@ pub struct Function {
 }
 
 impl Function {
+    /// The first decorator that may replace the function by something else (anything but
+    /// `@staticmethod` and `@classmethod`).
+    pub fn wrapping_decorator(&self) -> Option<&str> {
+        self.decorators
+            .iter()
+            .map(String::as_str)
+            .find(|d| !matches!(*d, "staticmethod" | "classmethod"))
+    }
+
     pub fn is_dunder(&self) -> bool {
         self.name.len() > 4 && self.name.starts_with("__") && self.name.ends_with("__")
     }
@@ -86,7 +95,9 @@ pub enum Target {
         attribute: String,
         name: String,
     },
-    /// `Target.name`, where the receiver is an instance of the class `Target` resolves to.
+    /// An instance of the class the target resolves to (`db` after `db = Store(path)`).
+    Instance(Box<Target>),
+    /// `receiver.name`, where the receiver is an instance of the class `class` resolves to.
     InstanceMethod { class: Box<Target>, name: String },
     /// Something this module cannot resolve; the name is what was called (`load` for
     /// `obj.load()`), which a project definition of that name may be.
@@ -105,7 +116,7 @@ impl Target {
             | Target::AttributeMethod { name, .. }
             | Target::InstanceMethod { name, .. }
             | Target::Unknown(name) => Some(name),
-            Target::Function(_) | Target::Class(_) | Target::External => None,
+            Target::Function(_) | Target::Class(_) | Target::Instance(_) | Target::External => None,
         }
     }
 }
@@ -353,13 +364,7 @@ pub fn index_module(
                 return None;
             }
             let class = indexer.single_constructor(0, semantic.assigned_values(id)?, 0)?;
-            Some((
-                name.to_owned(),
-                Target::InstanceMethod {
-                    class: Box::new(class),
-                    name: String::new(),
-                },
-            ))
+            Some((name.to_owned(), Target::Instance(Box::new(class))))
         })
         .collect();
     let mut index = indexer.index;
@@ -548,10 +553,7 @@ impl<'a> Indexer<'a, '_> {
                                 self.single_constructor(binding.scope, values, depth + 1)
                             });
                         match instance {
-                            Some(class) => Target::InstanceMethod {
-                                class: Box::new(class),
-                                name: String::new(),
-                            },
+                            Some(class) => Target::Instance(Box::new(class)),
                             None => Target::External,
                         }
                     }
@@ -603,9 +605,7 @@ impl<'a> Indexer<'a, '_> {
                         Some(&method) => Target::Function(method),
                         None => Target::Method { class, name },
                     },
-                    Target::InstanceMethod { class, name: empty } if empty.is_empty() => {
-                        Target::InstanceMethod { class, name }
-                    }
+                    Target::Instance(class) => Target::InstanceMethod { class, name },
                     // `os.path.join`: an attribute of something outside the project.
                     Target::External if self.is_outside(scope, value) => Target::External,
                     _ => Target::Unknown(name),

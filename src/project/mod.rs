@@ -152,7 +152,7 @@ impl Project {
                                 Target::Qualified(path) => {
                                     (path.last() != Some(name)).then_some(name.as_str())
                                 }
-                                Target::InstanceMethod { .. } => Some(name.as_str()),
+                                Target::Instance(_) => Some(name.as_str()),
                                 _ => None,
                             }),
                     )
@@ -350,20 +350,12 @@ impl Project {
                 }
             }
         }
-        // Descendants.
-        let mut stack = vec![class];
-        let mut seen: HashSet<ClassId> = HashSet::default();
-        while let Some(current) = stack.pop() {
-            if !seen.insert(current) {
-                continue;
-            }
-            let c = &self.modules[current.file].classes[current.index];
-            if current != class && c.methods.contains_key(&f.name) {
-                return Some(format!("`{}.{}` overrides it", c.label, f.name));
-            }
-            stack.extend(self.subclasses.get(&current).into_iter().flatten().copied());
-        }
-        None
+        resolver.descendants(class).into_iter().find_map(|sub| {
+            let c = &self.modules[sub.file].classes[sub.index];
+            c.methods
+                .contains_key(&f.name)
+                .then(|| format!("`{}.{}` overrides it", c.label, f.name))
+        })
     }
 
     fn resolver(&self) -> Resolver<'_> {
@@ -478,51 +470,54 @@ impl Resolver<'_> {
                 };
                 let constructor = module.classes[*class].attributes.get(attribute);
                 // A subclass assigning the attribute too may hold another class's instance.
-                if self.assigned_in_subclass(class_id, attribute, depth) {
+                if self.assigned_in_subclass(class_id, attribute) {
                     return Resolved::Unknown(name.clone());
                 }
                 match constructor {
-                    Some(Some(constructor)) => match self.resolve(file, constructor, depth + 1) {
-                        Resolved::Class(class) => self.method(class, name, depth + 1),
-                        Resolved::External => Resolved::External,
-                        _ => Resolved::Unknown(name.clone()),
-                    },
+                    Some(Some(constructor)) => self.method_of(file, constructor, name, depth),
                     _ => Resolved::Unknown(name.clone()),
                 }
             }
-            Target::InstanceMethod { class, name } if !name.is_empty() => {
-                match self.resolve(file, class, depth + 1) {
-                    Resolved::Class(class) => self.method(class, name, depth + 1),
-                    Resolved::External => Resolved::External,
-                    _ => Resolved::Unknown(name.clone()),
-                }
-            }
-            Target::InstanceMethod { .. } => Resolved::External,
+            Target::InstanceMethod { class, name } => self.method_of(file, class, name, depth),
+            // Calling an instance runs its `__call__`: not followed.
+            Target::Instance(_) => Resolved::External,
             Target::Unknown(name) => Resolved::Unknown(name.clone()),
             Target::External => Resolved::External,
         }
     }
 
     /// Whether a project class deriving from `class` assigns `self.attribute` itself.
-    fn assigned_in_subclass(&self, class: ClassId, attribute: &str, _depth: usize) -> bool {
+    fn assigned_in_subclass(&self, class: ClassId, attribute: &str) -> bool {
+        self.descendants(class).into_iter().any(|sub| {
+            self.modules[sub.file].classes[sub.index]
+                .attributes
+                .contains_key(attribute)
+        })
+    }
+
+    /// The project classes deriving from `class`, directly or not.
+    fn descendants(&self, class: ClassId) -> Vec<ClassId> {
+        let mut found: Vec<ClassId> = Vec::new();
+        let mut seen: HashSet<ClassId> = HashSet::default();
         let mut stack = vec![class];
-        let mut seen = vec![class];
         while let Some(current) = stack.pop() {
             for &sub in self.subclasses.get(&current).into_iter().flatten() {
-                if seen.contains(&sub) {
-                    continue;
+                if sub != class && seen.insert(sub) {
+                    found.push(sub);
+                    stack.push(sub);
                 }
-                if self.modules[sub.file].classes[sub.index]
-                    .attributes
-                    .contains_key(attribute)
-                {
-                    return true;
-                }
-                seen.push(sub);
-                stack.push(sub);
             }
         }
-        false
+        found
+    }
+
+    /// `name` on an instance of the class `class` resolves to (from `file`).
+    fn method_of(&self, file: FileId, class: &Target, name: &str, depth: usize) -> Resolved {
+        match self.resolve(file, class, depth + 1) {
+            Resolved::Class(class) => self.method(class, name, depth + 1),
+            Resolved::External => Resolved::External,
+            _ => Resolved::Unknown(name.to_owned()),
+        }
     }
 
     /// A method looked up on a class and its bases (as Python's attribute lookup would, for
@@ -653,13 +648,7 @@ impl Resolver<'_> {
                 self.resolve_path(module, &path, depth + 1)
             }
             // `from .store import store; store.get()`: a module-level instance.
-            (Target::InstanceMethod { class, .. }, [name]) => {
-                match self.resolve(module, class, depth + 1) {
-                    Resolved::Class(class) => self.method(class, name, depth + 1),
-                    Resolved::External => Resolved::External,
-                    _ => Resolved::Unknown((*name).to_owned()),
-                }
-            }
+            (Target::Instance(class), [name]) => self.method_of(module, class, name, depth),
             _ => Resolved::Unknown(rest.last().unwrap_or(first).to_string()),
         }
     }
@@ -691,6 +680,8 @@ pub struct ProjectChecker<'p> {
     pub project: &'p Project,
     pub settings: &'p Settings,
     findings: Vec<ProjectFinding>,
+    /// Per module, once asked: the codes of the recipes that run there (`per-file-ignores`).
+    enabled: Vec<std::sync::OnceLock<Vec<&'static str>>>,
 }
 
 impl<'p> ProjectChecker<'p> {
@@ -699,6 +690,9 @@ impl<'p> ProjectChecker<'p> {
             project,
             settings,
             findings: Vec::new(),
+            enabled: (0..project.modules.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -711,13 +705,12 @@ impl<'p> ProjectChecker<'p> {
     /// report and edit there.
     pub fn enabled_at(&self, recipe: &RecipeMeta, file: FileId, offset: TextSize) -> bool {
         let module = &self.project.modules[file];
+        let enabled = self.enabled[file].get_or_init(|| {
+            let settings = self.settings.for_path(&module.path);
+            settings.recipes.iter().map(|r| r.meta().code).collect()
+        });
         !module.skipped
-            && self
-                .settings
-                .for_path(&module.path)
-                .recipes
-                .iter()
-                .any(|r| r.meta().code == recipe.code)
+            && enabled.contains(&recipe.code)
             && !module.suppressions.silences(recipe, offset)
     }
 

@@ -1139,42 +1139,12 @@ class KnownBug(Exception):
     """The migrated run shows the exact symptom of a known bug."""
 
 
-def _database_locked_during_import(original: dict, migrated: dict) -> None:
-    differing = {k for k in original["same"] if migrated["same"].get(k) != original["same"][k]}
-    assert differing == {"hosts_add", "rows", "web1", "log"}, differing
-    assert migrated["same"]["hosts_add"] == {"error": "database is locked"}
-    assert migrated["same"]["hosts_import"] == {"imported": 100_000}
-    assert (migrated["same"]["rows"], migrated["same"]["web1"]) == (100_000, [])
-    assert migrated["same"]["log"] == original["same"]["log"] + [["opsd", "ERROR", "command hosts.add failed"]]
-    # The loop froze for sqlite3's default busy timeout (5 s) while the import,
-    # whose commit needs the loop, held the write lock.
-    assert migrated["timing"]["import_done_before_add"] is False
-    assert migrated["timing"]["concurrent_import.max_stall"] >= 4.5
-
-
-def _database_locked_during_config_read(original: dict, migrated: dict) -> None:
-    differing = {k for k in original["same"] if migrated["same"].get(k) != original["same"][k]}
-    assert differing == {"hosts_add", "db", "log"}, differing
-    assert migrated["same"]["hosts_add"] == {"error": "database is locked"}
-    # web1 was never committed; the settings were read all right.
-    assert [row for row in migrated["same"]["db"] if "web1" in row] == []
-    assert [row for row in original["same"]["db"] if "web1" not in row] == migrated["same"]["db"]
-    assert migrated["same"]["log"] == original["same"]["log"] + [["opsd", "ERROR", "command hosts.add failed"]]
-    # inventory.py's commit (on the loop's thread) waited for sqlite3's default
-    # busy timeout (5 s) on the read lock load_settings' aiosqlite connection
-    # holds across an await, which needs the loop to go on.
-    assert migrated["timing"]["add_while_reading"] is True
-    assert migrated["timing"]["hosts_add.elapsed"] >= 4.5
-    assert migrated["timing"]["concurrent_config.max_stall"] >= 4.5
-
-
 # Once a bug: the safe AW102 fix of `import_hosts` held the database's write lock across awaits
 # while `InventoryStore` (withheld) still wrote with sqlite3 on the loop thread, freezing the
 # daemon until sqlite's timeout. Now no sqlite3 object of a module is migrated safely while
-# another stays on the loop (`_database_locked_during_import` keeps the symptom's check).
-# The same across modules once was (see test_phase_1_again_withholds_...): now a module's
-# sqlite3 fixes are unsafe while another module of the run uses sqlite3
-# (`_database_locked_during_config_read` keeps that symptom's check).
+# another stays on the loop (the `concurrent_import` scenario). The same across modules once
+# was (see test_phase_1_again_withholds_...): now a module's sqlite3 fixes are unsafe while
+# another module of the run uses sqlite3 (the `concurrent_config` scenario).
 KNOWN_BUGS: dict[tuple[str, str], tuple[str, Callable[[dict, dict], None]]] = {}
 
 
