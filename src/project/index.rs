@@ -204,8 +204,6 @@ pub struct ModuleIndex {
     pub loop_runs: Vec<LoopRun>,
     /// Names listed in `__all__`.
     pub exported: Vec<String>,
-    /// The dotted paths of every import in the module (relative ones with leading dots).
-    pub imports: Vec<Vec<String>>,
     pub lines: LineIndex,
     pub suppressions: Suppressions,
     /// `# awaitify: skip-file`.
@@ -270,6 +268,13 @@ fn is_package_dir(dir: &Path) -> bool {
     answer
 }
 
+/// Whether an imported path can lead to the project's code: a relative import, or one of
+/// the project's packages (`roots`). Imports of anything else are not followed.
+fn is_project(path: &[&str], roots: &HashSet<String>) -> bool {
+    path.first()
+        .is_some_and(|first| first.starts_with('.') || roots.contains(*first))
+}
+
 /// Functions whose call runs a coroutine or schedules it (the last segment of the callee).
 const SCHEDULERS: &[&str] = &[
     "create_task",
@@ -294,11 +299,6 @@ pub fn index_module(
     recipes: &[&'static dyn Recipe],
     roots: &HashSet<String>,
 ) -> ModuleIndex {
-    // Only imports of the project's own packages (or relative ones) can lead to its code.
-    let is_project = |path: &[&str]| {
-        path.first()
-            .is_some_and(|first| first.starts_with('.') || roots.contains(*first))
-    };
     let semantic = SemanticModel::build(parsed.suite());
     let (module, is_package) = module_name(path);
     let mut indexer = Indexer {
@@ -337,16 +337,6 @@ pub fn index_module(
             blocking: Vec::new(),
             loop_runs: Vec::new(),
             exported: semantic.exported.iter().map(|s| (*s).to_owned()).collect(),
-            imports: semantic
-                .bindings
-                .iter()
-                .filter_map(|b| match &b.kind {
-                    BindingKind::Import { path, .. } if is_project(path) => {
-                        Some(path.iter().map(|s| (*s).to_owned()).collect())
-                    }
-                    _ => None,
-                })
-                .collect(),
             lines: LineIndex::new(source),
             suppressions: Suppressions::new(parsed, source),
             skipped: crate::suppression::skips_file(parsed, source),
@@ -372,7 +362,7 @@ pub fn index_module(
     for (name, &binding) in semantic.top_level_names() {
         let binding = &semantic.bindings[binding];
         let target = match (&binding.kind, binding.definition) {
-            (BindingKind::Import { path, .. }, _) if is_project(path) => {
+            (BindingKind::Import { path, .. }, _) if is_project(path, roots) => {
                 Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
             }
             (BindingKind::Import { .. }, _) => continue,
@@ -625,11 +615,10 @@ impl<'a> Indexer<'a, '_> {
 
     /// An imported name: `External` unless it comes from the project.
     fn qualified(&self, path: &[&str]) -> Target {
-        match path.first() {
-            Some(first) if first.starts_with('.') || self.roots.contains(*first) => {
-                Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
-            }
-            _ => Target::External,
+        if is_project(path, self.roots) {
+            Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
+        } else {
+            Target::External
         }
     }
 
