@@ -96,12 +96,11 @@ pub fn process_stdin(
         .then(|| parse_module(&source.text).ok())
         .flatten()
         .map(|parsed| {
-            let recipes: Vec<&'static dyn Recipe> = crate::codemods::RECIPES.to_vec();
             index_module(
                 &report.path,
                 &source.text,
                 &parsed,
-                &recipes,
+                crate::codemods::RECIPES,
                 &HashSet::new(),
             )
         });
@@ -165,8 +164,7 @@ fn build_project(
     files: &[Candidate],
     sources: &[Result<SourceText, FileError>],
 ) -> (Project, Vec<FileId>) {
-    let recipes: Vec<&'static dyn Recipe> = crate::codemods::RECIPES.to_vec();
-    let phase1: Vec<&'static dyn Recipe> = recipes
+    let phase1: Vec<&'static dyn Recipe> = crate::codemods::RECIPES
         .iter()
         .copied()
         .filter(|r| r.meta().phase == 1)
@@ -185,7 +183,7 @@ fn build_project(
     let mut indexing = Indexing {
         files,
         sources,
-        recipes: &recipes,
+        recipes: crate::codemods::RECIPES,
         roots,
         done: HashSet::new(),
         module_files: Vec::new(),
@@ -464,7 +462,6 @@ fn refresh_project_findings(
         })
         .collect();
     // Only the files that changed are indexed again.
-    let recipes: Vec<&'static dyn Recipe> = crate::codemods::RECIPES.to_vec();
     let roots = project_roots(files);
     let mut modules = project.modules;
     modules
@@ -477,7 +474,13 @@ fn refresh_project_findings(
                 return;
             }
             if let Ok(parsed) = parse_module(&source.text) {
-                *module = index_module(&files[file].path, &source.text, &parsed, &recipes, &roots);
+                *module = index_module(
+                    &files[file].path,
+                    &source.text,
+                    &parsed,
+                    crate::codemods::RECIPES,
+                    &roots,
+                );
             }
         });
     let project = Project::new(modules);
