@@ -8,6 +8,8 @@ use crate::pipeline::SubprocessStrategy;
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
 
+mod inline;
+
 crate::declare_recipe! {
 /// ## What it does
 /// Finds calls that run a child process and wait for it in async code:
@@ -162,6 +164,7 @@ impl Recipe for Subprocess {
             return;
         };
         let message = format!("`{label}` blocks the event loop until the child process exits");
+        let mut fallback = None;
         let fix = if let Some(obstacle) = checker.await_obstacle(call) {
             Err(obstacle)
         } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {
@@ -169,11 +172,19 @@ impl Recipe for Subprocess {
         } else if let Some(api) =
             api.filter(|_| checker.settings.subprocess_strategy == SubprocessStrategy::Native)
         {
-            native_fix(checker, expr, call, api).or_else(|_| to_thread_fix(checker, expr, call))
+            inline::fix(checker, call, api).or_else(|reason| {
+                fallback = Some(format!(
+                    "moved to a thread, not to an asyncio subprocess: {reason}"
+                ));
+                to_thread_fix(checker, expr, call)
+            })
         } else {
             to_thread_fix(checker, expr, call)
         };
-        checker.report_with_fix(&META, call.range(), message, fix, None);
+        let diagnostic = checker.report_with_fix(&META, call.range(), message, fix, None);
+        if diagnostic.fix.is_some() {
+            diagnostic.note = diagnostic.note.take().or(fallback);
+        }
     }
 }
 
@@ -290,116 +301,6 @@ fn to_thread_fix(checker: &Checker<'_>, expr: &Expr, call: &ExprCall) -> Result<
         edits.push(Edit::insertion(suffix, call.end()));
     }
     edits.extend(import);
-    let edits = crate::fix::merge_edits(edits).ok_or("the edits of this call overlap")?;
-    Ok(Fix::safe(edits))
-}
-
-/// The module-level helper of the native strategy: subprocess's blocking functions as
-/// coroutines on asyncio subprocesses (see the file for what it reproduces and how).
-const HELPER: &str = "_AsyncSubprocess";
-pub const HELPER_SOURCE: &str = include_str!("subprocess/async_subprocess.py");
-
-/// The keywords `Popen` takes, which the helper passes to asyncio's `Popen` as they are (or,
-/// for the text-mode ones, applies itself as `Popen` does). `bufsize` is not among them:
-/// asyncio requires 0.
-const POPEN_KEYWORDS: &[&str] = &[
-    "executable",
-    "stdin",
-    "stdout",
-    "stderr",
-    "preexec_fn",
-    "close_fds",
-    "shell",
-    "cwd",
-    "env",
-    "universal_newlines",
-    "startupinfo",
-    "creationflags",
-    "restore_signals",
-    "start_new_session",
-    "pass_fds",
-    "user",
-    "group",
-    "extra_groups",
-    "encoding",
-    "errors",
-    "text",
-    "umask",
-    "pipesize",
-    "process_group",
-];
-
-/// Why the native rewrite does not apply to this call (`None`: it does). `api` is the
-/// function's name in `subprocess`.
-fn native_obstacle(call: &ExprCall, api: &str) -> Option<String> {
-    let arguments = &call.arguments;
-    if arguments.args.iter().any(Expr::is_starred_expr) {
-        return Some("`*args`".to_owned());
-    }
-    if arguments.args.len() != 1 {
-        return Some("the command is not the one positional argument".to_owned());
-    }
-    let extra: &[&str] = match api {
-        "run" => &["input", "capture_output", "timeout", "check"],
-        "check_output" => &["input", "timeout"],
-        "call" | "check_call" => &["timeout"],
-        _ => &[],
-    };
-    for keyword in &arguments.keywords {
-        let Some(name) = &keyword.arg else {
-            return Some("`**kwargs`".to_owned());
-        };
-        let name = name.id.as_str();
-        let known = if matches!(api, "getoutput" | "getstatusoutput") {
-            matches!(name, "encoding" | "errors")
-        } else {
-            POPEN_KEYWORDS.contains(&name) || extra.contains(&name)
-        };
-        if !known {
-            return Some(format!("the keyword `{name}`"));
-        }
-    }
-    None
-}
-
-/// `subprocess.run(args, ...)` → `await _AsyncSubprocess.run(args, ...)`: the callee is
-/// replaced, the arguments stay as written, and the helper class is added to the module.
-fn native_fix(
-    checker: &Checker<'_>,
-    expr: &Expr,
-    call: &ExprCall,
-    api: &str,
-) -> Result<Fix, String> {
-    if let Some(obstacle) = native_obstacle(call, api) {
-        return Err(obstacle);
-    }
-    let callee_range = checker
-        .parsed
-        .parenthesized_range(&call.func, AnyNodeRef::from(call))
-        .unwrap_or_else(|| call.func.range());
-    if checker.has_comment_in(callee_range) {
-        return Err("a comment sits in the callee".to_owned());
-    }
-    let helper = checker.define_helper(HELPER, HELPER_SOURCE)?;
-    // The name must reach the module's helper: the one being added (the name is free here),
-    // or the one already there (not hidden by a local of the same name).
-    let semantic = checker.semantic();
-    let reaches_helper = match semantic.lookup(checker.scope(), HELPER) {
-        None => helper.is_some() && semantic.is_free(checker.scope(), HELPER),
-        Some(binding) => helper.is_none() && semantic.bindings[binding].scope == 0,
-    };
-    if !reaches_helper {
-        return Err(format!("the name `{HELPER}` is taken here"));
-    }
-    let (prefix, suffix) = checker.await_wrapping(expr);
-    let mut edits = vec![Edit::replacement(
-        format!("{prefix}{HELPER}.{api}"),
-        callee_range,
-    )];
-    if !suffix.is_empty() {
-        edits.push(Edit::insertion(suffix, call.end()));
-    }
-    edits.extend(helper);
     let edits = crate::fix::merge_edits(edits).ok_or("the edits of this call overlap")?;
     Ok(Fix::safe(edits))
 }

@@ -89,6 +89,11 @@ impl<'a> Checker<'a> {
         self.semantic.qualified_name(self.scope(), expr)
     }
 
+    /// The ancestors of the node being visited, innermost first.
+    pub fn ancestors(&self) -> impl Iterator<Item = AnyNodeRef<'a>> + '_ {
+        self.context.ancestors()
+    }
+
     /// The node that contains the node being visited.
     pub fn parent(&self) -> Option<AnyNodeRef<'a>> {
         self.context.parent()
@@ -137,7 +142,7 @@ impl<'a> Checker<'a> {
         message: String,
         fix: Result<Fix, String>,
         unsafe_note: Option<&str>,
-    ) {
+    ) -> &mut Diagnostic {
         let diagnostic = self.report(recipe, range, message);
         match fix {
             Ok(fix) => {
@@ -148,6 +153,7 @@ impl<'a> Checker<'a> {
             }
             Err(reason) => diagnostic.note = Some(reason),
         }
+        diagnostic
     }
 
     /// The event loop library the module uses when it is not asyncio (`trio`, `anyio`,

@@ -37,6 +37,11 @@ impl Edit {
         self.range.is_empty()
     }
 
+    /// Whether the edit inserts whole lines (its text ends with a line break).
+    fn is_line(&self) -> bool {
+        self.content.ends_with(['\n', '\r'])
+    }
+
     /// Whether the two edits cannot both be applied. An insertion conflicts with an edit that
     /// touches its position (the order of the two texts would be ambiguous).
     pub fn conflicts_with(&self, other: &Edit) -> bool {
@@ -44,6 +49,18 @@ impl Edit {
             return false;
         }
         let (a, b) = (self.range, other.range);
+        // Whole lines inserted at one offset (the imports of two fixes) keep both, in the order
+        // of their text, unless they have a line in common (it would be written twice).
+        if a.is_empty() && a == b && self.is_line() && other.is_line() {
+            fn lines(edit: &Edit) -> Vec<&str> {
+                edit.content
+                    .lines()
+                    .filter(|line| !line.trim().is_empty())
+                    .collect()
+            }
+            let theirs = lines(other);
+            return lines(self).iter().any(|line| theirs.contains(line));
+        }
         if a.is_empty() || b.is_empty() {
             a.start() <= b.end() && b.start() <= a.end()
         } else {
@@ -268,6 +285,13 @@ mod tests {
         assert!(a.conflicts_with(&Edit::replacement("y", range(1, 3))));
         assert!(!a.conflicts_with(&Edit::replacement("y", range(4, 5))));
         assert!(!a.conflicts_with(&a.clone()));
+        assert!(a.conflicts_with(&Edit::insertion("y", TextSize::new(3))));
+        let line = Edit::insertion("import x\n", TextSize::new(3));
+        assert!(!line.conflicts_with(&Edit::insertion("import y\n", TextSize::new(3))));
+        assert!(line.conflicts_with(&Edit::insertion(
+            "import x\n\nclass A: ...\n",
+            TextSize::new(3)
+        )));
         assert!(!Edit::replacement("y", range(1, 3)).conflicts_with(&Edit::deletion(range(3, 4))));
     }
 }

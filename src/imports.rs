@@ -13,7 +13,7 @@ use crate::fix::Edit;
 use crate::parse::ast::{Expr, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
 use crate::semantic::{Binding, BindingKind, ScopeId, SemanticModel};
-use crate::source::{LineIndex, Stylist};
+use crate::source::{end_of_line, start_of_line, LineIndex, Stylist};
 
 /// Where new module-level imports go, computed once per file.
 pub struct Importer {
@@ -160,32 +160,6 @@ impl Importer {
 
 fn ends_with_newline(source: &str) -> bool {
     source.ends_with('\n') || source.ends_with('\r')
-}
-
-/// The offset just past the line ending of the (logical) line containing `offset`: a line
-/// ending in a `\` continuation goes on to the next.
-fn end_of_line(source: &str, offset: TextSize) -> TextSize {
-    let mut at = usize::from(offset);
-    loop {
-        let rest = &source[at..];
-        let Some(i) = rest.find(['\n', '\r']) else {
-            return TextSize::try_from(source.len()).unwrap_or_default();
-        };
-        let continued = rest[..i].trim_end_matches([' ', '\t']).ends_with('\\');
-        at += if rest[i..].starts_with("\r\n") {
-            i + 2
-        } else {
-            i + 1
-        };
-        if !continued {
-            return TextSize::try_from(at).unwrap_or_default();
-        }
-    }
-}
-
-fn start_of_line(source: &str, offset: TextSize) -> TextSize {
-    let before = &source[..usize::from(offset)];
-    TextSize::try_from(before.rfind(['\n', '\r']).map_or(0, |i| i + 1)).unwrap_or_default()
 }
 
 /// Edits removing the given import bindings (which fixes made unused). A binding whose removal

@@ -96,6 +96,33 @@ impl Stylist {
     }
 }
 
+/// The offset just past the line ending of the (logical) line containing `offset`: a line
+/// ending in a `\` continuation goes on to the next.
+pub fn end_of_line(source: &str, offset: TextSize) -> TextSize {
+    let mut at = usize::from(offset);
+    loop {
+        let rest = &source[at..];
+        let Some(i) = rest.find(['\n', '\r']) else {
+            return TextSize::try_from(source.len()).unwrap_or_default();
+        };
+        let continued = rest[..i].trim_end_matches([' ', '\t']).ends_with('\\');
+        at += if rest[i..].starts_with("\r\n") {
+            i + 2
+        } else {
+            i + 1
+        };
+        if !continued {
+            return TextSize::try_from(at).unwrap_or_default();
+        }
+    }
+}
+
+/// The offset where the line containing `offset` starts.
+pub fn start_of_line(source: &str, offset: TextSize) -> TextSize {
+    let before = &source[..usize::from(offset)];
+    TextSize::try_from(before.rfind(['\n', '\r']).map_or(0, |i| i + 1)).unwrap_or_default()
+}
+
 /// One-based line and column (in characters) of a byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Location {

@@ -1009,20 +1009,19 @@ const SUBPROCESS: &str = "import subprocess\n\nasync def f():\n    subprocess.ru
 /// `SUBPROCESS` fixed with `subprocess-strategy = "thread"`.
 const SUBPROCESS_THREAD_FIXED: &str =
     "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
-/// The native strategy's helper class, as the fix adds it to a module (four-space indents).
-fn helper() -> &'static str {
-    awaitify::codemods::subprocess::HELPER_SOURCE.trim_end()
-}
+/// `subprocess.run(["ls"])` as the native strategy writes it in `f`.
+const LS_NATIVE: &str =
+    "    proc = await asyncio.create_subprocess_exec(\"ls\")\n    await proc.wait()\n";
 const MSG_SUBPROCESS: &str = "`subprocess.run` blocks the event loop until the child process exits";
 /// A `time.sleep` (AW101, line 5) and a `subprocess.run` (AW103, line 6).
 const MIXED: &str =
     "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)\n    subprocess.run([\"ls\"])\n";
 fn mixed_fixed() -> String {
-    format!("import asyncio\n\n\n{}\n\nasync def f():\n    await asyncio.sleep(1)\n    await _AsyncSubprocess.run([\"ls\"])\n", helper())
+    format!("import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n{LS_NATIVE}")
 }
 /// `MIXED` with only the subprocess call fixed.
 fn mixed_aw103_fixed() -> String {
-    format!("import time\n\n\n{}\n\nasync def f():\n    time.sleep(1)\n    await _AsyncSubprocess.run([\"ls\"])\n", helper())
+    format!("import time\nimport asyncio\n\nasync def f():\n    time.sleep(1)\n{LS_NATIVE}")
 }
 /// A computed delay: the fix is unsafe.
 const UNSAFE: &str = "import time\n\nasync def f(d):\n    time.sleep(d)\n";
@@ -1036,7 +1035,7 @@ const BLOCKING_CALLS: &str =
 /// `MIXED` plus a declared blocking call (AW301, line 8).
 const ALL_PHASES: &str = "import requests\nimport subprocess\nimport time\n\nasync def f(u):\n    time.sleep(1)\n    subprocess.run([\"ls\"])\n    requests.get(u)\n";
 fn all_phases_phase_1_fixed() -> String {
-    format!("import requests\nimport asyncio\n\n\n{}\n\nasync def f(u):\n    await asyncio.sleep(1)\n    await _AsyncSubprocess.run([\"ls\"])\n    requests.get(u)\n", helper())
+    format!("import requests\nimport asyncio\n\nasync def f(u):\n    await asyncio.sleep(1)\n{LS_NATIVE}    requests.get(u)\n")
 }
 
 fn pyproject(body: &str) -> String {
@@ -1512,7 +1511,7 @@ cases! {
     config_subprocess_strategy_native => Case::new()
         .file("awaitify.toml", "subprocess-strategy = \"native\"\n").file("s.py", SUBPROCESS)
         .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
-        .now("s.py", format!("{}\n\nasync def f():\n    await _AsyncSubprocess.run([\"ls\"])\n", helper()));
+        .now("s.py", format!("import asyncio\n\nasync def f():\n{LS_NATIVE}"));
 
     cli_subprocess_strategy_overrides_the_configuration => Case::new()
         .file("awaitify.toml", "subprocess-strategy = \"native\"\n").file("s.py", SUBPROCESS)
@@ -1523,7 +1522,7 @@ cases! {
 
     cli_subprocess_strategy_native_overrides_thread_config => Case::new()
         .file("awaitify.toml", "subprocess-strategy = \"thread\"\n").file("s.py", SUBPROCESS)
-        .run(["fix", "--subprocess-strategy", "native", "s.py"]).code(1).stdout_has("+    await _AsyncSubprocess.run([\"ls\"])\n").kept("s.py");
+        .run(["fix", "--subprocess-strategy", "native", "s.py"]).code(1).stdout_has("+    proc = await asyncio.create_subprocess_exec(\"ls\")\n").kept("s.py");
 
     bad_cli_subprocess_strategy => Case::new()
         .file("s.py", SUBPROCESS)
@@ -1976,7 +1975,7 @@ cases! {
             for edit in edits {
                 expect_keys(edit, "edit", &["content", "location", "end_location"])?;
             }
-            if !edits.iter().any(|e| e["content"].as_str().is_some_and(|c| c.contains("_AsyncSubprocess.run"))) {
+            if !edits.iter().any(|e| e["content"].as_str().is_some_and(|c| c.contains("create_subprocess_exec"))) {
                 return Err(format!("no native edit in {edits:?}"));
             }
             let declared = &all[2];
@@ -2168,14 +2167,14 @@ cases! {
         .run(["check", "p.py"]).code(1)
         .stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &aw301("p.py", 8, "requests.get") + &summary(3, 2))
         .run(["check", "--phase", "1", "p.py"]).code(1).stdout(finding("p.py", 6, 5) + &aw103("p.py", 7, 5) + &summary(2, 2))
-        .run(["fix", "--phase", "1", "p.py"]).code(1).stdout_has("+    await _AsyncSubprocess.run([\"ls\"])\n")
+        .run(["fix", "--phase", "1", "p.py"]).code(1).stdout_has("+    proc = await asyncio.create_subprocess_exec(\"ls\")\n")
         .stderr("Would fix 2 findings in 1 file.\n").kept("p.py")
         // Phase 1 fixed, its findings gone: exit 0 although a phase 3 finding remains.
         .run(["fix", "--phase", "1", "--write", "p.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n")
         .now("p.py", all_phases_phase_1_fixed())
         .run(["check", "--phase", "1", "p.py"]).code(0).stdout("All checks passed!\n")
         // Line 8 moved down by the helper class and the blank lines around it.
-        .run(["check", "p.py"]).code(1).stdout(aw301("p.py", helper().lines().count() + 9, "requests.get") + "Found 1 finding.\n");
+        .run(["check", "p.py"]).code(1).stdout(aw301("p.py", 8, "requests.get") + "Found 1 finding.\n");
 
     phase_3_check_and_fix => Case::new()
         .file("pyproject.toml", pyproject_blocking_calls()).file("p.py", ALL_PHASES)

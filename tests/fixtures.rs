@@ -4,8 +4,7 @@
 //! parse, and change nothing when run again.
 //!
 //! A fixture whose text contains `# fixture: subprocess-strategy = thread` runs with that
-//! strategy (the default is `native`). In the snapshots, the native strategy's helper class is
-//! shown as one line: its text is `codemods/subprocess/async_subprocess.py`.
+//! strategy (the default is `native`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,16 +21,6 @@ fn fixture_settings(text: &str, unsafe_fixes: bool) -> Settings {
         settings.subprocess_strategy = SubprocessStrategy::Thread;
     }
     settings
-}
-
-/// The fixed text with the native strategy's helper class (as added to a file indented with
-/// four spaces) shown as one line.
-fn shorten_helper(text: &str) -> String {
-    let helper = awaitify::codemods::subprocess::HELPER_SOURCE.trim_end();
-    text.replace(
-        helper,
-        "class _AsyncSubprocess: ...  # the helper of codemods/subprocess/async_subprocess.py",
-    )
 }
 
 /// Codes expected on each (1-based) line, from the markers in the line's trailing comment.
@@ -165,8 +154,7 @@ fn fixtures_match_markers_and_fix_cleanly() {
                     path.display()
                 ));
             }
-            let shown = shorten_helper(&outcome.text);
-            let diff = similar::TextDiff::from_lines(&text, &shown)
+            let diff = similar::TextDiff::from_lines(&text, &outcome.text)
                 .unified_diff()
                 .context_radius(2)
                 .to_string();

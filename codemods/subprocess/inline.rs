@@ -1,0 +1,822 @@
+//! The native strategy: a blocking `subprocess` call at the head of a statement becomes
+//! asyncio subprocess statements written before it, at its indentation.
+//!
+//! ```python
+//! res = subprocess.run(["git", "status"], capture_output=True, text=True, check=True)
+//! ```
+//! becomes
+//! ```python
+//! proc = await asyncio.create_subprocess_exec("git", "status", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+//! stdout, stderr = await proc.communicate()
+//! stdout = stdout.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
+//! stderr = stderr.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
+//! if proc.returncode:
+//!     raise subprocess.CalledProcessError(proc.returncode, ["git", "status"], stdout, stderr)
+//! res = subprocess.CompletedProcess(["git", "status"], proc.returncode, stdout, stderr)
+//! ```
+//!
+//! The statements are those CPython's `subprocess` runs for the call, so the values and the
+//! exceptions stay the same. Every case this module cannot write exactly returns the reason,
+//! and the recipe moves the call to a thread instead.
+
+use rustc_hash::FxHashSet;
+
+use crate::checker::Checker;
+use crate::fix::{Edit, Fix};
+use crate::parse::ast::{self, AnyNodeRef, Expr, ExprCall, Stmt};
+use crate::parse::visitor::{self, Visitor};
+use crate::parse::{Ranged, TextRange};
+use crate::source::start_of_line;
+
+/// The `subprocess` function being rewritten.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Run,
+    Call,
+    CheckCall,
+    CheckOutput,
+    GetOutput,
+    GetStatusOutput,
+}
+
+impl Api {
+    fn from_name(name: &str) -> Option<Api> {
+        Some(match name {
+            "run" => Api::Run,
+            "call" => Api::Call,
+            "check_call" => Api::CheckCall,
+            "check_output" => Api::CheckOutput,
+            "getoutput" => Api::GetOutput,
+            "getstatusoutput" => Api::GetStatusOutput,
+            _ => return None,
+        })
+    }
+}
+
+/// What a `stdin` / `stdout` / `stderr` argument makes of the stream.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stream {
+    /// `PIPE`: the parent reads (or writes) it.
+    Pipe,
+    /// Inherited, `DEVNULL`, `STDOUT`, a file descriptor number, `sys.stderr`, `open(...)`.
+    NotPiped,
+    /// A value that may be `PIPE` at run time (a variable).
+    Unknown,
+}
+
+/// The `Popen` keywords passed to asyncio as they are written.
+const PASS_THROUGH: &[&str] = &[
+    "executable",
+    "preexec_fn",
+    "close_fds",
+    "cwd",
+    "env",
+    "startupinfo",
+    "creationflags",
+    "restore_signals",
+    "start_new_session",
+    "pass_fds",
+    "user",
+    "group",
+    "extra_groups",
+    "umask",
+    "pipesize",
+    "process_group",
+];
+
+/// The call, read: what the new statements need to know.
+struct Plan<'a> {
+    api: Api,
+    shell: bool,
+    command: &'a Expr,
+    /// The keywords asyncio receives as written.
+    pass_through: Vec<&'a ast::Keyword>,
+    stdin: (Stream, Option<&'a ast::Keyword>),
+    stdout: (Stream, Option<&'a ast::Keyword>),
+    stderr: (Stream, Option<&'a ast::Keyword>),
+    /// `input=`: a literal, never `None`.
+    input: Option<Input<'a>>,
+    /// The arguments of `create_subprocess_exec` / `_shell` for the command.
+    command_arguments: String,
+    /// Text mode: the `encoding` and `errors` as written (`None`: the defaults).
+    text: Option<(Option<&'a Expr>, Option<&'a Expr>)>,
+    check: bool,
+}
+
+/// What `input=` sends.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    /// `check_output`'s `input=None`: an empty input.
+    Empty,
+    /// A literal, as written.
+    Literal(&'a str),
+}
+
+/// Names the new statements bind, free in the function.
+struct Names {
+    proc: String,
+    stdout: String,
+    stderr: String,
+}
+
+/// The fix, or why the call cannot be written as asyncio statements (the recipe then moves
+/// it to a thread).
+pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, name: &str) -> Result<Fix, String> {
+    let Some(api) = Api::from_name(name) else {
+        return Err(format!("`subprocess.{name}` has no asyncio counterpart"));
+    };
+    if checker.has_comment_in(call.range()) {
+        return Err("a comment sits in the call".to_owned());
+    }
+    let (stmt, whole) = hoist_point(checker, call)?;
+    let plan = read_call(checker, call, api)?;
+    let source = checker.source;
+    let line_start = start_of_line(source, stmt.start());
+    let indent = &source[usize::from(line_start)..usize::from(stmt.start())];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return Err("the statement shares its line with another".to_owned());
+    }
+    if source[..usize::from(line_start)]
+        .trim_end_matches(['\n', '\r'])
+        .ends_with('\\')
+    {
+        return Err("the statement continues a line".to_owned());
+    }
+    let names = fresh_names(checker)?;
+    let mut imports = Vec::new();
+    let mut module = |name: &str| -> Result<String, String> {
+        let (alias, edit) = checker.import_module(name)?;
+        imports.extend(edit);
+        Ok(alias)
+    };
+    let needs_args = plan.check || (!whole && plan.api == Api::Run);
+    if needs_args && !is_pure(plan.command) {
+        return Err("the command is an expression that would be evaluated twice".to_owned());
+    }
+    let lines = statements(checker, &plan, &names, whole, &mut module)?;
+    let eol = checker.stylist.line_ending;
+    let unit = &checker.stylist.indent;
+    let render = |(depth, line): &(usize, String)| format!("{indent}{}{line}", unit.repeat(*depth));
+    // The last statement takes the place of the call (or of the whole statement, keeping a
+    // comment after it on its line); the others go before the statement.
+    let (last, prelude) = lines.split_last().expect("a statement");
+    let prelude: String = prelude.iter().map(|l| render(l) + eol).collect();
+    let replaced = if whole { stmt } else { call.range() };
+    if whole && last.0 > 0 {
+        let rest = &source[usize::from(stmt.end())..];
+        let rest = rest.trim_start_matches([' ', '\t']);
+        if !(rest.is_empty() || rest.starts_with(['#', '\n', '\r'])) {
+            return Err("another statement follows on the line".to_owned());
+        }
+    }
+    let edits = vec![
+        Edit::insertion(prelude, line_start),
+        Edit::replacement(format!("{}{}", unit.repeat(last.0), last.1), replaced),
+    ];
+    // The imports stay separate edits: another fix may add some of them too.
+    let mut edits = crate::fix::merge_edits(edits).ok_or("the edits of this call overlap")?;
+    edits.extend(imports);
+    Ok(Fix::safe(edits))
+}
+
+/// The statement the new statements go before, and whether the call is that whole statement
+/// (an expression statement). The call must be the first thing the statement evaluates, apart
+/// from names and constants: moving it before the statement keeps the order of evaluation.
+fn hoist_point(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bool), String> {
+    let nested = || "the call sits inside an expression that runs code before it".to_owned();
+    let mut child = call.range();
+    for node in checker.ancestors() {
+        let before_is_pure = match node {
+            AnyNodeRef::ExprAttribute(_) | AnyNodeRef::ExprUnaryOp(_) => true,
+            AnyNodeRef::ExprSubscript(s) => s.value.range() == child || is_pure(&s.value),
+            AnyNodeRef::ExprCall(c) => c.func.range() == child || is_pure(&c.func),
+            // Positional arguments are evaluated before keywords, wherever they are written.
+            AnyNodeRef::Arguments(arguments) => arguments
+                .args
+                .iter()
+                .chain(arguments.keywords.iter().map(|keyword| &keyword.value))
+                .take_while(|value| value.range() != child)
+                .all(is_pure),
+            AnyNodeRef::ExprBinOp(b) => b.left.range() == child || is_pure(&b.left),
+            AnyNodeRef::ExprCompare(c) => {
+                c.left.range() == child
+                    || (c.comparators.first().map(Ranged::range) == Some(child) && is_pure(&c.left))
+            }
+            AnyNodeRef::ExprBoolOp(b) => b.values.first().map(Ranged::range) == Some(child),
+            AnyNodeRef::ExprIf(i) => i.test.range() == child,
+            AnyNodeRef::ExprTuple(ast::ExprTuple { elts, .. })
+            | AnyNodeRef::ExprList(ast::ExprList { elts, .. }) => elts
+                .iter()
+                .take_while(|elt| elt.range() != child)
+                .all(is_pure),
+            AnyNodeRef::StmtExpr(s) => {
+                return Ok((node.range(), s.value.range() == child));
+            }
+            AnyNodeRef::StmtAssign(ast::StmtAssign { value, .. })
+            | AnyNodeRef::StmtReturn(ast::StmtReturn {
+                value: Some(value), ..
+            })
+            | AnyNodeRef::StmtIf(ast::StmtIf { test: value, .. }) => {
+                return if value.range() == child {
+                    Ok((node.range(), false))
+                } else {
+                    Err(nested())
+                };
+            }
+            AnyNodeRef::StmtAnnAssign(ast::StmtAnnAssign {
+                value: Some(value), ..
+            }) => {
+                return if value.range() == child {
+                    Ok((node.range(), false))
+                } else {
+                    Err(nested())
+                };
+            }
+            AnyNodeRef::StmtAugAssign(a) => {
+                return if a.value.range() == child && is_pure(&a.target) {
+                    Ok((node.range(), false))
+                } else {
+                    Err(nested())
+                };
+            }
+            AnyNodeRef::StmtFor(f) => {
+                return if !f.is_async && f.iter.range() == child {
+                    Ok((node.range(), false))
+                } else {
+                    Err(nested())
+                };
+            }
+            _ if node.is_statement() => return Err(
+                "the statement is not an assignment, an expression, a `return`, an `if` or a `for`"
+                    .to_owned(),
+            ),
+            _ => false,
+        };
+        if !before_is_pure {
+            return Err(nested());
+        }
+        child = node.range();
+    }
+    Err(nested())
+}
+
+/// Whether evaluating `expr` has no effect and gives the same value twice: constants, names,
+/// attributes of names, and literals and f-strings made of those.
+fn is_pure(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::BytesLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::EllipsisLiteral(_)
+        | Expr::Name(_) => true,
+        Expr::Attribute(attribute) => is_pure(&attribute.value),
+        Expr::Starred(starred) => is_pure(&starred.value),
+        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+            elts.iter().all(is_pure)
+        }
+        Expr::FString(fstring) => fstring.value.elements().all(|element| match element {
+            ast::InterpolatedStringElement::Literal(_) => true,
+            ast::InterpolatedStringElement::Interpolation(field) => {
+                is_pure(&field.expression) && field.format_spec.is_none()
+            }
+        }),
+        _ => false,
+    }
+}
+
+/// Whether `expr` is a `str` or `bytes` value (or raises before the call): a literal, an
+/// f-string, string concatenation or formatting, `shlex.join`/`shlex.quote`, or a name every
+/// binding of which is one of those.
+fn is_string(checker: &Checker<'_>, expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_) | Expr::BytesLiteral(_) | Expr::FString(_) => true,
+        Expr::BinOp(binop) => match binop.op {
+            ast::Operator::Add => {
+                is_string(checker, &binop.left) || is_string(checker, &binop.right)
+            }
+            ast::Operator::Mod => is_string(checker, &binop.left),
+            _ => false,
+        },
+        Expr::Call(call) => match &*call.func {
+            Expr::Attribute(method) => {
+                (matches!(&*method.value, Expr::StringLiteral(_))
+                    && matches!(method.attr.id.as_str(), "format" | "join"))
+                    || checker
+                        .qualified_name(&call.func)
+                        .is_some_and(|q| matches!(q.as_slice(), ["shlex", "join" | "quote"]))
+            }
+            _ => false,
+        },
+        Expr::Name(name) => bound_values(checker, name.id.as_str())
+            .is_some_and(|values| values.iter().all(|value| is_string(checker, value))),
+        _ => false,
+    }
+}
+
+/// The values of `name` in the current scope, when every binding of it is an assignment.
+fn bound_values<'a>(checker: &Checker<'a>, name: &str) -> Option<Vec<&'a Expr>> {
+    let semantic = checker.semantic();
+    let binding = semantic.lookup(checker.scope(), name)?;
+    semantic.assigned_values(binding).map(<[_]>::to_vec)
+}
+
+fn is_name(checker: &Checker<'_>, expr: &Expr, candidates: &[&[&str]]) -> bool {
+    checker
+        .qualified_name(expr)
+        .is_some_and(|q| candidates.contains(&q.as_slice()))
+}
+
+/// What a stream argument makes of the stream (`None`: not given).
+fn stream(checker: &Checker<'_>, value: Option<&Expr>) -> Stream {
+    let Some(value) = value else {
+        return Stream::NotPiped;
+    };
+    const PIPE: &[&[&str]] = &[&["subprocess", "PIPE"], &["asyncio", "subprocess", "PIPE"]];
+    const OTHER: &[&[&str]] = &[
+        &["subprocess", "DEVNULL"],
+        &["subprocess", "STDOUT"],
+        &["asyncio", "subprocess", "DEVNULL"],
+        &["asyncio", "subprocess", "STDOUT"],
+        &["sys", "stdout"],
+        &["sys", "stderr"],
+        &["sys", "stdin"],
+    ];
+    match value {
+        Expr::NoneLiteral(_) | Expr::NumberLiteral(_) => Stream::NotPiped,
+        _ if is_name(checker, value, PIPE) => Stream::Pipe,
+        _ if is_name(checker, value, OTHER) => Stream::NotPiped,
+        Expr::Call(call)
+            if matches!(&*call.func, Expr::Name(f) if f.id.as_str() == "open"
+                && checker.semantic().lookup(checker.scope(), "open").is_none()) =>
+        {
+            Stream::NotPiped
+        }
+        _ => Stream::Unknown,
+    }
+}
+
+/// A boolean keyword's literal value (`None` counts as false); `Err` for anything else.
+fn flag(keyword: &ast::Keyword) -> Result<bool, String> {
+    match &keyword.value {
+        Expr::BooleanLiteral(literal) => Ok(literal.value),
+        Expr::NoneLiteral(_) => Ok(false),
+        _ => Err(format!(
+            "`{}=` is not `True` or `False`",
+            keyword.arg.as_ref().map_or("", |a| a.id.as_str())
+        )),
+    }
+}
+
+/// Reads the call's arguments into a plan, or says which one cannot be written exactly.
+fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<Plan<'a>, String> {
+    let arguments = &call.arguments;
+    let [command] = &*arguments.args else {
+        return Err("the command is not the one positional argument".to_owned());
+    };
+    if command.is_starred_expr() {
+        return Err("`*args`".to_owned());
+    }
+    let shell_api = matches!(api, Api::GetOutput | Api::GetStatusOutput);
+    let mut plan = Plan {
+        api,
+        shell: shell_api,
+        command,
+        pass_through: Vec::new(),
+        stdin: (Stream::NotPiped, None),
+        stdout: (Stream::NotPiped, None),
+        stderr: (Stream::NotPiped, None),
+        input: None,
+        command_arguments: String::new(),
+        text: None,
+        check: matches!(api, Api::CheckCall | Api::CheckOutput),
+    };
+    let mut text_flag: Option<&str> = None;
+    let mut text_mode = shell_api;
+    let mut encoding = None;
+    let mut errors = None;
+    let mut capture = false;
+    let mut input = None;
+    for keyword in &arguments.keywords {
+        let Some(name) = &keyword.arg else {
+            return Err("`**kwargs`".to_owned());
+        };
+        let name = name.id.as_str();
+        let value = &keyword.value;
+        let allowed = if shell_api {
+            matches!(name, "encoding" | "errors")
+        } else {
+            PASS_THROUGH.contains(&name)
+                || matches!(
+                    name,
+                    "stdin"
+                        | "stdout"
+                        | "stderr"
+                        | "shell"
+                        | "text"
+                        | "universal_newlines"
+                        | "encoding"
+                        | "errors"
+                )
+                || (matches!(api, Api::Run | Api::CheckOutput) && name == "input")
+                || (api == Api::Run && matches!(name, "capture_output" | "check"))
+        };
+        if !allowed {
+            return Err(if name == "timeout" {
+                "`timeout=`: asyncio would not keep the output read before the timeout".to_owned()
+            } else {
+                format!("the keyword `{name}`")
+            });
+        }
+        match name {
+            "stdin" => plan.stdin = (stream(checker, Some(value)), Some(keyword)),
+            "stdout" if api == Api::CheckOutput => {
+                return Err("`stdout=` (check_output raises `ValueError`)".to_owned())
+            }
+            "stdout" => plan.stdout = (stream(checker, Some(value)), Some(keyword)),
+            "stderr" => plan.stderr = (stream(checker, Some(value)), Some(keyword)),
+            "shell" => plan.shell = flag(keyword)?,
+            "check" => plan.check = flag(keyword)?,
+            "capture_output" => capture = flag(keyword)?,
+            "text" | "universal_newlines" => {
+                if let Some(other) = text_flag.replace(name) {
+                    return Err(format!("both `{other}=` and `{name}=`"));
+                }
+                text_mode |= flag(keyword)?;
+            }
+            "encoding" | "errors" if value.is_none_literal_expr() => {}
+            "encoding" | "errors" => {
+                if !is_pure(value) {
+                    return Err(format!("`{name}=` is an expression"));
+                }
+                text_mode = true;
+                *(if name == "encoding" {
+                    &mut encoding
+                } else {
+                    &mut errors
+                }) = Some(value);
+            }
+            "input" => input = Some(value),
+            _ => plan.pass_through.push(keyword),
+        }
+    }
+    if text_mode {
+        plan.text = Some((encoding, errors));
+    }
+    if capture {
+        if plan.stdout.1.is_some() || plan.stderr.1.is_some() {
+            return Err("`capture_output=` with `stdout=` or `stderr=`".to_owned());
+        }
+        plan.stdout.0 = Stream::Pipe;
+        plan.stderr.0 = Stream::Pipe;
+    }
+    match api {
+        Api::CheckOutput | Api::GetOutput | Api::GetStatusOutput => plan.stdout.0 = Stream::Pipe,
+        _ => {}
+    }
+    if shell_api {
+        plan.stderr.0 = Stream::NotPiped;
+    }
+    // `input=`: a literal, of the mode's type; `check_output`'s `input=None` is an empty one.
+    plan.input = match input {
+        Some(Expr::NoneLiteral(_)) if api == Api::CheckOutput => Some(Input::Empty),
+        Some(Expr::NoneLiteral(_)) | None => None,
+        Some(value @ (Expr::StringLiteral(_) | Expr::FString(_))) if text_mode && is_pure(value) => {
+            Some(Input::Literal(&checker.source[value.range()]))
+        }
+        Some(value @ Expr::BytesLiteral(_)) if !text_mode => {
+            Some(Input::Literal(&checker.source[value.range()]))
+        }
+        Some(_) => {
+            return Err("`input=` is not a literal of the call's text mode (it may be `None`, which leaves stdin alone)".to_owned())
+        }
+    };
+    if plan.input.is_some() {
+        if plan.stdin.1.is_some() {
+            return Err("both `stdin=` and `input=` (subprocess raises `ValueError`)".to_owned());
+        }
+        plan.stdin.0 = Stream::Pipe;
+    }
+    // What subprocess reads must be known to decode it; what it never reads (`call`) must not
+    // be a pipe asyncio would read.
+    let reads = !matches!(api, Api::Call | Api::CheckCall);
+    for (name, (stream, _)) in [
+        ("stdin", plan.stdin),
+        ("stdout", plan.stdout),
+        ("stderr", plan.stderr),
+    ] {
+        match stream {
+            Stream::Unknown if name == "stdin" || plan.text.is_some() || !reads => {
+                return Err(format!("`{name}=` may be `PIPE`: it is a variable"));
+            }
+            Stream::Pipe if !reads => {
+                return Err(format!(
+                    "`{name}=PIPE` with a function that never reads the pipe"
+                ));
+            }
+            _ => {}
+        }
+    }
+    plan.command_arguments = if !plan.shell {
+        exec_arguments(checker, command)?
+    } else if is_string(checker, command) {
+        checker.source[command.range()].to_owned()
+    } else {
+        return Err(
+            "with `shell=True`, the command may be a list, which asyncio does not take".to_owned(),
+        );
+    };
+    Ok(plan)
+}
+
+/// The arguments of `encode` / `decode` for the plan's text mode (`locale`: the name of the
+/// `locale` module, for the default encoding).
+fn codec_arguments(checker: &Checker<'_>, plan: &Plan<'_>, locale: &str) -> String {
+    let Some((encoding, errors)) = plan.text else {
+        return String::new();
+    };
+    let encoding = encoding.map_or_else(
+        || format!("{locale}.getpreferredencoding(False)"),
+        |e| checker.source[e.range()].to_owned(),
+    );
+    match errors {
+        Some(errors) => format!("{encoding}, {}", &checker.source[errors.range()]),
+        None => encoding,
+    }
+}
+
+/// The arguments of `create_subprocess_exec` for the command: a list or tuple literal's
+/// items, `*cmd` for a name bound to lists, the program name for a string.
+fn exec_arguments(checker: &Checker<'_>, command: &Expr) -> Result<String, String> {
+    let source = checker.source;
+    let sequence = |elts: &[Expr], node: AnyNodeRef| -> Result<String, String> {
+        let (Some(first), Some(last)) = (elts.first(), elts.last()) else {
+            return Err("the command is empty".to_owned());
+        };
+        let range = |e: &Expr| {
+            checker
+                .parsed
+                .parenthesized_range(e, node)
+                .unwrap_or(e.range())
+        };
+        Ok(source[TextRange::new(range(first).start(), range(last).end())].to_owned())
+    };
+    match command {
+        Expr::List(list) => sequence(&list.elts, command.into()),
+        Expr::Tuple(tuple) => sequence(&tuple.elts, command.into()),
+        Expr::StringLiteral(_) | Expr::FString(_) | Expr::BytesLiteral(_) => {
+            Ok(source[command.range()].to_owned())
+        }
+        Expr::Name(name) => {
+            let values = bound_values(checker, name.id.as_str()).unwrap_or_default();
+            if !values.is_empty()
+                && values
+                    .iter()
+                    .all(|v| matches!(v, Expr::List(_) | Expr::Tuple(_) | Expr::ListComp(_)))
+            {
+                Ok(format!("*{}", name.id))
+            } else if !values.is_empty()
+                && values
+                    .iter()
+                    .all(|v| matches!(v, Expr::StringLiteral(_) | Expr::FString(_)))
+            {
+                Ok(name.id.to_string())
+            } else {
+                Err(format!(
+                    "`{}` may be a string or a path, not a list of arguments",
+                    name.id
+                ))
+            }
+        }
+        _ => Err("the command is not a list, a tuple, a string or a name bound to one".to_owned()),
+    }
+}
+
+/// Names for the process and its outputs that nothing in the function (nested scopes
+/// included) mentions: binding them cannot change what another name refers to.
+fn fresh_names(checker: &Checker<'_>) -> Result<Names, String> {
+    let function = checker
+        .ancestors()
+        .find_map(|node| match node {
+            AnyNodeRef::StmtFunctionDef(def) => Some(def),
+            _ => None,
+        })
+        .ok_or("the call is not in a function")?;
+    let mut mentions = Mentions::default();
+    mentions.visit_parameters(&function.parameters);
+    mentions.visit_body(&function.body);
+    let fresh = |base: &str| -> String {
+        std::iter::once(base.to_owned())
+            .chain((1..).map(|i| format!("{base}_{i}")))
+            .find(|candidate| !mentions.0.contains(candidate.as_str()))
+            .expect("an unused name")
+    };
+    Ok(Names {
+        proc: fresh("proc"),
+        stdout: fresh("stdout"),
+        stderr: fresh("stderr"),
+    })
+}
+
+/// Every name a piece of code uses or binds.
+#[derive(Default)]
+struct Mentions<'a>(FxHashSet<&'a str>);
+
+impl<'a> Visitor<'a> for Mentions<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(def) => {
+                self.0.insert(def.name.as_str());
+            }
+            Stmt::ClassDef(class) => {
+                self.0.insert(class.name.as_str());
+            }
+            Stmt::Global(ast::StmtGlobal { names, .. })
+            | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
+                self.0.extend(names.iter().map(|name| name.as_str()));
+            }
+            Stmt::Import(ast::StmtImport { names, .. })
+            | Stmt::ImportFrom(ast::StmtImportFrom { names, .. }) => {
+                for alias in names {
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                    self.0.insert(bound.split('.').next().unwrap_or(bound));
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(name) = expr {
+            self.0.insert(name.id.as_str());
+        }
+        visitor::walk_expr(self, expr);
+    }
+
+    fn visit_parameter(&mut self, parameter: &'a ast::Parameter) {
+        self.0.insert(parameter.name.as_str());
+        visitor::walk_parameter(self, parameter);
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+        let ast::ExceptHandler::ExceptHandler(inner) = handler;
+        if let Some(name) = &inner.name {
+            self.0.insert(name.as_str());
+        }
+        visitor::walk_except_handler(self, handler);
+    }
+
+    fn visit_pattern(&mut self, pattern: &'a ast::Pattern) {
+        match pattern {
+            ast::Pattern::MatchAs(ast::PatternMatchAs {
+                name: Some(name), ..
+            })
+            | ast::Pattern::MatchStar(ast::PatternMatchStar {
+                name: Some(name), ..
+            })
+            | ast::Pattern::MatchMapping(ast::PatternMatchMapping {
+                rest: Some(name), ..
+            }) => {
+                self.0.insert(name.as_str());
+            }
+            _ => {}
+        }
+        visitor::walk_pattern(self, pattern);
+    }
+}
+
+/// The new statements, `(depth, text)`; unless the call is the whole statement, the last is
+/// the expression that replaces the call.
+fn statements(
+    checker: &Checker<'_>,
+    plan: &Plan<'_>,
+    names: &Names,
+    whole: bool,
+    module: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Result<Vec<(usize, String)>, String> {
+    let source = checker.source;
+    let Names {
+        proc,
+        stdout,
+        stderr,
+    } = names;
+    let asyncio = module("asyncio")?;
+    let pipe = format!("{asyncio}.subprocess.PIPE");
+    // Keywords: the streams (as written, or added), then the others as written.
+    let mut keywords = Vec::new();
+    for (name, (stream, keyword)) in [
+        ("stdin", plan.stdin),
+        ("stdout", plan.stdout),
+        ("stderr", plan.stderr),
+    ] {
+        match (keyword, stream) {
+            (Some(keyword), _) => keywords.push(source[keyword.range()].to_owned()),
+            (None, Stream::Pipe) => keywords.push(format!("{name}={pipe}")),
+            (None, _) => {}
+        }
+    }
+    if matches!(plan.api, Api::GetOutput | Api::GetStatusOutput) {
+        keywords.push(format!("stderr={asyncio}.subprocess.STDOUT"));
+    }
+    keywords.extend(
+        plan.pass_through
+            .iter()
+            .map(|k| source[k.range()].to_owned()),
+    );
+    let create = if plan.shell { "shell" } else { "exec" };
+    let mut arguments = plan.command_arguments.clone();
+    for keyword in keywords {
+        arguments.push_str(", ");
+        arguments.push_str(&keyword);
+    }
+    let mut lines = vec![(
+        0,
+        format!("{proc} = await {asyncio}.create_subprocess_{create}({arguments})"),
+    )];
+
+    let reads_output = [plan.stdout.0, plan.stderr.0]
+        .iter()
+        .any(|s| *s != Stream::NotPiped);
+    let communicates = reads_output || plan.stdin.0 == Stream::Pipe;
+    let locale = if plan.text.is_some_and(|(encoding, _)| encoding.is_none()) {
+        module("locale")?
+    } else {
+        String::new()
+    };
+    let codec = codec_arguments(checker, plan, &locale);
+    let input = match (plan.input, &plan.text) {
+        (Some(Input::Empty), Some(_)) => format!("\"\".encode({codec})"),
+        (Some(Input::Literal(text)), Some(_)) => format!("{text}.encode({codec})"),
+        (Some(Input::Literal(bytes)), None) => bytes.to_owned(),
+        (Some(Input::Empty), None) => "b\"\"".to_owned(),
+        // Asyncio closes a piped stdin only when given an input, subprocess always does.
+        (None, _) if plan.stdin.0 == Stream::Pipe => "b\"\"".to_owned(),
+        (None, _) => String::new(),
+    };
+    // The outputs are kept when something uses them; text is decoded in any case, as
+    // subprocess does (a decoding error is raised).
+    let needs_value = !whole || plan.check || (plan.text.is_some() && reads_output);
+    if communicates && reads_output && needs_value {
+        lines.push((
+            0,
+            format!("{stdout}, {stderr} = await {proc}.communicate({input})"),
+        ));
+    } else if communicates {
+        lines.push((0, format!("await {proc}.communicate({input})")));
+    } else {
+        lines.push((0, format!("await {proc}.wait()")));
+    }
+    let (out, err) = if communicates && reads_output && needs_value {
+        (stdout.as_str(), stderr.as_str())
+    } else {
+        ("None", "None")
+    };
+    if plan.text.is_some() && needs_value {
+        for (stream, name) in [(plan.stdout.0, out), (plan.stderr.0, err)] {
+            if stream == Stream::Pipe {
+                lines.push((
+                    0,
+                    format!(
+                        "{name} = {name}.decode({codec}).replace(\"\\r\\n\", \"\\n\").replace(\"\\r\", \"\\n\")"
+                    ),
+                ));
+            }
+        }
+    }
+    let mut subprocess = || module("subprocess");
+    if plan.check {
+        let command = &source[plan.command.range()];
+        let outputs = if plan.api == Api::CheckCall {
+            String::new()
+        } else {
+            format!(", {out}, {err}")
+        };
+        lines.push((0, format!("if {proc}.returncode:")));
+        lines.push((
+            1,
+            format!(
+                "raise {}.CalledProcessError({proc}.returncode, {command}{outputs})",
+                subprocess()?
+            ),
+        ));
+    }
+    if matches!(plan.api, Api::GetOutput | Api::GetStatusOutput) && needs_value {
+        lines.push((0, format!("{out} = {out}.removesuffix(\"\\n\")")));
+    }
+    if !whole {
+        let value = match plan.api {
+            Api::Run => format!(
+                "{}.CompletedProcess({}, {proc}.returncode, {out}, {err})",
+                subprocess()?,
+                &source[plan.command.range()]
+            ),
+            Api::Call | Api::CheckCall => format!("{proc}.returncode"),
+            Api::CheckOutput | Api::GetOutput => out.to_owned(),
+            Api::GetStatusOutput => format!("({proc}.returncode, {out})"),
+        };
+        lines.push((0, value));
+    }
+    Ok(lines)
+}
