@@ -791,7 +791,7 @@ fn statements(
         let outputs = if plan.api == Api::CheckCall {
             String::new()
         } else {
-            format!(", {out}, {err}")
+            format!(", output={out}, stderr={err}")
         };
         lines.push((0, format!("if {proc}.returncode:")));
         lines.push((
