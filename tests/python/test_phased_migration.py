@@ -502,12 +502,13 @@ def test_unsafe_step_applies_the_rest(migration: Migration) -> None:
     assert "sqlite3.connect(" not in inventory and "await aiosqlite.connect(self._path)" in inventory
     assert "async with aiosqlite.connect(db_path) as conn, _SqliteTransaction(conn):" in inventory
     shell = (final / "opsd/shell.py").read_text()
-    # subprocess calls become asyncio subprocesses (the native strategy, the default);
-    # `os.system` moves to a thread.
-    assert "class _AsyncSubprocess:" in shell
-    assert "await _AsyncSubprocess.run(argv, capture_output=True, text=True, check=True" in shell
-    assert '(await _AsyncSubprocess.check_output(["uname", "-r"], text=True)).strip()' in shell
-    assert 'await _AsyncSubprocess.run(["df", "-P", mount], stdout=PIPE' in shell
+    # subprocess calls at the head of a statement become asyncio subprocess statements (the
+    # native strategy, the default); a call with `timeout=` and `os.system` move to a thread.
+    assert 'proc = await asyncio.create_subprocess_exec("uname", "-r", stdout=asyncio.subprocess.PIPE)' in shell
+    assert "    return stdout.strip()\n" in shell
+    assert 'await asyncio.create_subprocess_exec("df", "-P", mount, stdout=PIPE, stderr=PIPE)' in shell
+    assert 'proc = sp.CompletedProcess(["df", "-P", mount], proc_1.returncode, stdout, stderr)' in shell
+    assert "await asyncio.to_thread(sp.run, argv, capture_output=True, text=True, check=True, timeout=timeout)" in shell
     assert "await asyncio.to_thread(os.system, " in shell
     # Starting the child stays; waiting for it moves to a thread.
     assert "sp.Popen(" in shell and "await asyncio.to_thread(proc.communicate, " in shell
