@@ -18,11 +18,9 @@ crate::declare_recipe! {
 /// `from subprocess import run`), and moves the wait off the event loop. Two strategies
 /// (`subprocess-strategy` in the configuration, `--subprocess-strategy` on the command line):
 ///
-/// - `native` (the default): the child runs as an asyncio subprocess.
-///   `subprocess.run(cmd, capture_output=True, text=True)` becomes
-///   `await _AsyncSubprocess.run(cmd, capture_output=True, text=True)`, where
-///   `_AsyncSubprocess` is a helper class the fix adds once to the module, after the imports.
-/// - `thread`: the call moves to a worker thread unchanged:
+/// - `native` (the default): a call at the head of a statement becomes asyncio subprocess
+///   statements written before it, at its indentation; other calls move to a thread.
+/// - `thread`: every call moves to a worker thread unchanged:
 ///   `await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True)`.
 ///
 /// ## Why is this bad?
@@ -39,49 +37,65 @@ crate::declare_recipe! {
 ///
 /// ## Use instead
 /// ```python
-/// class _AsyncSubprocess:
-///     ...  # added by the fix
+/// import asyncio
+/// import locale
+/// import subprocess
 ///
 /// async def kernel_version():
-///     return (await _AsyncSubprocess.check_output(["uname", "-r"], text=True)).strip()
+///     proc = await asyncio.create_subprocess_exec("uname", "-r", stdout=asyncio.subprocess.PIPE)
+///     stdout, stderr = await proc.communicate()
+///     stdout = stdout.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
+///     if proc.returncode:
+///         raise subprocess.CalledProcessError(proc.returncode, ["uname", "-r"], output=stdout, stderr=stderr)
+///     return stdout.strip()
 /// ```
 ///
 /// ## Fix safety
 /// Both strategies are safe: the values, the exceptions and the keywords behave as before.
 ///
-/// The native helper starts the child with `asyncio.create_subprocess_exec` (or `_shell`
-/// for `shell=True` with a string), passes every `Popen` keyword to asyncio's `Popen`
-/// unchanged, and follows CPython's `subprocess` code path by path: `CompletedProcess` with
-/// the same `args`; text mode decoded with the same encoding (`encoding=`, else the locale's)
-/// and `errors`, `\r\n` and `\r` translated, through a text wrapper where subprocess reads a
-/// single pipe (so decoding errors match too); `input=` encoded the same way;
-/// `CalledProcessError`; `TimeoutExpired` with the original timeout and the bytes read so far
-/// (or, when the timeout expires while waiting for the exit, the remaining time and no
-/// output), the child killed and reaped; `call` waiting with `timeout`; `check_output`'s
-/// `input=None` and argument checks; `getstatusoutput`'s status (negative for a signal) and
-/// stripped newline; the `Popen` errors (`FileNotFoundError` for a missing program or `cwd`).
-/// What it cannot reproduce exactly it leaves to `subprocess` in a thread, decided when the
-/// call runs: Windows, Python before 3.11, `-X warn_default_encoding`, an event loop other than
-/// asyncio's (uvloop), a command that is not a string, path or non-empty list/tuple, a shell
-/// command given as a list, `call`/`check_call` with a pipe (subprocess never reads it).
+/// The native statements are the steps CPython's `subprocess` takes for the call: the child
+/// starts with `asyncio.create_subprocess_exec` (a list or tuple literal spreads into its
+/// arguments, a name every binding of which is a list becomes `*cmd`, a string is the program)
+/// or, for `shell=True` with a string command, `getoutput` and `getstatusoutput`,
+/// `create_subprocess_shell`. `capture_output=True` and `input=` become pipes; a piped stdin
+/// is closed after the input (asyncio leaves it open when there is none, subprocess does not);
+/// text mode (`text`, `universal_newlines`, `encoding`, `errors`) decodes each captured output
+/// with the same encoding (`encoding=`, else `locale.getpreferredencoding(False)`, which is
+/// subprocess's default) and `errors`, translating `\r\n` and `\r`, and encodes `input=` the
+/// same way; `check=True`, `check_call` and `check_output` raise `CalledProcessError` with the
+/// same arguments; `run` gives a `CompletedProcess` with the same `args`; `getstatusoutput`
+/// gives the status (negative for a signal) and strips one newline. `FileNotFoundError` comes
+/// from `Popen` itself, as before. Other keywords (`cwd`, `env`, `start_new_session`, ...)
+/// are passed to asyncio as written. The names `proc`, `stdout` and `stderr` become `proc_1`
+/// and so on when the function already uses the name. The command is written twice (the
+/// arguments, then `args` of the result or the error) only when it is made of literals and
+/// names.
 ///
-/// The fix uses `asyncio.to_thread` instead of the helper for `os.system` (asyncio's return
-/// code loses the core-dump bit of the wait status `os.system` returns, and `system()`
-/// ignores SIGINT and SIGQUIT while it waits), `bufsize=` (asyncio requires 0), `args=`, a
-/// keyword the function does not take, `*args` and `**kwargs` splats, more than one positional
-/// argument (Popen's positional parameters), none, and when the name `_AsyncSubprocess` is
-/// taken. A comment inside a parenthesized callee leaves the call without a fix; a comment
-/// between the callee and its parenthesis does so in the thread strategy only.
+/// The call must be the first thing its statement evaluates, apart from names and constants:
+/// an assignment's value (`out = subprocess.check_output(cmd).strip()`), an expression
+/// statement (`print(subprocess.getoutput("uptime"))`), a `return`, an `if` test, a `for`
+/// iterable. Everything else moves to a thread, `await asyncio.to_thread(subprocess.run, ...)`,
+/// with the reason in the finding's note: `timeout=` (asyncio keeps none of the output read
+/// before the timeout, which `TimeoutExpired` carries), `bufsize=`, `args=`, unknown keywords,
+/// `*args`/`**kwargs`, more than one positional argument; `input=` other than a literal (it may
+/// be `None`, which leaves stdin alone); `stdin=` given as a variable, or `stdout=`/`stderr=`
+/// as a variable in text mode or with `call` (it may be `PIPE`); a pipe with `call` or
+/// `check_call`, which never read it; a command that may be a string or a list (a parameter),
+/// or `shell=True` with a command that may be a list; what subprocess rejects before starting
+/// a child (`text=` with `universal_newlines=`, `stdin=` with `input=`, `capture_output=` with
+/// `stdout=`, `check_output(stdout=...)`); a call after other code in its expression, in an
+/// `elif` or `while` test, an `assert`, or a statement sharing its line; a comment inside the
+/// call; a command built by an expression with effects when it must be written twice.
+///
+/// `os.system` always moves to a thread: asyncio's return code loses the core-dump bit of the
+/// wait status `os.system` returns, and `system()` ignores SIGINT and SIGQUIT while it waits.
 ///
 /// What changes, in both strategies, is that the waiting task can now be cancelled
-/// (`asyncio.wait_for` timing out, a `TaskGroup` failing), which the blocking call never was:
-/// the native helper then kills the child and reaps it, as `subprocess.run` does on an
-/// exception; the thread strategy's worker thread goes on waiting for the child, whose result
-/// is dropped, and `asyncio.run` waits for that thread at shutdown. A Ctrl-C under
-/// `asyncio.run` cancels the main task (native: the child is killed); in the thread strategy
-/// it reaches the main thread, not the worker, so `subprocess.run`'s kill-on-interrupt does
-/// not apply. The native helper starts the child from the event loop's thread, as the original
-/// did; the thread strategy starts it from a worker thread.
+/// (`asyncio.wait_for` timing out, a `TaskGroup` failing), which the blocking call never was.
+/// The child then runs on to its end, as it would have; the native statements stop waiting for
+/// it, the thread strategy's worker thread goes on waiting and its result is dropped. The native
+/// statements need an event loop that runs subprocesses (asyncio's default loops do, on Windows
+/// the proactor loop, which is the default).
 ///
 /// Calls in sync functions are not reported (they do not block the loop there), nor the
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
