@@ -89,7 +89,7 @@ struct Plan<'a> {
     api: Api,
     shell: bool,
     command: &'a Expr,
-    /// The keywords asyncio receives as written.
+    /// The keywords asyncio receives as written (the streams among them), in their order.
     pass_through: Vec<&'a ast::Keyword>,
     stdin: (Stream, Option<&'a ast::Keyword>),
     stdout: (Stream, Option<&'a ast::Keyword>),
@@ -184,6 +184,8 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, name: &str) -> Result<
 /// from names and constants: moving it before the statement keeps the order of evaluation.
 fn hoist_point(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bool), String> {
     let nested = || "the call sits inside an expression that runs code before it".to_owned();
+    let misplaced =
+        || "the statement evaluates something else first (a target, an `elif` test)".to_owned();
     let mut child = call.range();
     for node in checker.ancestors() {
         let before_is_pure = match node {
@@ -210,7 +212,7 @@ fn hoist_point(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, boo
                 .take_while(|elt| elt.range() != child)
                 .all(is_pure),
             AnyNodeRef::StmtExpr(s) => {
-                return Ok((node.range(), s.value.range() == child));
+                return Ok((node.range(), s.value.range() == call.range()));
             }
             AnyNodeRef::StmtAssign(ast::StmtAssign { value, .. })
             | AnyNodeRef::StmtReturn(ast::StmtReturn {
@@ -220,7 +222,7 @@ fn hoist_point(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, boo
                 return if value.range() == child {
                     Ok((node.range(), false))
                 } else {
-                    Err(nested())
+                    Err(misplaced())
                 };
             }
             AnyNodeRef::StmtAnnAssign(ast::StmtAnnAssign {
@@ -229,21 +231,21 @@ fn hoist_point(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, boo
                 return if value.range() == child {
                     Ok((node.range(), false))
                 } else {
-                    Err(nested())
+                    Err(misplaced())
                 };
             }
             AnyNodeRef::StmtAugAssign(a) => {
                 return if a.value.range() == child && is_pure(&a.target) {
                     Ok((node.range(), false))
                 } else {
-                    Err(nested())
+                    Err(misplaced())
                 };
             }
             AnyNodeRef::StmtFor(f) => {
                 return if !f.is_async && f.iter.range() == child {
                     Ok((node.range(), false))
                 } else {
-                    Err(nested())
+                    Err(misplaced())
                 };
             }
             _ if node.is_statement() => return Err(
@@ -429,13 +431,19 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
                 format!("the keyword `{name}`")
             });
         }
+        let read = (stream(checker, Some(value)), Some(keyword));
         match name {
-            "stdin" => plan.stdin = (stream(checker, Some(value)), Some(keyword)),
             "stdout" if api == Api::CheckOutput => {
                 return Err("`stdout=` (check_output raises `ValueError`)".to_owned())
             }
-            "stdout" => plan.stdout = (stream(checker, Some(value)), Some(keyword)),
-            "stderr" => plan.stderr = (stream(checker, Some(value)), Some(keyword)),
+            "stdin" | "stdout" | "stderr" => {
+                *(match name {
+                    "stdin" => &mut plan.stdin,
+                    "stdout" => &mut plan.stdout,
+                    _ => &mut plan.stderr,
+                }) = read;
+                plan.pass_through.push(keyword);
+            }
             "shell" => plan.shell = flag(keyword)?,
             "check" => plan.check = flag(keyword)?,
             "capture_output" => capture = flag(keyword)?,
@@ -570,11 +578,13 @@ fn exec_arguments(checker: &Checker<'_>, command: &Expr) -> Result<String, Strin
         }
         Expr::Name(name) => {
             let values = bound_values(checker, name.id.as_str()).unwrap_or_default();
-            if !values.is_empty()
-                && values
-                    .iter()
-                    .all(|v| matches!(v, Expr::List(_) | Expr::Tuple(_) | Expr::ListComp(_)))
-            {
+            // A non-empty literal: an empty command raises another error than subprocess's.
+            let non_empty = |v: &&Expr| match v {
+                Expr::List(ast::ExprList { elts, .. })
+                | Expr::Tuple(ast::ExprTuple { elts, .. }) => !elts.is_empty(),
+                _ => false,
+            };
+            if !values.is_empty() && values.iter().all(non_empty) {
                 Ok(format!("*{}", name.id))
             } else if !values.is_empty()
                 && values
@@ -704,27 +714,25 @@ fn statements(
     } = names;
     let asyncio = module("asyncio")?;
     let pipe = format!("{asyncio}.subprocess.PIPE");
-    // Keywords: the streams (as written, or added), then the others as written.
-    let mut keywords = Vec::new();
+    // Keywords: the user's as written, in their order (they are evaluated in that order), then
+    // the pipes the call implies.
+    let mut keywords: Vec<String> = plan
+        .pass_through
+        .iter()
+        .map(|k| source[k.range()].to_owned())
+        .collect();
     for (name, (stream, keyword)) in [
         ("stdin", plan.stdin),
         ("stdout", plan.stdout),
         ("stderr", plan.stderr),
     ] {
-        match (keyword, stream) {
-            (Some(keyword), _) => keywords.push(source[keyword.range()].to_owned()),
-            (None, Stream::Pipe) => keywords.push(format!("{name}={pipe}")),
-            (None, _) => {}
+        if keyword.is_none() && stream == Stream::Pipe {
+            keywords.push(format!("{name}={pipe}"));
         }
     }
     if matches!(plan.api, Api::GetOutput | Api::GetStatusOutput) {
         keywords.push(format!("stderr={asyncio}.subprocess.STDOUT"));
     }
-    keywords.extend(
-        plan.pass_through
-            .iter()
-            .map(|k| source[k.range()].to_owned()),
-    );
     let create = if plan.shell { "shell" } else { "exec" };
     let mut arguments = plan.command_arguments.clone();
     for keyword in keywords {

@@ -270,6 +270,17 @@ async def shell_string_with_check():
     return subprocess.run("echo shell; exit 6", shell=True, capture_output=True, check=True)
 
 
+async def append_keeps_its_call():
+    seen = []
+    seen.append(subprocess.check_output(["echo", "kept"]))
+    return seen
+
+
+async def check_returncode_keeps_its_call():
+    subprocess.run(["sh", "-c", "exit 4"], capture_output=True).check_returncode()
+    return "not raised"
+
+
 # -- fixed with asyncio.to_thread: a shell command given as a list --
 
 
@@ -316,7 +327,8 @@ NATIVE = [
     "getstatusoutput_failure", "getstatusoutput_missing_program", "getstatusoutput_signal",
     "caught_in_async_code", "run_decode_error_discarded", "run_stdin_pipe_without_input",
     "run_list_name", "check_output_lines", "call_in_if_test", "names_already_used",
-    "check_call_statement_fails", "shell_string_with_check", "sleep_run",
+    "check_call_statement_fails", "shell_string_with_check", "append_keeps_its_call",
+    "check_returncode_keeps_its_call", "sleep_run",
     "sleep_check_output", "sleep_getstatusoutput",
 ]
 # Cases with calls of both kinds: at the head of a statement, and inside expressions.
@@ -606,6 +618,9 @@ EXPECTED_VALUES = {
     and v["attributes"]["start"] == 2,
     "run_decode_error_one_pipe": lambda v: _exception(v, "builtins.UnicodeDecodeError"),
     "run_text_conflict": lambda v: _exception(v, "subprocess.SubprocessError"),
+    "append_keeps_its_call": lambda v: v == {"list": [{"bytes": "kept\n"}]},
+    "check_returncode_keeps_its_call": lambda v: _exception(v, "subprocess.CalledProcessError")
+    and v["attributes"]["returncode"] == 4,
     "run_decode_error_discarded": lambda v: _exception(v, "builtins.UnicodeDecodeError"),
     "run_stdin_pipe_without_input": lambda v: _completed(v)["stdout"] == {"bytes": ""}
     and _completed(v)["returncode"] == 0,
