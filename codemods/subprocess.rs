@@ -106,10 +106,13 @@ crate::declare_recipe! {
 /// `await asyncio.to_thread(proc.communicate, input, timeout=5)`. Starting the child
 /// (`Popen(...)`) does not wait for it and is left alone. `with subprocess.Popen(...) as proc:`
 /// waits for the child when the block exits, which cannot be awaited: it is reported without
-/// a fix. Reading a child's pipe waits for its output: `os.popen(cmd).read()` becomes
+/// a fix. Reading a child's pipe waits for its output. In the native strategy,
+/// `os.popen(cmd).read()` with a `str` command at the head of a statement becomes
+/// `create_subprocess_shell(cmd, stdout=PIPE)` and its output decoded as `os.popen`'s text pipe
+/// does (the locale's encoding, newlines translated). Otherwise the read moves to a thread:
 /// `await asyncio.to_thread(os.popen(cmd).read)` (the child starts on the loop's thread as
-/// before, only the read moves; `readlines()` likewise), and so do
-/// `proc.stdout.read()` / `proc.stderr.read()` on a `subprocess.Popen` object. Both are
+/// before, only the read moves; `readlines()` and `read(size)` likewise), and so do
+/// `proc.stdout.read()` / `proc.stderr.read()` on a `subprocess.Popen` object. These are
 /// safe: the same calls run in the same order.
 pub struct Subprocess;
 }
@@ -166,11 +169,11 @@ impl Recipe for Subprocess {
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
         let (call, label, api) = if let Some((call, method)) = popen_wait(checker, expr) {
             (call, format!("Popen.{method}()"), None)
-        } else if let Some((call, label)) = pipe_read(checker, expr) {
-            (call, label, None)
+        } else if let Some((call, label, api)) = pipe_read(checker, expr) {
+            (call, label, api)
         } else if let Some((call, name)) = checker.blocking_call(self, expr) {
             let api = match name.as_slice() {
-                ["subprocess", api] => Some(*api),
+                ["subprocess", api] => inline::Api::from_name(api),
                 _ => None,
             };
             (call, name.join("."), api)
@@ -241,8 +244,11 @@ fn is_popen_name(checker: &Checker<'_>, expr: &Expr) -> bool {
 
 /// A read of a child's pipe on the event loop, which waits for the child's output:
 /// `os.popen(cmd).read()` (and `readlines()`), `proc.stdout.read()` / `proc.stderr.read()` on
-/// a `subprocess.Popen` object. The call and its label.
-fn pipe_read<'a>(checker: &Checker<'a>, expr: &'a Expr) -> Option<(&'a ExprCall, String)> {
+/// a `subprocess.Popen` object. The call, its label, and the inline rewrite of `os.popen(cmd).read()`.
+fn pipe_read<'a>(
+    checker: &Checker<'a>,
+    expr: &'a Expr,
+) -> Option<(&'a ExprCall, String, Option<inline::Api>)> {
     let Expr::Call(call) = expr else { return None };
     let Expr::Attribute(method) = &*call.func else {
         return None;
@@ -254,13 +260,14 @@ fn pipe_read<'a>(checker: &Checker<'a>, expr: &'a Expr) -> Option<(&'a ExprCall,
     match &*method.value {
         Expr::Call(popen) => {
             let qualified = checker.qualified_name(&popen.func)?;
+            let api = (name == "read").then_some(inline::Api::PopenRead);
             matches!(qualified.as_slice(), ["os", "popen"])
-                .then(|| (call, format!("os.popen(...).{name}()")))
+                .then(|| (call, format!("os.popen(...).{name}()"), api))
         }
         Expr::Attribute(pipe) => {
             let stream = pipe.attr.id.as_str();
             (matches!(stream, "stdout" | "stderr") && is_popen_name(checker, &pipe.value))
-                .then(|| (call, format!("Popen.{stream}.{name}()")))
+                .then(|| (call, format!("Popen.{stream}.{name}()"), None))
         }
         _ => None,
     }

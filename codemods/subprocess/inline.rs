@@ -28,19 +28,22 @@ use crate::parse::visitor::{self, Visitor};
 use crate::parse::{Ranged, TextRange};
 use crate::source::start_of_line;
 
-/// The `subprocess` function being rewritten.
+/// The function being rewritten.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Api {
+pub(super) enum Api {
     Run,
     Call,
     CheckCall,
     CheckOutput,
     GetOutput,
     GetStatusOutput,
+    /// `os.popen(cmd).read()`.
+    PopenRead,
 }
 
 impl Api {
-    fn from_name(name: &str) -> Option<Api> {
+    /// The function of `subprocess` with this name.
+    pub(super) fn from_name(name: &str) -> Option<Api> {
         Some(match name {
             "run" => Api::Run,
             "call" => Api::Call,
@@ -121,10 +124,7 @@ struct Names {
 
 /// The fix, or why the call cannot be written as asyncio statements (the recipe then moves
 /// it to a thread).
-pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, name: &str) -> Result<Fix, String> {
-    let Some(api) = Api::from_name(name) else {
-        return Err(format!("`subprocess.{name}` has no asyncio counterpart"));
-    };
+pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fix, String> {
     if checker.has_comment_in(call.range()) {
         return Err("a comment sits in the call".to_owned());
     }
@@ -288,17 +288,18 @@ fn is_pure(expr: &Expr) -> bool {
     }
 }
 
-/// Whether `expr` is a `str` or `bytes` value (or raises before the call): a literal, an
-/// f-string, string concatenation or formatting, `shlex.join`/`shlex.quote`, or a name every
-/// binding of which is one of those.
-fn is_string(checker: &Checker<'_>, expr: &Expr) -> bool {
+/// Whether `expr` is a `str` value (or, with `bytes`, a `str` or `bytes` one), or raises before
+/// the call: a literal, an f-string, string concatenation or formatting,
+/// `shlex.join`/`shlex.quote`, or a name every binding of which is one of those.
+fn is_string(checker: &Checker<'_>, expr: &Expr, bytes: bool) -> bool {
     match expr {
-        Expr::StringLiteral(_) | Expr::BytesLiteral(_) | Expr::FString(_) => true,
+        Expr::StringLiteral(_) | Expr::FString(_) => true,
+        Expr::BytesLiteral(_) => bytes,
         Expr::BinOp(binop) => match binop.op {
             ast::Operator::Add => {
-                is_string(checker, &binop.left) || is_string(checker, &binop.right)
+                is_string(checker, &binop.left, bytes) || is_string(checker, &binop.right, bytes)
             }
-            ast::Operator::Mod => is_string(checker, &binop.left),
+            ast::Operator::Mod => is_string(checker, &binop.left, bytes),
             _ => false,
         },
         Expr::Call(call) => match &*call.func {
@@ -312,7 +313,7 @@ fn is_string(checker: &Checker<'_>, expr: &Expr) -> bool {
             _ => false,
         },
         Expr::Name(name) => bound_values(checker, name.id.as_str())
-            .is_some_and(|values| values.iter().all(|value| is_string(checker, value))),
+            .is_some_and(|values| values.iter().all(|value| is_string(checker, value, bytes))),
         _ => false,
     }
 }
@@ -373,6 +374,9 @@ fn flag(keyword: &ast::Keyword) -> Result<bool, String> {
 
 /// Reads the call's arguments into a plan, or says which one cannot be written exactly.
 fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<Plan<'a>, String> {
+    if api == Api::PopenRead {
+        return read_popen_read(checker, call);
+    }
     let arguments = &call.arguments;
     let [command] = &*arguments.args else {
         return Err("the command is not the one positional argument".to_owned());
@@ -528,7 +532,7 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
     }
     plan.command_arguments = if !plan.shell {
         exec_arguments(checker, command)?
-    } else if is_string(checker, command) {
+    } else if is_string(checker, command, true) {
         checker.source[command.range()].to_owned()
     } else {
         return Err(
@@ -536,6 +540,39 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
         );
     };
     Ok(plan)
+}
+
+/// `os.popen(cmd).read()`: the shell runs `cmd` with its output piped and read as text (the
+/// locale's encoding, newlines translated), the child is waited for when the pipe is closed.
+fn read_popen_read<'a>(checker: &Checker<'a>, call: &'a ExprCall) -> Result<Plan<'a>, String> {
+    let Expr::Attribute(method) = &*call.func else {
+        return Err("not a method call".to_owned());
+    };
+    let Expr::Call(popen) = &*method.value else {
+        return Err("not a method of `os.popen(...)`".to_owned());
+    };
+    if !call.arguments.is_empty() {
+        return Err("`read()` is given a size".to_owned());
+    }
+    let ([command], []) = (&*popen.arguments.args, &*popen.arguments.keywords) else {
+        return Err("`os.popen` is given a mode or a buffering".to_owned());
+    };
+    if !is_string(checker, command, false) {
+        return Err("the command may not be a `str` (`os.popen` raises `TypeError`)".to_owned());
+    }
+    Ok(Plan {
+        api: Api::PopenRead,
+        shell: true,
+        command,
+        pass_through: Vec::new(),
+        stdin: (Stream::NotPiped, None),
+        stdout: (Stream::Pipe, None),
+        stderr: (Stream::NotPiped, None),
+        input: None,
+        command_arguments: checker.source[command.range()].to_owned(),
+        text: Some((None, None)),
+        check: false,
+    })
 }
 
 /// The arguments of `encode` / `decode` for the plan's text mode (`locale`: the name of the
@@ -821,7 +858,7 @@ fn statements(
                 &source[plan.command.range()]
             ),
             Api::Call | Api::CheckCall => format!("{proc}.returncode"),
-            Api::CheckOutput | Api::GetOutput => out.to_owned(),
+            Api::CheckOutput | Api::GetOutput | Api::PopenRead => out.to_owned(),
             Api::GetStatusOutput => format!("({proc}.returncode, {out})"),
         };
         lines.push((0, value));

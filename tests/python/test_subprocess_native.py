@@ -281,6 +281,19 @@ async def check_returncode_keeps_its_call():
     return "not raised"
 
 
+async def popen_read_translates_newlines():
+    return os.popen("printf 'a\\r\\nb\\rc'").read()
+
+
+async def popen_read_statement_raises_decode_error():
+    os.popen("printf 'ok\\\\377'").read()
+    return "not raised"
+
+
+async def popen_read_chained():
+    return os.popen("echo one two").read().split()
+
+
 # -- fixed with asyncio.to_thread: a shell command given as a list --
 
 
@@ -328,7 +341,8 @@ NATIVE = [
     "caught_in_async_code", "run_decode_error_discarded", "run_stdin_pipe_without_input",
     "run_list_name", "check_output_lines", "call_in_if_test", "names_already_used",
     "check_call_statement_fails", "shell_string_with_check", "append_keeps_its_call",
-    "check_returncode_keeps_its_call", "sleep_run",
+    "check_returncode_keeps_its_call", "popen_read_translates_newlines",
+    "popen_read_statement_raises_decode_error", "popen_read_chained", "sleep_run",
     "sleep_check_output", "sleep_getstatusoutput",
 ]
 # Cases with calls of both kinds: at the head of a statement, and inside expressions.
@@ -618,6 +632,10 @@ EXPECTED_VALUES = {
     and v["attributes"]["start"] == 2,
     "run_decode_error_one_pipe": lambda v: _exception(v, "builtins.UnicodeDecodeError"),
     "run_text_conflict": lambda v: _exception(v, "subprocess.SubprocessError"),
+    "popen_read_translates_newlines": lambda v: v == "a\nb\nc",
+    "popen_read_statement_raises_decode_error": lambda v: _exception(
+        v, "builtins.UnicodeDecodeError"),
+    "popen_read_chained": lambda v: v == {"list": ["one", "two"]},
     "append_keeps_its_call": lambda v: v == {"list": [{"bytes": "kept\n"}]},
     "check_returncode_keeps_its_call": lambda v: _exception(v, "subprocess.CalledProcessError")
     and v["attributes"]["returncode"] == 4,
