@@ -18,7 +18,8 @@
 //! 5. [`checker`]: one walk over the tree calling every enabled recipe of [`codemods`] (one
 //!    file per recipe) on every statement and expression; recipes report
 //!    [`recipe::Diagnostic`]s with optional [`fix::Fix`]es, span edits with an applicability
-//!    (safe, unsafe, display-only). Imports a fix needs are scheduled through [`imports`].
+//!    (safe, unsafe, display-only). Imports a fix needs are scheduled through [`imports`]; a
+//!    rewrite that needs statements before the call's statement places them with [`hoist`].
 //! 6. [`project`] (with a phase 2 recipe enabled): what no single file can tell. Every file
 //!    that can matter is indexed once (definitions, calls, callbacks, blocking calls), calls
 //!    are resolved across modules, and the phase 2 recipes query that call graph: a sync
@@ -42,6 +43,7 @@ pub mod codemods;
 pub mod config;
 pub mod discovery;
 pub mod fix;
+pub mod hoist;
 pub mod imports;
 pub mod output;
 pub mod parse;

@@ -19,14 +19,11 @@
 //! exceptions stay the same. Every case this module cannot write exactly returns the reason,
 //! and the recipe moves the call to a thread instead.
 
-use rustc_hash::FxHashSet;
-
 use crate::checker::Checker;
-use crate::fix::{Edit, Fix};
-use crate::parse::ast::{self, AnyNodeRef, Expr, ExprCall, Stmt};
-use crate::parse::visitor::{self, Visitor};
+use crate::fix::Fix;
+use crate::hoist::{fresh_names, is_pure, Hoist};
+use crate::parse::ast::{self, AnyNodeRef, Expr, ExprCall};
 use crate::parse::{Ranged, TextRange};
-use crate::source::start_of_line;
 
 /// The function being rewritten.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -128,164 +125,29 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
     if checker.has_comment_in(call.range()) {
         return Err("a comment sits in the call".to_owned());
     }
-    let (stmt, whole) = hoist_point(checker, call)?;
+    let hoist = Hoist::new(checker, call)?;
     let plan = read_call(checker, call, api)?;
-    let source = checker.source;
-    let line_start = start_of_line(source, stmt.start());
-    let indent = &source[usize::from(line_start)..usize::from(stmt.start())];
-    if !indent.chars().all(|c| c == ' ' || c == '\t') {
-        return Err("the statement shares its line with another".to_owned());
-    }
-    if source[..usize::from(line_start)]
-        .trim_end_matches(['\n', '\r'])
-        .ends_with('\\')
-    {
-        return Err("the statement continues a line".to_owned());
-    }
-    let names = fresh_names(checker)?;
+    let [proc, stdout, stderr] = fresh_names(checker, ["proc", "stdout", "stderr"])?;
+    let names = Names {
+        proc,
+        stdout,
+        stderr,
+    };
     let mut imports = Vec::new();
     let mut module = |name: &str| -> Result<String, String> {
         let (alias, edit) = checker.import_module(name)?;
         imports.extend(edit);
         Ok(alias)
     };
-    let needs_args = plan.check || (!whole && plan.api == Api::Run);
+    let needs_args = plan.check || (!hoist.whole && plan.api == Api::Run);
     if needs_args && !is_pure(plan.command) {
         return Err("the command is an expression that would be evaluated twice".to_owned());
     }
-    let lines = statements(checker, &plan, &names, whole, &mut module)?;
-    let eol = checker.stylist.line_ending;
-    let unit = &checker.stylist.indent;
-    let render = |(depth, line): &(usize, String)| format!("{indent}{}{line}", unit.repeat(*depth));
-    // The last statement takes the place of the call (or of the whole statement, keeping a
-    // comment after it on its line); the others go before the statement.
-    let (last, prelude) = lines.split_last().expect("a statement");
-    let prelude: String = prelude.iter().map(|l| render(l) + eol).collect();
-    let replaced = if whole { stmt } else { call.range() };
-    if whole && last.0 > 0 {
-        let rest = &source[usize::from(stmt.end())..];
-        let rest = rest.trim_start_matches([' ', '\t']);
-        if !(rest.is_empty() || rest.starts_with(['#', '\n', '\r'])) {
-            return Err("another statement follows on the line".to_owned());
-        }
-    }
-    let edits = vec![
-        Edit::insertion(prelude, line_start),
-        Edit::replacement(format!("{}{}", unit.repeat(last.0), last.1), replaced),
-    ];
+    let lines = statements(checker, &plan, &names, hoist.whole, &mut module)?;
+    let mut edits = hoist.edits(checker, call.range(), &lines)?;
     // The imports stay separate edits: another fix may add some of them too.
-    let mut edits = crate::fix::merge_edits(edits).ok_or("the edits of this call overlap")?;
     edits.extend(imports);
     Ok(Fix::safe(edits))
-}
-
-/// The statement the new statements go before, and whether the call is that whole statement
-/// (an expression statement). The call must be the first thing the statement evaluates, apart
-/// from names and constants: moving it before the statement keeps the order of evaluation.
-fn hoist_point(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bool), String> {
-    let nested = || "the call sits inside an expression that runs code before it".to_owned();
-    let misplaced =
-        || "the statement evaluates something else first (a target, an `elif` test)".to_owned();
-    let mut child = call.range();
-    for node in checker.ancestors() {
-        let before_is_pure = match node {
-            AnyNodeRef::ExprAttribute(_) | AnyNodeRef::ExprUnaryOp(_) => true,
-            AnyNodeRef::ExprSubscript(s) => s.value.range() == child || is_pure(&s.value),
-            AnyNodeRef::ExprCall(c) => c.func.range() == child || is_pure(&c.func),
-            // Positional arguments are evaluated before keywords, wherever they are written.
-            AnyNodeRef::Arguments(arguments) => arguments
-                .args
-                .iter()
-                .chain(arguments.keywords.iter().map(|keyword| &keyword.value))
-                .take_while(|value| value.range() != child)
-                .all(is_pure),
-            AnyNodeRef::ExprBinOp(b) => b.left.range() == child || is_pure(&b.left),
-            AnyNodeRef::ExprCompare(c) => {
-                c.left.range() == child
-                    || (c.comparators.first().map(Ranged::range) == Some(child) && is_pure(&c.left))
-            }
-            AnyNodeRef::ExprBoolOp(b) => b.values.first().map(Ranged::range) == Some(child),
-            AnyNodeRef::ExprIf(i) => i.test.range() == child,
-            AnyNodeRef::ExprTuple(ast::ExprTuple { elts, .. })
-            | AnyNodeRef::ExprList(ast::ExprList { elts, .. }) => elts
-                .iter()
-                .take_while(|elt| elt.range() != child)
-                .all(is_pure),
-            AnyNodeRef::StmtExpr(s) => {
-                return Ok((node.range(), s.value.range() == call.range()));
-            }
-            AnyNodeRef::StmtAssign(ast::StmtAssign { value, .. })
-            | AnyNodeRef::StmtReturn(ast::StmtReturn {
-                value: Some(value), ..
-            })
-            | AnyNodeRef::StmtIf(ast::StmtIf { test: value, .. }) => {
-                return if value.range() == child {
-                    Ok((node.range(), false))
-                } else {
-                    Err(misplaced())
-                };
-            }
-            AnyNodeRef::StmtAnnAssign(ast::StmtAnnAssign {
-                value: Some(value), ..
-            }) => {
-                return if value.range() == child {
-                    Ok((node.range(), false))
-                } else {
-                    Err(misplaced())
-                };
-            }
-            AnyNodeRef::StmtAugAssign(a) => {
-                return if a.value.range() == child && is_pure(&a.target) {
-                    Ok((node.range(), false))
-                } else {
-                    Err(misplaced())
-                };
-            }
-            AnyNodeRef::StmtFor(f) => {
-                return if !f.is_async && f.iter.range() == child {
-                    Ok((node.range(), false))
-                } else {
-                    Err(misplaced())
-                };
-            }
-            _ if node.is_statement() => return Err(
-                "the statement is not an assignment, an expression, a `return`, an `if` or a `for`"
-                    .to_owned(),
-            ),
-            _ => false,
-        };
-        if !before_is_pure {
-            return Err(nested());
-        }
-        child = node.range();
-    }
-    Err(nested())
-}
-
-/// Whether evaluating `expr` has no effect and gives the same value twice: constants, names,
-/// attributes of names, and literals and f-strings made of those.
-fn is_pure(expr: &Expr) -> bool {
-    match expr {
-        Expr::StringLiteral(_)
-        | Expr::BytesLiteral(_)
-        | Expr::NumberLiteral(_)
-        | Expr::BooleanLiteral(_)
-        | Expr::NoneLiteral(_)
-        | Expr::EllipsisLiteral(_)
-        | Expr::Name(_) => true,
-        Expr::Attribute(attribute) => is_pure(&attribute.value),
-        Expr::Starred(starred) => is_pure(&starred.value),
-        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
-            elts.iter().all(is_pure)
-        }
-        Expr::FString(fstring) => fstring.value.elements().all(|element| match element {
-            ast::InterpolatedStringElement::Literal(_) => true,
-            ast::InterpolatedStringElement::Interpolation(field) => {
-                is_pure(&field.expression) && field.format_spec.is_none()
-            }
-        }),
-        _ => false,
-    }
 }
 
 /// Whether `expr` is a `str` value (or, with `bytes`, a `str` or `bytes` one), or raises before
@@ -637,100 +499,6 @@ fn exec_arguments(checker: &Checker<'_>, command: &Expr) -> Result<String, Strin
             }
         }
         _ => Err("the command is not a list, a tuple, a string or a name bound to one".to_owned()),
-    }
-}
-
-/// Names for the process and its outputs that nothing in the function (nested scopes
-/// included) mentions: binding them cannot change what another name refers to.
-fn fresh_names(checker: &Checker<'_>) -> Result<Names, String> {
-    let function = checker
-        .ancestors()
-        .find_map(|node| match node {
-            AnyNodeRef::StmtFunctionDef(def) => Some(def),
-            _ => None,
-        })
-        .ok_or("the call is not in a function")?;
-    let mut mentions = Mentions::default();
-    mentions.visit_parameters(&function.parameters);
-    mentions.visit_body(&function.body);
-    let fresh = |base: &str| -> String {
-        std::iter::once(base.to_owned())
-            .chain((1..).map(|i| format!("{base}_{i}")))
-            .find(|candidate| !mentions.0.contains(candidate.as_str()))
-            .expect("an unused name")
-    };
-    Ok(Names {
-        proc: fresh("proc"),
-        stdout: fresh("stdout"),
-        stderr: fresh("stderr"),
-    })
-}
-
-/// Every name a piece of code uses or binds.
-#[derive(Default)]
-struct Mentions<'a>(FxHashSet<&'a str>);
-
-impl<'a> Visitor<'a> for Mentions<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::FunctionDef(def) => {
-                self.0.insert(def.name.as_str());
-            }
-            Stmt::ClassDef(class) => {
-                self.0.insert(class.name.as_str());
-            }
-            Stmt::Global(ast::StmtGlobal { names, .. })
-            | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
-                self.0.extend(names.iter().map(|name| name.as_str()));
-            }
-            Stmt::Import(ast::StmtImport { names, .. })
-            | Stmt::ImportFrom(ast::StmtImportFrom { names, .. }) => {
-                for alias in names {
-                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
-                    self.0.insert(bound.split('.').next().unwrap_or(bound));
-                }
-            }
-            _ => {}
-        }
-        visitor::walk_stmt(self, stmt);
-    }
-
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Name(name) = expr {
-            self.0.insert(name.id.as_str());
-        }
-        visitor::walk_expr(self, expr);
-    }
-
-    fn visit_parameter(&mut self, parameter: &'a ast::Parameter) {
-        self.0.insert(parameter.name.as_str());
-        visitor::walk_parameter(self, parameter);
-    }
-
-    fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
-        let ast::ExceptHandler::ExceptHandler(inner) = handler;
-        if let Some(name) = &inner.name {
-            self.0.insert(name.as_str());
-        }
-        visitor::walk_except_handler(self, handler);
-    }
-
-    fn visit_pattern(&mut self, pattern: &'a ast::Pattern) {
-        match pattern {
-            ast::Pattern::MatchAs(ast::PatternMatchAs {
-                name: Some(name), ..
-            })
-            | ast::Pattern::MatchStar(ast::PatternMatchStar {
-                name: Some(name), ..
-            })
-            | ast::Pattern::MatchMapping(ast::PatternMatchMapping {
-                rest: Some(name), ..
-            }) => {
-                self.0.insert(name.as_str());
-            }
-            _ => {}
-        }
-        visitor::walk_pattern(self, pattern);
     }
 }
 
