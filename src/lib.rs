@@ -28,7 +28,8 @@
 //!    per-file edits, applied before each file's own fix loop.
 //! 7. [`pipeline`]: the fix loop: apply non-conflicting fixes (shared edits once), re-parse,
 //!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
-//!    file's fixes; imports the fixes made unused are removed at the end.
+//!    file's fixes, and so does a result with a compile-time error the original did not have
+//!    ([`parse::semantic_errors`]); imports the fixes made unused are removed at the end.
 //! 8. [`run`] processes files in parallel and writes atomically; [`output`] prints findings
 //!    (text, JSON, GitHub, SARIF), statistics, diffs and summaries; [`report`] the audit;
 //!    [`cli`] is the command line.

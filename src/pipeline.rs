@@ -6,7 +6,7 @@ use crate::census::Census;
 use crate::checker::check;
 use crate::fix::{apply_fixes, Applicability, Fix};
 use crate::imports::removal_edits;
-use crate::parse::{parse_module, SyntaxError};
+use crate::parse::{added_semantic_errors, parse_module, SyntaxError};
 use crate::recipe::{Diagnostic, Recipe};
 use crate::semantic::ImportKey;
 use crate::source::Stylist;
@@ -269,6 +269,20 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
         }
     }
 
+    // The parser accepts some code CPython's compiler rejects: a fix must not add such code.
+    if text != original {
+        if let Some(error) = added_semantic_errors(original, &text).first() {
+            let codes: Vec<&str> = applied.keys().copied().collect();
+            return Ok(refuse(
+                format!(
+                    "the fixes of {} produced code CPython rejects ({error}); the file was left unchanged",
+                    codes.join(", ")
+                ),
+                original_findings.unwrap_or_default(),
+            ));
+        }
+    }
+
     let original = original_findings.unwrap_or_else(|| remaining.clone());
     Ok(FixOutcome {
         text,
@@ -289,4 +303,57 @@ fn codes_of(diagnostics: &[&Diagnostic]) -> String {
         .map(|(code, id)| format!("{code} ({id})"))
         .collect();
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::Checker;
+    use crate::fix::Edit;
+    use crate::parse::ast::Expr;
+    use crate::parse::{Ranged, TextSize};
+    use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+
+    /// A recipe whose fix gives `f(a=1)` its keyword twice: the file parses, CPython rejects it.
+    struct RepeatsAKeyword;
+
+    static META: RecipeMeta = RecipeMeta {
+        code: "AW999",
+        id: "repeats-a-keyword",
+        phase: 1,
+        summary: "test recipe",
+        ruff_equivalent: None,
+        fix: FixAvailability::Safe,
+        needles: &["f("],
+        doc: "",
+    };
+
+    impl Recipe for RepeatsAKeyword {
+        fn meta(&self) -> &'static RecipeMeta {
+            &META
+        }
+
+        fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
+            let Expr::Call(call) = expr else { return };
+            if call.arguments.len() != 1 {
+                return;
+            }
+            let end = call.end() - TextSize::new(1);
+            let fix = Fix::safe(vec![Edit::insertion(", a=2", end)]);
+            checker.report_with_fix(&META, call.range(), "f".to_owned(), Ok(fix), None);
+        }
+    }
+
+    #[test]
+    fn a_fix_that_adds_code_cpython_rejects_is_refused() {
+        let settings = Settings::new(vec![&RepeatsAKeyword], false);
+        let source = "async def g():\n    f(a=1)\n";
+        let outcome = fix_source(source, &settings).unwrap();
+        assert_eq!(outcome.text, source);
+        let refused = outcome.refused.expect("refused");
+        assert!(
+            refused.contains("CPython rejects (Duplicate keyword argument `a`)"),
+            "{refused}"
+        );
+    }
 }

@@ -182,6 +182,14 @@ fn validate<'t>(
                 ),
             ));
         }
+        if let Some(error) = crate::parse::added_semantic_errors(text, &outcome.text).first() {
+            return Err((
+                file,
+                format!(
+                    "the project fixes produced code CPython rejects here ({error}); they were applied nowhere"
+                ),
+            ));
+        }
     }
     Ok(())
 }
