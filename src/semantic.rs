@@ -14,7 +14,7 @@
 //! [`ScopeVisitor`] functions, so they meet the scopes in the same order and the checker finds
 //! each scope by counting.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::parse::ast::{self, Expr, ExprContext, Stmt};
 use crate::parse::visitor::{self, Visitor};
@@ -415,7 +415,7 @@ impl<'a> Scope<'a> {
             kind,
             parent,
             label,
-            names: HashMap::new(),
+            names: HashMap::default(),
             globals: Vec::new(),
             nonlocals: Vec::new(),
             star_imports: Vec::new(),

@@ -8,7 +8,7 @@
 //! Callees are recorded as written and resolved to project definitions by
 //! [`super::Project`] once every module is indexed.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::checker::await_wrapping;
@@ -321,17 +321,17 @@ pub fn index_module(
             .filter(|(_, s)| s.kind == ScopeKind::Class)
             .map(|(id, _)| id)
             .collect(),
-        scope_function: HashMap::new(),
-        scope_class: HashMap::new(),
+        scope_function: HashMap::default(),
+        scope_class: HashMap::default(),
         roots,
-        blocking_attributes: HashMap::new(),
+        blocking_attributes: HashMap::default(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
             is_package,
             functions: Vec::new(),
             classes: Vec::new(),
-            top_level: HashMap::new(),
+            top_level: HashMap::default(),
             calls: Vec::new(),
             values: Vec::new(),
             blocking: Vec::new(),

@@ -1,7 +1,7 @@
 //! A run with the project stage: read every file, index the ones that matter, plan the
 //! project fixes, then check or fix each file with its share of the plan.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -101,7 +101,7 @@ pub fn process_stdin(
                 &source.text,
                 &parsed,
                 crate::codemods::RECIPES,
-                &HashSet::new(),
+                &HashSet::default(),
             )
         });
     let Some(module) = module else {
@@ -185,7 +185,7 @@ fn build_project(
         sources,
         recipes: crate::codemods::RECIPES,
         roots,
-        done: HashSet::new(),
+        done: HashSet::default(),
         module_files: Vec::new(),
         unparsed: Vec::new(),
     };
@@ -244,7 +244,7 @@ fn build_project(
     } = indexing;
     // Names in files that do not parse may be calls of anything.
     let names: HashSet<String> = if unparsed.is_empty() {
-        HashSet::new()
+        HashSet::default()
     } else {
         let sync: rustc_hash::FxHashSet<_> = project
             .functions()
