@@ -64,7 +64,10 @@ crate::declare_recipe! {
 /// subprocess's default) and `errors`, translating `\r\n` and `\r`, and encodes `input=` the
 /// same way; `check=True`, `check_call` and `check_output` raise `CalledProcessError` with the
 /// same arguments; `run` gives a `CompletedProcess` with the same `args`; `getstatusoutput`
-/// gives the status (negative for a signal) and strips one newline. `FileNotFoundError` comes
+/// gives the status (negative for a signal) and strips one newline. `timeout=`, when nothing
+/// is piped, waits with `asyncio.wait_for`, then kills and reaps the child and raises
+/// `TimeoutExpired` with the same command and timeout (`from None`: the hidden context is
+/// asyncio's timeout, where subprocess's has none). `FileNotFoundError` comes
 /// from `Popen` itself, as before. Other keywords (`cwd`, `env`, `start_new_session`, ...)
 /// are passed to asyncio as written. The names `proc`, `stdout` and `stderr` become `proc_1`
 /// and so on when the function already uses the name. The command is written twice (the
@@ -75,8 +78,8 @@ crate::declare_recipe! {
 /// an assignment's value (`out = subprocess.check_output(cmd).strip()`), an expression
 /// statement (`print(subprocess.getoutput("uptime"))`), a `return`, an `if` test, a `for`
 /// iterable. Everything else moves to a thread, `await asyncio.to_thread(subprocess.run, ...)`,
-/// with the reason in the finding's note: `timeout=` (asyncio keeps none of the output read
-/// before the timeout, which `TimeoutExpired` carries), `bufsize=`, `args=`, unknown keywords,
+/// with the reason in the finding's note: `timeout=` with a pipe (asyncio keeps none of the
+/// output read before the timeout, which `TimeoutExpired` carries), `bufsize=`, `args=`, unknown keywords,
 /// `*args`/`**kwargs`, more than one positional argument; `input=` other than a literal (it may
 /// be `None`, which leaves stdin alone); `stdin=` given as a variable, or `stdout=`/`stderr=`
 /// as a variable in text mode or with `call` (it may be `PIPE`); a pipe with `call` or

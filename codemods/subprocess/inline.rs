@@ -94,6 +94,8 @@ struct Plan<'a> {
     stdin: (Stream, Option<&'a ast::Keyword>),
     stdout: (Stream, Option<&'a ast::Keyword>),
     stderr: (Stream, Option<&'a ast::Keyword>),
+    /// `timeout=`, when the call pipes nothing (see [`read_call`]).
+    timeout: Option<&'a Expr>,
     /// `input=`: a literal, never `None`.
     input: Option<Input<'a>>,
     /// The arguments of `create_subprocess_exec` / `_shell` for the command.
@@ -139,7 +141,7 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
         imports.extend(edit);
         Ok(alias)
     };
-    let needs_args = plan.check || (!hoist.whole && plan.api == Api::Run);
+    let needs_args = plan.check || plan.timeout.is_some() || (!hoist.whole && plan.api == Api::Run);
     if needs_args && !is_pure(plan.command) {
         return Err("the command is an expression that would be evaluated twice".to_owned());
     }
@@ -256,6 +258,7 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
         stdout: (Stream::NotPiped, None),
         stderr: (Stream::NotPiped, None),
         input: None,
+        timeout: None,
         command_arguments: String::new(),
         text: None,
         check: matches!(api, Api::CheckCall | Api::CheckOutput),
@@ -289,13 +292,10 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
                 )
                 || (matches!(api, Api::Run | Api::CheckOutput) && name == "input")
                 || (api == Api::Run && matches!(name, "capture_output" | "check"))
+                || (matches!(api, Api::Run | Api::Call | Api::CheckCall) && name == "timeout")
         };
         if !allowed {
-            return Err(if name == "timeout" {
-                "`timeout=`: asyncio would not keep the output read before the timeout".to_owned()
-            } else {
-                format!("the keyword `{name}`")
-            });
+            return Err(format!("the keyword `{name}`"));
         }
         let read = (stream(checker, Some(value)), Some(keyword));
         match name {
@@ -332,6 +332,9 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
                 }) = Some(value);
             }
             "input" => input = Some(value),
+            "timeout" if value.is_none_literal_expr() => {}
+            "timeout" if is_pure(value) => plan.timeout = Some(value),
+            "timeout" => return Err("`timeout=` is an expression".to_owned()),
             _ => plan.pass_through.push(keyword),
         }
     }
@@ -392,6 +395,17 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
             _ => {}
         }
     }
+    // With a pipe, `TimeoutExpired` carries the output read before the timeout, which
+    // asyncio's `communicate()` drops when cancelled.
+    let piped = [plan.stdin.0, plan.stdout.0, plan.stderr.0]
+        .iter()
+        .any(|stream| *stream != Stream::NotPiped);
+    if plan.timeout.is_some() && piped {
+        return Err(
+            "`timeout=` with a pipe: asyncio would not keep the output read before the timeout"
+                .to_owned(),
+        );
+    }
     plan.command_arguments = if !plan.shell {
         exec_arguments(checker, command)?
     } else if is_string(checker, command, true) {
@@ -431,6 +445,7 @@ fn read_popen_read<'a>(checker: &Checker<'a>, call: &'a ExprCall) -> Result<Plan
         stdout: (Stream::Pipe, None),
         stderr: (Stream::NotPiped, None),
         input: None,
+        timeout: None,
         command_arguments: checker.source[command.range()].to_owned(),
         text: Some((None, None)),
         check: false,
@@ -578,6 +593,28 @@ fn statements(
         ));
     } else if communicates {
         lines.push((0, format!("await {proc}.communicate({input})")));
+    } else if let Some(timeout) = plan.timeout {
+        // As `subprocess` does on a timeout: kill the child, reap it, raise `TimeoutExpired`.
+        let timeout = &source[timeout.range()];
+        let command = &source[plan.command.range()];
+        lines.extend([
+            (0, "try:".to_owned()),
+            (
+                1,
+                format!("await {asyncio}.wait_for({proc}.wait(), {timeout})"),
+            ),
+            (0, format!("except {asyncio}.TimeoutError:")),
+            (1, format!("if {proc}.returncode is None:")),
+            (2, format!("{proc}.kill()")),
+            (1, format!("await {proc}.wait()")),
+            (
+                1,
+                format!(
+                    "raise {}.TimeoutExpired({command}, {timeout}) from None",
+                    module("subprocess")?
+                ),
+            ),
+        ]);
     } else {
         lines.push((0, format!("await {proc}.wait()")));
     }

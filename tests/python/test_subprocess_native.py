@@ -106,6 +106,11 @@ async def run_timeout_partial_output():
     )
 
 
+async def check_call_timeout_statement():
+    subprocess.check_call(["sh", "-c", "exit 3"], timeout=5)
+    return "not raised"
+
+
 async def check_output_timeout():
     return subprocess.check_output(["sleep", "5"], timeout=0.2)
 
@@ -329,7 +334,8 @@ async def sleep_getstatusoutput():
 
 # Cases rewritten to asyncio statements: the child starts through asyncio.
 NATIVE = [
-    "run_echo", "run_crlf_text", "run_crlf_text_one_pipe", "run_crlf_bytes",
+    "run_echo", "run_crlf_text", "run_crlf_text_one_pipe", "run_crlf_bytes", "run_timeout",
+    "call_timeout", "check_call_timeout_statement",
     "run_check_false", "run_check_captured", "run_input_bytes", "run_input_text",
     "run_input_text_one_pipe", "check_output_input_text", "check_output_input_none",
     "run_missing_program", "check_output_missing_program_name", "run_missing_cwd",
@@ -349,8 +355,7 @@ NATIVE = [
 MIXED = ["nested_in_expressions"]
 # Cases that run `subprocess` in a thread: what the inline statements cannot do exactly.
 THREAD = [
-    "run_timeout", "run_timeout_partial_output", "check_output_timeout", "call_timeout",
-    "run_text_conflict", "run_input_and_stdin", "check_output_stdout_not_allowed",
+    "run_timeout_partial_output", "check_output_timeout", "run_text_conflict", "run_input_and_stdin", "check_output_stdout_not_allowed",
     "run_shell_list", "run_bufsize", "system_exit_status",
 ]
 CASES = NATIVE + MIXED + THREAD
@@ -409,7 +414,8 @@ RUNNER = textwrap.dedent(
                 "attributes": {name: encode(getattr(value, name))
                                for name in ATTRIBUTES if hasattr(value, name)},
                 "cause": repr(value.__cause__),
-                "context": repr(value.__context__),
+                # What a traceback shows: `raise ... from None` hides the context.
+                "context": repr(None if value.__suppress_context__ else value.__context__),
             }
         return {"repr": repr(value)}
 
@@ -636,6 +642,8 @@ EXPECTED_VALUES = {
     "popen_read_statement_raises_decode_error": lambda v: _exception(
         v, "builtins.UnicodeDecodeError"),
     "popen_read_chained": lambda v: v == {"list": ["one", "two"]},
+    "check_call_timeout_statement": lambda v: _exception(v, "subprocess.CalledProcessError")
+    and v["attributes"]["returncode"] == 3,
     "append_keeps_its_call": lambda v: v == {"list": [{"bytes": "kept\n"}]},
     "check_returncode_keeps_its_call": lambda v: _exception(v, "subprocess.CalledProcessError")
     and v["attributes"]["returncode"] == 4,
