@@ -1,5 +1,6 @@
 """`subprocess.Popen` objects in async code: `communicate`/`wait` and pipe reads
-(`proc.stdout.read()`, `os.popen(cmd).read()`) move to a thread.
+(`proc.stdout.read()`, `os.popen(cmd).readlines()`) move to a thread;
+`os.popen(cmd).read()` becomes an asyncio shell.
 
 The original and the migrated module run in fresh interpreters with real child
 processes; results must be equal, and while the migrated `communicate` waits for a
@@ -85,8 +86,9 @@ def test_popen_waits_move_to_a_thread(run_awaitify, tmp_path):
     text = (migrated / "popen_case.py").read_text()
     assert "await asyncio.to_thread(proc.communicate, " in text
     assert "await asyncio.to_thread(proc.wait)" in text
-    assert text.count("await asyncio.to_thread(os.popen(") == 2, text
-    assert ").read)" in text and ").readlines)" in text
+    assert text.count("await asyncio.to_thread(os.popen(") == 1, text
+    assert ").readlines)" in text
+    assert "await asyncio.create_subprocess_shell(\"sleep 0.3; printf 'a\\nb\\n'\"" in text, text
     assert "await asyncio.to_thread(proc.stdout.read)" in text
     assert "await asyncio.to_thread(proc.stderr.read)" in text
 
