@@ -9,6 +9,15 @@ use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
 
 mod inline;
+mod popen;
+
+/// What the native strategy writes for a finding.
+enum Native<'a> {
+    /// Asyncio statements before the call's statement.
+    Inline(inline::Api),
+    /// The conversion of the `Popen` object this name holds.
+    Popen(&'a Expr),
+}
 
 crate::declare_recipe! {
 /// ## What it does
@@ -104,19 +113,28 @@ crate::declare_recipe! {
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
 /// generator expression, or in an f-string `=` field, is reported without a fix.
 ///
-/// `proc.communicate(...)` and `proc.wait(...)` on a `subprocess.Popen` object (every
-/// binding of `proc` is `proc = subprocess.Popen(...)`) move to a thread in both strategies:
-/// `await asyncio.to_thread(proc.communicate, input, timeout=5)`. Starting the child
-/// (`Popen(...)`) does not wait for it and is left alone. `with subprocess.Popen(...) as proc:`
+/// `proc.communicate(...)`, `proc.wait(...)` and `proc.stdout.read()` /
+/// `proc.stderr.read()` on a `subprocess.Popen` object (every binding of `proc` is
+/// `proc = subprocess.Popen(...)`) wait for the child. In the native strategy, when `proc` is
+/// bound once, by the `Popen(...)` call, in this function, and is used only to wait
+/// (`communicate()` without `timeout`, with a bytes literal only on a piped stdin; `wait()`;
+/// `read()` of a pipe), to read `pid`, and to read `returncode` after a statement of the same
+/// block that waits, in binary mode: the call becomes
+/// `await asyncio.create_subprocess_exec(...)` (or `_shell`) and every wait is awaited, one fix
+/// for all of them; `communicate()` on a piped stdin gets `b""`, which asyncio needs to close
+/// it. Otherwise, and in the thread strategy, the waits move to a thread:
+/// `await asyncio.to_thread(proc.communicate, input, timeout=5)`; the note says why
+/// (`poll()` and a `kill()` after the child is reaped behave differently on an asyncio
+/// process, its `returncode` is set without a `wait()`, its pipes give bytes). Starting the
+/// child (`Popen(...)`) does not wait for it and is not reported. `with subprocess.Popen(...) as proc:`
 /// waits for the child when the block exits, which cannot be awaited: it is reported without
 /// a fix. Reading a child's pipe waits for its output. In the native strategy,
 /// `os.popen(cmd).read()` with a `str` command at the head of a statement becomes
 /// `create_subprocess_shell(cmd, stdout=PIPE)` and its output decoded as `os.popen`'s text pipe
 /// does (the locale's encoding, newlines translated). Otherwise the read moves to a thread:
 /// `await asyncio.to_thread(os.popen(cmd).read)` (the child starts on the loop's thread as
-/// before, only the read moves; `readlines()` and `read(size)` likewise), and so do
-/// `proc.stdout.read()` / `proc.stderr.read()` on a `subprocess.Popen` object. These are
-/// safe: the same calls run in the same order.
+/// before, only the read moves; `readlines()` and `read(size)` likewise). These are safe: the
+/// same calls run in the same order.
 pub struct Subprocess;
 }
 
@@ -170,29 +188,38 @@ impl Recipe for Subprocess {
     }
 
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
-        let (call, label, api) = if let Some((call, method)) = popen_wait(checker, expr) {
-            (call, format!("Popen.{method}()"), None)
-        } else if let Some((call, label, api)) = pipe_read(checker, expr) {
-            (call, label, api)
-        } else if let Some((call, name)) = checker.blocking_call(self, expr) {
-            let api = match name.as_slice() {
-                ["subprocess", api] => inline::Api::from_name(api),
-                _ => None,
+        let (call, label, native) =
+            if let Some((call, method, receiver)) = popen_wait(checker, expr) {
+                (
+                    call,
+                    format!("Popen.{method}()"),
+                    Some(Native::Popen(receiver)),
+                )
+            } else if let Some((call, label, native)) = pipe_read(checker, expr) {
+                (call, label, native)
+            } else if let Some((call, name)) = checker.blocking_call(self, expr) {
+                let native = match name.as_slice() {
+                    ["subprocess", api] => inline::Api::from_name(api).map(Native::Inline),
+                    _ => None,
+                };
+                (call, name.join("."), native)
+            } else {
+                return;
             };
-            (call, name.join("."), api)
-        } else {
-            return;
-        };
         let message = format!("`{label}` blocks the event loop until the child process exits");
         let mut fallback = None;
         let fix = if let Some(obstacle) = checker.await_obstacle(call) {
             Err(obstacle)
         } else if matches!(checker.parent(), Some(AnyNodeRef::ExprAwait(_))) {
             Err("the call is already awaited".to_owned())
-        } else if let Some(api) =
-            api.filter(|_| checker.settings.subprocess_strategy == SubprocessStrategy::Native)
+        } else if let Some(native) =
+            native.filter(|_| checker.settings.subprocess_strategy == SubprocessStrategy::Native)
         {
-            inline::fix(checker, call, api).or_else(|reason| {
+            let fix = match native {
+                Native::Inline(api) => inline::fix(checker, call, api),
+                Native::Popen(receiver) => popen::fix(checker, receiver),
+            };
+            fix.or_else(|reason| {
                 fallback = Some(format!(
                     "moved to a thread, not to an asyncio subprocess: {reason}"
                 ));
@@ -210,7 +237,10 @@ impl Recipe for Subprocess {
 
 /// `proc.communicate(...)` / `proc.wait(...)` on the event loop, where every binding of `proc`
 /// is `proc = subprocess.Popen(...)`: the call and the method's name.
-fn popen_wait<'a>(checker: &Checker<'a>, expr: &'a Expr) -> Option<(&'a ExprCall, &'a str)> {
+fn popen_wait<'a>(
+    checker: &Checker<'a>,
+    expr: &'a Expr,
+) -> Option<(&'a ExprCall, &'a str, &'a Expr)> {
     let Expr::Call(call) = expr else { return None };
     let Expr::Attribute(method) = &*call.func else {
         return None;
@@ -219,7 +249,7 @@ fn popen_wait<'a>(checker: &Checker<'a>, expr: &'a Expr) -> Option<(&'a ExprCall
     if !matches!(name, "communicate" | "wait") || checker.execution() == Execution::Sync {
         return None;
     }
-    is_popen_name(checker, &method.value).then_some((call, name))
+    is_popen_name(checker, &method.value).then_some((call, name, &*method.value))
 }
 
 /// Whether `expr` is a name every binding of which is `name = subprocess.Popen(...)`.
@@ -247,11 +277,11 @@ fn is_popen_name(checker: &Checker<'_>, expr: &Expr) -> bool {
 
 /// A read of a child's pipe on the event loop, which waits for the child's output:
 /// `os.popen(cmd).read()` (and `readlines()`), `proc.stdout.read()` / `proc.stderr.read()` on
-/// a `subprocess.Popen` object. The call, its label, and the inline rewrite of `os.popen(cmd).read()`.
+/// a `subprocess.Popen` object. The call, its label, and what the native strategy writes.
 fn pipe_read<'a>(
     checker: &Checker<'a>,
     expr: &'a Expr,
-) -> Option<(&'a ExprCall, String, Option<inline::Api>)> {
+) -> Option<(&'a ExprCall, String, Option<Native<'a>>)> {
     let Expr::Call(call) = expr else { return None };
     let Expr::Attribute(method) = &*call.func else {
         return None;
@@ -263,14 +293,18 @@ fn pipe_read<'a>(
     match &*method.value {
         Expr::Call(popen) => {
             let qualified = checker.qualified_name(&popen.func)?;
-            let api = (name == "read").then_some(inline::Api::PopenRead);
+            let api = (name == "read").then_some(Native::Inline(inline::Api::PopenRead));
             matches!(qualified.as_slice(), ["os", "popen"])
                 .then(|| (call, format!("os.popen(...).{name}()"), api))
         }
         Expr::Attribute(pipe) => {
             let stream = pipe.attr.id.as_str();
-            (matches!(stream, "stdout" | "stderr") && is_popen_name(checker, &pipe.value))
-                .then(|| (call, format!("Popen.{stream}.{name}()"), None))
+            (matches!(stream, "stdout" | "stderr") && is_popen_name(checker, &pipe.value)).then(
+                || {
+                    let native = (name == "read").then_some(Native::Popen(&pipe.value));
+                    (call, format!("Popen.{stream}.{name}()"), native)
+                },
+            )
         }
         _ => None,
     }

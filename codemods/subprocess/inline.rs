@@ -55,7 +55,7 @@ impl Api {
 
 /// What a `stdin` / `stdout` / `stderr` argument makes of the stream.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Stream {
+pub(super) enum Stream {
     /// `PIPE`: the parent reads (or writes) it.
     Pipe,
     /// Inherited, `DEVNULL`, `STDOUT`, a file descriptor number, `sys.stderr`, `open(...)`.
@@ -65,7 +65,7 @@ enum Stream {
 }
 
 /// The `Popen` keywords passed to asyncio as they are written.
-const PASS_THROUGH: &[&str] = &[
+pub(super) const PASS_THROUGH: &[&str] = &[
     "executable",
     "preexec_fn",
     "close_fds",
@@ -155,7 +155,7 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
 /// Whether `expr` is a `str` value (or, with `bytes`, a `str` or `bytes` one), or raises before
 /// the call: a literal, an f-string, string concatenation or formatting,
 /// `shlex.join`/`shlex.quote`, or a name every binding of which is one of those.
-fn is_string(checker: &Checker<'_>, expr: &Expr, bytes: bool) -> bool {
+pub(super) fn is_string(checker: &Checker<'_>, expr: &Expr, bytes: bool) -> bool {
     match expr {
         Expr::StringLiteral(_) | Expr::FString(_) => true,
         Expr::BytesLiteral(_) => bytes,
@@ -196,7 +196,7 @@ fn is_name(checker: &Checker<'_>, expr: &Expr, candidates: &[&[&str]]) -> bool {
 }
 
 /// What a stream argument makes of the stream (`None`: not given).
-fn stream(checker: &Checker<'_>, value: Option<&Expr>) -> Stream {
+pub(super) fn stream(checker: &Checker<'_>, value: Option<&Expr>) -> Stream {
     let Some(value) = value else {
         return Stream::NotPiped;
     };
@@ -470,7 +470,7 @@ fn codec_arguments(checker: &Checker<'_>, plan: &Plan<'_>, locale: &str) -> Stri
 
 /// The arguments of `create_subprocess_exec` for the command: a list or tuple literal's
 /// items, `*cmd` for a name bound to lists, the program name for a string.
-fn exec_arguments(checker: &Checker<'_>, command: &Expr) -> Result<String, String> {
+pub(super) fn exec_arguments(checker: &Checker<'_>, command: &Expr) -> Result<String, String> {
     let source = checker.source;
     let sequence = |elts: &[Expr], node: AnyNodeRef| -> Result<String, String> {
         let (Some(first), Some(last)) = (elts.first(), elts.last()) else {

@@ -1,6 +1,8 @@
-"""`subprocess.Popen` objects in async code: `communicate`/`wait` and pipe reads
-(`proc.stdout.read()`, `os.popen(cmd).readlines()`) move to a thread;
-`os.popen(cmd).read()` becomes an asyncio shell.
+"""`subprocess.Popen` objects in async code. A `Popen` object used only to wait
+(`communicate()`, `wait()`, `proc.stdout.read()`), with `returncode` read after a wait,
+becomes an asyncio process whose waits are awaited; one used otherwise (`communicate` with
+a `timeout`) keeps the object and moves its waits to a thread. `os.popen(cmd).read()`
+becomes an asyncio shell, `os.popen(cmd).readlines()` moves to a thread.
 
 The original and the migrated module run in fresh interpreters with real child
 processes; results must be equal, and while the migrated `communicate` waits for a
@@ -24,6 +26,12 @@ async def talk():
     proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     out, err = proc.communicate(b"hello\\n", timeout=5)
     return [out.decode(), err, proc.returncode]
+
+
+async def feed_nothing():
+    proc = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    out, err = proc.communicate()
+    return [out.decode(), err, proc.returncode, proc.pid > 0]
 
 
 async def slow():
@@ -53,7 +61,7 @@ async def main():
     stop = asyncio.Event()
     beat = asyncio.create_task(heartbeat(stop))
     await asyncio.sleep(0)
-    result = [await talk(), await slow(), await pipes()]
+    result = [await talk(), await slow(), await pipes(), await feed_nothing()]
     stop.set()
     return {"result": result, "ticks": await beat}
 '''
@@ -84,17 +92,22 @@ def test_popen_waits_move_to_a_thread(run_awaitify, tmp_path):
     fixed = run_awaitify("fix", "--write", "--isolated", str(migrated / "popen_case.py"))
     assert fixed.returncode == 0, fixed.stderr
     text = (migrated / "popen_case.py").read_text()
+    # `talk` keeps its Popen (a timeout): its wait moves to a thread.
     assert "await asyncio.to_thread(proc.communicate, " in text
-    assert "await asyncio.to_thread(proc.wait)" in text
+    assert text.count("subprocess.Popen(") == 1, text
+    # The others become asyncio processes.
+    assert text.count("await asyncio.create_subprocess_exec(") == 3, text
+    assert "return await proc.wait()" in text
+    assert "out = await proc.stdout.read()" in text and "err = await proc.stderr.read()" in text
+    assert 'out, err = await proc.communicate(b"")' in text, text
     assert text.count("await asyncio.to_thread(os.popen(") == 1, text
     assert ").readlines)" in text
     assert "await asyncio.create_subprocess_shell(\"sleep 0.3; printf 'a\\nb\\n'\"" in text, text
-    assert "await asyncio.to_thread(proc.stdout.read)" in text
-    assert "await asyncio.to_thread(proc.stderr.read)" in text
 
     before, after = run(original), run(migrated)
     pipes = ["a\nb\n", ["x\n", "y\n"], "out\n", "err\n", 0]
-    assert after["result"] == before["result"] == [["hello\n", None, 0], 0, pipes]
+    fed = ["", None, 0, True]
+    assert after["result"] == before["result"] == [["hello\n", None, 0], 0, pipes, fed]
     # The original's waits block the loop: the heartbeat barely ticks (control).
     assert before["ticks"] <= 2, before
     # Migrated, the loop runs while the children run.
