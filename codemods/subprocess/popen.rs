@@ -70,14 +70,16 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
     )];
     edits.extend(import);
     // The first statement after the creation, in its block, that waits for the child
-    // unconditionally: `returncode` is read after it, or the conversion would change it.
-    let waited_after = creation
-        .0
+    // unconditionally: `returncode` is read after it in that block (not in an `except` or
+    // `finally` around it, which may run before), or the conversion would change it.
+    let (block, _) = creation;
+    let block_end = block.last().map_or(TextSize::default(), Ranged::end);
+    let waited = block
         .iter()
         .skip_while(|stmt| !stmt.range().contains_range(popen.range()))
         .skip(1)
         .find(|stmt| waits(stmt, name.id.as_str()))
-        .map(|stmt| stmt.end());
+        .map(|stmt| TextRange::new(stmt.end(), block_end));
     let stdin_piped = stream(
         checker,
         popen.arguments.find_keyword("stdin").map(|k| &k.value),
@@ -86,8 +88,8 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
         match use_ {
             Use::Attribute("pid", _) => {}
             Use::Attribute(_, at) => {
-                if waited_after.is_none_or(|end| *at < end) {
-                    return Err("`returncode` is read before the child is waited for: asyncio sets it as soon as the child exits".to_owned());
+                if !waited.is_some_and(|after| after.contains_inclusive(*at)) {
+                    return Err("`returncode` is read where the child may not have been waited for: asyncio sets it as soon as the child exits".to_owned());
                 }
             }
             Use::Wait {
@@ -267,6 +269,10 @@ impl<'a> Uses<'a> {
             self.refuse(format!("`{}` is used as a value", name.id));
             return;
         };
+        if attribute.ctx != ast::ExprContext::Load {
+            self.refuse(format!("`{}.{}` is assigned", name.id, attribute.attr.id));
+            return;
+        }
         let use_ = match attribute.attr.id.as_str() {
             "pid" => Some(Use::Attribute("pid", attribute.start())),
             "returncode" => Some(Use::Attribute("returncode", attribute.start())),
