@@ -11,7 +11,7 @@
 //! stdout = stdout.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
 //! stderr = stderr.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
 //! if proc.returncode:
-//!     raise subprocess.CalledProcessError(proc.returncode, ["git", "status"], stdout, stderr)
+//!     raise subprocess.CalledProcessError(proc.returncode, ["git", "status"], output=stdout, stderr=stderr)
 //! res = subprocess.CompletedProcess(["git", "status"], proc.returncode, stdout, stderr)
 //! ```
 //!

@@ -68,7 +68,6 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
         format!("await {asyncio}.create_subprocess_{create}"),
         popen.range(),
     )];
-    edits.extend(import);
     // The first statement after the creation, in its block, that waits for the child
     // unconditionally: `returncode` is read after it in that block (not in an `except` or
     // `finally` around it, which may run before), or the conversion would change it.
@@ -122,7 +121,8 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
             }
         }
     }
-    let edits = merge_edits(edits).ok_or("the edits of this conversion overlap")?;
+    let mut edits = merge_edits(edits).ok_or("the edits of this conversion overlap")?;
+    edits.extend(import);
     Ok(Fix::safe(edits))
 }
 
