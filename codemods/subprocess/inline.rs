@@ -39,6 +39,31 @@ pub(super) enum Api {
 }
 
 impl Api {
+    /// Whether the function takes the keyword `name` and the rewrite handles it.
+    fn takes(self, name: &str) -> bool {
+        match self {
+            Api::GetOutput | Api::GetStatusOutput => matches!(name, "encoding" | "errors"),
+            Api::PopenRead => false,
+            Api::Run | Api::Call | Api::CheckCall | Api::CheckOutput => {
+                PASS_THROUGH.contains(&name)
+                    || matches!(
+                        name,
+                        "stdin"
+                            | "stdout"
+                            | "stderr"
+                            | "shell"
+                            | "text"
+                            | "universal_newlines"
+                            | "encoding"
+                            | "errors"
+                    )
+                    || (matches!(self, Api::Run | Api::CheckOutput) && name == "input")
+                    || (self == Api::Run && matches!(name, "capture_output" | "check"))
+                    || (self != Api::CheckOutput && name == "timeout")
+            }
+        }
+    }
+
     /// The function of `subprocess` with this name.
     pub(super) fn from_name(name: &str) -> Option<Api> {
         Some(match name {
@@ -275,26 +300,7 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
         };
         let name = name.id.as_str();
         let value = &keyword.value;
-        let allowed = if shell_api {
-            matches!(name, "encoding" | "errors")
-        } else {
-            PASS_THROUGH.contains(&name)
-                || matches!(
-                    name,
-                    "stdin"
-                        | "stdout"
-                        | "stderr"
-                        | "shell"
-                        | "text"
-                        | "universal_newlines"
-                        | "encoding"
-                        | "errors"
-                )
-                || (matches!(api, Api::Run | Api::CheckOutput) && name == "input")
-                || (api == Api::Run && matches!(name, "capture_output" | "check"))
-                || (matches!(api, Api::Run | Api::Call | Api::CheckCall) && name == "timeout")
-        };
-        if !allowed {
+        if !api.takes(name) {
             return Err(format!("the keyword `{name}`"));
         }
         let read = (stream(checker, Some(value)), Some(keyword));
@@ -355,8 +361,34 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
     if shell_api {
         plan.stderr.0 = Stream::NotPiped;
     }
-    // `input=`: a literal, of the mode's type; `check_output`'s `input=None` is an empty one.
-    plan.input = match input {
+    plan.input = read_input(checker, api, input, text_mode)?;
+    if plan.input.is_some() {
+        if plan.stdin.1.is_some() {
+            return Err("both `stdin=` and `input=` (subprocess raises `ValueError`)".to_owned());
+        }
+        plan.stdin.0 = Stream::Pipe;
+    }
+    check_streams(&plan)?;
+    plan.command_arguments = if !plan.shell {
+        exec_arguments(checker, command)?
+    } else if is_string(checker, command, true) {
+        checker.source[command.range()].to_owned()
+    } else {
+        return Err(
+            "with `shell=True`, the command may be a list, which asyncio does not take".to_owned(),
+        );
+    };
+    Ok(plan)
+}
+
+/// `input=`: a literal, of the call's text mode; `check_output`'s `input=None` is an empty one.
+fn read_input<'a>(
+    checker: &Checker<'a>,
+    api: Api,
+    input: Option<&'a Expr>,
+    text_mode: bool,
+) -> Result<Option<Input<'a>>, String> {
+    Ok(match input {
         Some(Expr::NoneLiteral(_)) if api == Api::CheckOutput => Some(Input::Empty),
         Some(Expr::NoneLiteral(_)) | None => None,
         Some(value @ (Expr::StringLiteral(_) | Expr::FString(_))) if text_mode && is_pure(value) => {
@@ -368,21 +400,20 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
         Some(_) => {
             return Err("`input=` is not a literal of the call's text mode (it may be `None`, which leaves stdin alone)".to_owned())
         }
-    };
-    if plan.input.is_some() {
-        if plan.stdin.1.is_some() {
-            return Err("both `stdin=` and `input=` (subprocess raises `ValueError`)".to_owned());
-        }
-        plan.stdin.0 = Stream::Pipe;
-    }
-    // What subprocess reads must be known to decode it; what it never reads (`call`) must not
-    // be a pipe asyncio would read.
-    let reads = !matches!(api, Api::Call | Api::CheckCall);
-    for (name, (stream, _)) in [
-        ("stdin", plan.stdin),
-        ("stdout", plan.stdout),
-        ("stderr", plan.stderr),
-    ] {
+    })
+}
+
+/// Whether asyncio's pipes can stand for subprocess's: a stream subprocess reads must be
+/// known to be a pipe or not (to decode it, to close it), one it never reads (`call`) must not
+/// be a pipe asyncio would read, and a timeout must not cut a read short.
+fn check_streams(plan: &Plan<'_>) -> Result<(), String> {
+    let reads = !matches!(plan.api, Api::Call | Api::CheckCall);
+    let streams = [
+        ("stdin", plan.stdin.0),
+        ("stdout", plan.stdout.0),
+        ("stderr", plan.stderr.0),
+    ];
+    for (name, stream) in streams {
         match stream {
             Stream::Unknown if name == "stdin" || plan.text.is_some() || !reads => {
                 return Err(format!("`{name}=` may be `PIPE`: it is a variable"));
@@ -397,25 +428,14 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
     }
     // With a pipe, `TimeoutExpired` carries the output read before the timeout, which
     // asyncio's `communicate()` drops when cancelled.
-    let piped = [plan.stdin.0, plan.stdout.0, plan.stderr.0]
-        .iter()
-        .any(|stream| *stream != Stream::NotPiped);
+    let piped = streams.iter().any(|(_, s)| *s != Stream::NotPiped);
     if plan.timeout.is_some() && piped {
         return Err(
             "`timeout=` with a pipe: asyncio would not keep the output read before the timeout"
                 .to_owned(),
         );
     }
-    plan.command_arguments = if !plan.shell {
-        exec_arguments(checker, command)?
-    } else if is_string(checker, command, true) {
-        checker.source[command.range()].to_owned()
-    } else {
-        return Err(
-            "with `shell=True`, the command may be a list, which asyncio does not take".to_owned(),
-        );
-    };
-    Ok(plan)
+    Ok(())
 }
 
 /// `os.popen(cmd).read()`: the shell runs `cmd` with its output piped and read as text (the
