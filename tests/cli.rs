@@ -2173,7 +2173,7 @@ cases! {
         .run(["fix", "--phase", "1", "--write", "p.py"]).code(0).stderr("Fixed 2 findings in 1 file.\n")
         .now("p.py", all_phases_phase_1_fixed())
         .run(["check", "--phase", "1", "p.py"]).code(0).stdout("All checks passed!\n")
-        // Line 8 stays line 8: `import subprocess` went, `proc = ...` came.
+        // Line 8 stays line 8: two imports became one, the subprocess call two statements.
         .run(["check", "p.py"]).code(1).stdout(aw301("p.py", 8, "requests.get") + "Found 1 finding.\n");
 
     phase_3_check_and_fix => Case::new()
