@@ -37,9 +37,9 @@ impl Edit {
         self.range.is_empty()
     }
 
-    /// Whether the edit inserts whole lines (its text ends with a line break).
-    fn is_line(&self) -> bool {
-        self.content.ends_with(['\n', '\r'])
+    /// Whether the edit inserts one whole line (`import asyncio` and its line break).
+    fn is_one_line(&self) -> bool {
+        self.content.ends_with(['\n', '\r']) && self.content.lines().count() == 1
     }
 
     /// Whether the two edits cannot both be applied. An insertion conflicts with an edit that
@@ -49,17 +49,11 @@ impl Edit {
             return false;
         }
         let (a, b) = (self.range, other.range);
-        // Whole lines inserted at one offset (the imports of two fixes) keep both, in the order
-        // of their text, unless they have a line in common (it would be written twice).
-        if a.is_empty() && a == b && self.is_line() && other.is_line() {
-            fn lines(edit: &Edit) -> Vec<&str> {
-                edit.content
-                    .lines()
-                    .filter(|line| !line.trim().is_empty())
-                    .collect()
-            }
-            let theirs = lines(other);
-            return lines(self).iter().any(|line| theirs.contains(line));
+        // Different lines inserted at one offset (the imports of two fixes) keep both, in the
+        // order of their text. A block of lines (a helper class after an import) waits for the
+        // next pass, which places it after what this pass added.
+        if a.is_empty() && a == b && self.is_one_line() && other.is_one_line() {
+            return false;
         }
         if a.is_empty() || b.is_empty() {
             a.start() <= b.end() && b.start() <= a.end()
