@@ -241,15 +241,27 @@ fn popen_wait<'a>(
     checker: &Checker<'a>,
     expr: &'a Expr,
 ) -> Option<(&'a ExprCall, &'a str, &'a Expr)> {
+    let (call, name, receiver) = method_call(checker, expr, &["communicate", "wait"])?;
+    is_popen_name(checker, receiver).then_some((call, name, receiver))
+}
+
+/// `receiver.name(...)` on the event loop, for a `name` of `names`: the call, the name and the
+/// receiver.
+fn method_call<'a>(
+    checker: &Checker<'a>,
+    expr: &'a Expr,
+    names: &[&str],
+) -> Option<(&'a ExprCall, &'a str, &'a Expr)> {
     let Expr::Call(call) = expr else { return None };
     let Expr::Attribute(method) = &*call.func else {
         return None;
     };
     let name = method.attr.id.as_str();
-    if !matches!(name, "communicate" | "wait") || checker.execution() == Execution::Sync {
-        return None;
-    }
-    is_popen_name(checker, &method.value).then_some((call, name, &*method.value))
+    (names.contains(&name) && checker.execution() != Execution::Sync).then_some((
+        call,
+        name,
+        &*method.value,
+    ))
 }
 
 /// Whether `expr` is a name every binding of which is `name = subprocess.Popen(...)`.
@@ -282,15 +294,8 @@ fn pipe_read<'a>(
     checker: &Checker<'a>,
     expr: &'a Expr,
 ) -> Option<(&'a ExprCall, String, Option<Native<'a>>)> {
-    let Expr::Call(call) = expr else { return None };
-    let Expr::Attribute(method) = &*call.func else {
-        return None;
-    };
-    let name = method.attr.id.as_str();
-    if !matches!(name, "read" | "readlines") || checker.execution() == Execution::Sync {
-        return None;
-    }
-    match &*method.value {
+    let (call, name, receiver) = method_call(checker, expr, &["read", "readlines"])?;
+    match receiver {
         Expr::Call(popen) => {
             let qualified = checker.qualified_name(&popen.func)?;
             let api = (name == "read").then_some(Native::Inline(inline::Api::PopenRead));

@@ -94,6 +94,14 @@ impl<'a> Checker<'a> {
         self.context.ancestors()
     }
 
+    /// The `def` of the innermost function around the node being visited.
+    pub fn function_def(&self) -> Option<&'a crate::parse::ast::StmtFunctionDef> {
+        self.ancestors().find_map(|node| match node {
+            AnyNodeRef::StmtFunctionDef(def) => Some(def),
+            _ => None,
+        })
+    }
+
     /// The node that contains the node being visited.
     pub fn parent(&self) -> Option<AnyNodeRef<'a>> {
         self.context.parent()

@@ -198,11 +198,7 @@ pub fn fresh_names<const N: usize>(
     bases: [&str; N],
 ) -> Result<[String; N], String> {
     let function = checker
-        .ancestors()
-        .find_map(|node| match node {
-            AnyNodeRef::StmtFunctionDef(def) => Some(def),
-            _ => None,
-        })
+        .function_def()
         .ok_or("the call is not in a function")?;
     let mut mentions = Mentions::default();
     mentions.visit_parameters(&function.parameters);

@@ -254,10 +254,11 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
     if !removals.is_empty() {
         let fix = Fix::safe(removals);
         let outcome = apply_fixes(&text, &[&fix]);
-        match check_source(&outcome.text, settings) {
-            Ok(diagnostics) => {
+        match parse_module(&outcome.text) {
+            Ok(reparsed) => {
+                remaining = check(&outcome.text, &reparsed, &stylist, settings).diagnostics;
                 text = outcome.text;
-                remaining = diagnostics;
+                parsed = reparsed;
             }
             Err(error) => {
                 let diagnostics = original_findings.unwrap_or_default();
@@ -271,7 +272,7 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
 
     // The parser accepts some code CPython's compiler rejects: a fix must not add such code.
     if text != original {
-        if let Some(error) = added_semantic_errors(original, &text).first() {
+        if let Some(error) = added_semantic_errors(original, &parsed, &text).first() {
             let codes: Vec<&str> = applied.keys().copied().collect();
             return Ok(refuse(
                 format!(

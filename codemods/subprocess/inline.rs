@@ -130,6 +130,26 @@ struct Plan<'a> {
     check: bool,
 }
 
+impl<'a> Plan<'a> {
+    /// A call of `api` running `command`, with nothing piped, in binary mode, unchecked.
+    fn new(api: Api, command: &'a Expr) -> Self {
+        Plan {
+            api,
+            shell: false,
+            command,
+            pass_through: Vec::new(),
+            stdin: (Stream::NotPiped, None),
+            stdout: (Stream::NotPiped, None),
+            stderr: (Stream::NotPiped, None),
+            input: None,
+            timeout: None,
+            command_arguments: String::new(),
+            text: None,
+            check: false,
+        }
+    }
+}
+
 /// What `input=` sends.
 #[derive(Clone, Copy)]
 enum Input<'a> {
@@ -274,20 +294,9 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
         return Err("`*args`".to_owned());
     }
     let shell_api = matches!(api, Api::GetOutput | Api::GetStatusOutput);
-    let mut plan = Plan {
-        api,
-        shell: shell_api,
-        command,
-        pass_through: Vec::new(),
-        stdin: (Stream::NotPiped, None),
-        stdout: (Stream::NotPiped, None),
-        stderr: (Stream::NotPiped, None),
-        input: None,
-        timeout: None,
-        command_arguments: String::new(),
-        text: None,
-        check: matches!(api, Api::CheckCall | Api::CheckOutput),
-    };
+    let mut plan = Plan::new(api, command);
+    plan.shell = shell_api;
+    plan.check = matches!(api, Api::CheckCall | Api::CheckOutput);
     let mut text_flag: Option<&str> = None;
     let mut text_mode = shell_api;
     let mut encoding = None;
@@ -456,20 +465,12 @@ fn read_popen_read<'a>(checker: &Checker<'a>, call: &'a ExprCall) -> Result<Plan
     if !is_string(checker, command, false) {
         return Err("the command may not be a `str` (`os.popen` raises `TypeError`)".to_owned());
     }
-    Ok(Plan {
-        api: Api::PopenRead,
-        shell: true,
-        command,
-        pass_through: Vec::new(),
-        stdin: (Stream::NotPiped, None),
-        stdout: (Stream::Pipe, None),
-        stderr: (Stream::NotPiped, None),
-        input: None,
-        timeout: None,
-        command_arguments: checker.source[command.range()].to_owned(),
-        text: Some((None, None)),
-        check: false,
-    })
+    let mut plan = Plan::new(Api::PopenRead, command);
+    plan.shell = true;
+    plan.stdout.0 = Stream::Pipe;
+    plan.command_arguments = checker.source[command.range()].to_owned();
+    plan.text = Some((None, None));
+    Ok(plan)
 }
 
 /// The arguments of `encode` / `decode` for the plan's text mode (`locale`: the name of the

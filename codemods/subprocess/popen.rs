@@ -47,11 +47,7 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
         return Err(format!("`{}` is bound more than once", name.id));
     };
     let function = checker
-        .ancestors()
-        .find_map(|node| match node {
-            AnyNodeRef::StmtFunctionDef(def) => Some(def),
-            _ => None,
-        })
+        .function_def()
         .ok_or("the process is not in a function")?;
     let mut uses = Uses::new(name.id.as_str());
     uses.visit_body(&function.body);

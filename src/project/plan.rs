@@ -173,16 +173,21 @@ fn validate<'t>(
         };
         let fix = Fix::safe(edits.clone());
         let outcome = apply_fixes(text, &[&fix]);
-        if let Err(error) = crate::parse::parse_module(&outcome.text) {
-            return Err((
-                file,
-                format!(
-                    "the project fixes produced invalid syntax here ({}); they were applied nowhere",
-                    error.message
-                ),
-            ));
-        }
-        if let Some(error) = crate::parse::added_semantic_errors(text, &outcome.text).first() {
+        let parsed = match crate::parse::parse_module(&outcome.text) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                return Err((
+                    file,
+                    format!(
+                        "the project fixes produced invalid syntax here ({}); they were applied nowhere",
+                        error.message
+                    ),
+                ))
+            }
+        };
+        if let Some(error) =
+            crate::parse::added_semantic_errors(text, &parsed, &outcome.text).first()
+        {
             return Err((
                 file,
                 format!(
