@@ -28,13 +28,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import textwrap
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from child_processes import (
+    MAX_TICKS_BLOCKING,
+    MIN_TICKS_MIGRATED,
+    heartbeat_ticks,
+    interpreter,
+)
 
 MISSING_PROGRAM = "awaitify-test-no-such-program"
 
@@ -436,52 +440,6 @@ RUNNER = textwrap.dedent(
     """
 )
 
-HEARTBEAT_RUNNER = textwrap.dedent(
-    """\
-    import asyncio, importlib, json, sys
-
-    directory, function, tick = sys.argv[1:]
-    sys.path.insert(0, directory)
-    module = importlib.import_module("service")
-
-
-    async def main():
-        ticks = 0
-        stopped = False
-
-        async def heartbeat():
-            nonlocal ticks
-            while not stopped:
-                await asyncio.sleep(float(tick))
-                ticks += 1
-
-        beating = asyncio.create_task(heartbeat())
-        await asyncio.sleep(0)
-        before = ticks
-        result = await getattr(module, function)()
-        during = ticks - before
-        stopped = True
-        await beating
-        return {"ticks": during, "result": repr(result)}
-
-
-    print(json.dumps(asyncio.run(main())))
-    """
-)
-
-TICK_S = 0.05
-MIN_TICKS_MIGRATED = 4  # 0.3 s of child / 0.05 s ticks = 6, with slack
-MAX_TICKS_BLOCKING = 1
-
-
-def interpreter(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-I", "-B", *args],
-        cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-        check=False,
-    )
-
-
 @dataclass
 class Outcome:
     result: dict
@@ -503,13 +461,6 @@ def run_pattern(directory: Path, function: str, scratch: Path) -> Outcome:
     )
     return Outcome(json.loads(result_path.read_text(encoding="utf-8")), proc.stdout,
                    proc.stderr)
-
-
-def heartbeat_ticks(directory: Path, function: str) -> dict:
-    proc = interpreter("-c", HEARTBEAT_RUNNER, str(directory), function, str(TICK_S),
-                       cwd=directory)
-    assert proc.returncode == 0, f"heartbeat runner failed:\n{proc.stdout}\n{proc.stderr}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 @dataclass
@@ -725,8 +676,8 @@ HEARTBEAT_FUNCTIONS = ["sleep_run", "sleep_check_output", "sleep_getstatusoutput
 
 @pytest.mark.parametrize("function", HEARTBEAT_FUNCTIONS)
 def test_heartbeat_keeps_ticking_during_a_migrated_call(service, function):
-    before = heartbeat_ticks(service.original, function)
-    after = heartbeat_ticks(service.migrated, function)
+    before = heartbeat_ticks(service.original, "service", function)
+    after = heartbeat_ticks(service.migrated, "service", function)
     assert after["ticks"] >= MIN_TICKS_MIGRATED, after
     # Negative control: the original blocks the heartbeat.
     assert before["ticks"] <= MAX_TICKS_BLOCKING, before
