@@ -923,11 +923,12 @@ def scenario_util():
     asyncio.run(main())
 
 
-def write_locked(path):
-    """Whether some connection holds the database's write lock (never waits)."""
+def locked(path, begin):
+    """Whether some connection holds a lock that `begin` (`IMMEDIATE`: a write lock,
+    `EXCLUSIVE`: any lock, even a read lock) conflicts with (never waits)."""
     probe = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
-        probe.execute("BEGIN IMMEDIATE")
+        probe.execute(f"BEGIN {begin}")
     except sqlite3.OperationalError:
         return True
     else:
@@ -953,7 +954,7 @@ def scenario_concurrent_import():
             importing = asyncio.create_task(daemon.dispatch({"cmd": "hosts.import", "hosts": manifest}))
             # Wait until the import holds the write lock, or is done (the
             # original import never yields, so it is done at the first await).
-            while not importing.done() and not write_locked(db):
+            while not importing.done() and not locked(db, "IMMEDIATE"):
                 await asyncio.sleep(0.001)
             timing["import_done_before_add"] = importing.done()
             started = time.perf_counter()
@@ -969,20 +970,6 @@ def scenario_concurrent_import():
     same["rows"] = conn.execute("SELECT count(*) FROM hosts").fetchone()[0]
     same["web1"] = conn.execute("SELECT * FROM hosts WHERE name = 'web1'").fetchall()
     conn.close()
-
-
-def read_locked(path):
-    """Whether some connection holds a lock on the database, even a read lock (never waits)."""
-    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN EXCLUSIVE")
-    except sqlite3.OperationalError:
-        return True
-    else:
-        probe.execute("ROLLBACK")
-        return False
-    finally:
-        probe.close()
 
 
 def scenario_concurrent_config():
@@ -1003,7 +990,7 @@ def scenario_concurrent_config():
             # may be caught between two of its awaits: try a few times.
             for attempt in range(20):
                 reading = asyncio.create_task(daemon.dispatch({"cmd": "config.get"}))
-                while not reading.done() and not read_locked(db):
+                while not reading.done() and not locked(db, "EXCLUSIVE"):
                     await asyncio.sleep(0)
                 if not reading.done():
                     break
