@@ -424,9 +424,9 @@ fn caller_obstacle(
             }
             _ => {}
         }
-        if call.await_text.is_none() {
+        if let Err(reason) = &call.await_text {
             return Some(format!(
-                "`await` cannot be added to its call at {} (a generator expression, a lambda or an f-string `=` field)",
+                "`await` cannot be added to its call at {}: {reason}",
                 at()
             ));
         }
@@ -455,7 +455,7 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
             if call.usage == Use::Awaited {
                 continue;
             }
-            let Some((prefix, suffix)) = call.await_text else {
+            let Ok((prefix, suffix)) = call.await_text else {
                 continue;
             };
             let (start, end) = (call.range.start(), call.range.end());

@@ -94,8 +94,8 @@ impl Recipe for UnawaitedCoroutine {
             let on_loop = project
                 .caller_of(id)
                 .is_some_and(|f| project.function(f).is_async);
-            let (fix, note) = match call.await_text {
-                Some((prefix, suffix)) if on_loop => {
+            let (fix, note) = match &call.await_text {
+                &Ok((prefix, suffix)) if on_loop => {
                     let mut edits = vec![(id.file, Edit::insertion(prefix, call.range.start()))];
                     if !suffix.is_empty() {
                         edits.push((id.file, Edit::insertion(suffix, call.range.end())));
@@ -111,7 +111,7 @@ impl Recipe for UnawaitedCoroutine {
                         note,
                     )
                 }
-                _ if on_loop => (None, Some("`await` cannot be added here (a generator expression, a lambda or an f-string `=` field)".to_owned())),
+                Err(reason) if on_loop => (None, Some(format!("`await` cannot be added here: {reason}"))),
                 _ => (None, Some("the caller is sync code, which cannot await: make it async, or run the coroutine with `asyncio.run`".to_owned())),
             };
             checker.report(ProjectFinding {

@@ -153,8 +153,9 @@ pub struct Call {
     pub target: Target,
     pub range: TextRange,
     pub usage: Use,
-    /// The text to put before and after the call to await it, when `await` can be added there.
-    pub await_text: Option<(&'static str, &'static str)>,
+    /// The text to put before and after the call to await it, or why `await` cannot be added
+    /// there.
+    pub await_text: Result<(&'static str, &'static str), String>,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -735,10 +736,16 @@ impl<'a> Indexer<'a, '_> {
             return;
         }
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
-        let await_text = (self.semantic.awaitable_in_function(scope)
-            && !self.context.in_annotation()
-            && !self.context.in_debug_interpolation(range))
-        .then(|| await_wrapping(self.parsed, expr, self.context.parent()));
+        let await_text = if !self.semantic.awaitable_in_function(scope)
+            || self.context.in_annotation()
+            || self.context.in_debug_interpolation(range)
+        {
+            Err("a generator expression, a lambda or an f-string `=` field".to_owned())
+        } else if let Some(reason) = crate::locks::await_obstacle(&self.context, self.semantic) {
+            Err(reason)
+        } else {
+            Ok(await_wrapping(self.parsed, expr, self.context.parent()))
+        };
         let usage = self.usage(call);
         self.index.calls.push(Call {
             caller,
