@@ -36,7 +36,7 @@ use crate::pipeline::Settings;
 use crate::recipe::RecipeMeta;
 use crate::semantic::Execution;
 
-use index::{Call, Caller, ModuleIndex, Target};
+use index::{Call, Caller, ModuleIndex, Target, Use};
 
 pub type FileId = usize;
 
@@ -72,6 +72,15 @@ pub enum Resolved {
     Unknown(String),
     /// Not a project definition.
     External,
+}
+
+/// Something a call may reach instead of the definition it resolves to.
+#[derive(Debug, Clone)]
+pub struct Rebinding {
+    /// Why, for a finding's note.
+    pub reason: String,
+    /// An `async def`: awaiting its call is right either way.
+    pub is_async: bool,
 }
 
 /// The indexed modules of a run and the resolved call graph.
@@ -318,43 +327,134 @@ impl Project {
         self.unknown.get(name).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether the method `function` takes part in an override: a base or a subclass defines
-    /// the same name, or a base class is not the project's (its callers cannot all be known).
+    /// Why a call of `function` may reach something else at run time (see
+    /// [`Project::rebindings`]): the first reason, for recipes that need the one definition.
     pub fn override_reason(&self, function: FnId) -> Option<String> {
+        self.rebindings(function)
+            .into_iter()
+            .next()
+            .map(|r| r.reason)
+    }
+
+    /// Everything a call of `function` may reach instead of it at run time: a base's or a
+    /// subclass's `def` of the name (an override), a class attribute of that name in the
+    /// hierarchy (`fetch = _constant`), a class that comes before it in a subclass's method
+    /// resolution order (a mixin), a base outside the project, and an attribute store of the
+    /// name (`self.fetch = other`, `db.fetch = other`, `setattr(x, "fetch", ...)`) anywhere in
+    /// the project.
+    pub fn rebindings(&self, function: FnId) -> Vec<Rebinding> {
         let f = self.function(function);
-        let class = ClassId {
+        let mut found = Vec::new();
+        let class = f.class.map(|index| ClassId {
             file: function.file,
-            index: f.class?,
-        };
+            index,
+        });
         let resolver = self.resolver();
-        let mut stack = vec![class];
-        let mut seen: HashSet<ClassId> = HashSet::default();
-        // Ancestors.
-        while let Some(current) = stack.pop() {
-            if !seen.insert(current) {
-                continue;
+        // The class and its ancestors.
+        let mut lineage: HashSet<ClassId> = HashSet::default();
+        if let Some(class) = class {
+            let mut stack = vec![class];
+            while let Some(current) = stack.pop() {
+                if !lineage.insert(current) {
+                    continue;
+                }
+                let c = &self.modules[current.file].classes[current.index];
+                if current != class {
+                    found.extend(
+                        self.defines(current, &f.name, |label| format!("it overrides `{label}`")),
+                    );
+                }
+                for base in &c.bases {
+                    match resolver.resolve(current.file, base, 0) {
+                        Resolved::Class(base) => stack.push(base),
+                        _ => found.push(Rebinding {
+                            reason: format!(
+                                "`{}` derives from a class outside the project, whose code may call it",
+                                c.label
+                            ),
+                            is_async: false,
+                        }),
+                    }
+                }
             }
-            let c = &self.modules[current.file].classes[current.index];
-            if current != class && c.methods.contains_key(&f.name) {
-                return Some(format!("it overrides `{}.{}`", c.label, f.name));
-            }
-            for base in &c.bases {
-                match resolver.resolve(current.file, base, 0) {
-                    Resolved::Class(base) => stack.push(base),
-                    _ => {
-                        return Some(format!(
-                            "`{}` derives from a class outside the project, whose code may call it",
-                            c.label
-                        ))
+            // Subclasses, and whatever else their bases bring before it.
+            for sub in resolver.descendants(class) {
+                let mut stack = vec![sub];
+                let mut seen: HashSet<ClassId> = HashSet::default();
+                while let Some(current) = stack.pop() {
+                    if lineage.contains(&current) || !seen.insert(current) {
+                        continue;
+                    }
+                    let c = &self.modules[current.file].classes[current.index];
+                    let sub_label = &self.modules[sub.file].classes[sub.index].label;
+                    found.extend(self.defines(current, &f.name, |label| {
+                        if current == sub {
+                            format!("`{label}` overrides it")
+                        } else {
+                            format!("`{label}` comes before it in the bases of `{sub_label}`")
+                        }
+                    }));
+                    for base in &c.bases {
+                        match resolver.resolve(current.file, base, 0) {
+                            Resolved::Class(base) => stack.push(base),
+                            _ => found.push(Rebinding {
+                                reason: format!(
+                                    "subclass `{}` also derives from a class outside the project, which may define it",
+                                    c.label
+                                ),
+                                is_async: false,
+                            }),
+                        }
                     }
                 }
             }
         }
-        resolver.descendants(class).into_iter().find_map(|sub| {
-            let c = &self.modules[sub.file].classes[sub.index];
-            c.methods
-                .contains_key(&f.name)
-                .then(|| format!("`{}.{}` overrides it", c.label, f.name))
+        for (file, module) in self.modules.iter().enumerate() {
+            for store in module.attribute_stores.iter().filter(|s| s.name == f.name) {
+                let relevant = match (store.on_self_of, class) {
+                    // `self.fetch = ...` in a class of the hierarchy hides the method.
+                    (Some(index), Some(class)) => {
+                        let of = ClassId { file, index };
+                        lineage.contains(&of) || resolver.descendants(class).contains(&of)
+                    }
+                    // `self.fetch = ...` cannot replace a module function.
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                };
+                if relevant {
+                    found.push(Rebinding {
+                        reason: format!(
+                            "`{}` is assigned as an attribute at {}, which may replace it",
+                            f.name,
+                            self.location(file, store.range.start())
+                        ),
+                        is_async: false,
+                    });
+                }
+            }
+        }
+        found
+    }
+
+    /// What `class` binds `name` to in its body: a `def` (async or not) or another value.
+    fn defines(
+        &self,
+        class: ClassId,
+        name: &str,
+        reason: impl Fn(&str) -> String,
+    ) -> Option<Rebinding> {
+        let c = &self.modules[class.file].classes[class.index];
+        let label = format!("{}.{name}", c.label);
+        if let Some(&index) = c.methods.get(name) {
+            let is_async = self.modules[class.file].functions[index].is_async;
+            return Some(Rebinding {
+                reason: reason(&label),
+                is_async,
+            });
+        }
+        c.members.iter().any(|m| m == name).then(|| Rebinding {
+            reason: format!("{} (a class attribute, not a `def`)", reason(&label)),
+            is_async: false,
         })
     }
 
@@ -469,8 +569,15 @@ impl Resolver<'_> {
                     index: *class,
                 };
                 let constructor = module.classes[*class].attributes.get(attribute);
-                // A subclass assigning the attribute too may hold another class's instance.
-                if self.assigned_in_subclass(class_id, attribute) {
+                // A subclass assigning the attribute too may hold another class's instance,
+                // and so may code that stores it from outside (`service.backend = other`).
+                if self.assigned_in_subclass(class_id, attribute)
+                    || self.modules.iter().any(|m| {
+                        m.attribute_stores
+                            .iter()
+                            .any(|s| s.on_self_of.is_none() && s.name == *attribute)
+                    })
+                {
                     return Resolved::Unknown(name.clone());
                 }
                 match constructor {
@@ -780,6 +887,24 @@ impl Project {
                     && found.insert(caller)
                 {
                     queue.push(caller);
+                }
+            }
+        }
+        found
+    }
+
+    /// The functions a phase 2 fix may change the calls of, whose every caller and every
+    /// rebinding (an override, an attribute store) must be indexed before it is judged: the
+    /// sync functions reaching a blocking call ([`Project::reaching_blocking`]) and the
+    /// coroutine functions some call leaves unawaited.
+    pub fn judged_functions(&self) -> HashSet<FnId> {
+        let mut found = self.reaching_blocking();
+        for (_, call, resolved) in self.calls() {
+            if let (Resolved::Function(callee), Use::Discarded | Use::Condition) =
+                (resolved, call.usage)
+            {
+                if self.function(*callee).is_async {
+                    found.insert(*callee);
                 }
             }
         }

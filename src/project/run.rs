@@ -193,11 +193,12 @@ fn build_project(
     // The import closure of the files with async code or blocking calls.
     indexing.index_more(wanted, &mut modules);
     let mut project = Project::new(modules);
-    // Then, in rounds, the files that mention a sync function reaching a blocking call: they
-    // may call it (as a caller to await, or on a path from async code to it).
+    // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
+    // of: they may call it (as a caller to await, or on a path from async code to it), or
+    // override or replace it.
     for _ in 0..MAX_ROUNDS {
         let names: Vec<&str> = {
-            let reaching = project.reaching_blocking();
+            let reaching = project.judged_functions();
             // Python calls dunder methods itself; `__init__` runs where its class is called.
             let mut names: Vec<&str> = reaching
                 .iter()

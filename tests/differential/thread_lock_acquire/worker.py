@@ -3,7 +3,7 @@ import subprocess
 import threading
 import time
 
-LOCK = threading.RLock()
+LOCK = threading.Lock()
 LOG = []
 
 
