@@ -283,10 +283,10 @@ fn static_boundary(
         ));
     }
     for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
-        if let Some(&(file, range)) = project.unknown_uses(name).first() {
+        if let Some(use_) = project.unknown_use(function, name) {
             return Some(format!(
                 "`{name}` at {} may call it (its target cannot be resolved)",
-                project.location(file, range.start())
+                project.location(use_.file, use_.range.start())
             ));
         }
     }

@@ -102,14 +102,30 @@ pub enum Target {
     Instance(Box<Target>),
     /// `receiver.name`, where the receiver is an instance of the class `class` resolves to.
     InstanceMethod { class: Box<Target>, name: String },
-    /// Something this module cannot resolve; the name is what was called (`load` for
-    /// `obj.load()`), which a project definition of that name may be.
+    /// A name this module cannot resolve (a builtin shadowed by several star imports), which
+    /// a project definition of that name may be.
     Unknown(String),
+    /// An attribute of an object this module cannot resolve (`load` of `obj.load()`): a
+    /// method of that name, or a function stored as a class attribute, may be it.
+    UnknownAttribute(String),
     /// A builtin or a name bound to something that is not a definition.
     External,
 }
 
 impl Target {
+    /// Whether the target is looked up as an attribute of an object (a method call), which
+    /// can never reach a module function called by its bare name.
+    pub fn is_attribute_lookup(&self) -> bool {
+        matches!(
+            self,
+            Target::Method { .. }
+                | Target::Super { .. }
+                | Target::AttributeMethod { .. }
+                | Target::InstanceMethod { .. }
+                | Target::UnknownAttribute(_)
+        )
+    }
+
     /// The name the target is looked up by, when it is a lookup (`load` of `db.load`).
     pub fn name(&self) -> Option<&str> {
         match self {
@@ -118,7 +134,8 @@ impl Target {
             | Target::Super { name, .. }
             | Target::AttributeMethod { name, .. }
             | Target::InstanceMethod { name, .. }
-            | Target::Unknown(name) => Some(name),
+            | Target::Unknown(name)
+            | Target::UnknownAttribute(name) => Some(name),
             Target::Function(_) | Target::Class(_) | Target::Instance(_) | Target::External => None,
         }
     }
@@ -651,7 +668,7 @@ impl<'a> Indexer<'a, '_> {
                     Target::Instance(class) => Target::InstanceMethod { class, name },
                     // `os.path.join`: an attribute of something outside the project.
                     Target::External if self.is_outside(scope, value) => Target::External,
-                    _ => Target::Unknown(name),
+                    _ => Target::UnknownAttribute(name),
                 }
             }
             _ => Target::External,

@@ -74,6 +74,17 @@ pub enum Resolved {
     External,
 }
 
+/// A call or reference whose target cannot be resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct UnknownUse {
+    pub file: FileId,
+    pub range: TextRange,
+    /// An attribute of an unknown object (`obj.run()`), not a bare name.
+    pub attribute: bool,
+    /// A call whose result is awaited.
+    pub awaited: bool,
+}
+
 /// Something a call may reach instead of the definition it resolves to.
 #[derive(Debug, Clone)]
 pub struct Rebinding {
@@ -97,7 +108,7 @@ pub struct Project {
     /// Functions used as values, with where.
     value_uses: Vec<Vec<Vec<(FileId, TextRange)>>>,
     /// Calls and references that could not be resolved, by the name they use.
-    unknown: HashMap<String, Vec<(FileId, TextRange)>>,
+    unknown: HashMap<String, Vec<UnknownUse>>,
     /// Names mentioned in files that could not be indexed (syntax errors): any of them may
     /// call a project function of that name.
     pub unindexed_mentions: HashMap<String, PathBuf>,
@@ -213,7 +224,7 @@ impl Project {
             .iter()
             .map(|functions| vec![Vec::new(); functions.len()])
             .collect();
-        let mut unknown: HashMap<String, Vec<(FileId, TextRange)>> = HashMap::default();
+        let mut unknown: HashMap<String, Vec<UnknownUse>> = HashMap::default();
         for ((file, module), (module_resolved, value_targets, module_callees)) in
             modules.iter().enumerate().zip(per_module)
         {
@@ -223,10 +234,14 @@ impl Project {
                     Resolved::Function(f) | Resolved::Init(_, f) => {
                         callers[f.file][f.index].push(id)
                     }
-                    Resolved::Unknown(name) if defined.contains(name.as_str()) => unknown
-                        .entry(name.clone())
-                        .or_default()
-                        .push((file, call.range)),
+                    Resolved::Unknown(name) if defined.contains(name.as_str()) => {
+                        unknown.entry(name.clone()).or_default().push(UnknownUse {
+                            file,
+                            range: call.range,
+                            attribute: call.target.is_attribute_lookup(),
+                            awaited: call.usage == Use::Awaited,
+                        })
+                    }
                     _ => {}
                 }
             }
@@ -236,7 +251,12 @@ impl Project {
                 match target {
                     Resolved::Function(f) => value_uses[f.file][f.index].push((file, value.range)),
                     Resolved::Unknown(name) if defined.contains(name.as_str()) => {
-                        unknown.entry(name).or_default().push((file, value.range))
+                        unknown.entry(name).or_default().push(UnknownUse {
+                            file,
+                            range: value.range,
+                            attribute: value.target.is_attribute_lookup(),
+                            awaited: false,
+                        })
                     }
                     _ => {}
                 }
@@ -322,9 +342,22 @@ impl Project {
         &self.value_uses[function.file][function.index]
     }
 
-    /// Unresolved calls and references using `name`.
-    pub fn unknown_uses(&self, name: &str) -> &[(FileId, TextRange)] {
-        self.unknown.get(name).map_or(&[], Vec::as_slice)
+    /// An unresolved call or reference using `name` that may reach `function` where awaiting
+    /// it would be wrong: awaited calls are right either way, and an attribute of an unknown
+    /// object (`obj.run()`) reaches a method, or a function a class body binds, never a module
+    /// function called by its bare name.
+    pub fn unknown_use(&self, function: FnId, name: &str) -> Option<&UnknownUse> {
+        let f = self.function(function);
+        let reachable_as_attribute = f.class.is_some()
+            || self.modules.iter().any(|m| {
+                m.classes
+                    .iter()
+                    .any(|c| c.members.iter().any(|n| n == name))
+            });
+        self.unknown
+            .get(name)?
+            .iter()
+            .find(|u| !u.awaited && (reachable_as_attribute || !u.attribute))
     }
 
     /// Why a call of `function` may reach something else at run time (see
@@ -588,7 +621,9 @@ impl Resolver<'_> {
             Target::InstanceMethod { class, name } => self.method_of(file, class, name, depth),
             // Calling an instance runs its `__call__`: not followed.
             Target::Instance(_) => Resolved::External,
-            Target::Unknown(name) => Resolved::Unknown(name.clone()),
+            Target::Unknown(name) | Target::UnknownAttribute(name) => {
+                Resolved::Unknown(name.clone())
+            }
             Target::External => Resolved::External,
         }
     }

@@ -204,24 +204,22 @@ fn build_project(
                 .iter()
                 .filter_map(|&f| {
                     let function = project.function(f);
-                    match (function.is_dunder(), function.name.as_str(), function.class) {
-                        (false, name, _) => Some(name),
+                    let name = match (function.is_dunder(), function.name.as_str(), function.class)
+                    {
+                        (false, name, _) => name,
                         (true, "__init__", Some(class)) => {
-                            Some(project.modules[f.file].classes[class].name.as_str())
+                            project.modules[f.file].classes[class].name.as_str()
                         }
-                        _ => None,
-                    }
+                        _ => return None,
+                    };
+                    Some((f, name))
                 })
                 // And under the names other modules import them by.
-                .chain(
-                    project
-                        .aliases_of(&reaching)
-                        .into_iter()
-                        .map(|(_, name)| name),
-                )
-                // A name some unresolved call already uses can never be converted: its
+                .chain(project.aliases_of(&reaching))
+                // A function some unresolved call may reach can never be converted: its
                 // other callers do not matter.
-                .filter(|name| project.unknown_uses(name).is_empty())
+                .filter(|&(f, name)| project.unknown_use(f, name).is_none())
+                .map(|(_, name)| name)
                 .collect();
             names.sort_unstable();
             names.dedup();
