@@ -225,8 +225,12 @@ pub struct LoopRun {
 #[derive(Debug)]
 pub struct ModuleIndex {
     pub path: PathBuf,
-    /// Dotted module name (`opsd.db`), from the package folders (`__init__.py`) around it.
+    /// Dotted module name (`opsd.db`), the one relative imports start from.
     pub module: String,
+    /// Every name the module is imported by (see [`super::layout`]), `module` first.
+    pub names: Vec<String>,
+    /// The project folder whose module namespace it belongs to.
+    pub namespace: String,
     pub is_package: bool,
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
@@ -262,47 +266,6 @@ impl ModuleIndex {
     }
 }
 
-/// The dotted module name of `path` and whether it is a package's `__init__`: the folders
-/// holding an `__init__.py` above the file make its package path.
-pub fn module_name(path: &Path) -> (String, bool) {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let stem = absolute
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_owned();
-    let is_package = stem == "__init__";
-    let mut parts: Vec<String> = if is_package { Vec::new() } else { vec![stem] };
-    let mut folder = absolute.parent();
-    while let Some(dir) = folder {
-        if !is_package_dir(dir) {
-            break;
-        }
-        match dir.file_name().and_then(|n| n.to_str()) {
-            Some(name) => parts.push(name.to_owned()),
-            None => break,
-        }
-        folder = dir.parent();
-    }
-    parts.reverse();
-    (parts.join("."), is_package)
-}
-
-/// Whether `dir` holds an `__init__.py` (cached: every file of a folder asks).
-fn is_package_dir(dir: &Path) -> bool {
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, bool>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(&known) = cache.lock().ok().and_then(|c| c.get(dir).copied()).as_ref() {
-        return known;
-    }
-    let answer = dir.join("__init__.py").is_file();
-    if let Ok(mut cache) = cache.lock() {
-        cache.insert(dir.to_path_buf(), answer);
-    }
-    answer
-}
-
 /// Whether an imported path can lead to the project's code: a relative import, or one of
 /// the project's packages (`roots`). Imports of anything else are not followed.
 fn is_project(path: &[&str], roots: &HashSet<String>) -> bool {
@@ -332,10 +295,14 @@ pub fn index_module(
     source: &str,
     parsed: &Parsed,
     recipes: &[&'static dyn Recipe],
-    roots: &HashSet<String>,
+    roots: &HashMap<String, HashSet<String>>,
 ) -> ModuleIndex {
     let semantic = SemanticModel::build(parsed.suite());
-    let (module, is_package) = module_name(path);
+    let place = super::layout::place(path);
+    let no_roots = HashSet::default();
+    let roots = roots.get(&place.namespace).unwrap_or(&no_roots);
+    let module = place.names.first().cloned().unwrap_or_default();
+    let is_package = place.is_package;
     let mut indexer = Indexer {
         context: WalkContext::new(),
         source,
@@ -363,6 +330,8 @@ pub fn index_module(
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
+            names: place.names,
+            namespace: place.namespace,
             is_package,
             functions: Vec::new(),
             classes: Vec::new(),
@@ -655,6 +624,19 @@ impl<'a> Indexer<'a, '_> {
                             };
                         }
                     }
+                }
+                // `Store(path).load()`: a method of the instance just made.
+                if let Expr::Call(call) = value {
+                    return match self.target_at_depth(scope, &call.func, depth + 1) {
+                        class @ (Target::Class(_) | Target::Qualified(_)) => {
+                            Target::InstanceMethod {
+                                class: Box::new(class),
+                                name,
+                            }
+                        }
+                        Target::External if self.is_outside(scope, &call.func) => Target::External,
+                        _ => Target::UnknownAttribute(name),
+                    };
                 }
                 match self.target_at_depth(scope, value, depth + 1) {
                     Target::Qualified(mut path) => {
