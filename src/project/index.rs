@@ -179,6 +179,11 @@ pub struct Call {
     /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`): the code
     /// handles both kinds of callee itself.
     pub coroutine_check: Option<String>,
+    /// The argument list, parentheses included.
+    pub arguments: TextRange,
+    /// For a call in an `async def`: the name `asyncio` has there and the edit importing it,
+    /// or why it cannot be had (for fixes that move the call to a thread).
+    pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -327,6 +332,7 @@ pub fn index_module(
         scope_class: HashMap::default(),
         roots,
         blocking_attributes: HashMap::default(),
+        importer: None,
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -408,6 +414,8 @@ struct Indexer<'a, 's> {
     /// `self.attr = sqlite3.connect(...)`: per class, the attribute's constructor.
     /// With the dunder method that creates it, if one does (it stays sync).
     blocking_attributes: HashMap<(usize, String), (Vec<String>, Option<String>)>,
+    /// Made for the first call in async code that needs it.
+    importer: Option<crate::imports::Importer>,
     index: ModuleIndex,
 }
 
@@ -850,6 +858,13 @@ impl<'a> Indexer<'a, '_> {
             return;
         }
         let coroutine_check = self.coroutine_check();
+        let asyncio = (execution == Execution::Async).then(|| {
+            let importer = self.importer.get_or_insert_with(|| {
+                let stylist = crate::source::Stylist::detect(self.source, self.parsed);
+                crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
+            });
+            importer.import_module(self.semantic, scope, "asyncio", range.start())
+        });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
         let await_text = if !self.semantic.awaitable_in_function(scope)
             || self.context.in_annotation()
@@ -874,6 +889,8 @@ impl<'a> Indexer<'a, '_> {
             usage,
             await_text,
             coroutine_check,
+            arguments: call.arguments.range(),
+            asyncio,
         });
     }
 
