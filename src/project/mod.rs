@@ -114,6 +114,10 @@ pub struct Project {
     /// call a project function of that name.
     pub unindexed_mentions: HashMap<String, PathBuf>,
     subclasses: HashMap<ClassId, Vec<ClassId>>,
+    /// Attribute stores (`x.name = ...`) by name: file and index in its `attribute_stores`.
+    stores: HashMap<String, Vec<(FileId, usize)>>,
+    /// Names class bodies bind other than by `def` (`fetch = _fetch`).
+    class_members: HashSet<String>,
 }
 
 impl Project {
@@ -137,11 +141,26 @@ impl Project {
             }
         }
         let no_subclasses = HashMap::default();
+        // Attribute stores by name, and the names class bodies bind other than by `def`.
+        let mut stores: HashMap<String, Vec<(FileId, usize)>> = HashMap::default();
+        let mut class_members: HashSet<String> = HashSet::default();
+        for (file, module) in modules.iter().enumerate() {
+            for (index, store) in module.attribute_stores.iter().enumerate() {
+                stores
+                    .entry(store.name.clone())
+                    .or_default()
+                    .push((file, index));
+            }
+            for class in &module.classes {
+                class_members.extend(class.members.iter().cloned());
+            }
+        }
         let bases_resolver = Resolver {
             modules: &modules,
             by_name: &by_name,
             roots: &roots,
             subclasses: &no_subclasses,
+            stores: &stores,
         };
         let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
         for (file, module) in modules.iter().enumerate() {
@@ -161,6 +180,7 @@ impl Project {
             by_name: &by_name,
             roots: &roots,
             subclasses: &subclasses,
+            stores: &stores,
         };
         // A callee can only be a project definition under the name of one (most calls are
         // of methods of the standard library's or dependencies' objects); unresolved uses
@@ -283,6 +303,8 @@ impl Project {
             unknown,
             unindexed_mentions: HashMap::default(),
             subclasses,
+            stores,
+            class_members,
         }
     }
 
@@ -358,12 +380,7 @@ impl Project {
     /// function called by its bare name.
     pub fn unknown_use(&self, function: FnId, name: &str) -> Option<&UnknownUse> {
         let f = self.function(function);
-        let reachable_as_attribute = f.class.is_some()
-            || self.modules.iter().any(|m| {
-                m.classes
-                    .iter()
-                    .any(|c| c.members.iter().any(|n| n == name))
-            });
+        let reachable_as_attribute = f.class.is_some() || self.class_members.contains(name);
         self.unknown
             .get(name)?
             .iter()
@@ -452,28 +469,30 @@ impl Project {
                 }
             }
         }
-        for (file, module) in self.modules.iter().enumerate() {
-            for store in module.attribute_stores.iter().filter(|s| s.name == f.name) {
-                let relevant = match (store.on_self_of, class) {
-                    // `self.fetch = ...` in a class of the hierarchy hides the method.
-                    (Some(index), Some(class)) => {
-                        let of = ClassId { file, index };
-                        lineage.contains(&of) || resolver.descendants(class).contains(&of)
-                    }
-                    // `self.fetch = ...` cannot replace a module function.
-                    (Some(_), None) => false,
-                    (None, _) => true,
-                };
-                if relevant {
-                    found.push(Rebinding {
-                        reason: format!(
-                            "`{}` is assigned as an attribute at {}, which may replace it",
-                            f.name,
-                            self.location(file, store.range.start())
-                        ),
-                        is_async: false,
-                    });
+        let descendants = class
+            .map(|class| resolver.descendants(class))
+            .unwrap_or_default();
+        for &(file, index) in self.stores.get(&f.name).into_iter().flatten() {
+            let store = &self.modules[file].attribute_stores[index];
+            let relevant = match (store.on_self_of, class) {
+                // `self.fetch = ...` in a class of the hierarchy hides the method.
+                (Some(index), Some(_)) => {
+                    let of = ClassId { file, index };
+                    lineage.contains(&of) || descendants.contains(&of)
                 }
+                // `self.fetch = ...` cannot replace a module function.
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            if relevant {
+                found.push(Rebinding {
+                    reason: format!(
+                        "`{}` is assigned as an attribute at {}, which may replace it",
+                        f.name,
+                        self.location(file, store.range.start())
+                    ),
+                    is_async: false,
+                });
             }
         }
         found
@@ -507,6 +526,7 @@ impl Project {
             by_name: &self.by_name,
             roots: &self.roots,
             subclasses: &self.subclasses,
+            stores: &self.stores,
         }
     }
 
@@ -560,6 +580,8 @@ struct Resolver<'p> {
     roots: &'p Roots,
     /// Direct subclasses of each class (empty while they are being computed).
     subclasses: &'p HashMap<ClassId, Vec<ClassId>>,
+    /// See [`Project::stores`].
+    stores: &'p HashMap<String, Vec<(FileId, usize)>>,
 }
 
 /// How many re-exports and aliases are followed before giving up.
@@ -615,10 +637,12 @@ impl Resolver<'_> {
                 // A subclass assigning the attribute too may hold another class's instance,
                 // and so may code that stores it from outside (`service.backend = other`).
                 if self.assigned_in_subclass(class_id, attribute)
-                    || self.modules.iter().any(|m| {
-                        m.attribute_stores
-                            .iter()
-                            .any(|s| s.on_self_of.is_none() && s.name == *attribute)
+                    || self.stores.get(attribute).is_some_and(|stores| {
+                        stores.iter().any(|&(file, index)| {
+                            self.modules[file].attribute_stores[index]
+                                .on_self_of
+                                .is_none()
+                        })
                     })
                 {
                     return Resolved::Unknown(name.clone());
