@@ -100,7 +100,9 @@ fn statement_of(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bo
         let before_is_quiet = match node {
             AnyNodeRef::ExprAttribute(_) | AnyNodeRef::ExprUnaryOp(_) => true,
             AnyNodeRef::ExprSubscript(s) => s.value.range() == child || quiet(&s.value),
-            AnyNodeRef::ExprCall(c) => c.func.range() == child || callee_runs_no_code(checker, &c.func),
+            AnyNodeRef::ExprCall(c) => {
+                c.func.range() == child || callee_runs_no_code(checker, &c.func)
+            }
             // Positional arguments are evaluated before keywords, wherever they are written.
             AnyNodeRef::Arguments(arguments) => arguments
                 .args

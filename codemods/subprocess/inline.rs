@@ -282,7 +282,14 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
         .map(|comment| (0, checker.source[comment].to_owned()))
         .collect();
     let mut helper = false;
-    let statements = statements(checker, &plan, &names, hoist.whole, &mut module, &mut helper)?;
+    let statements = statements(
+        checker,
+        &plan,
+        &names,
+        hoist.whole,
+        &mut module,
+        &mut helper,
+    )?;
     let mut all = comments;
     all.extend(lines);
     all.extend(statements);
@@ -342,7 +349,10 @@ pub(super) fn sigchld_handled(checker: &Checker<'_>) -> Option<String> {
             let semantic = self.checker.semantic();
             if matches!(expr, Expr::Attribute(_) | Expr::Name(_))
                 && semantic.qualified_name(0, expr).is_some_and(|q| {
-                    matches!(q.as_slice(), ["signal", "SIGCHLD"] | ["signal", "Signals", "SIGCHLD"])
+                    matches!(
+                        q.as_slice(),
+                        ["signal", "SIGCHLD"] | ["signal", "Signals", "SIGCHLD"]
+                    )
                 })
             {
                 self.found = true;
@@ -360,7 +370,11 @@ pub(super) fn sigchld_handled(checker: &Checker<'_>) -> Option<String> {
 
 /// The arguments of `create_subprocess_exec` / `_shell` for a command evaluated into the
 /// local `name`: `*name` for a list of arguments, `name` for a string.
-fn bound_arguments<'a>(checker: &Checker<'a>, plan: &Plan<'a>, name: &str) -> Result<String, String> {
+fn bound_arguments<'a>(
+    checker: &Checker<'a>,
+    plan: &Plan<'a>,
+    name: &str,
+) -> Result<String, String> {
     let command = plan.command;
     if plan.shell {
         // Checked by `read_call`: the command is a string.
@@ -387,9 +401,9 @@ fn sequence_kind<'a>(checker: &Checker<'a>, expr: &'a Expr, depth: usize) -> Opt
         Expr::List(list) => Some(non_empty(&list.elts)),
         Expr::Tuple(tuple) => Some(non_empty(&tuple.elts)),
         Expr::Call(call)
-            if checker.qualified_name(&call.func).is_some_and(|q| {
-                matches!(q.as_slice(), ["builtins", "list" | "tuple"])
-            }) =>
+            if checker
+                .qualified_name(&call.func)
+                .is_some_and(|q| matches!(q.as_slice(), ["builtins", "list" | "tuple"])) =>
         {
             Some(false)
         }
@@ -579,9 +593,10 @@ impl<'a> Visitor<'a> for KwargsUses<'a> {
                     }
                     // `f(..., **kwargs)`
                     Some(AnyNodeRef::Arguments(arguments))
-                        if arguments.keywords.iter().any(|k| {
-                            k.arg.is_none() && k.value.range() == expr.range()
-                        }) => {}
+                        if arguments
+                            .keywords
+                            .iter()
+                            .any(|k| k.arg.is_none() && k.value.range() == expr.range()) => {}
                     _ => self.other = true,
                 }
             }
@@ -904,7 +919,10 @@ fn codec_arguments(checker: &Checker<'_>, plan: &Plan<'_>, locale: &str) -> Stri
 
 /// The arguments of `create_subprocess_exec` for the command: a list or tuple literal's
 /// items, `*cmd` for a name bound to lists, the program name for a string.
-pub(super) fn exec_arguments<'a>(checker: &Checker<'a>, command: &'a Expr) -> Result<String, String> {
+pub(super) fn exec_arguments<'a>(
+    checker: &Checker<'a>,
+    command: &'a Expr,
+) -> Result<String, String> {
     let source = checker.source;
     let sequence = |elts: &[Expr], node: AnyNodeRef| -> Result<String, String> {
         let (Some(first), Some(last)) = (elts.first(), elts.last()) else {
@@ -1027,7 +1045,10 @@ fn statements(
         // The pipes are read until the timeout, then the child is killed: the helper.
         let timeout = &source[timeout.range()];
         let input = if input.is_empty() { "None" } else { &input };
-        let wait = format!("await {HELPER}({proc}, {}, {input}, {timeout})", plan.command_text);
+        let wait = format!(
+            "await {HELPER}({proc}, {}, {input}, {timeout})",
+            plan.command_text
+        );
         *helper = true;
         if reads_output && needs_value {
             lines.push((0, format!("{stdout}, {stderr} = {wait}")));

@@ -36,6 +36,9 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
     let Expr::Name(name) = receiver else {
         return Err("the process is not a name".to_owned());
     };
+    if let Some(reason) = super::inline::sigchld_handled(checker) {
+        return Err(reason);
+    }
     let semantic = checker.semantic();
     let binding = semantic
         .lookup(checker.scope(), name.id.as_str())
@@ -75,10 +78,52 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
         .skip(1)
         .find(|stmt| waits(stmt, name.id.as_str()))
         .map(|stmt| TextRange::new(stmt.end(), block_end));
-    let stdin_piped = stream(
-        checker,
-        popen.arguments.find_keyword("stdin").map(|k| &k.value),
-    ) == Stream::Pipe;
+    let piped = |name: &str| {
+        stream(
+            checker,
+            popen.arguments.find_keyword(name).map(|k| &k.value),
+        ) == Stream::Pipe
+    };
+    let stdin_piped = piped("stdin");
+    // Reads of the pipes: a second `communicate()` of subprocess returns the first output
+    // again (or raises `ValueError` on a closed pipe); asyncio's returns empty output.
+    let communicates = uses
+        .loads
+        .iter()
+        .filter(|u| matches!(u, Use::Wait { input, .. } if *input != Input::NotCommunicate))
+        .count();
+    let pipe_reads = |stream: &str| {
+        uses.loads
+            .iter()
+            .filter(|u| matches!(u, Use::Wait { call, .. } if pipe_of(call) == Some(stream)))
+            .count()
+    };
+    let (stdout_reads, stderr_reads) = (pipe_reads("stdout"), pipe_reads("stderr"));
+    if communicates > 1
+        || (communicates == 1 && stdout_reads + stderr_reads > 0)
+        || stdout_reads > 1
+        || stderr_reads > 1
+    {
+        return Err(format!(
+            "`{}` is communicated with or a pipe of it read more than once: subprocess's second `communicate()` returns the first output again or raises `ValueError` (a closed pipe), asyncio's returns empty output",
+            name.id
+        ));
+    }
+    // Asyncio's `wait()` also waits for every pipe to close, which a grandchild may hold
+    // open: only a process whose pipes are all read to their end (by `communicate()` or
+    // `read()`) may be waited for.
+    let waits_alone = uses.loads.iter().any(|u| {
+        matches!(u, Use::Wait { call, input: Input::NotCommunicate, .. } if !is_pipe_read(call))
+    });
+    let unread = (stdin_piped && communicates == 0)
+        || (piped("stdout") && communicates == 0 && stdout_reads == 0)
+        || (piped("stderr") && communicates == 0 && stderr_reads == 0);
+    if waits_alone && unread {
+        return Err(format!(
+            "`{}.wait()` with a pipe that is not read: asyncio's `wait()` also waits for the pipe to close, which a grandchild may hold open",
+            name.id
+        ));
+    }
     for use_ in &uses.loads {
         match use_ {
             Use::Attribute("pid", _) => {}
@@ -171,6 +216,22 @@ fn creation_text(checker: &Checker<'_>, popen: &ExprCall) -> Result<String, Stri
         text.push_str(keyword);
     }
     Ok(format!("{kind}({text})"))
+}
+
+/// Whether `call` is `proc.stdout.read()` / `proc.stderr.read()`.
+fn is_pipe_read(call: &ExprCall) -> bool {
+    pipe_of(call).is_some()
+}
+
+/// `"stdout"` for `proc.stdout.read()`, `"stderr"` for `proc.stderr.read()`.
+fn pipe_of(call: &ExprCall) -> Option<&str> {
+    let Expr::Attribute(method) = &*call.func else {
+        return None;
+    };
+    let Expr::Attribute(pipe) = &*method.value else {
+        return None;
+    };
+    (method.attr.id.as_str() == "read").then_some(pipe.attr.id.as_str())
 }
 
 /// Whether `stmt` waits for the child `name` names whenever it runs: it is, or assigns or
