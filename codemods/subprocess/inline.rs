@@ -336,6 +336,12 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
 /// handler that reaps children). The kernel then reaps them before asyncio's child watcher,
 /// which reports the return code 255, where subprocess reports 0.
 pub(super) fn sigchld_handled(checker: &Checker<'_>) -> Option<String> {
+    if let Some(other) = &checker.settings.sigchld_elsewhere {
+        return Some(format!(
+            "{} mentions `SIGCHLD` (it may ignore the signal or reap children for the whole process): asyncio would not see the child exit and would report the return code 255",
+            other.display()
+        ));
+    }
     // A quick look at the text first: most modules never mention the signal.
     if !checker.source.contains("SIGCHLD") {
         return None;
