@@ -260,7 +260,14 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
     let mut lines = Vec::new();
     if bound {
         plan.command_arguments = bound_arguments(checker, &plan, &command)?;
-        lines.push((0, format!("{command} = {}", &checker.source[command_range])));
+        // A command on several lines needs brackets around it on its own line.
+        let text = &checker.source[command_range];
+        let text = if text.contains(['\n', '\r']) && !text.starts_with(['[', '(', '{']) {
+            format!("({text})")
+        } else {
+            text.to_owned()
+        };
+        lines.push((0, format!("{command} = {text}")));
         plan.command_text = command;
     } else {
         let written = checker.source[command_range].to_owned();
@@ -307,6 +314,12 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
             .replace("{asyncio}", &top("asyncio")?)
             .replace("{subprocess}", &top("subprocess")?);
         helper_edit = checker.define_helper(HELPER, &source)?;
+        if !checker.semantic().is_free(checker.scope(), HELPER)
+            && checker.semantic().lookup(checker.scope(), HELPER)
+                != checker.semantic().lookup(0, HELPER)
+        {
+            return Err(format!("the name `{HELPER}` is bound in this function"));
+        }
     }
     let mut unique: Vec<Edit> = Vec::new();
     for import in imports {
