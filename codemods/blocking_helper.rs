@@ -73,8 +73,19 @@ crate::declare_recipe! {
 /// - dunder methods (`__init__`, `__enter__`, `__iter__`, ...), decorated functions other
 ///   than `@staticmethod`/`@classmethod` (`@property`, `@lru_cache`, `@contextmanager`,
 ///   route registrations), generators (they would become async generators);
-/// - methods that override or are overridden (the call may dispatch to either), and methods
-///   of classes deriving from a class outside the project (its code may call them);
+/// - a function whose result is awaited somewhere (it returns an awaitable already: a
+///   Future, a Task, a coroutine; `await` on the converted function would return that);
+/// - anything a call may reach instead at run time: a base's or a subclass's `def` of the
+///   name, a class attribute of that name (`fetch = _constant`), a class that comes before it
+///   in a subclass's bases (a mixin), a base outside the project (its code may call it; `object`,
+///   `abc.ABC`, `typing.Protocol` and `Generic` define nothing and do not count), and an
+///   attribute store of the name anywhere in the project (`self.fetch = other`,
+///   `db.fetch = other`, `setattr(obj, "fetch", ...)`);
+/// - a call made while a thread lock is held (`with self._lock:`, `lock.acquire()`): the
+///   `await` would suspend the task with the lock taken, and the next task to reach the lock
+///   would block the event loop's thread;
+/// - a call in code that checks at run time whether it has a coroutine
+///   (`inspect.iscoroutinefunction`);
 /// - a caller or the function in a file where AW201 is disabled, skipped, or silenced on
 ///   that line;
 /// - blocking work that the phase 1 recipes could not migrate in async code either: sqlite3
@@ -121,11 +132,11 @@ impl Recipe for BlockingHelper {
         for (function, name) in project.aliases_of(&relevant) {
             aliases.entry(function).or_default().push(name);
         }
-        let mut reasons: HashMap<FnId, String> = HashMap::default();
+        let mut reasons: HashMap<FnId, Reason> = HashMap::default();
         for &function in &relevant {
             let names = aliases.get(&function).map_or(&[][..], Vec::as_slice);
             if let Some(reason) = static_boundary(checker, function, names) {
-                reasons.insert(function, reason);
+                reasons.insert(function, Reason::cause(reason));
             }
         }
         let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
@@ -162,16 +173,22 @@ impl Recipe for BlockingHelper {
                     let reason = path
                         .iter()
                         .find_map(|f| public_reasons.get(f))
-                        .cloned()
+                        .map(|r| r.text.clone())
                         .unwrap_or_else(|| "it changes a public API".to_owned());
                     (Some(fixes[1].clone()), Some(reason))
                 } else {
-                    let reason = path
-                        .iter()
-                        .rev()
-                        .find_map(|f| reasons.get(f).map(|r| (f, r)))
+                    // The cause on the path (the outermost function that cannot be converted
+                    // for a reason of its own), else the innermost consequence.
+                    let on_path = || path.iter().filter_map(|f| reasons.get(f).map(|r| (f, r)));
+                    let reason = on_path()
+                        .find(|(_, r)| !r.derived)
+                        .or_else(|| on_path().next_back())
                         .map(|(f, r)| {
-                            format!("`{}` stays sync: {r}", project.describe(*f, function.file))
+                            format!(
+                                "`{}` stays sync: {}",
+                                project.describe(*f, function.file),
+                                r.text
+                            )
                         })
                         .unwrap_or_else(|| "it cannot be converted".to_owned());
                     (None, Some(reason))
@@ -266,10 +283,10 @@ fn static_boundary(
         ));
     }
     for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
-        if let Some(&(file, range)) = project.unknown_uses(name).first() {
+        if let Some(use_) = project.unknown_use(function, name) {
             return Some(format!(
                 "`{name}` at {} may call it (its target cannot be resolved)",
-                project.location(file, range.start())
+                project.location(use_.file, use_.range.start())
             ));
         }
     }
@@ -298,7 +315,7 @@ fn convertible(
     checker: &ProjectChecker<'_>,
     candidates: &HashSet<FnId>,
     blocking: &HashMap<FnId, Vec<usize>>,
-    reasons: &mut HashMap<FnId, String>,
+    reasons: &mut HashMap<FnId, Reason>,
     no_public_api: bool,
 ) -> HashSet<FnId> {
     let project = checker.project;
@@ -313,19 +330,19 @@ fn convertible(
                 set.remove(&f);
                 reasons.insert(
                     f,
-                    "it is part of the public API (`__all__` or a package re-export); converting it changes the API".to_owned(),
+                    Reason::cause("it is part of the public API (`__all__` or a package re-export); converting it changes the API"),
                 );
             }
         }
     }
     loop {
-        let mut removed: Vec<(FnId, String)> = Vec::new();
+        let mut removed: Vec<(FnId, Reason)> = Vec::new();
         for &function in &set {
             // Blocking work of its own that the phase 1 recipes can migrate once it is async.
             let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
             let module = &project.modules[function.file];
             let own = sites.iter().any(|&i| module.blocking[i].obstacle.is_none());
-            if let Some(reason) = caller_obstacle(checker, function, &set) {
+            if let Some(reason) = caller_obstacle(checker, function, &set, candidates) {
                 removed.push((function, reason));
             } else if !own
                 && !project
@@ -337,10 +354,10 @@ fn convertible(
                     .iter()
                     .find_map(|&i| module.blocking[i].obstacle.as_ref())
                 {
-                    Some(obstacle) => format!(
+                    Some(obstacle) => Reason::cause(format!(
                         "its blocking calls could not be migrated in async code either: {obstacle}"
-                    ),
-                    None => "the functions it calls that block stay sync".to_owned(),
+                    )),
+                    None => Reason::consequence("the functions it calls that block stay sync"),
                 };
                 removed.push((function, reason));
             }
@@ -374,7 +391,9 @@ fn convertible(
             if !useful.contains(&function) && !removed.iter().any(|(f, _)| *f == function) {
                 removed.push((
                     function,
-                    "no async code calls it through functions that can be converted".to_owned(),
+                    Reason::consequence(
+                        "no async code calls it through functions that can be converted",
+                    ),
                 ));
             }
         }
@@ -388,12 +407,49 @@ fn convertible(
     }
 }
 
-/// Why one of `function`'s calls could not await it, with `set` converted.
+/// Why a function is not converted.
+#[derive(Debug, Clone)]
+struct Reason {
+    text: String,
+    /// It follows from another function's reason (its caller or callee stays sync).
+    derived: bool,
+}
+
+impl Reason {
+    fn cause(text: impl Into<String>) -> Self {
+        Reason {
+            text: text.into(),
+            derived: false,
+        }
+    }
+
+    fn consequence(text: impl Into<String>) -> Self {
+        Reason {
+            text: text.into(),
+            derived: true,
+        }
+    }
+}
+
+/// Why one of `function`'s calls could not await it, with `set` converted (of `candidates`).
 fn caller_obstacle(
     checker: &ProjectChecker<'_>,
     function: FnId,
     set: &HashSet<FnId>,
-) -> Option<String> {
+    candidates: &HashSet<FnId>,
+) -> Option<Reason> {
+    caller_obstacle_text(checker, function, set).map(|(text, caller)| Reason {
+        text,
+        derived: caller.is_some_and(|c| candidates.contains(&c)),
+    })
+}
+
+/// [`caller_obstacle`]'s text, and the sync caller that cannot await it, if that is why.
+fn caller_obstacle_text(
+    checker: &ProjectChecker<'_>,
+    function: FnId,
+    set: &HashSet<FnId>,
+) -> Option<(String, Option<FnId>)> {
     let project = checker.project;
     for &id in project.callers(function) {
         let call = project.call(id);
@@ -403,35 +459,50 @@ fn caller_obstacle(
                 Caller::Lambda => "in a lambda",
                 _ => "at module level or in a class body",
             };
-            return Some(format!("it is called {place} at {}", at()));
+            return Some((format!("it is called {place} at {}", at()), None));
         };
         let caller_function = project.function(caller);
         if !caller_function.is_async && !set.contains(&caller) {
-            return Some(format!(
-                "it is called from sync `{}` at {}",
-                project.describe(caller, function.file),
-                at()
+            return Some((
+                format!(
+                    "it is called from sync `{}` at {}",
+                    project.describe(caller, function.file),
+                    at()
+                ),
+                Some(caller),
             ));
         }
         match call.usage {
-            // Already awaited: nothing to add there.
-            Use::Awaited => continue,
+            // Awaited already: the function returns an awaitable (a Future, a Task, a
+            // coroutine), and `await` on the converted function would return that awaitable.
+            Use::Awaited => {
+                return Some((
+                    format!(
+                        "its result is awaited at {}: it returns an awaitable already, which `await` would then return",
+                        at()
+                    ),
+                    None,
+                ))
+            }
             Use::Scheduled => {
-                return Some(format!(
-                    "its result is passed to a scheduler at {} (it returns an awaitable already?)",
-                    at()
+                return Some((
+                    format!(
+                        "its result is passed to a scheduler at {} (it returns an awaitable already?)",
+                        at()
+                    ),
+                    None,
                 ))
             }
             _ => {}
         }
-        if call.await_text.is_none() {
-            return Some(format!(
-                "`await` cannot be added to its call at {} (a generator expression, a lambda or an f-string `=` field)",
-                at()
+        if let Err(reason) = &call.await_text {
+            return Some((
+                format!("`await` cannot be added to its call at {}: {reason}", at()),
+                None,
             ));
         }
         if !checker.enabled_at(&META, id.file, call.range.start()) {
-            return Some(format!("AW201 is disabled or silenced at {}", at()));
+            return Some((format!("AW201 is disabled or silenced at {}", at()), None));
         }
     }
     None
@@ -455,7 +526,7 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
             if call.usage == Use::Awaited {
                 continue;
             }
-            let Some((prefix, suffix)) = call.await_text else {
+            let Ok((prefix, suffix)) = call.await_text else {
                 continue;
             };
             let (start, end) = (call.range.start(), call.range.end());

@@ -73,6 +73,9 @@ pub struct Class {
     /// `self.attr = Constructor(...)` in a method, when every such assignment of `attr` calls
     /// the same constructor: the constructor (a project class, or a qualified name).
     pub attributes: HashMap<String, Option<Target>>,
+    /// Names the class body binds other than by `def` (`fetch = _constant`): on an instance
+    /// they shadow a base's method of that name, as a `def` would.
+    pub members: Vec<String>,
 }
 
 /// What a callee (or a referenced value) is, as far as one module can tell.
@@ -99,14 +102,30 @@ pub enum Target {
     Instance(Box<Target>),
     /// `receiver.name`, where the receiver is an instance of the class `class` resolves to.
     InstanceMethod { class: Box<Target>, name: String },
-    /// Something this module cannot resolve; the name is what was called (`load` for
-    /// `obj.load()`), which a project definition of that name may be.
+    /// A name this module cannot resolve (a builtin shadowed by several star imports), which
+    /// a project definition of that name may be.
     Unknown(String),
+    /// An attribute of an object this module cannot resolve (`load` of `obj.load()`): a
+    /// method of that name, or a function stored as a class attribute, may be it.
+    UnknownAttribute(String),
     /// A builtin or a name bound to something that is not a definition.
     External,
 }
 
 impl Target {
+    /// Whether the target is looked up as an attribute of an object (a method call), which
+    /// can never reach a module function called by its bare name.
+    pub fn is_attribute_lookup(&self) -> bool {
+        matches!(
+            self,
+            Target::Method { .. }
+                | Target::Super { .. }
+                | Target::AttributeMethod { .. }
+                | Target::InstanceMethod { .. }
+                | Target::UnknownAttribute(_)
+        )
+    }
+
     /// The name the target is looked up by, when it is a lookup (`load` of `db.load`).
     pub fn name(&self) -> Option<&str> {
         match self {
@@ -115,7 +134,8 @@ impl Target {
             | Target::Super { name, .. }
             | Target::AttributeMethod { name, .. }
             | Target::InstanceMethod { name, .. }
-            | Target::Unknown(name) => Some(name),
+            | Target::Unknown(name)
+            | Target::UnknownAttribute(name) => Some(name),
             Target::Function(_) | Target::Class(_) | Target::Instance(_) | Target::External => None,
         }
     }
@@ -153,8 +173,12 @@ pub struct Call {
     pub target: Target,
     pub range: TextRange,
     pub usage: Use,
-    /// The text to put before and after the call to await it, when `await` can be added there.
-    pub await_text: Option<(&'static str, &'static str)>,
+    /// The text to put before and after the call to await it, or why `await` cannot be added
+    /// there.
+    pub await_text: Result<(&'static str, &'static str), String>,
+    /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`): the code
+    /// handles both kinds of callee itself.
+    pub coroutine_check: Option<String>,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -176,6 +200,16 @@ pub struct BlockingSite {
     /// Why the phase 1 recipe cannot migrate it even in async code (a connection created in
     /// `__init__`, which stays sync), if it cannot.
     pub obstacle: Option<String>,
+}
+
+/// `x.name = value` (or `setattr(x, "name", value)`) anywhere in a module: it may replace a
+/// method or a module function of that name at run time.
+#[derive(Debug, Clone)]
+pub struct AttributeStore {
+    pub name: String,
+    pub range: TextRange,
+    /// `self.name = ...` in a method of this class of the module.
+    pub on_self_of: Option<usize>,
 }
 
 /// `asyncio.run(...)` or `loop.run_until_complete(...)`.
@@ -202,6 +236,7 @@ pub struct ModuleIndex {
     pub values: Vec<ValueRef>,
     pub blocking: Vec<BlockingSite>,
     pub loop_runs: Vec<LoopRun>,
+    pub attribute_stores: Vec<AttributeStore>,
     /// Names listed in `__all__`.
     pub exported: Vec<String>,
     pub lines: LineIndex,
@@ -336,6 +371,7 @@ pub fn index_module(
             values: Vec::new(),
             blocking: Vec::new(),
             loop_runs: Vec::new(),
+            attribute_stores: Vec::new(),
             exported: semantic.exported.iter().map(|s| (*s).to_owned()).collect(),
             lines: LineIndex::new(source),
             suppressions: Suppressions::new(parsed, source),
@@ -489,18 +525,52 @@ impl<'a> Indexer<'a, '_> {
                 arguments
                     .args
                     .iter()
+                    .filter(|base| !self.is_inert_base(parent, base))
                     .map(|base| self.target_of(parent, base))
                     .collect()
             })
             .unwrap_or_default();
+        let mut members = Vec::new();
+        for stmt in &class.body {
+            let targets: &[Expr] = match stmt {
+                Stmt::Assign(a) => &a.targets,
+                Stmt::AnnAssign(a) if a.value.is_some() => std::slice::from_ref(&*a.target),
+                _ => &[],
+            };
+            for target in targets {
+                if let Expr::Name(name) = target {
+                    members.push(name.id.to_string());
+                }
+            }
+        }
         let id = self.index.classes.len();
         self.index.classes.push(Class {
             name: class.name.id.to_string(),
             label: self.semantic.scopes[scope].label.clone(),
             bases,
+            members,
             ..Class::default()
         });
         self.scope_class.insert(scope, id);
+    }
+
+    /// A base class that defines no method a subclass could override or call: `object`,
+    /// `abc.ABC`, `typing.Protocol` / `Generic[T]` (also from `typing_extensions`).
+    fn is_inert_base(&self, scope: ScopeId, base: &'a Expr) -> bool {
+        let base = match base {
+            Expr::Subscript(subscript) => &*subscript.value,
+            other => other,
+        };
+        self.semantic
+            .qualified_name(scope, base)
+            .is_some_and(|name| {
+                matches!(
+                    name.as_slice(),
+                    ["builtins", "object"]
+                        | ["abc", "ABC"]
+                        | ["typing" | "typing_extensions", "Protocol" | "Generic"]
+                )
+            })
     }
 
     /// What `expr` (a callee or a value) refers to, seen from `scope`.
@@ -598,7 +668,7 @@ impl<'a> Indexer<'a, '_> {
                     Target::Instance(class) => Target::InstanceMethod { class, name },
                     // `os.path.join`: an attribute of something outside the project.
                     Target::External if self.is_outside(scope, value) => Target::External,
-                    _ => Target::Unknown(name),
+                    _ => Target::UnknownAttribute(name),
                 }
             }
             _ => Target::External,
@@ -686,6 +756,59 @@ impl<'a> Indexer<'a, '_> {
         }
     }
 
+    /// The run-time coroutine test (`inspect.iscoroutinefunction`, `asyncio.iscoroutine`,
+    /// `inspect.isawaitable`) in the test of an `if` or conditional expression around the
+    /// node being visited: the code handles both kinds itself, in either branch.
+    fn coroutine_check(&self) -> Option<String> {
+        use crate::parse::visitor::{self, Visitor};
+
+        struct Finder<'s, 'a> {
+            semantic: &'s SemanticModel<'a>,
+            scope: ScopeId,
+            found: Option<String>,
+        }
+        impl<'a> Visitor<'a> for Finder<'_, 'a> {
+            fn visit_expr(&mut self, expr: &'a Expr) {
+                if let Expr::Call(call) = expr {
+                    if let Some(name) = self.semantic.qualified_name(self.scope, &call.func) {
+                        if matches!(
+                            name.as_slice(),
+                            ["inspect" | "asyncio", "iscoroutinefunction" | "iscoroutine"]
+                                | ["inspect", "isawaitable" | "isasyncgenfunction"]
+                        ) {
+                            self.found.get_or_insert_with(|| name.join("."));
+                        }
+                    }
+                }
+                visitor::walk_expr(self, expr);
+            }
+        }
+        let mut finder = Finder {
+            semantic: self.semantic,
+            scope: self.context.scope(),
+            found: None,
+        };
+        for node in self.context.ancestors() {
+            match node {
+                AnyNodeRef::StmtIf(s) => {
+                    finder.visit_expr(&s.test);
+                    for clause in &s.elif_else_clauses {
+                        if let Some(test) = &clause.test {
+                            finder.visit_expr(test);
+                        }
+                    }
+                }
+                AnyNodeRef::ExprIf(e) => finder.visit_expr(&e.test),
+                AnyNodeRef::StmtFunctionDef(_) | AnyNodeRef::ExprLambda(_) => break,
+                _ => {}
+            }
+            if finder.found.is_some() {
+                break;
+            }
+        }
+        finder.found
+    }
+
     fn is_callee(&self, expr: &Expr) -> bool {
         matches!(self.context.parent(), Some(AnyNodeRef::ExprCall(call)) if call.func.range() == expr.range())
     }
@@ -696,6 +819,16 @@ impl<'a> Indexer<'a, '_> {
         let caller = self.caller();
         let range = call.range();
         if let Some(name) = self.semantic.qualified_name(scope, &call.func) {
+            // `setattr(x, "name", value)` replaces `name` as `x.name = value` does.
+            if let (["builtins", "setattr"], [_, Expr::StringLiteral(attr), _]) =
+                (name.as_slice(), &*call.arguments.args)
+            {
+                self.index.attribute_stores.push(AttributeStore {
+                    name: attr.value.to_str().to_owned(),
+                    range,
+                    on_self_of: None,
+                });
+            }
             if let Some(recipe) = self
                 .recipes
                 .iter()
@@ -734,11 +867,22 @@ impl<'a> Indexer<'a, '_> {
         if target == Target::External {
             return;
         }
+        let coroutine_check = self.coroutine_check();
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
-        let await_text = (self.semantic.awaitable_in_function(scope)
-            && !self.context.in_annotation()
-            && !self.context.in_debug_interpolation(range))
-        .then(|| await_wrapping(self.parsed, expr, self.context.parent()));
+        let await_text = if !self.semantic.awaitable_in_function(scope)
+            || self.context.in_annotation()
+            || self.context.in_debug_interpolation(range)
+        {
+            Err("a generator expression, a lambda or an f-string `=` field".to_owned())
+        } else if let Some(reason) = crate::locks::await_obstacle(&self.context, self.semantic) {
+            Err(reason)
+        } else if let Some(check) = &coroutine_check {
+            Err(format!(
+                "the code around it checks at run time whether it is a coroutine (`{check}`)"
+            ))
+        } else {
+            Ok(await_wrapping(self.parsed, expr, self.context.parent()))
+        };
         let usage = self.usage(call);
         self.index.calls.push(Call {
             caller,
@@ -747,6 +891,7 @@ impl<'a> Indexer<'a, '_> {
             range,
             usage,
             await_text,
+            coroutine_check,
         });
     }
 
@@ -807,11 +952,16 @@ impl<'a> Indexer<'a, '_> {
             let Expr::Attribute(attribute) = target else {
                 continue;
             };
-            let Some(class) = self
+            let class = self
                 .semantic
                 .self_class(scope, &attribute.value)
-                .and_then(|c| self.scope_class.get(&c).copied())
-            else {
+                .and_then(|c| self.scope_class.get(&c).copied());
+            self.index.attribute_stores.push(AttributeStore {
+                name: attribute.attr.id.to_string(),
+                range: attribute.range(),
+                on_self_of: class,
+            });
+            let Some(class) = class else {
                 continue;
             };
             let name = attribute.attr.id.to_string();
@@ -877,6 +1027,15 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
                     self.on_assign(std::slice::from_ref(&*assign.target), value);
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                if let Expr::Attribute(attribute) = &*assign.target {
+                    self.index.attribute_stores.push(AttributeStore {
+                        name: attribute.attr.id.to_string(),
+                        range: attribute.range(),
+                        on_self_of: None,
+                    });
                 }
             }
             Stmt::Return(ret) => {

@@ -195,34 +195,33 @@ fn build_project(
     // The import closure of the files with async code or blocking calls.
     indexing.index_more(wanted, &mut modules);
     let mut project = Project::new(modules);
-    // Then, in rounds, the files that mention a sync function reaching a blocking call: they
-    // may call it (as a caller to await, or on a path from async code to it).
+    // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
+    // of: they may call it (as a caller to await, or on a path from async code to it), or
+    // override or replace it.
     for _ in 0..MAX_ROUNDS {
         let names: Vec<&str> = {
-            let reaching = project.reaching_blocking();
+            let reaching = project.judged_functions();
             // Python calls dunder methods itself; `__init__` runs where its class is called.
             let mut names: Vec<&str> = reaching
                 .iter()
                 .filter_map(|&f| {
                     let function = project.function(f);
-                    match (function.is_dunder(), function.name.as_str(), function.class) {
-                        (false, name, _) => Some(name),
+                    let name = match (function.is_dunder(), function.name.as_str(), function.class)
+                    {
+                        (false, name, _) => name,
                         (true, "__init__", Some(class)) => {
-                            Some(project.modules[f.file].classes[class].name.as_str())
+                            project.modules[f.file].classes[class].name.as_str()
                         }
-                        _ => None,
-                    }
+                        _ => return None,
+                    };
+                    Some((f, name))
                 })
                 // And under the names other modules import them by.
-                .chain(
-                    project
-                        .aliases_of(&reaching)
-                        .into_iter()
-                        .map(|(_, name)| name),
-                )
-                // A name some unresolved call already uses can never be converted: its
+                .chain(project.aliases_of(&reaching))
+                // A function some unresolved call may reach can never be converted: its
                 // other callers do not matter.
-                .filter(|name| project.unknown_uses(name).is_empty())
+                .filter(|&(f, name)| project.unknown_use(f, name).is_none())
+                .map(|(_, name)| name)
                 .collect();
             names.sort_unstable();
             names.dedup();
