@@ -142,34 +142,45 @@ crate::declare_recipe! {
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
 /// generator expression, or in an f-string `=` field, is reported without a fix.
 ///
-/// `proc.communicate(...)`, `proc.wait(...)` and `proc.stdout.read()` /
-/// `proc.stderr.read()` on a `subprocess.Popen` object (every binding of `proc` is
-/// `proc = subprocess.Popen(...)`) wait for the child. In the native strategy, when `proc` is
-/// bound once, by the `Popen(...)` call, in this function, and is used only to wait
-/// (`communicate()` without `timeout`, with a bytes literal only on a piped stdin; `wait()`;
-/// `read()` of a pipe), to read `pid`, and to read `returncode` after a statement of the same
-/// block that waits, in binary mode: the call becomes
-/// `await asyncio.create_subprocess_exec(...)` (or `_shell`) and every wait is awaited, one fix
-/// for all of them; `communicate()` on a piped stdin gets `b""`, which asyncio needs to close
-/// it. Otherwise, and in the thread strategy, the waits move to a thread:
-/// `await asyncio.to_thread(proc.communicate, input, timeout=5)`; the note says why
-/// (`poll()` and a `kill()` after the child is reaped behave differently on an asyncio
-/// process, its `returncode` is set without a `wait()`, its pipes give bytes, a second
-/// `communicate()` returns empty output where subprocess's returns the first output again or
-/// raises `ValueError` on a closed pipe, `wait()` with a pipe nothing reads also waits for the
-/// pipe to close, which a grandchild may hold open). The waits of a `subprocess.Popen(...)`
-/// that is not bound to a name (`Popen(cmd, stdout=PIPE).communicate()`, `.stdout.read()`,
-/// `.wait()`) move to a thread too. Starting the child (`Popen(...)`) does not wait for it and
-/// is not reported. `with subprocess.Popen(...) as proc:` waits for the child when the block
-/// exits, which cannot be awaited: it is reported without a fix. Reading a child's pipe waits
-/// for its output. In the native strategy, `os.popen(cmd).read()` with a `str` command at the
-/// head of a statement becomes `create_subprocess_shell(cmd, stdout=PIPE)` and its output
-/// decoded as `os.popen`'s text pipe does (the locale's encoding, newlines translated).
-/// Otherwise the read moves to a thread: `await asyncio.to_thread(os.popen(cmd).read)` (the
-/// child starts on the loop's thread as before, only the read moves; `readlines()` and
-/// `read(size)` likewise), and so do the reads of a name bound to `os.popen(cmd)`
-/// (`p = os.popen(cmd)`, `with os.popen(cmd) as p:`). These are safe: the same calls run in
-/// the same order.
+/// `proc.communicate(...)`, `proc.wait(...)` and `proc.stdout.read()` / `proc.stderr.read()` on
+/// a `subprocess.Popen` object (every binding of `proc` is `proc = subprocess.Popen(...)`) wait
+/// for the child. In the native strategy, when `proc` is bound once, by the `Popen(...)` call,
+/// in this function, and is used only to wait (`communicate()`, with a literal input only on a
+/// piped stdin; `wait()`; `read()` of a pipe), to read `pid`, and to read `returncode` after a
+/// statement of the same block that waits: the call becomes `await
+/// asyncio.create_subprocess_exec(...)` (or `_shell`) and every wait is awaited, one fix for
+/// all of them; `communicate()` on a piped stdin gets `b""`, which asyncio needs to close it.
+/// In text mode (`text`, `universal_newlines`, `encoding`, `errors` as literals) or with
+/// `communicate(timeout=...)`, `communicate()` becomes a call of a second helper coroutine
+/// added once per module, `_popen_communicate(proc, args, input, timeout, codec)`: it starts
+/// reading the pipes and writing the input (encoded in text mode) on the first call and keeps
+/// them on the process; on a timeout it raises `TimeoutExpired(args, timeout, output=...,
+/// stderr=...)` with the bytes read so far and goes on reading, so that the next call returns
+/// the whole output, as subprocess's does; it decodes each output as subprocess's text pipes do
+/// (newlines translated). `kill()` and `terminate()` are allowed as the first statement of an
+/// `except subprocess.TimeoutExpired:` handler of a `try` around `communicate(timeout=...)` (no
+/// other task runs between the timeout and the signal, so the child is not reaped: an asyncio
+/// process's `kill()` raises then, subprocess's does nothing), and so is a second
+/// `communicate()` after it in that handler, without input or timeout; `returncode` may be read
+/// after such a `try` whose handlers wait or raise. Otherwise, and in the thread strategy, the
+/// waits move to a thread: `await asyncio.to_thread(proc.communicate, input, timeout=5)`; the
+/// note says why (`poll()` and a `kill()` after the child is reaped behave differently on an
+/// asyncio process, its `returncode` is set without a `wait()`, its pipes give bytes to
+/// `read()`, a second `communicate()` returns empty output where subprocess's returns the first
+/// output again or raises `ValueError` on a closed pipe, `wait()` with a pipe nothing reads
+/// also waits for the pipe to close, which a grandchild may hold open). The waits of a
+/// `subprocess.Popen(...)` that is not bound to a name (`Popen(cmd,
+/// stdout=PIPE).communicate()`, `.stdout.read()`, `.wait()`) move to a thread too. Starting the
+/// child (`Popen(...)`) does not wait for it and is not reported. `with subprocess.Popen(...)
+/// as proc:` waits for the child when the block exits, which cannot be awaited: it is reported
+/// without a fix. Reading a child's pipe waits for its output. In the native strategy,
+/// `os.popen(cmd).read()` with a `str` command at the head of a statement becomes
+/// `create_subprocess_shell(cmd, stdout=PIPE)` and its output decoded as `os.popen`'s text pipe
+/// does (the locale's encoding, newlines translated). Otherwise the read moves to a thread:
+/// `await asyncio.to_thread(os.popen(cmd).read)` (the child starts on the loop's thread as
+/// before, only the read moves; `readlines()` and `read(size)` likewise), and so do the reads
+/// of a name bound to `os.popen(cmd)` (`p = os.popen(cmd)`, `with os.popen(cmd) as p:`). These
+/// are safe: the same calls run in the same order.
 pub struct Subprocess;
 }
 

@@ -321,15 +321,22 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
             return Err(format!("the name `{HELPER}` is bound in this function"));
         }
     }
+    let unique = imports_then_helper(imports, helper_edit);
+    edits.extend(unique);
+    Ok(Fix::safe(edits))
+}
+
+/// The import edits (once each) and the helper's definition: the helper goes where the
+/// imports go, after them, as one edit with those at its place.
+pub(super) fn imports_then_helper(imports: Vec<Edit>, helper: Option<Edit>) -> Vec<Edit> {
     let mut unique: Vec<Edit> = Vec::new();
     for import in imports {
         if !unique.contains(&import) {
             unique.push(import);
         }
     }
-    if let Some(helper) = helper_edit {
-        // The helper goes where the imports go, after them: one edit, in that order.
-        let (before, others): (Vec<Edit>, Vec<Edit>) = unique
+    if let Some(helper) = helper {
+        let (before, mut others): (Vec<Edit>, Vec<Edit>) = unique
             .into_iter()
             .partition(|import| import.range == helper.range);
         let content: String = before
@@ -337,11 +344,10 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
             .map(|import| &*import.content)
             .chain([&*helper.content])
             .collect();
+        others.push(Edit::insertion(content, helper.range.start()));
         unique = others;
-        unique.push(Edit::insertion(content, helper.range.start()));
     }
-    edits.extend(unique);
-    Ok(Fix::safe(edits))
+    unique
 }
 
 /// Why asyncio would not see this module's children exit as subprocess does: the module
