@@ -138,16 +138,17 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
         ));
     }
     // Text mode and timeouts: `communicate()` goes through the helper.
-    let through_helper = creation_text.text.is_some()
-        || communications.iter().any(|u| {
-            matches!(
-                u,
-                Use::Wait {
-                    timeout: Some(_),
-                    ..
-                }
-            )
-        });
+    let through_helper = communicates > 0
+        && (creation_text.text.is_some()
+            || communications.iter().any(|u| {
+                matches!(
+                    u,
+                    Use::Wait {
+                        timeout: Some(_),
+                        ..
+                    }
+                )
+            }));
     if creation_text.text.is_some() && stdout_reads + stderr_reads > 0 {
         return Err("text mode: asyncio's pipes give bytes to `read()`".to_owned());
     }
