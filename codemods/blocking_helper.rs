@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::fix::{merge_edits, Applicability, Edit};
 use crate::project::index::{Caller, Use};
-use crate::project::{CallId, FileId, FnId, Project, ProjectChecker, ProjectFinding, ProjectFix};
+use crate::project::{
+    on_loop, CallId, FileId, FnId, Project, ProjectChecker, ProjectFinding, ProjectFix,
+};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
 
@@ -92,7 +94,17 @@ crate::declare_recipe! {
 ///   calls on a connection that `__init__` creates (`self.conn = sqlite3.connect(...)`), which
 ///   stays sync (converting would change the API and leave the call blocking).
 ///
-/// The fix is safe within an application. Converting a function that is part of a
+/// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
+/// every call async code makes into them, on the way to the blocking work, to a worker
+/// thread: `store.add(item)` becomes `await asyncio.to_thread(store.add, item)`, `Store(path)`
+/// becomes `await asyncio.to_thread(Store, path)`. Their sync callers are untouched. It is
+/// unsafe because the helper then runs concurrently with the event loop: state it shares with
+/// async code (attributes, globals, thread-local data) is no longer protected by running on
+/// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
+/// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
+/// where a call cannot be awaited (see above).
+///
+/// The conversion is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
 /// changes that API for its users outside the project: that fix is unsafe. What no static
 /// analysis sees stays the user's to check: calls made by name at run time
@@ -149,6 +161,7 @@ impl Recipe for BlockingHelper {
             },
         );
 
+        let mut offloads: HashMap<FnId, Result<ProjectFix, String>> = HashMap::default();
         for (&function, sites) in &blocking {
             if !reached.contains_key(&function) {
                 continue;
@@ -177,21 +190,20 @@ impl Recipe for BlockingHelper {
                         .unwrap_or_else(|| "it changes a public API".to_owned());
                     (Some(fixes[1].clone()), Some(reason))
                 } else {
-                    // The cause on the path (the outermost function that cannot be converted
-                    // for a reason of its own), else the innermost consequence.
-                    let on_path = || path.iter().filter_map(|f| reasons.get(f).map(|r| (f, r)));
-                    let reason = on_path()
-                        .find(|(_, r)| !r.derived)
-                        .or_else(|| on_path().next_back())
-                        .map(|(f, r)| {
-                            format!(
-                                "`{}` stays sync: {}",
-                                project.describe(*f, function.file),
-                                r.text
-                            )
-                        })
-                        .unwrap_or_else(|| "it cannot be converted".to_owned());
-                    (None, Some(reason))
+                    let reason = reason_on_path(project, &path, &reasons, function.file);
+                    let offload = offloads.entry(function).or_insert_with(|| {
+                        offload_fix(checker, &reached, &relevant, &all, function)
+                    });
+                    match offload {
+                        Ok(offload) => (
+                            Some(offload.clone()),
+                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}")),
+                        ),
+                        Err(why) => (
+                            None,
+                            Some(format!("{reason}; nor can its calls move to a thread: {why}")),
+                        ),
+                    }
                 };
                 checker.report(ProjectFinding {
                     recipe: &META,
@@ -205,6 +217,164 @@ impl Recipe for BlockingHelper {
             }
         }
     }
+}
+
+/// Why an offloaded call may behave differently.
+const OFFLOAD_NOTE: &str = "`asyncio.to_thread` runs it concurrently with the event loop, so state it shares with async code (attributes, globals, thread-local data) is no longer protected by running on the loop's thread";
+
+/// The reason a function on `path` stays sync: the cause (the outermost function that
+/// cannot be converted for a reason of its own), else the innermost consequence.
+fn reason_on_path(
+    project: &Project,
+    path: &[FnId],
+    reasons: &HashMap<FnId, Reason>,
+    from: FileId,
+) -> String {
+    let on_path = || path.iter().filter_map(|f| reasons.get(f).map(|r| (f, r)));
+    on_path()
+        .find(|(_, r)| !r.derived)
+        .or_else(|| on_path().next_back())
+        .map(|(f, r)| format!("`{}` stays sync: {}", project.describe(*f, from), r.text))
+        .unwrap_or_else(|| "it cannot be converted".to_owned())
+}
+
+/// The fix that leaves the sync functions as they are and moves every call async code makes
+/// into them, on the way to `function`'s blocking work, to a worker thread:
+/// `helper(a, b)` becomes `await asyncio.to_thread(helper, a, b)` (a constructor likewise).
+/// All of those calls or none; the reason when one cannot move.
+fn offload_fix(
+    checker: &ProjectChecker<'_>,
+    reached: &HashMap<FnId, CallId>,
+    relevant: &HashSet<FnId>,
+    converted: &HashSet<FnId>,
+    function: FnId,
+) -> Result<ProjectFix, String> {
+    let project = checker.project;
+    // The sync functions from which async code reaches `function` by sync calls.
+    let mut chain: HashSet<FnId> = HashSet::default();
+    let mut queue = vec![function];
+    while let Some(f) = queue.pop() {
+        if !chain.insert(f) {
+            continue;
+        }
+        for &call in project.callers(f) {
+            if let Some(caller) = project.caller_of(call) {
+                if converted.contains(&caller) {
+                    return Err(format!(
+                        "`{}` calls it and becomes `async def`",
+                        project.describe(caller, function.file)
+                    ));
+                }
+                if project.call(call).execution == Execution::Sync
+                    && reached.contains_key(&caller)
+                    && relevant.contains(&caller)
+                    && !project.function(caller).is_async
+                {
+                    queue.push(caller);
+                }
+            }
+        }
+    }
+    // A sqlite3 object made elsewhere (perhaps on the loop's thread) refuses other threads.
+    for &f in &chain {
+        let module = &project.modules[f.file];
+        for site in &module.blocking {
+            if site.caller == Caller::Function(f.index)
+                && site.code == "AW102"
+                && site.label != "sqlite3.connect"
+            {
+                return Err(format!(
+                    "`{}` uses a sqlite3 object it did not create (`{}`), which another thread cannot use",
+                    project.describe(f, function.file),
+                    site.label
+                ));
+            }
+        }
+    }
+    let mut per_file: HashMap<FileId, Vec<Edit>> = HashMap::default();
+    let mut entries = 0;
+    let mut sorted: Vec<FnId> = chain.into_iter().collect();
+    sorted.sort();
+    for f in sorted {
+        for &id in project.callers(f) {
+            let call = project.call(id);
+            let from_async = project
+                .caller_of(id)
+                .is_some_and(|g| project.function(g).is_async);
+            if !on_loop(call.execution) {
+                continue;
+            }
+            let at = || project.location(id.file, call.range.start());
+            if project.function(f).is_generator {
+                return Err(format!(
+                    "`{}` is a generator, whose body runs as it is iterated, not in the thread (called at {})",
+                    project.describe(f, function.file),
+                    at()
+                ));
+            }
+            if !from_async {
+                return Err(format!(
+                    "a call at {} is not directly in an `async def`",
+                    at()
+                ));
+            }
+            if matches!(call.usage, Use::Awaited | Use::Scheduled) {
+                return Err(format!("its result is awaited or scheduled at {}", at()));
+            }
+            let (prefix, suffix) = call
+                .await_text
+                .clone()
+                .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
+            let (asyncio, import) = match &call.asyncio {
+                Some(Ok(found)) => found.clone(),
+                Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
+                None => {
+                    return Err(format!(
+                        "a call at {} is not directly in an `async def`",
+                        at()
+                    ))
+                }
+            };
+            if !checker.enabled_at(&META, id.file, call.range.start()) {
+                return Err(format!("AW201 is disabled or silenced at {}", at()));
+            }
+            let edits = per_file.entry(id.file).or_default();
+            edits.push(Edit::insertion(
+                format!("{prefix}{asyncio}.to_thread("),
+                call.range.start(),
+            ));
+            let arguments = call.arguments;
+            if arguments.len() <= 2.into() {
+                // `f()`: only the closing parenthesis stays.
+                edits.push(Edit::replacement(format!("){suffix}"), arguments));
+            } else {
+                let open = crate::parse::TextRange::at(arguments.start(), 1.into());
+                edits.push(Edit::replacement(", ", open));
+                if !suffix.is_empty() {
+                    edits.push(Edit::insertion(suffix, call.range.end()));
+                }
+            }
+            edits.extend(import);
+            entries += 1;
+        }
+    }
+    if entries == 0 {
+        return Err("async code reaches it only through calls that cannot move".to_owned());
+    }
+    let mut out = Vec::new();
+    let mut files: Vec<FileId> = per_file.keys().copied().collect();
+    files.sort_unstable();
+    for file in files {
+        let mut edits = per_file.remove(&file).unwrap_or_default();
+        edits.sort();
+        edits.dedup();
+        let merged = merge_edits(edits).ok_or("the calls to move overlap")?;
+        out.extend(merged.into_iter().map(|e| (file, e)));
+    }
+    Ok(ProjectFix {
+        applicability: Applicability::Unsafe,
+        edits: Arc::new(out),
+    })
 }
 
 /// Sync functions on the loop with blocking calls of their own (not silenced): the indices

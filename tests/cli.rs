@@ -688,6 +688,12 @@ cases! {
             expect_eq("same text as `explain AW101`", o.stdout, by_code.stdout.as_slice())
         });
 
+    explain_says_what_migration_changes => Case::new()
+        .run(["explain", "AW201"]).code(0).stdout_has("\n## What migration changes\n").stdout_has("asyncio.Lock");
+
+    explain_report_only_recipe_has_no_migration_section => Case::new()
+        .run(["explain", "AW204"]).code(0).stdout_lacks("## What migration changes");
+
     explain_lowercase_code => Case::new()
         .run(["explain", "aw101"]).code(0).stdout_has("# time-sleep (AW101)\n");
 

@@ -179,6 +179,11 @@ pub struct Call {
     /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`): the code
     /// handles both kinds of callee itself.
     pub coroutine_check: Option<String>,
+    /// The argument list, parentheses included.
+    pub arguments: TextRange,
+    /// For a call in an `async def`: the name `asyncio` has there and the edit importing it,
+    /// or why it cannot be had (for fixes that move the call to a thread).
+    pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -225,8 +230,12 @@ pub struct LoopRun {
 #[derive(Debug)]
 pub struct ModuleIndex {
     pub path: PathBuf,
-    /// Dotted module name (`opsd.db`), from the package folders (`__init__.py`) around it.
+    /// Dotted module name (`opsd.db`), the one relative imports start from.
     pub module: String,
+    /// Every name the module is imported by (see [`super::layout`]), `module` first.
+    pub names: Vec<String>,
+    /// The project folder whose module namespace it belongs to.
+    pub namespace: String,
     pub is_package: bool,
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
@@ -262,47 +271,6 @@ impl ModuleIndex {
     }
 }
 
-/// The dotted module name of `path` and whether it is a package's `__init__`: the folders
-/// holding an `__init__.py` above the file make its package path.
-pub fn module_name(path: &Path) -> (String, bool) {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let stem = absolute
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_owned();
-    let is_package = stem == "__init__";
-    let mut parts: Vec<String> = if is_package { Vec::new() } else { vec![stem] };
-    let mut folder = absolute.parent();
-    while let Some(dir) = folder {
-        if !is_package_dir(dir) {
-            break;
-        }
-        match dir.file_name().and_then(|n| n.to_str()) {
-            Some(name) => parts.push(name.to_owned()),
-            None => break,
-        }
-        folder = dir.parent();
-    }
-    parts.reverse();
-    (parts.join("."), is_package)
-}
-
-/// Whether `dir` holds an `__init__.py` (cached: every file of a folder asks).
-fn is_package_dir(dir: &Path) -> bool {
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, bool>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(&known) = cache.lock().ok().and_then(|c| c.get(dir).copied()).as_ref() {
-        return known;
-    }
-    let answer = dir.join("__init__.py").is_file();
-    if let Ok(mut cache) = cache.lock() {
-        cache.insert(dir.to_path_buf(), answer);
-    }
-    answer
-}
-
 /// Whether an imported path can lead to the project's code: a relative import, or one of
 /// the project's packages (`roots`). Imports of anything else are not followed.
 fn is_project(path: &[&str], roots: &HashSet<String>) -> bool {
@@ -332,10 +300,14 @@ pub fn index_module(
     source: &str,
     parsed: &Parsed,
     recipes: &[&'static dyn Recipe],
-    roots: &HashSet<String>,
+    roots: &HashMap<String, HashSet<String>>,
 ) -> ModuleIndex {
     let semantic = SemanticModel::build(parsed.suite());
-    let (module, is_package) = module_name(path);
+    let place = super::layout::place(path);
+    let no_roots = HashSet::default();
+    let roots = roots.get(&place.namespace).unwrap_or(&no_roots);
+    let module = place.names.first().cloned().unwrap_or_default();
+    let is_package = place.is_package;
     let mut indexer = Indexer {
         context: WalkContext::new(),
         source,
@@ -360,9 +332,12 @@ pub fn index_module(
         scope_class: HashMap::default(),
         roots,
         blocking_attributes: HashMap::default(),
+        importer: None,
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
+            names: place.names,
+            namespace: place.namespace,
             is_package,
             functions: Vec::new(),
             classes: Vec::new(),
@@ -439,6 +414,8 @@ struct Indexer<'a, 's> {
     /// `self.attr = sqlite3.connect(...)`: per class, the attribute's constructor.
     /// With the dunder method that creates it, if one does (it stays sync).
     blocking_attributes: HashMap<(usize, String), (Vec<String>, Option<String>)>,
+    /// Made for the first call in async code that needs it.
+    importer: Option<crate::imports::Importer>,
     index: ModuleIndex,
 }
 
@@ -656,6 +633,19 @@ impl<'a> Indexer<'a, '_> {
                         }
                     }
                 }
+                // `Store(path).load()`: a method of the instance just made.
+                if let Expr::Call(call) = value {
+                    return match self.target_at_depth(scope, &call.func, depth + 1) {
+                        class @ (Target::Class(_) | Target::Qualified(_)) => {
+                            Target::InstanceMethod {
+                                class: Box::new(class),
+                                name,
+                            }
+                        }
+                        Target::External if self.is_outside(scope, &call.func) => Target::External,
+                        _ => Target::UnknownAttribute(name),
+                    };
+                }
                 match self.target_at_depth(scope, value, depth + 1) {
                     Target::Qualified(mut path) => {
                         path.push(name);
@@ -868,6 +858,13 @@ impl<'a> Indexer<'a, '_> {
             return;
         }
         let coroutine_check = self.coroutine_check();
+        let asyncio = (execution == Execution::Async).then(|| {
+            let importer = self.importer.get_or_insert_with(|| {
+                let stylist = crate::source::Stylist::detect(self.source, self.parsed);
+                crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
+            });
+            importer.import_module(self.semantic, scope, "asyncio", range.start())
+        });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
         let await_text = if !self.semantic.awaitable_in_function(scope)
             || self.context.in_annotation()
@@ -892,6 +889,8 @@ impl<'a> Indexer<'a, '_> {
             usage,
             await_text,
             coroutine_check,
+            arguments: call.arguments.range(),
+            asyncio,
         });
     }
 

@@ -22,13 +22,14 @@
 //!    loop of each file.
 
 pub mod index;
+pub mod layout;
 pub mod plan;
 pub mod run;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::fix::{Applicability, Edit};
 use crate::parse::{TextRange, TextSize};
@@ -97,9 +98,9 @@ pub struct Rebinding {
 /// The indexed modules of a run and the resolved call graph.
 pub struct Project {
     pub modules: Vec<ModuleIndex>,
-    /// Files by module name.
-    by_name: HashMap<String, Vec<FileId>>,
-    roots: HashSet<String>,
+    /// Files by namespace and module name.
+    by_name: ModulesByName,
+    roots: Roots,
     /// Per module, per call: the callee.
     resolved: Vec<Vec<Resolved>>,
     callers: Vec<Vec<Vec<CallId>>>,
@@ -117,15 +118,24 @@ pub struct Project {
 
 impl Project {
     pub fn new(modules: Vec<ModuleIndex>) -> Self {
-        let mut by_name: HashMap<String, Vec<FileId>> = HashMap::default();
+        let mut by_name: ModulesByName = HashMap::default();
         for (file, module) in modules.iter().enumerate() {
-            by_name.entry(module.module.clone()).or_default().push(file);
+            for name in &module.names {
+                by_name
+                    .entry((module.namespace.clone(), name.clone()))
+                    .or_default()
+                    .push(file);
+            }
         }
-        let roots: HashSet<String> = by_name
-            .keys()
-            .filter_map(|name| name.split('.').next())
-            .map(str::to_owned)
-            .collect();
+        let mut roots: Roots = HashMap::default();
+        for (namespace, name) in by_name.keys() {
+            if let Some(first) = name.split('.').next() {
+                roots
+                    .entry(namespace.clone())
+                    .or_default()
+                    .insert(first.to_owned());
+            }
+        }
         let no_subclasses = HashMap::default();
         let bases_resolver = Resolver {
             modules: &modules,
@@ -545,9 +555,9 @@ type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
 /// Resolves targets to project definitions.
 struct Resolver<'p> {
     modules: &'p [ModuleIndex],
-    by_name: &'p HashMap<String, Vec<FileId>>,
-    /// The first segments of the project's module names (`opsd` of `opsd.db`).
-    roots: &'p HashSet<String>,
+    by_name: &'p ModulesByName,
+    /// Per namespace, the first segments of its module names (`opsd` of `opsd.db`).
+    roots: &'p Roots,
     /// Direct subclasses of each class (empty while they are being computed).
     subclasses: &'p HashMap<ClassId, Vec<ClassId>>,
 }
@@ -717,7 +727,14 @@ impl Resolver<'_> {
                 base
             }
             // Not a project module: the standard library or a dependency.
-            Some(first) if !self.roots.contains(first) => return Resolved::External,
+            Some(first)
+                if !self
+                    .roots
+                    .get(&self.modules[file].namespace)
+                    .is_some_and(|roots| roots.contains(first)) =>
+            {
+                return Resolved::External
+            }
             _ => path.iter().map(String::as_str).collect(),
         };
         // The longest prefix that names a project module: `a.b.c`, `a.b`, `a`.
@@ -732,7 +749,11 @@ impl Resolver<'_> {
         ends.reverse();
         for (i, end) in ends.into_iter().enumerate() {
             let split = absolute.len() - i;
-            let Some(files) = self.by_name.get(&joined[..end]) else {
+            let key = (
+                self.modules[file].namespace.clone(),
+                joined[..end].to_owned(),
+            );
+            let Some(files) = self.by_name.get(&key) else {
                 continue;
             };
             let module = match files.as_slice() {
@@ -1013,7 +1034,8 @@ pub fn on_loop(execution: Execution) -> bool {
     execution != Execution::Sync
 }
 
-/// The module name a path would have (see [`index::module_name`]).
-pub fn module_of(path: &Path) -> String {
-    index::module_name(path).0
-}
+/// Files by `(namespace, module name)` (see [`layout`]).
+type ModulesByName = HashMap<(String, String), Vec<FileId>>;
+
+/// Per namespace, the first segments of its module names.
+pub type Roots = HashMap<String, HashSet<String>>;

@@ -103,7 +103,7 @@ pub fn process_stdin(
                 &source.text,
                 &parsed,
                 crate::codemods::RECIPES,
-                &HashSet::default(),
+                &Default::default(),
             )
         });
     let Some(module) = module else {
@@ -284,7 +284,7 @@ struct Indexing<'r> {
     sources: &'r [Result<SourceText, FileError>],
     recipes: &'r [&'static dyn Recipe],
     /// First segments of the module names.
-    roots: HashSet<String>,
+    roots: super::Roots,
     done: HashSet<FileId>,
     /// Per module (in `modules` order): its file.
     module_files: Vec<FileId>,
@@ -327,17 +327,21 @@ impl Indexing<'_> {
 
 /// The first segments of the module names of `files` (`opsd` of `opsd.db`): imports from
 /// anything else are not the project's.
-fn project_roots(files: &[Candidate]) -> HashSet<String> {
-    let names: Vec<String> = files
+fn project_roots(files: &[Candidate]) -> super::Roots {
+    let places: Vec<super::layout::ModulePlace> = files
         .par_iter()
-        .map(|c| super::module_of(&c.path))
+        .map(|c| super::layout::place(&c.path))
         .collect();
-    names
-        .iter()
-        .filter_map(|name| name.split('.').next())
-        .filter(|root| !root.is_empty())
-        .map(str::to_owned)
-        .collect()
+    let mut roots: super::Roots = Default::default();
+    for place in places {
+        let firsts = roots.entry(place.namespace).or_default();
+        for name in &place.names {
+            if let Some(first) = name.split('.').next().filter(|f| !f.is_empty()) {
+                firsts.insert(first.to_owned());
+            }
+        }
+    }
+    roots
 }
 
 /// The files not indexed yet that mention one of `names` as a word.
