@@ -73,34 +73,63 @@ crate::declare_recipe! {
 /// subprocess's default) and `errors`, translating `\r\n` and `\r`, and encodes `input=` the
 /// same way; `check=True`, `check_call` and `check_output` raise `CalledProcessError` with the
 /// same arguments; `run` gives a `CompletedProcess` with the same `args`; `getstatusoutput`
-/// gives the status (negative for a signal) and strips one newline. `timeout=`, when nothing
-/// is piped, waits with `asyncio.wait_for`, then kills and reaps the child and raises
-/// `TimeoutExpired` with the same command and timeout (`from None`: the hidden context is
-/// asyncio's timeout, where subprocess's has none). `FileNotFoundError` comes
+/// gives the status (negative for a signal) and strips one newline. `encoding=""` is false, as
+/// in subprocess: the output stays bytes. `timeout=`, when nothing is piped, waits with
+/// `asyncio.wait_for`, then kills and reaps the child and raises `TimeoutExpired` with the same
+/// command and timeout (`from None`: the hidden context is asyncio's timeout, where
+/// subprocess's has none). `timeout=` with a pipe calls one helper coroutine added once per
+/// module after the imports, `_communicate_or_kill(proc, args, input, timeout)`: it writes the
+/// input and reads the pipes until the timeout, as `Popen.communicate` does, then waits for the
+/// child for the rest of it; on a timeout it kills the child (unless it exited), waits until
+/// it is reaped (polling `returncode`: asyncio's `wait()` would also wait for a grandchild that
+/// holds a pipe open) and raises `TimeoutExpired(args, timeout, output=..., stderr=...)` with
+/// the bytes read so far (`None` for a pipe nothing was read from), or, when the child closed
+/// its pipes and outlived the timeout, `TimeoutExpired(args, remaining)` as `Popen.wait` does.
+/// What differs: a grandchild holding a pipe can keep writing into it until the loop ends,
+/// where subprocess closes it. `FileNotFoundError` comes
 /// from `Popen` itself, as before. Other keywords (`cwd`, `env`, `start_new_session`, ...)
-/// are passed to asyncio as written. The names `proc`, `stdout` and `stderr` become `proc_1`
+/// are passed to asyncio as written, and so is `**kw` when `kw` is bound once in the function
+/// to a dict display with string keys and otherwise only given literal keys
+/// (`kw["cwd"] = path`) and unpacked: every key it can hold must be such a keyword, and not one
+/// the call also passes. The names `proc`, `stdout`, `stderr` and `command` become `proc_1`
 /// and so on when the function already uses the name. The command is written twice (the
 /// arguments, then `args` of the result or the error) only when it is made of literals and
-/// names.
+/// names; otherwise it is evaluated once into `command` (`command = [*base, str(path)]`) and
+/// spread as `*command` when it is surely a non-empty list or tuple (a display, a sum of
+/// those, `list(...)`, a name bound to those and extended with `+=`). Comments inside the call
+/// go before the new statements (those inside a command evaluated into `command` stay in it).
 ///
-/// The call must be the first thing its statement evaluates, apart from names and constants:
-/// an assignment's value (`out = subprocess.check_output(cmd).strip()`), an expression
+/// The call must be the first thing its statement evaluates that runs code: what the
+/// statement evaluates before it must be names, constants, attributes of modules
+/// (`os.sep`), or a method looked up on one of those (`logger.info(...)`, `self.record(...)`;
+/// that such a lookup runs no code, a property returning a function, is assumed). An
+/// assignment's value (`out = subprocess.check_output(cmd).strip()`), an expression
 /// statement (`print(subprocess.getoutput("uptime"))`), a `return`, an `if` test, a `for`
-/// iterable. Everything else moves to a thread, `await asyncio.to_thread(subprocess.run, ...)`,
-/// with the reason in the finding's note: `timeout=` with a pipe (asyncio keeps none of the
-/// output read before the timeout, which `TimeoutExpired` carries), `bufsize=`, `args=`, unknown keywords,
-/// `*args`/`**kwargs`, more than one positional argument; `input=` other than a literal (it may
-/// be `None`, which leaves stdin alone); `stdin=` given as a variable, or `stdout=`/`stderr=`
-/// as a variable in text mode or with `call` (it may be `PIPE`); a pipe with `call` or
-/// `check_call`, which never read it; a command that may be a string or a list (a parameter),
-/// or `shell=True` with a command that may be a list; what subprocess rejects before starting
-/// a child (`text=` with `universal_newlines=`, `stdin=` with `input=`, `capture_output=` with
-/// `stdout=`, `check_output(stdout=...)`); a call after other code in its expression, in an
-/// `elif` or `while` test, an `assert`, or a statement sharing its line; a comment inside the
-/// call; a command built by an expression with effects when it must be written twice.
+/// iterable, an augmented assignment to a name. Everything else moves to a thread,
+/// `await asyncio.to_thread(subprocess.run, ...)`, which keeps the order of evaluation, with
+/// the reason in the finding's note: `bufsize=`, `args=`, unknown keywords, `*args`,
+/// `**kwargs` whose keys are not known, more than one positional argument; `input=` other than
+/// a literal (it may be `None`, which leaves stdin alone); `encoding=` or `errors=` other than
+/// a string literal (an empty string leaves binary mode); `stdin=` given as a variable, or
+/// `stdout=`/`stderr=` as a variable in text mode or with `call` (it may be `PIPE`); a pipe
+/// with `call` or `check_call`, which never read it; a command that may be a string or a list
+/// (a parameter), or `shell=True` with a command that may be a list; what subprocess rejects
+/// before starting a child (`text=` with `universal_newlines=`, `stdin=` with `input=`,
+/// `capture_output=` with `stdout=`, `check_output(stdout=...)`, `encoding=""` in text mode);
+/// a call after other code in its expression (`print(self.prefix, subprocess.getoutput(...))`),
+/// an augmented assignment to an attribute or a subscript (`self.failures +=
+/// subprocess.call(...)` reads `self.failures`, maybe a property, before the child starts), a
+/// call in an `elif` or `while` test, an `assert`, or a statement sharing its line.
+///
+/// A module that handles `SIGCHLD` (`signal.signal(signal.SIGCHLD, signal.SIG_IGN)` in a
+/// daemon, or a handler that reaps children) moves every call and `Popen` wait to a thread:
+/// the kernel (or the handler) reaps the child before asyncio's child watcher sees it exit,
+/// and asyncio reports the return code 255 where subprocess reports 0.
 ///
 /// `os.system` always moves to a thread: asyncio's return code loses the core-dump bit of the
-/// wait status `os.system` returns, and `system()` ignores SIGINT and SIGQUIT while it waits.
+/// wait status `os.system` returns, and `system()` ignores SIGINT and SIGQUIT while it waits
+/// (a Ctrl-C reaches the child only). `preexec_fn`, `pass_fds` and the other `Popen` keywords
+/// are passed to asyncio, which hands them to `subprocess.Popen`: they do not need a thread.
 ///
 /// What changes, in both strategies, is that the waiting task can now be cancelled
 /// (`asyncio.wait_for` timing out, a `TaskGroup` failing), which the blocking call never was.
@@ -113,28 +142,45 @@ crate::declare_recipe! {
 /// functions passed as values (`run_in_executor(None, subprocess.run, cmd)`). A call inside a
 /// generator expression, or in an f-string `=` field, is reported without a fix.
 ///
-/// `proc.communicate(...)`, `proc.wait(...)` and `proc.stdout.read()` /
-/// `proc.stderr.read()` on a `subprocess.Popen` object (every binding of `proc` is
-/// `proc = subprocess.Popen(...)`) wait for the child. In the native strategy, when `proc` is
-/// bound once, by the `Popen(...)` call, in this function, and is used only to wait
-/// (`communicate()` without `timeout`, with a bytes literal only on a piped stdin; `wait()`;
-/// `read()` of a pipe), to read `pid`, and to read `returncode` after a statement of the same
-/// block that waits, in binary mode: the call becomes
-/// `await asyncio.create_subprocess_exec(...)` (or `_shell`) and every wait is awaited, one fix
-/// for all of them; `communicate()` on a piped stdin gets `b""`, which asyncio needs to close
-/// it. Otherwise, and in the thread strategy, the waits move to a thread:
-/// `await asyncio.to_thread(proc.communicate, input, timeout=5)`; the note says why
-/// (`poll()` and a `kill()` after the child is reaped behave differently on an asyncio
-/// process, its `returncode` is set without a `wait()`, its pipes give bytes). Starting the
-/// child (`Popen(...)`) does not wait for it and is not reported. `with subprocess.Popen(...) as proc:`
-/// waits for the child when the block exits, which cannot be awaited: it is reported without
-/// a fix. Reading a child's pipe waits for its output. In the native strategy,
+/// `proc.communicate(...)`, `proc.wait(...)` and `proc.stdout.read()` / `proc.stderr.read()` on
+/// a `subprocess.Popen` object (every binding of `proc` is `proc = subprocess.Popen(...)`) wait
+/// for the child. In the native strategy, when `proc` is bound once, by the `Popen(...)` call,
+/// in this function, and is used only to wait (`communicate()`, with a literal input only on a
+/// piped stdin; `wait()`; `read()` of a pipe), to read `pid`, and to read `returncode` after a
+/// statement of the same block that waits: the call becomes `await
+/// asyncio.create_subprocess_exec(...)` (or `_shell`) and every wait is awaited, one fix for
+/// all of them; `communicate()` on a piped stdin gets `b""`, which asyncio needs to close it.
+/// In text mode (`text`, `universal_newlines`, `encoding`, `errors` as literals) or with
+/// `communicate(timeout=...)`, `communicate()` becomes a call of a second helper coroutine
+/// added once per module, `_popen_communicate(proc, args, input, timeout, codec)`: it starts
+/// reading the pipes and writing the input (encoded in text mode) on the first call and keeps
+/// them on the process; on a timeout it raises `TimeoutExpired(args, timeout, output=...,
+/// stderr=...)` with the bytes read so far and goes on reading, so that the next call returns
+/// the whole output, as subprocess's does; it decodes each output as subprocess's text pipes do
+/// (newlines translated). `kill()` and `terminate()` are allowed as the first statement of an
+/// `except subprocess.TimeoutExpired:` handler of a `try` around `communicate(timeout=...)` (no
+/// other task runs between the timeout and the signal, so the child is not reaped: an asyncio
+/// process's `kill()` raises then, subprocess's does nothing), and so is a second
+/// `communicate()` after it in that handler, without input or timeout; `returncode` may be read
+/// after such a `try` whose handlers wait or raise. Otherwise, and in the thread strategy, the
+/// waits move to a thread: `await asyncio.to_thread(proc.communicate, input, timeout=5)`; the
+/// note says why (`poll()` and a `kill()` after the child is reaped behave differently on an
+/// asyncio process, its `returncode` is set without a `wait()`, its pipes give bytes to
+/// `read()`, a second `communicate()` returns empty output where subprocess's returns the first
+/// output again or raises `ValueError` on a closed pipe, `wait()` with a pipe nothing reads
+/// also waits for the pipe to close, which a grandchild may hold open). The waits of a
+/// `subprocess.Popen(...)` that is not bound to a name (`Popen(cmd,
+/// stdout=PIPE).communicate()`, `.stdout.read()`, `.wait()`) move to a thread too. Starting the
+/// child (`Popen(...)`) does not wait for it and is not reported. `with subprocess.Popen(...)
+/// as proc:` waits for the child when the block exits, which cannot be awaited: it is reported
+/// without a fix. Reading a child's pipe waits for its output. In the native strategy,
 /// `os.popen(cmd).read()` with a `str` command at the head of a statement becomes
 /// `create_subprocess_shell(cmd, stdout=PIPE)` and its output decoded as `os.popen`'s text pipe
 /// does (the locale's encoding, newlines translated). Otherwise the read moves to a thread:
 /// `await asyncio.to_thread(os.popen(cmd).read)` (the child starts on the loop's thread as
-/// before, only the read moves; `readlines()` and `read(size)` likewise). These are safe: the
-/// same calls run in the same order.
+/// before, only the read moves; `readlines()` and `read(size)` likewise), and so do the reads
+/// of a name bound to `os.popen(cmd)` (`p = os.popen(cmd)`, `with os.popen(cmd) as p:`). These
+/// are safe: the same calls run in the same order.
 pub struct Subprocess;
 }
 
@@ -190,11 +236,9 @@ impl Recipe for Subprocess {
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {
         let (call, label, native) =
             if let Some((call, method, receiver)) = popen_wait(checker, expr) {
-                (
-                    call,
-                    format!("Popen.{method}()"),
-                    Some(Native::Popen(receiver)),
-                )
+                // An unbound `Popen(...).wait()` moves to a thread.
+                let native = receiver.is_name_expr().then_some(Native::Popen(receiver));
+                (call, format!("Popen.{method}()"), native)
             } else if let Some((call, label, native)) = pipe_read(checker, expr) {
                 (call, label, native)
             } else if let Some((call, name)) = checker.blocking_call(self, expr) {
@@ -242,7 +286,43 @@ fn popen_wait<'a>(
     expr: &'a Expr,
 ) -> Option<(&'a ExprCall, &'a str, &'a Expr)> {
     let (call, name, receiver) = method_call(checker, expr, &["communicate", "wait"])?;
-    is_popen_name(checker, receiver).then_some((call, name, receiver))
+    (is_popen_name(checker, receiver) || is_popen_call(checker, receiver))
+        .then_some((call, name, receiver))
+}
+
+/// Whether `expr` is a `subprocess.Popen(...)` call.
+fn is_popen_call<'a>(checker: &Checker<'a>, expr: &'a Expr) -> bool {
+    let Expr::Call(call) = expr else { return false };
+    checker
+        .qualified_name(&call.func)
+        .is_some_and(|q| matches!(q.as_slice(), ["subprocess", "Popen"]))
+}
+
+/// Whether `expr` is a name bound only to `os.popen(...)`: by assignments, or by the one
+/// `with os.popen(...) as name:` around the code being visited.
+fn is_os_popen_name<'a>(checker: &Checker<'a>, expr: &'a Expr) -> bool {
+    let Expr::Name(name) = expr else { return false };
+    let is_os_popen = |value: &'a Expr| {
+        matches!(value, Expr::Call(call) if checker
+            .qualified_name(&call.func)
+            .is_some_and(|q| matches!(q.as_slice(), ["os", "popen"])))
+    };
+    let semantic = checker.semantic();
+    let Some(binding) = semantic.lookup(checker.scope(), name.id.as_str()) else {
+        return false;
+    };
+    if let Some(values) = semantic.assigned_values(binding) {
+        return values.iter().all(|value| is_os_popen(value));
+    }
+    semantic.bindings[binding].bind_count == 1
+        && checker.ancestors().any(|node| match node {
+            AnyNodeRef::StmtWith(with) => with.items.iter().any(|item| {
+                matches!(&item.optional_vars, Some(target)
+                    if matches!(&**target, Expr::Name(t) if t.id == name.id))
+                    && is_os_popen(&item.context_expr)
+            }),
+            _ => false,
+        })
 }
 
 /// `receiver.name(...)` on the event loop, for a `name` of `names`: the call, the name and the
@@ -304,12 +384,18 @@ fn pipe_read<'a>(
         }
         Expr::Attribute(pipe) => {
             let stream = pipe.attr.id.as_str();
-            (matches!(stream, "stdout" | "stderr") && is_popen_name(checker, &pipe.value)).then(
-                || {
-                    let native = (name == "read").then_some(Native::Popen(&pipe.value));
-                    (call, format!("Popen.{stream}.{name}()"), native)
-                },
-            )
+            let named = is_popen_name(checker, &pipe.value);
+            (matches!(stream, "stdout" | "stderr")
+                && (named || is_popen_call(checker, &pipe.value)))
+            .then(|| {
+                // An unbound `Popen(...).stdout.read()` moves to a thread.
+                let native = (name == "read" && named).then_some(Native::Popen(&pipe.value));
+                (call, format!("Popen.{stream}.{name}()"), native)
+            })
+        }
+        // `p = os.popen(cmd)` or `with os.popen(cmd) as p:`, then `p.read()`: a thread.
+        Expr::Name(_) if is_os_popen_name(checker, receiver) => {
+            Some((call, format!("os.popen(...).{name}()"), None))
         }
         _ => None,
     }

@@ -82,29 +82,38 @@ impl Hoist {
 }
 
 /// The statement the new statements go before, and whether the call is that whole statement
-/// (an expression statement). The call must be the first thing the statement evaluates, apart
-/// from names and constants: moving it before the statement keeps the order of evaluation.
+/// (an expression statement). Everything the statement evaluates before the call must be
+/// something whose evaluation runs no code (see [`runs_no_code`]): moving the call before the
+/// statement then keeps the order of everything that has an effect. An augmented assignment
+/// reads its target before the value (`self.failures += call()` reads `self.failures`, which
+/// may be a property, before the child starts): only a name target is allowed.
 fn statement_of(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bool), String> {
-    let nested = || "the call sits inside an expression that runs code before it".to_owned();
+    let nested = || {
+        "the call sits inside an expression that runs code before it (moving the call first would change the order)"
+            .to_owned()
+    };
     let misplaced =
         || "the statement evaluates something else first (a target, an `elif` test)".to_owned();
+    let quiet = |expr: &Expr| runs_no_code(checker, expr);
     let mut child = call.range();
     for node in checker.ancestors() {
-        let before_is_pure = match node {
+        let before_is_quiet = match node {
             AnyNodeRef::ExprAttribute(_) | AnyNodeRef::ExprUnaryOp(_) => true,
-            AnyNodeRef::ExprSubscript(s) => s.value.range() == child || is_pure(&s.value),
-            AnyNodeRef::ExprCall(c) => c.func.range() == child || is_pure(&c.func),
+            AnyNodeRef::ExprSubscript(s) => s.value.range() == child || quiet(&s.value),
+            AnyNodeRef::ExprCall(c) => {
+                c.func.range() == child || callee_runs_no_code(checker, &c.func)
+            }
             // Positional arguments are evaluated before keywords, wherever they are written.
             AnyNodeRef::Arguments(arguments) => arguments
                 .args
                 .iter()
                 .chain(arguments.keywords.iter().map(|keyword| &keyword.value))
                 .take_while(|value| value.range() != child)
-                .all(is_pure),
-            AnyNodeRef::ExprBinOp(b) => b.left.range() == child || is_pure(&b.left),
+                .all(quiet),
+            AnyNodeRef::ExprBinOp(b) => b.left.range() == child || quiet(&b.left),
             AnyNodeRef::ExprCompare(c) => {
                 c.left.range() == child
-                    || (c.comparators.first().map(Ranged::range) == Some(child) && is_pure(&c.left))
+                    || (c.comparators.first().map(Ranged::range) == Some(child) && quiet(&c.left))
             }
             AnyNodeRef::ExprBoolOp(b) => b.values.first().map(Ranged::range) == Some(child),
             AnyNodeRef::ExprIf(i) => i.test.range() == child,
@@ -112,7 +121,7 @@ fn statement_of(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bo
             | AnyNodeRef::ExprList(ast::ExprList { elts, .. }) => elts
                 .iter()
                 .take_while(|elt| elt.range() != child)
-                .all(is_pure),
+                .all(quiet),
             AnyNodeRef::StmtExpr(s) => {
                 return Ok((node.range(), s.value.range() == call.range()));
             }
@@ -137,10 +146,15 @@ fn statement_of(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bo
                 };
             }
             AnyNodeRef::StmtAugAssign(a) => {
-                return if a.value.range() == child && is_pure(&a.target) {
+                return if a.value.range() != child {
+                    Err(misplaced())
+                } else if a.target.is_name_expr() {
                     Ok((node.range(), false))
                 } else {
-                    Err(misplaced())
+                    Err(format!(
+                        "`{}` is read before the call (it may be a property or run `__getitem__`): moving the call first would change the order",
+                        &checker.source[a.target.range()]
+                    ))
                 };
             }
             AnyNodeRef::StmtFor(f) => {
@@ -156,12 +170,62 @@ fn statement_of(checker: &Checker<'_>, call: &ExprCall) -> Result<(TextRange, bo
             ),
             _ => false,
         };
-        if !before_is_pure {
+        if !before_is_quiet {
             return Err(nested());
         }
         child = node.range();
     }
     Err(nested())
+}
+
+/// Whether evaluating `expr` runs no code of the program, so that it may be evaluated after
+/// a call it preceded: constants, names (a name that is not bound raises `NameError` either
+/// way), an attribute of an imported module (`os.environ`, `subprocess.PIPE`), and literals,
+/// tuples and lists of those. An attribute of any other object may be a property, a subscript
+/// calls `__getitem__`, an f-string field calls `__format__`: those are not.
+pub fn runs_no_code(checker: &Checker<'_>, expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(_)
+        | Expr::BytesLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::EllipsisLiteral(_)
+        | Expr::Name(_) => true,
+        Expr::Attribute(attribute) => is_module(checker, &attribute.value),
+        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+            elts.iter().all(|elt| runs_no_code(checker, elt))
+        }
+        Expr::FString(fstring) => fstring
+            .value
+            .elements()
+            .all(|element| matches!(element, ast::InterpolatedStringElement::Literal(_))),
+        _ => false,
+    }
+}
+
+/// [`runs_no_code`] for the callee of a call evaluated before the call being moved: also a
+/// method looked up on such a value (`logger.info`, `self.record`, `sys.stdout.write`). The
+/// lookup of a method defined by a `def` in its class runs no code; that it is not a
+/// property returning a function is assumed.
+fn callee_runs_no_code(checker: &Checker<'_>, func: &Expr) -> bool {
+    match func {
+        Expr::Attribute(attribute) => runs_no_code(checker, &attribute.value),
+        _ => runs_no_code(checker, func),
+    }
+}
+
+/// Whether `expr` is a name bound by `import module` (or `import module as alias`).
+fn is_module(checker: &Checker<'_>, expr: &Expr) -> bool {
+    let Expr::Name(name) = expr else { return false };
+    let semantic = checker.semantic();
+    semantic
+        .lookup(checker.scope(), name.id.as_str())
+        .is_some_and(|binding| {
+            let binding = &semantic.bindings[binding];
+            matches!(&binding.kind, crate::semantic::BindingKind::Import { path, .. }
+                if path.len() == 1 || path.first() == Some(&binding.name))
+        })
 }
 
 /// Whether evaluating `expr` has no effect and gives the same value twice: constants, names,

@@ -31,6 +31,16 @@ impl Parsed {
             .any(|token| token.kind() == TokenKind::Comment)
     }
 
+    /// The comments within `range`, in order.
+    pub fn comments_in(&self, range: TextRange) -> Vec<TextRange> {
+        self.tokens()
+            .in_range_clamped(range)
+            .iter()
+            .filter(|token| token.kind() == TokenKind::Comment)
+            .map(Ranged::range)
+            .collect()
+    }
+
     /// The range of `expr` including the parentheses around it, if it has any.
     pub fn parenthesized_range(
         &self,

@@ -29,6 +29,9 @@ pub struct Settings {
     /// Another module of the run that imports `sqlite3`, for the file being processed: its
     /// connections may run on the loop's thread, so migrating this file's is not safe alone.
     pub sqlite_elsewhere: Option<std::path::PathBuf>,
+    /// Another module of the run that mentions `SIGCHLD` (it may ignore the signal for the
+    /// whole process): asyncio subprocesses would not see their children exit.
+    pub sigchld_elsewhere: Option<std::path::PathBuf>,
 }
 
 /// How blocking subprocess calls are migrated (`subprocess-strategy`, `--subprocess-strategy`).
@@ -78,6 +81,7 @@ impl Settings {
             declared_blocking: Vec::new(),
             subprocess_strategy: SubprocessStrategy::default(),
             sqlite_elsewhere: None,
+            sigchld_elsewhere: None,
         }
     }
 

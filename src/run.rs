@@ -137,10 +137,11 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     if settings.recipes.iter().any(|r| r.meta().phase == 2) {
         return crate::project::run::run_project(files, mode, settings);
     }
-    let process = |candidate: &Candidate, source, sqlite: &[&Path]| {
+    let process = |candidate: &Candidate, source, (sqlite, sigchld): (&[&Path], &[&Path])| {
         let Candidate { path, explicit } = candidate;
         let settings = settings.for_path(path);
         let settings = with_sqlite_elsewhere(settings, path, &source, sqlite);
+        let settings = with_sigchld_elsewhere(settings, path, sigchld);
         let result = catch_unwind(AssertUnwindSafe(|| {
             process_file(path, source, *explicit, mode, &settings)
         }));
@@ -150,17 +151,17 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
             report
         })
     };
-    // Files are read and processed one by one, except those that mention sqlite3: whether
-    // their fixes are safe depends on the other modules that use it, known once every file
-    // was read.
+    // Files are read and processed one by one, except those that mention sqlite3 or child
+    // processes: whether their fixes are safe depends on the other modules (that use sqlite3,
+    // that handle `SIGCHLD`), known once every file was read.
     let first: Vec<Result<FileReport, Result<SourceText, FileError>>> = files
         .par_iter()
         .map(|candidate| {
             let source = read_source(&candidate.path);
-            if source.as_ref().is_ok_and(|s| s.text.contains("sqlite3")) {
+            if source.as_ref().is_ok_and(|s| needs_the_run(&s.text)) {
                 Err(source)
             } else {
-                Ok(process(candidate, source, &[]))
+                Ok(process(candidate, source, (&[], &[])))
             }
         })
         .collect();
@@ -180,9 +181,14 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
             .iter()
             .map(|(i, source)| (files[*i].path.as_path(), source)),
     );
+    let sigchld = sigchld_modules(
+        deferred
+            .iter()
+            .map(|(i, source)| (files[*i].path.as_path(), source)),
+    );
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
-        .map(|(i, source)| (i, process(&files[i], source, &sqlite)))
+        .map(|(i, source)| (i, process(&files[i], source, (&sqlite, &sigchld))))
         .collect();
     for (i, report) in late {
         reports[i] = Some(report);
@@ -239,6 +245,39 @@ pub fn sqlite_modules<'f, 's>(
         })
         .map(|(path, _)| path)
         .collect()
+}
+
+/// Whether what a file's fixes may do depends on the other modules of the run: it mentions
+/// sqlite3 (see [`Settings::sqlite_elsewhere`]), child processes or `SIGCHLD` (see
+/// [`Settings::sigchld_elsewhere`]).
+fn needs_the_run(text: &str) -> bool {
+    ["sqlite3", "SIGCHLD", "subprocess", "popen", "system"]
+        .iter()
+        .any(|word| text.contains(word))
+}
+
+/// The files of the run that mention `SIGCHLD` (see [`Settings::sigchld_elsewhere`]).
+pub fn sigchld_modules<'f, 's>(
+    files: impl Iterator<Item = (&'f Path, &'s Result<SourceText, FileError>)>,
+) -> Vec<&'f Path> {
+    files
+        .filter(|(_, source)| source.as_ref().is_ok_and(|s| s.text.contains("SIGCHLD")))
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// The settings for a file while another module of the run mentions `SIGCHLD`.
+pub fn with_sigchld_elsewhere<'s>(
+    settings: std::borrow::Cow<'s, Settings>,
+    path: &Path,
+    sigchld: &[&Path],
+) -> std::borrow::Cow<'s, Settings> {
+    let Some(other) = sigchld.iter().find(|p| **p != path) else {
+        return settings;
+    };
+    let mut settings = settings.into_owned();
+    settings.sigchld_elsewhere = Some(other.to_path_buf());
+    std::borrow::Cow::Owned(settings)
 }
 
 /// The settings for a file that uses sqlite3 while another module of the run does too.

@@ -20,10 +20,11 @@
 //! and the recipe moves the call to a thread instead.
 
 use crate::checker::Checker;
-use crate::fix::Fix;
+use crate::fix::{Edit, Fix};
 use crate::hoist::{fresh_names, is_pure, Hoist};
-use crate::parse::ast::{self, AnyNodeRef, Expr, ExprCall};
-use crate::parse::{Ranged, TextRange};
+use crate::parse::ast::{self, AnyNodeRef, Expr, ExprCall, Stmt};
+use crate::parse::visitor::{self, Visitor};
+use crate::parse::{Ranged, TextRange, TextSize};
 
 /// The function being rewritten.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -59,7 +60,7 @@ impl Api {
                     )
                     || (matches!(self, Api::Run | Api::CheckOutput) && name == "input")
                     || (self == Api::Run && matches!(name, "capture_output" | "check"))
-                    || (self != Api::CheckOutput && name == "timeout")
+                    || name == "timeout"
             }
         }
     }
@@ -119,12 +120,15 @@ struct Plan<'a> {
     stdin: (Stream, Option<&'a ast::Keyword>),
     stdout: (Stream, Option<&'a ast::Keyword>),
     stderr: (Stream, Option<&'a ast::Keyword>),
-    /// `timeout=`, when the call pipes nothing (see [`read_call`]).
+    /// `timeout=`.
     timeout: Option<&'a Expr>,
     /// `input=`: a literal, never `None`.
     input: Option<Input<'a>>,
     /// The arguments of `create_subprocess_exec` / `_shell` for the command.
     command_arguments: String,
+    /// The command where the statements need it again (`args`, `cmd`): as written, or the
+    /// local name it was evaluated into.
+    command_text: String,
     /// Text mode: the `encoding` and `errors` as written (`None`: the defaults).
     text: Option<(Option<&'a Expr>, Option<&'a Expr>)>,
     check: bool,
@@ -144,6 +148,7 @@ impl<'a> Plan<'a> {
             input: None,
             timeout: None,
             command_arguments: String::new(),
+            command_text: String::new(),
             text: None,
             check: false,
         }
@@ -166,15 +171,75 @@ struct Names {
     stderr: String,
 }
 
+/// The module-level coroutine that waits for a process with a timeout and pipes, as
+/// `subprocess.run` does (see the recipe's documentation).
+const HELPER: &str = "_communicate_or_kill";
+const HELPER_SOURCE: &str = r#"async def _communicate_or_kill(proc, args, input, timeout):
+    """`subprocess.run`'s wait with a timeout, for an asyncio process: write `input`, read the
+    pipes to their end and wait for the child; after `timeout` seconds, kill and reap the child
+    and raise `TimeoutExpired` with the bytes read so far, as `subprocess.run` does."""
+    loop = {asyncio}.get_running_loop()
+    deadline = loop.time() + timeout
+    outputs = [None if pipe is None else [] for pipe in (proc.stdout, proc.stderr)]
+
+    async def read(pipe, chunks):
+        while True:
+            chunk = await pipe.read(32768)
+            chunks.append(chunk)
+            if not chunk:
+                return
+
+    async def write(pipe):
+        try:
+            if input:
+                pipe.write(input)
+                await pipe.drain()
+            pipe.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    pipes = zip((proc.stdout, proc.stderr), outputs)
+    tasks = [{asyncio}.ensure_future(read(pipe, chunks)) for pipe, chunks in pipes if pipe]
+    if proc.stdin is not None:
+        tasks.append({asyncio}.ensure_future(write(proc.stdin)))
+    expired = None
+    try:
+        if tasks:
+            done, pending = await {asyncio}.wait(tasks, timeout=timeout)
+            for task in done:
+                task.result()
+            if pending:
+                out, err = [b"".join(chunks) if chunks else None for chunks in outputs]
+                expired = {subprocess}.TimeoutExpired(args, timeout, output=out, stderr=err)
+        if expired is None and proc.returncode is None:
+            remaining = deadline - loop.time()
+            try:
+                await {asyncio}.wait_for(proc.wait(), remaining)
+            except {asyncio}.TimeoutError:
+                expired = {subprocess}.TimeoutExpired(args, remaining)
+    finally:
+        for task in tasks:
+            task.cancel()
+    if expired is not None:
+        if proc.returncode is None:
+            proc.kill()
+        # Not `proc.wait()`: it also waits for a grandchild that holds a pipe open.
+        while proc.returncode is None:
+            await {asyncio}.sleep(0.01)
+        raise expired
+    return tuple(None if chunks is None else b"".join(chunks) for chunks in outputs)
+"#;
+
 /// The fix, or why the call cannot be written as asyncio statements (the recipe then moves
 /// it to a thread).
 pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fix, String> {
-    if checker.has_comment_in(call.range()) {
-        return Err("a comment sits in the call".to_owned());
-    }
     let hoist = Hoist::new(checker, call)?;
-    let plan = read_call(checker, call, api)?;
-    let [proc, stdout, stderr] = fresh_names(checker, ["proc", "stdout", "stderr"])?;
+    if let Some(reason) = sigchld_handled(checker) {
+        return Err(reason);
+    }
+    let mut plan = read_call(checker, call, api)?;
+    let [proc, stdout, stderr, command] =
+        fresh_names(checker, ["proc", "stdout", "stderr", "command"])?;
     let names = Names {
         proc,
         stdout,
@@ -186,15 +251,392 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
         imports.extend(edit);
         Ok(alias)
     };
+    // The command is evaluated once, as subprocess does: written again (`args` of the
+    // result, `cmd` of the error) only when it is made of names and literals, else evaluated
+    // into a local name first. A command holding a comment is written once too.
     let needs_args = plan.check || plan.timeout.is_some() || (!hoist.whole && plan.api == Api::Run);
-    if needs_args && !is_pure(plan.command) {
-        return Err("the command is an expression that would be evaluated twice".to_owned());
+    let command_range = plan.command.range();
+    let bound = (needs_args && !is_pure(plan.command)) || checker.has_comment_in(command_range);
+    let mut lines = Vec::new();
+    if bound {
+        plan.command_arguments = bound_arguments(checker, &plan, &command)?;
+        // A command on several lines needs brackets around it on its own line.
+        let text = &checker.source[command_range];
+        let text = if text.contains(['\n', '\r']) && !text.starts_with(['[', '(', '{']) {
+            format!("({text})")
+        } else {
+            text.to_owned()
+        };
+        lines.push((0, format!("{command} = {text}")));
+        plan.command_text = command;
+    } else {
+        let written = checker.source[command_range].to_owned();
+        plan.command_arguments = if plan.shell {
+            written.clone()
+        } else {
+            exec_arguments(checker, plan.command)?
+        };
+        plan.command_text = written;
     }
-    let lines = statements(checker, &plan, &names, hoist.whole, &mut module)?;
-    let mut edits = hoist.edits(checker, call.range(), &lines)?;
+    // Comments of the call outside what is copied go before the new statements.
+    let mut copied = vec![command_range];
+    copied.extend(plan.pass_through.iter().map(|k| k.range()));
+    let comments: Vec<(usize, String)> = checker
+        .parsed
+        .comments_in(call.range())
+        .into_iter()
+        .filter(|comment| !copied.iter().any(|range| range.contains_range(*comment)))
+        .map(|comment| (0, checker.source[comment].to_owned()))
+        .collect();
+    let mut helper = false;
+    let statements = statements(
+        checker,
+        &plan,
+        &names,
+        hoist.whole,
+        &mut module,
+        &mut helper,
+    )?;
+    let mut all = comments;
+    all.extend(lines);
+    all.extend(statements);
+    let mut edits = hoist.edits(checker, call.range(), &all)?;
     // The imports stay separate edits: another fix may add some of them too.
-    edits.extend(imports);
+    let mut helper_edit = None;
+    if helper {
+        // The helper is at the top level: the modules' names there.
+        let mut top = |name: &str| -> Result<String, String> {
+            let (alias, edit) = checker.import_module_in(0, TextSize::default(), name)?;
+            imports.extend(edit);
+            Ok(alias)
+        };
+        let source = HELPER_SOURCE
+            .replace("{asyncio}", &top("asyncio")?)
+            .replace("{subprocess}", &top("subprocess")?);
+        helper_edit = checker.define_helper(HELPER, &source)?;
+        if !checker.semantic().is_free(checker.scope(), HELPER)
+            && checker.semantic().lookup(checker.scope(), HELPER)
+                != checker.semantic().lookup(0, HELPER)
+        {
+            return Err(format!("the name `{HELPER}` is bound in this function"));
+        }
+    }
+    let unique = imports_then_helper(imports, helper_edit);
+    edits.extend(unique);
     Ok(Fix::safe(edits))
+}
+
+/// The import edits (once each) and the helper's definition: the helper goes where the
+/// imports go, after them, as one edit with those at its place.
+pub(super) fn imports_then_helper(imports: Vec<Edit>, helper: Option<Edit>) -> Vec<Edit> {
+    let mut unique: Vec<Edit> = Vec::new();
+    for import in imports {
+        if !unique.contains(&import) {
+            unique.push(import);
+        }
+    }
+    if let Some(helper) = helper {
+        let (before, mut others): (Vec<Edit>, Vec<Edit>) = unique
+            .into_iter()
+            .partition(|import| import.range == helper.range);
+        let content: String = before
+            .iter()
+            .map(|import| &*import.content)
+            .chain([&*helper.content])
+            .collect();
+        others.push(Edit::insertion(content, helper.range.start()));
+        unique = others;
+    }
+    unique
+}
+
+/// Why asyncio would not see this module's children exit as subprocess does: the module
+/// handles `SIGCHLD` (`signal.signal(signal.SIGCHLD, signal.SIG_IGN)` in a daemon, or a
+/// handler that reaps children). The kernel then reaps them before asyncio's child watcher,
+/// which reports the return code 255, where subprocess reports 0.
+pub(super) fn sigchld_handled(checker: &Checker<'_>) -> Option<String> {
+    if let Some(other) = &checker.settings.sigchld_elsewhere {
+        return Some(format!(
+            "{} mentions `SIGCHLD` (it may ignore the signal or reap children for the whole process): asyncio would not see the child exit and would report the return code 255",
+            other.display()
+        ));
+    }
+    // A quick look at the text first: most modules never mention the signal.
+    if !checker.source.contains("SIGCHLD") {
+        return None;
+    }
+    struct Finder<'c, 'a> {
+        checker: &'c Checker<'a>,
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Finder<'_, 'a> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            let semantic = self.checker.semantic();
+            if matches!(expr, Expr::Attribute(_) | Expr::Name(_))
+                && semantic.qualified_name(0, expr).is_some_and(|q| {
+                    matches!(
+                        q.as_slice(),
+                        ["signal", "SIGCHLD"] | ["signal", "Signals", "SIGCHLD"]
+                    )
+                })
+            {
+                self.found = true;
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder {
+        checker,
+        found: false,
+    };
+    finder.visit_body(checker.suite());
+    finder.found.then(|| "the module handles `SIGCHLD` (`signal.SIG_IGN` or a handler): the kernel or the handler reaps the child before asyncio sees it exit, and asyncio reports the return code 255".to_owned())
+}
+
+/// The arguments of `create_subprocess_exec` / `_shell` for a command evaluated into the
+/// local `name`: `*name` for a list of arguments, `name` for a string.
+fn bound_arguments<'a>(
+    checker: &Checker<'a>,
+    plan: &Plan<'a>,
+    name: &str,
+) -> Result<String, String> {
+    let command = plan.command;
+    if plan.shell {
+        // Checked by `read_call`: the command is a string.
+        return Ok(name.to_owned());
+    }
+    if sequence_kind(checker, command, 0) == Some(true) {
+        Ok(format!("*{name}"))
+    } else if matches!(command, Expr::StringLiteral(_) | Expr::FString(_)) {
+        Ok(name.to_owned())
+    } else {
+        Err("the command is an expression that may not be a list of arguments".to_owned())
+    }
+}
+
+/// Whether `expr` gives a list or a tuple (and whether it is surely not empty): a display,
+/// `list(...)`, a conditional or a sum of those, a name bound only to those (and extended with
+/// `+=` when every value is a list).
+fn sequence_kind<'a>(checker: &Checker<'a>, expr: &'a Expr, depth: usize) -> Option<bool> {
+    if depth > 8 {
+        return None;
+    }
+    let non_empty = |elts: &[Expr]| elts.iter().any(|e| !e.is_starred_expr());
+    match expr {
+        Expr::List(list) => Some(non_empty(&list.elts)),
+        Expr::Tuple(tuple) => Some(non_empty(&tuple.elts)),
+        Expr::Call(call)
+            if checker
+                .qualified_name(&call.func)
+                .is_some_and(|q| matches!(q.as_slice(), ["builtins", "list" | "tuple"])) =>
+        {
+            Some(false)
+        }
+        Expr::If(conditional) => {
+            let body = sequence_kind(checker, &conditional.body, depth + 1)?;
+            let orelse = sequence_kind(checker, &conditional.orelse, depth + 1)?;
+            Some(body && orelse)
+        }
+        Expr::BinOp(binop) if binop.op == ast::Operator::Add => {
+            let left = sequence_kind(checker, &binop.left, depth + 1)?;
+            let right = sequence_kind(checker, &binop.right, depth + 1)?;
+            Some(left || right)
+        }
+        Expr::Name(name) => name_sequence_kind(checker, name.id.as_str(), depth),
+        _ => None,
+    }
+}
+
+/// [`sequence_kind`] for a name: every binding of it is `name = <sequence>`, or `name += x`
+/// when every `name = ...` value is a list (`list += x` extends the same list).
+fn name_sequence_kind<'a>(checker: &Checker<'a>, name: &str, depth: usize) -> Option<bool> {
+    let semantic = checker.semantic();
+    let binding = semantic.lookup(checker.scope(), name)?;
+    let binding = &semantic.bindings[binding];
+    let values = &binding.values;
+    if values.is_empty() {
+        return None;
+    }
+    let extensions = if values.len() as u32 == binding.bind_count {
+        0
+    } else {
+        let body = if binding.scope == 0 {
+            checker.suite()
+        } else if binding.scope == checker.scope() {
+            &checker.function_def()?.body
+        } else {
+            return None;
+        };
+        let mut extensions = Extensions {
+            name,
+            count: 0,
+            other: false,
+        };
+        extensions.visit_body(body);
+        if extensions.other {
+            return None;
+        }
+        extensions.count
+    };
+    if values.len() as u32 + extensions != binding.bind_count {
+        return None;
+    }
+    let mut all_non_empty = true;
+    for value in values {
+        if extensions > 0 && !matches!(value, Expr::List(_)) {
+            return None;
+        }
+        all_non_empty &= sequence_kind(checker, value, depth + 1)?;
+    }
+    Some(all_non_empty)
+}
+
+/// The `name += value` statements of a body (not in nested functions or classes); `other`
+/// when another augmented assignment binds the name.
+struct Extensions<'n> {
+    name: &'n str,
+    count: u32,
+    other: bool,
+}
+
+impl<'a> Visitor<'a> for Extensions<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::AugAssign(assign) => {
+                if matches!(&*assign.target, Expr::Name(n) if n.id.as_str() == self.name) {
+                    if assign.op == ast::Operator::Add {
+                        self.count += 1;
+                    } else {
+                        self.other = true;
+                    }
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+}
+
+/// Whether `**kwargs` (the name `value`) can only hold keywords passed to asyncio as written:
+/// it is bound once in this function, to a dict display with string keys, and otherwise only
+/// given keys by `kwargs["key"] = ...` and unpacked into calls; none of its keys is among the
+/// call's own keywords.
+fn known_kwargs<'a>(checker: &Checker<'a>, value: &'a Expr, call: &ExprCall) -> Result<(), String> {
+    let refuse = || Err("`**kwargs` whose keys are not known".to_owned());
+    let Expr::Name(name) = value else {
+        return refuse();
+    };
+    let semantic = checker.semantic();
+    let Some(binding) = semantic.lookup(checker.scope(), name.id.as_str()) else {
+        return refuse();
+    };
+    if semantic.bindings[binding].scope != checker.scope() {
+        return refuse();
+    }
+    let Some([Expr::Dict(dict)]) = semantic.assigned_values(binding) else {
+        return refuse();
+    };
+    let Some(function) = checker.function_def() else {
+        return refuse();
+    };
+    let mut keys = Vec::new();
+    for item in &dict.items {
+        match &item.key {
+            Some(Expr::StringLiteral(key)) => keys.push(key.value.to_str().to_owned()),
+            _ => return refuse(),
+        }
+    }
+    let mut uses = KwargsUses {
+        name: name.id.as_str(),
+        parents: Vec::new(),
+        keys,
+        other: false,
+    };
+    uses.visit_body(&function.body);
+    if uses.other {
+        return Err(format!(
+            "`**{}`: the dict is used otherwise than given literal keys and unpacked",
+            name.id
+        ));
+    }
+    for key in &uses.keys {
+        if !PASS_THROUGH.contains(&key.as_str()) {
+            return Err(format!(
+                "`**{}` may hold `{key}`, which the rewrite does not pass as written",
+                name.id
+            ));
+        }
+        if call.arguments.find_keyword(key).is_some() {
+            return Err(format!("`**{}` may repeat the keyword `{key}`", name.id));
+        }
+    }
+    Ok(())
+}
+
+/// The uses of a dict name in a function body: the keys it is given.
+struct KwargsUses<'a> {
+    name: &'a str,
+    parents: Vec<AnyNodeRef<'a>>,
+    keys: Vec<String>,
+    other: bool,
+}
+
+impl<'a> Visitor<'a> for KwargsUses<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+            // A nested scope that mentions the name may change it.
+            let mut inner = KwargsUses {
+                name: self.name,
+                parents: Vec::new(),
+                keys: Vec::new(),
+                other: false,
+            };
+            visitor::walk_stmt(&mut inner, stmt);
+            self.other |= inner.other || !inner.keys.is_empty();
+            return;
+        }
+        self.parents.push(stmt.into());
+        visitor::walk_stmt(self, stmt);
+        self.parents.pop();
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(name) = expr {
+            if name.id.as_str() == self.name && name.ctx == ast::ExprContext::Load {
+                match self.parents.last() {
+                    // `kwargs["key"] = value`
+                    Some(AnyNodeRef::ExprSubscript(subscript))
+                        if subscript.ctx == ast::ExprContext::Store
+                            && subscript.value.range() == expr.range() =>
+                    {
+                        match &*subscript.slice {
+                            Expr::StringLiteral(key) => {
+                                self.keys.push(key.value.to_str().to_owned());
+                            }
+                            _ => self.other = true,
+                        }
+                    }
+                    // `f(..., **kwargs)`
+                    Some(AnyNodeRef::Arguments(arguments))
+                        if arguments
+                            .keywords
+                            .iter()
+                            .any(|k| k.arg.is_none() && k.value.range() == expr.range()) => {}
+                    _ => self.other = true,
+                }
+            }
+            return;
+        }
+        self.parents.push(expr.into());
+        visitor::walk_expr(self, expr);
+        self.parents.pop();
+    }
+
+    fn visit_arguments(&mut self, arguments: &'a ast::Arguments) {
+        self.parents.push(arguments.into());
+        visitor::walk_arguments(self, arguments);
+        self.parents.pop();
+    }
 }
 
 /// Whether `expr` is a `str` value (or, with `bytes`, a `str` or `bytes` one), or raises before
@@ -303,8 +745,14 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
     let mut errors = None;
     let mut capture = false;
     let mut input = None;
+    let mut empty_codec = None;
     for keyword in &arguments.keywords {
         let Some(name) = &keyword.arg else {
+            if api.takes("cwd") {
+                known_kwargs(checker, &keyword.value, call)?;
+                plan.pass_through.push(keyword);
+                continue;
+            }
             return Err("`**kwargs`".to_owned());
         };
         let name = name.id.as_str();
@@ -335,9 +783,14 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
                 text_mode |= flag(keyword)?;
             }
             "encoding" | "errors" if value.is_none_literal_expr() => {}
+            // An empty string is false: subprocess stays in binary mode (and fails to open a
+            // text pipe with it in text mode).
+            "encoding" | "errors" if is_empty_string(value) => empty_codec = Some(name),
             "encoding" | "errors" => {
-                if !is_pure(value) {
-                    return Err(format!("`{name}=` is an expression"));
+                if !matches!(value, Expr::StringLiteral(_)) {
+                    return Err(format!(
+                        "`{name}=` is not a string literal (an empty string would leave binary mode)"
+                    ));
                 }
                 text_mode = true;
                 *(if name == "encoding" {
@@ -352,6 +805,11 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
             "timeout" => return Err("`timeout=` is an expression".to_owned()),
             _ => plan.pass_through.push(keyword),
         }
+    }
+    if let (Some(name), true) = (empty_codec, text_mode) {
+        return Err(format!(
+            "`{name}=\"\"` in text mode (subprocess fails to open the pipes)"
+        ));
     }
     if text_mode {
         plan.text = Some((encoding, errors));
@@ -378,16 +836,21 @@ fn read_call<'a>(checker: &Checker<'a>, call: &'a ExprCall, api: Api) -> Result<
         plan.stdin.0 = Stream::Pipe;
     }
     check_streams(&plan)?;
-    plan.command_arguments = if !plan.shell {
-        exec_arguments(checker, command)?
-    } else if is_string(checker, command, true) {
-        checker.source[command.range()].to_owned()
-    } else {
+    if plan.shell && !is_string(checker, command, true) {
         return Err(
             "with `shell=True`, the command may be a list, which asyncio does not take".to_owned(),
         );
-    };
+    }
     Ok(plan)
+}
+
+/// Whether `expr` is `""` (or `b""`).
+fn is_empty_string(expr: &Expr) -> bool {
+    match expr {
+        Expr::StringLiteral(literal) => literal.value.to_str().is_empty(),
+        Expr::BytesLiteral(literal) => literal.value.bytes().next().is_none(),
+        _ => false,
+    }
 }
 
 /// `input=`: a literal, of the call's text mode; `check_output`'s `input=None` is an empty one.
@@ -414,7 +877,7 @@ fn read_input<'a>(
 
 /// Whether asyncio's pipes can stand for subprocess's: a stream subprocess reads must be
 /// known to be a pipe or not (to decode it, to close it), one it never reads (`call`) must not
-/// be a pipe asyncio would read, and a timeout must not cut a read short.
+/// be a pipe asyncio would read.
 fn check_streams(plan: &Plan<'_>) -> Result<(), String> {
     let reads = !matches!(plan.api, Api::Call | Api::CheckCall);
     let streams = [
@@ -434,15 +897,6 @@ fn check_streams(plan: &Plan<'_>) -> Result<(), String> {
             }
             _ => {}
         }
-    }
-    // With a pipe, `TimeoutExpired` carries the output read before the timeout, which
-    // asyncio's `communicate()` drops when cancelled.
-    let piped = streams.iter().any(|(_, s)| *s != Stream::NotPiped);
-    if plan.timeout.is_some() && piped {
-        return Err(
-            "`timeout=` with a pipe: asyncio would not keep the output read before the timeout"
-                .to_owned(),
-        );
     }
     Ok(())
 }
@@ -468,7 +922,6 @@ fn read_popen_read<'a>(checker: &Checker<'a>, call: &'a ExprCall) -> Result<Plan
     let mut plan = Plan::new(Api::PopenRead, command);
     plan.shell = true;
     plan.stdout.0 = Stream::Pipe;
-    plan.command_arguments = checker.source[command.range()].to_owned();
     plan.text = Some((None, None));
     Ok(plan)
 }
@@ -491,7 +944,10 @@ fn codec_arguments(checker: &Checker<'_>, plan: &Plan<'_>, locale: &str) -> Stri
 
 /// The arguments of `create_subprocess_exec` for the command: a list or tuple literal's
 /// items, `*cmd` for a name bound to lists, the program name for a string.
-pub(super) fn exec_arguments(checker: &Checker<'_>, command: &Expr) -> Result<String, String> {
+pub(super) fn exec_arguments<'a>(
+    checker: &Checker<'a>,
+    command: &'a Expr,
+) -> Result<String, String> {
     let source = checker.source;
     let sequence = |elts: &[Expr], node: AnyNodeRef| -> Result<String, String> {
         let (Some(first), Some(last)) = (elts.first(), elts.last()) else {
@@ -519,7 +975,9 @@ pub(super) fn exec_arguments(checker: &Checker<'_>, command: &Expr) -> Result<St
                 | Expr::Tuple(ast::ExprTuple { elts, .. }) => !elts.is_empty(),
                 _ => false,
             };
-            if !values.is_empty() && values.iter().all(non_empty) {
+            if (!values.is_empty() && values.iter().all(non_empty))
+                || name_sequence_kind(checker, name.id.as_str(), 0) == Some(true)
+            {
                 Ok(format!("*{}", name.id))
             } else if !values.is_empty()
                 && values
@@ -546,6 +1004,7 @@ fn statements(
     names: &Names,
     whole: bool,
     module: &mut dyn FnMut(&str) -> Result<String, String>,
+    helper: &mut bool,
 ) -> Result<Vec<(usize, String)>, String> {
     let source = checker.source;
     let Names {
@@ -607,7 +1066,21 @@ fn statements(
     // The outputs are kept when something uses them; text is decoded in any case, as
     // subprocess does (a decoding error is raised).
     let needs_value = !whole || plan.check || (plan.text.is_some() && reads_output);
-    if communicates && reads_output && needs_value {
+    if let (true, Some(timeout)) = (communicates, plan.timeout) {
+        // The pipes are read until the timeout, then the child is killed: the helper.
+        let timeout = &source[timeout.range()];
+        let input = if input.is_empty() { "None" } else { &input };
+        let wait = format!(
+            "await {HELPER}({proc}, {}, {input}, {timeout})",
+            plan.command_text
+        );
+        *helper = true;
+        if reads_output && needs_value {
+            lines.push((0, format!("{stdout}, {stderr} = {wait}")));
+        } else {
+            lines.push((0, wait));
+        }
+    } else if communicates && reads_output && needs_value {
         lines.push((
             0,
             format!("{stdout}, {stderr} = await {proc}.communicate({input})"),
@@ -617,7 +1090,7 @@ fn statements(
     } else if let Some(timeout) = plan.timeout {
         // As `subprocess` does on a timeout: kill the child, reap it, raise `TimeoutExpired`.
         let timeout = &source[timeout.range()];
-        let command = &source[plan.command.range()];
+        let command = &plan.command_text;
         lines.extend([
             (0, "try:".to_owned()),
             (
@@ -658,7 +1131,7 @@ fn statements(
     }
     let mut subprocess = || module("subprocess");
     if plan.check {
-        let command = &source[plan.command.range()];
+        let command = &plan.command_text;
         let outputs = if plan.api == Api::CheckCall {
             String::new()
         } else {
@@ -681,7 +1154,7 @@ fn statements(
             Api::Run => format!(
                 "{}.CompletedProcess({}, {proc}.returncode, {out}, {err})",
                 subprocess()?,
-                &source[plan.command.range()]
+                &plan.command_text
             ),
             Api::Call | Api::CheckCall => format!("{proc}.returncode"),
             Api::CheckOutput | Api::GetOutput | Api::PopenRead => out.to_owned(),

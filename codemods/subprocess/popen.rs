@@ -17,14 +17,18 @@
 //!
 //! Asyncio's `Process` has the same `communicate()` (without `timeout`), `wait()`, `pid` and
 //! byte pipes, but no `poll()`, no text mode, a `returncode` that is set as soon as the loop
-//! sees the child exit (subprocess sets it in `wait()`/`poll()`), and a `kill()` that raises
-//! once the child is reaped (subprocess's does nothing). So the conversion is made only when
-//! `proc` is bound once, by the `Popen` call, in this function, and used only to wait
-//! (`communicate()`, `wait()`, `proc.stdout.read()`, `proc.stderr.read()`) and to read `pid`,
-//! and `returncode` after a statement of the same block that waits for the child.
+//! sees the child exit (subprocess sets it in `wait()`/`poll()`), a `wait()` that also waits
+//! for the pipes to close, and a `kill()` that raises once the child is reaped (subprocess's
+//! does nothing). So the conversion is made only when `proc` is bound once, by the `Popen`
+//! call, in this function, and used only to wait (`communicate()`, `wait()`,
+//! `proc.stdout.read()`, `proc.stderr.read()`), to read `pid`, to read `returncode` after a
+//! statement of the same block that waits for the child, and to `kill()` it first thing in
+//! the `except subprocess.TimeoutExpired:` of a `communicate(timeout=...)`. Text mode and
+//! timeouts go through the helper coroutine `_popen_communicate`.
 
 use crate::checker::{await_wrapping, Checker};
 use crate::fix::{merge_edits, Edit, Fix};
+use crate::hoist::is_pure;
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprCall, ExprName, Stmt};
 use crate::parse::visitor::{self, Visitor};
 use crate::parse::{Ranged, TextRange, TextSize};
@@ -36,6 +40,9 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
     let Expr::Name(name) = receiver else {
         return Err("the process is not a name".to_owned());
     };
+    if let Some(reason) = super::inline::sigchld_handled(checker) {
+        return Err(reason);
+    }
     let semantic = checker.semantic();
     let binding = semantic
         .lookup(checker.scope(), name.id.as_str())
@@ -58,10 +65,11 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
         .creation
         .filter(|(_, value)| value.range() == popen.range())
         .ok_or("the `Popen(...)` call is not a statement of the function's body")?;
-    let create = creation_text(checker, popen)?;
+    let creation_text = creation_text(checker, popen)?;
     let (asyncio, import) = checker.import_module("asyncio")?;
+    let mut imports: Vec<Edit> = import.into_iter().collect();
     let mut edits = vec![Edit::replacement(
-        format!("await {asyncio}.create_subprocess_{create}"),
+        format!("await {asyncio}.create_subprocess_{}", creation_text.create),
         popen.range(),
     )];
     // The first statement after the creation, in its block, that waits for the child
@@ -75,13 +83,99 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
         .skip(1)
         .find(|stmt| waits(stmt, name.id.as_str()))
         .map(|stmt| TextRange::new(stmt.end(), block_end));
-    let stdin_piped = stream(
-        checker,
-        popen.arguments.find_keyword("stdin").map(|k| &k.value),
-    ) == Stream::Pipe;
+    let piped = |name: &str| {
+        stream(
+            checker,
+            popen.arguments.find_keyword(name).map(|k| &k.value),
+        ) == Stream::Pipe
+    };
+    let stdin_piped = piped("stdin");
+    let communications: Vec<&Use> = uses
+        .loads
+        .iter()
+        .filter(|u| matches!(u, Use::Wait { input, .. } if *input != Input::NotCommunicate))
+        .collect();
+    let communicates = communications.len();
+    let pipe_reads = |stream: &str| {
+        uses.loads
+            .iter()
+            .filter(|u| matches!(u, Use::Wait { call, .. } if pipe_of(call) == Some(stream)))
+            .count()
+    };
+    let (stdout_reads, stderr_reads) = (pipe_reads("stdout"), pipe_reads("stderr"));
+    // The usual idiom around a timeout: `communicate(timeout=...)` in a `try`, and in its
+    // `except TimeoutExpired:` first `kill()` (or `terminate()`), then `communicate()` again.
+    let idiom = timeout_idiom(checker, function, &uses.loads);
+    if let Some(reason) = idiom.obstacle {
+        return Err(reason);
+    }
+    // Reads of the pipes: a second `communicate()` of subprocess returns the first output
+    // again (or raises `ValueError` on a closed pipe); asyncio's returns empty output.
+    if (communicates > 1 && !idiom.second_communicate)
+        || communicates > 2
+        || (communicates > 0 && stdout_reads + stderr_reads > 0)
+        || stdout_reads > 1
+        || stderr_reads > 1
+    {
+        return Err(format!(
+            "`{}` is communicated with or a pipe of it read more than once: subprocess's second `communicate()` returns the first output again or raises `ValueError` (a closed pipe), asyncio's returns empty output",
+            name.id
+        ));
+    }
+    // Asyncio's `wait()` also waits for every pipe to close, which a grandchild may hold
+    // open: only a process whose pipes are all read to their end (by `communicate()` or
+    // `read()`) may be waited for.
+    let waits_alone = uses.loads.iter().any(|u| {
+        matches!(u, Use::Wait { call, input: Input::NotCommunicate, .. } if !is_pipe_read(call))
+    });
+    let unread = (stdin_piped && communicates == 0)
+        || (piped("stdout") && communicates == 0 && stdout_reads == 0)
+        || (piped("stderr") && communicates == 0 && stderr_reads == 0);
+    if waits_alone && unread {
+        return Err(format!(
+            "`{}.wait()` with a pipe that is not read: asyncio's `wait()` also waits for the pipe to close, which a grandchild may hold open",
+            name.id
+        ));
+    }
+    // Text mode and timeouts: `communicate()` goes through the helper.
+    let through_helper = communicates > 0
+        && (creation_text.text.is_some()
+            || communications.iter().any(|u| {
+                matches!(
+                    u,
+                    Use::Wait {
+                        timeout: Some(_),
+                        ..
+                    }
+                )
+            }));
+    if creation_text.text.is_some() && stdout_reads + stderr_reads > 0 {
+        return Err("text mode: asyncio's pipes give bytes to `read()`".to_owned());
+    }
+    let command = creation_text.command;
+    if through_helper && !is_pure(command) {
+        return Err(
+            "the command is an expression that `TimeoutExpired` would evaluate again".to_owned(),
+        );
+    }
+    let codec = match &creation_text.text {
+        None => "None".to_owned(),
+        Some((encoding, errors)) => {
+            let encoding = match encoding {
+                Some(encoding) => checker.source[encoding.range()].to_owned(),
+                None => {
+                    let (locale, import) = checker.import_module("locale")?;
+                    imports.extend(import);
+                    format!("{locale}.getpreferredencoding(False)")
+                }
+            };
+            let errors = errors.map_or("\"strict\"", |e| &checker.source[e.range()]);
+            format!("({encoding}, {errors})")
+        }
+    };
     for use_ in &uses.loads {
         match use_ {
-            Use::Attribute("pid", _) => {}
+            Use::Attribute("pid", _) | Use::Signal(_) => {}
             Use::Attribute(_, at) => {
                 if !waited.is_some_and(|after| after.contains_inclusive(*at)) {
                     return Err("`returncode` is read where the child may not have been waited for: asyncio sets it as soon as the child exits".to_owned());
@@ -91,40 +185,250 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
                 call,
                 parent,
                 input,
+                timeout,
+                input_value,
             } => {
                 let (prefix, suffix) =
                     await_wrapping(checker.parsed, &Expr::Call((*call).clone()), *parent);
+                let text_input = matches!(input_value, Some(Expr::StringLiteral(_)));
+                if text_input != (creation_text.text.is_some() && input_value.is_some()) {
+                    return Err(
+                        "`communicate()` is given an input of the other mode (`str` or `bytes`)"
+                            .to_owned(),
+                    );
+                }
+                if *input == Input::Given && !stdin_piped {
+                    // Subprocess ignores an input without a pipe; asyncio fails.
+                    return Err("`communicate()` is given an input without `stdin=PIPE`".to_owned());
+                }
+                if through_helper && *input != Input::NotCommunicate {
+                    let input = input_value.map_or("None", |v| &checker.source[v.range()]);
+                    let timeout = timeout.map_or("None", |t| &checker.source[t.range()]);
+                    let receiver = &name.id;
+                    let command = &checker.source[command.range()];
+                    edits.push(Edit::replacement(
+                        format!("{prefix}{COMMUNICATE}({receiver}, {command}, {input}, {timeout}, {codec}){suffix}"),
+                        call.range(),
+                    ));
+                    continue;
+                }
                 edits.push(Edit::insertion(prefix, call.start()));
                 if !suffix.is_empty() {
                     edits.push(Edit::insertion(suffix, call.end()));
                 }
-                match input {
-                    // Asyncio closes a piped stdin only when given an input.
-                    Input::None if stdin_piped => {
-                        edits.push(Edit::insertion(
-                            "b\"\"",
-                            call.arguments.end() - TextSize::new(1),
-                        ));
-                    }
-                    // Subprocess ignores an input without a pipe; asyncio fails.
-                    Input::Given if !stdin_piped => {
-                        return Err(
-                            "`communicate()` is given an input without `stdin=PIPE`".to_owned()
-                        );
-                    }
-                    _ => {}
+                // Asyncio closes a piped stdin only when given an input.
+                if *input == Input::None && stdin_piped {
+                    edits.push(Edit::insertion(
+                        "b\"\"",
+                        call.arguments.end() - TextSize::new(1),
+                    ));
                 }
             }
         }
     }
     let mut edits = merge_edits(edits).ok_or("the edits of this conversion overlap")?;
-    edits.extend(import);
+    if through_helper {
+        let mut top = |module: &str| -> Result<String, String> {
+            let (alias, edit) = checker.import_module_in(0, TextSize::default(), module)?;
+            imports.extend(edit);
+            Ok(alias)
+        };
+        let source = COMMUNICATE_SOURCE
+            .replace("{asyncio}", &top("asyncio")?)
+            .replace("{subprocess}", &top("subprocess")?);
+        let helper = checker.define_helper(COMMUNICATE, &source)?;
+        if checker.semantic().lookup(checker.scope(), COMMUNICATE)
+            != checker.semantic().lookup(0, COMMUNICATE)
+        {
+            return Err(format!(
+                "the name `{COMMUNICATE}` is bound in this function"
+            ));
+        }
+        edits.extend(super::inline::imports_then_helper(imports, helper));
+    } else {
+        edits.extend(imports);
+    }
     Ok(Fix::safe(edits))
+}
+
+/// The module-level coroutine for `communicate()` in text mode or with a timeout.
+const COMMUNICATE: &str = "_popen_communicate";
+const COMMUNICATE_SOURCE: &str = r#"async def _popen_communicate(proc, args, input, timeout, codec):
+    """`Popen.communicate(input, timeout)` for an asyncio process. On a timeout it raises
+    `TimeoutExpired` with the bytes read so far and goes on reading, so that the next call
+    (after `kill()`) returns the whole output, as subprocess does; `codec` (an encoding and
+    errors) decodes the output of a text-mode process, newlines translated."""
+    loop = {asyncio}.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    if not hasattr(proc, "_communication"):
+        outputs = [None if pipe is None else [] for pipe in (proc.stdout, proc.stderr)]
+
+        async def read(pipe, chunks):
+            while True:
+                chunk = await pipe.read(32768)
+                chunks.append(chunk)
+                if not chunk:
+                    return
+
+        async def write(pipe, data):
+            try:
+                if data:
+                    pipe.write(data)
+                    await pipe.drain()
+                pipe.close()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        pipes = zip((proc.stdout, proc.stderr), outputs)
+        tasks = [{asyncio}.ensure_future(read(pipe, chunks)) for pipe, chunks in pipes if pipe]
+        if proc.stdin is not None:
+            if codec is not None and input is not None:
+                input = input.encode(*codec)
+            tasks.append({asyncio}.ensure_future(write(proc.stdin, input)))
+        proc._communication = (outputs, tasks)
+    outputs, tasks = proc._communication
+    if tasks:
+        done, pending = await {asyncio}.wait(tasks, timeout=timeout)
+        for task in done:
+            task.result()
+        if pending:
+            out, err = [b"".join(chunks) if chunks else None for chunks in outputs]
+            raise {subprocess}.TimeoutExpired(args, timeout, output=out, stderr=err)
+    if deadline is None:
+        await proc.wait()
+    elif proc.returncode is None:
+        remaining = deadline - loop.time()
+        try:
+            await {asyncio}.wait_for(proc.wait(), remaining)
+        except {asyncio}.TimeoutError:
+            raise {subprocess}.TimeoutExpired(args, remaining) from None
+    out, err = [None if chunks is None else b"".join(chunks) for chunks in outputs]
+    if codec is not None:
+        out, err = [
+            None if data is None else data.decode(*codec).replace("\r\n", "\n").replace("\r", "\n")
+            for data in (out, err)
+        ]
+    return out, err
+"#;
+
+/// What the timeout idiom check found: whether a second `communicate()` is the one of the
+/// idiom, and why the uses cannot be converted.
+struct Idiom {
+    second_communicate: bool,
+    obstacle: Option<String>,
+}
+
+/// Checks that every `kill()` / `terminate()` is the first statement of an
+/// `except subprocess.TimeoutExpired:` handler of a `try` whose body calls
+/// `communicate(timeout=...)` (no other task can run between the timeout and the signal, so
+/// the child has not been reaped: asyncio's `kill()` would raise then, subprocess's does
+/// nothing), and that a second `communicate()`, if any, has no input nor timeout and is in
+/// such a handler, after the signal.
+fn timeout_idiom<'a>(
+    checker: &Checker<'a>,
+    function: &'a ast::StmtFunctionDef,
+    uses: &[Use<'a>],
+) -> Idiom {
+    let mut tries = Tries::default();
+    tries.visit_body(&function.body);
+    let timed: Vec<TextRange> = uses
+        .iter()
+        .filter_map(|u| match u {
+            Use::Wait {
+                call,
+                timeout: Some(_),
+                ..
+            } => Some(call.range()),
+            _ => None,
+        })
+        .collect();
+    // The handlers of a `try` around a timed `communicate()` that catch `TimeoutExpired`.
+    let handlers: Vec<&ast::ExceptHandlerExceptHandler> = tries
+        .0
+        .iter()
+        .filter(|t| {
+            timed
+                .iter()
+                .any(|range| t.body.iter().any(|s| s.range().contains_range(*range)))
+        })
+        .flat_map(|t| t.handlers.iter())
+        .map(|ast::ExceptHandler::ExceptHandler(h)| h)
+        .filter(|h| {
+            h.type_.as_deref().is_some_and(|t| {
+                checker
+                    .qualified_name(t)
+                    .is_some_and(|q| matches!(q.as_slice(), ["subprocess", "TimeoutExpired"]))
+            })
+        })
+        .collect();
+    let mut idiom = Idiom {
+        second_communicate: false,
+        obstacle: None,
+    };
+    let communications: Vec<(&ExprCall, bool, bool)> = uses
+        .iter()
+        .filter_map(|u| match u {
+            Use::Wait {
+                call,
+                input,
+                timeout,
+                ..
+            } if *input != Input::NotCommunicate => {
+                Some((*call, timeout.is_some(), *input == Input::Given))
+            }
+            _ => None,
+        })
+        .collect();
+    for use_ in uses {
+        let Use::Signal(stmt) = use_ else { continue };
+        let first = handlers
+            .iter()
+            .any(|h| h.body.first().is_some_and(|s| s.range() == *stmt));
+        if !first {
+            idiom.obstacle = Some("`kill()` or `terminate()` other than first in an `except subprocess.TimeoutExpired:` of a `communicate(timeout=...)`: asyncio's raises once the child is reaped, subprocess's does nothing".to_owned());
+            return idiom;
+        }
+    }
+    if let [(_, true, _), (second, false, false)] = communications.as_slice() {
+        idiom.second_communicate = handlers.iter().any(|h| {
+            h.body.len() >= 2
+                && matches!(&h.body[0], Stmt::Expr(e) if uses.iter().any(|u| matches!(u, Use::Signal(r) if *r == e.range())))
+                && h.body[1..]
+                    .iter()
+                    .any(|s| s.range().contains_range(second.range()))
+        });
+    }
+    idiom
+}
+
+/// Every `try` statement of a body, nested ones included (not in nested functions).
+#[derive(Default)]
+struct Tries<'a>(Vec<&'a ast::StmtTry>);
+
+impl<'a> Visitor<'a> for Tries<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::Try(t) => {
+                self.0.push(t);
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+}
+
+/// The `Popen` call read for asyncio: `exec(...)` / `shell(...)`, the command, and the text
+/// mode (`encoding` and `errors` as written).
+struct Creation<'a> {
+    create: String,
+    command: &'a Expr,
+    text: Option<(Option<&'a Expr>, Option<&'a Expr>)>,
 }
 
 /// `exec(args, keywords)` or `shell(cmd, keywords)` for the `Popen` call, or why asyncio
 /// cannot start the same child.
-fn creation_text(checker: &Checker<'_>, popen: &ExprCall) -> Result<String, String> {
+fn creation_text<'a>(checker: &Checker<'a>, popen: &'a ExprCall) -> Result<Creation<'a>, String> {
     if checker.has_comment_in(popen.range()) {
         return Err("a comment sits in the `Popen(...)` call".to_owned());
     }
@@ -134,15 +438,21 @@ fn creation_text(checker: &Checker<'_>, popen: &ExprCall) -> Result<String, Stri
     };
     let mut shell = false;
     let mut keywords = Vec::new();
+    let mut text_flag: Option<&str> = None;
+    let mut text_mode = false;
+    let (mut encoding, mut errors) = (None, None);
+    let mut empty_codec = None;
     for keyword in &arguments.keywords {
         let Some(name) = &keyword.arg else {
             return Err("`**kwargs`".to_owned());
         };
+        let flag = |keyword: &ast::Keyword| match &keyword.value {
+            Expr::BooleanLiteral(literal) => Ok(literal.value),
+            Expr::NoneLiteral(_) => Ok(false),
+            _ => Err(format!("`{}=` is not `True` or `False`", name.id)),
+        };
         match name.id.as_str() {
-            "shell" => match &keyword.value {
-                Expr::BooleanLiteral(literal) => shell = literal.value,
-                _ => return Err("`shell=` is not `True` or `False`".to_owned()),
-            },
+            "shell" => shell = flag(keyword)?,
             "stdin" | "stdout" | "stderr" => {
                 if stream(checker, Some(&keyword.value)) == Stream::Unknown {
                     return Err(format!("`{}=` may be `PIPE`: it is a variable", name.id));
@@ -152,11 +462,40 @@ fn creation_text(checker: &Checker<'_>, popen: &ExprCall) -> Result<String, Stri
             other if PASS_THROUGH.contains(&other) => {
                 keywords.push(&checker.source[keyword.range()])
             }
-            "text" | "universal_newlines" | "encoding" | "errors" => {
-                return Err("text mode: asyncio's pipes give bytes".to_owned())
+            flag_name @ ("text" | "universal_newlines") => {
+                if let Some(other) = text_flag.replace(flag_name) {
+                    return Err(format!("both `{other}=` and `{flag_name}=`"));
+                }
+                text_mode |= flag(keyword)?;
             }
+            codec @ ("encoding" | "errors") => match &keyword.value {
+                Expr::NoneLiteral(_) => {}
+                // An empty string is false: binary mode, unless another keyword asks for
+                // text, where subprocess fails to open the pipes.
+                Expr::StringLiteral(literal) if literal.value.to_str().is_empty() => {
+                    empty_codec = Some(codec);
+                }
+                Expr::StringLiteral(literal) if !literal.value.to_str().is_empty() => {
+                    text_mode = true;
+                    *(if codec == "encoding" {
+                        &mut encoding
+                    } else {
+                        &mut errors
+                    }) = Some(&keyword.value);
+                }
+                _ => {
+                    return Err(format!(
+                        "`{codec}=` is not a string literal (an empty string leaves binary mode)"
+                    ))
+                }
+            },
             other => return Err(format!("the keyword `{other}`")),
         }
+    }
+    if let (Some(codec), true) = (empty_codec, text_mode) {
+        return Err(format!(
+            "`{codec}=\"\"` in text mode (subprocess fails to open the pipes)"
+        ));
     }
     let (kind, mut text) = if shell {
         if !is_string(checker, command, true) {
@@ -170,12 +509,44 @@ fn creation_text(checker: &Checker<'_>, popen: &ExprCall) -> Result<String, Stri
         text.push_str(", ");
         text.push_str(keyword);
     }
-    Ok(format!("{kind}({text})"))
+    Ok(Creation {
+        create: format!("{kind}({text})"),
+        command,
+        text: text_mode.then_some((encoding, errors)),
+    })
+}
+
+/// Whether `call` is `proc.stdout.read()` / `proc.stderr.read()`.
+fn is_pipe_read(call: &ExprCall) -> bool {
+    pipe_of(call).is_some()
+}
+
+/// `"stdout"` for `proc.stdout.read()`, `"stderr"` for `proc.stderr.read()`.
+fn pipe_of(call: &ExprCall) -> Option<&str> {
+    let Expr::Attribute(method) = &*call.func else {
+        return None;
+    };
+    let Expr::Attribute(pipe) = &*method.value else {
+        return None;
+    };
+    (method.attr.id.as_str() == "read").then_some(pipe.attr.id.as_str())
 }
 
 /// Whether `stmt` waits for the child `name` names whenever it runs: it is, or assigns or
-/// returns, `name.wait()` or `name.communicate(...)`.
+/// returns, `name.wait()`, `name.communicate(...)` or the helper's `communicate`; or it is
+/// a `try` whose body does, and each of whose handlers does or ends with `raise`.
 fn waits(stmt: &Stmt, name: &str) -> bool {
+    if let Stmt::Try(t) = stmt {
+        let block_waits = |body: &[Stmt]| body.iter().any(|s| waits(s, name));
+        return t.finalbody.is_empty()
+            && t.orelse.is_empty()
+            && block_waits(&t.body)
+            && t.handlers
+                .iter()
+                .all(|ast::ExceptHandler::ExceptHandler(h)| {
+                    block_waits(&h.body) || matches!(h.body.last(), Some(Stmt::Raise(_)))
+                });
+    }
     let value = match stmt {
         Stmt::Expr(ast::StmtExpr { value, .. })
         | Stmt::Assign(ast::StmtAssign { value, .. })
@@ -203,7 +574,12 @@ enum Use<'a> {
         call: &'a ExprCall,
         parent: Option<AnyNodeRef<'a>>,
         input: Input,
+        /// `communicate(..., timeout=...)`: the timeout and the input as written.
+        timeout: Option<&'a Expr>,
+        input_value: Option<&'a Expr>,
     },
+    /// `proc.kill()` or `proc.terminate()`, a statement.
+    Signal(TextRange),
 }
 
 /// What a waiting call sends to the child's stdin.
@@ -213,7 +589,7 @@ enum Input {
     NotCommunicate,
     /// `communicate()`.
     None,
-    /// `communicate(b"...")`.
+    /// `communicate(b"...")` (or a `str` literal in text mode).
     Given,
 }
 
@@ -278,22 +654,47 @@ impl<'a> Uses<'a> {
                     call,
                     parent: self.ancestor(2),
                     input: Input::NotCommunicate,
+                    timeout: None,
+                    input_value: None,
                 }),
-            "communicate" => call_of(self.ancestor(1), attribute.range())
-                .filter(|call| {
-                    matches!(
-                        (&*call.arguments.args, &*call.arguments.keywords),
-                        ([] | [Expr::BytesLiteral(_)], [])
-                    )
-                })
-                .map(|call| Use::Wait {
+            "communicate" => call_of(self.ancestor(1), attribute.range()).and_then(|call| {
+                let input_value = match &*call.arguments.args {
+                    [] => None,
+                    [value @ (Expr::BytesLiteral(_) | Expr::StringLiteral(_))] => Some(value),
+                    _ => return None,
+                };
+                let timeout = match &*call.arguments.keywords {
+                    [] => None,
+                    [keyword]
+                        if keyword
+                            .arg
+                            .as_ref()
+                            .is_some_and(|a| a.id.as_str() == "timeout")
+                            && is_pure(&keyword.value)
+                            && !keyword.value.is_none_literal_expr() =>
+                    {
+                        Some(&keyword.value)
+                    }
+                    _ => return None,
+                };
+                Some(Use::Wait {
                     call,
                     parent: self.ancestor(2),
-                    input: if call.arguments.is_empty() {
+                    input: if input_value.is_none() {
                         Input::None
                     } else {
                         Input::Given
                     },
+                    timeout,
+                    input_value,
+                })
+            }),
+            // `proc.kill()` as a statement (where it may be is checked by the conversion).
+            "kill" | "terminate" => call_of(self.ancestor(1), attribute.range())
+                .filter(|call| call.arguments.is_empty())
+                .and_then(|_| match self.ancestor(2) {
+                    Some(AnyNodeRef::StmtExpr(stmt)) => Some(Use::Signal(stmt.range())),
+                    _ => None,
                 }),
             "stdout" | "stderr" => match self.ancestor(1) {
                 Some(AnyNodeRef::ExprAttribute(read)) if read.attr.id.as_str() == "read" => {
@@ -303,6 +704,8 @@ impl<'a> Uses<'a> {
                             call,
                             parent: self.ancestor(3),
                             input: Input::NotCommunicate,
+                            timeout: None,
+                            input_value: None,
                         })
                 }
                 _ => None,

@@ -15,8 +15,8 @@ use crate::parse::parse_module;
 use crate::pipeline::{check_source, Settings};
 use crate::recipe::{Diagnostic, Recipe};
 use crate::run::{
-    finish_file, locate_in_original, process_source, read_source, with_sqlite_elsewhere,
-    worth_parsing, FileError, FileReport, Mode,
+    finish_file, locate_in_original, process_source, read_source, with_sigchld_elsewhere,
+    with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
 };
 use crate::source::SourceText;
 
@@ -51,6 +51,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     };
 
     let sqlite = crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
+    let sigchld = crate::run::sigchld_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
         .zip(&sources)
@@ -58,6 +59,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         .map(|((candidate, source), file_plan)| {
             let settings = settings.for_path(&candidate.path);
             let settings = with_sqlite_elsewhere(settings, &candidate.path, source, &sqlite);
+            let settings = with_sigchld_elsewhere(settings, &candidate.path, &sigchld);
             let result = catch_unwind(AssertUnwindSafe(|| {
                 process_with_plan(candidate, source, file_plan, mode, &settings)
             }));

@@ -334,6 +334,104 @@ async def sleep_check_output():
 
 async def sleep_getstatusoutput():
     return subprocess.getstatusoutput("sleep 0.3; echo done")
+
+
+# -- timeouts with pipes: the helper coroutine reads until the timeout, then kills --
+
+
+async def run_timeout_grandchild_holds_pipe():
+    # The child exits at once; its background grandchild keeps stdout open past the timeout.
+    return subprocess.run(
+        ["sh", "-c", "echo started; sleep 3 & exit 0"], capture_output=True, timeout=0.5
+    )
+
+
+async def run_timeout_ignores_sigterm():
+    return subprocess.run(
+        ["sh", "-c", "trap '' TERM; echo stubborn; exec sleep 5"],
+        stdout=PIPE,
+        text=True,
+        timeout=0.4,
+    )
+
+
+async def run_timeout_large_output_both_pipes():
+    result = subprocess.run(
+        ["sh", "-c", "head -c 100000 /dev/zero | tr '\\\\0' a; head -c 90000 /dev/zero | tr '\\\\0' b >&2"],
+        capture_output=True,
+        timeout=10,
+    )
+    return len(result.stdout), len(result.stderr), result.stdout[:3], result.stderr[-3:]
+
+
+async def run_timeout_errors_replace_crlf():
+    return subprocess.run(
+        ["printf", "ok\\\\377\\r\\nnext\\r"],
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=5,
+    )
+
+
+async def run_timeout_input_text_check():
+    return subprocess.run(
+        ["sh", "-c", "cat; echo failed >&2; exit 3"],
+        input="line\\r\\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=5,
+    )
+
+
+async def run_timeout_pipes_closed_early():
+    # The child closes its pipes, then keeps running: the wait after them times out.
+    return subprocess.run(
+        ["sh", "-c", "echo bye; exec >&- 2>&-; exec sleep 5"], capture_output=True, timeout=0.3
+    )
+
+
+async def check_output_timeout_statement():
+    subprocess.check_output(["sh", "-c", "echo x; exit 2"], timeout=5)
+    return "not raised"
+
+
+# -- commands that are expressions, `**kwargs` with known keys, comments, `encoding=""` --
+
+
+async def run_expression_command():
+    return subprocess.run(["printf", "%%s+%%s"] + ["a", "b"], capture_output=True, check=True)
+
+
+async def run_extended_list(extra):
+    cmd = ["printf", "%%s|"]
+    if extra:
+        cmd += ["-x"]
+    cmd += ["y", "z"]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+async def run_known_kwargs(path):
+    kw = {}
+    if path:
+        kw["cwd"] = path
+    return subprocess.run(["pwd"], capture_output=True, text=True, **kw).stdout
+
+
+async def run_comment_in_call():
+    return subprocess.run(
+        ["echo", "commented"],  # the word
+        capture_output=True,  # both pipes
+    )
+
+
+async def run_empty_encoding():
+    return subprocess.run(["echo", "binary"], capture_output=True, encoding="")
+
+
+async def sleep_run_timeout_captured():
+    return subprocess.run(["sh", "-c", "sleep 0.3; echo done"], capture_output=True, timeout=5).stdout
 ''' % {"missing": MISSING_PROGRAM}
 
 # Cases rewritten to asyncio statements: the child starts through asyncio.
@@ -354,19 +452,27 @@ NATIVE = [
     "check_returncode_keeps_its_call", "popen_read_translates_newlines",
     "popen_read_statement_raises_decode_error", "popen_read_chained", "sleep_run",
     "sleep_check_output", "sleep_getstatusoutput",
+    "run_timeout_partial_output", "check_output_timeout", "run_timeout_grandchild_holds_pipe",
+    "run_timeout_ignores_sigterm", "run_timeout_large_output_both_pipes",
+    "run_timeout_errors_replace_crlf", "run_timeout_input_text_check",
+    "run_timeout_pipes_closed_early", "check_output_timeout_statement",
+    "run_expression_command", "run_extended_list", "run_known_kwargs", "run_comment_in_call",
+    "run_empty_encoding", "sleep_run_timeout_captured",
 ]
 # Cases with calls of both kinds: at the head of a statement, and inside expressions.
 MIXED = ["nested_in_expressions"]
 # Cases that run `subprocess` in a thread: what the inline statements cannot do exactly.
 THREAD = [
-    "run_timeout_partial_output", "check_output_timeout", "run_text_conflict", "run_input_and_stdin", "check_output_stdout_not_allowed",
+    "run_text_conflict", "run_input_and_stdin", "check_output_stdout_not_allowed",
     "run_shell_list", "run_bufsize", "system_exit_status",
 ]
 CASES = NATIVE + MIXED + THREAD
-ARGS = {"run_cwd": ["{tmp}"], "nested_in_expressions": [False],
+ARGS = {"run_cwd": ["{tmp}"], "nested_in_expressions": [False], "run_known_kwargs": ["{tmp}"],
+        "run_extended_list": [True],
         "names_already_used": [None, None]}
 TIMEOUT_CASES = {"run_timeout", "run_timeout_partial_output", "check_output_timeout",
-                 "call_timeout"}
+                 "call_timeout", "run_timeout_grandchild_holds_pipe", "run_timeout_ignores_sigterm",
+                 "run_timeout_pipes_closed_early"}
 
 # argv: module dir, function, JSON args, result file.  Runs asyncio.run(function(*args))
 # with asyncio's process creation and asyncio.to_thread counted, and writes the outcome.
@@ -633,6 +739,27 @@ EXPECTED_VALUES = {
     "sleep_run": lambda v: v == 0,
     "sleep_check_output": lambda v: v == "done\n",
     "sleep_getstatusoutput": lambda v: v == {"tuple": [0, "done"]},
+    "run_timeout_grandchild_holds_pipe": lambda v: _exception(v, "subprocess.TimeoutExpired")
+    and v["attributes"]["output"] == {"bytes": "started\n"} and v["attributes"]["timeout"] == 0.5,
+    "run_timeout_ignores_sigterm": lambda v: _exception(v, "subprocess.TimeoutExpired")
+    and v["attributes"]["output"] == {"bytes": "stubborn\n"} and v["attributes"]["stderr"] is None,
+    "run_timeout_large_output_both_pipes": lambda v: v == {"tuple": [
+        100000, 90000, {"bytes": "aaa"}, {"bytes": "bbb"}]},
+    "run_timeout_errors_replace_crlf": lambda v: _completed(v)["stdout"] == "ok\ufffd\nnext\n",
+    "run_timeout_input_text_check": lambda v: _exception(v, "subprocess.CalledProcessError")
+    and v["attributes"]["output"] == "line\n" and v["attributes"]["stderr"] == "failed\n",
+    "run_timeout_pipes_closed_early": lambda v: _exception(v, "subprocess.TimeoutExpired")
+    and v["attributes"]["output"] is None,
+    "check_output_timeout_statement": lambda v: _exception(v, "subprocess.CalledProcessError")
+    and v["attributes"]["returncode"] == 2 and v["attributes"]["output"] == {"bytes": "x\n"},
+    "run_expression_command": lambda v: _completed(v)["stdout"] == {"bytes": "a+b"}
+    and _completed(v)["args"] == {"list": ["printf", "%s+%s", "a", "b"]},
+    "run_extended_list": lambda v: _completed(v)["args"] == {"list": [
+        "printf", "%s|", "-x", "y", "z"]} and _completed(v)["stdout"] == "-x|y|z|",
+    "run_known_kwargs": lambda v: isinstance(v, str) and "pytest" in v,
+    "run_comment_in_call": lambda v: _completed(v)["stdout"] == {"bytes": "commented\n"},
+    "run_empty_encoding": lambda v: _completed(v)["stdout"] == {"bytes": "binary\n"},
+    "sleep_run_timeout_captured": lambda v: v == {"bytes": "done\n"},
 }
 
 
@@ -671,7 +798,8 @@ def test_children_start_through_asyncio_after_migration(service, tmp_path, funct
         assert after["to_thread"] == 1 and after["asyncio_process"] == 0, after
 
 
-HEARTBEAT_FUNCTIONS = ["sleep_run", "sleep_check_output", "sleep_getstatusoutput"]
+HEARTBEAT_FUNCTIONS = ["sleep_run", "sleep_check_output", "sleep_getstatusoutput",
+                       "sleep_run_timeout_captured"]
 
 
 @pytest.mark.parametrize("function", HEARTBEAT_FUNCTIONS)

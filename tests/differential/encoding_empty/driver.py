@@ -1,0 +1,5 @@
+import asyncio
+
+import app
+
+print(repr(asyncio.run(app.hostname())))

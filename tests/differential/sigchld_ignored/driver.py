@@ -1,0 +1,6 @@
+import asyncio
+
+import app
+
+app.daemonize()
+print(asyncio.run(app.restart()))
