@@ -405,7 +405,7 @@ pub fn diff(report: &FileReport, style: Style) -> String {
         return String::new();
     };
     let path = report.path.display().to_string();
-    let text_diff = similar::TextDiff::from_lines(original.as_str(), report.text.as_str());
+    let text_diff = crate::source::line_diff(original.as_str(), report.text.as_str());
     let unified = text_diff
         .unified_diff()
         .context_radius(3)

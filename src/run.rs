@@ -381,34 +381,54 @@ pub(crate) fn locate_in_original(
     remaining: &[Diagnostic],
     before: &[Diagnostic],
 ) -> Option<Vec<Diagnostic>> {
-    let diff = similar::TextDiff::from_lines(original, fixed);
+    use std::collections::{BTreeSet, HashMap};
+    let diff = crate::source::line_diff(original, fixed);
     let ops = diff.ops();
+    // The ops cover the new text in order: a binary search finds the one holding a line.
     let old_line = |new_line: usize| {
-        ops.iter().find_map(|op| {
-            let (tag, old, new) = op.as_tag_tuple();
-            if !new.contains(&new_line) {
-                return None;
-            }
-            Some(match tag {
-                similar::DiffTag::Equal => old.start + (new_line - new.start),
-                _ => old.start,
-            })
+        let at = ops.partition_point(|op| op.new_range().end <= new_line);
+        let op = ops.get(at)?;
+        let (tag, old, new) = op.as_tag_tuple();
+        if !new.contains(&new_line) {
+            return None;
+        }
+        Some(match tag {
+            similar::DiffTag::Equal => old.start + (new_line - new.start),
+            _ => old.start,
         })
     };
     let (fixed_index, original_index) = (LineIndex::new(fixed), LineIndex::new(original));
-    let mut used = vec![false; before.len()];
+    // The original's findings not matched yet, by code and message, ordered by line.
+    let mut unused: HashMap<(&str, &str), BTreeSet<(usize, usize)>> = HashMap::new();
+    for (i, d) in before.iter().enumerate() {
+        unused
+            .entry((d.code(), d.message.as_str()))
+            .or_default()
+            .insert((original_index.line_of(d.range.start()), i));
+    }
     let mut located = Vec::with_capacity(remaining.len());
     for diagnostic in remaining {
         let line = old_line(fixed_index.line_of(diagnostic.range.start())).unwrap_or(0);
-        let best = before
-            .iter()
-            .enumerate()
-            .filter(|(i, d)| {
-                !used[*i] && d.code() == diagnostic.code() && d.message == diagnostic.message
-            })
-            .min_by_key(|(_, d)| original_index.line_of(d.range.start()).abs_diff(line))?;
-        used[best.0] = true;
-        located.push(best.1.clone());
+        let candidates = unused.get_mut(&(diagnostic.code(), diagnostic.message.as_str()))?;
+        // The nearest line; on a tie, the first finding.
+        let below = candidates
+            .range(..(line + 1, 0))
+            .next_back()
+            .and_then(|&(l, _)| candidates.range((l, 0)..).next().copied());
+        let above = candidates.range((line, 0)..).next().copied();
+        let best = match (below, above) {
+            (Some(b), Some(a)) => {
+                if (line - b.0, b.1) <= (a.0 - line, a.1) {
+                    b
+                } else {
+                    a
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => return None,
+        };
+        candidates.remove(&best);
+        located.push(before[best.1].clone());
     }
     Some(located)
 }

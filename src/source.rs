@@ -123,6 +123,16 @@ pub fn start_of_line(source: &str, offset: TextSize) -> TextSize {
     TextSize::try_from(before.rfind(['\n', '\r']).map_or(0, |i| i + 1)).unwrap_or_default()
 }
 
+/// The line diff of two texts. Patience diff: its unique lines anchor the match, so a big file
+/// with thousands of edits costs about its size, where a plain Myers diff grows with the size
+/// times the number of changes (a deadline bounds the worst case, with a coarser diff).
+pub fn line_diff<'a>(old: &'a str, new: &'a str) -> similar::TextDiff<'a, 'a, 'a, str> {
+    similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .timeout(std::time::Duration::from_secs(5))
+        .diff_lines(old, new)
+}
+
 /// One-based line and column (in characters) of a byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
