@@ -73,8 +73,10 @@ pub fn plan<'t>(
 
     // (The map holds each shared edit list, so that no address is reused while it is a key.)
     type Shared = Arc<Vec<(FileId, Edit)>>;
-    let mut local_fixes: std::collections::HashMap<(*const Vec<(FileId, Edit)>, FileId), (Shared, Fix)> =
-        std::collections::HashMap::new();
+    let mut local_fixes: std::collections::HashMap<
+        (*const Vec<(FileId, Edit)>, FileId),
+        (Shared, Fix),
+    > = std::collections::HashMap::new();
     for (finding, accepted) in findings.into_iter().zip(accepted) {
         let ProjectFinding {
             recipe,
