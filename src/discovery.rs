@@ -131,7 +131,18 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
             }
         };
         if !metadata.is_dir() {
-            if force_exclude && is_excluded(excludes, root) {
+            // The file, or a folder on its (relative) path, is excluded.
+            let excluded = || {
+                let relative = std::path::absolute(root)
+                    .ok()
+                    .zip(std::env::current_dir().ok())
+                    .and_then(|(path, cwd)| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                    .unwrap_or_else(|| root.clone());
+                relative
+                    .ancestors()
+                    .any(|p| !p.as_os_str().is_empty() && is_excluded(excludes, p))
+            };
+            if force_exclude && (is_excluded(excludes, root) || excluded()) {
                 continue;
             }
             add(&mut found, tidy(root.clone()), true);

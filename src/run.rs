@@ -288,7 +288,8 @@ pub fn finish_file(report: &mut FileReport, source: &SourceText, mode: Mode, set
     // edits (the project's, which other files depend on) changed it.
     let writable = matches!(report.error, None | Some(FileError::FixRefused(_)));
     if mode == Mode::Write && report.changed() && writable {
-        if let Err(message) = write_atomically(&path, &source.encode(&report.text)) {
+        let read = source.encode(&source.text);
+        if let Err(message) = write_atomically(&path, &source.encode(&report.text), &read) {
             report.error = Some(FileError::Write(message));
             // Nothing was written: report the findings of the original.
             if let Some(original) = report.original.take() {
@@ -359,6 +360,16 @@ pub fn process_source(
             Err(error) => report.error = Some(syntax_error(error)),
         },
     }
+}
+
+/// Why a file was not written when it changed while awaitify worked on it.
+pub const CHANGED_ON_DISK: &str =
+    "the file changed on disk while awaitify was fixing it; it was left as it is now (run awaitify again)";
+
+/// Whether the file at `path` holds exactly `bytes` (compared by size first).
+fn still_holds(path: &Path, bytes: &[u8]) -> bool {
+    let same_size = std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64);
+    same_size && std::fs::read(path).is_ok_and(|now| now == bytes)
 }
 
 /// Gives the new file the original's owner and group (possible as root, or for a group the
@@ -433,8 +444,11 @@ pub(crate) fn locate_in_original(
     Some(located)
 }
 
-/// Replaces `path`'s content atomically, keeping its permissions (and a symlink pointing at it).
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// Replaces `path`'s content atomically, keeping its permissions (and a symlink pointing at it),
+/// provided the file still holds `read`, the bytes the fixes were computed from: a file another
+/// program changed meanwhile is left alone (its change would be lost), like an editor that
+/// refuses to overwrite a file changed on disk.
+fn write_atomically(path: &Path, bytes: &[u8], read: &[u8]) -> Result<(), String> {
     let target = std::fs::canonicalize(path).map_err(|e| describe_io_error(&e))?;
     let metadata = std::fs::metadata(&target).map_err(|e| describe_io_error(&e))?;
     if metadata.permissions().readonly() {
@@ -456,7 +470,28 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::set_permissions(temp.path(), metadata.permissions())
         .map_err(|e| describe_io_error(&e))?;
     keep_owner(temp.as_file(), &metadata);
+    // Checked last, just before the rename, to leave the smallest window.
+    if !still_holds(&target, read) {
+        return Err(CHANGED_ON_DISK.to_owned());
+    }
     temp.persist(&target)
         .map_err(|e| describe_io_error(&e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.py");
+        std::fs::write(&path, "x = 1\ny = 2\n").unwrap();
+        let error = write_atomically(&path, b"fixed\n", b"x = 1\n").unwrap_err();
+        assert_eq!(error, CHANGED_ON_DISK);
+        assert_eq!(std::fs::read(&path).unwrap(), b"x = 1\ny = 2\n");
+        write_atomically(&path, b"fixed\n", b"x = 1\ny = 2\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"fixed\n");
+    }
 }
