@@ -72,11 +72,8 @@ pub fn plan<'t>(
     }
 
     // (The map holds each shared edit list, so that no address is reused while it is a key.)
-    type Shared = Arc<Vec<(FileId, Edit)>>;
-    let mut local_fixes: std::collections::HashMap<
-        (*const Vec<(FileId, Edit)>, FileId),
-        (Shared, Fix),
-    > = std::collections::HashMap::new();
+    let mut local_fixes: std::collections::HashMap<SharedKey, (SharedEdits, Fix)> =
+        std::collections::HashMap::new();
     for (finding, accepted) in findings.into_iter().zip(accepted) {
         let ProjectFinding {
             recipe,
@@ -130,6 +127,11 @@ pub fn plan<'t>(
     }
     files
 }
+
+/// A project fix's edits, shared by the findings of one conversion.
+type SharedEdits = Arc<Vec<(FileId, Edit)>>;
+/// A shared edit list (by address) and the file whose part of it is wanted.
+type SharedKey = (*const Vec<(FileId, Edit)>, FileId);
 
 /// The accepted fixes' edits, per file, each distinct edit once; a fix with an edit that
 /// conflicts with an earlier fix's is left out whole.
