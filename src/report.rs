@@ -626,7 +626,12 @@ fn graph(paths: &[&CallPath]) -> String {
     }
     let mut out = String::from("```mermaid\nflowchart LR\n");
     for (i, name) in order.iter().enumerate() {
-        let label = name.replace('"', "#quot;");
+        // Mermaid's entity codes: a quote would end the label, `<` start HTML.
+        let label = name
+            .replace('&', "#amp;")
+            .replace('"', "#quot;")
+            .replace('<', "#lt;")
+            .replace('>', "#gt;");
         let shape = if calls.contains(&i) {
             format!("{{{{\"{label}\"}}}}")
         } else if entries.contains(&i) {

@@ -2436,7 +2436,7 @@ fn fix_write_keeps_a_concurrent_edit() {
 // ==== a ruff user's first hour: bugs, surprises and ruff's conventions =============================
 
 const PHASE_2_NOTE_CHECK: &str = "(Phase 2's fixes make functions async; the blocking calls in them then become phase 1 findings, fixed in the same run, so `awaitify fix` counts more.)\n";
-const PHASE_2_NOTE_FIX: &str = "(These counts include the phase 1 findings that phase 2's conversions create: blocking calls in functions that became async, which `awaitify check` counts once, as the AW201 finding of their call path.)\n";
+const PHASE_2_NOTE_FIX: &str = "(These counts include the phase 1 findings that phase 2's conversions create: blocking calls in functions that became async, which `awaitify check` counts once, as the finding of their call path.)\n";
 
 fn helper_project() -> Case {
     Case::new()

@@ -317,24 +317,31 @@ pub fn statistics(reports: &[FileReport], settings: &Settings, json: bool) -> St
 /// calls into async code, where the phase 1 recipes then fix them in the same run, so `fix`
 /// counts findings that `check` reports only as the AW201 finding of their path.
 pub fn phase_2_note(reports: &[FileReport], settings: &Settings, fixing: bool) -> Option<String> {
-    let converts = |d: &Diagnostic| d.recipe.phase == 2 && d.fix.is_some();
-    let any = if fixing {
-        reports.iter().any(|r| {
-            r.applied
-                .keys()
-                .any(|code| crate::codemods::find(code).is_some_and(|c| c.meta().phase == 2))
-        })
+    let enabled = |code: &str| settings.recipes.iter().any(|r| r.meta().code == code);
+    let phase = |code: &str| crate::codemods::find(code).map(|r| r.meta().phase);
+    let show = if fixing {
+        // A conversion was applied, and phase 1 findings were fixed or remain.
+        let applied = |p: u8| {
+            reports
+                .iter()
+                .any(|r| r.applied.keys().any(|code| phase(code) == Some(p)))
+        };
+        let remaining_phase_1 = reports
+            .iter()
+            .flat_map(|r| &r.diagnostics)
+            .any(|d| d.recipe.phase == 1);
+        applied(2) && (applied(1) || remaining_phase_1)
     } else {
+        // A fixable finding of a blocking call reached from async code, whose call the
+        // enabled phase 1 recipe then migrates.
         reports
             .iter()
             .flat_map(|r| &r.diagnostics)
-            .any(|d| converts(d) && settings.is_fixable(d))
+            .any(|d| d.origin.is_some_and(enabled) && settings.is_fixable(d))
     };
-    // Only with phase 1 recipes on do conversions create phase 1 findings.
-    let phase_1 = settings.recipes.iter().any(|r| r.meta().phase == 1);
-    (any && phase_1).then(|| {
+    show.then(|| {
         if fixing {
-            "(These counts include the phase 1 findings that phase 2's conversions create: blocking calls in functions that became async, which `awaitify check` counts once, as the AW201 finding of their call path.)".to_owned()
+            "(These counts include the phase 1 findings that phase 2's conversions create: blocking calls in functions that became async, which `awaitify check` counts once, as the finding of their call path.)".to_owned()
         } else {
             "(Phase 2's fixes make functions async; the blocking calls in them then become phase 1 findings, fixed in the same run, so `awaitify fix` counts more.)".to_owned()
         }
