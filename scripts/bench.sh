@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Time awaitify on a corpus, side by side with the parse floor and ruff.
 #
-# usage: bash scripts/bench.sh [--half] CORPUS [RUNS]
+# usage: bash scripts/bench.sh [--half] [--no-big-file] CORPUS [RUNS]
 #
 #   CORPUS  a folder of package folders, as built by `corpus.sh DEST` (any folder of Python
 #           files works; --half needs sub-folders).
 #   RUNS    timed runs per command (default 5), after one warm-up run of each.
 #   --half  time on about half the corpus: the package folders (CORPUS/*/) whose sizes add up
 #           closest to half of the total without going over, largest first, passed as paths.
+#   --no-big-file  skip the one-big-file table (below).
 #
 # Rows: (a) the parse floor (examples/parse_floor: walk, read and parse every file in parallel,
 # nothing else), (b) `awaitify check --exit-zero`, (c) `awaitify fix` (dry run, diff to
@@ -19,17 +20,26 @@
 # `/usr/bin/time -v`, which gives the CPU time (user + system; its median is shown) and the
 # peak resident set size. Ratios and rates use the median wall time.
 #
+# Then one big file (generated modules and vendored files are this big), at growing sizes, so
+# that a cost that grows faster than the file shows: phase 1 with 4,000 / 10,000 / 40,000
+# findings (5 lines each, up to 200,000 lines) for `check --phase 1` and `fix --write` (on a
+# fresh copy each run), and phase 2 with 12,500 / 25,000 / 50,000 functions (sync helpers that
+# block, each called by an async function) for `check --select AW2`. The last column, seconds per
+# 100,000 lines, stays about flat when the cost is linear.
+#
 # Environment: PYTHON (interpreter for the venv, default python3), CARGO_TARGET_DIR.
 set -euo pipefail
 
 RUFF_VERSION=0.17.6
 
-usage() { echo "usage: bash scripts/bench.sh [--half] CORPUS [RUNS]" >&2; exit 2; }
+usage() { echo "usage: bash scripts/bench.sh [--half] [--no-big-file] CORPUS [RUNS]" >&2; exit 2; }
 half=0
+big=1
 args=()
 for arg in "$@"; do
   case "$arg" in
     --half) half=1 ;;
+    --no-big-file) big=0 ;;
     -h|--help) usage ;;
     -*) echo "unknown option: $arg" >&2; usage ;;
     *) args+=("$arg") ;;
@@ -224,4 +234,81 @@ for name, label in zip(names, labels):
     med, lo, hi, cpu, mib = rows[name]
     print(f"| {label} | {med:.3f} | {lo:.3f} / {hi:.3f} | {cpu:.2f} | {ratio(med, floor)} | {ratio(med, ruff)} "
           f"| {files / med:,.0f} | {lines / med:,.0f} | {mib:.0f} |")
+PY
+
+[[ $big -eq 1 ]] || exit 0
+
+# ---- one big file -------------------------------------------------------------------------------
+echo >&2
+echo "==> one big file" >&2
+big_dir="$work/big"
+mkdir -p "$big_dir"
+# gen KIND N FILE: phase 1 (N async functions, each with one `time.sleep`) or phase 2 (N/2 sync
+# helpers that sleep, each called by one async function).
+gen() {
+  "$PYTHON" - "$@" <<'PY'
+import sys
+kind, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out = ["import time", ""]
+if kind == "p1":
+    for i in range(n):
+        out += [f"async def f{i}(x):", f"    y = x + {i}", "    time.sleep(1)", "    return y", ""]
+else:
+    for i in range(n // 2):
+        out += [f"def h{i}(x):", "    time.sleep(0)", f"    return x + {i}", "",
+                f"async def a{i}(x):", f"    return h{i}(x)", ""]
+open(path, "w").write("\n".join(out) + "\n")
+PY
+}
+big_rows=()
+# big_time LABEL FILE FINDINGS CMD...: the median wall time and peak memory of RUNS runs.
+big_time() {
+  local label="$1" file="$2" findings="$3"
+  shift 3
+  local secs=() rss=() i start end status
+  for ((i = 0; i <= RUNS; i++)); do
+    start=$EPOCHREALTIME
+    status=0
+    /usr/bin/time -v -o "$big_dir/time" "$@" >/dev/null 2>"$big_dir/stderr" || status=$?
+    end=$EPOCHREALTIME
+    if [[ $status -gt 1 ]]; then
+      echo "error: $label exited $status:" >&2
+      cat "$big_dir/stderr" >&2
+      exit 1
+    fi
+    [[ $i -eq 0 ]] && continue   # warm-up
+    secs+=("$("$PYTHON" -c "print($end - $start)")")
+    rss+=("$(awk -F': ' '/Maximum resident set size/ {print $2}' "$big_dir/time")")
+  done
+  local lines
+  lines="$(wc -l <"$file")"
+  big_rows+=("$label|$lines|$findings|${secs[*]}|${rss[*]}")
+}
+for n in 4000 10000 40000; do
+  file="$big_dir/phase1_$n.py"
+  gen p1 "$n" "$file"
+  echo "    phase 1, $n findings" >&2
+  big_time "check --phase 1" "$file" "$n" "$AWAITIFY" check --phase 1 --exit-zero "$file"
+  big_time "fix --write" "$file" "$n" bash -c 'cp "$1" "$2" && "$3" fix --write "$2"' _ "$file" "$big_dir/copy.py" "$AWAITIFY"
+done
+for n in 12500 25000 50000; do
+  file="$big_dir/phase2_$n.py"
+  gen p2 "$n" "$file"
+  echo "    phase 2, $n functions" >&2
+  big_time "check --select AW2 ($n functions)" "$file" "$((n / 2))" "$AWAITIFY" check --select AW2 --exit-zero "$file"
+done
+echo
+echo "one big file ($RUNS runs after 1 warm-up each):"
+echo
+"$PYTHON" - "${big_rows[@]}" <<'PY'
+import statistics, sys
+print("| command | lines | findings | median s | min / max s | peak MiB | s per 100,000 lines |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for row in sys.argv[1:]:
+    label, lines, findings, secs, rss = row.split("|")
+    secs = [float(s) for s in secs.split()]
+    rss = [int(r) for r in rss.split()]
+    med = statistics.median(secs)
+    print(f"| awaitify {label} | {int(lines):,} | {int(findings):,} | {med:.3f} | {min(secs):.3f} / {max(secs):.3f} "
+          f"| {max(rss) / 1024:.0f} | {med / int(lines) * 100_000:.3f} |")
 PY

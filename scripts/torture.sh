@@ -6,7 +6,7 @@
 # 1. `awaitify check --output-format json --unsafe-fixes CORPUS`: findings per code (and how
 #    they can be fixed), and the files awaitify cannot read (errors per kind), on the original.
 # 2. Copies CORPUS to a temporary folder and runs `awaitify fix --write --unsafe-fixes` on the
-#    copy; its stderr summary gives what was fixed and what remains unfixed, per code.
+#    copy; its JSON summary gives what was fixed and what remains unfixed, per code and reason.
 # 3. Checks, each failure listed by file:
 #    - no internal error: no panic (`internal error: panic`), no refused fix (`internal error:`,
 #      a fix that produced invalid syntax or did not converge), no file left unwritten;
@@ -62,7 +62,7 @@ fi
 echo "==> 2. awaitify fix --write --unsafe-fixes on a copy" >&2
 cp -a "$CORPUS" "$copy"
 status=0
-"$AWAITIFY" fix --write --unsafe-fixes --color never "$copy" >"$work/write.stdout" 2>"$work/write.stderr" || status=$?
+"$AWAITIFY" fix --write --unsafe-fixes --color never --output-format json "$copy" >"$work/write.json" 2>"$work/write.stderr" || status=$?
 echo "$status" >"$work/write.status"
 
 echo "==> 3. changed files: py_compile before and after ($PYTHON, Python $PYVER)" >&2
@@ -129,25 +129,14 @@ orig_error_files = {l.split(":", 1)[0] for l in orig_errors}
 # 2. The write run's summary.
 write = read("write.stderr")
 write_status = int(read("write.status"))
-m = re.search(r"^Fixed (\d+) findings? in (\d+) files?\.", write, re.M)
-fixed, fixed_files = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+summary = json.loads(read("write.json") or "{}")
+fixed = sum(summary.get("fixes_applied", {}).values())
+fixed_files = len(summary.get("files_changed", []))
 remaining = collections.Counter()
 reasons = collections.Counter()
-def trailing_parenthesized(line):
-    # The reason is the last balanced `(...)` of the line (it may contain parentheses itself).
-    if not line.endswith(")"):
-        return ""
-    depth = 0
-    for i in range(len(line) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(line[i], 0)
-        if depth == 0:
-            return line[i + 1:-1]
-    return ""
-for line in write.splitlines():
-    m = re.match(r"  \S.*?:\d+:\d+: ([A-Z]+\d+)\b", line)
-    if m:
-        remaining[m.group(1)] += 1
-        reasons[(m.group(1), trailing_parenthesized(line))] += 1
+for r in summary.get("remaining", []):
+    remaining[r["code"]] += 1
+    reasons[(r["code"], r["reason"])] += 1
 write_errors = error_lines(write)
 for line in write_errors:
     kind = error_kind(line)

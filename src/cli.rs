@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::codemods::RECIPES;
-use crate::discovery::{build_excludes, discover};
+use crate::discovery::{build_excludes, discover_with};
 use crate::output::{self, OutputFormat, Style};
 use crate::pipeline::{PerFileIgnore, Settings, SubprocessStrategy};
 use crate::run::{run_files, FileError, FileReport, Mode};
@@ -31,19 +31,21 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Report blocking calls in async code.
+    /// Report blocking calls in async code (`--fix` applies the fixes, `--diff` shows them).
     Check(CheckArgs),
     /// Migrate them: show a diff (default), or write the changes with --write.
     Fix(FixArgs),
-    /// The async/await audit of the paths: findings by category and file, blocking calls
-    /// outside async code, clean modules, and the migration plan by phase.
+    /// The async/await audit of the paths: findings by category and file, call paths drawn as
+    /// Mermaid graphs, blocking calls outside async code, clean modules, and the migration
+    /// plan by phase.
     Report(ReportArgs),
     /// List every recipe.
     Recipes {
         #[arg(long, value_enum, default_value_t = RecipesFormat::Text)]
         output_format: RecipesFormat,
     },
-    /// Show a recipe's documentation.
+    /// Show a recipe's documentation (`rule` is ruff's name for it).
+    #[command(alias = "rule")]
     Explain {
         /// A code (AW101) or recipe id (time-sleep).
         code: String,
@@ -71,18 +73,24 @@ enum ColorChoice {
 
 #[derive(Debug, Args)]
 struct CommonArgs {
-    /// Files or directories to process (`-` reads standard input).
-    #[arg(default_value = ".")]
+    /// Files or directories to process (default: the working directory; `-` reads standard
+    /// input).
     paths: Vec<PathBuf>,
     /// Recipes to enable: codes, code prefixes, recipe ids, or ALL (comma-separated).
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
+    /// Recipes to enable in addition to those selected (same forms as --select).
+    #[arg(long, value_delimiter = ',')]
+    extend_select: Vec<String>,
     /// Recipes to disable (same forms as --select).
     #[arg(long, value_delimiter = ',')]
     ignore: Vec<String>,
     /// Skip files and folders matching this glob (repeatable; adds to the configuration's).
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Apply the excludes to files named on the command line too (for pre-commit).
+    #[arg(long)]
+    force_exclude: bool,
     /// Run only the recipes of these migration phases (comma-separated: 1, 2, 3).
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u8).range(1..=3))]
     phase: Vec<u8>,
@@ -102,12 +110,19 @@ struct CommonArgs {
     /// `asyncio.to_thread` (`thread`); overrides `subprocess-strategy` in the configuration.
     #[arg(long, value_enum, value_name = "STRATEGY")]
     subprocess_strategy: Option<StrategyArg>,
-    /// The file name to report for standard input.
+    /// Read standard input and report it under this name (as ruff, the paths are then
+    /// ignored).
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
     /// When to color the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Print findings and diffs only: no summary, no warning.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print the configuration file used, the files and recipes, and the time taken.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -115,14 +130,35 @@ struct CheckArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// How findings are printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, value_enum, default_value_t = OutputFormat::Concise)]
     output_format: OutputFormat,
     /// Print the number of findings per code instead of the findings.
     #[arg(long)]
     statistics: bool,
     /// Exit 0 even when there are findings (errors still exit 2).
-    #[arg(long)]
+    #[arg(long, short = 'e')]
     exit_zero: bool,
+    /// Apply the fixes (as `awaitify fix --write`), then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// Print a unified diff of the fixes and write nothing (as `awaitify fix`).
+    #[arg(long)]
+    diff: bool,
+    /// With --fix, list the fixes applied, per file and code.
+    #[arg(long, conflicts_with = "diff")]
+    show_fixes: bool,
+    /// With --fix, exit 1 when anything was fixed, even if nothing remains.
+    #[arg(long)]
+    exit_non_zero_on_fix: bool,
+    /// List the files that would be checked, and nothing else.
+    #[arg(long)]
+    show_files: bool,
+    /// Print the settings in force (configuration file, recipes, excludes...), and nothing else.
+    #[arg(long)]
+    show_settings: bool,
+    /// Not supported (see the README): exits 2 with the reason.
+    #[arg(long, short = 'w', hide = true)]
+    watch: bool,
 }
 
 #[derive(Debug, Args)]
@@ -142,15 +178,21 @@ struct FixArgs {
     /// With --write, exit 1 when anything was fixed (as ruff does), even if nothing remains.
     #[arg(long)]
     exit_non_zero_on_fix: bool,
+    /// Exit 0 even when changes are pending or findings remain (errors still exit 2).
+    #[arg(long, short = 'e')]
+    exit_zero: bool,
+    /// List the fixes applied (or that would be), per file and code.
+    #[arg(long)]
+    show_fixes: bool,
 }
 
 #[derive(Debug, Args)]
 struct ReportArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Markdown (default) or JSON.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
-    format: ReportFormat,
+    /// Markdown (default) or JSON (`--format` is the old name).
+    #[arg(long, alias = "format", value_enum, default_value_t = ReportFormat::Markdown)]
+    output_format: ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -183,8 +225,9 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        // A closed pipe (`awaitify explain AW101 | head -3`) ends the output quietly.
-        Err(error) if is_broken_pipe(&error) => ExitCode::from(2),
+        // A closed pipe (`awaitify explain AW101 | head -3`) ends the output quietly, as in
+        // ruff and cat: the reader has what it wanted.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -195,9 +238,11 @@ pub fn main() -> ExitCode {
 const STACK_SIZE: usize = 256 << 20;
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -214,7 +259,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The settings in force: the configuration file, overridden by the command line.
-fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
+/// The settings in force, the exclude globs, and the configuration file they came from.
+struct Resolved {
+    settings: Settings,
+    excludes: Vec<String>,
+    config: Option<PathBuf>,
+}
+
+fn settings(common: &CommonArgs) -> Result<Resolved> {
     let config =
         crate::config::discover(common.config.as_deref(), common.isolated, Path::new("."))?;
     let options = &config.options;
@@ -223,7 +275,7 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let (select, select_name) = if common.select.is_empty() {
+    let (mut select, select_name) = if common.select.is_empty() {
         (
             options.select.clone().unwrap_or_default(),
             format!("`select` in {file}"),
@@ -231,6 +283,11 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
     } else {
         (common.select.clone(), "--select".to_owned())
     };
+    crate::selection::resolve_in(&common.extend_select, &[], "--extend-select", "")?;
+    // Nothing selected means every recipe: extending that adds nothing.
+    if !select.is_empty() {
+        select.extend(common.extend_select.iter().cloned());
+    }
     let mut ignore = options.ignore.clone().unwrap_or_default();
     crate::selection::resolve_in(&[], &ignore, "", &format!("`ignore` in {file}"))?;
     ignore.extend(common.ignore.iter().cloned());
@@ -240,13 +297,28 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
     } else {
         common.phase.clone()
     };
+    let before_phases: Vec<&str> = recipes.iter().map(|r| r.meta().code).collect();
     if !phases.is_empty() {
         recipes.retain(|r| phases.contains(&r.meta().phase));
         for phase in &phases {
-            if !RECIPES.iter().any(|r| r.meta().phase == *phase) {
+            if !RECIPES.iter().any(|r| r.meta().phase == *phase) && !common.quiet {
                 eprintln!("warning: no recipe belongs to phase {phase} yet");
             }
         }
+    }
+    if recipes.is_empty() {
+        let phase_list = phases
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        if before_phases.is_empty() {
+            anyhow::bail!("no recipe is selected: every selected recipe is also ignored; `awaitify recipes` lists them");
+        }
+        anyhow::bail!(
+            "no recipe is selected: phase {phase_list} has none of the selected recipes ({}); `awaitify recipes` lists each recipe's phase",
+            before_phases.join(", ")
+        );
     }
     let unsafe_fixes = if common.no_unsafe_fixes {
         false
@@ -311,7 +383,11 @@ fn settings(common: &CommonArgs) -> Result<(Settings, Vec<String>)> {
         }
     }
     excludes.extend(common.exclude.iter().cloned());
-    Ok((settings, excludes))
+    Ok(Resolved {
+        settings,
+        excludes,
+        config: config.path.clone(),
+    })
 }
 
 fn style(choice: ColorChoice, stream_is_terminal: bool) -> Style {
@@ -323,8 +399,25 @@ fn style(choice: ColorChoice, stream_is_terminal: bool) -> Style {
     Style { color }
 }
 
+/// Whether the input is standard input: `-`, or `--stdin-filename` (whose paths ruff ignores).
 fn is_stdin(common: &CommonArgs) -> bool {
-    matches!(common.paths.as_slice(), [p] if p.as_os_str() == "-")
+    common.stdin_filename.is_some()
+        || matches!(common.paths.as_slice(), [p] if p.as_os_str() == "-")
+}
+
+/// The paths to process: the working directory when none is given.
+fn paths(common: &CommonArgs) -> Vec<PathBuf> {
+    if common.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        common.paths.clone()
+    }
+}
+
+fn warn(common: &CommonArgs, message: &str) {
+    if !common.quiet {
+        eprintln!("warning: {message}");
+    }
 }
 
 /// Runs `mode` over the paths (or standard input); errors of discovery become reports too.
@@ -335,6 +428,14 @@ fn collect(
     settings: &Settings,
 ) -> Result<Vec<FileReport>> {
     if is_stdin(common) {
+        if common.stdin_filename.is_some() {
+            for path in common.paths.iter().filter(|p| p.as_os_str() != "-") {
+                warn(
+                    common,
+                    &format!("ignoring {} in favor of standard input", path.display()),
+                );
+            }
+        }
         let path = common
             .stdin_filename
             .clone()
@@ -362,8 +463,13 @@ fn collect(
         }
         return Ok(vec![report]);
     }
-    let excludes = build_excludes(excludes)?;
-    let found = discover(&common.paths, &excludes);
+    let found = discover_files(common, excludes)?;
+    if common.verbose {
+        eprintln!(
+            "awaitify: {} to process",
+            output::plural(found.files.len(), "file", "files")
+        );
+    }
     let mut reports = run_files(&found.files, mode, settings);
     for (path, message) in found.errors {
         let mut report = FileReport::empty(path);
@@ -371,6 +477,22 @@ fn collect(
         reports.push(report);
     }
     Ok(reports)
+}
+
+/// The files to process; warnings for the paths skipped, and when there is no Python file.
+fn discover_files(
+    common: &CommonArgs,
+    excludes: &[String],
+) -> Result<crate::discovery::Discovered> {
+    let excludes = build_excludes(excludes)?;
+    let found = discover_with(&paths(common), &excludes, common.force_exclude);
+    for (path, message) in &found.warnings {
+        warn(common, &format!("{}: {message}", path.display()));
+    }
+    if found.files.is_empty() && found.errors.is_empty() {
+        warn(common, "No Python files found under the given path(s)");
+    }
+    Ok(found)
 }
 
 fn print_errors(reports: &[FileReport]) -> bool {
@@ -385,26 +507,131 @@ fn print_errors(reports: &[FileReport]) -> bool {
     any
 }
 
+fn verbose_start(common: &CommonArgs, resolved: &Resolved) {
+    if common.verbose {
+        let config = resolved
+            .config
+            .as_ref()
+            .map_or("none (defaults)".to_owned(), |p| p.display().to_string());
+        eprintln!("awaitify: configuration: {config}");
+        let codes: Vec<&str> = resolved
+            .settings
+            .recipes
+            .iter()
+            .map(|r| r.meta().code)
+            .collect();
+        eprintln!("awaitify: recipes: {}", codes.join(", "));
+    }
+}
+
+fn verbose_end(common: &CommonArgs, started: std::time::Instant) {
+    if common.verbose {
+        eprintln!("awaitify: done in {:.2}s", started.elapsed().as_secs_f64());
+    }
+}
+
+/// `--show-settings`: the settings in force, one per line.
+fn show_settings(resolved: &Resolved, common: &CommonArgs) -> Result<()> {
+    let Resolved {
+        settings,
+        excludes,
+        config,
+    } = resolved;
+    let mut out = std::io::stdout().lock();
+    let config = config
+        .as_ref()
+        .map_or("none (defaults)".to_owned(), |p| p.display().to_string());
+    writeln!(out, "configuration file: {config}")?;
+    let recipes: Vec<String> = settings
+        .recipes
+        .iter()
+        .map(|r| format!("{} ({})", r.meta().code, r.meta().id))
+        .collect();
+    writeln!(out, "recipes: {}", recipes.join(", "))?;
+    writeln!(out, "unsafe-fixes: {}", settings.unsafe_fixes)?;
+    let strategy = match settings.subprocess_strategy {
+        SubprocessStrategy::Native => "native",
+        SubprocessStrategy::Thread => "thread",
+    };
+    writeln!(out, "subprocess-strategy: {strategy}")?;
+    writeln!(out, "exclude: [{}]", excludes.join(", "))?;
+    writeln!(out, "force-exclude: {}", common.force_exclude)?;
+    for ignore in &settings.per_file_ignores {
+        let codes: Vec<&str> = ignore.recipes.iter().map(|r| r.meta().code).collect();
+        writeln!(
+            out,
+            "per-file-ignores: {} = [{}]",
+            ignore.glob.glob(),
+            codes.join(", ")
+        )?;
+    }
+    for call in &settings.declared_blocking {
+        writeln!(
+            out,
+            "blocking-calls: {} = {:?}",
+            call.name.join("."),
+            call.replacement
+        )?;
+    }
+    Ok(out.flush()?)
+}
+
 fn check(args: CheckArgs) -> Result<ExitCode> {
-    let (settings, excludes) = settings(&args.common)?;
-    let reports = collect(&args.common, &excludes, Mode::Check, &settings)?;
+    if args.watch {
+        anyhow::bail!(
+            "`--watch` is not supported: a run that rewrites files as they are saved fights the editor; rerun `awaitify check`, or use a file watcher (`watchexec -e py awaitify check`)"
+        );
+    }
+    let started = std::time::Instant::now();
+    let resolved = settings(&args.common)?;
+    verbose_start(&args.common, &resolved);
+    if args.show_settings {
+        show_settings(&resolved, &args.common)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.show_files {
+        let found = discover_files(&args.common, &resolved.excludes)?;
+        let mut out = std::io::stdout().lock();
+        for file in &found.files {
+            writeln!(out, "{}", file.path.display())?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.fix || args.diff {
+        let run = FixRun {
+            write: args.fix && !args.diff,
+            json: false,
+            exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+            exit_zero: args.exit_zero,
+            show_fixes: args.show_fixes,
+            check_format: Some(args.output_format),
+        };
+        let code = fix_run(&args.common, &resolved, &run);
+        verbose_end(&args.common, started);
+        return code;
+    }
+    let settings = &resolved.settings;
+    let reports = collect(&args.common, &resolved.excludes, Mode::Check, settings)?;
     let style = style(args.common.color, std::io::stdout().is_terminal());
     let mut stdout = std::io::stdout().lock();
     if args.statistics {
-        write!(stdout, "{}", output::statistics(&reports, &settings))?;
+        let json = args.output_format == OutputFormat::Json;
+        write!(stdout, "{}", output::statistics(&reports, settings, json))?;
     } else {
         write!(
             stdout,
             "{}",
-            output::print_findings(&reports, args.output_format, &settings, style)
+            output::print_findings(&reports, args.output_format, settings, style)
         )?;
-        if args.output_format == OutputFormat::Text {
-            write!(stdout, "{}", output::check_summary(&reports, &settings))?;
+        if args.output_format.emitter().is_text() && !args.common.quiet {
+            write!(stdout, "{}", output::check_summary(&reports, settings))?;
         }
     }
     stdout.flush()?;
     drop(stdout);
     let errors = print_errors(&reports);
+    verbose_end(&args.common, started);
     let findings = reports.iter().any(|r| !r.diagnostics.is_empty());
     Ok(if errors {
         ExitCode::from(2)
@@ -415,89 +642,132 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     })
 }
 
-fn fix(args: FixArgs) -> Result<ExitCode> {
-    let (settings, excludes) = settings(&args.common)?;
-    let mode = if args.write { Mode::Write } else { Mode::Diff };
-    let reports = collect(&args.common, &excludes, mode, &settings)?;
-    let stderr_style = style(args.common.color, std::io::stderr().is_terminal());
+/// What a fixing run does: `fix` (`--write` or a dry run), `check --fix`, `check --diff`.
+struct FixRun {
+    write: bool,
+    /// `fix --output-format json`: the machine-readable summary instead of the diff.
+    json: bool,
+    exit_non_zero_on_fix: bool,
+    exit_zero: bool,
+    show_fixes: bool,
+    /// Set for `check --fix` / `check --diff`: the remaining findings are printed in this
+    /// format, with `check`'s summary (`Found 3 findings (2 fixed, 1 remaining).`).
+    check_format: Option<OutputFormat>,
+}
 
-    if is_stdin(&args.common) && args.output_format == FixFormat::Json {
+fn fix(args: FixArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let resolved = settings(&args.common)?;
+    verbose_start(&args.common, &resolved);
+    let run = FixRun {
+        // `fix -` prints the fixed source (as writing would), `fix --diff -` the diff.
+        write: args.write || (is_stdin(&args.common) && !args.diff),
+        json: args.output_format == FixFormat::Json,
+        exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+        exit_zero: args.exit_zero,
+        show_fixes: args.show_fixes,
+        check_format: None,
+    };
+    let code = fix_run(&args.common, &resolved, &run);
+    verbose_end(&args.common, started);
+    code
+}
+
+fn fix_run(common: &CommonArgs, resolved: &Resolved, run: &FixRun) -> Result<ExitCode> {
+    let settings = &resolved.settings;
+    let stdin = is_stdin(common);
+    if stdin && run.json {
         anyhow::bail!("`--output-format json` does not go with `-`: standard input's fixed source is the output");
     }
-    if is_stdin(&args.common) {
-        // The fixed source (or, on error, the original, so nothing is lost) goes to stdout.
+    let mode = if run.write { Mode::Write } else { Mode::Diff };
+    let reports = collect(common, &resolved.excludes, mode, settings)?;
+    let stderr_style = style(common.color, std::io::stderr().is_terminal());
+    let stdout_style = style(common.color, std::io::stdout().is_terminal());
+    let fixed = reports.iter().any(|r| !r.applied.is_empty());
+    let remaining = reports.iter().any(|r| !r.diagnostics.is_empty());
+    let pending = reports.iter().any(FileReport::changed);
+    let mut stdout = std::io::stdout().lock();
+
+    if run.json {
+        let summary = output::fix_json(&reports, settings, run.write);
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&summary)?)?;
+        stdout.flush()?;
+        drop(stdout);
+        let errors = print_errors(&reports);
+        return Ok(fix_exit(run, errors, fixed, remaining, pending));
+    }
+    if stdin && run.write {
+        // `fix -`, `check --fix -`: the fixed source (or, on error, the original, so nothing
+        // is lost) goes to stdout.
         let report = &reports[0];
         match &report.stdin {
             Some((_, Some(source))) if report.error.is_none() => {
-                std::io::stdout().write_all(&source.encode(&report.text))?;
+                stdout.write_all(&source.encode(&report.text))?;
             }
-            Some((bytes, _)) => std::io::stdout().write_all(bytes)?,
+            Some((bytes, _)) => stdout.write_all(bytes)?,
             None => {}
         }
-        let errors = print_errors(&reports);
-        eprint!(
-            "{}",
-            output::fix_summary(&reports, &settings, true, stderr_style)
-        );
-        let fixed = reports.iter().any(|r| !r.applied.is_empty());
-        let remaining = reports.iter().any(|r| !r.diagnostics.is_empty());
-        return Ok(exit_after_fix(
-            errors,
-            remaining || (args.exit_non_zero_on_fix && fixed),
-        ));
-    }
-
-    let errors_happened = reports.iter().any(|r| r.error.is_some());
-    if args.output_format == FixFormat::Json {
-        let summary = output::fix_json(&reports, &settings, args.write);
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        print_errors(&reports);
-    }
-    let stdout_style = style(args.common.color, std::io::stdout().is_terminal());
-    if args.output_format == FixFormat::Json {
-        // The summary is the output.
-    } else if !args.write {
-        let mut stdout = std::io::stdout().lock();
+    } else if !run.write {
+        // A dry run (also `fix --diff -`): the diff.
         for report in &reports {
             write!(stdout, "{}", output::diff(report, stdout_style))?;
         }
-        stdout.flush()?;
-    }
-    let errors = if args.output_format == FixFormat::Json {
-        errors_happened
-    } else {
-        let errors = print_errors(&reports);
-        eprint!(
+    } else if let Some(format) = run.check_format {
+        // `check --fix`: what remains, as `check` prints it.
+        write!(
+            stdout,
             "{}",
-            output::fix_summary(&reports, &settings, args.write, stderr_style)
-        );
-        errors
-    };
-    if args.write {
-        let fixed = reports.iter().any(|r| !r.applied.is_empty());
-        let remaining = reports.iter().any(|r| !r.diagnostics.is_empty());
-        Ok(exit_after_fix(
-            errors,
-            remaining || (args.exit_non_zero_on_fix && fixed),
-        ))
+            output::print_findings(&reports, format, settings, stdout_style)
+        )?;
+    }
+    stdout.flush()?;
+    drop(stdout);
+    let errors = print_errors(&reports);
+    if !common.quiet {
+        let summary = match run.check_format {
+            Some(format) if run.write && format.emitter().is_text() => {
+                output::check_fix_summary(&reports, settings, run.show_fixes)
+            }
+            Some(_) if run.write => String::new(),
+            _ => output::fix_summary(&reports, settings, run.write, run.show_fixes, stderr_style),
+        };
+        if run.check_format.is_some() && run.write && !stdin {
+            let mut stdout = std::io::stdout().lock();
+            write!(stdout, "{summary}")?;
+            stdout.flush()?;
+        } else {
+            eprint!("{summary}");
+        }
+    }
+    Ok(fix_exit(run, errors, fixed, remaining, pending))
+}
+
+fn fix_exit(run: &FixRun, errors: bool, fixed: bool, remaining: bool, pending: bool) -> ExitCode {
+    let non_zero = if run.write {
+        remaining || (run.exit_non_zero_on_fix && fixed)
     } else {
-        let pending = reports.iter().any(FileReport::changed);
-        Ok(exit_after_fix(errors, pending))
+        pending
+    };
+    if errors {
+        ExitCode::from(2)
+    } else if non_zero && !run.exit_zero {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
 fn report(args: ReportArgs) -> Result<ExitCode> {
-    let (settings, excludes) = settings(&args.common)?;
-    let reports = collect(&args.common, &excludes, Mode::Audit, &settings)?;
-    let paths: Vec<String> = args
-        .common
-        .paths
+    let resolved = settings(&args.common)?;
+    let settings = &resolved.settings;
+    let reports = collect(&args.common, &resolved.excludes, Mode::Audit, settings)?;
+    let paths: Vec<String> = paths(&args.common)
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let audit = crate::report::build(&reports, &settings, &paths);
+    let audit = crate::report::build(&reports, settings, &paths);
     let mut stdout = std::io::stdout().lock();
-    match args.format {
+    match args.output_format {
         ReportFormat::Markdown => write!(stdout, "{}", crate::report::markdown(&audit))?,
         ReportFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&audit)?)?,
     }
@@ -511,16 +781,6 @@ fn report(args: ReportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn exit_after_fix(errors: bool, non_zero: bool) -> ExitCode {
-    if errors {
-        ExitCode::from(2)
-    } else if non_zero {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
 }
 
 fn recipes(format: RecipesFormat) -> Result<()> {

@@ -136,6 +136,24 @@ fn parse_options(path: &Path, value: toml::Value, table: &str) -> Result<Options
     Ok(options)
 }
 
+/// A TOML syntax error as `path:line:column: message` (one-based, the column in characters).
+fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let message = error.message().trim_end();
+    let Some(span) = error.span() else {
+        return anyhow::anyhow!("{}: invalid TOML: {message}", path.display());
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    anyhow::anyhow!(
+        "{}:{line}:{column}: invalid TOML: {message}",
+        path.display()
+    )
+}
+
 /// Reads one configuration file: `awaitify.toml` (top-level keys) or `pyproject.toml`
 /// (`[tool.awaitify]`). `Ok(None)` for a `pyproject.toml` without that table.
 pub fn read(path: &Path) -> Result<Option<Config>> {
@@ -143,14 +161,14 @@ pub fn read(path: &Path) -> Result<Option<Config>> {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let value = if is_pyproject {
-        let pyproject: PyProject = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        let pyproject: PyProject =
+            toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
         match pyproject.tool.and_then(|tool| tool.awaitify) {
             Some(value) => value,
             None => return Ok(None),
         }
     } else {
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?
+        toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?
     };
     let table = if is_pyproject {
         "[tool.awaitify]"
@@ -231,6 +249,21 @@ mod tests {
 
         write(dir.path(), "pyproject.toml", "[project]\nname = 'x'\n");
         assert!(read(&path).unwrap().is_none());
+    }
+
+    #[test]
+    fn toml_errors_have_a_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "pyproject.toml",
+            "[project]\nname = 'x'\n[tool.awaitify\n",
+        );
+        let error = read(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("pyproject.toml:3:15: invalid TOML"),
+            "{error}"
+        );
     }
 
     #[test]

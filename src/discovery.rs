@@ -36,6 +36,9 @@ pub struct Candidate {
 pub struct Discovered {
     pub files: Vec<Candidate>,
     pub errors: Vec<(PathBuf, String)>,
+    /// Paths skipped with a warning: a symbolic link to a folder above it (`up -> ..`), which
+    /// would walk the tree again.
+    pub warnings: Vec<(PathBuf, String)>,
 }
 
 pub fn is_python_file(path: &Path) -> bool {
@@ -92,6 +95,21 @@ fn is_virtualenv(path: &Path) -> bool {
 }
 
 pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
+    discover_with(paths, excludes, false)
+}
+
+/// `./src/a.py` → `src/a.py`: paths are shown relative to the working directory, as ruff
+/// shows them, without a leading `./`.
+fn tidy(path: PathBuf) -> PathBuf {
+    match path.strip_prefix(".") {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest.to_path_buf(),
+        _ => path,
+    }
+}
+
+/// [`discover`]; with `force_exclude`, the excludes apply to files named on the command line
+/// too (ruff's `--force-exclude`, for pre-commit, which passes every staged file by name).
+pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool) -> Discovered {
     let mut found = Discovered::default();
     let mut seen = HashSet::new();
     // The same file reached twice (through a symlink, or two overlapping paths) is processed
@@ -113,7 +131,21 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
             }
         };
         if !metadata.is_dir() {
-            add(&mut found, root.clone(), true);
+            // The file, or a folder on its (relative) path, is excluded.
+            let excluded = || {
+                let relative = std::path::absolute(root)
+                    .ok()
+                    .zip(std::env::current_dir().ok())
+                    .and_then(|(path, cwd)| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                    .unwrap_or_else(|| root.clone());
+                relative
+                    .ancestors()
+                    .any(|p| !p.as_os_str().is_empty() && is_excluded(excludes, p))
+            };
+            if force_exclude && (is_excluded(excludes, root) || excluded()) {
+                continue;
+            }
+            add(&mut found, tidy(root.clone()), true);
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -153,16 +185,19 @@ pub fn discover(paths: &[PathBuf], excludes: &GlobSet) -> Discovered {
                 Err(error) => {
                     let path = error_path(&error).unwrap_or_else(|| root.clone());
                     // A broken link to a file we would not process anyway is no error.
-                    let is_loop = matches!(error_loop(&error), Some(true));
-                    if path.is_dir() || is_python_file(&path) || is_loop {
-                        found.errors.push((path, walk_error_message(&error)));
+                    if matches!(error_loop(&error), Some(true)) {
+                        found
+                            .warnings
+                            .push((tidy(path), walk_error_message(&error)));
+                    } else if path.is_dir() || is_python_file(&path) {
+                        found.errors.push((tidy(path), walk_error_message(&error)));
                     }
                 }
             }
         }
         batch.sort();
         for path in batch {
-            add(&mut found, path, false);
+            add(&mut found, tidy(path), false);
         }
     }
     found
@@ -216,8 +251,8 @@ fn walk_error_message(error: &ignore::Error) -> String {
         | ignore::Error::WithLineNumber { err, .. } => walk_error_message(err),
         ignore::Error::Loop { ancestor, .. } => {
             format!(
-                "symbolic link loop (points back to {}); skipped",
-                ancestor.display()
+                "symbolic link to a folder above it ({}); skipped",
+                tidy(ancestor.clone()).display()
             )
         }
         ignore::Error::Io(error) => crate::run::describe_io_error(error),

@@ -110,7 +110,9 @@ impl Applicability {
 /// A set of edits that together make one finding go away.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
-    edits: Vec<Edit>,
+    /// Shared, so that the findings of one project conversion (thousands of edits in a big
+    /// module) hold one copy.
+    edits: std::sync::Arc<[Edit]>,
     pub applicability: Applicability,
     /// Other files the same fix edits (a phase 2 conversion): it applies to all or none.
     pub other_files: Vec<std::path::PathBuf>,
@@ -121,7 +123,7 @@ impl Fix {
         edits.sort();
         edits.dedup();
         Fix {
-            edits,
+            edits: edits.into(),
             applicability,
             other_files: Vec::new(),
         }
@@ -193,26 +195,43 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&i| (fixes[i].first_offset(), i));
 
-    let mut taken: Vec<&Edit> = Vec::new();
+    // The edits taken so far never conflict with each other, so in their order their ends
+    // never decrease either: the ones an edit may conflict with are found from the last one
+    // starting at or before its end, going back while they end at or after its start. Many
+    // fixes in one file cost n log n, not n².
+    let mut taken: std::collections::BTreeSet<&Edit> = std::collections::BTreeSet::new();
+    let conflicts_with_taken = |taken: &std::collections::BTreeSet<&Edit>, edit: &Edit| {
+        let after_end = u32::from(edit.range.end())
+            .checked_add(1)
+            .map(|next| Edit::insertion("", TextSize::new(next)));
+        let candidates: Box<dyn Iterator<Item = &&Edit>> = match &after_end {
+            Some(probe) => Box::new(taken.range::<Edit, _>(..probe).rev()),
+            None => Box::new(taken.iter().rev()),
+        };
+        for other in candidates {
+            if other.range.end() < edit.range.start() {
+                return false;
+            }
+            if edit.conflicts_with(other) {
+                return true;
+            }
+        }
+        false
+    };
     let mut applied = Vec::new();
     for i in order {
         let fix = fixes[i];
-        let conflicts = fix
+        if fix
             .edits()
             .iter()
-            .any(|edit| taken.iter().any(|other| edit.conflicts_with(other)));
-        if conflicts {
+            .any(|edit| conflicts_with_taken(&taken, edit))
+        {
             continue;
         }
-        for edit in fix.edits() {
-            if !taken.contains(&edit) {
-                taken.push(edit);
-            }
-        }
+        taken.extend(fix.edits());
         applied.push(i);
     }
 
-    taken.sort();
     let mut out = String::with_capacity(text.len() + 64);
     let mut last = 0usize;
     for edit in taken {

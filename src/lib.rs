@@ -31,7 +31,8 @@
 //!    file's fixes, and so does a result with a compile-time error the original did not have
 //!    ([`parse::semantic_errors`]); imports the fixes made unused are removed at the end.
 //! 8. [`run`] processes files in parallel and writes atomically; [`output`] prints findings
-//!    (text, JSON, GitHub, SARIF), statistics, diffs and summaries; [`report`] the audit;
+//!    (one emitter per format: concise, full, grouped, JSON, JUnit, GitLab, pylint, GitHub,
+//!    SARIF), statistics, diffs and summaries; [`report`] the audit;
 //!    [`cli`] is the command line.
 //!
 //! Findings on a line with a suppression comment are dropped by [`suppression`].

@@ -98,6 +98,20 @@ pub struct PhasePlan {
     pub command: Option<String>,
 }
 
+/// One call path of an AW201 finding: async code → sync helpers → the blocking call.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallPath {
+    /// The file of the blocking call.
+    pub file: String,
+    pub line: usize,
+    /// The functions from the async entry point down, then the blocking call (as the finding
+    /// names them: qualified when in another module).
+    pub path: Vec<String>,
+    /// The function where the conversion stops, when there is no fix.
+    pub boundary: Option<String>,
+    pub fix: FixKind,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Audit {
     pub paths: Vec<String>,
@@ -115,6 +129,33 @@ pub struct Audit {
     pub outside_async_code: Vec<ElsewhereRow>,
     pub good_patterns: Vec<GoodModule>,
     pub plan: Vec<PhasePlan>,
+    /// The call paths of the blocking calls reached from async code.
+    pub call_paths: Vec<CallPath>,
+}
+
+/// The call path in an AW201 message (``... reaches it through `a` → `b` → `call` ``) and the
+/// boundary its note names (`` `b` stays sync: ...``).
+fn call_path(file: &str, line: usize, d: &Diagnostic) -> Option<CallPath> {
+    let (_, through) = d.message.split_once("reaches it through ")?;
+    let path: Vec<String> = through
+        .split(" → ")
+        .map(|part| part.trim().trim_matches('`').to_owned())
+        .filter(|part| !part.is_empty())
+        .collect();
+    if path.len() < 2 {
+        return None;
+    }
+    let boundary = d.note.as_deref().and_then(|note| {
+        let (name, _) = note.split_once("` stays sync")?;
+        Some(name.trim_start_matches('`').to_owned())
+    });
+    Some(CallPath {
+        file: file.to_owned(),
+        line,
+        path,
+        boundary,
+        fix: fix_kind(d),
+    })
 }
 
 fn category(code: &str) -> &'static str {
@@ -153,6 +194,7 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
     let mut outside = Vec::new();
     let mut good = Vec::new();
     let mut errors = Vec::new();
+    let mut call_paths = Vec::new();
     for report in reports {
         let file = report.path.display().to_string();
         if let Some(error) = &report.error {
@@ -187,6 +229,10 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
                         }
                     }
                     let kind = fix_kind(d);
+                    if d.origin.is_some() {
+                        let line = index.location(text, d.range.start()).row;
+                        call_paths.extend(call_path(&file, line, d));
+                    }
                     let count = counts.entry(d.code()).or_default();
                     count.in_async_code += 1;
                     match kind {
@@ -269,8 +315,8 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
                     Some(format!("awaitify fix --phase 2 --write {paths_arg}")),
                 ),
                 _ => (
-                    "the rest: what cannot be migrated natively, reported or offloaded",
-                    None,
+                    "declared blocking calls (`blocking-calls`): reported with the replacement to use, migrated by hand",
+                    Some(format!("awaitify check --phase 3 {paths_arg}")),
                 ),
             };
             PhasePlan {
@@ -296,6 +342,7 @@ pub fn build(reports: &[FileReport], settings: &Settings, paths: &[String]) -> A
         plan,
         blocking: kinds.into_values().collect(),
         mixed_defects,
+        call_paths,
     }
 }
 
@@ -322,6 +369,13 @@ pub fn markdown(audit: &Audit) -> String {
         plural(audit.files, "file", "files"),
         env!("CARGO_PKG_VERSION")
     );
+    if audit.files == 0 {
+        let _ = writeln!(
+            out,
+            "No Python files found under the given paths: nothing to audit.\n"
+        );
+        return out;
+    }
     let _ = writeln!(out, "## Executive summary\n");
     let direct: usize = audit.blocking.iter().map(|k| k.in_async_code).sum();
     let reached: usize = audit.blocking.iter().map(|k| k.reached_from_async).sum();
@@ -371,6 +425,8 @@ pub fn markdown(audit: &Audit) -> String {
         }
         let _ = writeln!(out);
     }
+
+    out.push_str(&call_path_graphs(&audit.call_paths));
 
     let _ = writeln!(out, "## Findings by file\n");
     if audit.findings.is_empty() {
@@ -447,10 +503,11 @@ pub fn markdown(audit: &Audit) -> String {
     );
     let _ = writeln!(out, "| ---: | --- | ---: | ---: | ---: | ---: | --- |");
     for phase in &audit.plan {
-        let command = phase
-            .command
-            .as_ref()
-            .map_or("not available yet".to_owned(), |c| format!("`{c}`"));
+        let command = match &phase.command {
+            Some(c) if phase.phase == 3 => format!("`{c}` (reported, fixed by hand)"),
+            Some(c) => format!("`{c}`"),
+            None => "no recipe of this phase selected".to_owned(),
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -467,6 +524,148 @@ pub fn markdown(audit: &Audit) -> String {
         let _ = writeln!(
             out,
             "\nUnsafe fixes are applied with `--unsafe-fixes` once their reasons (above) were reviewed."
+        );
+    }
+    out
+}
+
+/// Paths drawn per file; beyond these, the file's paths are counted, not drawn.
+const MAX_EDGES_PER_GRAPH: usize = 40;
+/// Files drawn; beyond these, the files are listed with their counts.
+const MAX_GRAPHS: usize = 12;
+
+/// The call paths as Mermaid flowcharts, one per file of blocking calls (GitHub renders them):
+/// async entry points, the sync helpers they call, the blocking calls, and the functions where
+/// a conversion stops. Each path is drawn once (shared steps merge); a big file is capped at
+/// [`MAX_EDGES_PER_GRAPH`] edges and the report at [`MAX_GRAPHS`] graphs, with a count of what
+/// is left out.
+pub fn call_path_graphs(paths: &[CallPath]) -> String {
+    let mut out = String::new();
+    if paths.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "## Call paths\n");
+    let _ = writeln!(
+        out,
+        "How async code reaches the blocking calls in sync helpers (AW201), one graph per file of blocking calls: async entry points (rounded, green) → sync functions → blocking calls (hexagons, red). A function where the conversion stops (amber, dashed) is a boundary: the finding says why.\n"
+    );
+    let mut by_file: BTreeMap<&str, Vec<&CallPath>> = BTreeMap::new();
+    for path in paths {
+        by_file.entry(path.file.as_str()).or_default().push(path);
+    }
+    let mut files: Vec<(&str, Vec<&CallPath>)> = by_file.into_iter().collect();
+    // The files with the most paths first: where the migration matters most.
+    files.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    for (file, file_paths) in files.iter().take(MAX_GRAPHS) {
+        let _ = writeln!(
+            out,
+            "### `{file}` ({})\n",
+            plural(file_paths.len(), "path", "paths")
+        );
+        out.push_str(&graph(file_paths));
+        out.push('\n');
+    }
+    if files.len() > MAX_GRAPHS {
+        let rest = &files[MAX_GRAPHS..];
+        let count: usize = rest.iter().map(|(_, p)| p.len()).sum();
+        let _ = writeln!(
+            out,
+            "Not drawn: {} in {} more ({}).\n",
+            plural(count, "path", "paths"),
+            plural(rest.len(), "file", "files"),
+            rest.iter()
+                .map(|(f, p)| format!("`{f}`: {}", p.len()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out
+}
+
+fn graph(paths: &[&CallPath]) -> String {
+    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    let mut seen_edges = std::collections::BTreeSet::new();
+    let (mut entries, mut calls, mut boundaries) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    let mut left_out = 0usize;
+    for path in paths {
+        let new_edges: Vec<(&str, &str)> = path
+            .path
+            .windows(2)
+            .map(|w| (w[0].as_str(), w[1].as_str()))
+            .filter(|e| !seen_edges.contains(e))
+            .collect();
+        if !new_edges.is_empty() && edges.len() + new_edges.len() > MAX_EDGES_PER_GRAPH {
+            left_out += 1;
+            continue;
+        }
+        let mut id = |name: &str| -> usize {
+            *ids.entry(name.to_owned()).or_insert_with(|| {
+                order.push(name.to_owned());
+                order.len() - 1
+            })
+        };
+        let ends: Vec<usize> = path.path.iter().map(|p| id(p)).collect();
+        entries.insert(ends[0]);
+        calls.insert(ends[ends.len() - 1]);
+        if let Some(boundary) = &path.boundary {
+            if let Some(&b) = ids.get(boundary) {
+                boundaries.insert(b);
+            }
+        }
+        for (pair, names) in ends.windows(2).zip(path.path.windows(2)) {
+            if seen_edges.insert((names[0].as_str(), names[1].as_str())) {
+                edges.push((pair[0], pair[1]));
+            }
+        }
+    }
+    let mut out = String::from("```mermaid\nflowchart LR\n");
+    for (i, name) in order.iter().enumerate() {
+        // Mermaid's entity codes: a quote would end the label, `<` start HTML.
+        let label = name
+            .replace('&', "#amp;")
+            .replace('"', "#quot;")
+            .replace('<', "#lt;")
+            .replace('>', "#gt;");
+        let shape = if calls.contains(&i) {
+            format!("{{{{\"{label}\"}}}}")
+        } else if entries.contains(&i) {
+            format!("([\"{label}\"])")
+        } else {
+            format!("[\"{label}\"]")
+        };
+        let _ = writeln!(out, "  n{i}{shape}");
+    }
+    for (from, to) in &edges {
+        let _ = writeln!(out, "  n{from} --> n{to}");
+    }
+    let _ = writeln!(out, "  classDef async fill:#e3f6e3,stroke:#2e7d32");
+    let _ = writeln!(out, "  classDef blocking fill:#fde2e2,stroke:#c62828");
+    let _ = writeln!(
+        out,
+        "  classDef boundary fill:#fff4d6,stroke:#b26a00,stroke-dasharray: 5 3"
+    );
+    for (class, set) in [
+        ("async", &entries),
+        ("blocking", &calls),
+        ("boundary", &boundaries),
+    ] {
+        if !set.is_empty() {
+            let list: Vec<String> = set.iter().map(|i| format!("n{i}")).collect();
+            let _ = writeln!(out, "  class {} {class}", list.join(","));
+        }
+    }
+    out.push_str("```\n");
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} more not drawn (this graph is capped at {MAX_EDGES_PER_GRAPH} edges); the findings below list every one.",
+            plural(left_out, "path", "paths")
         );
     }
     out

@@ -327,7 +327,8 @@ pub fn finish_file(report: &mut FileReport, source: &SourceText, mode: Mode, set
     // edits (the project's, which other files depend on) changed it.
     let writable = matches!(report.error, None | Some(FileError::FixRefused(_)));
     if mode == Mode::Write && report.changed() && writable {
-        if let Err(message) = write_atomically(&path, &source.encode(&report.text)) {
+        let read = source.encode(&source.text);
+        if let Err(message) = write_atomically(&path, &source.encode(&report.text), &read) {
             report.error = Some(FileError::Write(message));
             // Nothing was written: report the findings of the original.
             if let Some(original) = report.original.take() {
@@ -400,6 +401,16 @@ pub fn process_source(
     }
 }
 
+/// Why a file was not written when it changed while awaitify worked on it.
+pub const CHANGED_ON_DISK: &str =
+    "the file changed on disk while awaitify was fixing it; it was left as it is now (run awaitify again)";
+
+/// Whether the file at `path` holds exactly `bytes` (compared by size first).
+fn still_holds(path: &Path, bytes: &[u8]) -> bool {
+    let same_size = std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64);
+    same_size && std::fs::read(path).is_ok_and(|now| now == bytes)
+}
+
 /// Gives the new file the original's owner and group (possible as root, or for a group the
 /// user belongs to); where it is not permitted the file keeps the writer's, as with any edit.
 #[cfg(unix)]
@@ -420,40 +431,63 @@ pub(crate) fn locate_in_original(
     remaining: &[Diagnostic],
     before: &[Diagnostic],
 ) -> Option<Vec<Diagnostic>> {
-    let diff = similar::TextDiff::from_lines(original, fixed);
+    use std::collections::{BTreeSet, HashMap};
+    let diff = crate::source::line_diff(original, fixed);
     let ops = diff.ops();
+    // The ops cover the new text in order: a binary search finds the one holding a line.
     let old_line = |new_line: usize| {
-        ops.iter().find_map(|op| {
-            let (tag, old, new) = op.as_tag_tuple();
-            if !new.contains(&new_line) {
-                return None;
-            }
-            Some(match tag {
-                similar::DiffTag::Equal => old.start + (new_line - new.start),
-                _ => old.start,
-            })
+        let at = ops.partition_point(|op| op.new_range().end <= new_line);
+        let op = ops.get(at)?;
+        let (tag, old, new) = op.as_tag_tuple();
+        if !new.contains(&new_line) {
+            return None;
+        }
+        Some(match tag {
+            similar::DiffTag::Equal => old.start + (new_line - new.start),
+            _ => old.start,
         })
     };
     let (fixed_index, original_index) = (LineIndex::new(fixed), LineIndex::new(original));
-    let mut used = vec![false; before.len()];
+    // The original's findings not matched yet, by code and message, ordered by line.
+    let mut unused: HashMap<(&str, &str), BTreeSet<(usize, usize)>> = HashMap::new();
+    for (i, d) in before.iter().enumerate() {
+        unused
+            .entry((d.code(), d.message.as_str()))
+            .or_default()
+            .insert((original_index.line_of(d.range.start()), i));
+    }
     let mut located = Vec::with_capacity(remaining.len());
     for diagnostic in remaining {
         let line = old_line(fixed_index.line_of(diagnostic.range.start())).unwrap_or(0);
-        let best = before
-            .iter()
-            .enumerate()
-            .filter(|(i, d)| {
-                !used[*i] && d.code() == diagnostic.code() && d.message == diagnostic.message
-            })
-            .min_by_key(|(_, d)| original_index.line_of(d.range.start()).abs_diff(line))?;
-        used[best.0] = true;
-        located.push(best.1.clone());
+        let candidates = unused.get_mut(&(diagnostic.code(), diagnostic.message.as_str()))?;
+        // The nearest line; on a tie, the first finding.
+        let below = candidates
+            .range(..(line + 1, 0))
+            .next_back()
+            .and_then(|&(l, _)| candidates.range((l, 0)..).next().copied());
+        let above = candidates.range((line, 0)..).next().copied();
+        let best = match (below, above) {
+            (Some(b), Some(a)) => {
+                if (line - b.0, b.1) <= (a.0 - line, a.1) {
+                    b
+                } else {
+                    a
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => return None,
+        };
+        candidates.remove(&best);
+        located.push(before[best.1].clone());
     }
     Some(located)
 }
 
-/// Replaces `path`'s content atomically, keeping its permissions (and a symlink pointing at it).
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// Replaces `path`'s content atomically, keeping its permissions (and a symlink pointing at it),
+/// provided the file still holds `read`, the bytes the fixes were computed from: a file another
+/// program changed meanwhile is left alone (its change would be lost), like an editor that
+/// refuses to overwrite a file changed on disk.
+fn write_atomically(path: &Path, bytes: &[u8], read: &[u8]) -> Result<(), String> {
     let target = std::fs::canonicalize(path).map_err(|e| describe_io_error(&e))?;
     let metadata = std::fs::metadata(&target).map_err(|e| describe_io_error(&e))?;
     if metadata.permissions().readonly() {
@@ -475,7 +509,28 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::set_permissions(temp.path(), metadata.permissions())
         .map_err(|e| describe_io_error(&e))?;
     keep_owner(temp.as_file(), &metadata);
+    // Checked last, just before the rename, to leave the smallest window.
+    if !still_holds(&target, read) {
+        return Err(CHANGED_ON_DISK.to_owned());
+    }
     temp.persist(&target)
         .map_err(|e| describe_io_error(&e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.py");
+        std::fs::write(&path, "x = 1\ny = 2\n").unwrap();
+        let error = write_atomically(&path, b"fixed\n", b"x = 1\n").unwrap_err();
+        assert_eq!(error, CHANGED_ON_DISK);
+        assert_eq!(std::fs::read(&path).unwrap(), b"x = 1\ny = 2\n");
+        write_atomically(&path, b"fixed\n", b"x = 1\ny = 2\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"fixed\n");
+    }
 }

@@ -5,9 +5,10 @@ use anyhow::{bail, Result};
 use crate::codemods::RECIPES;
 use crate::recipe::{Recipe, RecipeMeta};
 
-fn matches(selector: &str, meta: &RecipeMeta) -> bool {
+/// Whether `selector` (a code, code prefix, recipe id or `ALL`, in any case) names the recipe.
+pub fn matches(selector: &str, meta: &RecipeMeta) -> bool {
     selector.eq_ignore_ascii_case("ALL")
-        || meta.id == selector
+        || meta.id.eq_ignore_ascii_case(selector)
         || meta
             .code
             .to_ascii_uppercase()

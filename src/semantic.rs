@@ -120,6 +120,12 @@ pub struct SemanticModel<'a> {
     pub bindings: Vec<Binding<'a>>,
     /// Names listed in the module's `__all__` (re-exports count as uses).
     pub exported: Vec<&'a str>,
+    /// The first component of every module imported anywhere (`import a.b`, `from a import
+    /// x`, `from a import *`), for [`SemanticModel::imports_module`].
+    imported_modules: rustc_hash::FxHashSet<&'a str>,
+    /// Per scope, the names bound to a whole-module import (`import m`, `import m as x`), for
+    /// [`SemanticModel::module_alias`] (a module of many functions is not scanned per call).
+    module_imports: Vec<Vec<(&'a str, BindingId)>>,
 }
 
 impl<'a> SemanticModel<'a> {
@@ -129,13 +135,45 @@ impl<'a> SemanticModel<'a> {
                 scopes: vec![Scope::new(ScopeKind::Module, None, String::new())],
                 bindings: Vec::new(),
                 exported: Vec::new(),
+                imported_modules: rustc_hash::FxHashSet::default(),
+                module_imports: Vec::new(),
             },
             stack: vec![0],
             blocks: Vec::new(),
             scope_blocks: vec![0],
         };
         builder.visit_body(suite);
-        builder.model
+        let mut model = builder.model;
+        let imported: rustc_hash::FxHashSet<&'a str> = model
+            .bindings
+            .iter()
+            .filter_map(|b| match &b.kind {
+                BindingKind::Import { path, .. } => path.first().copied(),
+                _ => None,
+            })
+            .chain(
+                model
+                    .scopes
+                    .iter()
+                    .flat_map(|s| s.star_imports.iter().filter_map(|m| m.first().copied())),
+            )
+            .collect();
+        model.imported_modules = imported;
+        model.module_imports = model
+            .scopes
+            .iter()
+            .map(|scope| {
+                scope
+                    .names
+                    .iter()
+                    .filter(|&(_, &binding)| {
+                        matches!(&model.bindings[binding].kind, BindingKind::Import { path, .. } if path.len() == 1)
+                    })
+                    .map(|(&name, &binding)| (name, binding))
+                    .collect()
+            })
+            .collect();
+        model
     }
 
     /// The binding `name` refers to from `scope`, following Python's rules: class scopes are
@@ -204,10 +242,9 @@ impl<'a> SemanticModel<'a> {
     pub fn module_alias(&self, scope: ScopeId, module: &str, at: TextSize) -> Option<&'a str> {
         let mut current = Some(scope);
         while let Some(id) = current {
-            let mut candidates: Vec<(BindingId, &'a str)> = self.scopes[id]
-                .names
+            let mut candidates: Vec<(BindingId, &'a str)> = self.module_imports[id]
                 .iter()
-                .filter(|&(&name, &binding)| {
+                .filter(|&&(name, binding)| {
                     let BindingKind::Import { path, site } = &self.bindings[binding].kind else {
                         return false;
                     };
@@ -217,7 +254,7 @@ impl<'a> SemanticModel<'a> {
                         && before
                         && self.lookup(scope, name) == Some(binding)
                 })
-                .map(|(&name, &binding)| (binding, name))
+                .map(|&(name, binding)| (binding, name))
                 .collect();
             candidates.sort_unstable();
             if let Some(&(_, name)) = candidates.first() {
@@ -289,14 +326,7 @@ impl<'a> SemanticModel<'a> {
 
     /// Whether the module imports `module` (or something from it) anywhere.
     pub fn imports_module(&self, module: &str) -> bool {
-        let from_module = |path: &[&str]| path.first() == Some(&module);
-        self.bindings
-            .iter()
-            .any(|b| matches!(&b.kind, BindingKind::Import { path, .. } if from_module(path)))
-            || self
-                .scopes
-                .iter()
-                .any(|s| s.star_imports.iter().any(|m| from_module(m)))
+        self.imported_modules.contains(module)
     }
 
     /// The scope of the function or class a call's callee refers to, when it is a project

@@ -12,7 +12,18 @@ use crate::parse::{Parsed, Ranged, TextRange, TextSize, TokenKind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     Binary,
-    NotUtf8 { offset: usize },
+    NotUtf8 {
+        offset: usize,
+    },
+    /// A UTF-16 or UTF-32 byte order mark.
+    Utf16 {
+        name: &'static str,
+    },
+    /// Not UTF-8, and a coding cookie (`# -*- coding: latin-1 -*-`) names another encoding.
+    Cookie {
+        encoding: String,
+        offset: usize,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -24,6 +35,14 @@ impl fmt::Display for DecodeError {
             DecodeError::NotUtf8 { offset } => {
                 write!(f, "not valid UTF-8 (invalid byte at offset {offset}); only UTF-8 source is supported")
             }
+            DecodeError::Utf16 { name } => write!(
+                f,
+                "{name} text (it starts with a {name} byte order mark), not UTF-8; only UTF-8 source is supported: convert it (`iconv -f {name} -t UTF-8`)"
+            ),
+            DecodeError::Cookie { encoding, offset } => write!(
+                f,
+                "encoded as `{encoding}` (its coding cookie says so; invalid UTF-8 at offset {offset}); only UTF-8 source is supported: convert it (`iconv -f {encoding} -t UTF-8`) and change the cookie to `utf-8`"
+            ),
         }
     }
 }
@@ -39,11 +58,33 @@ const BOM: &str = "\u{feff}";
 
 impl SourceText {
     pub fn decode(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        // UTF-32 first: its little-endian mark starts like UTF-16's.
+        for (mark, name) in [
+            (&b"\xff\xfe\0\0"[..], "UTF-32LE"),
+            (&b"\0\0\xfe\xff"[..], "UTF-32BE"),
+            (&b"\xff\xfe"[..], "UTF-16LE"),
+            (&b"\xfe\xff"[..], "UTF-16BE"),
+        ] {
+            if bytes.starts_with(mark) {
+                return Err(DecodeError::Utf16 { name });
+            }
+        }
         if bytes.contains(&0) {
             return Err(DecodeError::Binary);
         }
-        let text = String::from_utf8(bytes).map_err(|error| DecodeError::NotUtf8 {
-            offset: error.utf8_error().valid_up_to(),
+        let text = String::from_utf8(bytes).map_err(|error| {
+            let offset = error.utf8_error().valid_up_to();
+            match coding_cookie(error.as_bytes()) {
+                Some(encoding)
+                    if !matches!(
+                        encoding.to_ascii_lowercase().replace('_', "-").as_str(),
+                        "utf-8" | "utf8"
+                    ) =>
+                {
+                    DecodeError::Cookie { encoding, offset }
+                }
+                _ => DecodeError::NotUtf8 { offset },
+            }
         })?;
         Ok(match text.strip_prefix(BOM) {
             Some(rest) => SourceText {
@@ -63,6 +104,34 @@ impl SourceText {
         out.extend_from_slice(text.as_bytes());
         out
     }
+}
+
+/// The encoding a coding cookie declares (PEP 263: `coding[:=]\s*([-\w.]+)` in a comment on
+/// the first or second line).
+fn coding_cookie(bytes: &[u8]) -> Option<String> {
+    for line in bytes.split(|&b| b == b'\n').take(2) {
+        let line = String::from_utf8_lossy(line);
+        let comment = line.trim_start();
+        if !comment.starts_with('#') {
+            continue;
+        }
+        let Some(at) = comment.find("coding") else {
+            continue;
+        };
+        let rest = &comment[at + "coding".len()..];
+        let Some(rest) = rest.strip_prefix([':', '=']) else {
+            continue;
+        };
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        if !name.is_empty() {
+            return Some(name);
+        }
+    }
+    None
 }
 
 /// The conventions a file already follows, for the text that fixes insert.
@@ -123,6 +192,16 @@ pub fn start_of_line(source: &str, offset: TextSize) -> TextSize {
     TextSize::try_from(before.rfind(['\n', '\r']).map_or(0, |i| i + 1)).unwrap_or_default()
 }
 
+/// The line diff of two texts. Patience diff: its unique lines anchor the match, so a big file
+/// with thousands of edits costs about its size, where a plain Myers diff grows with the size
+/// times the number of changes (a deadline bounds the worst case, with a coarser diff).
+pub fn line_diff<'a>(old: &'a str, new: &'a str) -> similar::TextDiff<'a, 'a, 'a, str> {
+    similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .timeout(std::time::Duration::from_secs(5))
+        .diff_lines(old, new)
+}
+
 /// One-based line and column (in characters) of a byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
@@ -178,6 +257,11 @@ impl LineIndex {
         TextRange::new(start, end)
     }
 
+    /// Where the zero-based `line` starts.
+    pub fn full_line_range_start(&self, line: usize) -> TextSize {
+        self.starts[line]
+    }
+
     pub fn line_count(&self) -> usize {
         self.starts.len()
     }
@@ -200,6 +284,17 @@ mod tests {
         assert_eq!(
             SourceText::decode(b"x = '\xe9'\n".to_vec()).unwrap_err(),
             DecodeError::NotUtf8 { offset: 5 }
+        );
+        assert_eq!(
+            SourceText::decode(b"\xff\xfex\0\n\0".to_vec()).unwrap_err(),
+            DecodeError::Utf16 { name: "UTF-16LE" }
+        );
+        assert_eq!(
+            SourceText::decode(b"# -*- coding: latin-1 -*-\nx = '\xe9'\n".to_vec()).unwrap_err(),
+            DecodeError::Cookie {
+                encoding: "latin-1".to_owned(),
+                offset: 31
+            }
         );
     }
 

@@ -1,6 +1,7 @@
 //! Suppression comments: findings on a line are silenced by
 //!
-//! - `# awaitify: ignore` (every code) or `# awaitify: ignore[AW101, AW102]`;
+//! - `# awaitify: ignore` (every code) or `# awaitify: ignore[AW101, AW102]`, where, as in
+//!   `--select`, a code prefix (`AW1`) or a recipe id (`time-sleep`) works too;
 //! - `# noqa` (every code) or `# noqa: ASYNC251` with the equivalent ruff / flake8-async code
 //!   of a recipe (a user who silenced ruff's ASYNC251 on a line meant it), or its own code;
 //!
@@ -15,7 +16,10 @@ use crate::source::LineIndex;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Silences {
     All,
+    /// `# noqa: X`: exact codes (a recipe's own or its ruff equivalent).
     Codes(Vec<String>),
+    /// `# awaitify: ignore[X]`: whatever `--select` accepts (codes, prefixes, recipe ids).
+    Selectors(Vec<String>),
 }
 
 fn parse_comment(comment: &str) -> Option<Silences> {
@@ -38,7 +42,13 @@ fn parse_comment(comment: &str) -> Option<Silences> {
                 .strip_prefix('[')
                 .and_then(|r| r.split(']').next())
             {
-                Some(list) => codes(list),
+                Some(list) => Silences::Selectors(
+                    list.split([',', ' '])
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                ),
                 None => Silences::All,
             },
         );
@@ -113,6 +123,10 @@ impl Suppressions {
                 Silences::Codes(codes) => codes.iter().any(|code| {
                     code == recipe.code || recipe.ruff_equivalent == Some(code.as_str())
                 }),
+                Silences::Selectors(selectors) => selectors.iter().any(|selector| {
+                    crate::selection::matches(selector, recipe)
+                        || recipe.ruff_equivalent == Some(selector.to_ascii_uppercase().as_str())
+                }),
             })
     }
 }
@@ -139,7 +153,7 @@ mod tests {
         );
         assert_eq!(
             parse_comment("# awaitify: ignore[AW101, aw102]"),
-            Some(Silences::Codes(vec!["AW101".into(), "AW102".into()]))
+            Some(Silences::Selectors(vec!["AW101".into(), "aw102".into()]))
         );
         assert_eq!(parse_comment("# awaitify: ignore"), Some(Silences::All));
         assert_eq!(

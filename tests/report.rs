@@ -30,7 +30,13 @@ fn report_counts_equal_check_counts() {
             .or_default() += 1;
     }
 
-    let (report_code, report) = run(&["report", "--isolated", "--format", "json", "examples"]);
+    let (report_code, report) = run(&[
+        "report",
+        "--isolated",
+        "--output-format",
+        "json",
+        "examples",
+    ]);
     let audit: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(
         audit["total_in_async_code"].as_u64().unwrap(),

@@ -370,6 +370,17 @@ pub fn index_module(
         .collect();
     let mut index = indexer.index;
     index.top_level.extend(instances);
+    // The first class and top-level function of each label (a lookup per name, not a scan).
+    let mut first_class: HashMap<String, usize> = HashMap::default();
+    for (i, class) in index.classes.iter().enumerate() {
+        first_class.entry(class.label.clone()).or_insert(i);
+    }
+    let mut first_function: HashMap<String, usize> = HashMap::default();
+    for (i, f) in index.functions.iter().enumerate() {
+        if f.class.is_none() && !f.nested {
+            first_function.entry(f.label.clone()).or_insert(i);
+        }
+    }
     for (name, &binding) in semantic.top_level_names() {
         let binding = &semantic.bindings[binding];
         let target = match (&binding.kind, binding.definition) {
@@ -378,16 +389,12 @@ pub fn index_module(
             }
             (BindingKind::Import { .. }, _) => continue,
             (_, Some(scope)) => match semantic.scopes[scope].kind {
-                ScopeKind::Class => match index.classes.iter().position(|c| c.label == name) {
-                    Some(class) => Target::Class(class),
+                ScopeKind::Class => match first_class.get(name) {
+                    Some(&class) => Target::Class(class),
                     None => continue,
                 },
-                _ => match index
-                    .functions
-                    .iter()
-                    .position(|f| f.label == name && f.class.is_none() && !f.nested)
-                {
-                    Some(function) => Target::Function(function),
+                _ => match first_function.get(name) {
+                    Some(&function) => Target::Function(function),
                     None => continue,
                 },
             },

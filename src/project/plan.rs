@@ -71,6 +71,9 @@ pub fn plan<'t>(
         }
     }
 
+    // (The map holds each shared edit list, so that no address is reused while it is a key.)
+    let mut local_fixes: std::collections::HashMap<SharedKey, (SharedEdits, Fix)> =
+        std::collections::HashMap::new();
     for (finding, accepted) in findings.into_iter().zip(accepted) {
         let ProjectFinding {
             recipe,
@@ -85,6 +88,11 @@ pub fn plan<'t>(
             *files[file].applied.entry(recipe.code).or_default() += 1;
         }
         let fix = fix.map(|fix| {
+            // The findings of one conversion share its fix: built once per file.
+            let key = (Arc::as_ptr(&fix.edits), file);
+            if let Some((_, local)) = local_fixes.get(&key) {
+                return Fix::clone(local);
+            }
             let local: Vec<Edit> = fix
                 .edits
                 .iter()
@@ -101,6 +109,7 @@ pub fn plan<'t>(
             other_files.dedup();
             let mut local = Fix::new(local, fix.applicability);
             local.other_files = other_files;
+            local_fixes.insert(key, (Arc::clone(&fix.edits), local.clone()));
             local
         });
         files[file].diagnostics.push(Diagnostic {
@@ -118,6 +127,11 @@ pub fn plan<'t>(
     }
     files
 }
+
+/// A project fix's edits, shared by the findings of one conversion.
+type SharedEdits = Arc<Vec<(FileId, Edit)>>;
+/// A shared edit list (by address) and the file whose part of it is wanted.
+type SharedKey = (*const Vec<(FileId, Edit)>, FileId);
 
 /// The accepted fixes' edits, per file, each distinct edit once; a fix with an edit that
 /// conflicts with an earlier fix's is left out whole.
