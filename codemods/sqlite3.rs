@@ -253,8 +253,6 @@ enum Action<'a> {
         method: &'a str,
         prefix: &'static str,
         suffix: &'static str,
-        /// The call stands in a `finally` block (a `close()` there runs on every exit).
-        in_finally: bool,
         /// The statement after the call's leaves the block (`return`, `raise`, `break`,
         /// `continue`): code after the block does not run after this call.
         then_leaves: bool,
@@ -267,7 +265,13 @@ enum Action<'a> {
     },
     /// `for` → `async for`; `breaks` when the loop can stop early (aiosqlite fetches rows in
     /// batches, so rows after a `break` are not there for a later fetch).
-    AsyncFor { stmt: TextRange, breaks: bool },
+    /// `again` when the loop runs again inside an enclosing loop of its function over a
+    /// cursor it does not create (the rows the batch took are gone for the next run).
+    AsyncFor {
+        stmt: TextRange,
+        breaks: bool,
+        again: bool,
+    },
     /// A comprehension's `for` → `async for`.
     AsyncComprehension { generator: TextRange },
     /// `with sqlite3.connect(p) as conn:` → `async with aiosqlite.connect(p) as conn, _SqliteTransaction(conn):`.
@@ -317,6 +321,22 @@ struct Use<'a> {
     execution: Execution,
     action: Action<'a>,
     label: String,
+    /// Where the occurrence opens a connection (`sqlite3.connect(...)`, a call of a helper
+    /// that returns a new one): what closes it if a later statement raises.
+    guard: Option<Guard>,
+}
+
+/// What closes a connection just opened when a statement after the opening raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// A `try` whose `finally` closes it starts right after the opening (or holds it), or a
+    /// `with` closes it.
+    Closed,
+    /// It is returned at once (nothing that can raise stands between): its callers'
+    /// openings are checked instead.
+    Returned,
+    /// Something can raise before anything closes it.
+    Open,
 }
 
 impl Recipe for Sqlite3 {
@@ -326,7 +346,7 @@ impl Recipe for Sqlite3 {
 
     /// Opening a connection stands for the object's blocking uses in the audit's census.
     fn is_blocking_call(&self, name: &[&str]) -> bool {
-        matches!(name, ["sqlite3", "connect"])
+        matches!(name, ["sqlite3", "connect" | "Connection"])
     }
 
     fn is_blocking_method(&self, constructor: &[&str], method: &str) -> bool {
@@ -607,6 +627,39 @@ fn block_containing<'a>(node: AnyNodeRef<'a>, stmt: TextRange) -> Option<&'a [St
     }
 }
 
+/// `await x` → `x`.
+fn strip_await(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Await(awaited) => strip_await(&awaited.value),
+        _ => expr,
+    }
+}
+
+/// Whether a `finally` block calls `<name>.close()` (at any depth).
+fn closes(finalbody: &[Stmt], name: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'a> ast::visitor::Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr {
+                if let Expr::Attribute(method) = &*call.func {
+                    if method.attr.id.as_str() == "close"
+                        && matches!(&*method.value, Expr::Name(n) if n.id.as_str() == self.name)
+                    {
+                        self.found = true;
+                    }
+                }
+            }
+            ast::visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder { name, found: false };
+    ast::visitor::Visitor::visit_body(&mut finder, finalbody);
+    finder.found
+}
+
 /// Whether a loop body can leave the loop early (`break` or `return` outside nested loops and
 /// functions).
 fn has_break(body: &[Stmt]) -> bool {
@@ -705,11 +758,21 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                     edits.push(Edit::insertion(*suffix, call.end()));
                 }
             }
-            Action::AsyncFor { stmt, breaks } => {
+            Action::AsyncFor {
+                stmt,
+                breaks,
+                again,
+            } => {
                 edits.push(Edit::insertion("async ", stmt.start()));
-                let read_after = group
-                    .iter()
-                    .any(|other| other.via == u.via && other.range.start() >= stmt.end());
+                // Read after the loop: later in the text, or by an enclosing loop over the
+                // same cursor that goes on after this one stops.
+                let read_after = *again
+                    || group.iter().any(|other| {
+                        other.via == u.via
+                            && (other.range.start() >= stmt.end()
+                                || matches!(other.action, Action::AsyncFor { stmt: outer, .. }
+                                    if outer != *stmt && outer.contains_range(*stmt)))
+                    });
                 if *breaks && read_after {
                     unsafe_reasons.push(format!(
                         "the loop at line {} can stop early and the cursor is read again after it; aiosqlite's `async for` fetches rows in batches, so the rows after the `break` are lost",
@@ -791,16 +854,11 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
     let opens = group
         .iter()
         .any(|u| matches!(u.action, Action::Connect { .. }));
-    let closes_surely = group.iter().any(|u| {
-        matches!(
-            u.action,
-            Action::Await {
-                method: "close",
-                in_finally: true,
-                ..
-            } | Action::WithConnect { .. }
-        )
-    });
+    // Every opening is closed by a `finally` or a `with` that starts before anything can
+    // raise, or returned at once to callers whose openings are checked the same way.
+    let closes_surely = group
+        .iter()
+        .all(|u| matches!(u.guard, None | Some(Guard::Closed | Guard::Returned)));
     // Using a closed connection raises `ValueError` with aiosqlite, `ProgrammingError` with
     // sqlite3: a use after a `close()` in the same function may take another path.
     let used_after_close = group.iter().any(|close| {
@@ -1197,7 +1255,67 @@ impl<'a> Uses<'a, '_> {
             execution,
             action,
             label,
+            guard: None,
         });
+    }
+
+    /// What closes the connection opened by the call at `range` (see [`Guard`]).
+    fn guard(&self, range: TextRange) -> Guard {
+        let mut ancestors = self.context.ancestors();
+        let Some(stmt) = ancestors.find(|node| node.is_statement()) else {
+            return Guard::Open;
+        };
+        let is_opening = |value: &Expr| strip_await(value).range() == range;
+        let name = match stmt {
+            AnyNodeRef::StmtReturn(ret) if ret.value.as_deref().is_some_and(is_opening) => {
+                return Guard::Returned;
+            }
+            AnyNodeRef::StmtAssign(assign) if is_opening(&assign.value) => {
+                match assign.targets.as_slice() {
+                    [Expr::Name(name)] => name.id.as_str(),
+                    _ => return Guard::Open,
+                }
+            }
+            _ => return Guard::Open,
+        };
+        let stmt_range = stmt.range();
+        let Some((holder, block)) = self
+            .context
+            .ancestors()
+            .find_map(|node| block_containing(node, stmt_range).map(|block| (node, block)))
+        else {
+            return Guard::Open;
+        };
+        // Directly in a `try` body whose `finally` closes it: anything raising after the
+        // opening reaches the `finally`.
+        if let AnyNodeRef::StmtTry(t) = holder {
+            if t.body.iter().any(|s| s.range() == stmt_range) && closes(&t.finalbody, name) {
+                return Guard::Closed;
+            }
+        }
+        let after = block.iter().skip_while(|s| s.range() != stmt_range).skip(1);
+        for next in after {
+            match next {
+                // `conn.row_factory = sqlite3.Row`: setting a property of the new
+                // connection to a name or a constant cannot raise.
+                Stmt::Assign(assign)
+                    if matches!(assign.targets.as_slice(), [Expr::Attribute(target)]
+                        if matches!(&*target.value, Expr::Name(n) if n.id.as_str() == name))
+                        && matches!(
+                            &*assign.value,
+                            Expr::Name(_)
+                                | Expr::Attribute(_)
+                                | Expr::NoneLiteral(_)
+                                | Expr::StringLiteral(_)
+                        ) => {}
+                Stmt::Try(t) if closes(&t.finalbody, name) => return Guard::Closed,
+                Stmt::Return(ret) if matches!(ret.value.as_deref(), Some(Expr::Name(n)) if n.id.as_str() == name) => {
+                    return Guard::Returned
+                }
+                _ => return Guard::Open,
+            }
+        }
+        Guard::Open
     }
 
     /// What an occurrence (of `kind`, spanning `range`, the node at ancestor `depth`) needs
@@ -1225,6 +1343,7 @@ impl<'a> Uses<'a, '_> {
                 Kind::Cursor if !f.is_async => Action::AsyncFor {
                     stmt: f.range,
                     breaks: has_break(&f.body),
+                    again: !f.iter.is_call_expr() && self.in_loop(depth + 2),
                 },
                 _ => Action::Escape(format!("a sqlite3 {} is iterated", kind.name())),
             },
@@ -1308,6 +1427,21 @@ impl<'a> Uses<'a, '_> {
                     function: self.types.semantic.enclosing_function(self.context.scope()),
                 }
             }
+            // `row in cursor` iterates the cursor, which aiosqlite's cannot do synchronously.
+            AnyNodeRef::ExprCompare(compare)
+                if compare
+                    .ops
+                    .iter()
+                    .zip(compare.comparators.iter())
+                    .any(|(op, right)| {
+                        same(right) && matches!(op, ast::CmpOp::In | ast::CmpOp::NotIn)
+                    }) =>
+            {
+                Action::Escape(format!(
+                    "a membership test (`in`) iterates the sqlite3 {}",
+                    kind.name()
+                ))
+            }
             AnyNodeRef::ExprNamed(_)
             | AnyNodeRef::ExprCompare(_)
             | AnyNodeRef::ExprBoolOp(_)
@@ -1360,6 +1494,7 @@ impl<'a> Uses<'a, '_> {
                     Action::AsyncFor {
                         stmt: f.range,
                         breaks: has_break(&f.body),
+                        again: false,
                     }
                 }
                 _ => Action::Unsupported("`iterdump()` is used outside a `for` loop".to_owned()),
@@ -1381,14 +1516,12 @@ impl<'a> Uses<'a, '_> {
             call_parent => {
                 let (prefix, suffix) =
                     await_wrapping(self.parsed, &Expr::Call(call.clone()), call_parent);
-                let in_finally = self.in_finally(call.range());
                 let then_leaves = self.then_leaves(call.range());
                 Action::Await {
                     call,
                     method: name,
                     prefix,
                     suffix,
-                    in_finally,
                     then_leaves,
                 }
             }
@@ -1467,15 +1600,23 @@ impl<'a> Uses<'a, '_> {
         )
     }
 
-    /// Whether `range` lies in the `finally` block of an enclosing `try`.
-    fn in_finally(&self, range: TextRange) -> bool {
-        self.context.ancestors().any(|node| match node {
-            AnyNodeRef::StmtTry(t) => t
-                .finalbody
-                .iter()
-                .any(|stmt| stmt.range().contains_range(range)),
-            _ => false,
-        })
+    /// Whether the node at ancestor `depth` stands inside a loop (or a comprehension) of its
+    /// function, which may run it again.
+    fn in_loop(&self, depth: usize) -> bool {
+        let mut depth = depth;
+        while let Some(node) = self.context.ancestor(depth) {
+            match node {
+                AnyNodeRef::StmtFunctionDef(_)
+                | AnyNodeRef::StmtClassDef(_)
+                | AnyNodeRef::ExprLambda(_) => return false,
+                AnyNodeRef::StmtFor(_)
+                | AnyNodeRef::StmtWhile(_)
+                | AnyNodeRef::Comprehension(_) => return true,
+                _ => {}
+            }
+            depth += 1;
+        }
+        false
     }
 
     /// The call `obj.method(...)` when the node being visited is its `obj`.
@@ -1589,6 +1730,25 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
             _ => expr.range(),
         };
         self.push(via, range, action, label);
+        if let Expr::Call(call) = expr {
+            let opens = self.is_connect(call) || matches!(via, Slot::Return(_));
+            if kind == Kind::Connection && opens {
+                // `async with helper() as conn`: an async context manager owns what it
+                // yields, and its own opening is checked where it is.
+                let async_with = matches!(
+                    (self.context.parent(), self.context.ancestor(2)),
+                    (Some(AnyNodeRef::WithItem(_)), Some(AnyNodeRef::StmtWith(with))) if with.is_async
+                );
+                let guard = if is_with_connect || async_with {
+                    Guard::Closed
+                } else {
+                    self.guard(call.range())
+                };
+                if let Some(last) = self.found.last_mut() {
+                    last.guard = Some(guard);
+                }
+            }
+        }
         // The connect call itself must be awaited too, inside the use above: the outer
         // use's edits come first.
         if let Expr::Call(call) = expr {
