@@ -7,7 +7,7 @@ use crate::fix::{merge_edits, Applicability, Edit, Fix};
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
-use crate::semantic::{BindingId, Execution, ScopeId, SemanticModel};
+use crate::semantic::{BindingId, Execution, ScopeId, ScopeKind, SemanticModel};
 use crate::walk::{walk_module, WalkContext, WalkHandler};
 
 crate::declare_recipe! {
@@ -380,11 +380,14 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     let mut facts = Facts {
         context: WalkContext::new(),
         semantic,
+        source: checker.source,
         flows: Vec::new(),
         seeds: Vec::new(),
         subclassed: HashSet::new(),
         bases: HashMap::new(),
         foreign_attributes: Vec::new(),
+        self_attributes: HashMap::new(),
+        outside_bases: HashMap::new(),
     };
     walk_module(&mut facts, suite);
     let Facts {
@@ -393,6 +396,8 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         subclassed,
         bases,
         foreign_attributes,
+        self_attributes,
+        outside_bases,
         ..
     } = facts;
 
@@ -472,6 +477,39 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                     "`{}` is used on another object than `self` (line {}), which cannot be followed",
                     &checker.source[*range],
                     line_of(checker.source, range.start())
+                ),
+            ));
+        }
+    }
+    // One object, all its uses or none: the classes above the one holding the attribute may
+    // use it too (a base that only annotates it, a mixin), and a base defined in another
+    // module cannot be seen from here.
+    for &slot in types.kinds.keys() {
+        let Slot::Attr(class, name) = slot else {
+            continue;
+        };
+        for base in ancestors_of(&types.bases, class) {
+            if let Some(range) = self_attributes.get(&(base, name)) {
+                polluted.push((
+                    slot,
+                    format!(
+                        "`self.{name}` is also used in the base class `{}` (line {}), where the object is not followed",
+                        semantic.scope_name(base),
+                        line_of(checker.source, range.start())
+                    ),
+                ));
+            }
+        }
+        let outside = std::iter::once(class)
+            .chain(ancestors_of(&types.bases, class))
+            .find_map(|c| outside_bases.get(&c).map(|bases| (c, bases)));
+        if let Some((holder, bases)) = outside {
+            polluted.push((
+                slot,
+                format!(
+                    "`{}` derives from `{}`, defined in another module, which may use `self.{name}` too; a class hierarchy's uses of it are migrated together or not at all",
+                    semantic.scope_name(holder),
+                    bases[0]
                 ),
             ));
         }
@@ -625,6 +663,21 @@ fn block_containing<'a>(node: AnyNodeRef<'a>, stmt: TextRange) -> Option<&'a [St
             }),
         _ => None,
     }
+}
+
+/// The classes `class` derives from in the module, transitively (each once).
+fn ancestors_of(bases: &HashMap<ScopeId, Vec<ScopeId>>, class: ScopeId) -> Vec<ScopeId> {
+    let mut found: Vec<ScopeId> = Vec::new();
+    let mut pending = vec![class];
+    while let Some(current) = pending.pop() {
+        for &base in bases.get(&current).into_iter().flatten() {
+            if base != class && !found.contains(&base) {
+                found.push(base);
+                pending.push(base);
+            }
+        }
+    }
+    found
 }
 
 /// `await x` → `x`.
@@ -1061,6 +1114,7 @@ impl<'a> Types<'a, '_> {
 struct Facts<'a, 's> {
     context: WalkContext<'a>,
     semantic: &'s SemanticModel<'a>,
+    source: &'a str,
     flows: Vec<Flow<'a>>,
     seeds: Vec<Seed<'a>>,
     /// Classes that another class of the module derives from.
@@ -1070,9 +1124,24 @@ struct Facts<'a, 's> {
     /// `other.name` on anything but a method's `self`: where attributes are reached from
     /// outside their class.
     foreign_attributes: Vec<(&'a str, TextRange)>,
+    /// `self.name` in a method of a class: the first occurrence of each.
+    self_attributes: HashMap<(ScopeId, &'a str), TextRange>,
+    /// Each class's base classes that are defined outside the module (besides the standard
+    /// library's `object`, `abc.ABC`, `typing` and `dataclasses` bases, which use no instance
+    /// attributes of their subclasses).
+    outside_bases: HashMap<ScopeId, Vec<&'a str>>,
 }
 
 impl<'a> Facts<'a, '_> {
+    /// Whether `base` names a class defined in this module.
+    fn is_module_class(&self, base: &Expr, scope: ScopeId) -> bool {
+        let Expr::Name(name) = base else { return false };
+        self.semantic
+            .lookup(scope, name.id.as_str())
+            .and_then(|binding| self.semantic.bindings[binding].definition)
+            .is_some_and(|definition| self.semantic.scopes[definition].kind == ScopeKind::Class)
+    }
+
     fn target_slot(&self, target: &'a Expr, scope: ScopeId) -> Option<Slot<'a>> {
         match target {
             Expr::Name(name) => Some(Slot::Local(self.semantic.lookup(scope, name.id.as_str())?)),
@@ -1193,6 +1262,24 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                     .lookup(scope, class.name.id.as_str())
                     .and_then(|binding| self.semantic.bindings[binding].definition);
                 for base in class.bases() {
+                    if let (Some(this), false) = (this, self.is_module_class(base, scope)) {
+                        let name = self.semantic.qualified_name(scope, base);
+                        let harmless = matches!(
+                            name.as_deref(),
+                            Some(
+                                ["builtins", "object"]
+                                    | ["abc", "ABC"]
+                                    | ["typing" | "typing_extensions", _]
+                                    | ["enum", _]
+                            )
+                        );
+                        if !harmless {
+                            self.outside_bases
+                                .entry(this)
+                                .or_default()
+                                .push(&self.source[base.range()]);
+                        }
+                    }
                     let Expr::Name(name) = base else { continue };
                     let Some(binding) = self.semantic.lookup(scope, name.id.as_str()) else {
                         continue;
@@ -1213,12 +1300,16 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
         let scope = self.context.scope();
         match expr {
             Expr::Named(named) => self.flow(&named.target, &named.value),
-            Expr::Attribute(attribute)
-                if self.semantic.self_class(scope, &attribute.value).is_none() =>
-            {
-                self.foreign_attributes
-                    .push((attribute.attr.id.as_str(), attribute.range));
-            }
+            Expr::Attribute(attribute) => match self.semantic.self_class(scope, &attribute.value) {
+                None => self
+                    .foreign_attributes
+                    .push((attribute.attr.id.as_str(), attribute.range)),
+                Some(class) => {
+                    self.self_attributes
+                        .entry((class, attribute.attr.id.as_str()))
+                        .or_insert(attribute.range);
+                }
+            },
             Expr::Yield(ast::ExprYield {
                 value: Some(value), ..
             }) => {
