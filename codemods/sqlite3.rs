@@ -1369,44 +1369,52 @@ impl<'a> Uses<'a, '_> {
             }
             _ => return Guard::Open,
         };
-        let stmt_range = stmt.range();
-        let Some((holder, block)) = self
-            .context
-            .ancestors()
-            .find_map(|node| block_containing(node, stmt_range).map(|block| (node, block)))
-        else {
-            return Guard::Open;
-        };
-        // Directly in a `try` body whose `finally` closes it: anything raising after the
-        // opening reaches the `finally`.
-        if let AnyNodeRef::StmtTry(t) = holder {
-            if t.body.iter().any(|s| s.range() == stmt_range) && closes(&t.finalbody, name) {
-                return Guard::Closed;
-            }
-        }
-        let after = block.iter().skip_while(|s| s.range() != stmt_range).skip(1);
-        for next in after {
-            match next {
-                // `conn.row_factory = sqlite3.Row`: setting a property of the new
-                // connection to a name or a constant cannot raise.
-                Stmt::Assign(assign)
-                    if matches!(assign.targets.as_slice(), [Expr::Attribute(target)]
-                        if matches!(&*target.value, Expr::Name(n) if n.id.as_str() == name))
-                        && matches!(
-                            &*assign.value,
-                            Expr::Name(_)
-                                | Expr::Attribute(_)
-                                | Expr::NoneLiteral(_)
-                                | Expr::StringLiteral(_)
-                        ) => {}
-                Stmt::Try(t) if closes(&t.finalbody, name) => return Guard::Closed,
-                Stmt::Return(ret) if matches!(ret.value.as_deref(), Some(Expr::Name(n)) if n.id.as_str() == name) => {
-                    return Guard::Returned
+        // The statements that run after the opening, up through the `if` branches that hold
+        // it: each must be unable to raise until a `try` that closes the connection starts.
+        let mut current = stmt.range();
+        loop {
+            let Some((holder, block)) = self
+                .context
+                .ancestors()
+                .find_map(|node| block_containing(node, current).map(|block| (node, block)))
+            else {
+                return Guard::Open;
+            };
+            // In a `try` body whose `finally` closes it: anything raising after the opening
+            // reaches the `finally`.
+            if let AnyNodeRef::StmtTry(t) = holder {
+                if t.body.iter().any(|s| s.range() == current) && closes(&t.finalbody, name) {
+                    return Guard::Closed;
                 }
+            }
+            let after = block.iter().skip_while(|s| s.range() != current).skip(1);
+            for next in after {
+                match next {
+                    // `conn.row_factory = sqlite3.Row`: setting a property of the new
+                    // connection to a name or a constant cannot raise.
+                    Stmt::Assign(assign)
+                        if matches!(assign.targets.as_slice(), [Expr::Attribute(target)]
+                            if matches!(&*target.value, Expr::Name(n) if n.id.as_str() == name))
+                            && matches!(
+                                &*assign.value,
+                                Expr::Name(_)
+                                    | Expr::Attribute(_)
+                                    | Expr::NoneLiteral(_)
+                                    | Expr::StringLiteral(_)
+                            ) => {}
+                    Stmt::Try(t) if closes(&t.finalbody, name) => return Guard::Closed,
+                    Stmt::Return(ret) if matches!(ret.value.as_deref(), Some(Expr::Name(n)) if n.id.as_str() == name) => {
+                        return Guard::Returned
+                    }
+                    _ => return Guard::Open,
+                }
+            }
+            // The end of an `if` branch: what follows the `if` runs next.
+            match holder {
+                AnyNodeRef::StmtIf(stmt_if) => current = stmt_if.range,
                 _ => return Guard::Open,
             }
         }
-        Guard::Open
     }
 
     /// What an occurrence (of `kind`, spanning `range`, the node at ancestor `depth`) needs
