@@ -280,6 +280,20 @@ enum Action<'a> {
         call: &'a ast::ExprCall,
         target: &'a Expr,
     },
+    /// `with contextlib.closing(<object>) as x:` → `async with <object> as x:`: aiosqlite's
+    /// connections and cursors close at the end of an `async with` and do nothing else,
+    /// exactly as `closing()` does. `connect` when the object is `sqlite3.connect(...)`
+    /// itself (it becomes `aiosqlite.connect(...)`, not awaited).
+    WithClosing {
+        stmt: &'a ast::StmtWith,
+        wrapper: &'a ast::ExprCall,
+        inner: TextRange,
+        connect: Option<&'a ast::ExprCall>,
+        kind: Kind,
+        /// The `as` target's slot, when it is a plain name.
+        target: Option<Slot<'a>>,
+        target_is_attribute: bool,
+    },
     /// `with conn:` → `async with _SqliteTransaction(conn):`.
     WithTransaction {
         stmt: &'a ast::StmtWith,
@@ -680,6 +694,14 @@ fn ancestors_of(bases: &HashMap<ScopeId, Vec<ScopeId>>, class: ScopeId) -> Vec<S
     found
 }
 
+/// The object of `contextlib.closing(x)` (one positional argument).
+fn closing_argument<'e>(name: &[&str], call: &'e ast::ExprCall) -> Option<&'e Expr> {
+    match (name, &*call.arguments.args, &*call.arguments.keywords) {
+        (["contextlib", "closing"], [inner], []) if !inner.is_starred_expr() => Some(inner),
+        _ => None,
+    }
+}
+
 /// `await x` → `x`.
 fn strip_await(expr: &Expr) -> &Expr {
     match expr {
@@ -860,6 +882,52 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 if escapes || matches!(&**target, Expr::Attribute(_)) {
                     unsafe_reasons.push(format!(
                         "`{target_text}` (or a cursor of it) is used after the `with` block, which now also closes the connection"
+                    ));
+                }
+            }
+            Action::WithClosing {
+                stmt,
+                wrapper,
+                inner,
+                connect,
+                kind,
+                target,
+                target_is_attribute,
+            } => {
+                edits.push(Edit::insertion("async ", stmt.start()));
+                edits.push(Edit::deletion(TextRange::new(
+                    wrapper.start(),
+                    inner.start(),
+                )));
+                edits.push(Edit::deletion(TextRange::new(inner.end(), wrapper.end())));
+                if let Some(call) = connect {
+                    let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
+                    common_edits.extend(import);
+                    edits.extend(connect_keywords(call)?);
+                    edits.push(Edit::replacement(
+                        format!("{aiosqlite}.connect"),
+                        call.func.range(),
+                    ));
+                }
+                // Closed at the end of the block in both versions; a use after it raises
+                // `ValueError` with aiosqlite where sqlite3 raises `ProgrammingError`.
+                let function = semantic.enclosing_function(u.scope);
+                let escapes = group.iter().any(|other| {
+                    let relevant = match kind {
+                        Kind::Connection => true,
+                        Kind::Cursor => target.is_some_and(|slot| other.via == slot),
+                    };
+                    relevant
+                        && semantic.enclosing_function(other.scope) == function
+                        && (other.range.start() >= stmt.end()
+                            || (matches!(other.action, Action::Leaves { .. })
+                                && stmt.range().contains_range(other.range)))
+                });
+                if escapes || *target_is_attribute || (target.is_none() && *kind == Kind::Cursor) {
+                    unsafe_reasons.push(format!(
+                        "the sqlite3 {} closed by `closing()` at line {} is used after its `with` block (or leaves it): aiosqlite then raises `ValueError` where sqlite3 raises `ProgrammingError`",
+                        kind.name(),
+                        line_of(source, stmt.start())
                     ));
                 }
             }
@@ -1044,6 +1112,10 @@ impl<'a> Types<'a, '_> {
                 if let Some(name) = self.semantic.qualified_name(scope, &call.func) {
                     if Sqlite3.is_blocking_call(&name) {
                         return Some((Kind::Connection, Slot::Fresh(call.start())));
+                    }
+                    // `closing(x)` returns `x` from `__enter__`.
+                    if let Some(inner) = closing_argument(&name, call) {
+                        return self.kind_of(inner, scope);
                     }
                 }
                 if let Expr::Attribute(method) = &*call.func {
@@ -1554,6 +1626,9 @@ impl<'a> Uses<'a, '_> {
                 let Some(AnyNodeRef::ExprCall(call)) = self.context.ancestor(depth + 2) else {
                     return Action::Escape("passed to a function".to_owned());
                 };
+                if self.is_closing(call) {
+                    return self.classify_closing(call, range, kind, depth + 2);
+                }
                 match self.parameter_slot(call, arguments, range) {
                     Some(parameter) => Action::PassTo(parameter),
                     None => {
@@ -1741,6 +1816,63 @@ impl<'a> Uses<'a, '_> {
         }
     }
 
+    /// Whether `call` is `contextlib.closing(<one object>)`.
+    fn is_closing(&self, call: &'a ast::ExprCall) -> bool {
+        let scope = self.context.scope();
+        self.types
+            .semantic
+            .qualified_name(scope, &call.func)
+            .is_some_and(|name| closing_argument(&name, call).is_some())
+    }
+
+    /// The object at `range` passed to `closing(...)`, the call at ancestor `depth`: migrated
+    /// only as the single item of a `with` statement.
+    fn classify_closing(
+        &self,
+        wrapper: &'a ast::ExprCall,
+        range: TextRange,
+        kind: Kind,
+        depth: usize,
+    ) -> Action<'a> {
+        let (Some(AnyNodeRef::WithItem(item)), Some(AnyNodeRef::StmtWith(with))) = (
+            self.context.ancestor(depth + 1),
+            self.context.ancestor(depth + 2),
+        ) else {
+            return Action::Escape("`closing(...)` used outside a `with` statement".to_owned());
+        };
+        if with.is_async || with.items.len() != 1 || item.context_expr.range() != wrapper.range() {
+            return Action::Escape(
+                "`closing(...)` in a `with` statement with other items".to_owned(),
+            );
+        }
+        let scope = self.context.scope();
+        let (target, target_is_attribute) = match item.optional_vars.as_deref() {
+            Some(Expr::Name(name)) => (
+                self.types
+                    .semantic
+                    .lookup(scope, name.id.as_str())
+                    .map(Slot::Local),
+                false,
+            ),
+            Some(Expr::Attribute(_)) => (None, true),
+            Some(_) => return Action::Escape("`closing(...)` unpacked by `as`".to_owned()),
+            None => (None, false),
+        };
+        let connect = match wrapper.arguments.args.first() {
+            Some(Expr::Call(call)) if call.range() == range && self.is_connect(call) => Some(call),
+            _ => None,
+        };
+        Action::WithClosing {
+            stmt: with,
+            wrapper,
+            inner: range,
+            connect,
+            kind,
+            target,
+            target_is_attribute,
+        }
+    }
+
     fn is_connect(&self, call: &'a ast::ExprCall) -> bool {
         let scope = self.context.scope();
         self.types
@@ -1793,6 +1925,10 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         if matches!(expr, Expr::Await(_)) {
             return;
         }
+        // `closing(x)`: `x` is the occurrence.
+        if matches!(expr, Expr::Call(call) if self.is_closing(call)) {
+            return;
+        }
         let call = match expr {
             Expr::Call(call) => Some(call),
             _ => None,
@@ -1804,14 +1940,29 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         } else {
             self.classify(expr.range(), call, kind, 0)
         };
-        let is_with_connect = matches!(action, Action::WithConnect { .. });
+        let is_with_connect = matches!(
+            action,
+            Action::WithConnect { .. }
+                | Action::WithClosing {
+                    connect: Some(_),
+                    ..
+                }
+        );
+        let closed_by_with = is_with_connect || matches!(action, Action::WithClosing { .. });
         let label = match &action {
             Action::Await { call, .. } => self.callee_label(call),
             Action::AsyncFor { .. } | Action::AsyncComprehension { .. } => {
                 format!("iterating over `{}`", &self.source[expr.range()])
             }
-            Action::WithConnect { call, .. } => {
+            Action::WithConnect { call, .. }
+            | Action::WithClosing {
+                connect: Some(call),
+                ..
+            } => {
                 format!("`with {}(...)`", &self.source[call.func.range()])
+            }
+            Action::WithClosing { wrapper, .. } => {
+                format!("`with {}`", &self.source[wrapper.range()])
             }
             Action::Unsupported(_) => match self.enclosing_call() {
                 Some(call) => self.callee_label(call),
@@ -1824,7 +1975,11 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         };
         let range = match &action {
             Action::Await { call, .. } => call.range(),
-            Action::WithConnect { call, .. } => call.range(),
+            Action::WithConnect { call, .. }
+            | Action::WithClosing {
+                connect: Some(call),
+                ..
+            } => call.range(),
             Action::Unsupported(_) => self.enclosing_call().map_or(expr.range(), Ranged::range),
             _ => expr.range(),
         };
@@ -1838,7 +1993,7 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
                     (self.context.parent(), self.context.ancestor(2)),
                     (Some(AnyNodeRef::WithItem(_)), Some(AnyNodeRef::StmtWith(with))) if with.is_async
                 );
-                let guard = if is_with_connect || async_with {
+                let guard = if closed_by_with || async_with {
                     Guard::Closed
                 } else {
                     self.guard(call.range())

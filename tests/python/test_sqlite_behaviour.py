@@ -159,9 +159,19 @@ def traced_connect(*args, **kwargs):
     return conn
 
 
+class TracedConnection(sqlite3.Connection):
+    """`sqlite3.Connection(path)` called directly: traced the same way."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_progress_handler(on_vm_step, 1)
+
+
 # Patched before the case module (and aiosqlite, which calls sqlite3.connect
-# on its worker thread) can bind it, so every form of import sees it.
-sqlite3.connect = traced_connect
+# on its worker thread) can bind it, so every form of import sees it
+# (`sqlite3.dbapi2` is the same module under its old name).
+sqlite3.connect = sqlite3.dbapi2.connect = traced_connect
+sqlite3.Connection = sqlite3.dbapi2.Connection = TracedConnection
 
 
 def normalize(value):
@@ -917,6 +927,89 @@ async def main(db):
     return results
 '''
 
+CLOSING_CONNECTION = '''\
+import sqlite3
+from contextlib import closing
+
+
+async def names(path):
+    with closing(sqlite3.connect(path)) as conn:
+        conn.row_factory = sqlite3.Row
+        return [tuple(row) for row in conn.execute("SELECT name, port FROM hosts ORDER BY id")]
+
+
+async def uncommitted(path):
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("INSERT INTO hosts (name, port) VALUES ('lost', 1)")
+
+
+async def committed(path):
+    with closing(sqlite3.connect(path)) as conn:
+        with conn:
+            conn.execute("INSERT INTO hosts (name, port) VALUES ('kept', 2)")
+
+
+async def failing(path):
+    with closing(sqlite3.connect(path)) as conn:
+        with conn:
+            conn.execute("INSERT INTO hosts (name, port) VALUES ('undone', 3)")
+            conn.execute("INSERT INTO hosts (name, port) VALUES ('alpha', 4)")
+
+
+async def main(db):
+    results = [await names(db)]
+    await uncommitted(db)
+    await committed(db)
+    try:
+        await failing(db)
+    except sqlite3.IntegrityError as exc:
+        results.append(("IntegrityError", exc.args))
+    results.append(await names(db))
+    return results
+'''
+
+CLOSING_CURSOR = '''\
+import sqlite3
+from contextlib import closing
+
+
+async def main(db):
+    with closing(sqlite3.connect(db)) as conn:
+        with closing(conn.cursor()) as cur:
+            cur.execute("UPDATE hosts SET port = port + 1")
+            changed = cur.rowcount
+            cur.execute("SELECT name, port FROM hosts ORDER BY id")
+            rows = cur.fetchall()
+        conn.commit()
+    return changed, rows
+'''
+
+DBAPI2_AND_CONNECTION_CLASS = '''\
+from sqlite3 import dbapi2 as sqlite3
+
+
+async def count(path):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM hosts").fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def rename(path):
+    conn = sqlite3.Connection(path, 5.0)
+    try:
+        with conn:
+            conn.execute("UPDATE hosts SET name = 'omega' WHERE name = 'alpha'")
+        return [name for (name,) in conn.execute("SELECT name FROM hosts ORDER BY id")]
+    finally:
+        conn.close()
+
+
+async def main(db):
+    return await count(db), await rename(db)
+'''
+
 ITERDUMP = '''\
 import sqlite3
 
@@ -1456,6 +1549,32 @@ CASES = [
         expect=("conn = await aiosqlite.connect(path)", "conn = await _connect(path)"),
         mutant=("conn.row_factory = sqlite3.Row", "pass"),
         breaks=("exception",),
+        # `_connect` runs a statement before returning the connection: if it raised, the
+        # connection would never reach the callers' `finally`.
+        unsafe=(NOT_CLOSED,),
+    ),
+    Case(
+        "closing-connection",
+        CLOSING_CONNECTION,
+        expect=("async with aiosqlite.connect(path) as conn:",),
+        # `closing()` never commits: committing at the end of the block keeps the insert
+        # the original loses.
+        mutant=(
+            "async with aiosqlite.connect(path) as conn:\n        await conn.execute(",
+            "async with aiosqlite.connect(path) as conn, _SqliteTransaction(conn):\n"
+            "        await conn.execute(",
+        ),
+        breaks=("database",),
+    ),
+    Case(
+        "closing-cursor",
+        CLOSING_CURSOR,
+        expect=("async with await conn.cursor() as cur:",),
+    ),
+    Case(
+        "dbapi2-and-connection-class",
+        DBAPI2_AND_CONNECTION_CLASS,
+        expect=("await aiosqlite.connect(path, timeout=5.0)",),
     ),
     Case(
         "iterdump",
