@@ -6,7 +6,7 @@ use crate::checker::{await_wrapping, Checker};
 use crate::fix::{merge_edits, Applicability, Edit, Fix};
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
-use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+use crate::recipe::{BlockingUse, FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::{BindingId, Execution, ScopeId, ScopeKind, SemanticModel};
 use crate::walk::{walk_module, WalkContext, WalkHandler};
 
@@ -294,6 +294,10 @@ enum Action<'a> {
         target: Option<Slot<'a>>,
         target_is_attribute: bool,
     },
+    /// `with helper() as conn:` where `helper` is a `@contextmanager` of the module that
+    /// yields the object → `async with helper() as conn:` (the helper becomes an
+    /// `@asynccontextmanager async def`).
+    WithHelper { stmt: &'a ast::StmtWith },
     /// `with conn:` → `async with _SqliteTransaction(conn):`.
     WithTransaction {
         stmt: &'a ast::StmtWith,
@@ -335,6 +339,8 @@ struct Use<'a> {
     execution: Execution,
     action: Action<'a>,
     label: String,
+    /// The `@contextmanager` helper of the module whose body holds the occurrence.
+    in_helper: Option<ScopeId>,
     /// Where the occurrence opens a connection (`sqlite3.connect(...)`, a call of a helper
     /// that returns a new one): what closes it if a later statement raises.
     guard: Option<Guard>,
@@ -363,12 +369,67 @@ impl Recipe for Sqlite3 {
         matches!(name, ["sqlite3", "connect" | "Connection"])
     }
 
-    fn is_blocking_method(&self, constructor: &[&str], method: &str) -> bool {
-        self.is_blocking_call(constructor)
-            && matches!(
-                method,
-                "execute" | "executemany" | "executescript" | "commit" | "rollback" | "close"
-            )
+    /// Every blocking use of every connection and cursor, however it was made (a helper's
+    /// return value, a `with helper() as conn`, a cursor of either), with what keeps its
+    /// object from being migrated whatever the call graph does.
+    fn blocking_uses(
+        &self,
+        semantic: &SemanticModel,
+        parsed: &Parsed,
+        source: &str,
+    ) -> Option<Vec<BlockingUse>> {
+        if !semantic.imports_module("sqlite3") {
+            return Some(Vec::new());
+        }
+        let ObjectFlow {
+            mut groups,
+            polluted,
+            found,
+            ..
+        } = object_flow(semantic, parsed, source);
+        // Per object: the first reason converting functions cannot remove.
+        let mut obstacles: HashMap<Slot, String> = HashMap::new();
+        for u in &found {
+            let line = line_of(source, u.range.start());
+            let obstacle = match &u.action {
+                Action::Escape(reason) | Action::Unsupported(reason) => {
+                    Some(format!("{reason} (line {line})"))
+                }
+                Action::Connect { .. } | Action::WithConnect { .. } => semantic
+                    .enclosing_function(u.scope)
+                    .map(|f| semantic.scope_name(f))
+                    .filter(|name| name.starts_with("__") && name.ends_with("__"))
+                    .map(|name| format!("the connection is created in `{name}`, which stays sync")),
+                _ => None,
+            };
+            if let Some(obstacle) = obstacle {
+                obstacles.entry(groups.find(u.via)).or_insert(obstacle);
+            }
+        }
+        for (slot, reason) in polluted {
+            obstacles.entry(groups.find(slot)).or_insert(reason);
+        }
+        let uses = found
+            .iter()
+            .filter(|u| u.action.is_blocking())
+            .map(|u| BlockingUse {
+                range: u.range,
+                scope: u.scope,
+                execution: u.execution,
+                label: match &u.action {
+                    Action::Connect { .. } | Action::WithConnect { .. } => {
+                        "sqlite3.connect".to_owned()
+                    }
+                    Action::Await { method, .. } => format!("sqlite3.connect(...).{method}"),
+                    Action::AsyncFor { .. } | Action::AsyncComprehension { .. } => {
+                        "sqlite3.connect(...).execute(...).__iter__".to_owned()
+                    }
+                    _ => "sqlite3.connect(...).__exit__".to_owned(),
+                },
+                obstacle: obstacles.get(&groups.find(u.via)).cloned(),
+            })
+            .collect();
+        Some(uses)
     }
 
     fn check_file<'a>(&self, checker: &mut Checker<'a>) {
@@ -386,15 +447,31 @@ impl Recipe for Sqlite3 {
 
 type Finding = (TextRange, String, Option<Fix>, Option<String>);
 
-fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
-    let semantic = checker.semantic();
-    let suite = checker.suite();
+/// What the object flow of one module found: every occurrence of a sqlite3 object, the
+/// objects they belong to, and why some objects cannot be migrated.
+struct ObjectFlow<'a> {
+    seeds: Vec<Seed<'a>>,
+    subclassed: HashSet<ScopeId>,
+    helpers: HashMap<ScopeId, ContextHelper<'a>>,
+    groups: UnionFind<'a>,
+    polluted: Vec<(Slot<'a>, String)>,
+    found: Vec<Use<'a>>,
+}
+
+/// Follows every sqlite3 connection and cursor of a module: the analysis both the recipe and
+/// the project index ([`Recipe::blocking_uses`]) use.
+fn object_flow<'a>(
+    semantic: &SemanticModel<'a>,
+    parsed: &'a Parsed,
+    source: &'a str,
+) -> ObjectFlow<'a> {
+    let suite = parsed.suite();
 
     // Pass 1: where values flow, and what annotations say.
     let mut facts = Facts {
         context: WalkContext::new(),
         semantic,
-        source: checker.source,
+        source,
         flows: Vec::new(),
         seeds: Vec::new(),
         subclassed: HashSet::new(),
@@ -402,6 +479,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         foreign_attributes: Vec::new(),
         self_attributes: HashMap::new(),
         outside_bases: HashMap::new(),
+        helpers: HashMap::new(),
     };
     walk_module(&mut facts, suite);
     let Facts {
@@ -412,6 +490,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         foreign_attributes,
         self_attributes,
         outside_bases,
+        helpers,
         ..
     } = facts;
 
@@ -489,8 +568,8 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                 slot,
                 format!(
                     "`{}` is used on another object than `self` (line {}), which cannot be followed",
-                    &checker.source[*range],
-                    line_of(checker.source, range.start())
+                    &source[*range],
+                    line_of(source, range.start())
                 ),
             ));
         }
@@ -509,7 +588,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                     format!(
                         "`self.{name}` is also used in the base class `{}` (line {}), where the object is not followed",
                         semantic.scope_name(base),
-                        line_of(checker.source, range.start())
+                        line_of(source, range.start())
                     ),
                 ));
             }
@@ -542,18 +621,56 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     let mut uses = Uses {
         context: WalkContext::new(),
         types: &types,
-        parsed: checker.parsed,
-        source: checker.source,
+        helpers: &helpers,
+        parsed,
+        source,
         found: Vec::new(),
     };
     walk_module(&mut uses, suite);
-    let found = uses.found;
+    let mut found = uses.found;
+    // A `@contextmanager` helper that async code enters is converted with its object: its
+    // body then runs as async code.
+    let entered_from_async: HashSet<ScopeId> = found
+        .iter()
+        .filter(|u| matches!(u.action, Action::WithHelper { .. }) && u.execution != Execution::Sync)
+        .filter_map(|u| match u.via {
+            Slot::Return(function) => Some(function),
+            _ => None,
+        })
+        .collect();
+    for u in &mut found {
+        if u.in_helper.is_some_and(|h| entered_from_async.contains(&h))
+            && u.execution == Execution::Sync
+        {
+            u.execution = Execution::Async;
+        }
+    }
     for u in &found {
         if let Action::PassTo(parameter) = u.action {
             groups.union(u.via, parameter);
         }
     }
 
+    ObjectFlow {
+        seeds,
+        subclassed,
+        helpers,
+        groups,
+        polluted,
+        found,
+    }
+}
+
+fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
+    let semantic = checker.semantic();
+    let ObjectFlow {
+        seeds,
+        subclassed,
+        helpers,
+        mut groups,
+        polluted,
+        found,
+    } = object_flow(semantic, checker.parsed, checker.source);
     let mut by_group: HashMap<Slot, Vec<&Use>> = HashMap::new();
     for u in &found {
         by_group.entry(groups.find(u.via)).or_default().push(u);
@@ -606,6 +723,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                 checker,
                 seeds: &seeds,
                 subclassed: &subclassed,
+                helpers: &helpers,
                 groups: &mut groups,
                 root,
             };
@@ -787,6 +905,7 @@ struct FixContext<'c, 'a> {
     checker: &'c Checker<'a>,
     seeds: &'c [Seed<'a>],
     subclassed: &'c HashSet<ScopeId>,
+    helpers: &'c HashMap<ScopeId, ContextHelper<'a>>,
     groups: &'c mut UnionFind<'a>,
     root: Slot<'a>,
 }
@@ -937,8 +1056,14 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 edits.push(Edit::insertion(format!("{HELPER}("), expr.start()));
                 edits.push(Edit::insertion(")", expr.end()));
             }
+            Action::WithHelper { stmt } => {
+                edits.push(Edit::insertion("async ", stmt.start()));
+            }
             Action::Leaves { function } => {
                 let Some(function) = *function else { continue };
+                if let Some(helper) = cx.helpers.get(&function) {
+                    common_edits.extend(convert_helper(checker, helper)?);
+                }
                 let name = semantic.scope_name(function);
                 let called = group
                     .iter()
@@ -1057,6 +1182,24 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
         Some(reason) => Ok((Fix::new(edits, Applicability::Unsafe), Some(reason))),
         None => Ok((Fix::new(edits, Applicability::Safe), None)),
     }
+}
+
+/// `@contextmanager def helper` → `@contextlib.asynccontextmanager async def helper`.
+fn convert_helper(checker: &Checker<'_>, helper: &ContextHelper<'_>) -> Result<Vec<Edit>, String> {
+    let decorator = &helper.decorator.expression;
+    let (contextlib, import) = checker.import_module_in(0, decorator.start(), "contextlib")?;
+    let before_name = checker.source[..usize::from(helper.def.name.start())].trim_end();
+    let Some(def_keyword) = before_name.strip_suffix("def") else {
+        return Err("no fix: the helper's `def` cannot be found".to_owned());
+    };
+    let def_offset = TextSize::try_from(def_keyword.len()).unwrap_or_default();
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit::replacement(
+        format!("{contextlib}.asynccontextmanager"),
+        decorator.range(),
+    ));
+    edits.push(Edit::insertion("async ", def_offset));
+    Ok(edits)
 }
 
 /// `sqlite3.connect(path, 5.0)` → `aiosqlite.connect(path, timeout=5.0)`: aiosqlite takes only
@@ -1202,6 +1345,26 @@ struct Facts<'a, 's> {
     /// library's `object`, `abc.ABC`, `typing` and `dataclasses` bases, which use no instance
     /// attributes of their subclasses).
     outside_bases: HashMap<ScopeId, Vec<&'a str>>,
+    /// The module's `@contextmanager` helpers, by body scope.
+    helpers: HashMap<ScopeId, ContextHelper<'a>>,
+}
+
+/// A sync generator function of the module decorated with `@contextlib.contextmanager` (its
+/// only decorator): when it yields a tracked object and async code uses it in `with`, it
+/// becomes an `@asynccontextmanager async def` and its `with` statements `async with`.
+struct ContextHelper<'a> {
+    def: &'a ast::StmtFunctionDef,
+    decorator: &'a ast::Decorator,
+}
+
+/// The `@contextmanager` helper whose body holds `scope`.
+fn semantic_helper(
+    semantic: &SemanticModel,
+    helpers: &HashMap<ScopeId, ContextHelper>,
+    scope: ScopeId,
+) -> Option<ScopeId> {
+    let function = semantic.enclosing_function(scope)?;
+    helpers.contains_key(&function).then_some(function)
 }
 
 impl<'a> Facts<'a, '_> {
@@ -1319,6 +1482,14 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                 if let Some(returns) = def.returns.as_deref() {
                     self.seed(Slot::Return(body), returns, scope, false);
                 }
+                if let [decorator] = def.decorator_list.as_slice() {
+                    let name = self.semantic.qualified_name(scope, &decorator.expression);
+                    if !def.is_async
+                        && matches!(name.as_deref(), Some(["contextlib", "contextmanager"]))
+                    {
+                        self.helpers.insert(body, ContextHelper { def, decorator });
+                    }
+                }
                 for parameter in def.parameters.iter() {
                     let Some(annotation) = parameter.annotation() else {
                         continue;
@@ -1402,6 +1573,7 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
 struct Uses<'a, 's> {
     context: WalkContext<'a>,
     types: &'s Types<'a, 's>,
+    helpers: &'s HashMap<ScopeId, ContextHelper<'a>>,
     parsed: &'a Parsed,
     source: &'a str,
     found: Vec<Use<'a>>,
@@ -1418,6 +1590,7 @@ impl<'a> Uses<'a, '_> {
             execution,
             action,
             label,
+            in_helper: semantic_helper(self.types.semantic, self.helpers, scope),
             guard: None,
         });
     }
@@ -1501,6 +1674,13 @@ impl<'a> Uses<'a, '_> {
         let Some(parent) = self.context.ancestor(depth + 1) else {
             return Action::Neutral;
         };
+        if let Some(call) = call {
+            let scope = self.context.scope();
+            let helper = self.types.semantic.callee_definition(scope, &call.func);
+            if helper.is_some_and(|h| self.helpers.contains_key(&h)) {
+                return self.classify_helper_call(call, depth);
+            }
+        }
         let same = |other: &Expr| other.range() == range;
         match parent {
             // Already awaited (an async helper returning a connection): the await's context.
@@ -1816,6 +1996,31 @@ impl<'a> Uses<'a, '_> {
         }
     }
 
+    /// A call of a `@contextmanager` helper (at ancestor `depth`): migrated as the single
+    /// item of a sync `with` statement.
+    fn classify_helper_call(&self, call: &'a ast::ExprCall, depth: usize) -> Action<'a> {
+        match (
+            self.context.ancestor(depth + 1),
+            self.context.ancestor(depth + 2),
+        ) {
+            (Some(AnyNodeRef::WithItem(item)), Some(AnyNodeRef::StmtWith(with)))
+                if item.context_expr.range() == call.range() =>
+            {
+                if with.is_async {
+                    Action::Escape("a sync context manager used in `async with`".to_owned())
+                } else if with.items.len() != 1 {
+                    Action::Escape("used in a `with` statement with other items".to_owned())
+                } else {
+                    Action::WithHelper { stmt: with }
+                }
+            }
+            _ => Action::Escape(format!(
+                "the context manager `{}` is used outside a `with` statement",
+                &self.source[call.func.range()]
+            )),
+        }
+    }
+
     /// Whether `call` is `contextlib.closing(<one object>)`.
     fn is_closing(&self, call: &'a ast::ExprCall) -> bool {
         let scope = self.context.scope();
@@ -1948,7 +2153,11 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
                     ..
                 }
         );
-        let closed_by_with = is_with_connect || matches!(action, Action::WithClosing { .. });
+        let closed_by_with = is_with_connect
+            || matches!(
+                action,
+                Action::WithClosing { .. } | Action::WithHelper { .. }
+            );
         let label = match &action {
             Action::Await { call, .. } => self.callee_label(call),
             Action::AsyncFor { .. } | Action::AsyncComprehension { .. } => {
@@ -1963,6 +2172,9 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
             }
             Action::WithClosing { wrapper, .. } => {
                 format!("`with {}`", &self.source[wrapper.range()])
+            }
+            Action::WithHelper { .. } => {
+                format!("`with {}`", &self.source[expr.range()])
             }
             Action::Unsupported(_) => match self.enclosing_call() {
                 Some(call) => self.callee_label(call),

@@ -968,6 +968,50 @@ async def main(db):
     return results
 '''
 
+CONTEXTMANAGER_HELPER = '''\
+import sqlite3
+from contextlib import contextmanager
+
+
+class Store:
+    def __init__(self, path):
+        self.path = path
+
+    @contextmanager
+    def _connection(self):
+        conn = sqlite3.connect(self.path)
+        try:
+            yield conn
+            conn.commit()
+        except Exception:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    async def add(self, *names):
+        with self._connection() as conn:
+            for name in names:
+                conn.execute("INSERT INTO hosts (name, port) VALUES (?, 1)", (name,))
+
+    async def names(self):
+        with self._connection() as conn:
+            conn.row_factory = sqlite3.Row
+            return [row["name"] for row in conn.execute("SELECT name FROM hosts ORDER BY id")]
+
+
+async def main(db):
+    store = Store(db)
+    await store.add("delta", "epsilon")
+    results = []
+    try:
+        await store.add("zeta", "alpha")  # UNIQUE fails on the second: both rolled back
+    except sqlite3.IntegrityError as exc:
+        results.append(("IntegrityError", exc.args))
+    results.append(await store.names())
+    return results
+'''
+
 CLOSING_CURSOR = '''\
 import sqlite3
 from contextlib import closing
@@ -1564,6 +1608,17 @@ CASES = [
             "async with aiosqlite.connect(path) as conn, _SqliteTransaction(conn):\n"
             "        await conn.execute(",
         ),
+        breaks=("database",),
+    ),
+    Case(
+        "contextmanager-helper",
+        CONTEXTMANAGER_HELPER,
+        expect=(
+            "@contextlib.asynccontextmanager\n    async def _connection(self):",
+            "async with self._connection() as conn:",
+        ),
+        # Committing in the `except` branch keeps the failed block's first insert.
+        mutant=("            await conn.rollback()\n", "            await conn.commit()\n"),
         breaks=("database",),
     ),
     Case(
