@@ -297,7 +297,10 @@ enum Action<'a> {
     /// `with helper() as conn:` where `helper` is a `@contextmanager` of the module that
     /// yields the object → `async with helper() as conn:` (the helper becomes an
     /// `@asynccontextmanager async def`).
-    WithHelper { stmt: &'a ast::StmtWith },
+    WithHelper {
+        stmt: &'a ast::StmtWith,
+        call: &'a ast::ExprCall,
+    },
     /// `with conn:` → `async with _SqliteTransaction(conn):`.
     WithTransaction {
         stmt: &'a ast::StmtWith,
@@ -678,7 +681,19 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut group_list: Vec<_> = by_group.into_iter().collect();
     group_list.sort_by_key(|(_, uses)| uses.iter().map(|u| u.range.start()).min());
+    let twins = plan_twins(semantic, &helpers, &found);
     for (root, group) in group_list {
+        // With an async twin, the sync `with helper()` statements keep the sync helper and
+        // their connections stay as they are.
+        let sync_users: Vec<&Use> = group
+            .iter()
+            .copied()
+            .filter(|u| twins.values().any(|twin| twin.keeps(u)))
+            .collect();
+        let group: Vec<&Use> = group
+            .into_iter()
+            .filter(|u| !twins.values().any(|twin| twin.keeps(u)))
+            .collect();
         let blocking_on_loop: Vec<&&Use> = group
             .iter()
             .filter(|u| u.action.is_blocking() && u.execution != Execution::Sync)
@@ -724,10 +739,22 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                 seeds: &seeds,
                 subclassed: &subclassed,
                 helpers: &helpers,
+                twins: &twins,
                 groups: &mut groups,
                 root,
             };
             match build_fix(context, &group) {
+                Ok((fix, None)) if !sync_users.is_empty() => {
+                    let line = line_of(checker.source, sync_users[0].range.start());
+                    let place = sync_place(semantic, sync_users[0].scope);
+                    let why = format!(
+                        "the helper gets an async twin for async code, while the sync `with` of it{place} (line {line}) keeps using sqlite3 on its caller's thread: if that runs on the event loop while a migrated connection holds a write lock across an `await`, it waits for the lock until sqlite's timeout"
+                    );
+                    (
+                        Some(Fix::new(fix.edits().to_vec(), Applicability::Unsafe)),
+                        Some(why),
+                    )
+                }
                 Ok((fix, None)) => (Some(fix), None),
                 Ok((fix, Some(why))) => (Some(fix), Some(why)),
                 Err(why) => (None, Some(why)),
@@ -906,6 +933,7 @@ struct FixContext<'c, 'a> {
     seeds: &'c [Seed<'a>],
     subclassed: &'c HashSet<ScopeId>,
     helpers: &'c HashMap<ScopeId, ContextHelper<'a>>,
+    twins: &'c HashMap<ScopeId, Twin<'a>>,
     groups: &'c mut UnionFind<'a>,
     root: Slot<'a>,
 }
@@ -922,7 +950,11 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
     let mut unsafe_reasons: Vec<String> = Vec::new();
     let aiosqlite_at =
         |scope: ScopeId, at: TextSize| checker.import_module_in(scope, at, "aiosqlite");
+    // Edits inside a helper that gets an async twin go to the twin's text.
+    let mut twin_edits: HashMap<ScopeId, Vec<Edit>> = HashMap::new();
     for u in group {
+        let into_twin = u.in_helper.filter(|h| cx.twins.contains_key(h));
+        let before = edits.len();
         match &u.action {
             Action::Await {
                 call,
@@ -1056,11 +1088,25 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 edits.push(Edit::insertion(format!("{HELPER}("), expr.start()));
                 edits.push(Edit::insertion(")", expr.end()));
             }
-            Action::WithHelper { stmt } => {
+            Action::WithHelper { stmt, call } => {
                 edits.push(Edit::insertion("async ", stmt.start()));
+                if let Some(twin) = match u.via {
+                    Slot::Return(helper) => cx.twins.get(&helper),
+                    _ => None,
+                } {
+                    let name = match &*call.func {
+                        Expr::Attribute(attribute) => attribute.attr.range(),
+                        other => other.range(),
+                    };
+                    edits.push(Edit::replacement(twin.name.clone(), name));
+                }
             }
             Action::Leaves { function } => {
                 let Some(function) = *function else { continue };
+                if cx.twins.contains_key(&function) {
+                    // The helper itself stays as it is; the twin is new.
+                    continue;
+                }
                 if let Some(helper) = cx.helpers.get(&function) {
                     common_edits.extend(convert_helper(checker, helper)?);
                 }
@@ -1075,6 +1121,10 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 }
             }
             Action::Neutral | Action::PassTo(_) | Action::Unsupported(_) | Action::Escape(_) => {}
+        }
+        if let Some(helper) = into_twin {
+            let moved: Vec<Edit> = edits.drain(before..).collect();
+            twin_edits.entry(helper).or_default().extend(moved);
         }
         if let Slot::Attr(class, attribute) = u.via {
             if !attribute.starts_with('_') {
@@ -1170,6 +1220,15 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
             ));
         }
     }
+    for (helper, twin) in cx.twins {
+        let Some(inner) = twin_edits.remove(helper) else {
+            continue;
+        };
+        let definition = &cx.helpers[helper];
+        edits.push(twin_definition(checker, definition, &twin.name, inner)?);
+        let (_, import) = checker.import_module_in(0, definition.def.start(), "contextlib")?;
+        common_edits.extend(import);
+    }
     for edit in common_edits {
         if !edits.contains(&edit) {
             edits.push(edit);
@@ -1182,6 +1241,141 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
         Some(reason) => Ok((Fix::new(edits, Applicability::Unsafe), Some(reason))),
         None => Ok((Fix::new(edits, Applicability::Safe), None)),
     }
+}
+
+/// A `@contextmanager` helper that async code enters, but that sync code enters too or
+/// that is public: it stays as it is, and async code enters an async twin of it, a copy
+/// defined right after it as an `@asynccontextmanager async def <name>_async`.
+struct Twin<'a> {
+    name: String,
+    /// The sync `with helper() as conn` statements, by the slot of their target.
+    sync_targets: HashSet<Slot<'a>>,
+    helper: ScopeId,
+}
+
+impl Twin<'_> {
+    /// Whether the use stays with the sync helper: a sync `with` of it, or a use of the
+    /// connection such a `with` gives.
+    fn keeps(&self, u: &Use) -> bool {
+        u.execution == Execution::Sync
+            && (self.sync_targets.contains(&u.via)
+                || (u.via == Slot::Return(self.helper)
+                    && matches!(u.action, Action::WithHelper { .. })))
+    }
+}
+
+/// The helpers that get an async twin (see [`Twin`]).
+fn plan_twins<'a>(
+    semantic: &SemanticModel<'a>,
+    helpers: &HashMap<ScopeId, ContextHelper<'a>>,
+    found: &[Use<'a>],
+) -> HashMap<ScopeId, Twin<'a>> {
+    let mut twins = HashMap::new();
+    for (&helper, definition) in helpers {
+        let entries: Vec<&Use> = found
+            .iter()
+            .filter(|u| {
+                u.via == Slot::Return(helper) && matches!(u.action, Action::WithHelper { .. })
+            })
+            .collect();
+        if !entries.iter().any(|u| u.execution != Execution::Sync) {
+            continue;
+        }
+        let name = definition.def.name.id.as_str();
+        let sync: Vec<&&Use> = entries
+            .iter()
+            .filter(|u| u.execution == Execution::Sync)
+            .collect();
+        if sync.is_empty() && name.starts_with('_') {
+            continue;
+        }
+        let twin_name = format!("{name}_async");
+        let parent = semantic.scopes[helper].parent.unwrap_or(0);
+        if semantic.lookup(parent, &twin_name).is_some() {
+            continue;
+        }
+        let mut sync_targets = HashSet::new();
+        for u in sync {
+            let Action::WithHelper { stmt, .. } = u.action else {
+                continue;
+            };
+            if let Some(Expr::Name(target)) = stmt.items[0].optional_vars.as_deref() {
+                if let Some(binding) = semantic.lookup(u.scope, target.id.as_str()) {
+                    sync_targets.insert(Slot::Local(binding));
+                }
+            }
+        }
+        twins.insert(
+            helper,
+            Twin {
+                name: twin_name,
+                sync_targets,
+                helper,
+            },
+        );
+    }
+    twins
+}
+
+/// The insertion defining the twin of `helper`: its text from the decorator to the end, with
+/// the edits of its body, as an `@contextlib.asynccontextmanager async def <twin>`.
+fn twin_definition(
+    checker: &Checker<'_>,
+    helper: &ContextHelper<'_>,
+    twin: &str,
+    mut inner: Vec<Edit>,
+) -> Result<Edit, String> {
+    let source = checker.source;
+    let start = helper.decorator.range.start();
+    let end = helper.def.end();
+    let (contextlib, _) = checker.import_module_in(0, start, "contextlib")?;
+    let before_name = source[..usize::from(helper.def.name.start())].trim_end();
+    let Some(def_keyword) = before_name.strip_suffix("def") else {
+        return Err("no fix: the helper's `def` cannot be found".to_owned());
+    };
+    inner.push(Edit::replacement(
+        format!("@{contextlib}.asynccontextmanager"),
+        helper.decorator.range,
+    ));
+    inner.push(Edit::insertion(
+        "async ",
+        TextSize::try_from(def_keyword.len()).unwrap_or_default(),
+    ));
+    inner.push(Edit::replacement(twin.to_owned(), helper.def.name.range()));
+    let Some(inner) = merge_edits(inner) else {
+        return Err("no fix: the edits of the helper overlap".to_owned());
+    };
+    let mut text = String::new();
+    let mut at = start;
+    for edit in &inner {
+        if edit.range.start() < at || edit.range.end() > end {
+            return Err("no fix: an edit of the helper lies outside it".to_owned());
+        }
+        text.push_str(&source[TextRange::new(at, edit.range.start())]);
+        text.push_str(&edit.content);
+        at = edit.range.end();
+    }
+    text.push_str(&source[TextRange::new(at, end)]);
+    let line_start = source[..usize::from(start)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent = &source[line_start..usize::from(start)];
+    let eol = if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let blank = if indent.is_empty() {
+        format!("{eol}{eol}")
+    } else {
+        eol.to_owned()
+    };
+    // After the helper's last line, its trailing comment included.
+    let line_end = source[usize::from(end)..]
+        .find(['\r', '\n'])
+        .map_or(source.len(), |i| usize::from(end) + i);
+    let at = TextSize::try_from(line_end).unwrap_or(end);
+    Ok(Edit::insertion(format!("{eol}{blank}{indent}{text}"), at))
 }
 
 /// `@contextmanager def helper` → `@contextlib.asynccontextmanager async def helper`.
@@ -2011,7 +2205,7 @@ impl<'a> Uses<'a, '_> {
                 } else if with.items.len() != 1 {
                     Action::Escape("used in a `with` statement with other items".to_owned())
                 } else {
-                    Action::WithHelper { stmt: with }
+                    Action::WithHelper { stmt: with, call }
                 }
             }
             _ => Action::Escape(format!(

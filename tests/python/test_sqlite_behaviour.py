@@ -507,6 +507,9 @@ class Case:
     breaks: tuple[str, ...] = ()
     # False: some objects are (rightly) not migrated; see the case.
     fully: bool = True
+    # How many `sqlite3.connect(` a full migration keeps on purpose: the sync helper that
+    # construction (`__init__`) still enters, next to its async twin.
+    sync_kept: int = 0
     # Why the fix is unsafe: substrings of the JSON `note` of the findings whose
     # fix is unsafe.  Every such note must contain one of them and each must
     # occur in some note; a plain `fix --write` must not apply those fixes.
@@ -1009,6 +1012,59 @@ async def main(db):
     except sqlite3.IntegrityError as exc:
         results.append(("IntegrityError", exc.args))
     results.append(await store.names())
+    return results
+'''
+
+CONSTRUCTOR_SCHEMA = '''\
+import asyncio
+import sqlite3
+from contextlib import contextmanager
+
+
+class Notes:
+    def __init__(self, path):
+        self.path = path
+        self._init_db()
+
+    def _init_db(self):
+        with self._connection() as conn:
+            conn.executescript(
+                "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT UNIQUE)"
+            )
+
+    @contextmanager
+    def _connection(self):
+        conn = sqlite3.connect(self.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            yield conn
+            conn.commit()
+        except Exception:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    async def add(self, *bodies):
+        with self._connection() as conn:
+            for body in bodies:
+                conn.execute("INSERT INTO notes (body) VALUES (?)", (body,))
+
+    async def bodies(self):
+        with self._connection() as conn:
+            return [row["body"] for row in conn.execute("SELECT body FROM notes ORDER BY body")]
+
+
+async def main(db):
+    # Constructed off the loop, as a service does at start-up: the schema exists after it.
+    notes = await asyncio.to_thread(Notes, db)
+    results = [await notes.bodies()]
+    await asyncio.gather(notes.add("a", "b"), notes.add("c"))
+    try:
+        await notes.add("d", "a")  # UNIQUE fails on the second: the block is rolled back
+    except sqlite3.IntegrityError as exc:
+        results.append(("IntegrityError", exc.args))
+    results.append(await notes.bodies())
     return results
 '''
 
@@ -1622,6 +1678,20 @@ CASES = [
         breaks=("database",),
     ),
     Case(
+        "constructor-schema",
+        CONSTRUCTOR_SCHEMA,
+        expect=(
+            "async def _connection_async(self):",
+            "async with self._connection_async() as conn:",
+            "    def _connection(self):\n        conn = sqlite3.connect(self.path)",
+        ),
+        # A twin that never commits: the inserts are lost.
+        mutant=("            await conn.commit()\n", "            pass\n"),
+        breaks=("result", "database"),
+        unsafe=("the helper gets an async twin for async code",),
+        sync_kept=1,
+    ),
+    Case(
         "closing-cursor",
         CLOSING_CURSOR,
         expect=("async with await conn.cursor() as cur:",),
@@ -1806,7 +1876,9 @@ def test_migration_keeps_behaviour_and_leaves_the_loop(case: Case, run_awaitify,
         for snippet in case.expect:
             assert snippet in migrated, f"expected {snippet!r} in the migrated module:\n{migrated}"
         if case.fully:
-            assert not re.search(r"\bsqlite3\.connect\(", migrated), migrated
+            # Only the connections a case keeps on purpose (a constructor's) stay sqlite3.
+            kept = re.findall(r"\bsqlite3\.connect\(", migrated)
+            assert len(kept) == case.sync_kept, migrated
             check = run_awaitify("check", "--unsafe-fixes", target)
             assert check.returncode == 0, (
                 f"findings remain after fixing:\n{check.stdout}{check.stderr}"
