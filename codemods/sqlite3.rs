@@ -301,6 +301,15 @@ enum Action<'a> {
         stmt: &'a ast::StmtWith,
         call: &'a ast::ExprCall,
     },
+    /// `conn = helper()` where `helper` is a plain sync function returning the object and
+    /// sync code calls it too: `conn = await helper_async()` (a twin of it).
+    CallHelper {
+        call: &'a ast::ExprCall,
+        prefix: &'static str,
+        suffix: &'static str,
+        /// `x` of `x = helper()`.
+        target: Option<&'a Expr>,
+    },
     /// `with conn:` → `async with _SqliteTransaction(conn):`.
     WithTransaction {
         stmt: &'a ast::StmtWith,
@@ -322,7 +331,11 @@ impl Action<'_> {
     fn is_blocking(&self) -> bool {
         !matches!(
             self,
-            Action::Neutral | Action::Leaves { .. } | Action::PassTo(_) | Action::Escape(_)
+            Action::Neutral
+                | Action::Leaves { .. }
+                | Action::PassTo(_)
+                | Action::Escape(_)
+                | Action::CallHelper { .. }
         )
     }
 }
@@ -672,8 +685,15 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         helpers,
         mut groups,
         polluted,
-        found,
+        mut found,
     } = object_flow(semantic, checker.parsed, checker.source);
+    let twins = plan_twins(semantic, &helpers, &found);
+    // The body of a helper that gets a twin is the twin's: async code.
+    for u in &mut found {
+        if u.in_helper.is_some_and(|h| twins.contains_key(&h)) && u.execution == Execution::Sync {
+            u.execution = Execution::Async;
+        }
+    }
     let mut by_group: HashMap<Slot, Vec<&Use>> = HashMap::new();
     for u in &found {
         by_group.entry(groups.find(u.via)).or_default().push(u);
@@ -681,7 +701,6 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut group_list: Vec<_> = by_group.into_iter().collect();
     group_list.sort_by_key(|(_, uses)| uses.iter().map(|u| u.range.start()).min());
-    let twins = plan_twins(semantic, &helpers, &found);
     for (root, group) in group_list {
         // With an async twin, the sync `with helper()` statements keep the sync helper and
         // their connections stay as they are.
@@ -748,7 +767,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                     let line = line_of(checker.source, sync_users[0].range.start());
                     let place = sync_place(semantic, sync_users[0].scope);
                     let why = format!(
-                        "the helper gets an async twin for async code, while the sync `with` of it{place} (line {line}) keeps using sqlite3 on its caller's thread: if that runs on the event loop while a migrated connection holds a write lock across an `await`, it waits for the lock until sqlite's timeout"
+                        "the helper gets an async twin for async code, while its sync use{place} (line {line}) keeps using sqlite3 on its caller's thread: if that runs on the event loop while a migrated connection holds a write lock across an `await`, it waits for the lock until sqlite's timeout"
                     );
                     (
                         Some(Fix::new(fix.edits().to_vec(), Applicability::Unsafe)),
@@ -845,6 +864,30 @@ fn closing_argument<'e>(name: &[&str], call: &'e ast::ExprCall) -> Option<&'e Ex
         (["contextlib", "closing"], [inner], []) if !inner.is_starred_expr() => Some(inner),
         _ => None,
     }
+}
+
+/// Whether a function's own body (not nested functions) contains `yield`.
+fn is_generator(def: &ast::StmtFunctionDef) -> bool {
+    struct Finder {
+        found: bool,
+    }
+    impl<'a> ast::visitor::Visitor<'a> for Finder {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                ast::visitor::walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Yield(_) | Expr::YieldFrom(_) => self.found = true,
+                Expr::Lambda(_) => {}
+                _ => ast::visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let mut finder = Finder { found: false };
+    ast::visitor::Visitor::visit_body(&mut finder, &def.body);
+    finder.found
 }
 
 /// `await x` → `x`.
@@ -1088,6 +1131,29 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 edits.push(Edit::insertion(format!("{HELPER}("), expr.start()));
                 edits.push(Edit::insertion(")", expr.end()));
             }
+            Action::CallHelper {
+                call,
+                prefix,
+                suffix,
+                ..
+            } => {
+                let twin = match u.via {
+                    Slot::Return(helper) => cx.twins.get(&helper),
+                    _ => None,
+                };
+                let Some(twin) = twin else {
+                    return Err("no fix: the helper is not converted".to_owned());
+                };
+                edits.push(Edit::insertion(*prefix, call.start()));
+                if !suffix.is_empty() {
+                    edits.push(Edit::insertion(*suffix, call.end()));
+                }
+                let name = match &*call.func {
+                    Expr::Attribute(attribute) => attribute.attr.range(),
+                    other => other.range(),
+                };
+                edits.push(Edit::replacement(twin.name.clone(), name));
+            }
             Action::WithHelper { stmt, call } => {
                 edits.push(Edit::insertion("async ", stmt.start()));
                 if let Some(twin) = match u.via {
@@ -1107,7 +1173,7 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                     // The helper itself stays as it is; the twin is new.
                     continue;
                 }
-                if let Some(helper) = cx.helpers.get(&function) {
+                if let Some(helper) = cx.helpers.get(&function).filter(|h| h.decorator.is_some()) {
                     common_edits.extend(convert_helper(checker, helper)?);
                 }
                 let name = semantic.scope_name(function);
@@ -1226,8 +1292,10 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
         };
         let definition = &cx.helpers[helper];
         edits.push(twin_definition(checker, definition, &twin.name, inner)?);
-        let (_, import) = checker.import_module_in(0, definition.def.start(), "contextlib")?;
-        common_edits.extend(import);
+        if definition.decorator.is_some() {
+            let (_, import) = checker.import_module_in(0, definition.def.start(), "contextlib")?;
+            common_edits.extend(import);
+        }
     }
     for edit in common_edits {
         if !edits.contains(&edit) {
@@ -1260,7 +1328,10 @@ impl Twin<'_> {
         u.execution == Execution::Sync
             && (self.sync_targets.contains(&u.via)
                 || (u.via == Slot::Return(self.helper)
-                    && matches!(u.action, Action::WithHelper { .. })))
+                    && matches!(
+                        u.action,
+                        Action::WithHelper { .. } | Action::CallHelper { .. }
+                    )))
     }
 }
 
@@ -1272,10 +1343,16 @@ fn plan_twins<'a>(
 ) -> HashMap<ScopeId, Twin<'a>> {
     let mut twins = HashMap::new();
     for (&helper, definition) in helpers {
+        let plain = definition.decorator.is_none();
         let entries: Vec<&Use> = found
             .iter()
             .filter(|u| {
-                u.via == Slot::Return(helper) && matches!(u.action, Action::WithHelper { .. })
+                u.via == Slot::Return(helper)
+                    && match u.action {
+                        Action::WithHelper { .. } => !plain,
+                        Action::CallHelper { .. } => plain,
+                        _ => false,
+                    }
             })
             .collect();
         if !entries.iter().any(|u| u.execution != Execution::Sync) {
@@ -1286,7 +1363,8 @@ fn plan_twins<'a>(
             .iter()
             .filter(|u| u.execution == Execution::Sync)
             .collect();
-        if sync.is_empty() && name.starts_with('_') {
+        // A plain helper only async code calls is converted in place by the project stage.
+        if sync.is_empty() && (plain || name.starts_with('_')) {
             continue;
         }
         let twin_name = format!("{name}_async");
@@ -1296,10 +1374,12 @@ fn plan_twins<'a>(
         }
         let mut sync_targets = HashSet::new();
         for u in sync {
-            let Action::WithHelper { stmt, .. } = u.action else {
-                continue;
+            let target = match u.action {
+                Action::WithHelper { stmt, .. } => stmt.items[0].optional_vars.as_deref(),
+                Action::CallHelper { target, .. } => target,
+                _ => None,
             };
-            if let Some(Expr::Name(target)) = stmt.items[0].optional_vars.as_deref() {
+            if let Some(Expr::Name(target)) = target {
                 if let Some(binding) = semantic.lookup(u.scope, target.id.as_str()) {
                     sync_targets.insert(Slot::Local(binding));
                 }
@@ -1326,17 +1406,19 @@ fn twin_definition(
     mut inner: Vec<Edit>,
 ) -> Result<Edit, String> {
     let source = checker.source;
-    let start = helper.decorator.range.start();
+    let start = helper.def.start();
     let end = helper.def.end();
-    let (contextlib, _) = checker.import_module_in(0, start, "contextlib")?;
     let before_name = source[..usize::from(helper.def.name.start())].trim_end();
     let Some(def_keyword) = before_name.strip_suffix("def") else {
         return Err("no fix: the helper's `def` cannot be found".to_owned());
     };
-    inner.push(Edit::replacement(
-        format!("@{contextlib}.asynccontextmanager"),
-        helper.decorator.range,
-    ));
+    if let Some(decorator) = helper.decorator {
+        let (contextlib, _) = checker.import_module_in(0, start, "contextlib")?;
+        inner.push(Edit::replacement(
+            format!("@{contextlib}.asynccontextmanager"),
+            decorator.range,
+        ));
+    }
     inner.push(Edit::insertion(
         "async ",
         TextSize::try_from(def_keyword.len()).unwrap_or_default(),
@@ -1380,7 +1462,9 @@ fn twin_definition(
 
 /// `@contextmanager def helper` → `@contextlib.asynccontextmanager async def helper`.
 fn convert_helper(checker: &Checker<'_>, helper: &ContextHelper<'_>) -> Result<Vec<Edit>, String> {
-    let decorator = &helper.decorator.expression;
+    let Some(decorator) = helper.decorator.map(|d| &d.expression) else {
+        return Err("no fix: only a context manager helper is converted in place".to_owned());
+    };
     let (contextlib, import) = checker.import_module_in(0, decorator.start(), "contextlib")?;
     let before_name = checker.source[..usize::from(helper.def.name.start())].trim_end();
     let Some(def_keyword) = before_name.strip_suffix("def") else {
@@ -1548,7 +1632,9 @@ struct Facts<'a, 's> {
 /// becomes an `@asynccontextmanager async def` and its `with` statements `async with`.
 struct ContextHelper<'a> {
     def: &'a ast::StmtFunctionDef,
-    decorator: &'a ast::Decorator,
+    /// `None` for a plain function that returns the object (no decorator, not a generator):
+    /// it only ever gets a twin, for async callers, when sync code calls it too.
+    decorator: Option<&'a ast::Decorator>,
 }
 
 /// The `@contextmanager` helper whose body holds `scope`.
@@ -1676,12 +1762,27 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                 if let Some(returns) = def.returns.as_deref() {
                     self.seed(Slot::Return(body), returns, scope, false);
                 }
+                if def.decorator_list.is_empty() && !def.is_async && !is_generator(def) {
+                    self.helpers.insert(
+                        body,
+                        ContextHelper {
+                            def,
+                            decorator: None,
+                        },
+                    );
+                }
                 if let [decorator] = def.decorator_list.as_slice() {
                     let name = self.semantic.qualified_name(scope, &decorator.expression);
                     if !def.is_async
                         && matches!(name.as_deref(), Some(["contextlib", "contextmanager"]))
                     {
-                        self.helpers.insert(body, ContextHelper { def, decorator });
+                        self.helpers.insert(
+                            body,
+                            ContextHelper {
+                                def,
+                                decorator: Some(decorator),
+                            },
+                        );
                     }
                 }
                 for parameter in def.parameters.iter() {
@@ -1871,8 +1972,44 @@ impl<'a> Uses<'a, '_> {
         if let Some(call) = call {
             let scope = self.context.scope();
             let helper = self.types.semantic.callee_definition(scope, &call.func);
-            if helper.is_some_and(|h| self.helpers.contains_key(&h)) {
-                return self.classify_helper_call(call, depth);
+            match helper.and_then(|h| self.helpers.get(&h)) {
+                Some(ContextHelper {
+                    decorator: Some(_), ..
+                }) => return self.classify_helper_call(call, depth),
+                Some(ContextHelper {
+                    decorator: None, ..
+                }) => {
+                    // A plain helper returning the object: awaited when async code gets a
+                    // twin of it; what its result flows into is classified as usual.
+                    let rest = self.classify(range, None, kind, depth);
+                    if !matches!(
+                        self.context.ancestor(depth + 1),
+                        Some(AnyNodeRef::ExprAwait(_))
+                    ) && matches!(rest, Action::Neutral)
+                    {
+                        let (prefix, suffix) = await_wrapping(
+                            self.parsed,
+                            &Expr::Call(call.clone()),
+                            self.context.ancestor(depth + 1),
+                        );
+                        let target = match self.context.ancestor(depth + 1) {
+                            Some(AnyNodeRef::StmtAssign(assign)) => match assign.targets.as_slice()
+                            {
+                                [target] => Some(target),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        return Action::CallHelper {
+                            call,
+                            prefix,
+                            suffix,
+                            target,
+                        };
+                    }
+                    return rest;
+                }
+                None => {}
             }
         }
         let same = |other: &Expr| other.range() == range;
