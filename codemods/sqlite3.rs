@@ -68,6 +68,37 @@ crate::declare_recipe! {
 /// `async with aiosqlite.connect(path) as conn, _SqliteTransaction(conn):`: the same
 /// commit/rollback, and the connection is also closed at the end of the block.
 ///
+/// `with contextlib.closing(sqlite3.connect(path)) as conn:` becomes
+/// `async with aiosqlite.connect(path) as conn:`, and `with closing(conn.cursor()) as cur:`
+/// becomes `async with await conn.cursor() as cur:`: aiosqlite's `async with` closes and does
+/// not commit, exactly like `closing()`. `from sqlite3 import dbapi2 as sqlite3` is the same
+/// module, and `sqlite3.Connection(path)` opens a connection like `sqlite3.connect(path)`.
+///
+/// ## Connection helpers and constructors
+/// A `@contextmanager` helper of the module that yields a connection, entered by async code
+/// (`with self._connection() as conn:`), becomes an `@contextlib.asynccontextmanager async
+/// def` with its `connect`, `commit`, `rollback` and `close` awaited, and each of its `with`
+/// statements an `async with`: the generator protocol (the exception thrown in at the
+/// `yield`, its `try`/`except`/`finally`) runs exactly as before.
+///
+/// When sync code enters the helper too, or the helper is public (other modules may enter it
+/// with a sync `with`), the helper stays exactly as it is and async code enters an *async
+/// twin* of it, defined right after it (`_connection_async`, the same body migrated). A
+/// plain helper returning a fresh connection that sync code also calls gets the same twin,
+/// which async callers await (`conn = await _connect_async()`).
+///
+/// This is the design for a class whose constructor creates the schema through the helper
+/// its async methods query through (`__init__` → `_init_db()` → `with self._connection() as
+/// conn: conn.executescript(SCHEMA)`): construction keeps its synchronous path, so the
+/// schema exists when the constructor returns, before any query can run, and every query
+/// made after construction runs on aiosqlite's thread. An explicit async initializer (`await
+/// store.init()`) was not chosen: every construction site, in other modules too, would have
+/// to change and await it, and one in sync code cannot. The twin fix is unsafe: the
+/// construction path still runs sqlite3 on its caller's thread; if that is the event loop (a
+/// `Store(...)` made in a handler) while a migrated connection holds a write lock across an
+/// `await`, it waits for the lock until sqlite's timeout. Build such objects at start-up or
+/// with `await asyncio.to_thread(Store, path)`.
+///
 /// ## Fix safety
 /// A connection or cursor is migrated everywhere it flows, or nowhere: awaited and
 /// un-awaited uses of one object are never mixed. When any use of an object cannot be
@@ -75,8 +106,11 @@ crate::declare_recipe! {
 /// the reason: the object is used in sync code (a sync method of the class, a function run in
 /// a thread), created in `__init__` (an async factory method is needed), passed to a function
 /// that is not followed, stored in a container, reached as `other._conn` on another object
-/// than `self`, iterated in a generator expression, used in a `with` statement with other
-/// items, bound to other values too, configured in a way aiosqlite does on the wrong thread
+/// than `self`, iterated in a generator expression or tested with `in` (`row in cursor`
+/// iterates it synchronously), used in a `with` statement with other items, bound to other
+/// values too, an attribute that a base class of the module also uses or whose class derives
+/// from a class of another module (the hierarchy's uses are migrated together or not at all),
+/// configured in a way aiosqlite does on the wrong thread
 /// (`conn.isolation_level = ...`), or used with an API aiosqlite lacks (`create_aggregate`,
 /// `create_collation`, `create_window_function`, `blobopen`, `serialize`, `deserialize`,
 /// `getlimit`, `setlimit`, `autocommit`, `cursor(factory=...)`).
@@ -84,9 +118,12 @@ crate::declare_recipe! {
 /// The fix is safe when every use is a straight-line rewrite in async code and the
 /// connection's lifetime stays what it was. It is unsafe (applied with `--unsafe-fixes`, the
 /// reason given) when:
-/// - the connection is not closed in a `finally` block or a `with`: aiosqlite runs each
-///   connection on a non-daemon thread, so one left open by an exception keeps the process
-///   alive at exit, where sqlite3's would not;
+/// - the connection is not closed in a `finally` block or a `with` that starts before
+///   anything can raise: a statement between the opening and the protecting `try` (setting
+///   a property such as `row_factory` cannot raise), or a helper that runs statements on the
+///   new connection before returning it, leaves it open when that statement raises.
+///   aiosqlite runs each connection on a non-daemon thread, so one left open by an exception
+///   keeps the process alive at exit, where sqlite3's would not;
 /// - the connection is shared, kept on `self` or in a global: it must be closed before the
 ///   program exits, and concurrent tasks' statements can now interleave inside a transaction;
 /// - `with sqlite3.connect(...) as conn:` now also closes the connection, and the connection
@@ -95,15 +132,18 @@ crate::declare_recipe! {
 ///   (`return conn`, `yield conn`): callers elsewhere now receive an aiosqlite object;
 /// - a public attribute (`self.conn`) or a class with subclasses holds it;
 /// - a parameter is annotated `sqlite3.Connection` (callers elsewhere pass the object);
-/// - a loop over a cursor can `break` and the cursor is read again after it: aiosqlite's
-///   `async for` fetches rows in batches, and the rest of a batch is lost;
+/// - a loop over a cursor can `break` and the cursor is read again after it, or by an
+///   enclosing loop that goes on reading it, or the loop itself runs again inside another
+///   loop: aiosqlite's `async for` fetches rows in batches, and the rest of a batch is lost;
+/// - a helper gets an async twin while sync code keeps the original (see above);
 /// - another sqlite3 object of the module stays on the event loop (its fix withheld or
 ///   unsafe): a migrated connection holding a write lock while it awaits would make the
 ///   remaining sqlite3 code wait for the lock on the loop's thread, a deadlock until sqlite's
 ///   timeout; the module's objects are migrated together with `--unsafe-fixes`. (Other
 ///   modules using the same database from the loop are not visible here);
-/// - the object is used after its `close()` on a path that goes on: aiosqlite raises
-///   `ValueError` there where sqlite3 raises `ProgrammingError`.
+/// - the object is used after its `close()` on a path that goes on, or after the `with
+///   closing(...)` block that closed it: aiosqlite raises `ValueError` there where sqlite3
+///   raises `ProgrammingError`.
 ///
 /// `sqlite3.connect(path, 5.0)` passes its positional arguments as keywords (`timeout=5.0`),
 /// as aiosqlite requires. Annotations of migrated objects become `aiosqlite.Connection` /
