@@ -130,6 +130,7 @@ impl Recipe for BlockingHelper {
         }
         let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
         let mut public_reasons = reasons.clone();
+        unsafe_migrations(checker, &all, &blocking, &mut public_reasons);
         let safe = convertible(checker, &all, &blocking, &mut public_reasons, true);
         let fixes = [(&safe, Applicability::Safe), (&all, Applicability::Unsafe)].map(
             |(set, applicability)| ProjectFix {
@@ -288,6 +289,32 @@ fn static_boundary(
         return Some("AW201 is disabled for its definition".to_owned());
     }
     None
+}
+
+/// Functions whose own blocking calls the phase 1 recipes migrate only by an unsafe fix: as a
+/// safe fix, converting them would leave an `async def` that still blocks. They (and what
+/// needs them) are converted by the unsafe fix only, with that reason.
+fn unsafe_migrations(
+    checker: &ProjectChecker<'_>,
+    candidates: &HashSet<FnId>,
+    blocking: &HashMap<FnId, Vec<usize>>,
+    reasons: &mut HashMap<FnId, String>,
+) {
+    for &function in candidates {
+        let module = &checker.project.modules[function.file];
+        let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
+        // Sites with an obstacle are not migrated at all (the conversion rests on the others).
+        if let Some(why) = sites
+            .iter()
+            .map(|&i| &module.blocking[i])
+            .filter(|site| site.obstacle.is_none())
+            .find_map(|site| site.unsafe_migration.as_ref())
+        {
+            reasons.entry(function).or_insert_with(|| {
+                format!("its blocking calls are migrated only by an unsafe fix: {why}")
+            });
+        }
+    }
 }
 
 /// The greatest subset of `candidates` that can be converted together: every caller of a

@@ -465,6 +465,37 @@ impl Recipe for Sqlite3 {
         for (slot, reason) in polluted {
             obstacles.entry(groups.find(slot)).or_insert(reason);
         }
+        // Per object: why its migration will be an unsafe fix whatever the call graph does.
+        let mut unsafe_migrations: HashMap<Slot, String> = HashMap::new();
+        for u in &found {
+            let line = line_of(source, u.range.start());
+            let reason = match (u.via, &u.action, u.guard) {
+                (Slot::Attr(_, name), ..) => Some(format!(
+                    "`self.{name}` is shared: the program must await its `close()` before exiting, and concurrent tasks' statements can interleave inside a transaction"
+                )),
+                (Slot::Local(binding), ..) if semantic.bindings[binding].scope == 0 => Some(format!(
+                    "`{}` is a global connection: the program must await its `close()` before exiting",
+                    semantic.bindings[binding].name
+                )),
+                (_, _, Some(Guard::Open)) => Some(format!(
+                    "the connection opened at line {line} is not closed in a `finally` or a `with` that starts before anything can raise"
+                )),
+                (_, Action::WithHelper { .. } | Action::CallHelper { .. }, _)
+                    if u.execution == Execution::Sync =>
+                {
+                    Some(format!(
+                        "sync code{} (line {line}) also uses the connection helper, which then keeps sqlite3 next to an async twin",
+                        sync_place(semantic, u.scope)
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                unsafe_migrations
+                    .entry(groups.find(u.via))
+                    .or_insert(reason);
+            }
+        }
         let uses = found
             .iter()
             .filter(|u| u.action.is_blocking())
@@ -472,17 +503,9 @@ impl Recipe for Sqlite3 {
                 range: u.range,
                 scope: u.scope,
                 execution: u.execution,
-                label: match &u.action {
-                    Action::Connect { .. } | Action::WithConnect { .. } => {
-                        "sqlite3.connect".to_owned()
-                    }
-                    Action::Await { method, .. } => format!("sqlite3.connect(...).{method}"),
-                    Action::AsyncFor { .. } | Action::AsyncComprehension { .. } => {
-                        "sqlite3.connect(...).execute(...).__iter__".to_owned()
-                    }
-                    _ => "sqlite3.connect(...).__exit__".to_owned(),
-                },
+                label: site_label(source, u),
                 obstacle: obstacles.get(&groups.find(u.via)).cloned(),
+                unsafe_migration: unsafe_migrations.get(&groups.find(u.via)).cloned(),
             })
             .collect();
         Some(uses)
@@ -928,6 +951,26 @@ fn is_generator(def: &ast::StmtFunctionDef) -> bool {
     let mut finder = Finder { found: false };
     ast::visitor::Visitor::visit_body(&mut finder, &def.body);
     finder.found
+}
+
+/// What a blocking use is called in the project stage's findings: the callee as written
+/// (`conn.execute`, `sqlite3.connect`), or the object a `for`/`with` uses (`cur`); long or
+/// multi-line text is shortened to `(...).method`.
+fn site_label(source: &str, u: &Use) -> String {
+    let (text, method) = match &u.action {
+        Action::Await { call, method, .. } => (&source[call.func.range()], Some(*method)),
+        Action::Connect { call, .. } | Action::WithConnect { call, .. } => {
+            (&source[call.func.range()], None)
+        }
+        _ => (&source[u.range], None),
+    };
+    if text.len() <= 40 && !text.contains(['\n', '\r']) {
+        return text.to_owned();
+    }
+    match method {
+        Some(method) => format!("(...).{method}"),
+        None => "(...)".to_owned(),
+    }
 }
 
 /// `await x` → `x`.

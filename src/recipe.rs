@@ -20,6 +20,11 @@ pub struct BlockingUse {
     /// Why the recipe cannot migrate the object even in async code, if it cannot whatever
     /// the call graph does (it is created in `__init__`, which stays sync).
     pub obstacle: Option<String>,
+    /// Why the recipe's migration of the object, once its code is async, is an unsafe fix
+    /// (a connection kept on `self`, one that may be left open, a helper sync code still
+    /// enters): converting the functions around it is then unsafe too, or a safe run would
+    /// leave an `async def` that still blocks.
+    pub unsafe_migration: Option<String>,
 }
 
 /// What kind of fix a recipe offers, for `awaitify recipes` and the docs.

@@ -176,6 +176,9 @@ pub struct BlockingSite {
     /// Why the phase 1 recipe cannot migrate it even in async code (a connection created in
     /// `__init__`, which stays sync), if it cannot.
     pub obstacle: Option<String>,
+    /// Why the phase 1 recipe's migration of it is an unsafe fix, if it is (see
+    /// [`crate::recipe::BlockingUse::unsafe_migration`]).
+    pub unsafe_migration: Option<String>,
 }
 
 /// `asyncio.run(...)` or `loop.run_until_complete(...)`.
@@ -711,6 +714,7 @@ impl<'a> Indexer<'a, '_> {
                     range,
                     label: name.join("."),
                     obstacle: None,
+                    unsafe_migration: None,
                 });
             }
             if matches!(name.as_slice(), ["asyncio", "run"]) {
@@ -819,6 +823,7 @@ impl<'a> Indexer<'a, '_> {
                     range: used.range,
                     label: used.label,
                     obstacle: used.obstacle,
+                    unsafe_migration: used.unsafe_migration,
                 });
             }
         }
