@@ -614,13 +614,15 @@ fn object_flow<'a>(
         match types.kind_of(flow.value, flow.scope) {
             Some((_, origin)) => groups.union(flow.slot, origin),
             None if types.kinds.contains_key(&flow.slot) && !is_none(flow.value) => {
-                polluted.push((
-                    flow.slot,
-                    format!(
-                        "`{}` is also assigned a value that is not a sqlite3 object",
-                        slot_name(semantic, flow.slot)
+                let name = slot_name(semantic, flow.slot);
+                let reason = match thread_boundary(flow.value) {
+                    Some(callee) => format!(
+                        "`{name}` is also assigned an object made in a worker thread (`{}`): a sqlite3 connection made there cannot be handed to aiosqlite, which opens its own on its thread; open it with `aiosqlite.connect` instead",
+                        &source[callee.range()]
                     ),
-                ))
+                    None => format!("`{name}` is also assigned a value that is not a sqlite3 object"),
+                };
+                polluted.push((flow.slot, reason))
             }
             None => {}
         }
@@ -971,6 +973,20 @@ fn site_label(source: &str, u: &Use) -> String {
         Some(method) => format!("(...).{method}"),
         None => "(...)".to_owned(),
     }
+}
+
+/// The callee of `await loop.run_in_executor(...)` / `await asyncio.to_thread(...)` (and
+/// `anyio.to_thread.run_sync(...)`): a value made in a worker thread.
+fn thread_boundary(value: &Expr) -> Option<&Expr> {
+    let Expr::Call(call) = strip_await(value) else {
+        return None;
+    };
+    let name = match &*call.func {
+        Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+        Expr::Name(name) => name.id.as_str(),
+        _ => return None,
+    };
+    matches!(name, "run_in_executor" | "to_thread" | "run_sync").then_some(&*call.func)
 }
 
 /// `await x` → `x`.
@@ -1777,7 +1793,29 @@ impl<'a> Facts<'a, '_> {
         }
     }
 
+    /// `X | None`, `None | X` and `Optional[X]`: the `X` part.
+    fn optional_part(&self, annotation: &'a Expr, scope: ScopeId) -> &'a Expr {
+        match annotation {
+            Expr::BinOp(op) if op.op == ast::Operator::BitOr => match (&*op.left, &*op.right) {
+                (inner, Expr::NoneLiteral(_)) | (Expr::NoneLiteral(_), inner) => inner,
+                _ => annotation,
+            },
+            Expr::Subscript(subscript)
+                if matches!(
+                    self.semantic
+                        .qualified_name(scope, &subscript.value)
+                        .as_deref(),
+                    Some(["typing", "Optional"])
+                ) =>
+            {
+                &subscript.slice
+            }
+            _ => annotation,
+        }
+    }
+
     fn seed(&mut self, slot: Slot<'a>, annotation: &'a Expr, scope: ScopeId, parameter: bool) {
+        let annotation = self.optional_part(annotation, scope);
         if let Some(kind) = self.annotated_kind(annotation, scope) {
             let annotation = Some(Annotation {
                 range: annotation.range(),
@@ -2225,9 +2263,11 @@ impl<'a> Uses<'a, '_> {
                 }
                 match self.parameter_slot(call, arguments, range) {
                     Some(parameter) => Action::PassTo(parameter),
-                    None => {
-                        Action::Escape(format!("passed to `{}`", &self.source[call.func.range()]))
-                    }
+                    None => Action::Escape(format!(
+                        "passed to `{}`, which is not followed: it would use the object as a sqlite3 {} on the event loop's thread",
+                        &self.source[call.func.range()],
+                        kind.name()
+                    )),
                 }
             }
             _ => Action::Escape("used in an expression that cannot be migrated".to_owned()),
