@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::fix::{merge_edits, Applicability, Edit};
 use crate::project::index::{Caller, Use};
-use crate::project::{CallId, FileId, FnId, Project, ProjectChecker, ProjectFinding, ProjectFix};
+use crate::project::{
+    on_loop, CallId, FileId, FnId, Project, ProjectChecker, ProjectFinding, ProjectFix,
+};
 use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 use crate::semantic::Execution;
 
@@ -73,15 +75,36 @@ crate::declare_recipe! {
 /// - dunder methods (`__init__`, `__enter__`, `__iter__`, ...), decorated functions other
 ///   than `@staticmethod`/`@classmethod` (`@property`, `@lru_cache`, `@contextmanager`,
 ///   route registrations), generators (they would become async generators);
-/// - methods that override or are overridden (the call may dispatch to either), and methods
-///   of classes deriving from a class outside the project (its code may call them);
+/// - a function whose result is awaited somewhere (it returns an awaitable already: a
+///   Future, a Task, a coroutine; `await` on the converted function would return that);
+/// - anything a call may reach instead at run time: a base's or a subclass's `def` of the
+///   name, a class attribute of that name (`fetch = _constant`), a class that comes before it
+///   in a subclass's bases (a mixin), a base outside the project (its code may call it; `object`,
+///   `abc.ABC`, `typing.Protocol` and `Generic` define nothing and do not count), and an
+///   attribute store of the name anywhere in the project (`self.fetch = other`,
+///   `db.fetch = other`, `setattr(obj, "fetch", ...)`);
+/// - a call made while a thread lock is held (`with self._lock:`, `lock.acquire()`): the
+///   `await` would suspend the task with the lock taken, and the next task to reach the lock
+///   would block the event loop's thread;
+/// - a call in code that checks at run time whether it has a coroutine
+///   (`inspect.iscoroutinefunction`);
 /// - a caller or the function in a file where AW201 is disabled, skipped, or silenced on
 ///   that line;
 /// - blocking work that the phase 1 recipes could not migrate in async code either: sqlite3
 ///   calls on a connection that `__init__` creates (`self.conn = sqlite3.connect(...)`), which
 ///   stays sync (converting would change the API and leave the call blocking).
 ///
-/// The fix is safe within an application. Converting a function that is part of a
+/// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
+/// every call async code makes into them, on the way to the blocking work, to a worker
+/// thread: `store.add(item)` becomes `await asyncio.to_thread(store.add, item)`, `Store(path)`
+/// becomes `await asyncio.to_thread(Store, path)`. Their sync callers are untouched. It is
+/// unsafe because the helper then runs concurrently with the event loop: state it shares with
+/// async code (attributes, globals, thread-local data) is no longer protected by running on
+/// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
+/// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
+/// where a call cannot be awaited (see above).
+///
+/// The conversion is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
 /// changes that API for its users outside the project: that fix is unsafe. What no static
 /// analysis sees stays the user's to check: calls made by name at run time
@@ -121,11 +144,11 @@ impl Recipe for BlockingHelper {
         for (function, name) in project.aliases_of(&relevant) {
             aliases.entry(function).or_default().push(name);
         }
-        let mut reasons: HashMap<FnId, String> = HashMap::default();
+        let mut reasons: HashMap<FnId, Reason> = HashMap::default();
         for &function in &relevant {
             let names = aliases.get(&function).map_or(&[][..], Vec::as_slice);
             if let Some(reason) = static_boundary(checker, function, names) {
-                reasons.insert(function, reason);
+                reasons.insert(function, Reason::cause(reason));
             }
         }
         let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
@@ -139,6 +162,7 @@ impl Recipe for BlockingHelper {
             },
         );
 
+        let mut offloads: HashMap<FnId, Result<ProjectFix, String>> = HashMap::default();
         for (&function, sites) in &blocking {
             if !reached.contains_key(&function) {
                 continue;
@@ -163,19 +187,24 @@ impl Recipe for BlockingHelper {
                     let reason = path
                         .iter()
                         .find_map(|f| public_reasons.get(f))
-                        .cloned()
+                        .map(|r| r.text.clone())
                         .unwrap_or_else(|| "it changes a public API".to_owned());
                     (Some(fixes[1].clone()), Some(reason))
                 } else {
-                    let reason = path
-                        .iter()
-                        .rev()
-                        .find_map(|f| reasons.get(f).map(|r| (f, r)))
-                        .map(|(f, r)| {
-                            format!("`{}` stays sync: {r}", project.describe(*f, function.file))
-                        })
-                        .unwrap_or_else(|| "it cannot be converted".to_owned());
-                    (None, Some(reason))
+                    let reason = reason_on_path(project, &path, &reasons, function.file);
+                    let offload = offloads.entry(function).or_insert_with(|| {
+                        offload_fix(checker, &reached, &relevant, &all, function)
+                    });
+                    match offload {
+                        Ok(offload) => (
+                            Some(offload.clone()),
+                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}")),
+                        ),
+                        Err(why) => (
+                            None,
+                            Some(format!("{reason}; nor can its calls move to a thread: {why}")),
+                        ),
+                    }
                 };
                 checker.report(ProjectFinding {
                     recipe: &META,
@@ -189,6 +218,164 @@ impl Recipe for BlockingHelper {
             }
         }
     }
+}
+
+/// Why an offloaded call may behave differently.
+const OFFLOAD_NOTE: &str = "`asyncio.to_thread` runs it concurrently with the event loop, so state it shares with async code (attributes, globals, thread-local data) is no longer protected by running on the loop's thread";
+
+/// The reason a function on `path` stays sync: the cause (the outermost function that
+/// cannot be converted for a reason of its own), else the innermost consequence.
+fn reason_on_path(
+    project: &Project,
+    path: &[FnId],
+    reasons: &HashMap<FnId, Reason>,
+    from: FileId,
+) -> String {
+    let on_path = || path.iter().filter_map(|f| reasons.get(f).map(|r| (f, r)));
+    on_path()
+        .find(|(_, r)| !r.derived)
+        .or_else(|| on_path().next_back())
+        .map(|(f, r)| format!("`{}` stays sync: {}", project.describe(*f, from), r.text))
+        .unwrap_or_else(|| "it cannot be converted".to_owned())
+}
+
+/// The fix that leaves the sync functions as they are and moves every call async code makes
+/// into them, on the way to `function`'s blocking work, to a worker thread:
+/// `helper(a, b)` becomes `await asyncio.to_thread(helper, a, b)` (a constructor likewise).
+/// All of those calls or none; the reason when one cannot move.
+fn offload_fix(
+    checker: &ProjectChecker<'_>,
+    reached: &HashMap<FnId, CallId>,
+    relevant: &HashSet<FnId>,
+    converted: &HashSet<FnId>,
+    function: FnId,
+) -> Result<ProjectFix, String> {
+    let project = checker.project;
+    // The sync functions from which async code reaches `function` by sync calls.
+    let mut chain: HashSet<FnId> = HashSet::default();
+    let mut queue = vec![function];
+    while let Some(f) = queue.pop() {
+        if !chain.insert(f) {
+            continue;
+        }
+        for &call in project.callers(f) {
+            if let Some(caller) = project.caller_of(call) {
+                if converted.contains(&caller) {
+                    return Err(format!(
+                        "`{}` calls it and becomes `async def`",
+                        project.describe(caller, function.file)
+                    ));
+                }
+                if project.call(call).execution == Execution::Sync
+                    && reached.contains_key(&caller)
+                    && relevant.contains(&caller)
+                    && !project.function(caller).is_async
+                {
+                    queue.push(caller);
+                }
+            }
+        }
+    }
+    // A sqlite3 object made elsewhere (perhaps on the loop's thread) refuses other threads.
+    for &f in &chain {
+        let module = &project.modules[f.file];
+        for site in &module.blocking {
+            if site.caller == Caller::Function(f.index)
+                && site.code == "AW102"
+                && site.foreign_object
+            {
+                return Err(format!(
+                    "`{}` uses a sqlite3 object it did not create (`{}`), which another thread cannot use",
+                    project.describe(f, function.file),
+                    site.label
+                ));
+            }
+        }
+    }
+    let mut per_file: HashMap<FileId, Vec<Edit>> = HashMap::default();
+    let mut entries = 0;
+    let mut sorted: Vec<FnId> = chain.into_iter().collect();
+    sorted.sort();
+    for f in sorted {
+        for &id in project.callers(f) {
+            let call = project.call(id);
+            let from_async = project
+                .caller_of(id)
+                .is_some_and(|g| project.function(g).is_async);
+            if !on_loop(call.execution) {
+                continue;
+            }
+            let at = || project.location(id.file, call.range.start());
+            if project.function(f).is_generator {
+                return Err(format!(
+                    "`{}` is a generator, whose body runs as it is iterated, not in the thread (called at {})",
+                    project.describe(f, function.file),
+                    at()
+                ));
+            }
+            if !from_async {
+                return Err(format!(
+                    "a call at {} is not directly in an `async def`",
+                    at()
+                ));
+            }
+            if matches!(call.usage, Use::Awaited | Use::Scheduled) {
+                return Err(format!("its result is awaited or scheduled at {}", at()));
+            }
+            let (prefix, suffix) = call
+                .await_text
+                .clone()
+                .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
+            let (asyncio, import) = match &call.asyncio {
+                Some(Ok(found)) => found.clone(),
+                Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
+                None => {
+                    return Err(format!(
+                        "a call at {} is not directly in an `async def`",
+                        at()
+                    ))
+                }
+            };
+            if !checker.enabled_at(&META, id.file, call.range.start()) {
+                return Err(format!("AW201 is disabled or silenced at {}", at()));
+            }
+            let edits = per_file.entry(id.file).or_default();
+            edits.push(Edit::insertion(
+                format!("{prefix}{asyncio}.to_thread("),
+                call.range.start(),
+            ));
+            let arguments = call.arguments;
+            if arguments.len() <= 2.into() {
+                // `f()`: only the closing parenthesis stays.
+                edits.push(Edit::replacement(format!("){suffix}"), arguments));
+            } else {
+                let open = crate::parse::TextRange::at(arguments.start(), 1.into());
+                edits.push(Edit::replacement(", ", open));
+                if !suffix.is_empty() {
+                    edits.push(Edit::insertion(suffix, call.range.end()));
+                }
+            }
+            edits.extend(import);
+            entries += 1;
+        }
+    }
+    if entries == 0 {
+        return Err("async code reaches it only through calls that cannot move".to_owned());
+    }
+    let mut out = Vec::new();
+    let mut files: Vec<FileId> = per_file.keys().copied().collect();
+    files.sort_unstable();
+    for file in files {
+        let mut edits = per_file.remove(&file).unwrap_or_default();
+        edits.sort();
+        edits.dedup();
+        let merged = merge_edits(edits).ok_or("the calls to move overlap")?;
+        out.extend(merged.into_iter().map(|e| (file, e)));
+    }
+    Ok(ProjectFix {
+        applicability: Applicability::Unsafe,
+        edits: Arc::new(out),
+    })
 }
 
 /// Sync functions on the loop with blocking calls of their own (not silenced): the indices
@@ -267,10 +454,10 @@ fn static_boundary(
         ));
     }
     for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
-        if let Some(&(file, range)) = project.unknown_uses(name).first() {
+        if let Some(use_) = project.unknown_use(function, name) {
             return Some(format!(
                 "`{name}` at {} may call it (its target cannot be resolved)",
-                project.location(file, range.start())
+                project.location(use_.file, use_.range.start())
             ));
         }
     }
@@ -298,7 +485,7 @@ fn unsafe_migrations(
     checker: &ProjectChecker<'_>,
     candidates: &HashSet<FnId>,
     blocking: &HashMap<FnId, Vec<usize>>,
-    reasons: &mut HashMap<FnId, String>,
+    reasons: &mut HashMap<FnId, Reason>,
 ) {
     for &function in candidates {
         let module = &checker.project.modules[function.file];
@@ -311,7 +498,9 @@ fn unsafe_migrations(
             .find_map(|site| site.unsafe_migration.as_ref())
         {
             reasons.entry(function).or_insert_with(|| {
-                format!("its blocking calls are migrated only by an unsafe fix: {why}")
+                Reason::cause(format!(
+                    "its blocking calls are migrated only by an unsafe fix: {why}"
+                ))
             });
         }
     }
@@ -325,7 +514,7 @@ fn convertible(
     checker: &ProjectChecker<'_>,
     candidates: &HashSet<FnId>,
     blocking: &HashMap<FnId, Vec<usize>>,
-    reasons: &mut HashMap<FnId, String>,
+    reasons: &mut HashMap<FnId, Reason>,
     no_public_api: bool,
 ) -> HashSet<FnId> {
     let project = checker.project;
@@ -340,19 +529,19 @@ fn convertible(
                 set.remove(&f);
                 reasons.insert(
                     f,
-                    "it is part of the public API (`__all__` or a package re-export); converting it changes the API".to_owned(),
+                    Reason::cause("it is part of the public API (`__all__` or a package re-export); converting it changes the API"),
                 );
             }
         }
     }
     loop {
-        let mut removed: Vec<(FnId, String)> = Vec::new();
+        let mut removed: Vec<(FnId, Reason)> = Vec::new();
         for &function in &set {
             // Blocking work of its own that the phase 1 recipes can migrate once it is async.
             let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
             let module = &project.modules[function.file];
             let own = sites.iter().any(|&i| module.blocking[i].obstacle.is_none());
-            if let Some(reason) = caller_obstacle(checker, function, &set) {
+            if let Some(reason) = caller_obstacle(checker, function, &set, candidates) {
                 removed.push((function, reason));
             } else if !own
                 && !project
@@ -364,10 +553,10 @@ fn convertible(
                     .iter()
                     .find_map(|&i| module.blocking[i].obstacle.as_ref())
                 {
-                    Some(obstacle) => format!(
+                    Some(obstacle) => Reason::cause(format!(
                         "its blocking calls could not be migrated in async code either: {obstacle}"
-                    ),
-                    None => "the functions it calls that block stay sync".to_owned(),
+                    )),
+                    None => Reason::consequence("the functions it calls that block stay sync"),
                 };
                 removed.push((function, reason));
             }
@@ -401,7 +590,9 @@ fn convertible(
             if !useful.contains(&function) && !removed.iter().any(|(f, _)| *f == function) {
                 removed.push((
                     function,
-                    "no async code calls it through functions that can be converted".to_owned(),
+                    Reason::consequence(
+                        "no async code calls it through functions that can be converted",
+                    ),
                 ));
             }
         }
@@ -415,12 +606,49 @@ fn convertible(
     }
 }
 
-/// Why one of `function`'s calls could not await it, with `set` converted.
+/// Why a function is not converted.
+#[derive(Debug, Clone)]
+struct Reason {
+    text: String,
+    /// It follows from another function's reason (its caller or callee stays sync).
+    derived: bool,
+}
+
+impl Reason {
+    fn cause(text: impl Into<String>) -> Self {
+        Reason {
+            text: text.into(),
+            derived: false,
+        }
+    }
+
+    fn consequence(text: impl Into<String>) -> Self {
+        Reason {
+            text: text.into(),
+            derived: true,
+        }
+    }
+}
+
+/// Why one of `function`'s calls could not await it, with `set` converted (of `candidates`).
 fn caller_obstacle(
     checker: &ProjectChecker<'_>,
     function: FnId,
     set: &HashSet<FnId>,
-) -> Option<String> {
+    candidates: &HashSet<FnId>,
+) -> Option<Reason> {
+    caller_obstacle_text(checker, function, set).map(|(text, caller)| Reason {
+        text,
+        derived: caller.is_some_and(|c| candidates.contains(&c)),
+    })
+}
+
+/// [`caller_obstacle`]'s text, and the sync caller that cannot await it, if that is why.
+fn caller_obstacle_text(
+    checker: &ProjectChecker<'_>,
+    function: FnId,
+    set: &HashSet<FnId>,
+) -> Option<(String, Option<FnId>)> {
     let project = checker.project;
     for &id in project.callers(function) {
         let call = project.call(id);
@@ -430,35 +658,50 @@ fn caller_obstacle(
                 Caller::Lambda => "in a lambda",
                 _ => "at module level or in a class body",
             };
-            return Some(format!("it is called {place} at {}", at()));
+            return Some((format!("it is called {place} at {}", at()), None));
         };
         let caller_function = project.function(caller);
         if !caller_function.is_async && !set.contains(&caller) {
-            return Some(format!(
-                "it is called from sync `{}` at {}",
-                project.describe(caller, function.file),
-                at()
+            return Some((
+                format!(
+                    "it is called from sync `{}` at {}",
+                    project.describe(caller, function.file),
+                    at()
+                ),
+                Some(caller),
             ));
         }
         match call.usage {
-            // Already awaited: nothing to add there.
-            Use::Awaited => continue,
+            // Awaited already: the function returns an awaitable (a Future, a Task, a
+            // coroutine), and `await` on the converted function would return that awaitable.
+            Use::Awaited => {
+                return Some((
+                    format!(
+                        "its result is awaited at {}: it returns an awaitable already, which `await` would then return",
+                        at()
+                    ),
+                    None,
+                ))
+            }
             Use::Scheduled => {
-                return Some(format!(
-                    "its result is passed to a scheduler at {} (it returns an awaitable already?)",
-                    at()
+                return Some((
+                    format!(
+                        "its result is passed to a scheduler at {} (it returns an awaitable already?)",
+                        at()
+                    ),
+                    None,
                 ))
             }
             _ => {}
         }
-        if call.await_text.is_none() {
-            return Some(format!(
-                "`await` cannot be added to its call at {} (a generator expression, a lambda or an f-string `=` field)",
-                at()
+        if let Err(reason) = &call.await_text {
+            return Some((
+                format!("`await` cannot be added to its call at {}: {reason}", at()),
+                None,
             ));
         }
         if !checker.enabled_at(&META, id.file, call.range.start()) {
-            return Some(format!("AW201 is disabled or silenced at {}", at()));
+            return Some((format!("AW201 is disabled or silenced at {}", at()), None));
         }
     }
     None
@@ -482,7 +725,7 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
             if call.usage == Use::Awaited {
                 continue;
             }
-            let Some((prefix, suffix)) = call.await_text else {
+            let Ok((prefix, suffix)) = call.await_text else {
                 continue;
             };
             let (start, end) = (call.range.start(), call.range.end());

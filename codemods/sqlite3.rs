@@ -438,6 +438,7 @@ impl Recipe for Sqlite3 {
             return Some(Vec::new());
         }
         let ObjectFlow {
+            seeds,
             mut groups,
             polluted,
             found,
@@ -496,6 +497,30 @@ impl Recipe for Sqlite3 {
                     .or_insert(reason);
             }
         }
+        // Per object: the functions that open it, and whether it is kept where other code
+        // reaches it (an attribute, a global, a parameter).
+        let mut opened_in: HashMap<Slot, HashSet<Option<ScopeId>>> = HashMap::new();
+        let mut kept: HashSet<Slot> = HashSet::new();
+        for u in &found {
+            let root = groups.find(u.via);
+            if u.guard.is_some() {
+                opened_in
+                    .entry(root)
+                    .or_default()
+                    .insert(semantic.enclosing_function(u.scope));
+            }
+            let elsewhere = match u.via {
+                Slot::Attr(..) => true,
+                Slot::Local(binding) => {
+                    semantic.bindings[binding].scope == 0
+                        || seeds.iter().any(|s| s.slot == u.via && s.parameter)
+                }
+                _ => false,
+            };
+            if elsewhere {
+                kept.insert(root);
+            }
+        }
         let uses = found
             .iter()
             .filter(|u| u.action.is_blocking())
@@ -506,6 +531,13 @@ impl Recipe for Sqlite3 {
                 label: site_label(source, u),
                 obstacle: obstacles.get(&groups.find(u.via)).cloned(),
                 unsafe_migration: unsafe_migrations.get(&groups.find(u.via)).cloned(),
+                foreign_object: {
+                    let root = groups.find(u.via);
+                    kept.contains(&root)
+                        || !opened_in
+                            .get(&root)
+                            .is_some_and(|f| f.contains(&semantic.enclosing_function(u.scope)))
+                },
             })
             .collect();
         Some(uses)

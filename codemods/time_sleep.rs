@@ -37,8 +37,8 @@ crate::declare_recipe! {
 /// ## Fix safety
 /// Both functions take the delay in seconds and return `None`, but they disagree on bad
 /// delays: `time.sleep(-1)` raises `ValueError` where `asyncio.sleep(-1)` returns at once
-/// (NaN likewise). The fix is therefore safe when the delay is a number literal
-/// (`time.sleep(0.5)`), and unsafe when it is computed (`time.sleep(delay)`): apply those
+/// (NaN likewise), and `OverflowError` for a delay above about 9.2e9 s. The fix is therefore
+/// safe when the delay is a number literal up to 1e9 (`time.sleep(0.5)`), and unsafe when it is computed (`time.sleep(delay)`): apply those
 /// with `--unsafe-fixes` once you know the delay is never negative. Other tasks may now run
 /// during the sleep, which is the point of the migration. `import asyncio` is added
 /// (an existing `import asyncio as aio` is reused), and the `time` import is removed when
@@ -117,17 +117,23 @@ impl Recipe for TimeSleep {
 }
 
 const UNSAFE_NOTE: &str =
-    "`time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once";
+    "`time.sleep` raises `ValueError` for a negative delay and `OverflowError` for one above about 9.2e9 s; `asyncio.sleep` does neither";
 
-/// A single non-negative number literal: the delay both functions treat the same.
+/// The longest delay both functions treat the same, in seconds: `time.sleep` raises
+/// `OverflowError` above about 9.2e9 s (its nanosecond count overflows), `asyncio.sleep`
+/// does not.
+const MAX_PLAIN_DELAY: f64 = 1e9;
+
+/// A single non-negative number literal up to [`MAX_PLAIN_DELAY`]: the delay both functions
+/// treat the same.
 fn is_plain_delay(call: &ExprCall) -> bool {
     let [Expr::NumberLiteral(number)] = &*call.arguments.args else {
         return false;
     };
     call.arguments.keywords.is_empty()
         && match &number.value {
-            Number::Int(_) => true,
-            Number::Float(value) => value.is_finite(),
+            Number::Int(value) => value.as_i64().is_some_and(|v| v as f64 <= MAX_PLAIN_DELAY),
+            Number::Float(value) => value.is_finite() && *value <= MAX_PLAIN_DELAY,
             Number::Complex { .. } => false,
         }
 }

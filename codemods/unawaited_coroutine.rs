@@ -41,7 +41,11 @@ crate::declare_recipe! {
 /// Calls that are awaited, scheduled (`create_task`, `ensure_future`, `gather`, `wait_for`,
 /// `asyncio.run`, `TaskGroup.create_task`, ...), stored or returned are left alone: they
 /// may be awaited later. In sync code the coroutine cannot be awaited: reported without a
-/// fix. Async generator functions (`async def` with `yield`) are not coroutines, and a
+/// fix. So is a call that may reach a sync definition at run time (a subclass overriding the
+/// method with a `def`, a class attribute, an attribute store of the name anywhere in the
+/// project). A call in code that checks at run time whether it has a coroutine
+/// (`if inspect.iscoroutinefunction(obj.close): ... else: obj.close()`) is not reported: the
+/// code handles both kinds of callee itself. Async generator functions (`async def` with `yield`) are not coroutines, and a
 /// decorated function may not return one (a decorator can wrap it in a sync function): neither
 /// is reported.
 pub struct UnawaitedCoroutine;
@@ -76,6 +80,7 @@ impl Recipe for UnawaitedCoroutine {
                 || function.wrapping_decorator().is_some()
                 || function.is_generator
                 || !matches!(call.usage, Use::Discarded | Use::Condition)
+                || call.coroutine_check.is_some()
                 || !checker.enabled_at(&META, id.file, call.range.start())
             {
                 continue;
@@ -94,8 +99,20 @@ impl Recipe for UnawaitedCoroutine {
             let on_loop = project
                 .caller_of(id)
                 .is_some_and(|f| project.function(f).is_async);
-            let (fix, note) = match call.await_text {
-                Some((prefix, suffix)) if on_loop => {
+            // The call may reach a sync definition instead (a subclass's `def`, a class
+            // attribute, an attribute store): `await` on its result would raise there.
+            let sync_rebinding = project
+                .rebindings(*callee)
+                .into_iter()
+                .find(|r| !r.is_async);
+            let (fix, note) = match &call.await_text {
+                _ if on_loop && sync_rebinding.is_some() => (
+                    None,
+                    sync_rebinding.map(|r| {
+                        format!("the call may reach a sync definition instead, where `await` would raise: {}", r.reason)
+                    }),
+                ),
+                &Ok((prefix, suffix)) if on_loop => {
                     let mut edits = vec![(id.file, Edit::insertion(prefix, call.range.start()))];
                     if !suffix.is_empty() {
                         edits.push((id.file, Edit::insertion(suffix, call.range.end())));
@@ -111,7 +128,7 @@ impl Recipe for UnawaitedCoroutine {
                         note,
                     )
                 }
-                _ if on_loop => (None, Some("`await` cannot be added here (a generator expression, a lambda or an f-string `=` field)".to_owned())),
+                Err(reason) if on_loop => (None, Some(format!("`await` cannot be added here: {reason}"))),
                 _ => (None, Some("the caller is sync code, which cannot await: make it async, or run the coroutine with `asyncio.run`".to_owned())),
             };
             checker.report(ProjectFinding {

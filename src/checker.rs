@@ -139,7 +139,7 @@ impl<'a> Checker<'a> {
                 "`await` cannot be added here (a generator expression or a class body)".to_owned(),
             );
         }
-        None
+        crate::locks::await_obstacle(&self.context, &self.semantic)
     }
 
     /// Puts the fix on the finding, or the reason there is none as its note.

@@ -15,7 +15,6 @@ use crate::codemods::RECIPES;
 use crate::discovery::{build_excludes, discover};
 use crate::output::{self, OutputFormat, Style};
 use crate::pipeline::{PerFileIgnore, Settings, SubprocessStrategy};
-use crate::recipe::render_doc;
 use crate::run::{run_files, FileError, FileReport, Mode};
 use crate::source::SourceText;
 
@@ -569,7 +568,7 @@ fn explain(code: &str) -> Result<ExitCode> {
             "Detected by ruff as {ruff}; awaitify also migrates it."
         )?;
     }
-    writeln!(out, "\n{}", render_doc(m.doc).trim_end())?;
+    writeln!(out, "\n{}", crate::recipe::explanation(m).trim_end())?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -46,6 +46,7 @@ pub mod discovery;
 pub mod fix;
 pub mod hoist;
 pub mod imports;
+pub mod locks;
 pub mod output;
 pub mod parse;
 pub mod pipeline;

@@ -25,6 +25,9 @@ pub struct BlockingUse {
     /// enters): converting the functions around it is then unsafe too, or a safe run would
     /// leave an `async def` that still blocks.
     pub unsafe_migration: Option<String>,
+    /// The object is not made in the use's function (a connection kept on `self`, a
+    /// parameter, one made by the caller): another thread cannot use it.
+    pub foreign_object: bool,
 }
 
 /// What kind of fix a recipe offers, for `awaitify recipes` and the docs.
@@ -156,6 +159,34 @@ macro_rules! declare_recipe {
             pub const DOC: &'static str = concat!($($line, "\n"),*);
         }
     };
+}
+
+/// What every fix that inserts an `await` changes on purpose (the README's "What migration
+/// changes"), appended to the documentation of every recipe with a fix.
+const MIGRATION_CHANGES: &str = "## What migration changes
+Every inserted `await` is a point where the event loop runs other tasks; the blocking
+original ran nothing else until it returned. A read-modify-write that now spans an `await`
+(a `SELECT`, then an `UPDATE`; `self.count = self.fetch() + 1`) was accidentally atomic and
+can lose updates under concurrency: protect it with an `asyncio.Lock`. The order in which
+concurrent tasks interleave changes. No `await` is inserted while a thread lock is held
+(`with lock:`, `lock.acquire()`): the call is reported instead, since the next task to reach
+the lock would block the event loop's thread.";
+
+/// A recipe's documentation for `explain`: its doc comment, plus what migration changes for
+/// every recipe whose fixes insert an `await`.
+pub fn explanation(meta: &RecipeMeta) -> String {
+    let doc = render_doc(meta.doc);
+    if meta.fix == FixAvailability::None {
+        doc
+    } else {
+        format!(
+            "{}
+
+{MIGRATION_CHANGES}
+",
+            doc.trim_end()
+        )
+    }
 }
 
 /// A recipe's documentation as plain Markdown (without the space each doc line starts with).

@@ -688,6 +688,12 @@ cases! {
             expect_eq("same text as `explain AW101`", o.stdout, by_code.stdout.as_slice())
         });
 
+    explain_says_what_migration_changes => Case::new()
+        .run(["explain", "AW201"]).code(0).stdout_has("\n## What migration changes\n").stdout_has("asyncio.Lock");
+
+    explain_report_only_recipe_has_no_migration_section => Case::new()
+        .run(["explain", "AW204"]).code(0).stdout_lacks("## What migration changes");
+
     explain_lowercase_code => Case::new()
         .run(["explain", "aw101"]).code(0).stdout_has("# time-sleep (AW101)\n");
 
@@ -1026,7 +1032,7 @@ fn mixed_aw103_fixed() -> String {
 /// A computed delay: the fix is unsafe.
 const UNSAFE: &str = "import time\n\nasync def f(d):\n    time.sleep(d)\n";
 const UNSAFE_FIXED: &str = "import asyncio\n\nasync def f(d):\n    await asyncio.sleep(d)\n";
-const UNSAFE_REASON: &str = "unsafe fix withheld: `time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once; apply it with --unsafe-fixes";
+const UNSAFE_REASON: &str = "unsafe fix withheld: `time.sleep` raises `ValueError` for a negative delay and `OverflowError` for one above about 9.2e9 s; `asyncio.sleep` does neither; apply it with --unsafe-fixes";
 /// Two calls declared blocking in async code (lines 5 and 6) and one in sync code (line 9).
 const DECLARED: &str = "import requests\nimport mylib.storage\n\nasync def f(u):\n    requests.get(u)\n    mylib.storage.load()\n\ndef g(u):\n    return requests.get(u)\n";
 /// The `blocking-calls` table's entries: one with a replacement, one with `""`.
@@ -1985,7 +1991,7 @@ cases! {
             let unsafe_ = &all[3];
             expect_eq("unsafe filename", &unsafe_["filename"], &Value::from("u.py"))?;
             expect_eq("unsafe applicability", &unsafe_["fix"]["applicability"], &Value::from("unsafe"))?;
-            expect_eq("unsafe note", &unsafe_["note"], &Value::from("`time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once"))?;
+            expect_eq("unsafe note", &unsafe_["note"], &Value::from("`time.sleep` raises `ValueError` for a negative delay and `OverflowError` for one above about 9.2e9 s; `asyncio.sleep` does neither"))?;
             expect_eq("safe note", &all[0]["note"], &Value::Null)
         });
 
@@ -2209,7 +2215,7 @@ cases! {
         .stdout_has("| 4 | AW103 | `subprocess.run` blocks the event loop until the child process exits | safe |\n")
         .stdout_has("### `app/sleepy.py`\n")
         .stdout_has("| 4 | AW101 | `time.sleep` blocks the event loop in async code | safe |\n")
-        .stdout_has("| 5 | AW101 | `time.sleep` blocks the event loop in async code | unsafe: `time.sleep` raises `ValueError` for a negative delay, `asyncio.sleep` returns at once |\n")
+        .stdout_has("| 5 | AW101 | `time.sleep` blocks the event loop in async code | unsafe: `time.sleep` raises `ValueError` for a negative delay and `OverflowError` for one above about 9.2e9 s; `asyncio.sleep` does neither |\n")
         .stdout_has("### `app/web.py`\n")
         .stdout_has("| 4 | AW301 | `requests.get` is declared blocking and runs on the event loop | manual: ")
         .stdout_has("## Blocking calls outside async code (not loop blockers)\n")

@@ -73,6 +73,9 @@ pub struct Class {
     /// `self.attr = Constructor(...)` in a method, when every such assignment of `attr` calls
     /// the same constructor: the constructor (a project class, or a qualified name).
     pub attributes: HashMap<String, Option<Target>>,
+    /// Names the class body binds other than by `def` (`fetch = _constant`): on an instance
+    /// they shadow a base's method of that name, as a `def` would.
+    pub members: Vec<String>,
 }
 
 /// What a callee (or a referenced value) is, as far as one module can tell.
@@ -99,14 +102,30 @@ pub enum Target {
     Instance(Box<Target>),
     /// `receiver.name`, where the receiver is an instance of the class `class` resolves to.
     InstanceMethod { class: Box<Target>, name: String },
-    /// Something this module cannot resolve; the name is what was called (`load` for
-    /// `obj.load()`), which a project definition of that name may be.
+    /// A name this module cannot resolve (a builtin shadowed by several star imports), which
+    /// a project definition of that name may be.
     Unknown(String),
+    /// An attribute of an object this module cannot resolve (`load` of `obj.load()`): a
+    /// method of that name, or a function stored as a class attribute, may be it.
+    UnknownAttribute(String),
     /// A builtin or a name bound to something that is not a definition.
     External,
 }
 
 impl Target {
+    /// Whether the target is looked up as an attribute of an object (a method call), which
+    /// can never reach a module function called by its bare name.
+    pub fn is_attribute_lookup(&self) -> bool {
+        matches!(
+            self,
+            Target::Method { .. }
+                | Target::Super { .. }
+                | Target::AttributeMethod { .. }
+                | Target::InstanceMethod { .. }
+                | Target::UnknownAttribute(_)
+        )
+    }
+
     /// The name the target is looked up by, when it is a lookup (`load` of `db.load`).
     pub fn name(&self) -> Option<&str> {
         match self {
@@ -115,7 +134,8 @@ impl Target {
             | Target::Super { name, .. }
             | Target::AttributeMethod { name, .. }
             | Target::InstanceMethod { name, .. }
-            | Target::Unknown(name) => Some(name),
+            | Target::Unknown(name)
+            | Target::UnknownAttribute(name) => Some(name),
             Target::Function(_) | Target::Class(_) | Target::Instance(_) | Target::External => None,
         }
     }
@@ -153,8 +173,17 @@ pub struct Call {
     pub target: Target,
     pub range: TextRange,
     pub usage: Use,
-    /// The text to put before and after the call to await it, when `await` can be added there.
-    pub await_text: Option<(&'static str, &'static str)>,
+    /// The text to put before and after the call to await it, or why `await` cannot be added
+    /// there.
+    pub await_text: Result<(&'static str, &'static str), String>,
+    /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`): the code
+    /// handles both kinds of callee itself.
+    pub coroutine_check: Option<String>,
+    /// The argument list, parentheses included.
+    pub arguments: TextRange,
+    /// For a call in an `async def`: the name `asyncio` has there and the edit importing it,
+    /// or why it cannot be had (for fixes that move the call to a thread).
+    pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -179,6 +208,18 @@ pub struct BlockingSite {
     /// Why the phase 1 recipe's migration of it is an unsafe fix, if it is (see
     /// [`crate::recipe::BlockingUse::unsafe_migration`]).
     pub unsafe_migration: Option<String>,
+    /// See [`crate::recipe::BlockingUse::foreign_object`].
+    pub foreign_object: bool,
+}
+
+/// `x.name = value` (or `setattr(x, "name", value)`) anywhere in a module: it may replace a
+/// method or a module function of that name at run time.
+#[derive(Debug, Clone)]
+pub struct AttributeStore {
+    pub name: String,
+    pub range: TextRange,
+    /// `self.name = ...` in a method of this class of the module.
+    pub on_self_of: Option<usize>,
 }
 
 /// `asyncio.run(...)` or `loop.run_until_complete(...)`.
@@ -194,8 +235,12 @@ pub struct LoopRun {
 #[derive(Debug)]
 pub struct ModuleIndex {
     pub path: PathBuf,
-    /// Dotted module name (`opsd.db`), from the package folders (`__init__.py`) around it.
+    /// Dotted module name (`opsd.db`), the one relative imports start from.
     pub module: String,
+    /// Every name the module is imported by (see [`super::layout`]), `module` first.
+    pub names: Vec<String>,
+    /// The project folder whose module namespace it belongs to.
+    pub namespace: String,
     pub is_package: bool,
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
@@ -205,6 +250,7 @@ pub struct ModuleIndex {
     pub values: Vec<ValueRef>,
     pub blocking: Vec<BlockingSite>,
     pub loop_runs: Vec<LoopRun>,
+    pub attribute_stores: Vec<AttributeStore>,
     /// Names listed in `__all__`.
     pub exported: Vec<String>,
     pub lines: LineIndex,
@@ -228,47 +274,6 @@ impl ModuleIndex {
                 .map_or("", |(package, _)| package)
         }
     }
-}
-
-/// The dotted module name of `path` and whether it is a package's `__init__`: the folders
-/// holding an `__init__.py` above the file make its package path.
-pub fn module_name(path: &Path) -> (String, bool) {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let stem = absolute
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_owned();
-    let is_package = stem == "__init__";
-    let mut parts: Vec<String> = if is_package { Vec::new() } else { vec![stem] };
-    let mut folder = absolute.parent();
-    while let Some(dir) = folder {
-        if !is_package_dir(dir) {
-            break;
-        }
-        match dir.file_name().and_then(|n| n.to_str()) {
-            Some(name) => parts.push(name.to_owned()),
-            None => break,
-        }
-        folder = dir.parent();
-    }
-    parts.reverse();
-    (parts.join("."), is_package)
-}
-
-/// Whether `dir` holds an `__init__.py` (cached: every file of a folder asks).
-fn is_package_dir(dir: &Path) -> bool {
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, bool>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(&known) = cache.lock().ok().and_then(|c| c.get(dir).copied()).as_ref() {
-        return known;
-    }
-    let answer = dir.join("__init__.py").is_file();
-    if let Ok(mut cache) = cache.lock() {
-        cache.insert(dir.to_path_buf(), answer);
-    }
-    answer
 }
 
 /// Whether an imported path can lead to the project's code: a relative import, or one of
@@ -300,10 +305,14 @@ pub fn index_module(
     source: &str,
     parsed: &Parsed,
     recipes: &[&'static dyn Recipe],
-    roots: &HashSet<String>,
+    roots: &HashMap<String, HashSet<String>>,
 ) -> ModuleIndex {
     let semantic = SemanticModel::build(parsed.suite());
-    let (module, is_package) = module_name(path);
+    let place = super::layout::place(path);
+    let no_roots = HashSet::default();
+    let roots = roots.get(&place.namespace).unwrap_or(&no_roots);
+    let module = place.names.first().cloned().unwrap_or_default();
+    let is_package = place.is_package;
     let mut indexer = Indexer {
         context: WalkContext::new(),
         source,
@@ -328,9 +337,12 @@ pub fn index_module(
         scope_class: HashMap::default(),
         roots,
         followed: HashSet::default(),
+        importer: None,
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
+            names: place.names,
+            namespace: place.namespace,
             is_package,
             functions: Vec::new(),
             classes: Vec::new(),
@@ -339,6 +351,7 @@ pub fn index_module(
             values: Vec::new(),
             blocking: Vec::new(),
             loop_runs: Vec::new(),
+            attribute_stores: Vec::new(),
             exported: semantic.exported.iter().map(|s| (*s).to_owned()).collect(),
             lines: LineIndex::new(source),
             suppressions: Suppressions::new(parsed, source),
@@ -408,6 +421,8 @@ struct Indexer<'a, 's> {
     /// Recipes whose blocking calls come from [`Recipe::blocking_uses`] (they follow objects)
     /// rather than from the calls [`Recipe::is_blocking_call`] names.
     followed: HashSet<&'static str>,
+    /// Made for the first call in async code that needs it.
+    importer: Option<crate::imports::Importer>,
     index: ModuleIndex,
 }
 
@@ -494,18 +509,52 @@ impl<'a> Indexer<'a, '_> {
                 arguments
                     .args
                     .iter()
+                    .filter(|base| !self.is_inert_base(parent, base))
                     .map(|base| self.target_of(parent, base))
                     .collect()
             })
             .unwrap_or_default();
+        let mut members = Vec::new();
+        for stmt in &class.body {
+            let targets: &[Expr] = match stmt {
+                Stmt::Assign(a) => &a.targets,
+                Stmt::AnnAssign(a) if a.value.is_some() => std::slice::from_ref(&*a.target),
+                _ => &[],
+            };
+            for target in targets {
+                if let Expr::Name(name) = target {
+                    members.push(name.id.to_string());
+                }
+            }
+        }
         let id = self.index.classes.len();
         self.index.classes.push(Class {
             name: class.name.id.to_string(),
             label: self.semantic.scopes[scope].label.clone(),
             bases,
+            members,
             ..Class::default()
         });
         self.scope_class.insert(scope, id);
+    }
+
+    /// A base class that defines no method a subclass could override or call: `object`,
+    /// `abc.ABC`, `typing.Protocol` / `Generic[T]` (also from `typing_extensions`).
+    fn is_inert_base(&self, scope: ScopeId, base: &'a Expr) -> bool {
+        let base = match base {
+            Expr::Subscript(subscript) => &*subscript.value,
+            other => other,
+        };
+        self.semantic
+            .qualified_name(scope, base)
+            .is_some_and(|name| {
+                matches!(
+                    name.as_slice(),
+                    ["builtins", "object"]
+                        | ["abc", "ABC"]
+                        | ["typing" | "typing_extensions", "Protocol" | "Generic"]
+                )
+            })
     }
 
     /// What `expr` (a callee or a value) refers to, seen from `scope`.
@@ -591,6 +640,19 @@ impl<'a> Indexer<'a, '_> {
                         }
                     }
                 }
+                // `Store(path).load()`: a method of the instance just made.
+                if let Expr::Call(call) = value {
+                    return match self.target_at_depth(scope, &call.func, depth + 1) {
+                        class @ (Target::Class(_) | Target::Qualified(_)) => {
+                            Target::InstanceMethod {
+                                class: Box::new(class),
+                                name,
+                            }
+                        }
+                        Target::External if self.is_outside(scope, &call.func) => Target::External,
+                        _ => Target::UnknownAttribute(name),
+                    };
+                }
                 match self.target_at_depth(scope, value, depth + 1) {
                     Target::Qualified(mut path) => {
                         path.push(name);
@@ -603,7 +665,7 @@ impl<'a> Indexer<'a, '_> {
                     Target::Instance(class) => Target::InstanceMethod { class, name },
                     // `os.path.join`: an attribute of something outside the project.
                     Target::External if self.is_outside(scope, value) => Target::External,
-                    _ => Target::Unknown(name),
+                    _ => Target::UnknownAttribute(name),
                 }
             }
             _ => Target::External,
@@ -691,6 +753,59 @@ impl<'a> Indexer<'a, '_> {
         }
     }
 
+    /// The run-time coroutine test (`inspect.iscoroutinefunction`, `asyncio.iscoroutine`,
+    /// `inspect.isawaitable`) in the test of an `if` or conditional expression around the
+    /// node being visited: the code handles both kinds itself, in either branch.
+    fn coroutine_check(&self) -> Option<String> {
+        use crate::parse::visitor::{self, Visitor};
+
+        struct Finder<'s, 'a> {
+            semantic: &'s SemanticModel<'a>,
+            scope: ScopeId,
+            found: Option<String>,
+        }
+        impl<'a> Visitor<'a> for Finder<'_, 'a> {
+            fn visit_expr(&mut self, expr: &'a Expr) {
+                if let Expr::Call(call) = expr {
+                    if let Some(name) = self.semantic.qualified_name(self.scope, &call.func) {
+                        if matches!(
+                            name.as_slice(),
+                            ["inspect" | "asyncio", "iscoroutinefunction" | "iscoroutine"]
+                                | ["inspect", "isawaitable" | "isasyncgenfunction"]
+                        ) {
+                            self.found.get_or_insert_with(|| name.join("."));
+                        }
+                    }
+                }
+                visitor::walk_expr(self, expr);
+            }
+        }
+        let mut finder = Finder {
+            semantic: self.semantic,
+            scope: self.context.scope(),
+            found: None,
+        };
+        for node in self.context.ancestors() {
+            match node {
+                AnyNodeRef::StmtIf(s) => {
+                    finder.visit_expr(&s.test);
+                    for clause in &s.elif_else_clauses {
+                        if let Some(test) = &clause.test {
+                            finder.visit_expr(test);
+                        }
+                    }
+                }
+                AnyNodeRef::ExprIf(e) => finder.visit_expr(&e.test),
+                AnyNodeRef::StmtFunctionDef(_) | AnyNodeRef::ExprLambda(_) => break,
+                _ => {}
+            }
+            if finder.found.is_some() {
+                break;
+            }
+        }
+        finder.found
+    }
+
     fn is_callee(&self, expr: &Expr) -> bool {
         matches!(self.context.parent(), Some(AnyNodeRef::ExprCall(call)) if call.func.range() == expr.range())
     }
@@ -701,6 +816,16 @@ impl<'a> Indexer<'a, '_> {
         let caller = self.caller();
         let range = call.range();
         if let Some(name) = self.semantic.qualified_name(scope, &call.func) {
+            // `setattr(x, "name", value)` replaces `name` as `x.name = value` does.
+            if let (["builtins", "setattr"], [_, Expr::StringLiteral(attr), _]) =
+                (name.as_slice(), &*call.arguments.args)
+            {
+                self.index.attribute_stores.push(AttributeStore {
+                    name: attr.value.to_str().to_owned(),
+                    range,
+                    on_self_of: None,
+                });
+            }
             if let Some(recipe) = self
                 .recipes
                 .iter()
@@ -715,6 +840,7 @@ impl<'a> Indexer<'a, '_> {
                     label: name.join("."),
                     obstacle: None,
                     unsafe_migration: None,
+                    foreign_object: false,
                 });
             }
             if matches!(name.as_slice(), ["asyncio", "run"]) {
@@ -740,11 +866,29 @@ impl<'a> Indexer<'a, '_> {
         if target == Target::External {
             return;
         }
+        let coroutine_check = self.coroutine_check();
+        let asyncio = (execution == Execution::Async).then(|| {
+            let importer = self.importer.get_or_insert_with(|| {
+                let stylist = crate::source::Stylist::detect(self.source, self.parsed);
+                crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
+            });
+            importer.import_module(self.semantic, scope, "asyncio", range.start())
+        });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
-        let await_text = (self.semantic.awaitable_in_function(scope)
-            && !self.context.in_annotation()
-            && !self.context.in_debug_interpolation(range))
-        .then(|| await_wrapping(self.parsed, expr, self.context.parent()));
+        let await_text = if !self.semantic.awaitable_in_function(scope)
+            || self.context.in_annotation()
+            || self.context.in_debug_interpolation(range)
+        {
+            Err("a generator expression, a lambda or an f-string `=` field".to_owned())
+        } else if let Some(reason) = crate::locks::await_obstacle(&self.context, self.semantic) {
+            Err(reason)
+        } else if let Some(check) = &coroutine_check {
+            Err(format!(
+                "the code around it checks at run time whether it is a coroutine (`{check}`)"
+            ))
+        } else {
+            Ok(await_wrapping(self.parsed, expr, self.context.parent()))
+        };
         let usage = self.usage(call);
         self.index.calls.push(Call {
             caller,
@@ -753,6 +897,9 @@ impl<'a> Indexer<'a, '_> {
             range,
             usage,
             await_text,
+            coroutine_check,
+            arguments: call.arguments.range(),
+            asyncio,
         });
     }
 
@@ -763,11 +910,16 @@ impl<'a> Indexer<'a, '_> {
             let Expr::Attribute(attribute) = target else {
                 continue;
             };
-            let Some(class) = self
+            let class = self
                 .semantic
                 .self_class(scope, &attribute.value)
-                .and_then(|c| self.scope_class.get(&c).copied())
-            else {
+                .and_then(|c| self.scope_class.get(&c).copied());
+            self.index.attribute_stores.push(AttributeStore {
+                name: attribute.attr.id.to_string(),
+                range: attribute.range(),
+                on_self_of: class,
+            });
+            let Some(class) = class else {
                 continue;
             };
             let name = attribute.attr.id.to_string();
@@ -824,6 +976,7 @@ impl<'a> Indexer<'a, '_> {
                     label: used.label,
                     obstacle: used.obstacle,
                     unsafe_migration: used.unsafe_migration,
+                    foreign_object: used.foreign_object,
                 });
             }
         }
@@ -851,6 +1004,15 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
                     self.on_assign(std::slice::from_ref(&*assign.target), value);
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                if let Expr::Attribute(attribute) = &*assign.target {
+                    self.index.attribute_stores.push(AttributeStore {
+                        name: attribute.attr.id.to_string(),
+                        range: attribute.range(),
+                        on_self_of: None,
+                    });
                 }
             }
             Stmt::Return(ret) => {

@@ -22,13 +22,14 @@
 //!    loop of each file.
 
 pub mod index;
+pub mod layout;
 pub mod plan;
 pub mod run;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::fix::{Applicability, Edit};
 use crate::parse::{TextRange, TextSize};
@@ -36,7 +37,7 @@ use crate::pipeline::Settings;
 use crate::recipe::RecipeMeta;
 use crate::semantic::Execution;
 
-use index::{Call, Caller, ModuleIndex, Target};
+use index::{Call, Caller, ModuleIndex, Target, Use};
 
 pub type FileId = usize;
 
@@ -74,12 +75,32 @@ pub enum Resolved {
     External,
 }
 
+/// A call or reference whose target cannot be resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct UnknownUse {
+    pub file: FileId,
+    pub range: TextRange,
+    /// An attribute of an unknown object (`obj.run()`), not a bare name.
+    pub attribute: bool,
+    /// A call whose result is awaited.
+    pub awaited: bool,
+}
+
+/// Something a call may reach instead of the definition it resolves to.
+#[derive(Debug, Clone)]
+pub struct Rebinding {
+    /// Why, for a finding's note.
+    pub reason: String,
+    /// An `async def`: awaiting its call is right either way.
+    pub is_async: bool,
+}
+
 /// The indexed modules of a run and the resolved call graph.
 pub struct Project {
     pub modules: Vec<ModuleIndex>,
-    /// Files by module name.
-    by_name: HashMap<String, Vec<FileId>>,
-    roots: HashSet<String>,
+    /// Files by namespace and module name.
+    by_name: ModulesByName,
+    roots: Roots,
     /// Per module, per call: the callee.
     resolved: Vec<Vec<Resolved>>,
     callers: Vec<Vec<Vec<CallId>>>,
@@ -88,7 +109,7 @@ pub struct Project {
     /// Functions used as values, with where.
     value_uses: Vec<Vec<Vec<(FileId, TextRange)>>>,
     /// Calls and references that could not be resolved, by the name they use.
-    unknown: HashMap<String, Vec<(FileId, TextRange)>>,
+    unknown: HashMap<String, Vec<UnknownUse>>,
     /// Names mentioned in files that could not be indexed (syntax errors): any of them may
     /// call a project function of that name.
     pub unindexed_mentions: HashMap<String, PathBuf>,
@@ -97,15 +118,24 @@ pub struct Project {
 
 impl Project {
     pub fn new(modules: Vec<ModuleIndex>) -> Self {
-        let mut by_name: HashMap<String, Vec<FileId>> = HashMap::default();
+        let mut by_name: ModulesByName = HashMap::default();
         for (file, module) in modules.iter().enumerate() {
-            by_name.entry(module.module.clone()).or_default().push(file);
+            for name in &module.names {
+                by_name
+                    .entry((module.namespace.clone(), name.clone()))
+                    .or_default()
+                    .push(file);
+            }
         }
-        let roots: HashSet<String> = by_name
-            .keys()
-            .filter_map(|name| name.split('.').next())
-            .map(str::to_owned)
-            .collect();
+        let mut roots: Roots = HashMap::default();
+        for (namespace, name) in by_name.keys() {
+            if let Some(first) = name.split('.').next() {
+                roots
+                    .entry(namespace.clone())
+                    .or_default()
+                    .insert(first.to_owned());
+            }
+        }
         let no_subclasses = HashMap::default();
         let bases_resolver = Resolver {
             modules: &modules,
@@ -204,7 +234,7 @@ impl Project {
             .iter()
             .map(|functions| vec![Vec::new(); functions.len()])
             .collect();
-        let mut unknown: HashMap<String, Vec<(FileId, TextRange)>> = HashMap::default();
+        let mut unknown: HashMap<String, Vec<UnknownUse>> = HashMap::default();
         for ((file, module), (module_resolved, value_targets, module_callees)) in
             modules.iter().enumerate().zip(per_module)
         {
@@ -214,10 +244,14 @@ impl Project {
                     Resolved::Function(f) | Resolved::Init(_, f) => {
                         callers[f.file][f.index].push(id)
                     }
-                    Resolved::Unknown(name) if defined.contains(name.as_str()) => unknown
-                        .entry(name.clone())
-                        .or_default()
-                        .push((file, call.range)),
+                    Resolved::Unknown(name) if defined.contains(name.as_str()) => {
+                        unknown.entry(name.clone()).or_default().push(UnknownUse {
+                            file,
+                            range: call.range,
+                            attribute: call.target.is_attribute_lookup(),
+                            awaited: call.usage == Use::Awaited,
+                        })
+                    }
                     _ => {}
                 }
             }
@@ -227,7 +261,12 @@ impl Project {
                 match target {
                     Resolved::Function(f) => value_uses[f.file][f.index].push((file, value.range)),
                     Resolved::Unknown(name) if defined.contains(name.as_str()) => {
-                        unknown.entry(name).or_default().push((file, value.range))
+                        unknown.entry(name).or_default().push(UnknownUse {
+                            file,
+                            range: value.range,
+                            attribute: value.target.is_attribute_lookup(),
+                            awaited: false,
+                        })
                     }
                     _ => {}
                 }
@@ -313,48 +352,152 @@ impl Project {
         &self.value_uses[function.file][function.index]
     }
 
-    /// Unresolved calls and references using `name`.
-    pub fn unknown_uses(&self, name: &str) -> &[(FileId, TextRange)] {
-        self.unknown.get(name).map_or(&[], Vec::as_slice)
+    /// An unresolved call or reference using `name` that may reach `function` where awaiting
+    /// it would be wrong: awaited calls are right either way, and an attribute of an unknown
+    /// object (`obj.run()`) reaches a method, or a function a class body binds, never a module
+    /// function called by its bare name.
+    pub fn unknown_use(&self, function: FnId, name: &str) -> Option<&UnknownUse> {
+        let f = self.function(function);
+        let reachable_as_attribute = f.class.is_some()
+            || self.modules.iter().any(|m| {
+                m.classes
+                    .iter()
+                    .any(|c| c.members.iter().any(|n| n == name))
+            });
+        self.unknown
+            .get(name)?
+            .iter()
+            .find(|u| !u.awaited && (reachable_as_attribute || !u.attribute))
     }
 
-    /// Whether the method `function` takes part in an override: a base or a subclass defines
-    /// the same name, or a base class is not the project's (its callers cannot all be known).
+    /// Why a call of `function` may reach something else at run time (see
+    /// [`Project::rebindings`]): the first reason, for recipes that need the one definition.
     pub fn override_reason(&self, function: FnId) -> Option<String> {
+        self.rebindings(function)
+            .into_iter()
+            .next()
+            .map(|r| r.reason)
+    }
+
+    /// Everything a call of `function` may reach instead of it at run time: a base's or a
+    /// subclass's `def` of the name (an override), a class attribute of that name in the
+    /// hierarchy (`fetch = _constant`), a class that comes before it in a subclass's method
+    /// resolution order (a mixin), a base outside the project, and an attribute store of the
+    /// name (`self.fetch = other`, `db.fetch = other`, `setattr(x, "fetch", ...)`) anywhere in
+    /// the project.
+    pub fn rebindings(&self, function: FnId) -> Vec<Rebinding> {
         let f = self.function(function);
-        let class = ClassId {
+        let mut found = Vec::new();
+        let class = f.class.map(|index| ClassId {
             file: function.file,
-            index: f.class?,
-        };
+            index,
+        });
         let resolver = self.resolver();
-        let mut stack = vec![class];
-        let mut seen: HashSet<ClassId> = HashSet::default();
-        // Ancestors.
-        while let Some(current) = stack.pop() {
-            if !seen.insert(current) {
-                continue;
+        // The class and its ancestors.
+        let mut lineage: HashSet<ClassId> = HashSet::default();
+        if let Some(class) = class {
+            let mut stack = vec![class];
+            while let Some(current) = stack.pop() {
+                if !lineage.insert(current) {
+                    continue;
+                }
+                let c = &self.modules[current.file].classes[current.index];
+                if current != class {
+                    found.extend(
+                        self.defines(current, &f.name, |label| format!("it overrides `{label}`")),
+                    );
+                }
+                for base in &c.bases {
+                    match resolver.resolve(current.file, base, 0) {
+                        Resolved::Class(base) => stack.push(base),
+                        _ => found.push(Rebinding {
+                            reason: format!(
+                                "`{}` derives from a class outside the project, whose code may call it",
+                                c.label
+                            ),
+                            is_async: false,
+                        }),
+                    }
+                }
             }
-            let c = &self.modules[current.file].classes[current.index];
-            if current != class && c.methods.contains_key(&f.name) {
-                return Some(format!("it overrides `{}.{}`", c.label, f.name));
-            }
-            for base in &c.bases {
-                match resolver.resolve(current.file, base, 0) {
-                    Resolved::Class(base) => stack.push(base),
-                    _ => {
-                        return Some(format!(
-                            "`{}` derives from a class outside the project, whose code may call it",
-                            c.label
-                        ))
+            // Subclasses, and whatever else their bases bring before it.
+            for sub in resolver.descendants(class) {
+                let mut stack = vec![sub];
+                let mut seen: HashSet<ClassId> = HashSet::default();
+                while let Some(current) = stack.pop() {
+                    if lineage.contains(&current) || !seen.insert(current) {
+                        continue;
+                    }
+                    let c = &self.modules[current.file].classes[current.index];
+                    let sub_label = &self.modules[sub.file].classes[sub.index].label;
+                    found.extend(self.defines(current, &f.name, |label| {
+                        if current == sub {
+                            format!("`{label}` overrides it")
+                        } else {
+                            format!("`{label}` comes before it in the bases of `{sub_label}`")
+                        }
+                    }));
+                    for base in &c.bases {
+                        match resolver.resolve(current.file, base, 0) {
+                            Resolved::Class(base) => stack.push(base),
+                            _ => found.push(Rebinding {
+                                reason: format!(
+                                    "subclass `{}` also derives from a class outside the project, which may define it",
+                                    c.label
+                                ),
+                                is_async: false,
+                            }),
+                        }
                     }
                 }
             }
         }
-        resolver.descendants(class).into_iter().find_map(|sub| {
-            let c = &self.modules[sub.file].classes[sub.index];
-            c.methods
-                .contains_key(&f.name)
-                .then(|| format!("`{}.{}` overrides it", c.label, f.name))
+        for (file, module) in self.modules.iter().enumerate() {
+            for store in module.attribute_stores.iter().filter(|s| s.name == f.name) {
+                let relevant = match (store.on_self_of, class) {
+                    // `self.fetch = ...` in a class of the hierarchy hides the method.
+                    (Some(index), Some(class)) => {
+                        let of = ClassId { file, index };
+                        lineage.contains(&of) || resolver.descendants(class).contains(&of)
+                    }
+                    // `self.fetch = ...` cannot replace a module function.
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                };
+                if relevant {
+                    found.push(Rebinding {
+                        reason: format!(
+                            "`{}` is assigned as an attribute at {}, which may replace it",
+                            f.name,
+                            self.location(file, store.range.start())
+                        ),
+                        is_async: false,
+                    });
+                }
+            }
+        }
+        found
+    }
+
+    /// What `class` binds `name` to in its body: a `def` (async or not) or another value.
+    fn defines(
+        &self,
+        class: ClassId,
+        name: &str,
+        reason: impl Fn(&str) -> String,
+    ) -> Option<Rebinding> {
+        let c = &self.modules[class.file].classes[class.index];
+        let label = format!("{}.{name}", c.label);
+        if let Some(&index) = c.methods.get(name) {
+            let is_async = self.modules[class.file].functions[index].is_async;
+            return Some(Rebinding {
+                reason: reason(&label),
+                is_async,
+            });
+        }
+        c.members.iter().any(|m| m == name).then(|| Rebinding {
+            reason: format!("{} (a class attribute, not a `def`)", reason(&label)),
+            is_async: false,
         })
     }
 
@@ -412,9 +555,9 @@ type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
 /// Resolves targets to project definitions.
 struct Resolver<'p> {
     modules: &'p [ModuleIndex],
-    by_name: &'p HashMap<String, Vec<FileId>>,
-    /// The first segments of the project's module names (`opsd` of `opsd.db`).
-    roots: &'p HashSet<String>,
+    by_name: &'p ModulesByName,
+    /// Per namespace, the first segments of its module names (`opsd` of `opsd.db`).
+    roots: &'p Roots,
     /// Direct subclasses of each class (empty while they are being computed).
     subclasses: &'p HashMap<ClassId, Vec<ClassId>>,
 }
@@ -469,8 +612,15 @@ impl Resolver<'_> {
                     index: *class,
                 };
                 let constructor = module.classes[*class].attributes.get(attribute);
-                // A subclass assigning the attribute too may hold another class's instance.
-                if self.assigned_in_subclass(class_id, attribute) {
+                // A subclass assigning the attribute too may hold another class's instance,
+                // and so may code that stores it from outside (`service.backend = other`).
+                if self.assigned_in_subclass(class_id, attribute)
+                    || self.modules.iter().any(|m| {
+                        m.attribute_stores
+                            .iter()
+                            .any(|s| s.on_self_of.is_none() && s.name == *attribute)
+                    })
+                {
                     return Resolved::Unknown(name.clone());
                 }
                 match constructor {
@@ -481,7 +631,9 @@ impl Resolver<'_> {
             Target::InstanceMethod { class, name } => self.method_of(file, class, name, depth),
             // Calling an instance runs its `__call__`: not followed.
             Target::Instance(_) => Resolved::External,
-            Target::Unknown(name) => Resolved::Unknown(name.clone()),
+            Target::Unknown(name) | Target::UnknownAttribute(name) => {
+                Resolved::Unknown(name.clone())
+            }
             Target::External => Resolved::External,
         }
     }
@@ -575,7 +727,14 @@ impl Resolver<'_> {
                 base
             }
             // Not a project module: the standard library or a dependency.
-            Some(first) if !self.roots.contains(first) => return Resolved::External,
+            Some(first)
+                if !self
+                    .roots
+                    .get(&self.modules[file].namespace)
+                    .is_some_and(|roots| roots.contains(first)) =>
+            {
+                return Resolved::External
+            }
             _ => path.iter().map(String::as_str).collect(),
         };
         // The longest prefix that names a project module: `a.b.c`, `a.b`, `a`.
@@ -590,7 +749,11 @@ impl Resolver<'_> {
         ends.reverse();
         for (i, end) in ends.into_iter().enumerate() {
             let split = absolute.len() - i;
-            let Some(files) = self.by_name.get(&joined[..end]) else {
+            let key = (
+                self.modules[file].namespace.clone(),
+                joined[..end].to_owned(),
+            );
+            let Some(files) = self.by_name.get(&key) else {
                 continue;
             };
             let module = match files.as_slice() {
@@ -786,6 +949,24 @@ impl Project {
         found
     }
 
+    /// The functions a phase 2 fix may change the calls of, whose every caller and every
+    /// rebinding (an override, an attribute store) must be indexed before it is judged: the
+    /// sync functions reaching a blocking call ([`Project::reaching_blocking`]) and the
+    /// coroutine functions some call leaves unawaited.
+    pub fn judged_functions(&self) -> HashSet<FnId> {
+        let mut found = self.reaching_blocking();
+        for (_, call, resolved) in self.calls() {
+            if let (Resolved::Function(callee), Use::Discarded | Use::Condition) =
+                (resolved, call.usage)
+            {
+                if self.function(*callee).is_async {
+                    found.insert(*callee);
+                }
+            }
+        }
+        found
+    }
+
     /// The module-level names other than their own under which `functions` can be imported
     /// (aliases and re-exports: `from .core import fetch as get` gives `get`), with the
     /// function each names.
@@ -853,7 +1034,8 @@ pub fn on_loop(execution: Execution) -> bool {
     execution != Execution::Sync
 }
 
-/// The module name a path would have (see [`index::module_name`]).
-pub fn module_of(path: &Path) -> String {
-    index::module_name(path).0
-}
+/// Files by `(namespace, module name)` (see [`layout`]).
+type ModulesByName = HashMap<(String, String), Vec<FileId>>;
+
+/// Per namespace, the first segments of its module names.
+pub type Roots = HashMap<String, HashSet<String>>;

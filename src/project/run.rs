@@ -101,7 +101,7 @@ pub fn process_stdin(
                 &source.text,
                 &parsed,
                 crate::codemods::RECIPES,
-                &HashSet::default(),
+                &Default::default(),
             )
         });
     let Some(module) = module else {
@@ -193,34 +193,33 @@ fn build_project(
     // The import closure of the files with async code or blocking calls.
     indexing.index_more(wanted, &mut modules);
     let mut project = Project::new(modules);
-    // Then, in rounds, the files that mention a sync function reaching a blocking call: they
-    // may call it (as a caller to await, or on a path from async code to it).
+    // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
+    // of: they may call it (as a caller to await, or on a path from async code to it), or
+    // override or replace it.
     for _ in 0..MAX_ROUNDS {
         let names: Vec<&str> = {
-            let reaching = project.reaching_blocking();
+            let reaching = project.judged_functions();
             // Python calls dunder methods itself; `__init__` runs where its class is called.
             let mut names: Vec<&str> = reaching
                 .iter()
                 .filter_map(|&f| {
                     let function = project.function(f);
-                    match (function.is_dunder(), function.name.as_str(), function.class) {
-                        (false, name, _) => Some(name),
+                    let name = match (function.is_dunder(), function.name.as_str(), function.class)
+                    {
+                        (false, name, _) => name,
                         (true, "__init__", Some(class)) => {
-                            Some(project.modules[f.file].classes[class].name.as_str())
+                            project.modules[f.file].classes[class].name.as_str()
                         }
-                        _ => None,
-                    }
+                        _ => return None,
+                    };
+                    Some((f, name))
                 })
                 // And under the names other modules import them by.
-                .chain(
-                    project
-                        .aliases_of(&reaching)
-                        .into_iter()
-                        .map(|(_, name)| name),
-                )
-                // A name some unresolved call already uses can never be converted: its
+                .chain(project.aliases_of(&reaching))
+                // A function some unresolved call may reach can never be converted: its
                 // other callers do not matter.
-                .filter(|name| project.unknown_uses(name).is_empty())
+                .filter(|&(f, name)| project.unknown_use(f, name).is_none())
+                .map(|(_, name)| name)
                 .collect();
             names.sort_unstable();
             names.dedup();
@@ -283,7 +282,7 @@ struct Indexing<'r> {
     sources: &'r [Result<SourceText, FileError>],
     recipes: &'r [&'static dyn Recipe],
     /// First segments of the module names.
-    roots: HashSet<String>,
+    roots: super::Roots,
     done: HashSet<FileId>,
     /// Per module (in `modules` order): its file.
     module_files: Vec<FileId>,
@@ -326,17 +325,21 @@ impl Indexing<'_> {
 
 /// The first segments of the module names of `files` (`opsd` of `opsd.db`): imports from
 /// anything else are not the project's.
-fn project_roots(files: &[Candidate]) -> HashSet<String> {
-    let names: Vec<String> = files
+fn project_roots(files: &[Candidate]) -> super::Roots {
+    let places: Vec<super::layout::ModulePlace> = files
         .par_iter()
-        .map(|c| super::module_of(&c.path))
+        .map(|c| super::layout::place(&c.path))
         .collect();
-    names
-        .iter()
-        .filter_map(|name| name.split('.').next())
-        .filter(|root| !root.is_empty())
-        .map(str::to_owned)
-        .collect()
+    let mut roots: super::Roots = Default::default();
+    for place in places {
+        let firsts = roots.entry(place.namespace).or_default();
+        for name in &place.names {
+            if let Some(first) = name.split('.').next().filter(|f| !f.is_empty()) {
+                firsts.insert(first.to_owned());
+            }
+        }
+    }
+    roots
 }
 
 /// The files not indexed yet that mention one of `names` as a word.

@@ -23,7 +23,9 @@ A case is a folder ``tests/differential/<case>/``:
   must match a finding of ``check`` with that code, whose fix is ``safe``, ``unsafe`` or
   ``none``, and whose message or note contains ``note``.
 
-What is compared: the driver's standard output, its exit status, the last line of its
+Every inserted ``await`` is a point where other tasks run: the interleaving of concurrent
+tasks is what migration changes on purpose, so a driver prints results that do not depend on
+it (sorted, or per task). What is compared: the driver's standard output, its exit status, the last line of its
 standard error (the exception, if one ended it), and whether it hung (a timeout). The
 original's record is checked too: it must not hang, so a case cannot pass by hanging twice.
 The driver runs in a fresh interpreter that writes no bytecode (``-B``), so a stale ``.pyc``

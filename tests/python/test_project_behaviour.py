@@ -520,16 +520,25 @@ def test_boundaries_stay_sync_are_reported_and_still_work(run_awaitify, tmp_path
     # The tool sees every boundary and says why it does not convert it.
     code, findings = check_json(run_awaitify, original)
     assert code == 1
-    refused = {f["note"] for f in findings if f["code"] == "AW201" and f["fix"] is None}
+    # None is converted; each gets the unsafe fix that moves its calls to a thread instead.
+    refused = {
+        f["note"] for f in findings
+        if f["code"] == "AW201" and (f["fix"] or {}).get("applicability") == "unsafe"
+    }
     for helper, reason in JOBS_BOUNDARIES.items():
-        assert any(f"`{helper}` stays sync" in n and reason in n for n in refused), (helper, refused)
+        assert any(
+            f"`{helper}` stays sync" in n and reason in n and "to a thread" in n for n in refused
+        ), (helper, refused)
 
     before = snapshot(migrated)
     code, summary = fix_json(run_awaitify, migrated, "--unsafe-fixes")
     after = snapshot(migrated)
-    # Only the one convertible helper (tick) and its caller changed; work.py is untouched.
+    # The one convertible helper (tick) and the async caller changed; work.py is untouched.
     assert changed_files(before, after) == {"jobs/fast.py", "jobs/run.py"}
-    assert code == 1 and len(summary["remaining"]) == len(JOBS_BOUNDARIES), summary["remaining"]
+    assert code == 0 and summary["remaining"] == [], summary["remaining"]
+    run_py = (migrated / "jobs/run.py").read_text()
+    for moved in ("offloaded, x", "cli_helper, x", "thread_target, x", "Resource, x"):
+        assert f"await asyncio.to_thread({moved})" in run_py, run_py
     compile_all(migrated)
 
     sync_names = ("jobs.work:thread_target", "jobs.work:offloaded", "jobs.work:cli_helper",
@@ -640,7 +649,7 @@ def test_unawaited_coroutine_statements_get_awaited_and_run(run_awaitify, tmp_pa
         pytest.param(SVC, False, 1, id="svc-safe"),  # time.sleep(delay) withheld
         pytest.param(SVC, True, 0, id="svc-unsafe"),
         pytest.param(STORE, False, 1, id="store"),  # sqlite shared with __init__ remains
-        pytest.param(JOBS, True, 1, id="jobs"),  # the boundaries remain
+        pytest.param(JOBS, True, 0, id="jobs"),  # the boundaries' calls move to threads
         pytest.param(CACHE, True, 1, id="cache"),  # the call in sync code remains
         pytest.param(BEAT, False, 0, id="beat"),
     ],

@@ -1,0 +1,5 @@
+import db
+
+
+async def handle(key):
+    return db.fetch(key)

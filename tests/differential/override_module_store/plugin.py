@@ -1,0 +1,5 @@
+import db
+
+
+def install():
+    db.fetch = lambda key: key.lower()

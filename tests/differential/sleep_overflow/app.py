@@ -1,0 +1,5 @@
+import time
+
+
+async def wait_forever():
+    time.sleep(1e10)

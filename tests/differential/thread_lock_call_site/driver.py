@@ -1,0 +1,5 @@
+import asyncio
+
+import store
+
+print(asyncio.run(store.main()))

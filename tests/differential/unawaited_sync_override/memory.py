@@ -1,0 +1,6 @@
+from base import EVENTS, Cache
+
+
+class MemoryCache(Cache):
+    def refresh(self):
+        EVENTS.append("sync refresh")
