@@ -280,6 +280,13 @@ fn offload_fix(
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
+            if site.caller == Caller::Function(f.index) && site.object_leaves {
+                return Err(format!(
+                    "`{}` returns the sqlite3 object it makes (`{}`); made in a worker thread, its caller could not use it",
+                    project.describe(f, function.file),
+                    site.label
+                ));
+            }
             if site.caller == Caller::Function(f.index)
                 && site.code == "AW102"
                 && site.foreign_object

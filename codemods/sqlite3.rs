@@ -501,8 +501,15 @@ impl Recipe for Sqlite3 {
         // reaches it (an attribute, a global, a parameter).
         let mut opened_in: HashMap<Slot, HashSet<Option<ScopeId>>> = HashMap::new();
         let mut kept: HashSet<Slot> = HashSet::new();
+        let mut leaves: HashMap<Slot, HashSet<ScopeId>> = HashMap::new();
         for u in &found {
             let root = groups.find(u.via);
+            if let Action::Leaves {
+                function: Some(function),
+            } = u.action
+            {
+                leaves.entry(root).or_default().insert(function);
+            }
             if u.guard.is_some() {
                 opened_in
                     .entry(root)
@@ -531,6 +538,11 @@ impl Recipe for Sqlite3 {
                 label: site_label(source, u),
                 obstacle: obstacles.get(&groups.find(u.via)).cloned(),
                 unsafe_migration: unsafe_migrations.get(&groups.find(u.via)).cloned(),
+                object_leaves: semantic.enclosing_function(u.scope).is_some_and(|f| {
+                    leaves
+                        .get(&groups.find(u.via))
+                        .is_some_and(|l| l.contains(&f))
+                }),
                 foreign_object: {
                     let root = groups.find(u.via);
                     kept.contains(&root)

@@ -28,6 +28,9 @@ pub struct BlockingUse {
     /// The object is not made in the use's function (a connection kept on `self`, a
     /// parameter, one made by the caller): another thread cannot use it.
     pub foreign_object: bool,
+    /// The object leaves the use's function (`return conn`, `yield conn`): made in a
+    /// worker thread, it would reach a caller on another thread, which sqlite3 refuses.
+    pub object_leaves: bool,
 }
 
 /// What kind of fix a recipe offers, for `awaitify recipes` and the docs.

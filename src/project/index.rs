@@ -210,6 +210,8 @@ pub struct BlockingSite {
     pub unsafe_migration: Option<String>,
     /// See [`crate::recipe::BlockingUse::foreign_object`].
     pub foreign_object: bool,
+    /// See [`crate::recipe::BlockingUse::object_leaves`].
+    pub object_leaves: bool,
 }
 
 /// `x.name = value` (or `setattr(x, "name", value)`) anywhere in a module: it may replace a
@@ -841,6 +843,7 @@ impl<'a> Indexer<'a, '_> {
                     obstacle: None,
                     unsafe_migration: None,
                     foreign_object: false,
+                    object_leaves: false,
                 });
             }
             if matches!(name.as_slice(), ["asyncio", "run"]) {
@@ -977,6 +980,7 @@ impl<'a> Indexer<'a, '_> {
                     obstacle: used.obstacle,
                     unsafe_migration: used.unsafe_migration,
                     foreign_object: used.foreign_object,
+                    object_leaves: used.object_leaves,
                 });
             }
         }
