@@ -153,6 +153,7 @@ impl Recipe for BlockingHelper {
         }
         let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
         let mut public_reasons = reasons.clone();
+        unsafe_migrations(checker, &all, &blocking, &mut public_reasons);
         let safe = convertible(checker, &all, &blocking, &mut public_reasons, true);
         let fixes = [(&safe, Applicability::Safe), (&all, Applicability::Unsafe)].map(
             |(set, applicability)| ProjectFix {
@@ -279,9 +280,16 @@ fn offload_fix(
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
+            if site.caller == Caller::Function(f.index) && site.object_leaves {
+                return Err(format!(
+                    "`{}` returns the sqlite3 object it makes (`{}`); made in a worker thread, its caller could not use it",
+                    project.describe(f, function.file),
+                    site.label
+                ));
+            }
             if site.caller == Caller::Function(f.index)
                 && site.code == "AW102"
-                && site.label != "sqlite3.connect"
+                && site.foreign_object
             {
                 return Err(format!(
                     "`{}` uses a sqlite3 object it did not create (`{}`), which another thread cannot use",
@@ -475,6 +483,34 @@ fn static_boundary(
         return Some("AW201 is disabled for its definition".to_owned());
     }
     None
+}
+
+/// Functions whose own blocking calls the phase 1 recipes migrate only by an unsafe fix: as a
+/// safe fix, converting them would leave an `async def` that still blocks. They (and what
+/// needs them) are converted by the unsafe fix only, with that reason.
+fn unsafe_migrations(
+    checker: &ProjectChecker<'_>,
+    candidates: &HashSet<FnId>,
+    blocking: &HashMap<FnId, Vec<usize>>,
+    reasons: &mut HashMap<FnId, Reason>,
+) {
+    for &function in candidates {
+        let module = &checker.project.modules[function.file];
+        let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
+        // Sites with an obstacle are not migrated at all (the conversion rests on the others).
+        if let Some(why) = sites
+            .iter()
+            .map(|&i| &module.blocking[i])
+            .filter(|site| site.obstacle.is_none())
+            .find_map(|site| site.unsafe_migration.as_ref())
+        {
+            reasons.entry(function).or_insert_with(|| {
+                Reason::cause(format!(
+                    "its blocking calls are migrated only by an unsafe fix: {why}"
+                ))
+            });
+        }
+    }
 }
 
 /// The greatest subset of `candidates` that can be converted together: every caller of a

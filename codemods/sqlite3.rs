@@ -6,8 +6,8 @@ use crate::checker::{await_wrapping, Checker};
 use crate::fix::{merge_edits, Applicability, Edit, Fix};
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
-use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
-use crate::semantic::{BindingId, Execution, ScopeId, SemanticModel};
+use crate::recipe::{BlockingUse, FixAvailability, Recipe, RecipeMeta};
+use crate::semantic::{BindingId, Execution, ScopeId, ScopeKind, SemanticModel};
 use crate::walk::{walk_module, WalkContext, WalkHandler};
 
 crate::declare_recipe! {
@@ -68,6 +68,37 @@ crate::declare_recipe! {
 /// `async with aiosqlite.connect(path) as conn, _SqliteTransaction(conn):`: the same
 /// commit/rollback, and the connection is also closed at the end of the block.
 ///
+/// `with contextlib.closing(sqlite3.connect(path)) as conn:` becomes
+/// `async with aiosqlite.connect(path) as conn:`, and `with closing(conn.cursor()) as cur:`
+/// becomes `async with await conn.cursor() as cur:`: aiosqlite's `async with` closes and does
+/// not commit, exactly like `closing()`. `from sqlite3 import dbapi2 as sqlite3` is the same
+/// module, and `sqlite3.Connection(path)` opens a connection like `sqlite3.connect(path)`.
+///
+/// ## Connection helpers and constructors
+/// A `@contextmanager` helper of the module that yields a connection, entered by async code
+/// (`with self._connection() as conn:`), becomes an `@contextlib.asynccontextmanager async
+/// def` with its `connect`, `commit`, `rollback` and `close` awaited, and each of its `with`
+/// statements an `async with`: the generator protocol (the exception thrown in at the
+/// `yield`, its `try`/`except`/`finally`) runs exactly as before.
+///
+/// When sync code enters the helper too, or the helper is public (other modules may enter it
+/// with a sync `with`), the helper stays exactly as it is and async code enters an *async
+/// twin* of it, defined right after it (`_connection_async`, the same body migrated). A
+/// plain helper returning a fresh connection that sync code also calls gets the same twin,
+/// which async callers await (`conn = await _connect_async()`).
+///
+/// This is the design for a class whose constructor creates the schema through the helper
+/// its async methods query through (`__init__` → `_init_db()` → `with self._connection() as
+/// conn: conn.executescript(SCHEMA)`): construction keeps its synchronous path, so the
+/// schema exists when the constructor returns, before any query can run, and every query
+/// made after construction runs on aiosqlite's thread. An explicit async initializer (`await
+/// store.init()`) was not chosen: every construction site, in other modules too, would have
+/// to change and await it, and one in sync code cannot. The twin fix is unsafe: the
+/// construction path still runs sqlite3 on its caller's thread; if that is the event loop (a
+/// `Store(...)` made in a handler) while a migrated connection holds a write lock across an
+/// `await`, it waits for the lock until sqlite's timeout. Build such objects at start-up or
+/// with `await asyncio.to_thread(Store, path)`.
+///
 /// ## Fix safety
 /// A connection or cursor is migrated everywhere it flows, or nowhere: awaited and
 /// un-awaited uses of one object are never mixed. When any use of an object cannot be
@@ -75,8 +106,11 @@ crate::declare_recipe! {
 /// the reason: the object is used in sync code (a sync method of the class, a function run in
 /// a thread), created in `__init__` (an async factory method is needed), passed to a function
 /// that is not followed, stored in a container, reached as `other._conn` on another object
-/// than `self`, iterated in a generator expression, used in a `with` statement with other
-/// items, bound to other values too, configured in a way aiosqlite does on the wrong thread
+/// than `self`, iterated in a generator expression or tested with `in` (`row in cursor`
+/// iterates it synchronously), used in a `with` statement with other items, bound to other
+/// values too, an attribute that a base class of the module also uses or whose class derives
+/// from a class of another module (the hierarchy's uses are migrated together or not at all),
+/// configured in a way aiosqlite does on the wrong thread
 /// (`conn.isolation_level = ...`), or used with an API aiosqlite lacks (`create_aggregate`,
 /// `create_collation`, `create_window_function`, `blobopen`, `serialize`, `deserialize`,
 /// `getlimit`, `setlimit`, `autocommit`, `cursor(factory=...)`).
@@ -84,9 +118,12 @@ crate::declare_recipe! {
 /// The fix is safe when every use is a straight-line rewrite in async code and the
 /// connection's lifetime stays what it was. It is unsafe (applied with `--unsafe-fixes`, the
 /// reason given) when:
-/// - the connection is not closed in a `finally` block or a `with`: aiosqlite runs each
-///   connection on a non-daemon thread, so one left open by an exception keeps the process
-///   alive at exit, where sqlite3's would not;
+/// - the connection is not closed in a `finally` block or a `with` that starts before
+///   anything can raise: a statement between the opening and the protecting `try` (setting
+///   a property such as `row_factory` cannot raise), or a helper that runs statements on the
+///   new connection before returning it, leaves it open when that statement raises.
+///   aiosqlite runs each connection on a non-daemon thread, so one left open by an exception
+///   keeps the process alive at exit, where sqlite3's would not;
 /// - the connection is shared, kept on `self` or in a global: it must be closed before the
 ///   program exits, and concurrent tasks' statements can now interleave inside a transaction;
 /// - `with sqlite3.connect(...) as conn:` now also closes the connection, and the connection
@@ -95,15 +132,18 @@ crate::declare_recipe! {
 ///   (`return conn`, `yield conn`): callers elsewhere now receive an aiosqlite object;
 /// - a public attribute (`self.conn`) or a class with subclasses holds it;
 /// - a parameter is annotated `sqlite3.Connection` (callers elsewhere pass the object);
-/// - a loop over a cursor can `break` and the cursor is read again after it: aiosqlite's
-///   `async for` fetches rows in batches, and the rest of a batch is lost;
+/// - a loop over a cursor can `break` and the cursor is read again after it, or by an
+///   enclosing loop that goes on reading it, or the loop itself runs again inside another
+///   loop: aiosqlite's `async for` fetches rows in batches, and the rest of a batch is lost;
+/// - a helper gets an async twin while sync code keeps the original (see above);
 /// - another sqlite3 object of the module stays on the event loop (its fix withheld or
 ///   unsafe): a migrated connection holding a write lock while it awaits would make the
 ///   remaining sqlite3 code wait for the lock on the loop's thread, a deadlock until sqlite's
 ///   timeout; the module's objects are migrated together with `--unsafe-fixes`. (Other
 ///   modules using the same database from the loop are not visible here);
-/// - the object is used after its `close()` on a path that goes on: aiosqlite raises
-///   `ValueError` there where sqlite3 raises `ProgrammingError`.
+/// - the object is used after its `close()` on a path that goes on, or after the `with
+///   closing(...)` block that closed it: aiosqlite raises `ValueError` there where sqlite3
+///   raises `ProgrammingError`.
 ///
 /// `sqlite3.connect(path, 5.0)` passes its positional arguments as keywords (`timeout=5.0`),
 /// as aiosqlite requires. Annotations of migrated objects become `aiosqlite.Connection` /
@@ -253,8 +293,6 @@ enum Action<'a> {
         method: &'a str,
         prefix: &'static str,
         suffix: &'static str,
-        /// The call stands in a `finally` block (a `close()` there runs on every exit).
-        in_finally: bool,
         /// The statement after the call's leaves the block (`return`, `raise`, `break`,
         /// `continue`): code after the block does not run after this call.
         then_leaves: bool,
@@ -267,7 +305,13 @@ enum Action<'a> {
     },
     /// `for` → `async for`; `breaks` when the loop can stop early (aiosqlite fetches rows in
     /// batches, so rows after a `break` are not there for a later fetch).
-    AsyncFor { stmt: TextRange, breaks: bool },
+    /// `again` when the loop runs again inside an enclosing loop of its function over a
+    /// cursor it does not create (the rows the batch took are gone for the next run).
+    AsyncFor {
+        stmt: TextRange,
+        breaks: bool,
+        again: bool,
+    },
     /// A comprehension's `for` → `async for`.
     AsyncComprehension { generator: TextRange },
     /// `with sqlite3.connect(p) as conn:` → `async with aiosqlite.connect(p) as conn, _SqliteTransaction(conn):`.
@@ -275,6 +319,36 @@ enum Action<'a> {
         stmt: &'a ast::StmtWith,
         call: &'a ast::ExprCall,
         target: &'a Expr,
+    },
+    /// `with contextlib.closing(<object>) as x:` → `async with <object> as x:`: aiosqlite's
+    /// connections and cursors close at the end of an `async with` and do nothing else,
+    /// exactly as `closing()` does. `connect` when the object is `sqlite3.connect(...)`
+    /// itself (it becomes `aiosqlite.connect(...)`, not awaited).
+    WithClosing {
+        stmt: &'a ast::StmtWith,
+        wrapper: &'a ast::ExprCall,
+        inner: TextRange,
+        connect: Option<&'a ast::ExprCall>,
+        kind: Kind,
+        /// The `as` target's slot, when it is a plain name.
+        target: Option<Slot<'a>>,
+        target_is_attribute: bool,
+    },
+    /// `with helper() as conn:` where `helper` is a `@contextmanager` of the module that
+    /// yields the object → `async with helper() as conn:` (the helper becomes an
+    /// `@asynccontextmanager async def`).
+    WithHelper {
+        stmt: &'a ast::StmtWith,
+        call: &'a ast::ExprCall,
+    },
+    /// `conn = helper()` where `helper` is a plain sync function returning the object and
+    /// sync code calls it too: `conn = await helper_async()` (a twin of it).
+    CallHelper {
+        call: &'a ast::ExprCall,
+        prefix: &'static str,
+        suffix: &'static str,
+        /// `x` of `x = helper()`.
+        target: Option<&'a Expr>,
     },
     /// `with conn:` → `async with _SqliteTransaction(conn):`.
     WithTransaction {
@@ -297,7 +371,11 @@ impl Action<'_> {
     fn is_blocking(&self) -> bool {
         !matches!(
             self,
-            Action::Neutral | Action::Leaves { .. } | Action::PassTo(_) | Action::Escape(_)
+            Action::Neutral
+                | Action::Leaves { .. }
+                | Action::PassTo(_)
+                | Action::Escape(_)
+                | Action::CallHelper { .. }
         )
     }
 }
@@ -317,6 +395,24 @@ struct Use<'a> {
     execution: Execution,
     action: Action<'a>,
     label: String,
+    /// The `@contextmanager` helper of the module whose body holds the occurrence.
+    in_helper: Option<ScopeId>,
+    /// Where the occurrence opens a connection (`sqlite3.connect(...)`, a call of a helper
+    /// that returns a new one): what closes it if a later statement raises.
+    guard: Option<Guard>,
+}
+
+/// What closes a connection just opened when a statement after the opening raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// A `try` whose `finally` closes it starts right after the opening (or holds it), or a
+    /// `with` closes it.
+    Closed,
+    /// It is returned at once (nothing that can raise stands between): its callers'
+    /// openings are checked instead.
+    Returned,
+    /// Something can raise before anything closes it.
+    Open,
 }
 
 impl Recipe for Sqlite3 {
@@ -326,15 +422,137 @@ impl Recipe for Sqlite3 {
 
     /// Opening a connection stands for the object's blocking uses in the audit's census.
     fn is_blocking_call(&self, name: &[&str]) -> bool {
-        matches!(name, ["sqlite3", "connect"])
+        matches!(name, ["sqlite3", "connect" | "Connection"])
     }
 
-    fn is_blocking_method(&self, constructor: &[&str], method: &str) -> bool {
-        self.is_blocking_call(constructor)
-            && matches!(
-                method,
-                "execute" | "executemany" | "executescript" | "commit" | "rollback" | "close"
-            )
+    /// Every blocking use of every connection and cursor, however it was made (a helper's
+    /// return value, a `with helper() as conn`, a cursor of either), with what keeps its
+    /// object from being migrated whatever the call graph does.
+    fn blocking_uses(
+        &self,
+        semantic: &SemanticModel,
+        parsed: &Parsed,
+        source: &str,
+    ) -> Option<Vec<BlockingUse>> {
+        if !semantic.imports_module("sqlite3") {
+            return Some(Vec::new());
+        }
+        let ObjectFlow {
+            seeds,
+            mut groups,
+            polluted,
+            found,
+            ..
+        } = object_flow(semantic, parsed, source);
+        // Per object: the first reason converting functions cannot remove.
+        let mut obstacles: HashMap<Slot, String> = HashMap::new();
+        for u in &found {
+            let line = line_of(source, u.range.start());
+            let obstacle = match &u.action {
+                Action::Escape(reason) | Action::Unsupported(reason) => {
+                    Some(format!("{reason} (line {line})"))
+                }
+                Action::Connect { .. } | Action::WithConnect { .. } => semantic
+                    .enclosing_function(u.scope)
+                    .map(|f| semantic.scope_name(f))
+                    .filter(|name| name.starts_with("__") && name.ends_with("__"))
+                    .map(|name| format!("the connection is created in `{name}`, which stays sync")),
+                _ => None,
+            };
+            if let Some(obstacle) = obstacle {
+                obstacles.entry(groups.find(u.via)).or_insert(obstacle);
+            }
+        }
+        for (slot, reason) in polluted {
+            obstacles.entry(groups.find(slot)).or_insert(reason);
+        }
+        // Per object: why its migration will be an unsafe fix whatever the call graph does.
+        let mut unsafe_migrations: HashMap<Slot, String> = HashMap::new();
+        for u in &found {
+            let line = line_of(source, u.range.start());
+            let reason = match (u.via, &u.action, u.guard) {
+                (Slot::Attr(_, name), ..) => Some(format!(
+                    "`self.{name}` is shared: the program must await its `close()` before exiting, and concurrent tasks' statements can interleave inside a transaction"
+                )),
+                (Slot::Local(binding), ..) if semantic.bindings[binding].scope == 0 => Some(format!(
+                    "`{}` is a global connection: the program must await its `close()` before exiting",
+                    semantic.bindings[binding].name
+                )),
+                (_, _, Some(Guard::Open)) => Some(format!(
+                    "the connection opened at line {line} is not closed in a `finally` or a `with` that starts before anything can raise"
+                )),
+                (_, Action::WithHelper { .. } | Action::CallHelper { .. }, _)
+                    if u.execution == Execution::Sync =>
+                {
+                    Some(format!(
+                        "sync code{} (line {line}) also uses the connection helper, which then keeps sqlite3 next to an async twin",
+                        sync_place(semantic, u.scope)
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                unsafe_migrations
+                    .entry(groups.find(u.via))
+                    .or_insert(reason);
+            }
+        }
+        // Per object: the functions that open it, and whether it is kept where other code
+        // reaches it (an attribute, a global, a parameter).
+        let mut opened_in: HashMap<Slot, HashSet<Option<ScopeId>>> = HashMap::new();
+        let mut kept: HashSet<Slot> = HashSet::new();
+        let mut leaves: HashMap<Slot, HashSet<ScopeId>> = HashMap::new();
+        for u in &found {
+            let root = groups.find(u.via);
+            if let Action::Leaves {
+                function: Some(function),
+            } = u.action
+            {
+                leaves.entry(root).or_default().insert(function);
+            }
+            if u.guard.is_some() {
+                opened_in
+                    .entry(root)
+                    .or_default()
+                    .insert(semantic.enclosing_function(u.scope));
+            }
+            let elsewhere = match u.via {
+                Slot::Attr(..) => true,
+                Slot::Local(binding) => {
+                    semantic.bindings[binding].scope == 0
+                        || seeds.iter().any(|s| s.slot == u.via && s.parameter)
+                }
+                _ => false,
+            };
+            if elsewhere {
+                kept.insert(root);
+            }
+        }
+        let uses = found
+            .iter()
+            .filter(|u| u.action.is_blocking())
+            .map(|u| BlockingUse {
+                range: u.range,
+                scope: u.scope,
+                execution: u.execution,
+                label: site_label(source, u),
+                obstacle: obstacles.get(&groups.find(u.via)).cloned(),
+                unsafe_migration: unsafe_migrations.get(&groups.find(u.via)).cloned(),
+                object_leaves: semantic.enclosing_function(u.scope).is_some_and(|f| {
+                    leaves
+                        .get(&groups.find(u.via))
+                        .is_some_and(|l| l.contains(&f))
+                }),
+                foreign_object: {
+                    let root = groups.find(u.via);
+                    kept.contains(&root)
+                        || !opened_in
+                            .get(&root)
+                            .is_some_and(|f| f.contains(&semantic.enclosing_function(u.scope)))
+                },
+            })
+            .collect();
+        Some(uses)
     }
 
     fn check_file<'a>(&self, checker: &mut Checker<'a>) {
@@ -352,19 +570,39 @@ impl Recipe for Sqlite3 {
 
 type Finding = (TextRange, String, Option<Fix>, Option<String>);
 
-fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
-    let semantic = checker.semantic();
-    let suite = checker.suite();
+/// What the object flow of one module found: every occurrence of a sqlite3 object, the
+/// objects they belong to, and why some objects cannot be migrated.
+struct ObjectFlow<'a> {
+    seeds: Vec<Seed<'a>>,
+    subclassed: HashSet<ScopeId>,
+    helpers: HashMap<ScopeId, ContextHelper<'a>>,
+    groups: UnionFind<'a>,
+    polluted: Vec<(Slot<'a>, String)>,
+    found: Vec<Use<'a>>,
+}
+
+/// Follows every sqlite3 connection and cursor of a module: the analysis both the recipe and
+/// the project index ([`Recipe::blocking_uses`]) use.
+fn object_flow<'a>(
+    semantic: &SemanticModel<'a>,
+    parsed: &'a Parsed,
+    source: &'a str,
+) -> ObjectFlow<'a> {
+    let suite = parsed.suite();
 
     // Pass 1: where values flow, and what annotations say.
     let mut facts = Facts {
         context: WalkContext::new(),
         semantic,
+        source,
         flows: Vec::new(),
         seeds: Vec::new(),
         subclassed: HashSet::new(),
         bases: HashMap::new(),
         foreign_attributes: Vec::new(),
+        self_attributes: HashMap::new(),
+        outside_bases: HashMap::new(),
+        helpers: HashMap::new(),
     };
     walk_module(&mut facts, suite);
     let Facts {
@@ -373,6 +611,9 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         subclassed,
         bases,
         foreign_attributes,
+        self_attributes,
+        outside_bases,
+        helpers,
         ..
     } = facts;
 
@@ -417,13 +658,15 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         match types.kind_of(flow.value, flow.scope) {
             Some((_, origin)) => groups.union(flow.slot, origin),
             None if types.kinds.contains_key(&flow.slot) && !is_none(flow.value) => {
-                polluted.push((
-                    flow.slot,
-                    format!(
-                        "`{}` is also assigned a value that is not a sqlite3 object",
-                        slot_name(semantic, flow.slot)
+                let name = slot_name(semantic, flow.slot);
+                let reason = match thread_boundary(flow.value) {
+                    Some(callee) => format!(
+                        "`{name}` is also assigned an object made in a worker thread (`{}`): a sqlite3 connection made there cannot be handed to aiosqlite, which opens its own on its thread; open it with `aiosqlite.connect` instead",
+                        &source[callee.range()]
                     ),
-                ))
+                    None => format!("`{name}` is also assigned a value that is not a sqlite3 object"),
+                };
+                polluted.push((flow.slot, reason))
             }
             None => {}
         }
@@ -450,8 +693,41 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                 slot,
                 format!(
                     "`{}` is used on another object than `self` (line {}), which cannot be followed",
-                    &checker.source[*range],
-                    line_of(checker.source, range.start())
+                    &source[*range],
+                    line_of(source, range.start())
+                ),
+            ));
+        }
+    }
+    // One object, all its uses or none: the classes above the one holding the attribute may
+    // use it too (a base that only annotates it, a mixin), and a base defined in another
+    // module cannot be seen from here.
+    for &slot in types.kinds.keys() {
+        let Slot::Attr(class, name) = slot else {
+            continue;
+        };
+        for base in ancestors_of(&types.bases, class) {
+            if let Some(range) = self_attributes.get(&(base, name)) {
+                polluted.push((
+                    slot,
+                    format!(
+                        "`self.{name}` is also used in the base class `{}` (line {}), where the object is not followed",
+                        semantic.scope_name(base),
+                        line_of(source, range.start())
+                    ),
+                ));
+            }
+        }
+        let outside = std::iter::once(class)
+            .chain(ancestors_of(&types.bases, class))
+            .find_map(|c| outside_bases.get(&c).map(|bases| (c, bases)));
+        if let Some((holder, bases)) = outside {
+            polluted.push((
+                slot,
+                format!(
+                    "`{}` derives from `{}`, defined in another module, which may use `self.{name}` too; a class hierarchy's uses of it are migrated together or not at all",
+                    semantic.scope_name(holder),
+                    bases[0]
                 ),
             ));
         }
@@ -470,18 +746,63 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     let mut uses = Uses {
         context: WalkContext::new(),
         types: &types,
-        parsed: checker.parsed,
-        source: checker.source,
+        helpers: &helpers,
+        parsed,
+        source,
         found: Vec::new(),
     };
     walk_module(&mut uses, suite);
-    let found = uses.found;
+    let mut found = uses.found;
+    // A `@contextmanager` helper that async code enters is converted with its object: its
+    // body then runs as async code.
+    let entered_from_async: HashSet<ScopeId> = found
+        .iter()
+        .filter(|u| matches!(u.action, Action::WithHelper { .. }) && u.execution != Execution::Sync)
+        .filter_map(|u| match u.via {
+            Slot::Return(function) => Some(function),
+            _ => None,
+        })
+        .collect();
+    for u in &mut found {
+        if u.in_helper.is_some_and(|h| entered_from_async.contains(&h))
+            && u.execution == Execution::Sync
+        {
+            u.execution = Execution::Async;
+        }
+    }
     for u in &found {
         if let Action::PassTo(parameter) = u.action {
             groups.union(u.via, parameter);
         }
     }
 
+    ObjectFlow {
+        seeds,
+        subclassed,
+        helpers,
+        groups,
+        polluted,
+        found,
+    }
+}
+
+fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
+    let semantic = checker.semantic();
+    let ObjectFlow {
+        seeds,
+        subclassed,
+        helpers,
+        mut groups,
+        polluted,
+        mut found,
+    } = object_flow(semantic, checker.parsed, checker.source);
+    let twins = plan_twins(semantic, &helpers, &found);
+    // The body of a helper that gets a twin is the twin's: async code.
+    for u in &mut found {
+        if u.in_helper.is_some_and(|h| twins.contains_key(&h)) && u.execution == Execution::Sync {
+            u.execution = Execution::Async;
+        }
+    }
     let mut by_group: HashMap<Slot, Vec<&Use>> = HashMap::new();
     for u in &found {
         by_group.entry(groups.find(u.via)).or_default().push(u);
@@ -490,6 +811,17 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     let mut group_list: Vec<_> = by_group.into_iter().collect();
     group_list.sort_by_key(|(_, uses)| uses.iter().map(|u| u.range.start()).min());
     for (root, group) in group_list {
+        // With an async twin, the sync `with helper()` statements keep the sync helper and
+        // their connections stay as they are.
+        let sync_users: Vec<&Use> = group
+            .iter()
+            .copied()
+            .filter(|u| twins.values().any(|twin| twin.keeps(u)))
+            .collect();
+        let group: Vec<&Use> = group
+            .into_iter()
+            .filter(|u| !twins.values().any(|twin| twin.keeps(u)))
+            .collect();
         let blocking_on_loop: Vec<&&Use> = group
             .iter()
             .filter(|u| u.action.is_blocking() && u.execution != Execution::Sync)
@@ -534,10 +866,23 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
                 checker,
                 seeds: &seeds,
                 subclassed: &subclassed,
+                helpers: &helpers,
+                twins: &twins,
                 groups: &mut groups,
                 root,
             };
             match build_fix(context, &group) {
+                Ok((fix, None)) if !sync_users.is_empty() => {
+                    let line = line_of(checker.source, sync_users[0].range.start());
+                    let place = sync_place(semantic, sync_users[0].scope);
+                    let why = format!(
+                        "the helper gets an async twin for async code, while its sync use{place} (line {line}) keeps using sqlite3 on its caller's thread: if that runs on the event loop while a migrated connection holds a write lock across an `await`, it waits for the lock until sqlite's timeout"
+                    );
+                    (
+                        Some(Fix::new(fix.edits().to_vec(), Applicability::Unsafe)),
+                        Some(why),
+                    )
+                }
                 Ok((fix, None)) => (Some(fix), None),
                 Ok((fix, Some(why))) => (Some(fix), Some(why)),
                 Err(why) => (None, Some(why)),
@@ -607,6 +952,120 @@ fn block_containing<'a>(node: AnyNodeRef<'a>, stmt: TextRange) -> Option<&'a [St
     }
 }
 
+/// The classes `class` derives from in the module, transitively (each once).
+fn ancestors_of(bases: &HashMap<ScopeId, Vec<ScopeId>>, class: ScopeId) -> Vec<ScopeId> {
+    let mut found: Vec<ScopeId> = Vec::new();
+    let mut pending = vec![class];
+    while let Some(current) = pending.pop() {
+        for &base in bases.get(&current).into_iter().flatten() {
+            if base != class && !found.contains(&base) {
+                found.push(base);
+                pending.push(base);
+            }
+        }
+    }
+    found
+}
+
+/// The object of `contextlib.closing(x)` (one positional argument).
+fn closing_argument<'e>(name: &[&str], call: &'e ast::ExprCall) -> Option<&'e Expr> {
+    match (name, &*call.arguments.args, &*call.arguments.keywords) {
+        (["contextlib", "closing"], [inner], []) if !inner.is_starred_expr() => Some(inner),
+        _ => None,
+    }
+}
+
+/// Whether a function's own body (not nested functions) contains `yield`.
+fn is_generator(def: &ast::StmtFunctionDef) -> bool {
+    struct Finder {
+        found: bool,
+    }
+    impl<'a> ast::visitor::Visitor<'a> for Finder {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                ast::visitor::walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Yield(_) | Expr::YieldFrom(_) => self.found = true,
+                Expr::Lambda(_) => {}
+                _ => ast::visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let mut finder = Finder { found: false };
+    ast::visitor::Visitor::visit_body(&mut finder, &def.body);
+    finder.found
+}
+
+/// What a blocking use is called in the project stage's findings: the callee as written
+/// (`conn.execute`, `sqlite3.connect`), or the object a `for`/`with` uses (`cur`); long or
+/// multi-line text is shortened to `(...).method`.
+fn site_label(source: &str, u: &Use) -> String {
+    let (text, method) = match &u.action {
+        Action::Await { call, method, .. } => (&source[call.func.range()], Some(*method)),
+        Action::Connect { call, .. } | Action::WithConnect { call, .. } => {
+            (&source[call.func.range()], None)
+        }
+        _ => (&source[u.range], None),
+    };
+    if text.len() <= 40 && !text.contains(['\n', '\r']) {
+        return text.to_owned();
+    }
+    match method {
+        Some(method) => format!("(...).{method}"),
+        None => "(...)".to_owned(),
+    }
+}
+
+/// The callee of `await loop.run_in_executor(...)` / `await asyncio.to_thread(...)` (and
+/// `anyio.to_thread.run_sync(...)`): a value made in a worker thread.
+fn thread_boundary(value: &Expr) -> Option<&Expr> {
+    let Expr::Call(call) = strip_await(value) else {
+        return None;
+    };
+    let name = match &*call.func {
+        Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+        Expr::Name(name) => name.id.as_str(),
+        _ => return None,
+    };
+    matches!(name, "run_in_executor" | "to_thread" | "run_sync").then_some(&*call.func)
+}
+
+/// `await x` → `x`.
+fn strip_await(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Await(awaited) => strip_await(&awaited.value),
+        _ => expr,
+    }
+}
+
+/// Whether a `finally` block calls `<name>.close()` (at any depth).
+fn closes(finalbody: &[Stmt], name: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'a> ast::visitor::Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr {
+                if let Expr::Attribute(method) = &*call.func {
+                    if method.attr.id.as_str() == "close"
+                        && matches!(&*method.value, Expr::Name(n) if n.id.as_str() == self.name)
+                    {
+                        self.found = true;
+                    }
+                }
+            }
+            ast::visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder { name, found: false };
+    ast::visitor::Visitor::visit_body(&mut finder, finalbody);
+    finder.found
+}
+
 /// Whether a loop body can leave the loop early (`break` or `return` outside nested loops and
 /// functions).
 fn has_break(body: &[Stmt]) -> bool {
@@ -659,6 +1118,8 @@ struct FixContext<'c, 'a> {
     checker: &'c Checker<'a>,
     seeds: &'c [Seed<'a>],
     subclassed: &'c HashSet<ScopeId>,
+    helpers: &'c HashMap<ScopeId, ContextHelper<'a>>,
+    twins: &'c HashMap<ScopeId, Twin<'a>>,
     groups: &'c mut UnionFind<'a>,
     root: Slot<'a>,
 }
@@ -675,7 +1136,11 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
     let mut unsafe_reasons: Vec<String> = Vec::new();
     let aiosqlite_at =
         |scope: ScopeId, at: TextSize| checker.import_module_in(scope, at, "aiosqlite");
+    // Edits inside a helper that gets an async twin go to the twin's text.
+    let mut twin_edits: HashMap<ScopeId, Vec<Edit>> = HashMap::new();
     for u in group {
+        let into_twin = u.in_helper.filter(|h| cx.twins.contains_key(h));
+        let before = edits.len();
         match &u.action {
             Action::Await {
                 call,
@@ -705,11 +1170,21 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                     edits.push(Edit::insertion(*suffix, call.end()));
                 }
             }
-            Action::AsyncFor { stmt, breaks } => {
+            Action::AsyncFor {
+                stmt,
+                breaks,
+                again,
+            } => {
                 edits.push(Edit::insertion("async ", stmt.start()));
-                let read_after = group
-                    .iter()
-                    .any(|other| other.via == u.via && other.range.start() >= stmt.end());
+                // Read after the loop: later in the text, or by an enclosing loop over the
+                // same cursor that goes on after this one stops.
+                let read_after = *again
+                    || group.iter().any(|other| {
+                        other.via == u.via
+                            && (other.range.start() >= stmt.end()
+                                || matches!(other.action, Action::AsyncFor { stmt: outer, .. }
+                                    if outer != *stmt && outer.contains_range(*stmt)))
+                    });
                 if *breaks && read_after {
                     unsafe_reasons.push(format!(
                         "the loop at line {} can stop early and the cursor is read again after it; aiosqlite's `async for` fetches rows in batches, so the rows after the `break` are lost",
@@ -747,14 +1222,103 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                     ));
                 }
             }
+            Action::WithClosing {
+                stmt,
+                wrapper,
+                inner,
+                connect,
+                kind,
+                target,
+                target_is_attribute,
+            } => {
+                edits.push(Edit::insertion("async ", stmt.start()));
+                edits.push(Edit::deletion(TextRange::new(
+                    wrapper.start(),
+                    inner.start(),
+                )));
+                edits.push(Edit::deletion(TextRange::new(inner.end(), wrapper.end())));
+                if let Some(call) = connect {
+                    let (aiosqlite, import) = aiosqlite_at(u.scope, u.range.start())?;
+                    common_edits.extend(import);
+                    edits.extend(connect_keywords(call)?);
+                    edits.push(Edit::replacement(
+                        format!("{aiosqlite}.connect"),
+                        call.func.range(),
+                    ));
+                }
+                // Closed at the end of the block in both versions; a use after it raises
+                // `ValueError` with aiosqlite where sqlite3 raises `ProgrammingError`.
+                let function = semantic.enclosing_function(u.scope);
+                let escapes = group.iter().any(|other| {
+                    let relevant = match kind {
+                        Kind::Connection => true,
+                        Kind::Cursor => target.is_some_and(|slot| other.via == slot),
+                    };
+                    relevant
+                        && semantic.enclosing_function(other.scope) == function
+                        && (other.range.start() >= stmt.end()
+                            || (matches!(other.action, Action::Leaves { .. })
+                                && stmt.range().contains_range(other.range)))
+                });
+                if escapes || *target_is_attribute || (target.is_none() && *kind == Kind::Cursor) {
+                    unsafe_reasons.push(format!(
+                        "the sqlite3 {} closed by `closing()` at line {} is used after its `with` block (or leaves it): aiosqlite then raises `ValueError` where sqlite3 raises `ProgrammingError`",
+                        kind.name(),
+                        line_of(source, stmt.start())
+                    ));
+                }
+            }
             Action::WithTransaction { stmt, expr } => {
                 common_edits.extend(helper(checker, u.scope)?);
                 edits.push(Edit::insertion("async ", stmt.start()));
                 edits.push(Edit::insertion(format!("{HELPER}("), expr.start()));
                 edits.push(Edit::insertion(")", expr.end()));
             }
+            Action::CallHelper {
+                call,
+                prefix,
+                suffix,
+                ..
+            } => {
+                let twin = match u.via {
+                    Slot::Return(helper) => cx.twins.get(&helper),
+                    _ => None,
+                };
+                let Some(twin) = twin else {
+                    return Err("no fix: the helper is not converted".to_owned());
+                };
+                edits.push(Edit::insertion(*prefix, call.start()));
+                if !suffix.is_empty() {
+                    edits.push(Edit::insertion(*suffix, call.end()));
+                }
+                let name = match &*call.func {
+                    Expr::Attribute(attribute) => attribute.attr.range(),
+                    other => other.range(),
+                };
+                edits.push(Edit::replacement(twin.name.clone(), name));
+            }
+            Action::WithHelper { stmt, call } => {
+                edits.push(Edit::insertion("async ", stmt.start()));
+                if let Some(twin) = match u.via {
+                    Slot::Return(helper) => cx.twins.get(&helper),
+                    _ => None,
+                } {
+                    let name = match &*call.func {
+                        Expr::Attribute(attribute) => attribute.attr.range(),
+                        other => other.range(),
+                    };
+                    edits.push(Edit::replacement(twin.name.clone(), name));
+                }
+            }
             Action::Leaves { function } => {
                 let Some(function) = *function else { continue };
+                if cx.twins.contains_key(&function) {
+                    // The helper itself stays as it is; the twin is new.
+                    continue;
+                }
+                if let Some(helper) = cx.helpers.get(&function).filter(|h| h.decorator.is_some()) {
+                    common_edits.extend(convert_helper(checker, helper)?);
+                }
                 let name = semantic.scope_name(function);
                 let called = group
                     .iter()
@@ -766,6 +1330,10 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
                 }
             }
             Action::Neutral | Action::PassTo(_) | Action::Unsupported(_) | Action::Escape(_) => {}
+        }
+        if let Some(helper) = into_twin {
+            let moved: Vec<Edit> = edits.drain(before..).collect();
+            twin_edits.entry(helper).or_default().extend(moved);
         }
         if let Slot::Attr(class, attribute) = u.via {
             if !attribute.starts_with('_') {
@@ -791,16 +1359,11 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
     let opens = group
         .iter()
         .any(|u| matches!(u.action, Action::Connect { .. }));
-    let closes_surely = group.iter().any(|u| {
-        matches!(
-            u.action,
-            Action::Await {
-                method: "close",
-                in_finally: true,
-                ..
-            } | Action::WithConnect { .. }
-        )
-    });
+    // Every opening is closed by a `finally` or a `with` that starts before anything can
+    // raise, or returned at once to callers whose openings are checked the same way.
+    let closes_surely = group
+        .iter()
+        .all(|u| matches!(u.guard, None | Some(Guard::Closed | Guard::Returned)));
     // Using a closed connection raises `ValueError` with aiosqlite, `ProgrammingError` with
     // sqlite3: a use after a `close()` in the same function may take another path.
     let used_after_close = group.iter().any(|close| {
@@ -866,6 +1429,17 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
             ));
         }
     }
+    for (helper, twin) in cx.twins {
+        let Some(inner) = twin_edits.remove(helper) else {
+            continue;
+        };
+        let definition = &cx.helpers[helper];
+        edits.push(twin_definition(checker, definition, &twin.name, inner)?);
+        if definition.decorator.is_some() {
+            let (_, import) = checker.import_module_in(0, definition.def.start(), "contextlib")?;
+            common_edits.extend(import);
+        }
+    }
     for edit in common_edits {
         if !edits.contains(&edit) {
             edits.push(edit);
@@ -878,6 +1452,175 @@ fn build_fix(cx: FixContext<'_, '_>, group: &[&Use<'_>]) -> Result<(Fix, Option<
         Some(reason) => Ok((Fix::new(edits, Applicability::Unsafe), Some(reason))),
         None => Ok((Fix::new(edits, Applicability::Safe), None)),
     }
+}
+
+/// A `@contextmanager` helper that async code enters, but that sync code enters too or
+/// that is public: it stays as it is, and async code enters an async twin of it, a copy
+/// defined right after it as an `@asynccontextmanager async def <name>_async`.
+struct Twin<'a> {
+    name: String,
+    /// The sync `with helper() as conn` statements, by the slot of their target.
+    sync_targets: HashSet<Slot<'a>>,
+    helper: ScopeId,
+}
+
+impl Twin<'_> {
+    /// Whether the use stays with the sync helper: a sync `with` of it, or a use of the
+    /// connection such a `with` gives.
+    fn keeps(&self, u: &Use) -> bool {
+        u.execution == Execution::Sync
+            && (self.sync_targets.contains(&u.via)
+                || (u.via == Slot::Return(self.helper)
+                    && matches!(
+                        u.action,
+                        Action::WithHelper { .. } | Action::CallHelper { .. }
+                    )))
+    }
+}
+
+/// The helpers that get an async twin (see [`Twin`]).
+fn plan_twins<'a>(
+    semantic: &SemanticModel<'a>,
+    helpers: &HashMap<ScopeId, ContextHelper<'a>>,
+    found: &[Use<'a>],
+) -> HashMap<ScopeId, Twin<'a>> {
+    let mut twins = HashMap::new();
+    for (&helper, definition) in helpers {
+        let plain = definition.decorator.is_none();
+        let entries: Vec<&Use> = found
+            .iter()
+            .filter(|u| {
+                u.via == Slot::Return(helper)
+                    && match u.action {
+                        Action::WithHelper { .. } => !plain,
+                        Action::CallHelper { .. } => plain,
+                        _ => false,
+                    }
+            })
+            .collect();
+        if !entries.iter().any(|u| u.execution != Execution::Sync) {
+            continue;
+        }
+        let name = definition.def.name.id.as_str();
+        let sync: Vec<&&Use> = entries
+            .iter()
+            .filter(|u| u.execution == Execution::Sync)
+            .collect();
+        // A plain helper only async code calls is converted in place by the project stage.
+        if sync.is_empty() && (plain || name.starts_with('_')) {
+            continue;
+        }
+        let twin_name = format!("{name}_async");
+        let parent = semantic.scopes[helper].parent.unwrap_or(0);
+        if semantic.lookup(parent, &twin_name).is_some() {
+            continue;
+        }
+        let mut sync_targets = HashSet::new();
+        for u in sync {
+            let target = match u.action {
+                Action::WithHelper { stmt, .. } => stmt.items[0].optional_vars.as_deref(),
+                Action::CallHelper { target, .. } => target,
+                _ => None,
+            };
+            if let Some(Expr::Name(target)) = target {
+                if let Some(binding) = semantic.lookup(u.scope, target.id.as_str()) {
+                    sync_targets.insert(Slot::Local(binding));
+                }
+            }
+        }
+        twins.insert(
+            helper,
+            Twin {
+                name: twin_name,
+                sync_targets,
+                helper,
+            },
+        );
+    }
+    twins
+}
+
+/// The insertion defining the twin of `helper`: its text from the decorator to the end, with
+/// the edits of its body, as an `@contextlib.asynccontextmanager async def <twin>`.
+fn twin_definition(
+    checker: &Checker<'_>,
+    helper: &ContextHelper<'_>,
+    twin: &str,
+    mut inner: Vec<Edit>,
+) -> Result<Edit, String> {
+    let source = checker.source;
+    let start = helper.def.start();
+    let end = helper.def.end();
+    let before_name = source[..usize::from(helper.def.name.start())].trim_end();
+    let Some(def_keyword) = before_name.strip_suffix("def") else {
+        return Err("no fix: the helper's `def` cannot be found".to_owned());
+    };
+    if let Some(decorator) = helper.decorator {
+        let (contextlib, _) = checker.import_module_in(0, start, "contextlib")?;
+        inner.push(Edit::replacement(
+            format!("@{contextlib}.asynccontextmanager"),
+            decorator.range,
+        ));
+    }
+    inner.push(Edit::insertion(
+        "async ",
+        TextSize::try_from(def_keyword.len()).unwrap_or_default(),
+    ));
+    inner.push(Edit::replacement(twin.to_owned(), helper.def.name.range()));
+    let Some(inner) = merge_edits(inner) else {
+        return Err("no fix: the edits of the helper overlap".to_owned());
+    };
+    let mut text = String::new();
+    let mut at = start;
+    for edit in &inner {
+        if edit.range.start() < at || edit.range.end() > end {
+            return Err("no fix: an edit of the helper lies outside it".to_owned());
+        }
+        text.push_str(&source[TextRange::new(at, edit.range.start())]);
+        text.push_str(&edit.content);
+        at = edit.range.end();
+    }
+    text.push_str(&source[TextRange::new(at, end)]);
+    let line_start = source[..usize::from(start)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent = &source[line_start..usize::from(start)];
+    let eol = if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let blank = if indent.is_empty() {
+        format!("{eol}{eol}")
+    } else {
+        eol.to_owned()
+    };
+    // After the helper's last line, its trailing comment included.
+    let line_end = source[usize::from(end)..]
+        .find(['\r', '\n'])
+        .map_or(source.len(), |i| usize::from(end) + i);
+    let at = TextSize::try_from(line_end).unwrap_or(end);
+    Ok(Edit::insertion(format!("{eol}{blank}{indent}{text}"), at))
+}
+
+/// `@contextmanager def helper` → `@contextlib.asynccontextmanager async def helper`.
+fn convert_helper(checker: &Checker<'_>, helper: &ContextHelper<'_>) -> Result<Vec<Edit>, String> {
+    let Some(decorator) = helper.decorator.map(|d| &d.expression) else {
+        return Err("no fix: only a context manager helper is converted in place".to_owned());
+    };
+    let (contextlib, import) = checker.import_module_in(0, decorator.start(), "contextlib")?;
+    let before_name = checker.source[..usize::from(helper.def.name.start())].trim_end();
+    let Some(def_keyword) = before_name.strip_suffix("def") else {
+        return Err("no fix: the helper's `def` cannot be found".to_owned());
+    };
+    let def_offset = TextSize::try_from(def_keyword.len()).unwrap_or_default();
+    let mut edits: Vec<Edit> = import.into_iter().collect();
+    edits.push(Edit::replacement(
+        format!("{contextlib}.asynccontextmanager"),
+        decorator.range(),
+    ));
+    edits.push(Edit::insertion("async ", def_offset));
+    Ok(edits)
 }
 
 /// `sqlite3.connect(path, 5.0)` → `aiosqlite.connect(path, timeout=5.0)`: aiosqlite takes only
@@ -933,6 +1676,10 @@ impl<'a> Types<'a, '_> {
                 if let Some(name) = self.semantic.qualified_name(scope, &call.func) {
                     if Sqlite3.is_blocking_call(&name) {
                         return Some((Kind::Connection, Slot::Fresh(call.start())));
+                    }
+                    // `closing(x)` returns `x` from `__enter__`.
+                    if let Some(inner) = closing_argument(&name, call) {
+                        return self.kind_of(inner, scope);
                     }
                 }
                 if let Expr::Attribute(method) = &*call.func {
@@ -1003,6 +1750,7 @@ impl<'a> Types<'a, '_> {
 struct Facts<'a, 's> {
     context: WalkContext<'a>,
     semantic: &'s SemanticModel<'a>,
+    source: &'a str,
     flows: Vec<Flow<'a>>,
     seeds: Vec<Seed<'a>>,
     /// Classes that another class of the module derives from.
@@ -1012,9 +1760,46 @@ struct Facts<'a, 's> {
     /// `other.name` on anything but a method's `self`: where attributes are reached from
     /// outside their class.
     foreign_attributes: Vec<(&'a str, TextRange)>,
+    /// `self.name` in a method of a class: the first occurrence of each.
+    self_attributes: HashMap<(ScopeId, &'a str), TextRange>,
+    /// Each class's base classes that are defined outside the module (besides the standard
+    /// library's `object`, `abc.ABC`, `typing` and `dataclasses` bases, which use no instance
+    /// attributes of their subclasses).
+    outside_bases: HashMap<ScopeId, Vec<&'a str>>,
+    /// The module's `@contextmanager` helpers, by body scope.
+    helpers: HashMap<ScopeId, ContextHelper<'a>>,
+}
+
+/// A sync generator function of the module decorated with `@contextlib.contextmanager` (its
+/// only decorator): when it yields a tracked object and async code uses it in `with`, it
+/// becomes an `@asynccontextmanager async def` and its `with` statements `async with`.
+struct ContextHelper<'a> {
+    def: &'a ast::StmtFunctionDef,
+    /// `None` for a plain function that returns the object (no decorator, not a generator):
+    /// it only ever gets a twin, for async callers, when sync code calls it too.
+    decorator: Option<&'a ast::Decorator>,
+}
+
+/// The `@contextmanager` helper whose body holds `scope`.
+fn semantic_helper(
+    semantic: &SemanticModel,
+    helpers: &HashMap<ScopeId, ContextHelper>,
+    scope: ScopeId,
+) -> Option<ScopeId> {
+    let function = semantic.enclosing_function(scope)?;
+    helpers.contains_key(&function).then_some(function)
 }
 
 impl<'a> Facts<'a, '_> {
+    /// Whether `base` names a class defined in this module.
+    fn is_module_class(&self, base: &Expr, scope: ScopeId) -> bool {
+        let Expr::Name(name) = base else { return false };
+        self.semantic
+            .lookup(scope, name.id.as_str())
+            .and_then(|binding| self.semantic.bindings[binding].definition)
+            .is_some_and(|definition| self.semantic.scopes[definition].kind == ScopeKind::Class)
+    }
+
     fn target_slot(&self, target: &'a Expr, scope: ScopeId) -> Option<Slot<'a>> {
         match target {
             Expr::Name(name) => Some(Slot::Local(self.semantic.lookup(scope, name.id.as_str())?)),
@@ -1052,7 +1837,29 @@ impl<'a> Facts<'a, '_> {
         }
     }
 
+    /// `X | None`, `None | X` and `Optional[X]`: the `X` part.
+    fn optional_part(&self, annotation: &'a Expr, scope: ScopeId) -> &'a Expr {
+        match annotation {
+            Expr::BinOp(op) if op.op == ast::Operator::BitOr => match (&*op.left, &*op.right) {
+                (inner, Expr::NoneLiteral(_)) | (Expr::NoneLiteral(_), inner) => inner,
+                _ => annotation,
+            },
+            Expr::Subscript(subscript)
+                if matches!(
+                    self.semantic
+                        .qualified_name(scope, &subscript.value)
+                        .as_deref(),
+                    Some(["typing", "Optional"])
+                ) =>
+            {
+                &subscript.slice
+            }
+            _ => annotation,
+        }
+    }
+
     fn seed(&mut self, slot: Slot<'a>, annotation: &'a Expr, scope: ScopeId, parameter: bool) {
+        let annotation = self.optional_part(annotation, scope);
         if let Some(kind) = self.annotated_kind(annotation, scope) {
             let annotation = Some(Annotation {
                 range: annotation.range(),
@@ -1120,6 +1927,29 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                 if let Some(returns) = def.returns.as_deref() {
                     self.seed(Slot::Return(body), returns, scope, false);
                 }
+                if def.decorator_list.is_empty() && !def.is_async && !is_generator(def) {
+                    self.helpers.insert(
+                        body,
+                        ContextHelper {
+                            def,
+                            decorator: None,
+                        },
+                    );
+                }
+                if let [decorator] = def.decorator_list.as_slice() {
+                    let name = self.semantic.qualified_name(scope, &decorator.expression);
+                    if !def.is_async
+                        && matches!(name.as_deref(), Some(["contextlib", "contextmanager"]))
+                    {
+                        self.helpers.insert(
+                            body,
+                            ContextHelper {
+                                def,
+                                decorator: Some(decorator),
+                            },
+                        );
+                    }
+                }
                 for parameter in def.parameters.iter() {
                     let Some(annotation) = parameter.annotation() else {
                         continue;
@@ -1135,6 +1965,24 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                     .lookup(scope, class.name.id.as_str())
                     .and_then(|binding| self.semantic.bindings[binding].definition);
                 for base in class.bases() {
+                    if let (Some(this), false) = (this, self.is_module_class(base, scope)) {
+                        let name = self.semantic.qualified_name(scope, base);
+                        let harmless = matches!(
+                            name.as_deref(),
+                            Some(
+                                ["builtins", "object"]
+                                    | ["abc", "ABC"]
+                                    | ["typing" | "typing_extensions", _]
+                                    | ["enum", _]
+                            )
+                        );
+                        if !harmless {
+                            self.outside_bases
+                                .entry(this)
+                                .or_default()
+                                .push(&self.source[base.range()]);
+                        }
+                    }
                     let Expr::Name(name) = base else { continue };
                     let Some(binding) = self.semantic.lookup(scope, name.id.as_str()) else {
                         continue;
@@ -1155,12 +2003,16 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
         let scope = self.context.scope();
         match expr {
             Expr::Named(named) => self.flow(&named.target, &named.value),
-            Expr::Attribute(attribute)
-                if self.semantic.self_class(scope, &attribute.value).is_none() =>
-            {
-                self.foreign_attributes
-                    .push((attribute.attr.id.as_str(), attribute.range));
-            }
+            Expr::Attribute(attribute) => match self.semantic.self_class(scope, &attribute.value) {
+                None => self
+                    .foreign_attributes
+                    .push((attribute.attr.id.as_str(), attribute.range)),
+                Some(class) => {
+                    self.self_attributes
+                        .entry((class, attribute.attr.id.as_str()))
+                        .or_insert(attribute.range);
+                }
+            },
             Expr::Yield(ast::ExprYield {
                 value: Some(value), ..
             }) => {
@@ -1181,6 +2033,7 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
 struct Uses<'a, 's> {
     context: WalkContext<'a>,
     types: &'s Types<'a, 's>,
+    helpers: &'s HashMap<ScopeId, ContextHelper<'a>>,
     parsed: &'a Parsed,
     source: &'a str,
     found: Vec<Use<'a>>,
@@ -1197,7 +2050,76 @@ impl<'a> Uses<'a, '_> {
             execution,
             action,
             label,
+            in_helper: semantic_helper(self.types.semantic, self.helpers, scope),
+            guard: None,
         });
+    }
+
+    /// What closes the connection opened by the call at `range` (see [`Guard`]).
+    fn guard(&self, range: TextRange) -> Guard {
+        let mut ancestors = self.context.ancestors();
+        let Some(stmt) = ancestors.find(|node| node.is_statement()) else {
+            return Guard::Open;
+        };
+        let is_opening = |value: &Expr| strip_await(value).range() == range;
+        let name = match stmt {
+            AnyNodeRef::StmtReturn(ret) if ret.value.as_deref().is_some_and(is_opening) => {
+                return Guard::Returned;
+            }
+            AnyNodeRef::StmtAssign(assign) if is_opening(&assign.value) => {
+                match assign.targets.as_slice() {
+                    [Expr::Name(name)] => name.id.as_str(),
+                    _ => return Guard::Open,
+                }
+            }
+            _ => return Guard::Open,
+        };
+        // The statements that run after the opening, up through the `if` branches that hold
+        // it: each must be unable to raise until a `try` that closes the connection starts.
+        let mut current = stmt.range();
+        loop {
+            let Some((holder, block)) = self
+                .context
+                .ancestors()
+                .find_map(|node| block_containing(node, current).map(|block| (node, block)))
+            else {
+                return Guard::Open;
+            };
+            // In a `try` body whose `finally` closes it: anything raising after the opening
+            // reaches the `finally`.
+            if let AnyNodeRef::StmtTry(t) = holder {
+                if t.body.iter().any(|s| s.range() == current) && closes(&t.finalbody, name) {
+                    return Guard::Closed;
+                }
+            }
+            let after = block.iter().skip_while(|s| s.range() != current).skip(1);
+            for next in after {
+                match next {
+                    // `conn.row_factory = sqlite3.Row`: setting a property of the new
+                    // connection to a name or a constant cannot raise.
+                    Stmt::Assign(assign)
+                        if matches!(assign.targets.as_slice(), [Expr::Attribute(target)]
+                            if matches!(&*target.value, Expr::Name(n) if n.id.as_str() == name))
+                            && matches!(
+                                &*assign.value,
+                                Expr::Name(_)
+                                    | Expr::Attribute(_)
+                                    | Expr::NoneLiteral(_)
+                                    | Expr::StringLiteral(_)
+                            ) => {}
+                    Stmt::Try(t) if closes(&t.finalbody, name) => return Guard::Closed,
+                    Stmt::Return(ret) if matches!(ret.value.as_deref(), Some(Expr::Name(n)) if n.id.as_str() == name) => {
+                        return Guard::Returned
+                    }
+                    _ => return Guard::Open,
+                }
+            }
+            // The end of an `if` branch: what follows the `if` runs next.
+            match holder {
+                AnyNodeRef::StmtIf(stmt_if) => current = stmt_if.range,
+                _ => return Guard::Open,
+            }
+        }
     }
 
     /// What an occurrence (of `kind`, spanning `range`, the node at ancestor `depth`) needs
@@ -1212,6 +2134,49 @@ impl<'a> Uses<'a, '_> {
         let Some(parent) = self.context.ancestor(depth + 1) else {
             return Action::Neutral;
         };
+        if let Some(call) = call {
+            let scope = self.context.scope();
+            let helper = self.types.semantic.callee_definition(scope, &call.func);
+            match helper.and_then(|h| self.helpers.get(&h)) {
+                Some(ContextHelper {
+                    decorator: Some(_), ..
+                }) => return self.classify_helper_call(call, depth),
+                Some(ContextHelper {
+                    decorator: None, ..
+                }) => {
+                    // A plain helper returning the object: awaited when async code gets a
+                    // twin of it; what its result flows into is classified as usual.
+                    let rest = self.classify(range, None, kind, depth);
+                    if !matches!(
+                        self.context.ancestor(depth + 1),
+                        Some(AnyNodeRef::ExprAwait(_))
+                    ) && matches!(rest, Action::Neutral)
+                    {
+                        let (prefix, suffix) = await_wrapping(
+                            self.parsed,
+                            &Expr::Call(call.clone()),
+                            self.context.ancestor(depth + 1),
+                        );
+                        let target = match self.context.ancestor(depth + 1) {
+                            Some(AnyNodeRef::StmtAssign(assign)) => match assign.targets.as_slice()
+                            {
+                                [target] => Some(target),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        return Action::CallHelper {
+                            call,
+                            prefix,
+                            suffix,
+                            target,
+                        };
+                    }
+                    return rest;
+                }
+                None => {}
+            }
+        }
         let same = |other: &Expr| other.range() == range;
         match parent {
             // Already awaited (an async helper returning a connection): the await's context.
@@ -1225,6 +2190,7 @@ impl<'a> Uses<'a, '_> {
                 Kind::Cursor if !f.is_async => Action::AsyncFor {
                     stmt: f.range,
                     breaks: has_break(&f.body),
+                    again: !f.iter.is_call_expr() && self.in_loop(depth + 2),
                 },
                 _ => Action::Escape(format!("a sqlite3 {} is iterated", kind.name())),
             },
@@ -1308,6 +2274,21 @@ impl<'a> Uses<'a, '_> {
                     function: self.types.semantic.enclosing_function(self.context.scope()),
                 }
             }
+            // `row in cursor` iterates the cursor, which aiosqlite's cannot do synchronously.
+            AnyNodeRef::ExprCompare(compare)
+                if compare
+                    .ops
+                    .iter()
+                    .zip(compare.comparators.iter())
+                    .any(|(op, right)| {
+                        same(right) && matches!(op, ast::CmpOp::In | ast::CmpOp::NotIn)
+                    }) =>
+            {
+                Action::Escape(format!(
+                    "a membership test (`in`) iterates the sqlite3 {}",
+                    kind.name()
+                ))
+            }
             AnyNodeRef::ExprNamed(_)
             | AnyNodeRef::ExprCompare(_)
             | AnyNodeRef::ExprBoolOp(_)
@@ -1321,11 +2302,16 @@ impl<'a> Uses<'a, '_> {
                 let Some(AnyNodeRef::ExprCall(call)) = self.context.ancestor(depth + 2) else {
                     return Action::Escape("passed to a function".to_owned());
                 };
+                if self.is_closing(call) {
+                    return self.classify_closing(call, range, kind, depth + 2);
+                }
                 match self.parameter_slot(call, arguments, range) {
                     Some(parameter) => Action::PassTo(parameter),
-                    None => {
-                        Action::Escape(format!("passed to `{}`", &self.source[call.func.range()]))
-                    }
+                    None => Action::Escape(format!(
+                        "passed to `{}`, which is not followed: it would use the object as a sqlite3 {} on the event loop's thread",
+                        &self.source[call.func.range()],
+                        kind.name()
+                    )),
                 }
             }
             _ => Action::Escape("used in an expression that cannot be migrated".to_owned()),
@@ -1360,6 +2346,7 @@ impl<'a> Uses<'a, '_> {
                     Action::AsyncFor {
                         stmt: f.range,
                         breaks: has_break(&f.body),
+                        again: false,
                     }
                 }
                 _ => Action::Unsupported("`iterdump()` is used outside a `for` loop".to_owned()),
@@ -1381,14 +2368,12 @@ impl<'a> Uses<'a, '_> {
             call_parent => {
                 let (prefix, suffix) =
                     await_wrapping(self.parsed, &Expr::Call(call.clone()), call_parent);
-                let in_finally = self.in_finally(call.range());
                 let then_leaves = self.then_leaves(call.range());
                 Action::Await {
                     call,
                     method: name,
                     prefix,
                     suffix,
-                    in_finally,
                     then_leaves,
                 }
             }
@@ -1467,15 +2452,23 @@ impl<'a> Uses<'a, '_> {
         )
     }
 
-    /// Whether `range` lies in the `finally` block of an enclosing `try`.
-    fn in_finally(&self, range: TextRange) -> bool {
-        self.context.ancestors().any(|node| match node {
-            AnyNodeRef::StmtTry(t) => t
-                .finalbody
-                .iter()
-                .any(|stmt| stmt.range().contains_range(range)),
-            _ => false,
-        })
+    /// Whether the node at ancestor `depth` stands inside a loop (or a comprehension) of its
+    /// function, which may run it again.
+    fn in_loop(&self, depth: usize) -> bool {
+        let mut depth = depth;
+        while let Some(node) = self.context.ancestor(depth) {
+            match node {
+                AnyNodeRef::StmtFunctionDef(_)
+                | AnyNodeRef::StmtClassDef(_)
+                | AnyNodeRef::ExprLambda(_) => return false,
+                AnyNodeRef::StmtFor(_)
+                | AnyNodeRef::StmtWhile(_)
+                | AnyNodeRef::Comprehension(_) => return true,
+                _ => {}
+            }
+            depth += 1;
+        }
+        false
     }
 
     /// The call `obj.method(...)` when the node being visited is its `obj`.
@@ -1498,6 +2491,88 @@ impl<'a> Uses<'a, '_> {
         match &*call.func {
             Expr::Attribute(attribute) => format!("`(...).{}`", attribute.attr.id.as_str()),
             _ => "a sqlite3 call".to_owned(),
+        }
+    }
+
+    /// A call of a `@contextmanager` helper (at ancestor `depth`): migrated as the single
+    /// item of a sync `with` statement.
+    fn classify_helper_call(&self, call: &'a ast::ExprCall, depth: usize) -> Action<'a> {
+        match (
+            self.context.ancestor(depth + 1),
+            self.context.ancestor(depth + 2),
+        ) {
+            (Some(AnyNodeRef::WithItem(item)), Some(AnyNodeRef::StmtWith(with)))
+                if item.context_expr.range() == call.range() =>
+            {
+                if with.is_async {
+                    Action::Escape("a sync context manager used in `async with`".to_owned())
+                } else if with.items.len() != 1 {
+                    Action::Escape("used in a `with` statement with other items".to_owned())
+                } else {
+                    Action::WithHelper { stmt: with, call }
+                }
+            }
+            _ => Action::Escape(format!(
+                "the context manager `{}` is used outside a `with` statement",
+                &self.source[call.func.range()]
+            )),
+        }
+    }
+
+    /// Whether `call` is `contextlib.closing(<one object>)`.
+    fn is_closing(&self, call: &'a ast::ExprCall) -> bool {
+        let scope = self.context.scope();
+        self.types
+            .semantic
+            .qualified_name(scope, &call.func)
+            .is_some_and(|name| closing_argument(&name, call).is_some())
+    }
+
+    /// The object at `range` passed to `closing(...)`, the call at ancestor `depth`: migrated
+    /// only as the single item of a `with` statement.
+    fn classify_closing(
+        &self,
+        wrapper: &'a ast::ExprCall,
+        range: TextRange,
+        kind: Kind,
+        depth: usize,
+    ) -> Action<'a> {
+        let (Some(AnyNodeRef::WithItem(item)), Some(AnyNodeRef::StmtWith(with))) = (
+            self.context.ancestor(depth + 1),
+            self.context.ancestor(depth + 2),
+        ) else {
+            return Action::Escape("`closing(...)` used outside a `with` statement".to_owned());
+        };
+        if with.is_async || with.items.len() != 1 || item.context_expr.range() != wrapper.range() {
+            return Action::Escape(
+                "`closing(...)` in a `with` statement with other items".to_owned(),
+            );
+        }
+        let scope = self.context.scope();
+        let (target, target_is_attribute) = match item.optional_vars.as_deref() {
+            Some(Expr::Name(name)) => (
+                self.types
+                    .semantic
+                    .lookup(scope, name.id.as_str())
+                    .map(Slot::Local),
+                false,
+            ),
+            Some(Expr::Attribute(_)) => (None, true),
+            Some(_) => return Action::Escape("`closing(...)` unpacked by `as`".to_owned()),
+            None => (None, false),
+        };
+        let connect = match wrapper.arguments.args.first() {
+            Some(Expr::Call(call)) if call.range() == range && self.is_connect(call) => Some(call),
+            _ => None,
+        };
+        Action::WithClosing {
+            stmt: with,
+            wrapper,
+            inner: range,
+            connect,
+            kind,
+            target,
+            target_is_attribute,
         }
     }
 
@@ -1553,6 +2628,10 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         if matches!(expr, Expr::Await(_)) {
             return;
         }
+        // `closing(x)`: `x` is the occurrence.
+        if matches!(expr, Expr::Call(call) if self.is_closing(call)) {
+            return;
+        }
         let call = match expr {
             Expr::Call(call) => Some(call),
             _ => None,
@@ -1564,14 +2643,36 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         } else {
             self.classify(expr.range(), call, kind, 0)
         };
-        let is_with_connect = matches!(action, Action::WithConnect { .. });
+        let is_with_connect = matches!(
+            action,
+            Action::WithConnect { .. }
+                | Action::WithClosing {
+                    connect: Some(_),
+                    ..
+                }
+        );
+        let closed_by_with = is_with_connect
+            || matches!(
+                action,
+                Action::WithClosing { .. } | Action::WithHelper { .. }
+            );
         let label = match &action {
             Action::Await { call, .. } => self.callee_label(call),
             Action::AsyncFor { .. } | Action::AsyncComprehension { .. } => {
                 format!("iterating over `{}`", &self.source[expr.range()])
             }
-            Action::WithConnect { call, .. } => {
+            Action::WithConnect { call, .. }
+            | Action::WithClosing {
+                connect: Some(call),
+                ..
+            } => {
                 format!("`with {}(...)`", &self.source[call.func.range()])
+            }
+            Action::WithClosing { wrapper, .. } => {
+                format!("`with {}`", &self.source[wrapper.range()])
+            }
+            Action::WithHelper { .. } => {
+                format!("`with {}`", &self.source[expr.range()])
             }
             Action::Unsupported(_) => match self.enclosing_call() {
                 Some(call) => self.callee_label(call),
@@ -1584,11 +2685,34 @@ impl<'a> WalkHandler<'a> for Uses<'a, '_> {
         };
         let range = match &action {
             Action::Await { call, .. } => call.range(),
-            Action::WithConnect { call, .. } => call.range(),
+            Action::WithConnect { call, .. }
+            | Action::WithClosing {
+                connect: Some(call),
+                ..
+            } => call.range(),
             Action::Unsupported(_) => self.enclosing_call().map_or(expr.range(), Ranged::range),
             _ => expr.range(),
         };
         self.push(via, range, action, label);
+        if let Expr::Call(call) = expr {
+            let opens = self.is_connect(call) || matches!(via, Slot::Return(_));
+            if kind == Kind::Connection && opens {
+                // `async with helper() as conn`: an async context manager owns what it
+                // yields, and its own opening is checked where it is.
+                let async_with = matches!(
+                    (self.context.parent(), self.context.ancestor(2)),
+                    (Some(AnyNodeRef::WithItem(_)), Some(AnyNodeRef::StmtWith(with))) if with.is_async
+                );
+                let guard = if closed_by_with || async_with {
+                    Guard::Closed
+                } else {
+                    self.guard(call.range())
+                };
+                if let Some(last) = self.found.last_mut() {
+                    last.guard = Some(guard);
+                }
+            }
+        }
         // The connect call itself must be awaited too, inside the use above: the outer
         // use's edits come first.
         if let Expr::Call(call) = expr {

@@ -5,7 +5,33 @@ use serde::Serialize;
 use crate::checker::Checker;
 use crate::fix::Fix;
 use crate::parse::ast::{Expr, Stmt};
-use crate::parse::TextRange;
+use crate::parse::{Parsed, TextRange};
+use crate::semantic::{Execution, ScopeId, SemanticModel};
+
+/// A blocking use of an object a recipe follows (see [`Recipe::blocking_uses`]).
+#[derive(Debug, Clone)]
+pub struct BlockingUse {
+    pub range: TextRange,
+    /// The scope the use stands in.
+    pub scope: ScopeId,
+    pub execution: Execution,
+    /// What blocks, as a qualified name (`sqlite3.connect`, `sqlite3.connect(...).execute`).
+    pub label: String,
+    /// Why the recipe cannot migrate the object even in async code, if it cannot whatever
+    /// the call graph does (it is created in `__init__`, which stays sync).
+    pub obstacle: Option<String>,
+    /// Why the recipe's migration of the object, once its code is async, is an unsafe fix
+    /// (a connection kept on `self`, one that may be left open, a helper sync code still
+    /// enters): converting the functions around it is then unsafe too, or a safe run would
+    /// leave an `async def` that still blocks.
+    pub unsafe_migration: Option<String>,
+    /// The object is not made in the use's function (a connection kept on `self`, a
+    /// parameter, one made by the caller): another thread cannot use it.
+    pub foreign_object: bool,
+    /// The object leaves the use's function (`return conn`, `yield conn`): made in a
+    /// worker thread, it would reach a caller on another thread, which sqlite3 refuses.
+    pub object_leaves: bool,
+}
 
 /// What kind of fix a recipe offers, for `awaitify recipes` and the docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,10 +105,17 @@ pub trait Recipe: Sync + Send {
         false
     }
 
-    /// Whether calling `method` on an object made by the blocking call `constructor` blocks
-    /// too (`conn.execute(...)` on `conn = sqlite3.connect(...)`), for the project stage.
-    fn is_blocking_method(&self, _constructor: &[&str], _method: &str) -> bool {
-        false
+    /// For the project stage, recipes that follow objects (a connection made by a helper, a
+    /// cursor of it): every blocking use of those objects in the module, found by the same
+    /// object flow the recipe migrates with. `None`: the recipe's blocking calls are the calls
+    /// [`Recipe::is_blocking_call`] names.
+    fn blocking_uses(
+        &self,
+        _semantic: &SemanticModel,
+        _parsed: &Parsed,
+        _source: &str,
+    ) -> Option<Vec<BlockingUse>> {
+        None
     }
 
     /// Phase 2 recipes: called once per run with the whole project indexed.

@@ -229,7 +229,7 @@ impl<'a> SemanticModel<'a> {
                     return None;
                 }
                 path.push(attribute.attr.id.as_str());
-                Some(path)
+                Some(canonical_module(path))
             }
             _ => None,
         }
@@ -752,6 +752,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
                         }
                     };
                     let site = self.import_site(stmt, &import.names, index);
+                    let path = canonical_module(path);
                     self.bind(name, BindingKind::Import { path, site });
                 }
             }
@@ -773,6 +774,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
                     let name = alias.asname.as_ref().map_or(member, |a| a.id.as_str());
                     let mut path = module.clone();
                     path.push(member);
+                    let path = canonical_module(path);
                     let site = self.import_site(stmt, &import.names, index);
                     self.bind(name, BindingKind::Import { path, site });
                 }
@@ -879,4 +881,20 @@ impl<'a> Visitor<'a> for Builder<'a> {
         }
         visitor::walk_pattern(self, pattern);
     }
+}
+
+/// Standard-library modules that are another module under a second name: `sqlite3.dbapi2`
+/// is `sqlite3` (`from sqlite3 import dbapi2 as sqlite3`), so a qualified name through it is
+/// the same name as through `sqlite3`.
+const MODULE_ALIASES: &[(&[&str], &[&str])] = &[(&["sqlite3", "dbapi2"], &["sqlite3"])];
+
+/// `path` with a module alias of [`MODULE_ALIASES`] at its start replaced by its module.
+fn canonical_module(mut path: Vec<&str>) -> Vec<&str> {
+    for (alias, module) in MODULE_ALIASES {
+        if path.starts_with(alias) {
+            path.splice(..alias.len(), module.iter().copied());
+            break;
+        }
+    }
+    path
 }

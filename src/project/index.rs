@@ -205,6 +205,13 @@ pub struct BlockingSite {
     /// Why the phase 1 recipe cannot migrate it even in async code (a connection created in
     /// `__init__`, which stays sync), if it cannot.
     pub obstacle: Option<String>,
+    /// Why the phase 1 recipe's migration of it is an unsafe fix, if it is (see
+    /// [`crate::recipe::BlockingUse::unsafe_migration`]).
+    pub unsafe_migration: Option<String>,
+    /// See [`crate::recipe::BlockingUse::foreign_object`].
+    pub foreign_object: bool,
+    /// See [`crate::recipe::BlockingUse::object_leaves`].
+    pub object_leaves: bool,
 }
 
 /// `x.name = value` (or `setattr(x, "name", value)`) anywhere in a module: it may replace a
@@ -331,7 +338,7 @@ pub fn index_module(
         scope_function: HashMap::default(),
         scope_class: HashMap::default(),
         roots,
-        blocking_attributes: HashMap::default(),
+        followed: HashSet::default(),
         importer: None,
         index: ModuleIndex {
             path: path.to_path_buf(),
@@ -355,7 +362,9 @@ pub fn index_module(
     };
     // Definitions first, so calls can refer to methods defined further down.
     indexer.collect_definitions(parsed.suite());
+    let followed = indexer.followed_objects(parsed);
     walk_module(&mut indexer, parsed.suite());
+    indexer.index.blocking.extend(followed);
     // Module-level instances (`store = Store(path)`), which other modules import and call.
     let instances: Vec<(String, Target)> = semantic
         .top_level_names()
@@ -418,9 +427,9 @@ struct Indexer<'a, 's> {
     scope_class: HashMap<ScopeId, usize>,
     /// First segments of the project's module names.
     roots: &'s HashSet<String>,
-    /// `self.attr = sqlite3.connect(...)`: per class, the attribute's constructor.
-    /// With the dunder method that creates it, if one does (it stays sync).
-    blocking_attributes: HashMap<(usize, String), (Vec<String>, Option<String>)>,
+    /// Recipes whose blocking calls come from [`Recipe::blocking_uses`] (they follow objects)
+    /// rather than from the calls [`Recipe::is_blocking_call`] names.
+    followed: HashSet<&'static str>,
     /// Made for the first call in async code that needs it.
     importer: Option<crate::imports::Importer>,
     index: ModuleIndex,
@@ -830,6 +839,7 @@ impl<'a> Indexer<'a, '_> {
                 .recipes
                 .iter()
                 .find(|r| r.meta().phase == 1 && r.is_blocking_call(&name))
+                .filter(|r| !self.followed.contains(r.meta().code))
             {
                 self.index.blocking.push(BlockingSite {
                     caller,
@@ -838,6 +848,9 @@ impl<'a> Indexer<'a, '_> {
                     range,
                     label: name.join("."),
                     obstacle: None,
+                    unsafe_migration: None,
+                    foreign_object: false,
+                    object_leaves: false,
                 });
             }
             if matches!(name.as_slice(), ["asyncio", "run"]) {
@@ -858,7 +871,6 @@ impl<'a> Indexer<'a, '_> {
                     label: "run_until_complete".to_owned(),
                 });
             }
-            self.blocking_method(method, caller, execution, range);
         }
         let target = self.target_of(scope, &call.func);
         if target == Target::External {
@@ -901,57 +913,7 @@ impl<'a> Indexer<'a, '_> {
         });
     }
 
-    /// `self.conn.execute(...)` where the class assigns `self.conn = sqlite3.connect(...)`.
-    fn blocking_method(
-        &mut self,
-        method: &'a ast::ExprAttribute,
-        caller: Caller,
-        execution: Execution,
-        range: TextRange,
-    ) {
-        let Expr::Attribute(receiver) = &*method.value else {
-            return;
-        };
-        let scope = self.context.scope();
-        let Some(class) = self
-            .semantic
-            .self_class(scope, &receiver.value)
-            .and_then(|c| self.scope_class.get(&c).copied())
-        else {
-            return;
-        };
-        let Some((constructor, created_in)) = self
-            .blocking_attributes
-            .get(&(class, receiver.attr.id.to_string()))
-        else {
-            return;
-        };
-        let obstacle = created_in.as_ref().map(|method| {
-            format!(
-                "`self.{}` is created in `{method}`, which stays sync",
-                receiver.attr.id
-            )
-        });
-        let constructor: Vec<&str> = constructor.iter().map(String::as_str).collect();
-        let name = method.attr.id.as_str();
-        if let Some(recipe) = self
-            .recipes
-            .iter()
-            .find(|r| r.meta().phase == 1 && r.is_blocking_method(&constructor, name))
-        {
-            self.index.blocking.push(BlockingSite {
-                caller,
-                execution,
-                code: recipe.meta().code,
-                range,
-                label: format!("{}(...).{name}", constructor.join(".")),
-                obstacle,
-            });
-        }
-    }
-
-    /// `self.attr = Constructor(...)`: the attribute's class for method resolution, and its
-    /// blocking constructor for blocking method calls.
+    /// `self.attr = Constructor(...)`: the attribute's class for method resolution.
     fn on_assign(&mut self, targets: &'a [Expr], value: &'a Expr) {
         let scope = self.context.scope();
         for target in targets {
@@ -985,20 +947,6 @@ impl<'a> Indexer<'a, '_> {
                 },
                 _ => None,
             };
-            let blocking_constructor = qualified;
-            if let Some(path) = blocking_constructor {
-                if self.recipes.iter().any(|r| r.is_blocking_call(&path)) {
-                    let created_in = self
-                        .current_function()
-                        .map(|f| &self.index.functions[f])
-                        .filter(|f| f.is_dunder())
-                        .map(|f| f.name.clone());
-                    self.blocking_attributes.insert(
-                        (class, name.clone()),
-                        (path.iter().map(|s| (*s).to_owned()).collect(), created_in),
-                    );
-                }
-            }
             let attributes = &mut self.index.classes[class].attributes;
             match attributes.get(&name) {
                 Some(existing) if *existing != constructor => {
@@ -1010,6 +958,40 @@ impl<'a> Indexer<'a, '_> {
                 }
             }
         }
+    }
+
+    /// The blocking uses of the objects the recipes follow (a connection however it was made,
+    /// a cursor of it), as blocking sites; those recipes' own blocking calls are left out of
+    /// the walk so each site is recorded once.
+    fn followed_objects(&mut self, parsed: &Parsed) -> Vec<BlockingSite> {
+        let mut sites = Vec::new();
+        for recipe in self.recipes.iter().filter(|r| r.meta().phase == 1) {
+            let Some(uses) = recipe.blocking_uses(self.semantic, parsed, self.source) else {
+                continue;
+            };
+            self.followed.insert(recipe.meta().code);
+            for used in uses {
+                let caller = match self.semantic.enclosing_function(used.scope) {
+                    Some(function) => match self.scope_function.get(&function) {
+                        Some(&id) => Caller::Function(id),
+                        None => Caller::Lambda,
+                    },
+                    None => Caller::TopLevel,
+                };
+                sites.push(BlockingSite {
+                    caller,
+                    execution: used.execution,
+                    code: recipe.meta().code,
+                    range: used.range,
+                    label: used.label,
+                    obstacle: used.obstacle,
+                    unsafe_migration: used.unsafe_migration,
+                    foreign_object: used.foreign_object,
+                    object_leaves: used.object_leaves,
+                });
+            }
+        }
+        sites
     }
 
     fn current_function(&self) -> Option<usize> {

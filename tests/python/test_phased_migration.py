@@ -86,17 +86,23 @@ PROJECT = "project"  # the copy's folder name, passed relative to its parent as 
 # Phase 1: the blocking calls in async code.
 EXPECTED_SAFE = {"AW101": 1, "AW103": 5}
 EXPECTED_UNSAFE = {"AW101": 2, "AW102": 14}
-# Phase 2: the blocking calls in sync helpers that async code reaches, here one
-# finding per helper (at its first blocking call), each a safe fix.
-EXPECTED_PHASE_2 = {"AW201": 2}
+# Phase 2: the blocking calls in sync helpers that async code reaches, one finding
+# per blocking call (the connection's methods too), each a safe fix.
+EXPECTED_PHASE_2 = {"AW201": 5}
 EXPECTED_AW201 = {
     # (row, message) in opsd/util.py
     (15, "`time.sleep` blocks the event loop: async code reaches it through "
          "`opsd.server.Daemon.service_restart` → `wait_for_file` → `time.sleep`"),
     (22, "`sqlite3.connect` blocks the event loop: async code reaches it through "
          "`opsd.server.Daemon.config_get` → `load_settings` → `sqlite3.connect`"),
+    (24, "`conn.execute` blocks the event loop: async code reaches it through "
+         "`opsd.server.Daemon.config_get` → `load_settings` → `conn.execute`"),
+    (24, "`(...).fetchall` blocks the event loop: async code reaches it through "
+         "`opsd.server.Daemon.config_get` → `load_settings` → `(...).fetchall`"),
+    (26, "`conn.close` blocks the event loop: async code reaches it through "
+         "`opsd.server.Daemon.config_get` → `load_settings` → `conn.close`"),
 }
-EXPECTED_TOTAL = 24  # = the above: every finding on the example has a fix
+EXPECTED_TOTAL = 27  # = the above: every finding on the example has a fix
 
 # Files (relative to the copy) with phase-1 findings whose fixes are safe / unsafe.
 SAFE_FILES = {"concurrency/pinger.py", "opsd/shell.py"}
@@ -118,9 +124,9 @@ EXPECTED_STEPS = {
 
 # `awaitify check --isolated` on the copy after each step: (exit code, findings).
 EXPECTED_CHECK = {
-    "original": (1, 24),
-    "phase-1": (1, 18),  # 16 withheld + the 2 AW201 (phase 2 has not run)
-    "phase-2": (1, 21),  # the 2 AW201 -> the 5 blocking calls of the helpers' bodies
+    "original": (1, 27),
+    "phase-1": (1, 21),  # 16 withheld + the 5 AW201 (phase 2 has not run)
+    "phase-2": (1, 21),  # the 5 AW201 -> the 5 blocking calls of the helpers' bodies
     "phase-1-again": (1, 21),  # all withheld (unsafe): nothing is safe alone
     "phase-3": (1, 21),
     "phase-1-unsafe": (0, 0),

@@ -159,9 +159,19 @@ def traced_connect(*args, **kwargs):
     return conn
 
 
+class TracedConnection(sqlite3.Connection):
+    """`sqlite3.Connection(path)` called directly: traced the same way."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_progress_handler(on_vm_step, 1)
+
+
 # Patched before the case module (and aiosqlite, which calls sqlite3.connect
-# on its worker thread) can bind it, so every form of import sees it.
-sqlite3.connect = traced_connect
+# on its worker thread) can bind it, so every form of import sees it
+# (`sqlite3.dbapi2` is the same module under its old name).
+sqlite3.connect = sqlite3.dbapi2.connect = traced_connect
+sqlite3.Connection = sqlite3.dbapi2.Connection = TracedConnection
 
 
 def normalize(value):
@@ -497,6 +507,9 @@ class Case:
     breaks: tuple[str, ...] = ()
     # False: some objects are (rightly) not migrated; see the case.
     fully: bool = True
+    # How many `sqlite3.connect(` a full migration keeps on purpose: the sync helper that
+    # construction (`__init__`) still enters, next to its async twin.
+    sync_kept: int = 0
     # Why the fix is unsafe: substrings of the JSON `note` of the findings whose
     # fix is unsafe.  Every such note must contain one of them and each must
     # occur in some note; a plain `fix --write` must not apply those fixes.
@@ -915,6 +928,186 @@ async def main(db):
     except sqlite3.IntegrityError as exc:
         results.append(("IntegrityError", exc.args, exc.sqlite_errorname))
     return results
+'''
+
+CLOSING_CONNECTION = '''\
+import sqlite3
+from contextlib import closing
+
+
+async def names(path):
+    with closing(sqlite3.connect(path)) as conn:
+        conn.row_factory = sqlite3.Row
+        return [tuple(row) for row in conn.execute("SELECT name, port FROM hosts ORDER BY id")]
+
+
+async def uncommitted(path):
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("INSERT INTO hosts (name, port) VALUES ('lost', 1)")
+
+
+async def committed(path):
+    with closing(sqlite3.connect(path)) as conn:
+        with conn:
+            conn.execute("INSERT INTO hosts (name, port) VALUES ('kept', 2)")
+
+
+async def failing(path):
+    with closing(sqlite3.connect(path)) as conn:
+        with conn:
+            conn.execute("INSERT INTO hosts (name, port) VALUES ('undone', 3)")
+            conn.execute("INSERT INTO hosts (name, port) VALUES ('alpha', 4)")
+
+
+async def main(db):
+    results = [await names(db)]
+    await uncommitted(db)
+    await committed(db)
+    try:
+        await failing(db)
+    except sqlite3.IntegrityError as exc:
+        results.append(("IntegrityError", exc.args))
+    results.append(await names(db))
+    return results
+'''
+
+CONTEXTMANAGER_HELPER = '''\
+import sqlite3
+from contextlib import contextmanager
+
+
+class Store:
+    def __init__(self, path):
+        self.path = path
+
+    @contextmanager
+    def _connection(self):
+        conn = sqlite3.connect(self.path)
+        try:
+            yield conn
+            conn.commit()
+        except Exception:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    async def add(self, *names):
+        with self._connection() as conn:
+            for name in names:
+                conn.execute("INSERT INTO hosts (name, port) VALUES (?, 1)", (name,))
+
+    async def names(self):
+        with self._connection() as conn:
+            conn.row_factory = sqlite3.Row
+            return [row["name"] for row in conn.execute("SELECT name FROM hosts ORDER BY id")]
+
+
+async def main(db):
+    store = Store(db)
+    await store.add("delta", "epsilon")
+    results = []
+    try:
+        await store.add("zeta", "alpha")  # UNIQUE fails on the second: both rolled back
+    except sqlite3.IntegrityError as exc:
+        results.append(("IntegrityError", exc.args))
+    results.append(await store.names())
+    return results
+'''
+
+CONSTRUCTOR_SCHEMA = '''\
+import asyncio
+import sqlite3
+from contextlib import contextmanager
+
+
+class Notes:
+    def __init__(self, path):
+        self.path = path
+        self._init_db()
+
+    def _init_db(self):
+        with self._connection() as conn:
+            conn.executescript(
+                "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT UNIQUE)"
+            )
+
+    @contextmanager
+    def _connection(self):
+        conn = sqlite3.connect(self.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            yield conn
+            conn.commit()
+        except Exception:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    async def add(self, *bodies):
+        with self._connection() as conn:
+            for body in bodies:
+                conn.execute("INSERT INTO notes (body) VALUES (?)", (body,))
+
+    async def bodies(self):
+        with self._connection() as conn:
+            return [row["body"] for row in conn.execute("SELECT body FROM notes ORDER BY body")]
+
+
+async def main(db):
+    # Constructed off the loop, as a service does at start-up: the schema exists after it.
+    notes = await asyncio.to_thread(Notes, db)
+    results = [await notes.bodies()]
+    await asyncio.gather(notes.add("a", "b"), notes.add("c"))
+    try:
+        await notes.add("d", "a")  # UNIQUE fails on the second: the block is rolled back
+    except sqlite3.IntegrityError as exc:
+        results.append(("IntegrityError", exc.args))
+    results.append(await notes.bodies())
+    return results
+'''
+
+CLOSING_CURSOR = '''\
+import sqlite3
+from contextlib import closing
+
+
+async def main(db):
+    with closing(sqlite3.connect(db)) as conn:
+        with closing(conn.cursor()) as cur:
+            cur.execute("UPDATE hosts SET port = port + 1")
+            changed = cur.rowcount
+            cur.execute("SELECT name, port FROM hosts ORDER BY id")
+            rows = cur.fetchall()
+        conn.commit()
+    return changed, rows
+'''
+
+DBAPI2_AND_CONNECTION_CLASS = '''\
+from sqlite3 import dbapi2 as sqlite3
+
+
+async def count(path):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM hosts").fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def rename(path):
+    conn = sqlite3.Connection(path, 5.0)
+    try:
+        with conn:
+            conn.execute("UPDATE hosts SET name = 'omega' WHERE name = 'alpha'")
+        return [name for (name,) in conn.execute("SELECT name FROM hosts ORDER BY id")]
+    finally:
+        conn.close()
+
+
+async def main(db):
+    return await count(db), await rename(db)
 '''
 
 ITERDUMP = '''\
@@ -1456,6 +1649,57 @@ CASES = [
         expect=("conn = await aiosqlite.connect(path)", "conn = await _connect(path)"),
         mutant=("conn.row_factory = sqlite3.Row", "pass"),
         breaks=("exception",),
+        # `_connect` runs a statement before returning the connection: if it raised, the
+        # connection would never reach the callers' `finally`.
+        unsafe=(NOT_CLOSED,),
+    ),
+    Case(
+        "closing-connection",
+        CLOSING_CONNECTION,
+        expect=("async with aiosqlite.connect(path) as conn:",),
+        # `closing()` never commits: committing at the end of the block keeps the insert
+        # the original loses.
+        mutant=(
+            "async with aiosqlite.connect(path) as conn:\n        await conn.execute(",
+            "async with aiosqlite.connect(path) as conn, _SqliteTransaction(conn):\n"
+            "        await conn.execute(",
+        ),
+        breaks=("database",),
+    ),
+    Case(
+        "contextmanager-helper",
+        CONTEXTMANAGER_HELPER,
+        expect=(
+            "@contextlib.asynccontextmanager\n    async def _connection(self):",
+            "async with self._connection() as conn:",
+        ),
+        # Committing in the `except` branch keeps the failed block's first insert.
+        mutant=("            await conn.rollback()\n", "            await conn.commit()\n"),
+        breaks=("database",),
+    ),
+    Case(
+        "constructor-schema",
+        CONSTRUCTOR_SCHEMA,
+        expect=(
+            "async def _connection_async(self):",
+            "async with self._connection_async() as conn:",
+            "    def _connection(self):\n        conn = sqlite3.connect(self.path)",
+        ),
+        # A twin that never commits: the inserts are lost.
+        mutant=("            await conn.commit()\n", "            pass\n"),
+        breaks=("result", "database"),
+        unsafe=("the helper gets an async twin for async code",),
+        sync_kept=1,
+    ),
+    Case(
+        "closing-cursor",
+        CLOSING_CURSOR,
+        expect=("async with await conn.cursor() as cur:",),
+    ),
+    Case(
+        "dbapi2-and-connection-class",
+        DBAPI2_AND_CONNECTION_CLASS,
+        expect=("await aiosqlite.connect(path, timeout=5.0)",),
     ),
     Case(
         "iterdump",
@@ -1632,7 +1876,9 @@ def test_migration_keeps_behaviour_and_leaves_the_loop(case: Case, run_awaitify,
         for snippet in case.expect:
             assert snippet in migrated, f"expected {snippet!r} in the migrated module:\n{migrated}"
         if case.fully:
-            assert not re.search(r"\bsqlite3\.connect\(", migrated), migrated
+            # Only the connections a case keeps on purpose (a constructor's) stay sqlite3.
+            kept = re.findall(r"\bsqlite3\.connect\(", migrated)
+            assert len(kept) == case.sync_kept, migrated
             check = run_awaitify("check", "--unsafe-fixes", target)
             assert check.returncode == 0, (
                 f"findings remain after fixing:\n{check.stdout}{check.stderr}"
