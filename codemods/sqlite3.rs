@@ -904,12 +904,20 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     });
     // The same across modules: another module's connections may run on the loop's thread (in
     // async code, or in sync code async code calls).
-    let elsewhere = checker.settings.sqlite_elsewhere.as_ref().map(|other| {
-        format!(
-            "another module of the run ({}) also uses sqlite3, possibly on the event loop's thread: a migrated connection holding a lock across an `await` would block it until sqlite's timeout; migrate them together",
-            other.display()
-        )
-    });
+    let elsewhere = checker
+        .settings
+        .sqlite_elsewhere
+        .as_ref()
+        .map(|(other, what)| match what {
+            Some(what) => format!(
+                "another module of the run ({}) keeps sqlite3 work on the event loop's thread after this run's fixes ({what}): a migrated connection holding a lock across an `await` would block it until sqlite's timeout; migrate them together",
+                other.display()
+            ),
+            None => format!(
+                "another module of the run ({}) also uses sqlite3, possibly on the event loop's thread: a migrated connection holding a lock across an `await` would block it until sqlite's timeout; migrate them together",
+                other.display()
+            ),
+        });
     let reason = if stays_blocking {
         Some("other sqlite3 objects of this module stay on the event loop's thread (their fixes are withheld or unsafe): a migrated connection holding a write lock while it awaits would block them until sqlite's timeout; migrate them together".to_owned())
     } else {
@@ -2758,4 +2766,111 @@ impl<'a> UnionFind<'a> {
             self.parent.insert(ra, rb);
         }
     }
+}
+
+/// Whether a module's sqlite3 work stays on the event loop's thread after a run's fixes, and
+/// where: the cross-module rule of the recipe (a migrated connection holding a write lock
+/// across an `await` makes sqlite3 code on the loop's thread wait for the lock, and the
+/// migrated connection cannot go on while the loop is blocked: a deadlock until sqlite's
+/// timeout).
+///
+/// `file` is the module in `project`; `planned` are its phase 2 findings, `after` its own
+/// findings once the phase 2 edits are applied, checked without this rule (`None`: the check
+/// failed), `settings` the module's. Its sqlite3 work
+/// stays on the loop when
+/// - a use in async code has no safe fix (`after`);
+/// - a use in a sync function that async code calls (directly or through other sync
+///   functions) has no safe phase 2 fix, or no finding at all (suppressed, a recipe
+///   disabled);
+/// - the module is skipped, the recipe is ignored there or one of its sqlite3 uses is
+///   silenced by a comment: it is not known what happens to them.
+///
+/// Module-level code (run at import, before the loop in a service) and sync code that async
+/// code does not reach do not count.
+pub fn stays_on_loop(
+    project: &crate::project::Project,
+    file: crate::project::FileId,
+    planned: &[crate::recipe::Diagnostic],
+    after: Option<&[crate::recipe::Diagnostic]>,
+    settings: &crate::pipeline::Settings,
+    reached: &rustc_hash::FxHashMap<crate::project::FnId, crate::project::CallId>,
+) -> Option<String> {
+    use crate::project::index::Caller;
+    use crate::project::FnId;
+    let module = &project.modules[file];
+    let sites: Vec<_> = module
+        .blocking
+        .iter()
+        .filter(|site| site.code == META.code)
+        .collect();
+    if sites.is_empty() {
+        return None;
+    }
+    let enabled = settings.recipes.iter().any(|r| r.meta().code == META.code);
+    if module.skipped || !enabled {
+        return Some("its sqlite3 code is not checked there".to_owned());
+    }
+    if let Some(site) = sites
+        .iter()
+        .find(|site| module.suppressions.silences(&META, site.range.start()))
+    {
+        return Some(format!(
+            "`{}` at line {} is silenced by a comment",
+            site.label,
+            module.line_of(site.range.start())
+        ));
+    }
+    let safe = |fix: &Option<Fix>| {
+        fix.as_ref()
+            .is_some_and(|fix| fix.applicability == Applicability::Safe)
+    };
+    let Some(after) = after else {
+        return Some("it could not be checked".to_owned());
+    };
+    if let Some(d) = after
+        .iter()
+        .find(|d| d.recipe.code == META.code && !safe(&d.fix))
+    {
+        let what = d.message.split(" blocks").next().unwrap_or(&d.message);
+        return Some(match &d.note {
+            Some(note) => format!("{what} in async code: {note}"),
+            None => format!("{what} in async code is not migrated"),
+        });
+    }
+    for site in sites {
+        if site.execution != Execution::Sync {
+            continue;
+        }
+        let function = match site.caller {
+            Caller::Function(index) => FnId { file, index },
+            // A lambda's caller is not followed: it may run on the loop.
+            Caller::Lambda => {
+                return Some(format!(
+                    "`{}` at line {} is in a lambda, which async code may call",
+                    site.label,
+                    module.line_of(site.range.start())
+                ))
+            }
+            Caller::TopLevel => continue,
+        };
+        if !reached.contains_key(&function) {
+            continue;
+        }
+        let finding = planned.iter().find(|d| d.range == site.range);
+        if finding.is_some_and(|d| safe(&d.fix)) {
+            continue;
+        }
+        let label = &project.function(function).label;
+        return Some(format!(
+            "`{}` at line {} in sync `{label}`, which async code calls, stays{}",
+            site.label,
+            module.line_of(site.range.start()),
+            match finding.and_then(|d| d.note.as_deref()) {
+                Some(note) if finding.is_some_and(|d| d.fix.is_none()) => format!(": {note}"),
+                Some(_) => ": only an unsafe fix moves it".to_owned(),
+                None => String::new(),
+            }
+        ));
+    }
+    None
 }

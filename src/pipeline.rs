@@ -26,9 +26,10 @@ pub struct Settings {
     pub declared_blocking: Vec<DeclaredCall>,
     /// How the subprocess recipe migrates the calls it fixes.
     pub subprocess_strategy: SubprocessStrategy,
-    /// Another module of the run that imports `sqlite3`, for the file being processed: its
-    /// connections may run on the loop's thread, so migrating this file's is not safe alone.
-    pub sqlite_elsewhere: Option<std::path::PathBuf>,
+    /// Another module of the run whose sqlite3 work may run on the loop's thread, for the file
+    /// being processed, so that migrating this file's is not safe alone; with what stays there
+    /// when the project stage knows it (see `codemods::sqlite3::stays_on_loop`).
+    pub sqlite_elsewhere: Option<(std::path::PathBuf, Option<String>)>,
     /// Another module of the run that mentions `SIGCHLD` (it may ignore the signal for the
     /// whole process): asyncio subprocesses would not see their children exit.
     pub sigchld_elsewhere: Option<std::path::PathBuf>,

@@ -137,7 +137,9 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     if settings.recipes.iter().any(|r| r.meta().phase == 2) {
         return crate::project::run::run_project(files, mode, settings);
     }
-    let process = |candidate: &Candidate, source, (sqlite, sigchld): (&[&Path], &[&Path])| {
+    let process = |candidate: &Candidate,
+                   source,
+                   (sqlite, sigchld): (&[(&Path, Option<String>)], &[&Path])| {
         let Candidate { path, explicit } = candidate;
         let settings = settings.for_path(path);
         let settings = with_sqlite_elsewhere(settings, path, &source, sqlite);
@@ -233,17 +235,18 @@ pub fn process_file(
     report
 }
 
-/// The files of the run that import `sqlite3` (see [`Settings::sqlite_elsewhere`]).
+/// The files of the run that import `sqlite3` (see [`Settings::sqlite_elsewhere`]), without
+/// the project stage: any of them may use it on the loop's thread.
 pub fn sqlite_modules<'f, 's>(
     files: impl Iterator<Item = (&'f Path, &'s Result<SourceText, FileError>)>,
-) -> Vec<&'f Path> {
+) -> Vec<(&'f Path, Option<String>)> {
     files
         .filter(|(_, source)| {
             source.as_ref().is_ok_and(|s| {
                 s.text.contains("import sqlite3") || s.text.contains("from sqlite3 import")
             })
         })
-        .map(|(path, _)| path)
+        .map(|(path, _)| (path, None))
         .collect()
 }
 
@@ -285,14 +288,18 @@ pub fn with_sqlite_elsewhere<'s>(
     settings: std::borrow::Cow<'s, Settings>,
     path: &Path,
     source: &Result<SourceText, FileError>,
-    sqlite: &[&Path],
+    sqlite: &[(&Path, Option<String>)],
 ) -> std::borrow::Cow<'s, Settings> {
     let uses_sqlite = source.as_ref().is_ok_and(|s| s.text.contains("sqlite3"));
-    let Some(other) = sqlite.iter().find(|p| **p != path).filter(|_| uses_sqlite) else {
+    let Some((other, what)) = sqlite
+        .iter()
+        .find(|(p, _)| *p != path)
+        .filter(|_| uses_sqlite)
+    else {
         return settings;
     };
     let mut settings = settings.into_owned();
-    settings.sqlite_elsewhere = Some(other.to_path_buf());
+    settings.sqlite_elsewhere = Some((other.to_path_buf(), what.clone()));
     std::borrow::Cow::Owned(settings)
 }
 

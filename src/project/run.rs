@@ -41,6 +41,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     for (module, file_plan) in plans.into_iter().enumerate() {
         by_file[indexed[module]] = Some(file_plan);
     }
+    let sqlite = sqlite_on_loop(files, &sources, &project, &indexed, &by_file, settings);
     // Fixing needs the index again afterwards; otherwise freeing it takes a while: in the
     // background, while the files are processed.
     let kept = if matches!(mode, Mode::Diff | Mode::Write) {
@@ -50,7 +51,6 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         None
     };
 
-    let sqlite = crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
     let sigchld = crate::run::sigchld_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
@@ -84,6 +84,61 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         }
     }
     reports
+}
+
+/// The modules of the run whose sqlite3 work stays on the event loop's thread after this
+/// run's fixes, with what stays there (see [`crate::codemods::sqlite3::stays_on_loop`]): a
+/// module's sqlite3 fixes are safe alone only when no other module's do.
+fn sqlite_on_loop<'f>(
+    files: &'f [Candidate],
+    sources: &[Result<SourceText, FileError>],
+    project: &Project,
+    indexed: &[FileId],
+    by_file: &[Option<FilePlan>],
+    settings: &Settings,
+) -> Vec<(&'f Path, Option<String>)> {
+    let module_of: rustc_hash::FxHashMap<FileId, usize> =
+        indexed.iter().enumerate().map(|(m, &f)| (f, m)).collect();
+    let reached = project.reached_from_async();
+    let importing: HashSet<&Path> =
+        crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(sources))
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+    let mut staying: Vec<(FileId, &'f Path, Option<String>)> = files
+        .par_iter()
+        .enumerate()
+        .filter(|(_, candidate)| importing.contains(candidate.path.as_path()))
+        .filter_map(|(file, candidate)| {
+            let path = candidate.path.as_path();
+            // Not indexed: nothing is known of it.
+            let (Some(&module), Some(file_plan), Ok(source)) =
+                (module_of.get(&file), &by_file[file], &sources[file])
+            else {
+                return Some((file, path, None));
+            };
+            let settings = settings.for_path(path);
+            let after = catch_unwind(AssertUnwindSafe(|| {
+                check_source(&apply(&source.text, &file_plan.edits), &settings).ok()
+            }))
+            .ok()
+            .flatten();
+            crate::codemods::sqlite3::stays_on_loop(
+                project,
+                module,
+                &file_plan.diagnostics,
+                after.as_deref(),
+                &settings,
+                &reached,
+            )
+            .map(|why| (file, path, Some(why)))
+        })
+        .collect();
+    staying.sort_by_key(|(file, ..)| *file);
+    staying
+        .into_iter()
+        .map(|(_, path, why)| (path, why))
+        .collect()
 }
 
 /// Standard input: a project of one module (its calls to other modules stay unresolved).
