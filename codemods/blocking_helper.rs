@@ -92,7 +92,11 @@ crate::declare_recipe! {
 ///   that line;
 /// - blocking work that the phase 1 recipes could not migrate in async code either: sqlite3
 ///   calls on a connection that `__init__` creates (`self.conn = sqlite3.connect(...)`), which
-///   stays sync (converting would change the API and leave the call blocking).
+///   stays sync, or on a connection sync code that stays sync uses too (phase 1 migrates a
+///   connection everywhere or nowhere). A function converts only when *all* its blocking
+///   work is migrated in the same run: converting it would change the API and leave an
+///   `async def` that still blocks. Its other blocking calls (a `time.sleep` next to the
+///   sqlite3 call) are then reported with it, with the same reason.
 ///
 /// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
 /// every call async code makes into them, on the way to the blocking work, to a worker
@@ -102,7 +106,11 @@ crate::declare_recipe! {
 /// async code (attributes, globals, thread-local data) is no longer protected by running on
 /// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
-/// where a call cannot be awaited (see above).
+/// where a call cannot be awaited (see above). A connection the helper gets from a function
+/// of its module that opens a new one on every call (`with db_conn() as conn:`, `conn =
+/// self._connect()`, a `@contextmanager` one; no cache decorator, nothing else bound to it) is
+/// made in the worker thread too, and may cross into the functions the helper calls; one
+/// returned to async code may not (it would reach the loop's thread).
 ///
 /// The conversion is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
@@ -280,7 +288,17 @@ fn offload_fix(
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
-            if site.caller == Caller::Function(f.index) && site.object_leaves {
+            // Returned to a caller that runs in the thread too, the object stays on that
+            // thread; returned to async code (whose call moves to the thread), it would
+            // reach the loop's thread.
+            let entered_from_loop = || {
+                project
+                    .callers(f)
+                    .iter()
+                    .any(|&call| on_loop(project.call(call).execution))
+            };
+            if site.caller == Caller::Function(f.index) && site.object_leaves && entered_from_loop()
+            {
                 return Err(format!(
                     "`{}` returns the sqlite3 object it makes (`{}`); made in a worker thread, its caller could not use it",
                     project.describe(f, function.file),
@@ -547,25 +565,42 @@ fn convertible(
             // Blocking work of its own that the phase 1 recipes can migrate once it is async.
             let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
             let module = &project.modules[function.file];
-            let own = sites.iter().any(|&i| module.blocking[i].obstacle.is_none());
+            // Item by item, its blocking work must be migrated once it is async: a site the
+            // phase 1 recipe cannot migrate (an obstacle), or migrates only together with
+            // sync code that stays sync, would leave an `async def` that still blocks.
+            let blocked = sites.iter().find_map(|&i| {
+                let site = &module.blocking[i];
+                if let Some(obstacle) = &site.obstacle {
+                    return Some(format!(
+                        "its blocking calls could not be migrated in async code either: {obstacle}"
+                    ));
+                }
+                let other = site.needs_async.iter().copied().find(|&index| {
+                    let g = FnId {
+                        file: function.file,
+                        index,
+                    };
+                    !set.contains(&g) && !project.function(g).is_async
+                })?;
+                Some(format!(
+                    "`{}` could not be migrated in async code: its object is also used in sync `{}`, which stays sync",
+                    site.label, module.functions[other].label
+                ))
+            });
             if let Some(reason) = caller_obstacle(checker, function, &set, candidates) {
                 removed.push((function, reason));
-            } else if !own
+            } else if let Some(reason) = blocked {
+                removed.push((function, Reason::cause(reason)));
+            } else if sites.is_empty()
                 && !project
                     .callees(function)
                     .iter()
                     .any(|&call| project.callee(call).is_some_and(|g| set.contains(&g)))
             {
-                let reason = match sites
-                    .iter()
-                    .find_map(|&i| module.blocking[i].obstacle.as_ref())
-                {
-                    Some(obstacle) => Reason::cause(format!(
-                        "its blocking calls could not be migrated in async code either: {obstacle}"
-                    )),
-                    None => Reason::consequence("the functions it calls that block stay sync"),
-                };
-                removed.push((function, reason));
+                removed.push((
+                    function,
+                    Reason::consequence("the functions it calls that block stay sync"),
+                ));
             }
         }
         // Members reached from async code through the set.

@@ -139,8 +139,13 @@ crate::declare_recipe! {
 /// - another sqlite3 object of the module stays on the event loop (its fix withheld or
 ///   unsafe): a migrated connection holding a write lock while it awaits would make the
 ///   remaining sqlite3 code wait for the lock on the loop's thread, a deadlock until sqlite's
-///   timeout; the module's objects are migrated together with `--unsafe-fixes`. (Other
-///   modules using the same database from the loop are not visible here);
+///   timeout; the module's objects are migrated together with `--unsafe-fixes`;
+/// - another module of the run keeps sqlite3 work on the event loop's thread after the run's
+///   fixes, for the same reason (the note names the module and the use): a use in async code
+///   without a safe fix, or one in a sync function async code calls that no safe fix converts
+///   or moves to a thread (or that is silenced or ignored). Set-up code that no async code
+///   reaches (a migration script, a CLI command, module-level code run at import) does not
+///   count: it does not run on the loop's thread;
 /// - the object is used after its `close()` on a path that goes on, or after the `with
 ///   closing(...)` block that closed it: aiosqlite raises `ValueError` there where sqlite3
 ///   raises `ProgrammingError`.
@@ -442,6 +447,8 @@ impl Recipe for Sqlite3 {
             mut groups,
             polluted,
             found,
+            helpers,
+            origins,
             ..
         } = object_flow(semantic, parsed, source);
         // Per object: the first reason converting functions cannot remove.
@@ -501,6 +508,8 @@ impl Recipe for Sqlite3 {
         // reaches it (an attribute, a global, a parameter).
         let mut opened_in: HashMap<Slot, HashSet<Option<ScopeId>>> = HashMap::new();
         let mut kept: HashSet<Slot> = HashSet::new();
+        // Per object: whether an attribute or a global holds it (other code reaches it then).
+        let mut shared: HashSet<Slot> = HashSet::new();
         let mut leaves: HashMap<Slot, HashSet<ScopeId>> = HashMap::new();
         for u in &found {
             let root = groups.find(u.via);
@@ -527,6 +536,91 @@ impl Recipe for Sqlite3 {
             if elsewhere {
                 kept.insert(root);
             }
+            let is_shared = match u.via {
+                Slot::Attr(..) => true,
+                Slot::Local(binding) => semantic.bindings[binding].scope == 0,
+                _ => false,
+            };
+            if is_shared {
+                shared.insert(root);
+            }
+        }
+        // Whether the object a slot holds is made anew, on the running thread, each time the
+        // function of the slot runs: every value bound to it comes from `sqlite3.connect`
+        // there, or from a call of a helper of the module (a plain function or a
+        // `@contextmanager` one: no other decorator, such as a cache, keeps one object across
+        // calls) whose every return value is made so in turn; never from a parameter, an
+        // attribute, a global, or a variable of an enclosing function.
+        let fresh = |slot: Slot, function: Option<ScopeId>| -> bool {
+            let mut seen: HashSet<Slot> = HashSet::new();
+            let mut queue = vec![(slot, function)];
+            while let Some((slot, function)) = queue.pop() {
+                if !seen.insert(slot) {
+                    continue;
+                }
+                let owner = match slot {
+                    Slot::Fresh(_) => continue,
+                    Slot::Attr(..) => return false,
+                    Slot::Local(binding) => {
+                        let binding = &semantic.bindings[binding];
+                        let owner = semantic.enclosing_function(binding.scope);
+                        if binding.scope == 0 || owner != function {
+                            return false;
+                        }
+                        let flows = origins.get(&slot).map_or(0, Vec::len);
+                        if binding.bind_count as usize != flows {
+                            return false;
+                        }
+                        owner
+                    }
+                    Slot::Return(helper) => {
+                        if !helpers.contains_key(&helper) {
+                            return false;
+                        }
+                        Some(helper)
+                    }
+                };
+                let Some(sources) = origins.get(&slot).filter(|s| !s.is_empty()) else {
+                    return false;
+                };
+                for source in sources {
+                    match source {
+                        Some(origin) => queue.push((*origin, owner)),
+                        None => return false,
+                    }
+                }
+            }
+            true
+        };
+        // Per object: the sync functions whose blocking uses of it keep it from being
+        // migrated (phase 1 migrates an object everywhere or nowhere) unless they become
+        // async too; a helper's body that gets an async twin, and the sync uses the twin
+        // leaves to the original helper, do not count. Module-level uses never become async.
+        let twins = plan_twins(semantic, &helpers, &found, true);
+        let mut needs: HashMap<Slot, Vec<ScopeId>> = HashMap::new();
+        for u in &found {
+            if u.execution != Execution::Sync
+                || !u.action.is_blocking()
+                || u.in_helper.is_some_and(|h| twins.contains_key(&h))
+                || twins.values().any(|twin| twin.keeps(u))
+            {
+                continue;
+            }
+            let root = groups.find(u.via);
+            match semantic.enclosing_function(u.scope) {
+                Some(function) => {
+                    let list = needs.entry(root).or_default();
+                    if !list.contains(&function) {
+                        list.push(function);
+                    }
+                }
+                None => {
+                    let line = line_of(source, u.range.start());
+                    obstacles.entry(root).or_insert(format!(
+                        "the object is also used in module-level code (line {line}), which stays sync"
+                    ));
+                }
+            }
         }
         let uses = found
             .iter()
@@ -543,12 +637,25 @@ impl Recipe for Sqlite3 {
                         .get(&groups.find(u.via))
                         .is_some_and(|l| l.contains(&f))
                 }),
+                needs_async: {
+                    let function = semantic.enclosing_function(u.scope);
+                    needs
+                        .get(&groups.find(u.via))
+                        .map(|list| {
+                            list.iter()
+                                .copied()
+                                .filter(|f| Some(*f) != function)
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                },
                 foreign_object: {
                     let root = groups.find(u.via);
-                    kept.contains(&root)
-                        || !opened_in
-                            .get(&root)
-                            .is_some_and(|f| f.contains(&semantic.enclosing_function(u.scope)))
+                    let function = semantic.enclosing_function(u.scope);
+                    shared.contains(&root)
+                        || !(opened_in.get(&root).is_some_and(|f| f.contains(&function))
+                            && !kept.contains(&root)
+                            || fresh(u.via, function))
                 },
             })
             .collect();
@@ -579,6 +686,8 @@ struct ObjectFlow<'a> {
     groups: UnionFind<'a>,
     polluted: Vec<(Slot<'a>, String)>,
     found: Vec<Use<'a>>,
+    /// Per slot, where each value flowing into it comes from (`None`: not a sqlite3 object).
+    origins: HashMap<Slot<'a>, Vec<Option<Slot<'a>>>>,
 }
 
 /// Follows every sqlite3 connection and cursor of a module: the analysis both the recipe and
@@ -653,8 +762,14 @@ fn object_flow<'a>(
     let mut groups = UnionFind::default();
     let mut polluted: Vec<(Slot, String)> = Vec::new();
     let mut flow_counts: HashMap<Slot, u32> = HashMap::new();
+    let mut origins: HashMap<Slot, Vec<Option<Slot>>> = HashMap::new();
     for flow in &flows {
         *flow_counts.entry(flow.slot).or_default() += 1;
+        origins.entry(flow.slot).or_default().push(
+            types
+                .kind_of(flow.value, flow.scope)
+                .map(|(_, origin)| origin),
+        );
         match types.kind_of(flow.value, flow.scope) {
             Some((_, origin)) => groups.union(flow.slot, origin),
             None if types.kinds.contains_key(&flow.slot) && !is_none(flow.value) => {
@@ -783,6 +898,7 @@ fn object_flow<'a>(
         groups,
         polluted,
         found,
+        origins,
     }
 }
 
@@ -795,8 +911,9 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         mut groups,
         polluted,
         mut found,
+        ..
     } = object_flow(semantic, checker.parsed, checker.source);
-    let twins = plan_twins(semantic, &helpers, &found);
+    let twins = plan_twins(semantic, &helpers, &found, false);
     // The body of a helper that gets a twin is the twin's: async code.
     for u in &mut found {
         if u.in_helper.is_some_and(|h| twins.contains_key(&h)) && u.execution == Execution::Sync {
@@ -1491,6 +1608,7 @@ fn plan_twins<'a>(
     semantic: &SemanticModel<'a>,
     helpers: &HashMap<ScopeId, ContextHelper<'a>>,
     found: &[Use<'a>],
+    assume_async: bool,
 ) -> HashMap<ScopeId, Twin<'a>> {
     let mut twins = HashMap::new();
     for (&helper, definition) in helpers {
@@ -1506,7 +1624,11 @@ fn plan_twins<'a>(
                     }
             })
             .collect();
-        if !entries.iter().any(|u| u.execution != Execution::Sync) {
+        // (`assume_async`: as if every entry could be async, once the project stage converts
+        // the functions around it.)
+        if entries.is_empty()
+            || !assume_async && !entries.iter().any(|u| u.execution != Execution::Sync)
+        {
             continue;
         }
         let name = definition.def.name.id.as_str();

@@ -31,6 +31,11 @@ pub struct BlockingUse {
     /// The object leaves the use's function (`return conn`, `yield conn`): made in a
     /// worker thread, it would reach a caller on another thread, which sqlite3 refuses.
     pub object_leaves: bool,
+    /// Other functions of the module that use the same object in sync code: the recipe
+    /// migrates the object only when they are async too (converted in the same run), so a
+    /// function converted without them would still block. A use in module-level code, which
+    /// never becomes async, is an [`obstacle`](Self::obstacle) instead.
+    pub needs_async: Vec<ScopeId>,
 }
 
 /// What kind of fix a recipe offers, for `awaitify recipes` and the docs.

@@ -134,7 +134,14 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
 /// Processes every file in parallel; the reports come back in the order of `files`. With a
 /// phase 2 recipe enabled, the project stage runs between reading and fixing.
 pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
-    if settings.recipes.iter().any(|r| r.meta().phase == 2) {
+    // The sqlite3 recipe's fixes are safe only when no other module's sqlite3 work stays on
+    // the loop's thread, which the project stage knows (the call graph, the planned fixes):
+    // a run of phase 1 alone asks it too, so that it decides as `check` does.
+    let project_facts = settings
+        .recipes
+        .iter()
+        .any(|r| r.meta().phase == 2 || r.meta().code == crate::codemods::sqlite3::META.code);
+    if project_facts {
         return crate::project::run::run_project(files, mode, settings);
     }
     let process = |candidate: &Candidate,

@@ -212,6 +212,9 @@ pub struct BlockingSite {
     pub foreign_object: bool,
     /// See [`crate::recipe::BlockingUse::object_leaves`].
     pub object_leaves: bool,
+    /// The functions of the module (indexes in [`ModuleIndex::functions`]) that must be async
+    /// for the site to be migrated (see [`crate::recipe::BlockingUse::needs_async`]).
+    pub needs_async: Vec<usize>,
 }
 
 /// `x.name = value` (or `setattr(x, "name", value)`) anywhere in a module: it may replace a
@@ -851,6 +854,7 @@ impl<'a> Indexer<'a, '_> {
                     unsafe_migration: None,
                     foreign_object: false,
                     object_leaves: false,
+                    needs_async: Vec::new(),
                 });
             }
             if matches!(name.as_slice(), ["asyncio", "run"]) {
@@ -988,6 +992,11 @@ impl<'a> Indexer<'a, '_> {
                     unsafe_migration: used.unsafe_migration,
                     foreign_object: used.foreign_object,
                     object_leaves: used.object_leaves,
+                    needs_async: used
+                        .needs_async
+                        .iter()
+                        .filter_map(|scope| self.scope_function.get(scope).copied())
+                        .collect(),
                 });
             }
         }

@@ -453,12 +453,17 @@ def test_phase_1_again_withholds_the_helper_bodies(migration: Migration) -> None
                   for r in migration.steps["phase-1"].summary["remaining"])
     new = Counter((r["code"], _rel(r["filename"]), r["message"], r["reason"]) for r in summary["remaining"])
     (sleep_reason,) = {r[3] for r in old if r[0] == "AW101"}
-    sqlite_reason = (
-        "unsafe fix withheld: another module of the run (project/opsd/inventory.py) also uses "
-        "sqlite3, possibly on the event loop's thread: a migrated connection holding a lock "
-        "across an `await` would block it until sqlite's timeout; migrate them together; "
-        "apply it with --unsafe-fixes"
-    )
+    # The reason names the module and what of it stays on the loop's thread.
+    (sqlite_reason,) = {r[3] for r in new - old if r[0] == "AW102"}
+    assert sqlite_reason.startswith(
+        "unsafe fix withheld: another module of the run (project/opsd/inventory.py) keeps "
+        "sqlite3 work on the event loop's thread after this run's fixes (`sqlite3.connect` in "
+        "async code: `self._conn` is shared"
+    ), sqlite_reason
+    assert sqlite_reason.endswith(
+        ": a migrated connection holding a lock across an `await` would block it until "
+        "sqlite's timeout; migrate them together; apply it with --unsafe-fixes"
+    ), sqlite_reason
     assert new - old == Counter({
         ("AW101", "opsd/util.py", "`time.sleep` blocks the event loop in async code", sleep_reason): 1,
         ("AW102", "opsd/util.py", "`sqlite3.connect` blocks the event loop in async code", sqlite_reason): 1,
