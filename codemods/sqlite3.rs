@@ -280,6 +280,12 @@ enum Slot<'a> {
     Return(ScopeId),
     /// A `sqlite3.connect(...)` call that is not stored anywhere.
     Fresh(TextSize),
+    /// `<local>.<name>`, where `<local>` is a module-level `threading.local()`: each thread
+    /// reads what it stored itself.
+    ThreadLocal(BindingId, &'a str),
+    /// `self.<holder>.<name>` in a method of a class whose every `self.<holder> = ...` is
+    /// `threading.local()`: the same, per instance.
+    InstanceLocal(ScopeId, &'a str, &'a str),
 }
 
 /// A value flowing into a slot: an assignment, a `with ... as`, a `return`.
@@ -449,6 +455,7 @@ impl Recipe for Sqlite3 {
             found,
             helpers,
             origins,
+            unknown_sources,
             ..
         } = object_flow(semantic, parsed, source);
         // Per object: the first reason converting functions cannot remove.
@@ -473,6 +480,12 @@ impl Recipe for Sqlite3 {
         for (slot, reason) in polluted {
             obstacles.entry(groups.find(slot)).or_insert(reason);
         }
+        // Objects also bound to other values (a cache in a container, thread-local storage)
+        // may be made elsewhere even where a function gets them from a helper call.
+        let unknown_roots: HashSet<Slot> = unknown_sources
+            .iter()
+            .map(|&slot| groups.find(slot))
+            .collect();
         // Per object: why its migration will be an unsafe fix whatever the call graph does.
         let mut unsafe_migrations: HashMap<Slot, String> = HashMap::new();
         for u in &found {
@@ -507,7 +520,7 @@ impl Recipe for Sqlite3 {
         // Per object: the functions that open it, and whether it is kept where other code
         // reaches it (an attribute, a global, a parameter).
         let mut opened_in: HashMap<Slot, HashSet<Option<ScopeId>>> = HashMap::new();
-        let mut kept: HashSet<Slot> = HashSet::new();
+        let mut kept: HashSet<Slot> = unknown_roots;
         // Per object: whether an attribute or a global holds it (other code reaches it then).
         let mut shared: HashSet<Slot> = HashSet::new();
         let mut leaves: HashMap<Slot, HashSet<ScopeId>> = HashMap::new();
@@ -561,6 +574,24 @@ impl Recipe for Sqlite3 {
                 let owner = match slot {
                     Slot::Fresh(_) => continue,
                     Slot::Attr(..) => return false,
+                    // Each thread reads what it stored: fresh when every store is, in the
+                    // function that stores it.
+                    Slot::ThreadLocal(..) | Slot::InstanceLocal(..) => {
+                        let Some(sources) = origins.get(&slot).filter(|s| !s.is_empty()) else {
+                            return false;
+                        };
+                        for source in sources {
+                            match source {
+                                Some(Slot::Fresh(_)) => {}
+                                Some(origin @ Slot::Local(binding)) => queue.push((
+                                    *origin,
+                                    semantic.enclosing_function(semantic.bindings[*binding].scope),
+                                )),
+                                _ => return false,
+                            }
+                        }
+                        continue;
+                    }
                     Slot::Local(binding) => {
                         let binding = &semantic.bindings[binding];
                         let owner = semantic.enclosing_function(binding.scope);
@@ -688,6 +719,9 @@ struct ObjectFlow<'a> {
     found: Vec<Use<'a>>,
     /// Per slot, where each value flowing into it comes from (`None`: not a sqlite3 object).
     origins: HashMap<Slot<'a>, Vec<Option<Slot<'a>>>>,
+    /// Slots that may hold an object made anywhere: also bound to a value that is not a
+    /// tracked object (a cache in a container), or thread-local storage.
+    unknown_sources: Vec<Slot<'a>>,
 }
 
 /// Follows every sqlite3 connection and cursor of a module: the analysis both the recipe and
@@ -710,6 +744,8 @@ fn object_flow<'a>(
         bases: HashMap::new(),
         foreign_attributes: Vec::new(),
         self_attributes: HashMap::new(),
+        self_values: HashMap::new(),
+        self_stores: HashMap::new(),
         outside_bases: HashMap::new(),
         helpers: HashMap::new(),
     };
@@ -721,10 +757,29 @@ fn object_flow<'a>(
         bases,
         foreign_attributes,
         self_attributes,
+        self_values,
+        self_stores,
         outside_bases,
         helpers,
         ..
     } = facts;
+    // The `self.<holder>` attributes only ever bound to `threading.local()`; the flows into
+    // `self.<other>.<name>` are not followed.
+    let instance_locals: HashSet<(ScopeId, &str)> = self_values
+        .iter()
+        .filter(|(key, values)| {
+            values.iter().all(|&local| local)
+                && self_stores.get(*key).copied().unwrap_or(0) == values.len()
+        })
+        .map(|(&key, _)| key)
+        .collect();
+    let flows: Vec<Flow> = flows
+        .into_iter()
+        .filter(|flow| match flow.slot {
+            Slot::InstanceLocal(class, holder, _) => instance_locals.contains(&(class, holder)),
+            _ => true,
+        })
+        .collect();
 
     // Which slots hold connections and cursors: a fixed point over the flows.
     let mut types = Types {
@@ -732,6 +787,7 @@ fn object_flow<'a>(
         bases,
         kinds: HashMap::new(),
         mixed: HashSet::new(),
+        instance_locals,
     };
     for seed in &seeds {
         types.kinds.insert(seed.slot, seed.kind);
@@ -763,13 +819,18 @@ fn object_flow<'a>(
     let mut polluted: Vec<(Slot, String)> = Vec::new();
     let mut flow_counts: HashMap<Slot, u32> = HashMap::new();
     let mut origins: HashMap<Slot, Vec<Option<Slot>>> = HashMap::new();
+    let mut unknown_sources: Vec<Slot> = Vec::new();
     for flow in &flows {
         *flow_counts.entry(flow.slot).or_default() += 1;
-        origins.entry(flow.slot).or_default().push(
+        // (`None` is no object: made nowhere.)
+        let origin = if is_none(flow.value) {
+            Some(Slot::Fresh(flow.value.start()))
+        } else {
             types
                 .kind_of(flow.value, flow.scope)
-                .map(|(_, origin)| origin),
-        );
+                .map(|(_, origin)| origin)
+        };
+        origins.entry(flow.slot).or_default().push(origin);
         match types.kind_of(flow.value, flow.scope) {
             Some((_, origin)) => groups.union(flow.slot, origin),
             None if types.kinds.contains_key(&flow.slot) && !is_none(flow.value) => {
@@ -781,6 +842,7 @@ fn object_flow<'a>(
                     ),
                     None => format!("`{name}` is also assigned a value that is not a sqlite3 object"),
                 };
+                unknown_sources.push(flow.slot);
                 polluted.push((flow.slot, reason))
             }
             None => {}
@@ -847,6 +909,18 @@ fn object_flow<'a>(
             ));
         }
     }
+    for &slot in types.kinds.keys() {
+        if let Slot::ThreadLocal(..) | Slot::InstanceLocal(..) = slot {
+            unknown_sources.push(slot);
+            polluted.push((
+                slot,
+                format!(
+                    "`{}` is thread-local storage (`threading.local()`): each thread keeps its own connection there, which one aiosqlite connection cannot stand for",
+                    slot_name(semantic, slot)
+                ),
+            ));
+        }
+    }
     for &slot in &types.mixed {
         polluted.push((
             slot,
@@ -899,6 +973,7 @@ fn object_flow<'a>(
         polluted,
         found,
         origins,
+        unknown_sources,
     }
 }
 
@@ -1225,6 +1300,8 @@ fn slot_name(semantic: &SemanticModel, slot: Slot) -> String {
         Slot::Attr(_, name) => format!("self.{name}"),
         Slot::Return(scope) => format!("{}()", semantic.scope_name(scope)),
         Slot::Fresh(_) => "sqlite3.connect(...)".to_owned(),
+        Slot::ThreadLocal(binding, name) => format!("{}.{name}", semantic.bindings[binding].name),
+        Slot::InstanceLocal(_, holder, name) => format!("self.{holder}.{name}"),
     }
 }
 
@@ -1796,6 +1873,8 @@ struct Types<'a, 's> {
     bases: HashMap<ScopeId, Vec<ScopeId>>,
     kinds: HashMap<Slot<'a>, Kind>,
     mixed: HashSet<Slot<'a>>,
+    /// `(class, holder)` of the `self.<holder> = threading.local()` attributes.
+    instance_locals: HashSet<(ScopeId, &'a str)>,
 }
 
 impl<'a> Types<'a, '_> {
@@ -1829,12 +1908,85 @@ impl<'a> Types<'a, '_> {
                 self.kinds.get(&slot).map(|&kind| (kind, slot))
             }
             Expr::Attribute(attribute) if attribute.ctx == ExprContext::Load => {
+                if let Some(slot) = thread_local_slot(self.semantic, attribute, scope) {
+                    return self.kinds.get(&slot).map(|&kind| (kind, slot));
+                }
+                if let Some(slot @ Slot::InstanceLocal(class, holder, _)) =
+                    instance_local_slot(self.semantic, attribute, scope)
+                {
+                    if !self.instance_locals.contains(&(class, holder)) {
+                        return None;
+                    }
+                    return self.kinds.get(&slot).map(|&kind| (kind, slot));
+                }
                 let class = self.semantic.self_class(scope, &attribute.value)?;
                 self.attribute_kind(class, attribute.attr.id.as_str(), 0)
             }
             _ => None,
         }
     }
+}
+
+/// `self.<holder>.<name>` in a method: an [`Slot::InstanceLocal`] if every assignment of
+/// `self.<holder>` in the class is `threading.local()` (checked once pass 1 saw them all).
+fn instance_local_slot<'a>(
+    semantic: &SemanticModel<'a>,
+    attribute: &'a ast::ExprAttribute,
+    scope: ScopeId,
+) -> Option<Slot<'a>> {
+    let Expr::Attribute(holder) = &*attribute.value else {
+        return None;
+    };
+    let class = semantic.self_class(scope, &holder.value)?;
+    Some(Slot::InstanceLocal(
+        class,
+        holder.attr.id.as_str(),
+        attribute.attr.id.as_str(),
+    ))
+}
+
+/// Whether `value` is `threading.local()`.
+fn is_thread_local_call(semantic: &SemanticModel, value: &Expr, scope: ScopeId) -> bool {
+    let Expr::Call(call) = value else {
+        return false;
+    };
+    call.arguments.is_empty()
+        && semantic
+            .qualified_name(scope, &call.func)
+            .is_some_and(|name| matches!(name.as_slice(), ["threading", "local"]))
+}
+
+/// `<local>.<name>` where `<local>` is bound once, at module level, to `threading.local()`.
+fn thread_local_slot<'a>(
+    semantic: &SemanticModel<'a>,
+    attribute: &'a ast::ExprAttribute,
+    scope: ScopeId,
+) -> Option<Slot<'a>> {
+    let Expr::Name(name) = &*attribute.value else {
+        return None;
+    };
+    let binding = semantic.lookup(scope, name.id.as_str())?;
+    let bound = &semantic.bindings[binding];
+    // (A reset, `global _local; _local = threading.local()`, binds it again the same way.)
+    if bound.scope != 0
+        || bound.values.is_empty()
+        || bound.bind_count as usize != bound.values.len()
+    {
+        return None;
+    }
+    bound
+        .values
+        .iter()
+        .all(|value| {
+            let Expr::Call(call) = value else {
+                return false;
+            };
+            call.arguments.is_empty()
+                && semantic
+                    .qualified_name(0, &call.func)
+                    .is_some_and(|name| matches!(name.as_slice(), ["threading", "local"]))
+        })
+        .then_some(Slot::ThreadLocal(binding, attribute.attr.id.as_str()))
 }
 
 /// A slot whose kind an annotation states.
@@ -1892,6 +2044,10 @@ struct Facts<'a, 's> {
     foreign_attributes: Vec<(&'a str, TextRange)>,
     /// `self.name` in a method of a class: the first occurrence of each.
     self_attributes: HashMap<(ScopeId, &'a str), TextRange>,
+    /// Per `self.<name>` of a class: each value assigned to it, whether it is
+    /// `threading.local()`; and how many times it is stored to, by any statement.
+    self_values: HashMap<(ScopeId, &'a str), Vec<bool>>,
+    self_stores: HashMap<(ScopeId, &'a str), usize>,
     /// Each class's base classes that are defined outside the module (besides the standard
     /// library's `object`, `abc.ABC`, `typing` and `dataclasses` bases, which use no instance
     /// attributes of their subclasses).
@@ -1933,6 +2089,17 @@ impl<'a> Facts<'a, '_> {
     fn target_slot(&self, target: &'a Expr, scope: ScopeId) -> Option<Slot<'a>> {
         match target {
             Expr::Name(name) => Some(Slot::Local(self.semantic.lookup(scope, name.id.as_str())?)),
+            Expr::Attribute(attribute)
+                if thread_local_slot(self.semantic, attribute, scope).is_some() =>
+            {
+                thread_local_slot(self.semantic, attribute, scope)
+            }
+            // Provisional: kept once pass 1 knows `self.<holder>` is thread-local.
+            Expr::Attribute(attribute)
+                if instance_local_slot(self.semantic, attribute, scope).is_some() =>
+            {
+                instance_local_slot(self.semantic, attribute, scope)
+            }
             Expr::Attribute(attribute) => {
                 let class = self.semantic.self_class(scope, &attribute.value)?;
                 Some(Slot::Attr(class, attribute.attr.id.as_str()))
@@ -1955,6 +2122,12 @@ impl<'a> Facts<'a, '_> {
         }
         let scope = self.context.scope();
         if let Some(slot) = self.target_slot(target, scope) {
+            if let Slot::Attr(class, name) = slot {
+                self.self_values
+                    .entry((class, name))
+                    .or_default()
+                    .push(is_thread_local_call(self.semantic, value, scope));
+            }
             self.flows.push(Flow { slot, value, scope });
         }
     }
@@ -2141,6 +2314,12 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                     self.self_attributes
                         .entry((class, attribute.attr.id.as_str()))
                         .or_insert(attribute.range);
+                    if attribute.ctx == ExprContext::Store {
+                        *self
+                            .self_stores
+                            .entry((class, attribute.attr.id.as_str()))
+                            .or_default() += 1;
+                    }
                 }
             },
             Expr::Yield(ast::ExprYield {
