@@ -110,7 +110,11 @@ crate::declare_recipe! {
 /// of its module that opens a new one on every call (`with db_conn() as conn:`, `conn =
 /// self._connect()`, a `@contextmanager` one; no cache decorator, nothing else bound to it) is
 /// made in the worker thread too, and may cross into the functions the helper calls; one
-/// returned to async code may not (it would reach the loop's thread).
+/// returned to async code may not (it would reach the loop's thread). So is a connection kept
+/// in thread-local storage (`_local.conn`, `self._local.conn` of a `threading.local()`) that
+/// is only ever stored there by the function that opens it: each thread reads its own. A
+/// connection a helper caches anywhere else (a dictionary, a global, an attribute) may have
+/// been made on another thread: no fix.
 ///
 /// The conversion is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)

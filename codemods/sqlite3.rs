@@ -110,7 +110,8 @@ crate::declare_recipe! {
 /// iterates it synchronously), used in a `with` statement with other items, bound to other
 /// values too, an attribute that a base class of the module also uses or whose class derives
 /// from a class of another module (the hierarchy's uses are migrated together or not at all),
-/// configured in a way aiosqlite does on the wrong thread
+/// kept in thread-local storage (`threading.local()`: one connection per thread, which one
+/// aiosqlite connection cannot stand for), configured in a way aiosqlite does on the wrong thread
 /// (`conn.isolation_level = ...`), or used with an API aiosqlite lacks (`create_aggregate`,
 /// `create_collation`, `create_window_function`, `blobopen`, `serialize`, `deserialize`,
 /// `getlimit`, `setlimit`, `autocommit`, `cursor(factory=...)`).
