@@ -2353,6 +2353,25 @@ impl<'a> Uses<'a, '_> {
     fn push(&mut self, via: Slot<'a>, range: TextRange, action: Action<'a>, label: String) {
         let scope = self.context.scope();
         let execution = self.context.execution(self.types.semantic);
+        // The engine's thread-lock rule: no `await` is added while a thread lock is held (the
+        // task would be suspended with the lock taken, and the next task to reach it would
+        // block the loop's thread). The object is then not migrated at all.
+        let adds_await = action.is_blocking() || matches!(action, Action::CallHelper { .. });
+        if let Some(reason) = adds_await
+            .then(|| crate::locks::await_obstacle(&self.context, self.types.semantic))
+            .flatten()
+        {
+            self.found.push(Use {
+                via,
+                range,
+                scope,
+                execution,
+                action: Action::Escape(reason),
+                label: label.clone(),
+                in_helper: semantic_helper(self.types.semantic, self.helpers, scope),
+                guard: None,
+            });
+        }
         self.found.push(Use {
             via,
             range,
