@@ -163,10 +163,24 @@ impl Recipe for BlockingHelper {
                 reasons.insert(function, Reason::cause(reason));
             }
         }
-        let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
+        let all = convertible(
+            checker,
+            &relevant,
+            &relevant,
+            &blocking,
+            &mut reasons,
+            false,
+        );
         let mut public_reasons = reasons.clone();
         unsafe_migrations(checker, &all, &blocking, &mut public_reasons);
-        let safe = convertible(checker, &all, &blocking, &mut public_reasons, true);
+        let safe = convertible(
+            checker,
+            &all,
+            &relevant,
+            &blocking,
+            &mut public_reasons,
+            true,
+        );
         let fixes = [(&safe, Applicability::Safe), (&all, Applicability::Unsafe)].map(
             |(set, applicability)| ProjectFix {
                 applicability,
@@ -542,6 +556,7 @@ fn unsafe_migrations(
 fn convertible(
     checker: &ProjectChecker<'_>,
     candidates: &HashSet<FnId>,
+    relevant: &HashSet<FnId>,
     blocking: &HashMap<FnId, Vec<usize>>,
     reasons: &mut HashMap<FnId, Reason>,
     no_public_api: bool,
@@ -591,10 +606,37 @@ fn convertible(
                     site.label, module.functions[other].label
                 ))
             });
+            // A sync function it calls that reaches blocking work and stays sync (not
+            // converted with it) would block the new coroutine just the same.
+            // (A call that is itself one of its blocking sites, such as entering a connection
+            // helper, is migrated with them by the phase 1 recipe.)
+            let blocking_callee = project.callees(function).iter().find_map(|&call| {
+                let g = project.callee(call)?;
+                let range = project.call(call).range;
+                let migrated_with_sites = sites
+                    .iter()
+                    .any(|&i| module.blocking[i].range.contains_range(range));
+                (project.call(call).execution == Execution::Sync
+                    && !migrated_with_sites
+                    && g != function
+                    && relevant.contains(&g)
+                    && !set.contains(&g)
+                    && !project.function(g).is_async)
+                    .then_some((call, g))
+            });
             if let Some(reason) = caller_obstacle(checker, function, &set, candidates) {
                 removed.push((function, reason));
             } else if let Some(reason) = blocked {
                 removed.push((function, Reason::cause(reason)));
+            } else if let Some((call, g)) = blocking_callee {
+                removed.push((
+                    function,
+                    Reason::consequence(format!(
+                        "it calls `{}` at {}, which stays sync and blocks: converting it would leave an `async def` that still blocks",
+                        project.describe(g, function.file),
+                        project.location(call.file, project.call(call).range.start())
+                    )),
+                ));
             } else if sites.is_empty()
                 && !project
                     .callees(function)
