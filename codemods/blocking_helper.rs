@@ -94,9 +94,11 @@ crate::declare_recipe! {
 ///   calls on a connection that `__init__` creates (`self.conn = sqlite3.connect(...)`), which
 ///   stays sync, or on a connection sync code that stays sync uses too (phase 1 migrates a
 ///   connection everywhere or nowhere). A function converts only when *all* its blocking
-///   work is migrated in the same run: converting it would change the API and leave an
-///   `async def` that still blocks. Its other blocking calls (a `time.sleep` next to the
-///   sqlite3 call) are then reported with it, with the same reason.
+///   work is migrated in the same run, the work of the sync functions it calls included
+///   (they convert with it, or the call is a connection helper the phase 1 recipe migrates
+///   with it): converting it would change the API and leave an `async def` that still
+///   blocks. Its other blocking calls (a `time.sleep` next to the sqlite3 call) are then
+///   reported with it, with the same reason.
 ///
 /// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
 /// every call async code makes into them, on the way to the blocking work, to a worker
