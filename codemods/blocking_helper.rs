@@ -193,7 +193,14 @@ impl Recipe for BlockingHelper {
                 } else {
                     let reason = reason_on_path(project, &path, &reasons, function.file);
                     let offload = offloads.entry(function).or_insert_with(|| {
-                        offload_fix(checker, &reached, &relevant, &all, function)
+                        offload_fix(
+                            checker,
+                            &reached,
+                            &relevant,
+                            &all,
+                            &fixes[1].edits,
+                            function,
+                        )
                     });
                     match offload {
                         Ok(offload) => (
@@ -248,11 +255,14 @@ fn offload_fix(
     reached: &HashMap<FnId, CallId>,
     relevant: &HashSet<FnId>,
     converted: &HashSet<FnId>,
+    conversion: &[(FileId, Edit)],
     function: FnId,
 ) -> Result<ProjectFix, String> {
     let project = checker.project;
     // The sync functions from which async code reaches `function` by sync calls.
     let mut chain: HashSet<FnId> = HashSet::default();
+    // Some of those calls are in functions the conversion makes async: the fix includes it.
+    let mut through_conversion = false;
     let mut queue = vec![function];
     while let Some(f) = queue.pop() {
         if !chain.insert(f) {
@@ -261,10 +271,15 @@ fn offload_fix(
         for &call in project.callers(f) {
             if let Some(caller) = project.caller_of(call) {
                 if converted.contains(&caller) {
-                    return Err(format!(
-                        "`{}` calls it and becomes `async def`",
-                        project.describe(caller, function.file)
-                    ));
+                    // The conversion makes this call async code: it moves to a thread there.
+                    if conversion.is_empty() {
+                        return Err(format!(
+                            "`{}` calls it and becomes `async def`",
+                            project.describe(caller, function.file)
+                        ));
+                    }
+                    through_conversion = true;
+                    continue;
                 }
                 if project.call(call).execution == Execution::Sync
                     && reached.contains_key(&caller)
@@ -306,12 +321,15 @@ fn offload_fix(
     for f in sorted {
         for &id in project.callers(f) {
             let call = project.call(id);
-            let from_async = project
-                .caller_of(id)
-                .is_some_and(|g| project.function(g).is_async);
-            if !on_loop(call.execution) {
+            let caller = project.caller_of(id);
+            let from_async = caller.is_some_and(|g| project.function(g).is_async);
+            // In a function the conversion makes async (the caller's own call path is on the
+            // loop, or the conversion would not include it).
+            let from_converted = caller.is_some_and(|g| converted.contains(&g));
+            if !on_loop(call.execution) && !from_converted {
                 continue;
             }
+            let from_async = from_async || from_converted;
             let at = || project.location(id.file, call.range.start());
             if project.function(f).is_generator {
                 return Err(format!(
@@ -368,6 +386,11 @@ fn offload_fix(
     }
     if entries == 0 {
         return Err("async code reaches it only through calls that cannot move".to_owned());
+    }
+    if through_conversion {
+        for (file, edit) in conversion {
+            per_file.entry(*file).or_default().push(edit.clone());
+        }
     }
     let mut out = Vec::new();
     let mut files: Vec<FileId> = per_file.keys().copied().collect();

@@ -181,8 +181,9 @@ pub struct Call {
     pub coroutine_check: Option<String>,
     /// The argument list, parentheses included.
     pub arguments: TextRange,
-    /// For a call in an `async def`: the name `asyncio` has there and the edit importing it,
-    /// or why it cannot be had (for fixes that move the call to a thread).
+    /// For a call in a function (an `async def`, or a `def` a fix may make async): the name
+    /// `asyncio` has there and the edit importing it, or why it cannot be had (for fixes that
+    /// move the call to a thread).
     pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
 }
 
@@ -877,7 +878,8 @@ impl<'a> Indexer<'a, '_> {
             return;
         }
         let coroutine_check = self.coroutine_check();
-        let asyncio = (execution == Execution::Async).then(|| {
+        let in_function = matches!(caller, Caller::Function(_));
+        let asyncio = (execution == Execution::Async || in_function).then(|| {
             let importer = self.importer.get_or_insert_with(|| {
                 let stylist = crate::source::Stylist::detect(self.source, self.parsed);
                 crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
