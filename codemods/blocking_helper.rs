@@ -66,7 +66,8 @@ crate::declare_recipe! {
 /// code or in a function converted in the same run. Otherwise the finding says why not,
 /// and nothing changes anywhere. The boundaries, reported instead of converted:
 /// - a caller at module level, in a class body, in a lambda or a generator expression, or
-///   in a sync function that is not converted (a test, a CLI entry point, a thread target);
+///   in a sync function that is not converted (a CLI entry point, a thread target, a test
+///   that cannot become async: see below);
 /// - the function used as a value: a callback, `Thread(target=f)`, `to_thread(f)`,
 ///   `run_in_executor(None, f)`, `map(f, ...)` (code run in threads stays sync: it does not
 ///   block the loop);
@@ -93,6 +94,19 @@ crate::declare_recipe! {
 /// - blocking work that the phase 1 recipes could not migrate in async code either: sqlite3
 ///   calls on a connection that `__init__` creates (`self.conn = sqlite3.connect(...)`), which
 ///   stays sync (converting would change the API and leave the call blocking).
+///
+/// A sync pytest test that calls a converted function becomes `async def` with it, and
+/// awaits it, where the project's pytest runs async tests: pytest-asyncio is declared
+/// (`pyproject.toml`, `setup.cfg`, `setup.py`, `tox.ini`, `requirements*.txt`), and its
+/// configuration (`pytest.ini`, `[tool.pytest.ini_options]`, `tox.ini`, `setup.cfg`) sets
+/// `asyncio_mode = "auto"`, or else the test gets `@pytest.mark.asyncio` (strict mode). A
+/// test is a `test*` function of a `test_*.py`/`*_test.py` module, or a method of a `Test*`
+/// class without bases (not a `unittest.TestCase`), decorated by pytest marks only, that no
+/// code calls. It stays sync when it (or what it calls) runs an event loop (`asyncio.run`
+/// cannot start inside pytest-asyncio's loop), when it also calls another sync function that
+/// blocks (that would block the test's loop), or when its own blocking calls cannot be
+/// migrated. The test's conversion is safe once a test of the project already runs async the
+/// same way (the plugin is evidently installed where the tests run), unsafe otherwise.
 ///
 /// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
 /// every call async code makes into them, on the way to the blocking work, to a worker
@@ -151,10 +165,11 @@ impl Recipe for BlockingHelper {
                 reasons.insert(function, Reason::cause(reason));
             }
         }
-        let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
+        let tests = Tests::new(project);
+        let all = convertible(checker, &tests, &relevant, &blocking, &mut reasons, false);
         let mut public_reasons = reasons.clone();
         unsafe_migrations(checker, &all, &blocking, &mut public_reasons);
-        let safe = convertible(checker, &all, &blocking, &mut public_reasons, true);
+        let safe = convertible(checker, &tests, &all, &blocking, &mut public_reasons, true);
         let fixes = [(&safe, Applicability::Safe), (&all, Applicability::Unsafe)].map(
             |(set, applicability)| ProjectFix {
                 applicability,
@@ -542,6 +557,7 @@ fn unsafe_migrations(
 /// library's public functions stay out.
 fn convertible(
     checker: &ProjectChecker<'_>,
+    tests: &Tests,
     candidates: &HashSet<FnId>,
     blocking: &HashMap<FnId, Vec<usize>>,
     reasons: &mut HashMap<FnId, Reason>,
@@ -571,7 +587,9 @@ fn convertible(
             let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
             let module = &project.modules[function.file];
             let own = sites.iter().any(|&i| module.blocking[i].obstacle.is_none());
-            if let Some(reason) = caller_obstacle(checker, function, &set, candidates) {
+            if let Some(reason) =
+                caller_obstacle(checker, tests, function, &set, candidates, no_public_api)
+            {
                 removed.push((function, reason));
             } else if !own
                 && !project
@@ -636,6 +654,153 @@ fn convertible(
     }
 }
 
+/// Sync tests that can become `async def` where pytest runs async tests (pytest-asyncio,
+/// see [`crate::project::layout::async_tests`]): a test is nobody's caller, so converting a
+/// function it calls needs only the test itself to become async.
+struct Tests {
+    /// Sync functions that reach blocking work by sync calls.
+    blocking: HashSet<FnId>,
+    /// Namespaces with a test that runs async already (the plugin is evidently installed).
+    proven: HashSet<String>,
+}
+
+impl Tests {
+    fn new(project: &Project) -> Self {
+        let mut blocking: HashSet<FnId> = HashSet::default();
+        let mut queue: Vec<FnId> = Vec::new();
+        let mut proven: HashSet<String> = HashSet::default();
+        for (file, module) in project.modules.iter().enumerate() {
+            for site in &module.blocking {
+                if let Caller::Function(index) = site.caller {
+                    let f = FnId { file, index };
+                    if !project.function(f).is_async && blocking.insert(f) {
+                        queue.push(f);
+                    }
+                }
+            }
+            let Some(mode) = module.async_tests else {
+                continue;
+            };
+            let runs_async = module.functions.iter().any(|f| {
+                f.name.starts_with("test")
+                    && f.is_async
+                    && (mode == crate::project::layout::AsyncTests::Auto
+                        || f.decorators.iter().any(|d| d.ends_with("mark.asyncio")))
+            });
+            if runs_async {
+                proven.insert(module.namespace.clone());
+            }
+        }
+        while let Some(f) = queue.pop() {
+            for &call in project.callers(f) {
+                if let Some(caller) = project.caller_of(call) {
+                    if project.call(call).execution == Execution::Sync
+                        && !project.function(caller).is_async
+                        && blocking.insert(caller)
+                    {
+                        queue.push(caller);
+                    }
+                }
+            }
+        }
+        Tests { blocking, proven }
+    }
+
+    /// `None` when `test` is not a test pytest would run async; `Some(None)` when it can
+    /// become `async def` together with `set`, `Some(Some(why))` when it cannot.
+    fn obstacle(
+        &self,
+        checker: &ProjectChecker<'_>,
+        test: FnId,
+        set: &HashSet<FnId>,
+        safe: bool,
+    ) -> Option<Option<String>> {
+        let project = checker.project;
+        let t = project.function(test);
+        let marker = t.async_test.as_ref()?;
+        if !project.callers(test).is_empty() || !project.value_uses(test).is_empty() {
+            return None;
+        }
+        Some(self.why_not(checker, test, set, safe, marker))
+    }
+
+    fn why_not(
+        &self,
+        checker: &ProjectChecker<'_>,
+        test: FnId,
+        set: &HashSet<FnId>,
+        safe: bool,
+        marker: &Result<String, String>,
+    ) -> Option<String> {
+        let project = checker.project;
+        let t = project.function(test);
+        let module = &project.modules[test.file];
+        if let Err(why) = marker {
+            return Some(why.clone());
+        }
+        if !checker.enabled_at(&META, test.file, t.def_offset) {
+            return Some("AW201 is disabled for it".to_owned());
+        }
+        if t.is_generator {
+            return Some("it is a generator (a fixture or a test yielding)".to_owned());
+        }
+        if let Some(site) = module
+            .blocking
+            .iter()
+            .filter(|site| site.caller == Caller::Function(test.index))
+            .find(|site| site.obstacle.is_some() || site.unsafe_migration.is_some())
+        {
+            return Some(format!(
+                "its own `{}` could not be migrated in async code",
+                site.label
+            ));
+        }
+        // What it calls synchronously would then run in the test's event loop.
+        let mut seen: HashSet<FnId> = HashSet::default();
+        let mut queue = vec![test];
+        while let Some(f) = queue.pop() {
+            if !seen.insert(f) {
+                continue;
+            }
+            let m = &project.modules[f.file];
+            if let Some(run) = m
+                .loop_runs
+                .iter()
+                .find(|run| run.caller == Caller::Function(f.index))
+            {
+                return Some(format!(
+                    "`{}` runs an event loop (`{}` at {}), which cannot start inside the one pytest-asyncio runs the test in",
+                    project.describe(f, test.file),
+                    run.label,
+                    project.location(f.file, run.range.start())
+                ));
+            }
+            for &call in project.callees(f) {
+                let Some(g) = project.callee(call) else {
+                    continue;
+                };
+                if set.contains(&g) || project.function(g).is_async {
+                    continue;
+                }
+                if f == test && self.blocking.contains(&g) {
+                    return Some(format!(
+                        "it also calls `{}`, which blocks and stays sync",
+                        project.describe(g, test.file)
+                    ));
+                }
+                queue.push(g);
+            }
+        }
+        if safe && !self.proven.contains(&module.namespace) {
+            return Some(
+                "no test of the project runs async yet (is pytest-asyncio installed where the tests run?)"
+                    .to_owned(),
+            );
+        }
+        None
+    }
+}
+
 /// Why a function is not converted.
 #[derive(Debug, Clone)]
 struct Reason {
@@ -663,11 +828,13 @@ impl Reason {
 /// Why one of `function`'s calls could not await it, with `set` converted (of `candidates`).
 fn caller_obstacle(
     checker: &ProjectChecker<'_>,
+    tests: &Tests,
     function: FnId,
     set: &HashSet<FnId>,
     candidates: &HashSet<FnId>,
+    safe: bool,
 ) -> Option<Reason> {
-    caller_obstacle_text(checker, function, set).map(|(text, caller)| Reason {
+    caller_obstacle_text(checker, tests, function, set, safe).map(|(text, caller)| Reason {
         text,
         derived: caller.is_some_and(|c| candidates.contains(&c)),
     })
@@ -676,8 +843,10 @@ fn caller_obstacle(
 /// [`caller_obstacle`]'s text, and the sync caller that cannot await it, if that is why.
 fn caller_obstacle_text(
     checker: &ProjectChecker<'_>,
+    tests: &Tests,
     function: FnId,
     set: &HashSet<FnId>,
+    safe: bool,
 ) -> Option<(String, Option<FnId>)> {
     let project = checker.project;
     for &id in project.callers(function) {
@@ -692,14 +861,30 @@ fn caller_obstacle_text(
         };
         let caller_function = project.function(caller);
         if !caller_function.is_async && !set.contains(&caller) {
-            return Some((
-                format!(
-                    "it is called from sync `{}` at {}",
-                    project.describe(caller, function.file),
-                    at()
-                ),
-                Some(caller),
-            ));
+            match tests.obstacle(checker, caller, set, safe) {
+                // A test that becomes `async def` with the set (pytest-asyncio runs it).
+                Some(None) => {}
+                Some(Some(why)) => {
+                    return Some((
+                        format!(
+                            "it is called from sync test `{}` at {}, which cannot become `async def`: {why}",
+                            project.describe(caller, function.file),
+                            at()
+                        ),
+                        Some(caller),
+                    ))
+                }
+                None => {
+                    return Some((
+                        format!(
+                            "it is called from sync `{}` at {}",
+                            project.describe(caller, function.file),
+                            at()
+                        ),
+                        Some(caller),
+                    ))
+                }
+            }
         }
         match call.usage {
             // Awaited already: the function returns an awaitable (a Future, a Task, a
@@ -758,6 +943,24 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
             let Ok((prefix, suffix)) = call.await_text else {
                 continue;
             };
+            // A sync caller outside the set is a test that becomes `async def` with it.
+            if let Some(test) = project.caller_of(id).filter(|g| !set.contains(g)) {
+                let t = project.function(test);
+                if let (false, Some(Ok(marker))) = (t.is_async, &t.async_test) {
+                    let edits = per_file.entry(test.file).or_default();
+                    edits.push((
+                        t.def_offset.into(),
+                        0,
+                        0,
+                        Edit::insertion(format!("{marker}async "), t.def_offset),
+                    ));
+                    if !marker.is_empty() {
+                        if let Some(import) = &project.modules[test.file].pytest_import {
+                            edits.push((import.range.start().into(), 0, 0, import.clone()));
+                        }
+                    }
+                }
+            }
             let (start, end) = (call.range.start(), call.range.end());
             let length = u32::from(call.range.len());
             let edits = per_file.entry(id.file).or_default();

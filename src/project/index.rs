@@ -44,6 +44,10 @@ pub struct Function {
     /// A body of `...`, `pass`, a docstring or a `raise` only: a protocol's, an abstract
     /// method's or a stub's; what it returns says nothing about the implementations.
     pub is_stub: bool,
+    /// In a test module whose pytest runs async tests, a function pytest may collect as a
+    /// test: what goes before its `def` to make it `async def` there (the marker, in strict
+    /// mode), or why it cannot be had.
+    pub async_test: Option<Result<String, String>>,
 }
 
 impl Function {
@@ -260,6 +264,10 @@ pub struct ModuleIndex {
     pub suppressions: Suppressions,
     /// `# awaitify: skip-file`.
     pub skipped: bool,
+    /// A test module (`test_*.py`, `*_test.py`) whose pytest runs async tests.
+    pub async_tests: Option<super::layout::AsyncTests>,
+    /// The marker edit's import, when strict mode needs `pytest` imported.
+    pub pytest_import: Option<crate::fix::Edit>,
 }
 
 impl ModuleIndex {
@@ -301,6 +309,14 @@ const SCHEDULERS: &[&str] = &[
     "start_soon",
     "spawn",
 ];
+
+/// A module pytest collects tests from by default: `test_*.py` or `*_test.py`.
+fn is_test_module(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|stem| stem.starts_with("test_") || stem.ends_with("_test"))
+        && path.extension().is_some_and(|e| e == "py")
+}
 
 /// Indexes one parsed module.
 pub fn index_module(
@@ -359,6 +375,10 @@ pub fn index_module(
             lines: LineIndex::new(source),
             suppressions: Suppressions::new(parsed, source),
             skipped: crate::suppression::skips_file(parsed, source),
+            async_tests: is_test_module(path)
+                .then(|| super::layout::async_tests(path))
+                .flatten(),
+            pytest_import: None,
         },
     };
     // Definitions first, so calls can refer to methods defined further down.
@@ -478,6 +498,7 @@ impl<'a> Indexer<'a, '_> {
         let before_name = self.source[..usize::from(def.name.start())].trim_end();
         let def_offset =
             TextSize::try_from(before_name.len().saturating_sub(3)).unwrap_or_default();
+        let async_test = self.async_test(def, class, nested, def_offset);
         let id = self.index.functions.len();
         self.index.functions.push(Function {
             name: def.name.id.to_string(),
@@ -494,6 +515,7 @@ impl<'a> Indexer<'a, '_> {
                 .collect(),
             is_generator: false,
             returns_value: false,
+            async_test,
             is_stub: def.body.iter().all(|stmt| match stmt {
                 Stmt::Pass(_) | Stmt::Raise(_) => true,
                 Stmt::Expr(e) => {
@@ -507,6 +529,62 @@ impl<'a> Indexer<'a, '_> {
             self.index.classes[class]
                 .methods
                 .insert(def.name.id.to_string(), id);
+        }
+    }
+
+    /// [`Function::async_test`]: a module-level `test*` function, or a `test*` method of a
+    /// `Test*` class without bases, not async, decorated by pytest marks only.
+    fn async_test(
+        &mut self,
+        def: &ast::StmtFunctionDef,
+        class: Option<usize>,
+        nested: bool,
+        def_offset: TextSize,
+    ) -> Option<Result<String, String>> {
+        let mode = self.index.async_tests?;
+        let in_test_class =
+            |class: &Class| class.name.starts_with("Test") && class.bases.is_empty();
+        let collected = !def.is_async
+            && !nested
+            && def.name.starts_with("test")
+            && class.is_none_or(|c| in_test_class(&self.index.classes[c]));
+        if !collected {
+            return None;
+        }
+        if let Some(other) = def.decorator_list.iter().find(|d| {
+            let expression = match &d.expression {
+                Expr::Call(call) => &*call.func,
+                other => other,
+            };
+            let name = self.semantic.qualified_name(0, expression);
+            !name.is_some_and(|n| n.len() > 2 && n[0] == "pytest" && n[1] == "mark")
+        }) {
+            return Some(Err(format!(
+                "the test is decorated with `@{}`",
+                &self.source[other.expression.range()]
+            )));
+        }
+        if mode == super::layout::AsyncTests::Auto {
+            return Some(Ok(String::new()));
+        }
+        let line_start = crate::source::start_of_line(self.source, def_offset);
+        let indent = &self.source[TextRange::new(line_start, def_offset)];
+        if !indent.chars().all(|c| c == ' ' || c == '\t') {
+            return Some(Err("its `def` does not start its line".to_owned()));
+        }
+        let importer = self.importer.get_or_insert_with(|| {
+            let stylist = crate::source::Stylist::detect(self.source, self.parsed);
+            crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
+        });
+        let eol = crate::source::Stylist::detect(self.source, self.parsed).line_ending;
+        match importer.import_module(self.semantic, 0, "pytest", def_offset) {
+            Ok((pytest, import)) => {
+                if import.is_some() {
+                    self.index.pytest_import = import;
+                }
+                Some(Ok(format!("@{pytest}.mark.asyncio{eol}{indent}")))
+            }
+            Err(reason) => Some(Err(reason)),
         }
     }
 
