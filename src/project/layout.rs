@@ -181,10 +181,12 @@ pub fn async_tests(path: &Path) -> Option<AsyncTests> {
     })
 }
 
-/// The folder of the pytest configuration for `dir`, and its `asyncio_mode`.
-fn pytest_config(dir: &Path) -> Option<(PathBuf, Option<String>)> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<(PathBuf, Option<String>)>>>> =
-        OnceLock::new();
+/// The folder of a pytest configuration, and its `asyncio_mode`.
+type PytestConfig = (PathBuf, Option<String>);
+
+/// The pytest configuration for `dir`.
+fn pytest_config(dir: &Path) -> Option<PytestConfig> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<PytestConfig>>>> = OnceLock::new();
     cached(&CACHE, dir, || {
         for (name, section) in [
             ("pytest.ini", "pytest"),
