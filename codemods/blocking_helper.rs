@@ -108,6 +108,11 @@ crate::declare_recipe! {
 /// migrated. The test's conversion is safe once a test of the project already runs async the
 /// same way (the plugin is evidently installed where the tests run), unsafe otherwise.
 ///
+/// A script's entry point converts likewise when every call of it sits in the body of
+/// `if __name__ == "__main__":`; those calls become `asyncio.run(main())`. That is unsafe:
+/// Ctrl-C then cancels the task, so code inside it sees `CancelledError` where it caught
+/// `KeyboardInterrupt`.
+///
 /// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
 /// every call async code makes into them, on the way to the blocking work, to a worker
 /// thread: `store.add(item)` becomes `await asyncio.to_thread(store.add, item)`, `Store(path)`
@@ -654,6 +659,48 @@ fn convertible(
     }
 }
 
+/// Why a call in the `__main__` block cannot go to `asyncio.run`, or (`safe`) why doing so is
+/// not a safe fix.
+fn main_guard_obstacle(call: &crate::project::index::Call, safe: bool) -> Option<String> {
+    match &call.asyncio {
+        Some(Ok(_)) if safe => Some(MAIN_GUARD_NOTE.to_owned()),
+        Some(Ok(_)) => None,
+        Some(Err(why)) => Some(why.clone()),
+        None => Some("`asyncio` cannot be imported there".to_owned()),
+    }
+}
+
+/// Why running a script's entry point with `asyncio.run` is an unsafe fix.
+const MAIN_GUARD_NOTE: &str = "`asyncio.run` would run it (an unsafe fix: Ctrl-C then cancels it, so code inside it sees `CancelledError` where it caught `KeyboardInterrupt`)";
+
+/// `f(...)` in the `__main__` block becomes `asyncio.run(f(...))`.
+fn run_in_main_guard(
+    project: &Project,
+    id: CallId,
+    per_file: &mut HashMap<FileId, Vec<(u32, u32, usize, Edit)>>,
+) {
+    let call = project.call(id);
+    let Some(Ok((asyncio, import))) = &call.asyncio else {
+        return;
+    };
+    if !call.main_guard {
+        return;
+    }
+    let (start, end) = (call.range.start(), call.range.end());
+    let length = u32::from(call.range.len());
+    let edits = per_file.entry(id.file).or_default();
+    edits.push((
+        start.into(),
+        u32::MAX - length,
+        0,
+        Edit::insertion(format!("{asyncio}.run("), start),
+    ));
+    edits.push((end.into(), length, 1, Edit::insertion(")", end)));
+    if let Some(import) = import {
+        edits.push((import.range.start().into(), 0, 0, import.clone()));
+    }
+}
+
 /// Sync tests that can become `async def` where pytest runs async tests (pytest-asyncio,
 /// see [`crate::project::layout::async_tests`]): a test is nobody's caller, so converting a
 /// function it calls needs only the test itself to become async.
@@ -717,11 +764,36 @@ impl Tests {
     ) -> Option<Option<String>> {
         let project = checker.project;
         let t = project.function(test);
-        let marker = t.async_test.as_ref()?;
-        if !project.callers(test).is_empty() || !project.value_uses(test).is_empty() {
+        if !project.value_uses(test).is_empty() {
             return None;
         }
-        Some(self.why_not(checker, test, set, safe, marker))
+        let callers = project.callers(test);
+        if let Some(marker) = &t.async_test {
+            return callers
+                .is_empty()
+                .then(|| self.why_not(checker, test, set, safe, marker));
+        }
+        // A script's entry point: every call of it is in the `__main__` block.
+        let entry = !callers.is_empty()
+            && callers
+                .iter()
+                .all(|&id| project.caller_of(id).is_none() && project.call(id).main_guard);
+        if !entry {
+            return None;
+        }
+        if let Some(decorator) = t.wrapping_decorator() {
+            return Some(Some(format!("it is decorated with `@{decorator}`")));
+        }
+        if t.is_dunder() || t.class.is_some() {
+            return None;
+        }
+        if let Some(why) = callers
+            .iter()
+            .find_map(|&id| main_guard_obstacle(project.call(id), safe))
+        {
+            return Some(Some(why));
+        }
+        Some(self.why_not(checker, test, set, false, &Ok(String::new())))
     }
 
     fn why_not(
@@ -853,6 +925,20 @@ fn caller_obstacle_text(
         let call = project.call(id);
         let at = || project.location(id.file, call.range.start());
         let Some(caller) = project.caller_of(id) else {
+            if call.main_guard {
+                match main_guard_obstacle(call, safe) {
+                    Some(why) => {
+                        return Some((
+                            format!("it is called in the `__main__` block at {}: {why}", at()),
+                            None,
+                        ))
+                    }
+                    None if checker.enabled_at(&META, id.file, call.range.start()) => continue,
+                    None => {
+                        return Some((format!("AW201 is disabled or silenced at {}", at()), None))
+                    }
+                }
+            }
             let place = match call.caller {
                 Caller::Lambda => "in a lambda",
                 _ => "at module level or in a class body",
@@ -867,7 +953,8 @@ fn caller_obstacle_text(
                 Some(Some(why)) => {
                     return Some((
                         format!(
-                            "it is called from sync test `{}` at {}, which cannot become `async def`: {why}",
+                            "it is called from sync {}`{}` at {}, which cannot become `async def`: {why}",
+                            if caller_function.async_test.is_some() { "test " } else { "" },
                             project.describe(caller, function.file),
                             at()
                         ),
@@ -940,23 +1027,37 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
             if call.usage == Use::Awaited {
                 continue;
             }
+            if call.main_guard && project.caller_of(id).is_none() {
+                run_in_main_guard(project, id, &mut per_file);
+                continue;
+            }
             let Ok((prefix, suffix)) = call.await_text else {
                 continue;
             };
-            // A sync caller outside the set is a test that becomes `async def` with it.
-            if let Some(test) = project.caller_of(id).filter(|g| !set.contains(g)) {
-                let t = project.function(test);
-                if let (false, Some(Ok(marker))) = (t.is_async, &t.async_test) {
-                    let edits = per_file.entry(test.file).or_default();
+            // A sync caller outside the set is a root that becomes `async def` with it: a
+            // test, or a script's entry point (whose calls then go to `asyncio.run`).
+            if let Some(root) = project.caller_of(id).filter(|g| !set.contains(g)) {
+                let r = project.function(root);
+                let marker = match &r.async_test {
+                    Some(Ok(marker)) => marker.as_str(),
+                    _ => "",
+                };
+                if !r.is_async {
+                    let edits = per_file.entry(root.file).or_default();
                     edits.push((
-                        t.def_offset.into(),
+                        r.def_offset.into(),
                         0,
                         0,
-                        Edit::insertion(format!("{marker}async "), t.def_offset),
+                        Edit::insertion(format!("{marker}async "), r.def_offset),
                     ));
                     if !marker.is_empty() {
-                        if let Some(import) = &project.modules[test.file].pytest_import {
+                        if let Some(import) = &project.modules[root.file].pytest_import {
                             edits.push((import.range.start().into(), 0, 0, import.clone()));
+                        }
+                    }
+                    if r.async_test.is_none() {
+                        for &entry in project.callers(root) {
+                            run_in_main_guard(project, entry, &mut per_file);
                         }
                     }
                 }

@@ -189,6 +189,8 @@ pub struct Call {
     /// `asyncio` has there and the edit importing it, or why it cannot be had (for fixes that
     /// move the call to a thread).
     pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
+    /// At module level in the body of `if __name__ == "__main__":` (the script's entry).
+    pub main_guard: bool,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -957,7 +959,8 @@ impl<'a> Indexer<'a, '_> {
         }
         let coroutine_check = self.coroutine_check();
         let in_function = matches!(caller, Caller::Function(_));
-        let asyncio = (execution == Execution::Async || in_function).then(|| {
+        let main_guard = caller == Caller::TopLevel && scope == 0 && self.in_main_guard(range);
+        let asyncio = (execution == Execution::Async || in_function || main_guard).then(|| {
             let importer = self.importer.get_or_insert_with(|| {
                 let stylist = crate::source::Stylist::detect(self.source, self.parsed);
                 crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
@@ -990,7 +993,44 @@ impl<'a> Indexer<'a, '_> {
             coroutine_check,
             arguments: call.arguments.range(),
             asyncio,
+            main_guard,
         });
+    }
+
+    /// In the body of `if __name__ == "__main__":` (not its `elif`/`else`).
+    fn in_main_guard(&self, range: TextRange) -> bool {
+        for node in self.context.ancestors() {
+            match node {
+                AnyNodeRef::StmtIf(stmt) => {
+                    let in_body =
+                        stmt.body
+                            .first()
+                            .zip(stmt.body.last())
+                            .is_some_and(|(first, last)| {
+                                TextRange::new(first.start(), last.end()).contains_range(range)
+                            });
+                    if !in_body {
+                        return false;
+                    }
+                    let Expr::Compare(compare) = &*stmt.test else {
+                        return false;
+                    };
+                    let [right] = &*compare.comparators else {
+                        return false;
+                    };
+                    let is = |e: &Expr, name: bool| match e {
+                        Expr::Name(n) => name && n.id.as_str() == "__name__",
+                        Expr::StringLiteral(s) => !name && s.value.to_str() == "__main__",
+                        _ => false,
+                    };
+                    return matches!(&*compare.ops, [ast::CmpOp::Eq])
+                        && ((is(&compare.left, true) && is(right, false))
+                            || (is(&compare.left, false) && is(right, true)));
+                }
+                _ => {}
+            }
+        }
+        false
     }
 
     /// `self.attr = Constructor(...)`: the attribute's class for method resolution.
