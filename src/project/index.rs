@@ -997,40 +997,37 @@ impl<'a> Indexer<'a, '_> {
         });
     }
 
-    /// In the body of `if __name__ == "__main__":` (not its `elif`/`else`).
+    /// Directly in the body of `if __name__ == "__main__":` (not its `elif`/`else`, nor in
+    /// another `if` inside it).
     fn in_main_guard(&self, range: TextRange) -> bool {
-        for node in self.context.ancestors() {
-            match node {
-                AnyNodeRef::StmtIf(stmt) => {
-                    let in_body =
-                        stmt.body
-                            .first()
-                            .zip(stmt.body.last())
-                            .is_some_and(|(first, last)| {
-                                TextRange::new(first.start(), last.end()).contains_range(range)
-                            });
-                    if !in_body {
-                        return false;
-                    }
-                    let Expr::Compare(compare) = &*stmt.test else {
-                        return false;
-                    };
-                    let [right] = &*compare.comparators else {
-                        return false;
-                    };
-                    let is = |e: &Expr, name: bool| match e {
-                        Expr::Name(n) => name && n.id.as_str() == "__name__",
-                        Expr::StringLiteral(s) => !name && s.value.to_str() == "__main__",
-                        _ => false,
-                    };
-                    return matches!(&*compare.ops, [ast::CmpOp::Eq])
-                        && ((is(&compare.left, true) && is(right, false))
-                            || (is(&compare.left, false) && is(right, true)));
-                }
-                _ => {}
-            }
-        }
-        false
+        let Some(stmt) = self.context.ancestors().find_map(|node| match node {
+            AnyNodeRef::StmtIf(stmt) => Some(stmt),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let in_body = stmt
+            .body
+            .first()
+            .zip(stmt.body.last())
+            .is_some_and(|(first, last)| {
+                TextRange::new(first.start(), last.end()).contains_range(range)
+            });
+        let Expr::Compare(compare) = &*stmt.test else {
+            return false;
+        };
+        let [right] = &*compare.comparators else {
+            return false;
+        };
+        let is = |e: &Expr, name: bool| match e {
+            Expr::Name(n) => name && n.id.as_str() == "__name__",
+            Expr::StringLiteral(s) => !name && s.value.to_str() == "__main__",
+            _ => false,
+        };
+        in_body
+            && matches!(&*compare.ops, [ast::CmpOp::Eq])
+            && ((is(&compare.left, true) && is(right, false))
+                || (is(&compare.left, false) && is(right, true)))
     }
 
     /// `self.attr = Constructor(...)`: the attribute's class for method resolution.
