@@ -686,18 +686,31 @@ fn run_in_main_guard(
     if !call.main_guard {
         return;
     }
-    let (start, end) = (call.range.start(), call.range.end());
-    let length = u32::from(call.range.len());
     let edits = per_file.entry(id.file).or_default();
+    wrap_call(edits, call.range, &format!("{asyncio}.run("), ")");
+    if let Some(import) = import {
+        edits.push((import.range.start().into(), 0, 0, import.clone()));
+    }
+}
+
+/// Edits putting `prefix` before and `suffix` after a call, with their sort keys: at one
+/// offset, outer prefixes first and inner suffixes first.
+fn wrap_call(
+    edits: &mut Vec<(u32, u32, usize, Edit)>,
+    range: crate::parse::TextRange,
+    prefix: &str,
+    suffix: &str,
+) {
+    let (start, end) = (range.start(), range.end());
+    let length = u32::from(range.len());
     edits.push((
         start.into(),
         u32::MAX - length,
         0,
-        Edit::insertion(format!("{asyncio}.run("), start),
+        Edit::insertion(prefix, start),
     ));
-    edits.push((end.into(), length, 1, Edit::insertion(")", end)));
-    if let Some(import) = import {
-        edits.push((import.range.start().into(), 0, 0, import.clone()));
+    if !suffix.is_empty() {
+        edits.push((end.into(), length, 1, Edit::insertion(suffix, end)));
     }
 }
 
@@ -1062,19 +1075,12 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
                     }
                 }
             }
-            let (start, end) = (call.range.start(), call.range.end());
-            let length = u32::from(call.range.len());
-            let edits = per_file.entry(id.file).or_default();
-            // At one offset: outer prefixes first, inner suffixes first.
-            edits.push((
-                start.into(),
-                u32::MAX - length,
-                0,
-                Edit::insertion(prefix, start),
-            ));
-            if !suffix.is_empty() {
-                edits.push((end.into(), length, 1, Edit::insertion(suffix, end)));
-            }
+            wrap_call(
+                per_file.entry(id.file).or_default(),
+                call.range,
+                prefix,
+                suffix,
+            );
         }
     }
     let mut out = Vec::new();
