@@ -48,6 +48,8 @@ pub struct Function {
     /// test: what goes before its `def` to make it `async def` there (the marker, in strict
     /// mode), or why it cannot be had.
     pub async_test: Option<Result<String, String>>,
+    /// The class its return annotation names (`-> Store`, `-> Optional[Store]`).
+    pub returns: Option<Target>,
 }
 
 impl Function {
@@ -80,6 +82,8 @@ pub struct Class {
     /// Names the class body binds other than by `def` (`fetch = _constant`): on an instance
     /// they shadow a base's method of that name, as a `def` would.
     pub members: Vec<String>,
+    /// Derives from `typing.Protocol`: classes that never name it implement it.
+    pub is_protocol: bool,
 }
 
 /// What a callee (or a referenced value) is, as far as one module can tell.
@@ -114,6 +118,10 @@ pub enum Target {
     UnknownAttribute(String),
     /// A builtin or a name bound to something that is not a definition.
     External,
+    /// The class a type annotation names (`db: Store`, `-> Store`): an instance of it, or of
+    /// any class that quacks like it, so its methods resolve only where no other project class
+    /// defines one of that name.
+    Annotated(Box<Target>),
 }
 
 impl Target {
@@ -140,7 +148,11 @@ impl Target {
             | Target::InstanceMethod { name, .. }
             | Target::Unknown(name)
             | Target::UnknownAttribute(name) => Some(name),
-            Target::Function(_) | Target::Class(_) | Target::Instance(_) | Target::External => None,
+            Target::Function(_)
+            | Target::Class(_)
+            | Target::Instance(_)
+            | Target::Annotated(_)
+            | Target::External => None,
         }
     }
 }
@@ -359,6 +371,8 @@ pub fn index_module(
         roots,
         followed: HashSet::default(),
         importer: None,
+        parameter_annotations: HashMap::default(),
+        return_annotations: Vec::new(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -385,6 +399,9 @@ pub fn index_module(
     };
     // Definitions first, so calls can refer to methods defined further down.
     indexer.collect_definitions(parsed.suite());
+    for (function, scope, annotation) in std::mem::take(&mut indexer.return_annotations) {
+        indexer.index.functions[function].returns = indexer.annotation_class(scope, annotation);
+    }
     let followed = indexer.followed_objects(parsed);
     walk_module(&mut indexer, parsed.suite());
     indexer.index.blocking.extend(followed);
@@ -455,6 +472,10 @@ struct Indexer<'a, 's> {
     followed: HashSet<&'static str>,
     /// Made for the first call in async code that needs it.
     importer: Option<crate::imports::Importer>,
+    /// Parameters' annotations, by the function's scope and the parameter's name.
+    parameter_annotations: HashMap<(ScopeId, &'a str), &'a Expr>,
+    /// Return annotations, resolved once every definition is known: function, scope.
+    return_annotations: Vec<(usize, ScopeId, &'a Expr)>,
     index: ModuleIndex,
 }
 
@@ -502,6 +523,15 @@ impl<'a> Indexer<'a, '_> {
             TextSize::try_from(before_name.len().saturating_sub(3)).unwrap_or_default();
         let async_test = self.async_test(def, class, nested, def_offset);
         let id = self.index.functions.len();
+        for parameter in def.parameters.iter() {
+            if let Some(annotation) = parameter.annotation() {
+                self.parameter_annotations
+                    .insert((scope, parameter.name().id.as_str()), annotation);
+            }
+        }
+        if let Some(returns) = &def.returns {
+            self.return_annotations.push((id, parent, returns));
+        }
         self.index.functions.push(Function {
             name: def.name.id.to_string(),
             label: semantic.scopes[scope].label.clone(),
@@ -518,6 +548,7 @@ impl<'a> Indexer<'a, '_> {
             is_generator: false,
             returns_value: false,
             async_test,
+            returns: None,
             is_stub: def.body.iter().all(|stmt| match stmt {
                 Stmt::Pass(_) | Stmt::Raise(_) => true,
                 Stmt::Expr(e) => {
@@ -604,6 +635,22 @@ impl<'a> Indexer<'a, '_> {
                     .collect()
             })
             .unwrap_or_default();
+        let is_protocol = class.arguments.as_ref().is_some_and(|arguments| {
+            arguments.args.iter().any(|base| {
+                let base = match base {
+                    Expr::Subscript(subscript) => &*subscript.value,
+                    other => other,
+                };
+                self.semantic
+                    .qualified_name(parent, base)
+                    .is_some_and(|name| {
+                        matches!(
+                            name.as_slice(),
+                            ["typing" | "typing_extensions", "Protocol"]
+                        )
+                    })
+            })
+        });
         let mut members = Vec::new();
         for stmt in &class.body {
             let targets: &[Expr] = match stmt {
@@ -623,6 +670,7 @@ impl<'a> Indexer<'a, '_> {
             label: self.semantic.scopes[scope].label.clone(),
             bases,
             members,
+            is_protocol,
             ..Class::default()
         });
         self.scope_class.insert(scope, id);
@@ -645,6 +693,40 @@ impl<'a> Indexer<'a, '_> {
                         | ["typing" | "typing_extensions", "Protocol" | "Generic"]
                 )
             })
+    }
+
+    /// The class an annotation names, seen from `scope`: `Store`, `db.Store`,
+    /// `Optional[Store]`, `Store | None` (a string annotation is not read).
+    fn annotation_class(&self, scope: ScopeId, annotation: &'a Expr) -> Option<Target> {
+        let annotation = match annotation {
+            Expr::Subscript(subscript)
+                if self
+                    .semantic
+                    .qualified_name(scope, &subscript.value)
+                    .is_some_and(|name| {
+                        matches!(
+                            name.as_slice(),
+                            ["typing" | "typing_extensions", "Optional"]
+                        )
+                    }) =>
+            {
+                &*subscript.slice
+            }
+            Expr::BinOp(union) if union.op == ast::Operator::BitOr => {
+                match (&*union.left, &*union.right) {
+                    (class, Expr::NoneLiteral(_)) | (Expr::NoneLiteral(_), class) => class,
+                    _ => return None,
+                }
+            }
+            other => other,
+        };
+        if !matches!(annotation, Expr::Name(_) | Expr::Attribute(_)) {
+            return None;
+        }
+        match self.target_of(scope, annotation) {
+            class @ (Target::Class(_) | Target::Qualified(_)) => Some(class),
+            _ => None,
+        }
     }
 
     /// What `expr` (a callee or a value) refers to, seen from `scope`.
@@ -679,6 +761,18 @@ impl<'a> Indexer<'a, '_> {
                 match &binding.kind {
                     BindingKind::Import { path, .. } => self.qualified(path),
                     BindingKind::Other => {
+                        // A parameter bound only by the call, with an annotation: `db: Store`.
+                        if binding.bind_count == 1 && binding.values.is_empty() {
+                            if let Some(class) = self
+                                .parameter_annotations
+                                .get(&(binding.scope, name.id.as_str()))
+                                .and_then(|a| self.annotation_class(binding.scope, a))
+                            {
+                                return Target::Instance(Box::new(Target::Annotated(Box::new(
+                                    class,
+                                ))));
+                            }
+                        }
                         // A local bound only to instances of one class: `db = Store(p)`.
                         let instance = semantic
                             .lookup(scope, name.id.as_str())
@@ -732,8 +826,9 @@ impl<'a> Indexer<'a, '_> {
                 }
                 // `Store(path).load()`: a method of the instance just made.
                 if let Expr::Call(call) = value {
+                    // (Or of what a function returns: its return annotation tells.)
                     return match self.target_at_depth(scope, &call.func, depth + 1) {
-                        class @ (Target::Class(_) | Target::Qualified(_)) => {
+                        class @ (Target::Class(_) | Target::Qualified(_) | Target::Function(_)) => {
                             Target::InstanceMethod {
                                 class: Box::new(class),
                                 name,
@@ -788,9 +883,16 @@ impl<'a> Indexer<'a, '_> {
     ) -> Option<Target> {
         let mut found: Option<Target> = None;
         for value in values {
-            let Expr::Call(call) = value else { return None };
-            let target = match self.target_at_depth(scope, &call.func, depth + 1) {
-                target @ (Target::Class(_) | Target::Qualified(_)) => target,
+            let target = match value {
+                Expr::Call(call) => match self.target_at_depth(scope, &call.func, depth + 1) {
+                    target @ (Target::Class(_) | Target::Qualified(_)) => target,
+                    _ => return None,
+                },
+                // `self.db = db` with `db: Store`.
+                Expr::Name(_) => match self.target_at_depth(scope, value, depth + 1) {
+                    Target::Instance(class) if matches!(*class, Target::Annotated(_)) => *class,
+                    _ => return None,
+                },
                 _ => return None,
             };
             if found.as_ref().is_some_and(|f| *f != target) {
@@ -1060,6 +1162,13 @@ impl<'a> Indexer<'a, '_> {
                     // An import from outside the project (`sqlite3.connect`) or a builtin:
                     // its methods are not the project's.
                     Target::External if qualified.is_some() => Some(Target::External),
+                    _ => None,
+                },
+                // `self.store = store` with `store: Store`.
+                Expr::Name(_) => match self.target_of(scope, value) {
+                    Target::Instance(class) if matches!(*class, Target::Annotated(_)) => {
+                        Some(*class)
+                    }
                     _ => None,
                 },
                 _ => None,
