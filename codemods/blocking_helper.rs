@@ -77,6 +77,8 @@ crate::declare_recipe! {
 ///   block the loop);
 /// - a call the index cannot resolve that uses the same name (`obj.load()` with an unknown
 ///   `obj` may call `Store.load`), or a name mentioned in a file that does not parse;
+/// - an entry point the project declares (`[project.scripts]`, `console_scripts`, plugin
+///   entry points): its launcher calls it synchronously;
 /// - dunder methods (`__init__`, `__enter__`, `__iter__`, ...), decorated functions other
 ///   than `@staticmethod`/`@classmethod` (`@property`, `@lru_cache`, `@contextmanager`,
 ///   route registrations), generators (they would become async generators);
@@ -498,6 +500,11 @@ fn static_boundary(
     if let Some(decorator) = f.wrapping_decorator() {
         return Some(format!("it is decorated with `@{decorator}`"));
     }
+    if let Some(reference) = project.entry_point(function) {
+        return Some(format!(
+            "it is an entry point the project declares (`{reference}`): its launcher calls it synchronously"
+        ));
+    }
     if f.is_generator {
         return Some("it is a generator (it would become an async generator)".to_owned());
     }
@@ -800,6 +807,11 @@ impl Tests {
         }
         if let Some(decorator) = t.wrapping_decorator() {
             return Some(Some(format!("it is decorated with `@{decorator}`")));
+        }
+        if let Some(reference) = project.entry_point(test) {
+            return Some(Some(format!(
+                "it is also an entry point the project declares (`{reference}`): its launcher calls it synchronously"
+            )));
         }
         if t.is_dunder() || t.class.is_some() {
             return None;

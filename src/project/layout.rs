@@ -146,6 +146,76 @@ fn project_dir(dir: &Path) -> Option<PathBuf> {
     })
 }
 
+/// The objects the project folder of `path` declares as entry points, which an installed
+/// launcher or a plugin host calls synchronously: `module:function` (or
+/// `module:Class.method`) from `[project.scripts]`, `[project.gui-scripts]`,
+/// `[project.entry-points.*]` and `[tool.poetry.scripts]` of `pyproject.toml`, and the
+/// `name = module:function` lines of `setup.cfg` or `setup.py`.
+pub fn entry_points(path: &Path) -> Vec<String> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let Some(project) = absolute.parent().and_then(project_dir) else {
+        return Vec::new();
+    };
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Vec<String>>>> = OnceLock::new();
+    cached(&CACHE, &project, || {
+        let mut found = Vec::new();
+        if let Ok(text) = std::fs::read_to_string(project.join("pyproject.toml")) {
+            if let Ok(table) = text.parse::<toml::Table>() {
+                let mut groups: Vec<&toml::Value> = Vec::new();
+                if let Some(project) = table.get("project") {
+                    groups.extend(project.get("scripts"));
+                    groups.extend(project.get("gui-scripts"));
+                    if let Some(toml::Value::Table(more)) = project.get("entry-points") {
+                        groups.extend(more.values());
+                    }
+                }
+                groups.extend(
+                    table
+                        .get("tool")
+                        .and_then(|t| t.get("poetry"))
+                        .and_then(|p| p.get("scripts")),
+                );
+                for group in groups {
+                    let Some(group) = group.as_table() else {
+                        continue;
+                    };
+                    for value in group.values() {
+                        // Poetry also allows `{ reference = "...", type = "console" }`.
+                        let reference = value
+                            .as_str()
+                            .or_else(|| value.get("reference").and_then(|r| r.as_str()));
+                        found.extend(reference.and_then(object_reference));
+                    }
+                }
+            }
+        }
+        for name in ["setup.cfg", "setup.py"] {
+            if let Ok(text) = std::fs::read_to_string(project.join(name)) {
+                let pieces =
+                    text.split(|c| matches!(c, '\n' | '"' | '\'' | ',' | '[' | ']' | '{' | '}'));
+                for piece in pieces {
+                    if let Some((_, value)) = piece.rsplit_once('=') {
+                        found.extend(object_reference(value));
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    })
+}
+
+/// `module:attr` of an entry point's object reference (extras in brackets dropped), when it
+/// has that shape.
+fn object_reference(value: &str) -> Option<String> {
+    let value = value.split('[').next()?.trim();
+    let (module, attr) = value.split_once(':')?;
+    let dotted = |s: &str| !s.is_empty() && s.split('.').all(is_identifier);
+    (dotted(module.trim()) && dotted(attr.trim()))
+        .then(|| format!("{}:{}", module.trim(), attr.trim()))
+}
+
 /// How the project's pytest runs an `async def` test, when it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AsyncTests {
@@ -352,6 +422,32 @@ mod tests {
         .unwrap();
         touch(&bare.join("test_c.py"));
         assert_eq!(async_tests(&bare.join("test_c.py")), None);
+    }
+
+    #[test]
+    fn entry_points_from_the_project_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("pyproject.toml"),
+            "[project]\nname = \"p\"\n[project.scripts]\ntool = \"pkg.cli:main\"\n[project.entry-points.\"app.plugins\"]\nx = \"pkg.plugins:Plugin.load [extra]\"\n[tool.poetry.scripts]\nother = { reference = \"pkg.other:run\", type = \"console\" }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("setup.py"),
+            "setup(entry_points={'console_scripts': ['legacy = pkg.legacy:main']})\n",
+        )
+        .unwrap();
+        touch(&root.join("pkg/cli.py"));
+        assert_eq!(
+            entry_points(&root.join("pkg/cli.py")),
+            [
+                "pkg.cli:main",
+                "pkg.legacy:main",
+                "pkg.other:run",
+                "pkg.plugins:Plugin.load"
+            ]
+        );
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub struct Project {
     stores: HashMap<String, Vec<(FileId, usize)>>,
     /// Names class bodies bind other than by `def` (`fetch = _fetch`).
     class_members: HashSet<String>,
+    /// Functions the project files declare as entry points (see
+    /// [`layout::entry_points`]), with the declaration.
+    entry_points: HashMap<FnId, String>,
 }
 
 impl Project {
@@ -305,7 +308,30 @@ impl Project {
                 }
             }
         }
+        // Entry points, per project folder, resolved from one of its modules.
+        let mut entry_points: HashMap<FnId, String> = HashMap::default();
+        let mut namespaces: HashSet<&str> = HashSet::default();
+        for (file, module) in modules.iter().enumerate() {
+            if !namespaces.insert(module.namespace.as_str()) {
+                continue;
+            }
+            for reference in layout::entry_points(&module.path) {
+                let Some((object, attr)) = reference.split_once(':') else {
+                    continue;
+                };
+                let path: Vec<String> = object
+                    .split('.')
+                    .chain(attr.split('.'))
+                    .map(str::to_owned)
+                    .collect();
+                if let Resolved::Function(f) = resolver.resolve(file, &Target::Qualified(path), 0) {
+                    entry_points.insert(f, reference);
+                }
+            }
+        }
+        drop(resolver);
         Project {
+            entry_points,
             modules,
             by_name,
             roots,
@@ -319,6 +345,11 @@ impl Project {
             stores,
             class_members,
         }
+    }
+
+    /// The entry point declaration naming `function` (`pkg.cli:main`), if any.
+    pub fn entry_point(&self, function: FnId) -> Option<&str> {
+        self.entry_points.get(&function).map(String::as_str)
     }
 
     pub fn function(&self, id: FnId) -> &index::Function {
