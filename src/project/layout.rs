@@ -191,8 +191,7 @@ pub fn entry_points(path: &Path) -> Vec<String> {
         }
         for name in ["setup.cfg", "setup.py"] {
             if let Ok(text) = std::fs::read_to_string(project.join(name)) {
-                let pieces =
-                    text.split(|c| matches!(c, '\n' | '"' | '\'' | ',' | '[' | ']' | '{' | '}'));
+                let pieces = text.split(['\n', '"', '\'', ',', '[', ']', '{', '}']);
                 for piece in pieces {
                     if let Some((_, value)) = piece.rsplit_once('=') {
                         found.extend(object_reference(value));

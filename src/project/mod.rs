@@ -329,7 +329,6 @@ impl Project {
                 }
             }
         }
-        drop(resolver);
         Project {
             entry_points,
             modules,
