@@ -118,6 +118,9 @@ pub struct Project {
     stores: HashMap<String, Vec<(FileId, usize)>>,
     /// Names class bodies bind other than by `def` (`fetch = _fetch`).
     class_members: HashSet<String>,
+    /// Functions the project files declare as entry points (see
+    /// [`layout::entry_points`]), with the declaration.
+    entry_points: HashMap<FnId, String>,
 }
 
 impl Project {
@@ -161,6 +164,7 @@ impl Project {
             roots: &roots,
             subclasses: &no_subclasses,
             stores: &stores,
+            method_classes: None,
         };
         let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
         for (file, module) in modules.iter().enumerate() {
@@ -175,12 +179,24 @@ impl Project {
                 }
             }
         }
+        let mut method_classes: HashMap<&str, Vec<ClassId>> = HashMap::default();
+        for (file, module) in modules.iter().enumerate() {
+            for (index, class) in module.classes.iter().enumerate() {
+                for name in class.methods.keys() {
+                    method_classes
+                        .entry(name.as_str())
+                        .or_default()
+                        .push(ClassId { file, index });
+                }
+            }
+        }
         let resolver = Resolver {
             modules: &modules,
             by_name: &by_name,
             roots: &roots,
             subclasses: &subclasses,
             stores: &stores,
+            method_classes: Some(&method_classes),
         };
         // A callee can only be a project definition under the name of one (most calls are
         // of methods of the standard library's or dependencies' objects); unresolved uses
@@ -292,7 +308,29 @@ impl Project {
                 }
             }
         }
+        // Entry points, per project folder, resolved from one of its modules.
+        let mut entry_points: HashMap<FnId, String> = HashMap::default();
+        let mut namespaces: HashSet<&str> = HashSet::default();
+        for (file, module) in modules.iter().enumerate() {
+            if !namespaces.insert(module.namespace.as_str()) {
+                continue;
+            }
+            for reference in layout::entry_points(&module.path) {
+                let Some((object, attr)) = reference.split_once(':') else {
+                    continue;
+                };
+                let path: Vec<String> = object
+                    .split('.')
+                    .chain(attr.split('.'))
+                    .map(str::to_owned)
+                    .collect();
+                if let Resolved::Function(f) = resolver.resolve(file, &Target::Qualified(path), 0) {
+                    entry_points.insert(f, reference);
+                }
+            }
+        }
         Project {
+            entry_points,
             modules,
             by_name,
             roots,
@@ -306,6 +344,11 @@ impl Project {
             stores,
             class_members,
         }
+    }
+
+    /// The entry point declaration naming `function` (`pkg.cli:main`), if any.
+    pub fn entry_point(&self, function: FnId) -> Option<&str> {
+        self.entry_points.get(&function).map(String::as_str)
     }
 
     pub fn function(&self, id: FnId) -> &index::Function {
@@ -527,6 +570,7 @@ impl Project {
             roots: &self.roots,
             subclasses: &self.subclasses,
             stores: &self.stores,
+            method_classes: None,
         }
     }
 
@@ -582,6 +626,9 @@ struct Resolver<'p> {
     subclasses: &'p HashMap<ClassId, Vec<ClassId>>,
     /// See [`Project::stores`].
     stores: &'p HashMap<String, Vec<(FileId, usize)>>,
+    /// The classes defining a method, by its name (while the calls are resolved; without it
+    /// a method on an annotated receiver is not resolved).
+    method_classes: Option<&'p HashMap<&'p str, Vec<ClassId>>>,
 }
 
 /// How many re-exports and aliases are followed before giving up.
@@ -659,6 +706,7 @@ impl Resolver<'_> {
                 Resolved::Unknown(name.clone())
             }
             Target::External => Resolved::External,
+            Target::Annotated(class) => self.resolve(file, class, depth + 1),
         }
     }
 
@@ -689,10 +737,69 @@ impl Resolver<'_> {
 
     /// `name` on an instance of the class `class` resolves to (from `file`).
     fn method_of(&self, file: FileId, class: &Target, name: &str, depth: usize) -> Resolved {
+        if depth > MAX_DEPTH {
+            return Resolved::Unknown(name.to_owned());
+        }
+        if let Target::Annotated(annotated) = class {
+            return self.annotated_method(file, annotated, name, depth);
+        }
         match self.resolve(file, class, depth + 1) {
             Resolved::Class(class) => self.method(class, name, depth + 1),
             Resolved::External => Resolved::External,
+            // `make_store().load()`: what the function's return annotation names.
+            Resolved::Function(f) => match &self.modules[f.file].functions[f.index].returns {
+                Some(returns) => self.annotated_method(f.file, returns, name, depth + 1),
+                None => Resolved::Unknown(name.to_owned()),
+            },
             _ => Resolved::Unknown(name.to_owned()),
+        }
+    }
+
+    /// `name` on a value whose annotation names `class`. Python does not check annotations,
+    /// and a protocol or duck typing lets any class stand in: the method resolves only when
+    /// every project class defining `name` is in the annotated class's hierarchy (where the
+    /// override rules apply) and none of it is a protocol.
+    fn annotated_method(&self, file: FileId, class: &Target, name: &str, depth: usize) -> Resolved {
+        let unknown = || Resolved::Unknown(name.to_owned());
+        let Some(method_classes) = self.method_classes else {
+            return unknown();
+        };
+        let class = match self.resolve(file, class, depth + 1) {
+            Resolved::Class(class) => class,
+            Resolved::External => return Resolved::External,
+            _ => return unknown(),
+        };
+        let mut lineage: HashSet<ClassId> = HashSet::default();
+        let mut stack = vec![class];
+        while let Some(current) = stack.pop() {
+            if !lineage.insert(current) {
+                continue;
+            }
+            let c = &self.modules[current.file].classes[current.index];
+            if c.is_protocol {
+                return unknown();
+            }
+            for base in &c.bases {
+                if let Resolved::Class(base) = self.resolve(current.file, base, depth + 1) {
+                    stack.push(base);
+                }
+            }
+        }
+        let mut descendants = vec![class];
+        while let Some(current) = descendants.pop() {
+            for &sub in self.subclasses.get(&current).into_iter().flatten() {
+                if lineage.insert(sub) {
+                    descendants.push(sub);
+                }
+            }
+        }
+        let outside = method_classes
+            .get(name)
+            .is_some_and(|classes| classes.iter().any(|c| !lineage.contains(c)));
+        match self.method(class, name, depth + 1) {
+            Resolved::Function(f) if !outside => Resolved::Function(f),
+            Resolved::External if method_classes.get(name).is_none() => Resolved::External,
+            _ => unknown(),
         }
     }
 
