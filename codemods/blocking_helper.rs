@@ -377,7 +377,7 @@ fn offload_fix(
                 .await_text
                 .clone()
                 .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
-            let (asyncio, import) = match &call.asyncio {
+            let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
                 Some(Ok(found)) => found.clone(),
                 Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
                 None => {
@@ -676,7 +676,7 @@ fn main_guard_obstacle(call: &crate::project::index::Call, safe: bool) -> Option
     match &call.asyncio {
         Some(Ok(_)) if safe => Some(MAIN_GUARD_NOTE.to_owned()),
         Some(Ok(_)) => None,
-        Some(Err(why)) => Some(why.clone()),
+        Some(Err(why)) => Some(why.to_string()),
         None => Some("`asyncio` cannot be imported there".to_owned()),
     }
 }
@@ -691,7 +691,7 @@ fn run_in_main_guard(
     per_file: &mut HashMap<FileId, Vec<(u32, u32, usize, Edit)>>,
 ) {
     let call = project.call(id);
-    let Some(Ok((asyncio, import))) = &call.asyncio else {
+    let Some(Ok((asyncio, import))) = &project.modules[id.file].asyncio_at(call) else {
         return;
     };
     if !call.main_guard {

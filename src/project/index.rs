@@ -200,9 +200,18 @@ pub struct Call {
     /// For a call in a function (an `async def`, or a `def` a fix may make async): the name
     /// `asyncio` has there and the edit importing it, or why it cannot be had (for fixes that
     /// move the call to a thread).
-    pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
+    pub asyncio: Option<Result<AsyncioName, Box<str>>>,
     /// At module level in the body of `if __name__ == "__main__":` (the script's entry).
     pub main_guard: bool,
+}
+
+/// The name `asyncio` has at a call (kept small: every call of the index has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsyncioName {
+    /// Bound already: as `asyncio`, or under another name.
+    Bound(Option<Box<str>>),
+    /// Not imported: [`ModuleIndex::asyncio_import`] adds it.
+    ToImport,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -282,6 +291,25 @@ pub struct ModuleIndex {
     pub async_tests: Option<super::layout::AsyncTests>,
     /// The marker edit's import, when strict mode needs `pytest` imported.
     pub pytest_import: Option<crate::fix::Edit>,
+    /// The edit importing `asyncio`, for the calls that need it ([`AsyncioName::ToImport`]).
+    pub asyncio_import: Option<crate::fix::Edit>,
+}
+
+impl ModuleIndex {
+    /// The name `asyncio` has at `call`, and the edit importing it if needed, or why it
+    /// cannot be had (`None`: the call is not in a function).
+    pub fn asyncio_at(
+        &self,
+        call: &Call,
+    ) -> Option<Result<(String, Option<crate::fix::Edit>), String>> {
+        Some(match call.asyncio.as_ref()? {
+            Ok(AsyncioName::Bound(name)) => {
+                Ok((name.as_deref().unwrap_or("asyncio").to_owned(), None))
+            }
+            Ok(AsyncioName::ToImport) => Ok(("asyncio".to_owned(), self.asyncio_import.clone())),
+            Err(reason) => Err(reason.to_string()),
+        })
+    }
 }
 
 impl ModuleIndex {
@@ -395,12 +423,13 @@ pub fn index_module(
                 .then(|| super::layout::async_tests(path))
                 .flatten(),
             pytest_import: None,
+            asyncio_import: None,
         },
     };
     // Definitions first, so calls can refer to methods defined further down.
     indexer.collect_definitions(parsed.suite());
     for (function, scope, annotation) in std::mem::take(&mut indexer.return_annotations) {
-        indexer.index.functions[function].returns = indexer.annotation_class(scope, annotation);
+        indexer.index.functions[function].returns = indexer.annotation_class(scope, annotation, 0);
     }
     let followed = indexer.followed_objects(parsed);
     walk_module(&mut indexer, parsed.suite());
@@ -697,7 +726,12 @@ impl<'a> Indexer<'a, '_> {
 
     /// The class an annotation names, seen from `scope`: `Store`, `db.Store`,
     /// `Optional[Store]`, `Store | None` (a string annotation is not read).
-    fn annotation_class(&self, scope: ScopeId, annotation: &'a Expr) -> Option<Target> {
+    fn annotation_class(
+        &self,
+        scope: ScopeId,
+        annotation: &'a Expr,
+        depth: usize,
+    ) -> Option<Target> {
         let annotation = match annotation {
             Expr::Subscript(subscript)
                 if self
@@ -723,7 +757,7 @@ impl<'a> Indexer<'a, '_> {
         if !matches!(annotation, Expr::Name(_) | Expr::Attribute(_)) {
             return None;
         }
-        match self.target_of(scope, annotation) {
+        match self.target_at_depth(scope, annotation, depth + 1) {
             class @ (Target::Class(_) | Target::Qualified(_)) => Some(class),
             _ => None,
         }
@@ -763,10 +797,12 @@ impl<'a> Indexer<'a, '_> {
                     BindingKind::Other => {
                         // A parameter bound only by the call, with an annotation: `db: Store`.
                         if binding.bind_count == 1 && binding.values.is_empty() {
+                            // (Annotations are evaluated where the `def` is.)
+                            let outer = semantic.scopes[binding.scope].parent.unwrap_or(0);
                             if let Some(class) = self
                                 .parameter_annotations
                                 .get(&(binding.scope, name.id.as_str()))
-                                .and_then(|a| self.annotation_class(binding.scope, a))
+                                .and_then(|a| self.annotation_class(outer, a, depth))
                             {
                                 return Target::Instance(Box::new(Target::Annotated(Box::new(
                                     class,
@@ -1067,7 +1103,15 @@ impl<'a> Indexer<'a, '_> {
                 let stylist = crate::source::Stylist::detect(self.source, self.parsed);
                 crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
             });
-            importer.import_module(self.semantic, scope, "asyncio", range.start())
+            match importer.import_module(self.semantic, scope, "asyncio", range.start()) {
+                Ok((_, Some(edit))) => {
+                    self.index.asyncio_import = Some(edit);
+                    Ok(AsyncioName::ToImport)
+                }
+                Ok((name, None)) if name == "asyncio" => Ok(AsyncioName::Bound(None)),
+                Ok((name, None)) => Ok(AsyncioName::Bound(Some(name.into()))),
+                Err(reason) => Err(reason.into()),
+            }
         });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
         let await_text = if !self.semantic.awaitable_in_function(scope)
