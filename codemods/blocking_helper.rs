@@ -318,10 +318,20 @@ fn offload_fix(
         }
     }
     // A sqlite3 object made elsewhere (perhaps on the loop's thread) refuses other threads.
+    // The members async code calls: what they return reaches the loop's thread (the others
+    // return to a caller in the same worker thread).
+    let entered = |f: FnId| {
+        project.callers(f).iter().any(|&id| {
+            on_loop(project.call(id).execution)
+                || project
+                    .caller_of(id)
+                    .is_some_and(|g| converted.contains(&g))
+        })
+    };
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
-            if site.caller == Caller::Function(f.index) && site.object_leaves {
+            if site.caller == Caller::Function(f.index) && site.object_leaves && entered(f) {
                 return Err(format!(
                     "`{}` returns the sqlite3 object it makes (`{}`); made in a worker thread, its caller could not use it",
                     project.describe(f, function.file),
