@@ -66,8 +66,10 @@ crate::declare_recipe! {
 /// `db.m()` with `db: Store`, `self.db.m()` with `self.db = db` so typed, `get_db().m()`
 /// with `def get_db() -> Store`, when no project class outside `Store`'s hierarchy defines
 /// `m` and none of it is a `Protocol`: Python does not check annotations, and a stand-in that
-/// merely quacks like `Store` would then be awaited), and sits in async code or in a
-/// function converted in the same run. Otherwise the finding says why not,
+/// merely quacks like `Store` would then be awaited; likewise a test's parameter that a
+/// pytest fixture of its module fills, when the fixture returns or yields `Store(...)` and
+/// no `parametrize` names it), and sits in async code or in a function converted in the same
+/// run. Otherwise the finding says why not,
 /// and nothing changes anywhere. The boundaries, reported instead of converted:
 /// - a caller at module level, in a class body, in a lambda or a generator expression, or
 ///   in a sync function that is not converted (a CLI entry point, a thread target, a test

@@ -352,6 +352,38 @@ const SCHEDULERS: &[&str] = &[
     "spawn",
 ];
 
+/// The values a function body returns or yields (not those of nested definitions), in
+/// statements and `with`/`try`/`if` blocks; `false` for a bare `return` or `yield` (`None`).
+fn returned_values<'a>(body: &'a [Stmt], values: &mut Vec<&'a Expr>) -> bool {
+    let mut complete = true;
+    for stmt in body {
+        complete &= match stmt {
+            Stmt::Return(ret) => ret.value.as_deref().map(|v| values.push(v)).is_some(),
+            Stmt::Expr(e) => match &*e.value {
+                Expr::Yield(y) => y.value.as_deref().map(|v| values.push(v)).is_some(),
+                _ => true,
+            },
+            Stmt::With(with) => returned_values(&with.body, values),
+            Stmt::Try(t) => {
+                returned_values(&t.body, values)
+                    & returned_values(&t.orelse, values)
+                    & returned_values(&t.finalbody, values)
+                    & t.handlers.iter().all(|h| match h {
+                        ast::ExceptHandler::ExceptHandler(h) => returned_values(&h.body, values),
+                    })
+            }
+            Stmt::If(i) => {
+                returned_values(&i.body, values)
+                    & i.elif_else_clauses
+                        .iter()
+                        .all(|clause| returned_values(&clause.body, values))
+            }
+            _ => true,
+        };
+    }
+    complete
+}
+
 /// A module pytest collects tests from by default: `test_*.py` or `*_test.py`.
 fn is_test_module(path: &Path) -> bool {
     path.file_stem()
@@ -401,6 +433,8 @@ pub fn index_module(
         importer: None,
         parameter_annotations: HashMap::default(),
         return_annotations: Vec::new(),
+        fixtures: HashMap::default(),
+        fixture_parameters: HashSet::default(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -505,6 +539,11 @@ struct Indexer<'a, 's> {
     parameter_annotations: HashMap<(ScopeId, &'a str), &'a Expr>,
     /// Return annotations, resolved once every definition is known: function, scope.
     return_annotations: Vec<(usize, ScopeId, &'a Expr)>,
+    /// In a test module or a `conftest.py`: its pytest fixtures, by name, with their scope
+    /// and the values they return or yield.
+    fixtures: HashMap<&'a str, (ScopeId, Vec<&'a Expr>)>,
+    /// The parameters of its tests and fixtures that pytest fills with a fixture.
+    fixture_parameters: HashSet<(ScopeId, &'a str)>,
     index: ModuleIndex,
 }
 
@@ -561,6 +600,7 @@ impl<'a> Indexer<'a, '_> {
         if let Some(returns) = &def.returns {
             self.return_annotations.push((id, parent, returns));
         }
+        self.record_fixtures(def, scope);
         self.index.functions.push(Function {
             name: def.name.id.to_string(),
             label: semantic.scopes[scope].label.clone(),
@@ -591,6 +631,49 @@ impl<'a> Indexer<'a, '_> {
             self.index.classes[class]
                 .methods
                 .insert(def.name.id.to_string(), id);
+        }
+    }
+
+    /// Fixtures and the test parameters they fill, in a test module or a `conftest.py`
+    /// (fixtures of the same module only: the ones pytest gives its tests first).
+    fn record_fixtures(&mut self, def: &'a ast::StmtFunctionDef, scope: ScopeId) {
+        let stem = self.index.path.file_stem().and_then(|s| s.to_str());
+        if !(is_test_module(&self.index.path) || stem == Some("conftest")) {
+            return;
+        }
+        let name_of = |d: &'a ast::Decorator| {
+            let expression = match &d.expression {
+                Expr::Call(call) => &*call.func,
+                other => other,
+            };
+            self.semantic.qualified_name(0, expression)
+        };
+        let is_fixture = def
+            .decorator_list
+            .iter()
+            .any(|d| name_of(d).is_some_and(|n| n == ["pytest", "fixture"]));
+        if is_fixture {
+            let mut values = Vec::new();
+            if !returned_values(&def.body, &mut values) {
+                values.clear();
+            }
+            self.fixtures.insert(def.name.id.as_str(), (scope, values));
+        }
+        if !(is_fixture || def.name.starts_with("test")) {
+            return;
+        }
+        // A parameter `@pytest.mark.parametrize` names gets its values, not the fixture.
+        let parametrized: Vec<&str> = def
+            .decorator_list
+            .iter()
+            .filter(|d| name_of(d).is_some_and(|n| n.last() == Some(&"parametrize")))
+            .map(|d| &self.source[d.range()])
+            .collect();
+        for parameter in def.parameters.iter() {
+            let name = parameter.name().id.as_str();
+            if parameter.annotation().is_none() && !parametrized.iter().any(|d| d.contains(name)) {
+                self.fixture_parameters.insert((scope, name));
+            }
         }
     }
 
@@ -770,7 +853,7 @@ impl<'a> Indexer<'a, '_> {
 
     /// [`Indexer::target_of`], following at most a few assignments (`x = x.strip()` loops).
     fn target_at_depth(&self, scope: ScopeId, expr: &'a Expr, depth: usize) -> Target {
-        if depth > 4 {
+        if depth > 8 {
             return Target::External;
         }
         let semantic = self.semantic;
@@ -803,6 +886,25 @@ impl<'a> Indexer<'a, '_> {
                                 .parameter_annotations
                                 .get(&(binding.scope, name.id.as_str()))
                                 .and_then(|a| self.annotation_class(outer, a, depth))
+                            {
+                                return Target::Instance(Box::new(Target::Annotated(Box::new(
+                                    class,
+                                ))));
+                            }
+                        }
+                        // A test's parameter that a fixture of the module fills.
+                        if binding.bind_count == 1
+                            && binding.values.is_empty()
+                            && self
+                                .fixture_parameters
+                                .contains(&(binding.scope, name.id.as_str()))
+                        {
+                            if let Some(class) =
+                                self.fixtures
+                                    .get(name.id.as_str())
+                                    .and_then(|(scope, values)| {
+                                        self.single_constructor(*scope, values, depth + 1)
+                                    })
                             {
                                 return Target::Instance(Box::new(Target::Annotated(Box::new(
                                     class,
@@ -924,9 +1026,9 @@ impl<'a> Indexer<'a, '_> {
                     target @ (Target::Class(_) | Target::Qualified(_)) => target,
                     _ => return None,
                 },
-                // `self.db = db` with `db: Store`.
+                // `self.db = db` with `db: Store`, `store = Store(p); return store`.
                 Expr::Name(_) => match self.target_at_depth(scope, value, depth + 1) {
-                    Target::Instance(class) if matches!(*class, Target::Annotated(_)) => *class,
+                    Target::Instance(class) => *class,
                     _ => return None,
                 },
                 _ => return None,
