@@ -654,10 +654,21 @@ impl<'a> Indexer<'a, '_> {
             .any(|d| name_of(d).is_some_and(|n| n == ["pytest", "fixture"]));
         if is_fixture {
             let mut values = Vec::new();
-            if !returned_values(&def.body, &mut values) {
+            // A fixture defined in a class overrides the module's for that class's tests:
+            // the name is then not followed at all.
+            let in_class = self
+                .scope_class
+                .contains_key(&self.semantic.scopes[scope].parent.unwrap_or(0));
+            if in_class || !returned_values(&def.body, &mut values) {
                 values.clear();
             }
-            self.fixtures.insert(def.name.id.as_str(), (scope, values));
+            let name = def.name.id.as_str();
+            if in_class || self.fixtures.contains_key(name) {
+                // Defined twice: which one a test gets depends on where it is.
+                self.fixtures.insert(name, (scope, Vec::new()));
+            } else {
+                self.fixtures.insert(name, (scope, values));
+            }
         }
         if !(is_fixture || def.name.starts_with("test")) {
             return;
