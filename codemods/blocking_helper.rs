@@ -66,8 +66,10 @@ crate::declare_recipe! {
 /// `db.m()` with `db: Store`, `self.db.m()` with `self.db = db` so typed, `get_db().m()`
 /// with `def get_db() -> Store`, when no project class outside `Store`'s hierarchy defines
 /// `m` and none of it is a `Protocol`: Python does not check annotations, and a stand-in that
-/// merely quacks like `Store` would then be awaited), and sits in async code or in a
-/// function converted in the same run. Otherwise the finding says why not,
+/// merely quacks like `Store` would then be awaited; likewise a test's parameter that a
+/// pytest fixture of its module fills, when the fixture returns or yields `Store(...)` and
+/// no `parametrize` names it), and sits in async code or in a function converted in the same
+/// run. Otherwise the finding says why not,
 /// and nothing changes anywhere. The boundaries, reported instead of converted:
 /// - a caller at module level, in a class body, in a lambda or a generator expression, or
 ///   in a sync function that is not converted (a CLI entry point, a thread target, a test
@@ -376,20 +378,20 @@ fn offload_fix(
         }
     }
     // A sqlite3 object made elsewhere (perhaps on the loop's thread) refuses other threads.
+    // The members async code calls: what they return reaches the loop's thread (the others
+    // return to a caller in the same worker thread).
+    let entered = |f: FnId| {
+        project.callers(f).iter().any(|&id| {
+            on_loop(project.call(id).execution)
+                || project
+                    .caller_of(id)
+                    .is_some_and(|g| converted.contains(&g))
+        })
+    };
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
-            // Returned to a caller that runs in the thread too, the object stays on that
-            // thread; returned to async code (whose call moves to the thread), it would
-            // reach the loop's thread.
-            let entered_from_loop = || {
-                project
-                    .callers(f)
-                    .iter()
-                    .any(|&call| on_loop(project.call(call).execution))
-            };
-            if site.caller == Caller::Function(f.index) && site.object_leaves && entered_from_loop()
-            {
+            if site.caller == Caller::Function(f.index) && site.object_leaves && entered(f) {
                 return Err(format!(
                     "`{}` returns the sqlite3 object it makes (`{}`); made in a worker thread, its caller could not use it",
                     project.describe(f, function.file),
@@ -445,7 +447,7 @@ fn offload_fix(
                 .await_text
                 .clone()
                 .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
-            let (asyncio, import) = match &call.asyncio {
+            let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
                 Some(Ok(found)) => found.clone(),
                 Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
                 None => {
@@ -775,7 +777,7 @@ fn main_guard_obstacle(call: &crate::project::index::Call, safe: bool) -> Option
     match &call.asyncio {
         Some(Ok(_)) if safe => Some(MAIN_GUARD_NOTE.to_owned()),
         Some(Ok(_)) => None,
-        Some(Err(why)) => Some(why.clone()),
+        Some(Err(why)) => Some(why.to_string()),
         None => Some("`asyncio` cannot be imported there".to_owned()),
     }
 }
@@ -790,7 +792,7 @@ fn run_in_main_guard(
     per_file: &mut HashMap<FileId, Vec<(u32, u32, usize, Edit)>>,
 ) {
     let call = project.call(id);
-    let Some(Ok((asyncio, import))) = &call.asyncio else {
+    let Some(Ok((asyncio, import))) = &project.modules[id.file].asyncio_at(call) else {
         return;
     };
     if !call.main_guard {

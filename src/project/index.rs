@@ -200,9 +200,18 @@ pub struct Call {
     /// For a call in a function (an `async def`, or a `def` a fix may make async): the name
     /// `asyncio` has there and the edit importing it, or why it cannot be had (for fixes that
     /// move the call to a thread).
-    pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
+    pub asyncio: Option<Result<AsyncioName, Box<str>>>,
     /// At module level in the body of `if __name__ == "__main__":` (the script's entry).
     pub main_guard: bool,
+}
+
+/// The name `asyncio` has at a call (kept small: every call of the index has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsyncioName {
+    /// Bound already: as `asyncio`, or under another name.
+    Bound(Option<Box<str>>),
+    /// Not imported: [`ModuleIndex::asyncio_import`] adds it.
+    ToImport,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -285,6 +294,25 @@ pub struct ModuleIndex {
     pub async_tests: Option<super::layout::AsyncTests>,
     /// The marker edit's import, when strict mode needs `pytest` imported.
     pub pytest_import: Option<crate::fix::Edit>,
+    /// The edit importing `asyncio`, for the calls that need it ([`AsyncioName::ToImport`]).
+    pub asyncio_import: Option<crate::fix::Edit>,
+}
+
+impl ModuleIndex {
+    /// The name `asyncio` has at `call`, and the edit importing it if needed, or why it
+    /// cannot be had (`None`: the call is not in a function).
+    pub fn asyncio_at(
+        &self,
+        call: &Call,
+    ) -> Option<Result<(String, Option<crate::fix::Edit>), String>> {
+        Some(match call.asyncio.as_ref()? {
+            Ok(AsyncioName::Bound(name)) => {
+                Ok((name.as_deref().unwrap_or("asyncio").to_owned(), None))
+            }
+            Ok(AsyncioName::ToImport) => Ok(("asyncio".to_owned(), self.asyncio_import.clone())),
+            Err(reason) => Err(reason.to_string()),
+        })
+    }
 }
 
 impl ModuleIndex {
@@ -326,6 +354,38 @@ const SCHEDULERS: &[&str] = &[
     "start_soon",
     "spawn",
 ];
+
+/// The values a function body returns or yields (not those of nested definitions), in
+/// statements and `with`/`try`/`if` blocks; `false` for a bare `return` or `yield` (`None`).
+fn returned_values<'a>(body: &'a [Stmt], values: &mut Vec<&'a Expr>) -> bool {
+    let mut complete = true;
+    for stmt in body {
+        complete &= match stmt {
+            Stmt::Return(ret) => ret.value.as_deref().map(|v| values.push(v)).is_some(),
+            Stmt::Expr(e) => match &*e.value {
+                Expr::Yield(y) => y.value.as_deref().map(|v| values.push(v)).is_some(),
+                _ => true,
+            },
+            Stmt::With(with) => returned_values(&with.body, values),
+            Stmt::Try(t) => {
+                returned_values(&t.body, values)
+                    & returned_values(&t.orelse, values)
+                    & returned_values(&t.finalbody, values)
+                    & t.handlers.iter().all(|h| match h {
+                        ast::ExceptHandler::ExceptHandler(h) => returned_values(&h.body, values),
+                    })
+            }
+            Stmt::If(i) => {
+                returned_values(&i.body, values)
+                    & i.elif_else_clauses
+                        .iter()
+                        .all(|clause| returned_values(&clause.body, values))
+            }
+            _ => true,
+        };
+    }
+    complete
+}
 
 /// A module pytest collects tests from by default: `test_*.py` or `*_test.py`.
 fn is_test_module(path: &Path) -> bool {
@@ -376,6 +436,8 @@ pub fn index_module(
         importer: None,
         parameter_annotations: HashMap::default(),
         return_annotations: Vec::new(),
+        fixtures: HashMap::default(),
+        fixture_parameters: HashSet::default(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -398,12 +460,13 @@ pub fn index_module(
                 .then(|| super::layout::async_tests(path))
                 .flatten(),
             pytest_import: None,
+            asyncio_import: None,
         },
     };
     // Definitions first, so calls can refer to methods defined further down.
     indexer.collect_definitions(parsed.suite());
     for (function, scope, annotation) in std::mem::take(&mut indexer.return_annotations) {
-        indexer.index.functions[function].returns = indexer.annotation_class(scope, annotation);
+        indexer.index.functions[function].returns = indexer.annotation_class(scope, annotation, 0);
     }
     let followed = indexer.followed_objects(parsed);
     walk_module(&mut indexer, parsed.suite());
@@ -479,6 +542,11 @@ struct Indexer<'a, 's> {
     parameter_annotations: HashMap<(ScopeId, &'a str), &'a Expr>,
     /// Return annotations, resolved once every definition is known: function, scope.
     return_annotations: Vec<(usize, ScopeId, &'a Expr)>,
+    /// In a test module or a `conftest.py`: its pytest fixtures, by name, with their scope
+    /// and the values they return or yield.
+    fixtures: HashMap<&'a str, (ScopeId, Vec<&'a Expr>)>,
+    /// The parameters of its tests and fixtures that pytest fills with a fixture.
+    fixture_parameters: HashSet<(ScopeId, &'a str)>,
     index: ModuleIndex,
 }
 
@@ -535,6 +603,7 @@ impl<'a> Indexer<'a, '_> {
         if let Some(returns) = &def.returns {
             self.return_annotations.push((id, parent, returns));
         }
+        self.record_fixtures(def, scope);
         self.index.functions.push(Function {
             name: def.name.id.to_string(),
             label: semantic.scopes[scope].label.clone(),
@@ -565,6 +634,60 @@ impl<'a> Indexer<'a, '_> {
             self.index.classes[class]
                 .methods
                 .insert(def.name.id.to_string(), id);
+        }
+    }
+
+    /// Fixtures and the test parameters they fill, in a test module or a `conftest.py`
+    /// (fixtures of the same module only: the ones pytest gives its tests first).
+    fn record_fixtures(&mut self, def: &'a ast::StmtFunctionDef, scope: ScopeId) {
+        let stem = self.index.path.file_stem().and_then(|s| s.to_str());
+        if !(is_test_module(&self.index.path) || stem == Some("conftest")) {
+            return;
+        }
+        let name_of = |d: &'a ast::Decorator| {
+            let expression = match &d.expression {
+                Expr::Call(call) => &*call.func,
+                other => other,
+            };
+            self.semantic.qualified_name(0, expression)
+        };
+        let is_fixture = def
+            .decorator_list
+            .iter()
+            .any(|d| name_of(d).is_some_and(|n| n == ["pytest", "fixture"]));
+        if is_fixture {
+            let mut values = Vec::new();
+            // A fixture defined in a class overrides the module's for that class's tests:
+            // the name is then not followed at all.
+            let in_class = self
+                .scope_class
+                .contains_key(&self.semantic.scopes[scope].parent.unwrap_or(0));
+            if in_class || !returned_values(&def.body, &mut values) {
+                values.clear();
+            }
+            let name = def.name.id.as_str();
+            if in_class || self.fixtures.contains_key(name) {
+                // Defined twice: which one a test gets depends on where it is.
+                self.fixtures.insert(name, (scope, Vec::new()));
+            } else {
+                self.fixtures.insert(name, (scope, values));
+            }
+        }
+        if !(is_fixture || def.name.starts_with("test")) {
+            return;
+        }
+        // A parameter `@pytest.mark.parametrize` names gets its values, not the fixture.
+        let parametrized: Vec<&str> = def
+            .decorator_list
+            .iter()
+            .filter(|d| name_of(d).is_some_and(|n| n.last() == Some(&"parametrize")))
+            .map(|d| &self.source[d.range()])
+            .collect();
+        for parameter in def.parameters.iter() {
+            let name = parameter.name().id.as_str();
+            if parameter.annotation().is_none() && !parametrized.iter().any(|d| d.contains(name)) {
+                self.fixture_parameters.insert((scope, name));
+            }
         }
     }
 
@@ -700,7 +823,12 @@ impl<'a> Indexer<'a, '_> {
 
     /// The class an annotation names, seen from `scope`: `Store`, `db.Store`,
     /// `Optional[Store]`, `Store | None` (a string annotation is not read).
-    fn annotation_class(&self, scope: ScopeId, annotation: &'a Expr) -> Option<Target> {
+    fn annotation_class(
+        &self,
+        scope: ScopeId,
+        annotation: &'a Expr,
+        depth: usize,
+    ) -> Option<Target> {
         let annotation = match annotation {
             Expr::Subscript(subscript)
                 if self
@@ -726,7 +854,7 @@ impl<'a> Indexer<'a, '_> {
         if !matches!(annotation, Expr::Name(_) | Expr::Attribute(_)) {
             return None;
         }
-        match self.target_of(scope, annotation) {
+        match self.target_at_depth(scope, annotation, depth + 1) {
             class @ (Target::Class(_) | Target::Qualified(_)) => Some(class),
             _ => None,
         }
@@ -739,7 +867,7 @@ impl<'a> Indexer<'a, '_> {
 
     /// [`Indexer::target_of`], following at most a few assignments (`x = x.strip()` loops).
     fn target_at_depth(&self, scope: ScopeId, expr: &'a Expr, depth: usize) -> Target {
-        if depth > 4 {
+        if depth > 8 {
             return Target::External;
         }
         let semantic = self.semantic;
@@ -766,10 +894,31 @@ impl<'a> Indexer<'a, '_> {
                     BindingKind::Other => {
                         // A parameter bound only by the call, with an annotation: `db: Store`.
                         if binding.bind_count == 1 && binding.values.is_empty() {
+                            // (Annotations are evaluated where the `def` is.)
+                            let outer = semantic.scopes[binding.scope].parent.unwrap_or(0);
                             if let Some(class) = self
                                 .parameter_annotations
                                 .get(&(binding.scope, name.id.as_str()))
-                                .and_then(|a| self.annotation_class(binding.scope, a))
+                                .and_then(|a| self.annotation_class(outer, a, depth))
+                            {
+                                return Target::Instance(Box::new(Target::Annotated(Box::new(
+                                    class,
+                                ))));
+                            }
+                        }
+                        // A test's parameter that a fixture of the module fills.
+                        if binding.bind_count == 1
+                            && binding.values.is_empty()
+                            && self
+                                .fixture_parameters
+                                .contains(&(binding.scope, name.id.as_str()))
+                        {
+                            if let Some(class) =
+                                self.fixtures
+                                    .get(name.id.as_str())
+                                    .and_then(|(scope, values)| {
+                                        self.single_constructor(*scope, values, depth + 1)
+                                    })
                             {
                                 return Target::Instance(Box::new(Target::Annotated(Box::new(
                                     class,
@@ -891,9 +1040,9 @@ impl<'a> Indexer<'a, '_> {
                     target @ (Target::Class(_) | Target::Qualified(_)) => target,
                     _ => return None,
                 },
-                // `self.db = db` with `db: Store`.
+                // `self.db = db` with `db: Store`, `store = Store(p); return store`.
                 Expr::Name(_) => match self.target_at_depth(scope, value, depth + 1) {
-                    Target::Instance(class) if matches!(*class, Target::Annotated(_)) => *class,
+                    Target::Instance(class) => *class,
                     _ => return None,
                 },
                 _ => return None,
@@ -1071,7 +1220,15 @@ impl<'a> Indexer<'a, '_> {
                 let stylist = crate::source::Stylist::detect(self.source, self.parsed);
                 crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
             });
-            importer.import_module(self.semantic, scope, "asyncio", range.start())
+            match importer.import_module(self.semantic, scope, "asyncio", range.start()) {
+                Ok((_, Some(edit))) => {
+                    self.index.asyncio_import = Some(edit);
+                    Ok(AsyncioName::ToImport)
+                }
+                Ok((name, None)) if name == "asyncio" => Ok(AsyncioName::Bound(None)),
+                Ok((name, None)) => Ok(AsyncioName::Bound(Some(name.into()))),
+                Err(reason) => Err(reason.into()),
+            }
         });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
         let await_text = if !self.semantic.awaitable_in_function(scope)

@@ -631,6 +631,10 @@ struct Resolver<'p> {
     method_classes: Option<&'p HashMap<&'p str, Vec<ClassId>>>,
 }
 
+/// How many project classes may define a method called on an annotated receiver before the
+/// call is left unresolved (see [`Resolver::annotated_method`]).
+const MAX_DEFINING: usize = 4;
+
 /// How many re-exports and aliases are followed before giving up.
 const MAX_DEPTH: usize = 8;
 
@@ -769,6 +773,28 @@ impl Resolver<'_> {
             Resolved::External => return Resolved::External,
             _ => return unknown(),
         };
+        let defining = method_classes.get(name).map_or(&[][..], Vec::as_slice);
+        // A name many classes define is duck typing's own (`get`, `close`): not followed.
+        if defining.len() > MAX_DEFINING {
+            return unknown();
+        }
+        if self.modules[class.file].classes[class.index].is_protocol {
+            return unknown();
+        }
+        // The common case, without walking the hierarchy: one class defines it, and it is
+        // the one the lookup finds.
+        if let [only] = defining {
+            return match self.method(class, name, depth + 1) {
+                Resolved::Function(f)
+                    if self.modules[f.file].functions[f.index].class == Some(only.index)
+                        && f.file == only.file
+                        && !self.modules[only.file].classes[only.index].is_protocol =>
+                {
+                    Resolved::Function(f)
+                }
+                _ => unknown(),
+            };
+        }
         let mut lineage: HashSet<ClassId> = HashSet::default();
         let mut stack = vec![class];
         while let Some(current) = stack.pop() {

@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from store import handle, load
+from store import Notes, handle, load
 
 
 def test_load(tmp_path):
@@ -34,3 +34,15 @@ async def test_handle(tmp_path):
 def test_untouched():
     # Calls nothing that changes: stays as it is.
     assert asyncio.iscoroutinefunction(handle)
+
+
+@pytest.fixture
+def notes():
+    made = Notes()
+    yield made
+
+
+def test_notes_fixture(notes):
+    # `notes` is the fixture's `Notes`: `add` becomes `async def`, and so does the test.
+    assert notes.add("a") == 1
+    assert notes.add("b") == 2
