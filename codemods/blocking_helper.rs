@@ -622,11 +622,24 @@ fn unsafe_migrations(
         let module = &checker.project.modules[function.file];
         let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
         // Sites with an obstacle are not migrated at all (the conversion rests on the others).
+        // A call the project's code patches is migrated only by an unsafe fix too.
+        let patched = |site: &crate::project::index::BlockingSite| {
+            let api: Vec<&str> = site.label.split('.').collect();
+            crate::patches::affecting(&checker.project.patches, &module.names, &api, &site.label)
+                .map(|patch| {
+                    format!(
+                        "`{}` is patched at {} (`{}`)",
+                        site.label,
+                        patch.location(),
+                        patch.target
+                    )
+                })
+        };
         if let Some(why) = sites
             .iter()
             .map(|&i| &module.blocking[i])
             .filter(|site| site.obstacle.is_none())
-            .find_map(|site| site.unsafe_migration.as_ref())
+            .find_map(|site| site.unsafe_migration.clone().or_else(|| patched(site)))
         {
             reasons.entry(function).or_insert_with(|| {
                 Reason::cause(format!(

@@ -151,17 +151,48 @@ impl<'a> Checker<'a> {
         fix: Result<Fix, String>,
         unsafe_note: Option<&str>,
     ) -> &mut Diagnostic {
+        let patched = match &fix {
+            Ok(fix) if fix.applicability != Applicability::DisplayOnly => self.patched(range),
+            _ => None,
+        };
         let diagnostic = self.report(recipe, range, message);
         match fix {
-            Ok(fix) => {
+            Ok(mut fix) => {
                 if fix.applicability == Applicability::Unsafe {
                     diagnostic.note = unsafe_note.map(str::to_owned);
+                }
+                if let Some(patched) = patched {
+                    fix.applicability = Applicability::Unsafe;
+                    diagnostic.note = Some(match diagnostic.note.take() {
+                        Some(note) => format!("{note}; {patched}"),
+                        None => patched,
+                    });
                 }
                 diagnostic.fix = Some(fix);
             }
             Err(reason) => diagnostic.note = Some(reason),
         }
         diagnostic
+    }
+
+    /// When the call at `range` (the expression being visited) is one the project's code
+    /// patches (see [`crate::patches`]): why a fix that stops calling it changes behaviour.
+    fn patched(&self, range: TextRange) -> Option<String> {
+        let Some(AnyNodeRef::ExprCall(call)) = self.context.current() else {
+            return None;
+        };
+        if call.range() != range {
+            return None;
+        }
+        let api = self.semantic.qualified_name(self.scope(), &call.func)?;
+        let callee = &self.source[call.func.range()];
+        let patch = self.settings.patch_of(&api, callee)?;
+        Some(format!(
+            "`{}` is patched at {} (`{}`): the migrated code no longer calls it, so the patch stops taking effect",
+            api.join("."),
+            patch.location(),
+            patch.target
+        ))
     }
 
     /// The event loop library the module uses when it is not asyncio (`trio`, `anyio`,

@@ -33,6 +33,10 @@ pub struct Settings {
     /// Another module of the run that mentions `SIGCHLD` (it may ignore the signal for the
     /// whole process): asyncio subprocesses would not see their children exit.
     pub sigchld_elsewhere: Option<std::path::PathBuf>,
+    /// What the run's modules patch (see [`crate::patches`]), for a file that calls something
+    /// a recipe migrates, and the names that file is imported by.
+    pub patches: std::sync::Arc<[crate::patches::Patch]>,
+    pub module_names: Vec<String>,
 }
 
 /// How blocking subprocess calls are migrated (`subprocess-strategy`, `--subprocess-strategy`).
@@ -74,6 +78,11 @@ pub struct PerFileIgnore {
 }
 
 impl Settings {
+    /// The patch a fix defeats when it stops calling `api` (called as `callee` in this file).
+    pub fn patch_of(&self, api: &[&str], callee: &str) -> Option<&crate::patches::Patch> {
+        crate::patches::affecting(&self.patches, &self.module_names, api, callee)
+    }
+
     pub fn new(recipes: Vec<&'static dyn Recipe>, unsafe_fixes: bool) -> Self {
         Settings {
             recipes,
@@ -83,6 +92,8 @@ impl Settings {
             subprocess_strategy: SubprocessStrategy::default(),
             sqlite_elsewhere: None,
             sigchld_elsewhere: None,
+            patches: Default::default(),
+            module_names: Vec::new(),
         }
     }
 

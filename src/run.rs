@@ -131,6 +131,14 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
     }
 }
 
+/// What a file's fixes depend on among the other modules of the run: the modules using
+/// sqlite3, those mentioning `SIGCHLD`, and what the run patches.
+type RunFacts<'f> = (
+    &'f [(&'f Path, Option<String>)],
+    &'f [&'f Path],
+    &'f std::sync::Arc<[crate::patches::Patch]>,
+);
+
 /// Processes every file in parallel; the reports come back in the order of `files`. With a
 /// phase 2 recipe enabled, the project stage runs between reading and fixing.
 pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
@@ -144,13 +152,12 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     if project_facts {
         return crate::project::run::run_project(files, mode, settings);
     }
-    let process = |candidate: &Candidate,
-                   source,
-                   (sqlite, sigchld): (&[(&Path, Option<String>)], &[&Path])| {
+    let process = |candidate: &Candidate, source, (sqlite, sigchld, patches): RunFacts<'_>| {
         let Candidate { path, explicit } = candidate;
         let settings = settings.for_path(path);
         let settings = with_sqlite_elsewhere(settings, path, &source, sqlite);
         let settings = with_sigchld_elsewhere(settings, path, sigchld);
+        let settings = with_patches(settings, path, &source, patches);
         let result = catch_unwind(AssertUnwindSafe(|| {
             process_file(path, source, *explicit, mode, &settings)
         }));
@@ -170,7 +177,7 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
             if source.as_ref().is_ok_and(|s| needs_the_run(&s.text)) {
                 Err(source)
             } else {
-                Ok(process(candidate, source, (&[], &[])))
+                Ok(process(candidate, source, (&[], &[], &Default::default())))
             }
         })
         .collect();
@@ -195,9 +202,14 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
             .iter()
             .map(|(i, source)| (files[*i].path.as_path(), source)),
     );
+    let patches = run_patches(
+        deferred
+            .iter()
+            .map(|(i, source)| (files[*i].path.as_path(), source)),
+    );
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
-        .map(|(i, source)| (i, process(&files[i], source, (&sqlite, &sigchld))))
+        .map(|(i, source)| (i, process(&files[i], source, (&sqlite, &sigchld, &patches))))
         .collect();
     for (i, report) in late {
         reports[i] = Some(report);
@@ -264,6 +276,52 @@ fn needs_the_run(text: &str) -> bool {
     ["sqlite3", "SIGCHLD", "subprocess", "popen", "system"]
         .iter()
         .any(|word| text.contains(word))
+        || crate::patches::may_patch(text)
+        || needs_patches(text)
+}
+
+/// Whether a file may call something a recipe migrates (and so needs the run's patches).
+fn needs_patches(text: &str) -> bool {
+    crate::codemods::RECIPES
+        .iter()
+        .any(|r| r.meta().phase == 1 && r.mentions(text))
+}
+
+/// What the files of the run patch (see [`crate::patches`]), parsing only those that may.
+pub fn run_patches<'s>(
+    files: impl Iterator<Item = (&'s Path, &'s Result<SourceText, FileError>)>,
+) -> std::sync::Arc<[crate::patches::Patch]> {
+    let patching: Vec<(&Path, &str)> = files
+        .filter_map(|(path, source)| {
+            let text = source.as_ref().ok()?.text.as_str();
+            crate::patches::may_patch(text).then_some((path, text))
+        })
+        .collect();
+    let patches: Vec<crate::patches::Patch> = patching
+        .into_par_iter()
+        .flat_map_iter(|(path, text)| match crate::parse::parse_module(text) {
+            Ok(parsed) => crate::patches::patches_in(path, text, &parsed),
+            Err(_) => Vec::new(),
+        })
+        .collect();
+    patches.into()
+}
+
+/// The settings for a file that calls something a recipe migrates, while the run patches
+/// something.
+pub fn with_patches<'s>(
+    settings: std::borrow::Cow<'s, Settings>,
+    path: &Path,
+    source: &Result<SourceText, FileError>,
+    patches: &std::sync::Arc<[crate::patches::Patch]>,
+) -> std::borrow::Cow<'s, Settings> {
+    if patches.is_empty() || !source.as_ref().is_ok_and(|s| needs_patches(&s.text)) {
+        return settings;
+    }
+    let mut settings = settings.into_owned();
+    settings.patches = std::sync::Arc::clone(patches);
+    settings.module_names = crate::project::layout::place(path).names;
+    std::borrow::Cow::Owned(settings)
 }
 
 /// The files of the run that mention `SIGCHLD` (see [`Settings::sigchld_elsewhere`]).

@@ -98,6 +98,8 @@ pub struct Rebinding {
 /// The indexed modules of a run and the resolved call graph.
 pub struct Project {
     pub modules: Vec<ModuleIndex>,
+    /// What the run's modules patch (see [`crate::patches`]).
+    pub patches: std::sync::Arc<[crate::patches::Patch]>,
     /// Files by namespace and module name.
     by_name: ModulesByName,
     roots: Roots,
@@ -330,6 +332,7 @@ impl Project {
             }
         }
         Project {
+            patches: Default::default(),
             entry_points,
             modules,
             by_name,

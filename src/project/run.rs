@@ -15,8 +15,8 @@ use crate::parse::parse_module;
 use crate::pipeline::{check_source, Settings};
 use crate::recipe::{Diagnostic, Recipe};
 use crate::run::{
-    finish_file, locate_in_original, process_source, read_source, with_sigchld_elsewhere,
-    with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
+    finish_file, locate_in_original, process_source, read_source, run_patches, with_patches,
+    with_sigchld_elsewhere, with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
 };
 use crate::source::SourceText;
 
@@ -29,7 +29,9 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         files.par_iter().map(|c| read_source(&c.path)).collect();
     let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
 
-    let (project, indexed) = build_project(files, &sources);
+    let (mut project, indexed) = build_project(files, &sources);
+    let patches = run_patches(files.iter().map(|c| c.path.as_path()).zip(&sources));
+    project.patches = std::sync::Arc::clone(&patches);
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
         let writable =
@@ -60,6 +62,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
             let settings = settings.for_path(&candidate.path);
             let settings = with_sqlite_elsewhere(settings, &candidate.path, source, &sqlite);
             let settings = with_sigchld_elsewhere(settings, &candidate.path, &sigchld);
+            let settings = with_patches(settings, &candidate.path, source, &patches);
             let result = catch_unwind(AssertUnwindSafe(|| {
                 process_with_plan(candidate, source, file_plan, mode, &settings)
             }));
