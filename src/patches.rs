@@ -34,9 +34,23 @@ impl Patch {
     }
 }
 
-/// Whether a file may patch anything (a byte test before parsing it).
+/// Whether a file may patch something a recipe migrates (a byte test before parsing it).
 pub fn may_patch(text: &str) -> bool {
-    text.contains("patch") || text.contains("setattr") || text.contains(".sleep =")
+    let replaces = ["patch(", "patch.object(", "setattr(", ".sleep ="]
+        .iter()
+        .any(|word| text.contains(word));
+    replaces
+        && [
+            "sleep",
+            "subprocess",
+            "sqlite3",
+            "system",
+            "popen",
+            "Popen",
+            "time",
+        ]
+        .iter()
+        .any(|word| text.contains(word))
 }
 
 /// The patches a parsed module makes.
