@@ -151,6 +151,12 @@ crate::declare_recipe! {
 ///   closing(...)` block that closed it: aiosqlite raises `ValueError` there where sqlite3
 ///   raises `ProgrammingError`.
 ///
+/// One difference no rewrite can remove: when `aiosqlite.connect` fails to open a database,
+/// aiosqlite (0.22 included) queues the stop of its worker thread without waiting for it; if
+/// the program's event loop closes before that thread gets to run, the thread prints
+/// `RuntimeError: Event loop is closed` on stderr at exit. The program sees the same
+/// exception and exits with the same status as before.
+///
 /// `sqlite3.connect(path, 5.0)` passes its positional arguments as keywords (`timeout=5.0`),
 /// as aiosqlite requires. Annotations of migrated objects become `aiosqlite.Connection` /
 /// `aiosqlite.Cursor`. `sqlite3.Row`, the exception classes and

@@ -454,8 +454,24 @@ def assert_same_exit(before: Run, after: Run) -> None:
     )
 
 
+# aiosqlite (0.22 included) queues the stop of a connection that failed to open without
+# awaiting it; when the program's loop closes first, the worker thread prints this chain of
+# two tracebacks (upstream omnilib/aiosqlite#241). The exception the program sees and its
+# exit status are unchanged; `awaitify explain AW102` states it. Only this exact chain is
+# discounted: any other traceback on stderr still fails the comparison.
+AIOSQLITE_CLOSED_LOOP = re.compile(
+    r"Exception in thread [^\n]*\(_connection_worker_thread\):\n"
+    r"(?:(?!Exception in thread )[^\n]*\n)*?"
+    r"RuntimeError: Event loop is closed\n"
+    r"\nDuring handling of the above exception, another exception occurred:\n"
+    r"(?:(?!Exception in thread )[^\n]*\n)*?"
+    r"RuntimeError: Event loop is closed\n"
+)
+
+
 def tracebacks(run: Run) -> int:
-    return run.stderr.count("Traceback (most recent call last)")
+    stderr = AIOSQLITE_CLOSED_LOOP.sub("", run.stderr)
+    return stderr.count("Traceback (most recent call last)")
 
 
 def assert_same_stderr(before: Run, after: Run) -> None:
@@ -1029,7 +1045,9 @@ class Notes:
     def _init_db(self):
         with self._connection() as conn:
             conn.executescript(
-                "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT UNIQUE)"
+                # No rowid: once migrated, the two concurrent `add`s below may commit in
+                # either order, and the dump must not depend on it.
+                "CREATE TABLE IF NOT EXISTS notes (body TEXT PRIMARY KEY) WITHOUT ROWID"
             )
 
     @contextmanager
