@@ -340,6 +340,16 @@ pub fn finish_file(report: &mut FileReport, source: &SourceText, mode: Mode, set
     }
 }
 
+/// A syntax error of `text`, located.
+pub fn syntax_error(text: &str, error: SyntaxError) -> FileError {
+    let location = LineIndex::new(text).location(text, error.offset);
+    FileError::Syntax {
+        row: location.row,
+        column: location.column,
+        message: error.message,
+    }
+}
+
 /// Checks or fixes one decoded text, filling `report` (used for files and for stdin).
 pub fn process_source(
     report: &mut FileReport,
@@ -348,14 +358,7 @@ pub fn process_source(
     settings: &Settings,
 ) {
     let text = &source.text;
-    let syntax_error = |error: SyntaxError| {
-        let location = LineIndex::new(text).location(text, error.offset);
-        FileError::Syntax {
-            row: location.row,
-            column: location.column,
-            message: error.message,
-        }
-    };
+    let syntax_error = |error: SyntaxError| syntax_error(text, error);
     match mode {
         Mode::Check => match check_source(text, settings) {
             Ok(diagnostics) => {

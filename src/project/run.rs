@@ -7,18 +7,19 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::index::{index_module, ModuleIndex};
+use super::index::{index_module, index_with_model, ModuleIndex};
 use super::plan::{apply, plan, FilePlan};
 use super::{FileId, Project};
+use crate::checker::check;
 use crate::discovery::Candidate;
-use crate::parse::parse_module;
+use crate::parse::{parse_module, SyntaxError};
 use crate::pipeline::{check_source, Settings};
 use crate::recipe::{Diagnostic, Recipe};
 use crate::run::{
-    finish_file, locate_in_original, process_source, read_source, with_sigchld_elsewhere,
-    with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
+    finish_file, locate_in_original, process_source, read_source, syntax_error,
+    with_sigchld_elsewhere, with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
 };
-use crate::source::SourceText;
+use crate::source::{SourceText, Stylist};
 
 /// How many rounds of "index what the indexed files lead to" are made.
 const MAX_ROUNDS: usize = 6;
@@ -28,8 +29,46 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     let sources: Vec<Result<SourceText, FileError>> =
         files.par_iter().map(|c| read_source(&c.path)).collect();
     let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
+    let sqlite = crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
+    let sigchld = crate::run::sigchld_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
+    let file_settings = |file: FileId| {
+        let path = &files[file].path;
+        let settings = settings.for_path(path);
+        let settings = with_sqlite_elsewhere(settings, path, &sources[file], &sqlite);
+        with_sigchld_elsewhere(settings, path, &sigchld)
+    };
 
-    let (project, indexed) = build_project(files, &sources);
+    // One pass over the files: each is parsed once, indexed if the project needs it and, in
+    // check mode, checked from the same parse and semantic model.
+    let wanted = index_wanted(&sources);
+    let roots = project_roots(files);
+    let first: Vec<(Option<Option<ModuleIndex>>, Checked)> = (0..files.len())
+        .into_par_iter()
+        .map(|file| {
+            let Ok(source) = &sources[file] else {
+                return (None, Checked::Skipped);
+            };
+            let settings = file_settings(file);
+            let check_it = mode == Mode::Check
+                && (files[file].explicit || worth_parsing(&source.text, mode, &settings));
+            first_pass(
+                &files[file].path,
+                &source.text,
+                wanted[file].then_some(&roots),
+                check_it.then_some(&*settings),
+            )
+        })
+        .collect();
+    let mut first_round: Vec<(FileId, Option<ModuleIndex>)> = Vec::new();
+    let mut checked: Vec<Checked> = Vec::with_capacity(files.len());
+    for (file, (index, check)) in first.into_iter().enumerate() {
+        if wanted[file] {
+            first_round.push((file, index.flatten()));
+        }
+        checked.push(check);
+    }
+
+    let (project, indexed) = build_project(files, &sources, roots, first_round);
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
         let writable =
@@ -50,18 +89,16 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         None
     };
 
-    let sqlite = crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
-    let sigchld = crate::run::sigchld_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
         .zip(&sources)
         .zip(by_file.into_par_iter())
-        .map(|((candidate, source), file_plan)| {
-            let settings = settings.for_path(&candidate.path);
-            let settings = with_sqlite_elsewhere(settings, &candidate.path, source, &sqlite);
-            let settings = with_sigchld_elsewhere(settings, &candidate.path, &sigchld);
+        .zip(checked.into_par_iter())
+        .enumerate()
+        .map(|(file, (((candidate, source), file_plan), checked))| {
+            let settings = file_settings(file);
             let result = catch_unwind(AssertUnwindSafe(|| {
-                process_with_plan(candidate, source, file_plan, mode, &settings)
+                process_with_plan(candidate, source, file_plan, checked, mode, &settings)
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(candidate.path.clone());
@@ -158,6 +195,90 @@ fn is_writable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
 }
 
+/// Which files the project index starts from: those with async code or a call a phase 1
+/// recipe knows as blocking (by their bytes).
+fn index_wanted(sources: &[Result<SourceText, FileError>]) -> Vec<bool> {
+    let phase1: Vec<&'static dyn Recipe> = crate::codemods::RECIPES
+        .iter()
+        .copied()
+        .filter(|r| r.meta().phase == 1)
+        .collect();
+    sources
+        .par_iter()
+        .map(|s| {
+            s.as_ref().is_ok_and(|s| {
+                s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
+            })
+        })
+        .collect()
+}
+
+/// What the check of one file found in the first pass (check mode only).
+enum Checked {
+    /// Not checked in the first pass.
+    Skipped,
+    Done(Result<Vec<Diagnostic>, SyntaxError>),
+    Panicked(String),
+}
+
+/// The first pass over one file: parsed once, indexed with `roots` (`Some(None)`: it could
+/// not be parsed or indexed), checked with `settings`.
+fn first_pass(
+    path: &Path,
+    text: &str,
+    roots: Option<&super::Roots>,
+    settings: Option<&Settings>,
+) -> (Option<Option<ModuleIndex>>, Checked) {
+    if roots.is_none() && settings.is_none() {
+        return (None, Checked::Skipped);
+    }
+    let parsed = match catch_unwind(AssertUnwindSafe(|| parse_module(text))) {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(error)) => {
+            let checked = match settings {
+                Some(_) => Checked::Done(Err(error)),
+                None => Checked::Skipped,
+            };
+            return (roots.map(|_| None), checked);
+        }
+        Err(payload) => {
+            let checked = match settings {
+                Some(_) => Checked::Panicked(crate::run::panic_message(&payload)),
+                None => Checked::Skipped,
+            };
+            return (roots.map(|_| None), checked);
+        }
+    };
+    let recipes = crate::codemods::RECIPES;
+    let index_alone = |roots| {
+        catch_unwind(AssertUnwindSafe(|| {
+            index_module(path, text, &parsed, recipes, roots)
+        }))
+        .ok()
+    };
+    let Some(settings) = settings else {
+        return (roots.map(index_alone), Checked::Skipped);
+    };
+    let both = catch_unwind(AssertUnwindSafe(|| {
+        let stylist = Stylist::detect(text, &parsed);
+        let result = check(text, &parsed, &stylist, settings);
+        let index = roots.map(|roots| {
+            catch_unwind(AssertUnwindSafe(|| {
+                index_with_model(path, text, &parsed, &result.semantic, recipes, roots)
+            }))
+            .ok()
+        });
+        (result.diagnostics, index)
+    }));
+    match both {
+        Ok((diagnostics, index)) => (index, Checked::Done(Ok(diagnostics))),
+        Err(payload) => (
+            roots.map(index_alone),
+            Checked::Panicked(crate::run::panic_message(&payload)),
+        ),
+    }
+}
+
 /// Indexes the files that can matter to the phase 2 recipes: those with async code or a
 /// blocking call, then (in rounds) the project modules they import and the files that
 /// mention a function they could convert (a caller that would otherwise go unseen).
@@ -165,23 +286,9 @@ fn is_writable(path: &Path) -> bool {
 fn build_project(
     files: &[Candidate],
     sources: &[Result<SourceText, FileError>],
+    roots: super::Roots,
+    first_round: Vec<(FileId, Option<ModuleIndex>)>,
 ) -> (Project, Vec<FileId>) {
-    let phase1: Vec<&'static dyn Recipe> = crate::codemods::RECIPES
-        .iter()
-        .copied()
-        .filter(|r| r.meta().phase == 1)
-        .collect();
-    let wanted: Vec<FileId> = sources
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            s.as_ref().is_ok_and(|s| {
-                s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
-            })
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let roots = project_roots(files);
     let mut indexing = Indexing {
         files,
         sources,
@@ -192,8 +299,11 @@ fn build_project(
         unparsed: Vec::new(),
     };
     let mut modules: Vec<ModuleIndex> = Vec::new();
-    // The import closure of the files with async code or blocking calls.
-    indexing.index_more(wanted, &mut modules);
+    // The files with async code or blocking calls, indexed by the first pass.
+    for (file, index) in first_round {
+        indexing.done.insert(file);
+        indexing.add(file, index, &mut modules);
+    }
     let mut project = Project::new(modules);
     // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
     // of: they may call it (as a caller to await, or on a path from async code to it), or
@@ -314,13 +424,18 @@ impl Indexing<'_> {
             })
             .collect();
         for (file, index) in new {
-            match index {
-                Some(index) => {
-                    modules.push(index);
-                    self.module_files.push(file);
-                }
-                None => self.unparsed.push(file),
+            self.add(file, index, modules);
+        }
+    }
+
+    /// Records the index of `file` (`None`: it could not be parsed).
+    fn add(&mut self, file: FileId, index: Option<ModuleIndex>, modules: &mut Vec<ModuleIndex>) {
+        match index {
+            Some(index) => {
+                modules.push(index);
+                self.module_files.push(file);
             }
+            None => self.unparsed.push(file),
         }
     }
 }
@@ -374,6 +489,7 @@ fn process_with_plan(
     candidate: &Candidate,
     source: &Result<SourceText, FileError>,
     file_plan: Option<FilePlan>,
+    checked: Checked,
     mode: Mode,
     settings: &Settings,
 ) -> (FileReport, Vec<Diagnostic>) {
@@ -394,7 +510,18 @@ fn process_with_plan(
     }
     let planned = match mode {
         Mode::Check | Mode::Audit => {
-            if candidate.explicit || worth {
+            if let Checked::Panicked(message) = checked {
+                std::panic::resume_unwind(Box::new(message));
+            }
+            if let Checked::Done(outcome) = checked {
+                match outcome {
+                    Ok(diagnostics) => {
+                        report.diagnostics = diagnostics;
+                        report.text = source.text.clone();
+                    }
+                    Err(error) => report.error = Some(syntax_error(&source.text, error)),
+                }
+            } else if candidate.explicit || worth {
                 process_source(&mut report, source, mode, settings);
             } else {
                 report.text = source.text.clone();
