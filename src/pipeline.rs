@@ -178,8 +178,14 @@ pub struct FixOutcome {
 /// and re-parses. A pass whose output does not parse, or a loop that does not converge, makes
 /// the whole file's fixes refused. Imports the fixes made unused are removed at the end.
 pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, SyntaxError> {
+    let parsed = parse_module(original)?;
+    Ok(fix_parsed(original, parsed, settings))
+}
+
+/// [`fix_source`] for a text already parsed.
+pub fn fix_parsed(original: &str, parsed: crate::parse::Parsed, settings: &Settings) -> FixOutcome {
     let mut text = original.to_owned();
-    let mut parsed = parse_module(&text)?;
+    let mut parsed = parsed;
     let stylist = Stylist::detect(original, &parsed);
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut unused_before: Option<BTreeSet<ImportKey>> = None;
@@ -230,10 +236,10 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
         let codes = codes_of(&fixable);
         if passes > MAX_PASSES {
             let diagnostics = original_findings.unwrap_or_default();
-            return Ok(refuse(
+            return refuse(
                 format!("fixes did not converge after {MAX_PASSES} passes ({codes})"),
                 diagnostics,
-            ));
+            );
         }
         let fixes: Vec<&Fix> = fixable.iter().filter_map(|d| d.fix.as_ref()).collect();
         let outcome = apply_fixes(&text, &fixes);
@@ -247,10 +253,10 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
                 parsed = reparsed;
             }
             Err(error) => {
-                return Ok(refuse(
+                return refuse(
                     format!("the fixes of {codes} produced invalid syntax ({}); the file was left unchanged", error.message),
                     original_findings.unwrap_or_default(),
-                ));
+                );
             }
         }
     };
@@ -266,10 +272,10 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
             }
             Err(error) => {
                 let diagnostics = original_findings.unwrap_or_default();
-                return Ok(refuse(
+                return refuse(
                     format!("removing unused imports produced invalid syntax ({}); the file was left unchanged", error.message),
                     diagnostics,
-                ));
+                );
             }
         }
     }
@@ -278,24 +284,24 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
     if text != original {
         if let Some(error) = added_semantic_errors(original, &parsed, &text).first() {
             let codes: Vec<&str> = applied.keys().copied().collect();
-            return Ok(refuse(
+            return refuse(
                 format!(
                     "the fixes of {} produced code CPython rejects ({error}); the file was left unchanged",
                     codes.join(", ")
                 ),
                 original_findings.unwrap_or_default(),
-            ));
+            );
         }
     }
 
     let original = original_findings.unwrap_or_else(|| remaining.clone());
-    Ok(FixOutcome {
+    FixOutcome {
         text,
         applied,
         remaining,
         refused: None,
         original,
-    })
+    }
 }
 
 fn codes_of(diagnostics: &[&Diagnostic]) -> String {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::discovery::Candidate;
 use crate::parse::SyntaxError;
-use crate::pipeline::{audit_source, check_source, fix_source, Settings};
+use crate::pipeline::{audit_source, check_source, fix_source, FixOutcome, Settings};
 use crate::recipe::Diagnostic;
 use crate::source::{LineIndex, SourceText};
 
@@ -376,32 +376,32 @@ pub fn process_source(
             Err(error) => report.error = Some(syntax_error(error)),
         },
         Mode::Diff | Mode::Write => match fix_source(text, settings) {
-            Ok(outcome) => {
-                if let Some(reason) = outcome.refused {
-                    report.error = Some(FileError::FixRefused(reason));
-                }
-                report.applied = outcome.applied;
-                report.diagnostics = outcome.remaining;
-                if outcome.text != *text {
-                    report.original = Some(text.clone());
-                    if mode == Mode::Diff {
-                        // Nothing is written: say where the remaining findings are on disk.
-                        if let Some(located) = locate_in_original(
-                            text,
-                            &outcome.text,
-                            &report.diagnostics,
-                            &outcome.original,
-                        ) {
-                            report.diagnostics = located;
-                            report.located_in_original = true;
-                        }
-                    }
-                }
-                report.text = outcome.text;
-            }
+            Ok(outcome) => fill_fixed(report, text, outcome, mode),
             Err(error) => report.error = Some(syntax_error(error)),
         },
     }
+}
+
+/// Fills `report` with what the fix loop did to `text`.
+pub fn fill_fixed(report: &mut FileReport, text: &str, outcome: FixOutcome, mode: Mode) {
+    if let Some(reason) = outcome.refused {
+        report.error = Some(FileError::FixRefused(reason));
+    }
+    report.applied = outcome.applied;
+    report.diagnostics = outcome.remaining;
+    if outcome.text != *text {
+        report.original = Some(text.to_owned());
+        if mode == Mode::Diff {
+            // Nothing is written: say where the remaining findings are on disk.
+            if let Some(located) =
+                locate_in_original(text, &outcome.text, &report.diagnostics, &outcome.original)
+            {
+                report.diagnostics = located;
+                report.located_in_original = true;
+            }
+        }
+    }
+    report.text = outcome.text;
 }
 
 /// Why a file was not written when it changed while awaitify worked on it.

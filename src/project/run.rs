@@ -13,10 +13,10 @@ use super::{FileId, Project};
 use crate::checker::check;
 use crate::discovery::Candidate;
 use crate::parse::{parse_module, SyntaxError};
-use crate::pipeline::{check_source, Settings};
+use crate::pipeline::{check_source, fix_parsed, FixOutcome, Settings};
 use crate::recipe::{Diagnostic, Recipe};
 use crate::run::{
-    finish_file, locate_in_original, process_source, read_source, syntax_error,
+    fill_fixed, finish_file, locate_in_original, process_source, read_source, syntax_error,
     with_sigchld_elsewhere, with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
 };
 use crate::source::{SourceText, Stylist};
@@ -49,13 +49,13 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
                 return (None, Checked::Skipped);
             };
             let settings = file_settings(file);
-            let check_it = mode == Mode::Check
+            let work = matches!(mode, Mode::Check | Mode::Diff | Mode::Write)
                 && (files[file].explicit || worth_parsing(&source.text, mode, &settings));
             first_pass(
                 &files[file].path,
                 &source.text,
                 wanted[file].then_some(&roots),
-                check_it.then_some(&*settings),
+                work.then_some((&*settings, mode)),
             )
         })
         .collect();
@@ -213,22 +213,28 @@ fn index_wanted(sources: &[Result<SourceText, FileError>]) -> Vec<bool> {
         .collect()
 }
 
-/// What the check of one file found in the first pass (check mode only).
+/// What the first pass found in one file: its findings in check mode, what the fix loop
+/// made of it when fixing (valid as long as the project's plan has no edit for it).
 enum Checked {
     /// Not checked in the first pass.
     Skipped,
     Done(Result<Vec<Diagnostic>, SyntaxError>),
+    Fixed(Result<FixOutcome, SyntaxError>),
     Panicked(String),
 }
 
 /// The first pass over one file: parsed once, indexed with `roots` (`Some(None)`: it could
-/// not be parsed or indexed), checked with `settings`.
+/// not be parsed or indexed), checked or fixed with `work`'s settings.
 fn first_pass(
     path: &Path,
     text: &str,
     roots: Option<&super::Roots>,
-    settings: Option<&Settings>,
+    work: Option<(&Settings, Mode)>,
 ) -> (Option<Option<ModuleIndex>>, Checked) {
+    let (settings, fixing) = match work {
+        Some((settings, mode)) => (Some(settings), mode != Mode::Check),
+        None => (None, false),
+    };
     if roots.is_none() && settings.is_none() {
         return (None, Checked::Skipped);
     }
@@ -236,6 +242,7 @@ fn first_pass(
         Ok(Ok(parsed)) => parsed,
         Ok(Err(error)) => {
             let checked = match settings {
+                Some(_) if fixing => Checked::Fixed(Err(error)),
                 Some(_) => Checked::Done(Err(error)),
                 None => Checked::Skipped,
             };
@@ -259,6 +266,15 @@ fn first_pass(
     let Some(settings) = settings else {
         return (roots.map(index_alone), Checked::Skipped);
     };
+    if fixing {
+        let index = roots.map(index_alone);
+        let fixed = catch_unwind(AssertUnwindSafe(|| fix_parsed(text, parsed, settings)));
+        let checked = match fixed {
+            Ok(outcome) => Checked::Fixed(Ok(outcome)),
+            Err(payload) => Checked::Panicked(crate::run::panic_message(&payload)),
+        };
+        return (index, checked);
+    }
     let both = catch_unwind(AssertUnwindSafe(|| {
         let stylist = Stylist::detect(text, &parsed);
         let result = check(text, &parsed, &stylist, settings);
@@ -540,7 +556,17 @@ fn process_with_plan(
                 bom: source.bom,
             };
             // Fix without writing or locating: both are done below for the real original.
-            process_source(&mut report, &converted, Mode::Write, settings);
+            // The first pass fixed the file already, unless the plan edits it.
+            match checked {
+                Checked::Fixed(outcome) if file_plan.edits.is_empty() => match outcome {
+                    Ok(outcome) => fill_fixed(&mut report, &converted.text, outcome, Mode::Write),
+                    Err(error) => report.error = Some(syntax_error(&converted.text, error)),
+                },
+                Checked::Panicked(message) if file_plan.edits.is_empty() => {
+                    std::panic::resume_unwind(Box::new(message))
+                }
+                _ => process_source(&mut report, &converted, Mode::Write, settings),
+            }
             if report.text != source.text && !report.text.is_empty() {
                 report.original = Some(source.text.clone());
                 if converted.text != source.text {
