@@ -360,9 +360,9 @@ fn build_project(
         if wanted.is_empty() {
             break;
         }
-        let mut modules = project.modules;
-        indexing.index_more(wanted, &mut modules);
-        project = Project::new(modules);
+        let mut more = Vec::new();
+        indexing.index_more(wanted, &mut more);
+        project = project.extend(more);
     }
     let Indexing {
         module_files,
