@@ -1262,3 +1262,77 @@ type ModulesByName = HashMap<String, HashMap<String, Vec<FileId>>>;
 
 /// Per namespace, the first segments of its module names.
 pub type Roots = HashMap<String, HashSet<String>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project folder's files, indexed in order.
+    fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<ModuleIndex>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        let paths: Vec<std::path::PathBuf> =
+            files.iter().map(|(p, _)| dir.path().join(p)).collect();
+        let mut roots: Roots = HashMap::default();
+        for path in &paths {
+            let place = layout::place(path);
+            for name in &place.names {
+                let first = name.split('.').next().unwrap().to_owned();
+                roots
+                    .entry(place.namespace.clone())
+                    .or_default()
+                    .insert(first);
+            }
+        }
+        let modules = paths
+            .iter()
+            .zip(files)
+            .map(|(path, (_, text))| {
+                let parsed = crate::parse::parse_module(text).unwrap();
+                index::index_module(path, text, &parsed, crate::codemods::RECIPES, &roots)
+            })
+            .collect();
+        (dir, modules)
+    }
+
+    #[test]
+    fn extending_a_project_resolves_as_building_it_whole() {
+        let files: &[(&str, &str)] = &[
+            (
+                "app/main.py",
+                "from app.api import fetch, get\nfrom app.base import Base\n\nclass Service(Base):\n    def __init__(self):\n        self.db = Store()\n\n    def run(self):\n        self.db.load()\n        self.helper()\n\nasync def main():\n    fetch()\n    get()\n    Service().run()\n",
+            ),
+            ("app/__init__.py", ""),
+            ("app/api.py", "from app.core import fetch\nfrom app.core import fetch as get\n"),
+            (
+                "app/core.py",
+                "import time\n\ndef fetch():\n    time.sleep(1)\n",
+            ),
+            (
+                "app/base.py",
+                "from app.mixins import Helper\n\nclass Base(Helper):\n    pass\n",
+            ),
+            ("app/mixins.py", "class Helper:\n    def helper(self):\n        pass\n"),
+            (
+                "app/store.py",
+                "class Store:\n    def load(self):\n        pass\n\nclass Other(Store):\n    def __init__(self):\n        self.db = Store()\n",
+            ),
+            ("app/patch.py", "import app.main\napp.main.service.db = None\n"),
+        ];
+        let (_dir, modules) = indexed(files);
+        let whole = Project::new(indexed(files).1);
+        for split in 1..modules.len() {
+            let (_dir, mut first) = indexed(files);
+            let rest = first.split_off(split);
+            let extended = Project::new(first).extend(rest);
+            assert_eq!(extended.resolved, whole.resolved, "split at {split}");
+            assert_eq!(extended.values, whole.values, "split at {split}");
+            assert_eq!(extended.callees, whole.callees, "split at {split}");
+        }
+    }
+}
