@@ -115,20 +115,12 @@ impl Settings {
         }
     }
 
-    /// Whether any enabled recipe could find something in `text` (see [`Recipe::may_apply`]).
+    /// Whether any enabled recipe could find something in `text` (see
+    /// [`Recipe::may_apply_with`]).
     pub fn may_apply(&self, text: &str) -> bool {
-        let declared = || {
-            self.recipes
-                .iter()
-                .any(|r| r.meta().code == crate::codemods::declared_blocking::META.code)
-                && text.contains("async")
-                && self.declared_blocking.iter().any(|call| {
-                    call.name
-                        .last()
-                        .is_some_and(|last| text.contains(last.as_str()))
-                })
-        };
-        self.recipes.iter().any(|recipe| recipe.may_apply(text)) || declared()
+        self.recipes
+            .iter()
+            .any(|recipe| recipe.may_apply_with(text, self))
     }
 
     /// Whether a finding's fix would be applied by `fix --write` with these settings.

@@ -91,6 +91,12 @@ pub trait Recipe: Sync + Send {
         (self.meta().phase != 1 || text.contains("async")) && self.mentions(text)
     }
 
+    /// [`Recipe::may_apply`] for a recipe whose names come from the settings (the
+    /// configuration), which overrides it.
+    fn may_apply_with(&self, text: &str, _settings: &crate::pipeline::Settings) -> bool {
+        self.may_apply(text)
+    }
+
     /// Whether the text mentions one of the names the recipe's imports must use.
     fn mentions(&self, text: &str) -> bool {
         self.meta()

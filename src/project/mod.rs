@@ -8,8 +8,10 @@
 //!    calls, callbacks and blocking calls), in parallel, and their syntax trees dropped:
 //!    every file with async code or a blocking call, then, in rounds ([`run`]), every file
 //!    that mentions a function reaching a blocking call (it may call it). Imports of modules
-//!    outside the project are not followed.
-//! 2. [`Project::new`] resolves each call to a project definition where that can be known:
+//!    outside the project are not followed. The first round is indexed from the parse the
+//!    phase 1 check (or fix loop) of the same file uses.
+//! 2. [`Project::new`] (then [`Project::extend`] for each round, which resolves again only
+//!    the modules whose resolution looked up something the round added) resolves each call to a project definition where that can be known:
 //!    module functions, imports (relative and star imports included, re-exports followed),
 //!    `self.m()` and `super().m()` through the class hierarchy, `ClassName.m`,
 //!    `self.attr.m()` when every `self.attr = ClassName(...)` agrees (and no subclass assigns
