@@ -6,7 +6,7 @@ use crate::checker::{await_wrapping, Checker};
 use crate::fix::{merge_edits, Applicability, Edit, Fix};
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
-use crate::recipe::{BlockingUse, FixAvailability, Recipe, RecipeMeta};
+use crate::recipe::{BlockingUse, FixAvailability, Recipe, RecipeMeta, RunFact};
 use crate::semantic::{BindingId, Execution, ScopeId, ScopeKind, SemanticModel};
 use crate::walk::{walk_module, WalkContext, WalkHandler};
 
@@ -415,9 +415,21 @@ enum Guard {
     Open,
 }
 
+/// Another module of the run imports sqlite3: its connections may run on the loop's thread,
+/// so migrating this file's is not safe alone.
+pub static SQLITE_ELSEWHERE: RunFact = RunFact {
+    name: "sqlite3-elsewhere",
+    marks: &["import sqlite3", "from sqlite3 import"],
+    needed_by: &["sqlite3"],
+};
+
 impl Recipe for Sqlite3 {
     fn meta(&self) -> &'static RecipeMeta {
         &META
+    }
+
+    fn run_facts(&self) -> &'static [RunFact] {
+        std::slice::from_ref(&SQLITE_ELSEWHERE)
     }
 
     /// Opening a connection stands for the object's blocking uses in the audit's census.
@@ -904,7 +916,7 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     });
     // The same across modules: another module's connections may run on the loop's thread (in
     // async code, or in sync code async code calls).
-    let elsewhere = checker.settings.sqlite_elsewhere.as_ref().map(|other| {
+    let elsewhere = checker.settings.facts.elsewhere(SQLITE_ELSEWHERE.name).map(|other| {
         format!(
             "another module of the run ({}) also uses sqlite3, possibly on the event loop's thread: a migrated connection holding a lock across an `await` would block it until sqlite's timeout; migrate them together",
             other.display()

@@ -10,6 +10,9 @@
 //!    and virtualenv folders, `--exclude`).
 //! 2. [`source`]: read bytes into text (UTF-8 only; BOM kept, binary refused) and detect the
 //!    file's line ending and indentation.
+//!    Before a file whose fixes depend on the other modules of the run is checked, the run
+//!    gathers, by bytes, the facts recipes declare about them ([`facts`]: another module uses
+//!    sqlite3, handles `SIGCHLD`); a file gets the ones it needs through its settings.
 //! 3. [`parse`]: the only module that talks to the parser crate; everything else uses its
 //!    re-exports.
 //! 4. [`semantic`]: scopes and bindings, so names are *resolved* (`t.sleep` after
@@ -49,6 +52,7 @@ pub mod cli;
 pub mod codemods;
 pub mod config;
 pub mod discovery;
+pub mod facts;
 pub mod fix;
 pub mod hoist;
 pub mod imports;

@@ -26,12 +26,9 @@ pub struct Settings {
     pub declared_blocking: Vec<DeclaredCall>,
     /// How the subprocess recipe migrates the calls it fixes.
     pub subprocess_strategy: SubprocessStrategy,
-    /// Another module of the run that imports `sqlite3`, for the file being processed: its
-    /// connections may run on the loop's thread, so migrating this file's is not safe alone.
-    pub sqlite_elsewhere: Option<std::path::PathBuf>,
-    /// Another module of the run that mentions `SIGCHLD` (it may ignore the signal for the
-    /// whole process): asyncio subprocesses would not see their children exit.
-    pub sigchld_elsewhere: Option<std::path::PathBuf>,
+    /// What the run knows about its other modules, for the file being processed (see
+    /// [`crate::facts`]).
+    pub facts: crate::facts::RunFacts,
 }
 
 /// How blocking subprocess calls are migrated (`subprocess-strategy`, `--subprocess-strategy`).
@@ -80,8 +77,7 @@ impl Settings {
             per_file_ignores: Vec::new(),
             declared_blocking: Vec::new(),
             subprocess_strategy: SubprocessStrategy::default(),
-            sqlite_elsewhere: None,
-            sigchld_elsewhere: None,
+            facts: Default::default(),
         }
     }
 

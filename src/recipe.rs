@@ -82,6 +82,17 @@ pub struct RecipeMeta {
 
 /// A migration recipe. The checker walks each file once and calls the hooks of every enabled
 /// recipe on every expression and statement; a recipe reports findings through the checker.
+/// A fact about the other modules of a run (see [`crate::facts`]).
+#[derive(Debug)]
+pub struct RunFact {
+    /// The name the recipe queries it by.
+    pub name: &'static str,
+    /// A module has the fact when its text contains one of these.
+    pub marks: &'static [&'static str],
+    /// Only a file whose text contains one of these needs the fact.
+    pub needed_by: &'static [&'static str],
+}
+
 pub trait Recipe: Sync + Send {
     fn meta(&self) -> &'static RecipeMeta;
 
@@ -103,6 +114,12 @@ pub trait Recipe: Sync + Send {
             .needles
             .iter()
             .any(|needle| text.contains(needle))
+    }
+
+    /// The facts about the other modules of the run the recipe's fixes depend on (see
+    /// [`crate::facts`]); it reads them with `checker.settings.facts.elsewhere(name)`.
+    fn run_facts(&self) -> &'static [RunFact] {
+        &[]
     }
 
     /// Whether a call of this qualified name is a blocking call the recipe is about, wherever

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::discovery::Candidate;
+use crate::facts::{depends_on_the_run, FactIndex};
 use crate::parse::SyntaxError;
 use crate::pipeline::{audit_source, check_source, fix_source, FixOutcome, Settings};
 use crate::recipe::Diagnostic;
@@ -137,31 +138,34 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     if settings.recipes.iter().any(|r| r.meta().phase == 2) {
         return crate::project::run::run_project(files, mode, settings);
     }
-    let process = |candidate: &Candidate, source, (sqlite, sigchld): (&[&Path], &[&Path])| {
-        let Candidate { path, explicit } = candidate;
-        let settings = settings.for_path(path);
-        let settings = with_sqlite_elsewhere(settings, path, &source, sqlite);
-        let settings = with_sigchld_elsewhere(settings, path, sigchld);
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            process_file(path, source, *explicit, mode, &settings)
-        }));
-        result.unwrap_or_else(|payload| {
-            let mut report = FileReport::empty(path.clone());
-            report.error = Some(FileError::Panic(panic_message(&payload)));
-            report
-        })
-    };
-    // Files are read and processed one by one, except those that mention sqlite3 or child
-    // processes: whether their fixes are safe depends on the other modules (that use sqlite3,
-    // that handle `SIGCHLD`), known once every file was read.
+    let process =
+        |candidate: &Candidate, source: Result<SourceText, FileError>, facts: &FactIndex| {
+            let Candidate { path, explicit } = candidate;
+            let text = source.as_ref().ok().map(|s| s.text.as_str());
+            let settings = facts.apply(settings.for_path(path), path, text);
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                process_file(path, source, *explicit, mode, &settings)
+            }));
+            result.unwrap_or_else(|payload| {
+                let mut report = FileReport::empty(path.clone());
+                report.error = Some(FileError::Panic(panic_message(&payload)));
+                report
+            })
+        };
+    // Files are read and processed one by one, except those whose fixes depend on the other
+    // modules of the run (see [`crate::facts`]): they wait until every file was read.
+    let none = FactIndex::default();
     let first: Vec<Result<FileReport, Result<SourceText, FileError>>> = files
         .par_iter()
         .map(|candidate| {
             let source = read_source(&candidate.path);
-            if source.as_ref().is_ok_and(|s| needs_the_run(&s.text)) {
+            let depends = source
+                .as_ref()
+                .is_ok_and(|s| depends_on_the_run(&settings.recipes, &s.text));
+            if depends {
                 Err(source)
             } else {
-                Ok(process(candidate, source, (&[], &[])))
+                Ok(process(candidate, source, &none))
             }
         })
         .collect();
@@ -176,19 +180,16 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
             }
         }
     }
-    let sqlite = sqlite_modules(
-        deferred
-            .iter()
-            .map(|(i, source)| (files[*i].path.as_path(), source)),
-    );
-    let sigchld = sigchld_modules(
-        deferred
-            .iter()
-            .map(|(i, source)| (files[*i].path.as_path(), source)),
+    let facts = FactIndex::gather(
+        &settings.recipes,
+        deferred.iter().map(|(i, source)| {
+            let text = source.as_ref().ok().map(|s| s.text.as_str());
+            (files[*i].path.as_path(), text)
+        }),
     );
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
-        .map(|(i, source)| (i, process(&files[i], source, (&sqlite, &sigchld))))
+        .map(|(i, source)| (i, process(&files[i], source, &facts)))
         .collect();
     for (i, report) in late {
         reports[i] = Some(report);
@@ -231,69 +232,6 @@ pub fn process_file(
     process_source(&mut report, &source, mode, settings);
     finish_file(&mut report, &source, mode, settings);
     report
-}
-
-/// The files of the run that import `sqlite3` (see [`Settings::sqlite_elsewhere`]).
-pub fn sqlite_modules<'f, 's>(
-    files: impl Iterator<Item = (&'f Path, &'s Result<SourceText, FileError>)>,
-) -> Vec<&'f Path> {
-    files
-        .filter(|(_, source)| {
-            source.as_ref().is_ok_and(|s| {
-                s.text.contains("import sqlite3") || s.text.contains("from sqlite3 import")
-            })
-        })
-        .map(|(path, _)| path)
-        .collect()
-}
-
-/// Whether what a file's fixes may do depends on the other modules of the run: it mentions
-/// sqlite3 (see [`Settings::sqlite_elsewhere`]), child processes or `SIGCHLD` (see
-/// [`Settings::sigchld_elsewhere`]).
-fn needs_the_run(text: &str) -> bool {
-    ["sqlite3", "SIGCHLD", "subprocess", "popen", "system"]
-        .iter()
-        .any(|word| text.contains(word))
-}
-
-/// The files of the run that mention `SIGCHLD` (see [`Settings::sigchld_elsewhere`]).
-pub fn sigchld_modules<'f, 's>(
-    files: impl Iterator<Item = (&'f Path, &'s Result<SourceText, FileError>)>,
-) -> Vec<&'f Path> {
-    files
-        .filter(|(_, source)| source.as_ref().is_ok_and(|s| s.text.contains("SIGCHLD")))
-        .map(|(path, _)| path)
-        .collect()
-}
-
-/// The settings for a file while another module of the run mentions `SIGCHLD`.
-pub fn with_sigchld_elsewhere<'s>(
-    settings: std::borrow::Cow<'s, Settings>,
-    path: &Path,
-    sigchld: &[&Path],
-) -> std::borrow::Cow<'s, Settings> {
-    let Some(other) = sigchld.iter().find(|p| **p != path) else {
-        return settings;
-    };
-    let mut settings = settings.into_owned();
-    settings.sigchld_elsewhere = Some(other.to_path_buf());
-    std::borrow::Cow::Owned(settings)
-}
-
-/// The settings for a file that uses sqlite3 while another module of the run does too.
-pub fn with_sqlite_elsewhere<'s>(
-    settings: std::borrow::Cow<'s, Settings>,
-    path: &Path,
-    source: &Result<SourceText, FileError>,
-    sqlite: &[&Path],
-) -> std::borrow::Cow<'s, Settings> {
-    let uses_sqlite = source.as_ref().is_ok_and(|s| s.text.contains("sqlite3"));
-    let Some(other) = sqlite.iter().find(|p| **p != path).filter(|_| uses_sqlite) else {
-        return settings;
-    };
-    let mut settings = settings.into_owned();
-    settings.sqlite_elsewhere = Some(other.to_path_buf());
-    std::borrow::Cow::Owned(settings)
 }
 
 /// Reads and decodes a file.

@@ -12,12 +12,13 @@ use super::plan::{apply, plan, FilePlan};
 use super::{FileId, Project};
 use crate::checker::check;
 use crate::discovery::Candidate;
+use crate::facts::FactIndex;
 use crate::parse::{parse_module, SyntaxError};
 use crate::pipeline::{check_source, fix_parsed, FixOutcome, Settings};
 use crate::recipe::{Diagnostic, Recipe};
 use crate::run::{
     fill_fixed, finish_file, locate_in_original, process_source, read_source, syntax_error,
-    with_sigchld_elsewhere, with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
+    worth_parsing, FileError, FileReport, Mode,
 };
 use crate::source::{SourceText, Stylist};
 
@@ -29,13 +30,16 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     let sources: Vec<Result<SourceText, FileError>> =
         files.par_iter().map(|c| read_source(&c.path)).collect();
     let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
-    let sqlite = crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
-    let sigchld = crate::run::sigchld_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
+    let facts = FactIndex::gather(
+        &settings.recipes,
+        files
+            .iter()
+            .zip(&sources)
+            .map(|(c, s)| (c.path.as_path(), text_of(s))),
+    );
     let file_settings = |file: FileId| {
         let path = &files[file].path;
-        let settings = settings.for_path(path);
-        let settings = with_sqlite_elsewhere(settings, path, &sources[file], &sqlite);
-        with_sigchld_elsewhere(settings, path, &sigchld)
+        facts.apply(settings.for_path(path), path, text_of(&sources[file]))
     };
 
     // One pass over the files: each is parsed once, indexed if the project needs it and, in
@@ -121,6 +125,10 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         }
     }
     reports
+}
+
+fn text_of(source: &Result<SourceText, FileError>) -> Option<&str> {
+    source.as_ref().ok().map(|s| s.text.as_str())
 }
 
 /// Standard input: a project of one module (its calls to other modules stay unresolved).
