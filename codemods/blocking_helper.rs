@@ -62,16 +62,25 @@ crate::declare_recipe! {
 /// ## Fix safety
 /// A function is converted only when *every* call of it is known and can await it: each
 /// call resolves to it (module functions, imports, `self.m()`, `super().m()`,
-/// `ClassName.m`, `self.attr.m()` with `self.attr = ClassName(...)`), and sits in async
-/// code or in a function converted in the same run. Otherwise the finding says why not,
+/// `ClassName.m`, `self.attr.m()` with `self.attr = ClassName(...)`; through annotations,
+/// `db.m()` with `db: Store`, `self.db.m()` with `self.db = db` so typed, `get_db().m()`
+/// with `def get_db() -> Store`, when no project class outside `Store`'s hierarchy defines
+/// `m` and none of it is a `Protocol`: Python does not check annotations, and a stand-in that
+/// merely quacks like `Store` would then be awaited; likewise a test's parameter that a
+/// pytest fixture of its module fills, when the fixture returns or yields `Store(...)` and
+/// no `parametrize` names it), and sits in async code or in a function converted in the same
+/// run. Otherwise the finding says why not,
 /// and nothing changes anywhere. The boundaries, reported instead of converted:
 /// - a caller at module level, in a class body, in a lambda or a generator expression, or
-///   in a sync function that is not converted (a test, a CLI entry point, a thread target);
+///   in a sync function that is not converted (a CLI entry point, a thread target, a test
+///   that cannot become async: see below);
 /// - the function used as a value: a callback, `Thread(target=f)`, `to_thread(f)`,
 ///   `run_in_executor(None, f)`, `map(f, ...)` (code run in threads stays sync: it does not
 ///   block the loop);
 /// - a call the index cannot resolve that uses the same name (`obj.load()` with an unknown
 ///   `obj` may call `Store.load`), or a name mentioned in a file that does not parse;
+/// - an entry point the project declares (`[project.scripts]`, `console_scripts`, plugin
+///   entry points): its launcher calls it synchronously;
 /// - dunder methods (`__init__`, `__enter__`, `__iter__`, ...), decorated functions other
 ///   than `@staticmethod`/`@classmethod` (`@property`, `@lru_cache`, `@contextmanager`,
 ///   route registrations), generators (they would become async generators);
@@ -93,6 +102,24 @@ crate::declare_recipe! {
 /// - blocking work that the phase 1 recipes could not migrate in async code either: sqlite3
 ///   calls on a connection that `__init__` creates (`self.conn = sqlite3.connect(...)`), which
 ///   stays sync (converting would change the API and leave the call blocking).
+///
+/// A sync pytest test that calls a converted function becomes `async def` with it, and
+/// awaits it, where the project's pytest runs async tests: pytest-asyncio is declared
+/// (`pyproject.toml`, `setup.cfg`, `setup.py`, `tox.ini`, `requirements*.txt`), and its
+/// configuration (`pytest.ini`, `[tool.pytest.ini_options]`, `tox.ini`, `setup.cfg`) sets
+/// `asyncio_mode = "auto"`, or else the test gets `@pytest.mark.asyncio` (strict mode). A
+/// test is a `test*` function of a `test_*.py`/`*_test.py` module, or a method of a `Test*`
+/// class without bases (not a `unittest.TestCase`), decorated by pytest marks only, that no
+/// code calls. It stays sync when it (or what it calls) runs an event loop (`asyncio.run`
+/// cannot start inside pytest-asyncio's loop), when it also calls another sync function that
+/// blocks (that would block the test's loop), or when its own blocking calls cannot be
+/// migrated. The test's conversion is safe once a test of the project already runs async the
+/// same way (the plugin is evidently installed where the tests run), unsafe otherwise.
+///
+/// A script's entry point converts likewise when every call of it sits in the body of
+/// `if __name__ == "__main__":`; those calls become `asyncio.run(main())`. That is unsafe:
+/// Ctrl-C then cancels the task, so code inside it sees `CancelledError` where it caught
+/// `KeyboardInterrupt`.
 ///
 /// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
 /// every call async code makes into them, on the way to the blocking work, to a worker
@@ -151,10 +178,11 @@ impl Recipe for BlockingHelper {
                 reasons.insert(function, Reason::cause(reason));
             }
         }
-        let all = convertible(checker, &relevant, &blocking, &mut reasons, false);
+        let tests = Tests::new(project);
+        let all = convertible(checker, &tests, &relevant, &blocking, &mut reasons, false);
         let mut public_reasons = reasons.clone();
         unsafe_migrations(checker, &all, &blocking, &mut public_reasons);
-        let safe = convertible(checker, &all, &blocking, &mut public_reasons, true);
+        let safe = convertible(checker, &tests, &all, &blocking, &mut public_reasons, true);
         let fixes = [(&safe, Applicability::Safe), (&all, Applicability::Unsafe)].map(
             |(set, applicability)| ProjectFix {
                 applicability,
@@ -193,7 +221,14 @@ impl Recipe for BlockingHelper {
                 } else {
                     let reason = reason_on_path(project, &path, &reasons, function.file);
                     let offload = offloads.entry(function).or_insert_with(|| {
-                        offload_fix(checker, &reached, &relevant, &all, function)
+                        offload_fix(
+                            checker,
+                            &reached,
+                            &relevant,
+                            &all,
+                            &fixes[1].edits,
+                            function,
+                        )
                     });
                     match offload {
                         Ok(offload) => (
@@ -248,11 +283,14 @@ fn offload_fix(
     reached: &HashMap<FnId, CallId>,
     relevant: &HashSet<FnId>,
     converted: &HashSet<FnId>,
+    conversion: &[(FileId, Edit)],
     function: FnId,
 ) -> Result<ProjectFix, String> {
     let project = checker.project;
     // The sync functions from which async code reaches `function` by sync calls.
     let mut chain: HashSet<FnId> = HashSet::default();
+    // Some of those calls are in functions the conversion makes async: the fix includes it.
+    let mut through_conversion = false;
     let mut queue = vec![function];
     while let Some(f) = queue.pop() {
         if !chain.insert(f) {
@@ -261,10 +299,15 @@ fn offload_fix(
         for &call in project.callers(f) {
             if let Some(caller) = project.caller_of(call) {
                 if converted.contains(&caller) {
-                    return Err(format!(
-                        "`{}` calls it and becomes `async def`",
-                        project.describe(caller, function.file)
-                    ));
+                    // The conversion makes this call async code: it moves to a thread there.
+                    if conversion.is_empty() {
+                        return Err(format!(
+                            "`{}` calls it and becomes `async def`",
+                            project.describe(caller, function.file)
+                        ));
+                    }
+                    through_conversion = true;
+                    continue;
                 }
                 if project.call(call).execution == Execution::Sync
                     && reached.contains_key(&caller)
@@ -277,10 +320,20 @@ fn offload_fix(
         }
     }
     // A sqlite3 object made elsewhere (perhaps on the loop's thread) refuses other threads.
+    // The members async code calls: what they return reaches the loop's thread (the others
+    // return to a caller in the same worker thread).
+    let entered = |f: FnId| {
+        project.callers(f).iter().any(|&id| {
+            on_loop(project.call(id).execution)
+                || project
+                    .caller_of(id)
+                    .is_some_and(|g| converted.contains(&g))
+        })
+    };
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
-            if site.caller == Caller::Function(f.index) && site.object_leaves {
+            if site.caller == Caller::Function(f.index) && site.object_leaves && entered(f) {
                 return Err(format!(
                     "`{}` returns the sqlite3 object it makes (`{}`); made in a worker thread, its caller could not use it",
                     project.describe(f, function.file),
@@ -306,12 +359,15 @@ fn offload_fix(
     for f in sorted {
         for &id in project.callers(f) {
             let call = project.call(id);
-            let from_async = project
-                .caller_of(id)
-                .is_some_and(|g| project.function(g).is_async);
-            if !on_loop(call.execution) {
+            let caller = project.caller_of(id);
+            let from_async = caller.is_some_and(|g| project.function(g).is_async);
+            // In a function the conversion makes async (the caller's own call path is on the
+            // loop, or the conversion would not include it).
+            let from_converted = caller.is_some_and(|g| converted.contains(&g));
+            if !on_loop(call.execution) && !from_converted {
                 continue;
             }
+            let from_async = from_async || from_converted;
             let at = || project.location(id.file, call.range.start());
             if project.function(f).is_generator {
                 return Err(format!(
@@ -333,7 +389,7 @@ fn offload_fix(
                 .await_text
                 .clone()
                 .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
-            let (asyncio, import) = match &call.asyncio {
+            let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
                 Some(Ok(found)) => found.clone(),
                 Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
                 None => {
@@ -368,6 +424,11 @@ fn offload_fix(
     }
     if entries == 0 {
         return Err("async code reaches it only through calls that cannot move".to_owned());
+    }
+    if through_conversion {
+        for (file, edit) in conversion {
+            per_file.entry(*file).or_default().push(edit.clone());
+        }
     }
     let mut out = Vec::new();
     let mut files: Vec<FileId> = per_file.keys().copied().collect();
@@ -451,6 +512,11 @@ fn static_boundary(
     if let Some(decorator) = f.wrapping_decorator() {
         return Some(format!("it is decorated with `@{decorator}`"));
     }
+    if let Some(reference) = project.entry_point(function) {
+        return Some(format!(
+            "it is an entry point the project declares (`{reference}`): its launcher calls it synchronously"
+        ));
+    }
     if f.is_generator {
         return Some("it is a generator (it would become an async generator)".to_owned());
     }
@@ -519,6 +585,7 @@ fn unsafe_migrations(
 /// library's public functions stay out.
 fn convertible(
     checker: &ProjectChecker<'_>,
+    tests: &Tests,
     candidates: &HashSet<FnId>,
     blocking: &HashMap<FnId, Vec<usize>>,
     reasons: &mut HashMap<FnId, Reason>,
@@ -548,7 +615,9 @@ fn convertible(
             let sites = blocking.get(&function).map_or(&[][..], Vec::as_slice);
             let module = &project.modules[function.file];
             let own = sites.iter().any(|&i| module.blocking[i].obstacle.is_none());
-            if let Some(reason) = caller_obstacle(checker, function, &set, candidates) {
+            if let Some(reason) =
+                caller_obstacle(checker, tests, function, &set, candidates, no_public_api)
+            {
                 removed.push((function, reason));
             } else if !own
                 && !project
@@ -613,6 +682,238 @@ fn convertible(
     }
 }
 
+/// Why a call in the `__main__` block cannot go to `asyncio.run`, or (`safe`) why doing so is
+/// not a safe fix.
+fn main_guard_obstacle(call: &crate::project::index::Call, safe: bool) -> Option<String> {
+    match &call.asyncio {
+        Some(Ok(_)) if safe => Some(MAIN_GUARD_NOTE.to_owned()),
+        Some(Ok(_)) => None,
+        Some(Err(why)) => Some(why.to_string()),
+        None => Some("`asyncio` cannot be imported there".to_owned()),
+    }
+}
+
+/// Why running a script's entry point with `asyncio.run` is an unsafe fix.
+const MAIN_GUARD_NOTE: &str = "`asyncio.run` would run it (an unsafe fix: Ctrl-C then cancels it, so code inside it sees `CancelledError` where it caught `KeyboardInterrupt`)";
+
+/// `f(...)` in the `__main__` block becomes `asyncio.run(f(...))`.
+fn run_in_main_guard(
+    project: &Project,
+    id: CallId,
+    per_file: &mut HashMap<FileId, Vec<(u32, u32, usize, Edit)>>,
+) {
+    let call = project.call(id);
+    let Some(Ok((asyncio, import))) = &project.modules[id.file].asyncio_at(call) else {
+        return;
+    };
+    if !call.main_guard {
+        return;
+    }
+    let edits = per_file.entry(id.file).or_default();
+    wrap_call(edits, call.range, &format!("{asyncio}.run("), ")");
+    if let Some(import) = import {
+        edits.push((import.range.start().into(), 0, 0, import.clone()));
+    }
+}
+
+/// Edits putting `prefix` before and `suffix` after a call, with their sort keys: at one
+/// offset, outer prefixes first and inner suffixes first.
+fn wrap_call(
+    edits: &mut Vec<(u32, u32, usize, Edit)>,
+    range: crate::parse::TextRange,
+    prefix: &str,
+    suffix: &str,
+) {
+    let (start, end) = (range.start(), range.end());
+    let length = u32::from(range.len());
+    edits.push((
+        start.into(),
+        u32::MAX - length,
+        0,
+        Edit::insertion(prefix, start),
+    ));
+    if !suffix.is_empty() {
+        edits.push((end.into(), length, 1, Edit::insertion(suffix, end)));
+    }
+}
+
+/// Sync tests that can become `async def` where pytest runs async tests (pytest-asyncio,
+/// see [`crate::project::layout::async_tests`]): a test is nobody's caller, so converting a
+/// function it calls needs only the test itself to become async.
+struct Tests {
+    /// Sync functions that reach blocking work by sync calls.
+    blocking: HashSet<FnId>,
+    /// Namespaces with a test that runs async already (the plugin is evidently installed).
+    proven: HashSet<String>,
+}
+
+impl Tests {
+    fn new(project: &Project) -> Self {
+        let mut blocking: HashSet<FnId> = HashSet::default();
+        let mut queue: Vec<FnId> = Vec::new();
+        let mut proven: HashSet<String> = HashSet::default();
+        for (file, module) in project.modules.iter().enumerate() {
+            for site in &module.blocking {
+                if let Caller::Function(index) = site.caller {
+                    let f = FnId { file, index };
+                    if !project.function(f).is_async && blocking.insert(f) {
+                        queue.push(f);
+                    }
+                }
+            }
+            let Some(mode) = module.async_tests else {
+                continue;
+            };
+            let runs_async = module.functions.iter().any(|f| {
+                f.name.starts_with("test")
+                    && f.is_async
+                    && (mode == crate::project::layout::AsyncTests::Auto
+                        || f.decorators.iter().any(|d| d.ends_with("mark.asyncio")))
+            });
+            if runs_async {
+                proven.insert(module.namespace.clone());
+            }
+        }
+        while let Some(f) = queue.pop() {
+            for &call in project.callers(f) {
+                if let Some(caller) = project.caller_of(call) {
+                    if project.call(call).execution == Execution::Sync
+                        && !project.function(caller).is_async
+                        && blocking.insert(caller)
+                    {
+                        queue.push(caller);
+                    }
+                }
+            }
+        }
+        Tests { blocking, proven }
+    }
+
+    /// `None` when `test` is not a test pytest would run async; `Some(None)` when it can
+    /// become `async def` together with `set`, `Some(Some(why))` when it cannot.
+    fn obstacle(
+        &self,
+        checker: &ProjectChecker<'_>,
+        test: FnId,
+        set: &HashSet<FnId>,
+        safe: bool,
+    ) -> Option<Option<String>> {
+        let project = checker.project;
+        let t = project.function(test);
+        if !project.value_uses(test).is_empty() {
+            return None;
+        }
+        let callers = project.callers(test);
+        if let Some(marker) = &t.async_test {
+            return callers
+                .is_empty()
+                .then(|| self.why_not(checker, test, set, safe, marker));
+        }
+        // A script's entry point: every call of it is in the `__main__` block.
+        let entry = !callers.is_empty()
+            && callers
+                .iter()
+                .all(|&id| project.caller_of(id).is_none() && project.call(id).main_guard);
+        if !entry {
+            return None;
+        }
+        if let Some(decorator) = t.wrapping_decorator() {
+            return Some(Some(format!("it is decorated with `@{decorator}`")));
+        }
+        if let Some(reference) = project.entry_point(test) {
+            return Some(Some(format!(
+                "it is also an entry point the project declares (`{reference}`): its launcher calls it synchronously"
+            )));
+        }
+        if t.is_dunder() || t.class.is_some() {
+            return None;
+        }
+        if let Some(why) = callers
+            .iter()
+            .find_map(|&id| main_guard_obstacle(project.call(id), safe))
+        {
+            return Some(Some(why));
+        }
+        Some(self.why_not(checker, test, set, false, &Ok(String::new())))
+    }
+
+    fn why_not(
+        &self,
+        checker: &ProjectChecker<'_>,
+        test: FnId,
+        set: &HashSet<FnId>,
+        safe: bool,
+        marker: &Result<String, String>,
+    ) -> Option<String> {
+        let project = checker.project;
+        let t = project.function(test);
+        let module = &project.modules[test.file];
+        if let Err(why) = marker {
+            return Some(why.clone());
+        }
+        if !checker.enabled_at(&META, test.file, t.def_offset) {
+            return Some("AW201 is disabled for it".to_owned());
+        }
+        if t.is_generator {
+            return Some("it is a generator (a fixture or a test yielding)".to_owned());
+        }
+        if let Some(site) = module
+            .blocking
+            .iter()
+            .filter(|site| site.caller == Caller::Function(test.index))
+            .find(|site| site.obstacle.is_some() || site.unsafe_migration.is_some())
+        {
+            return Some(format!(
+                "its own `{}` could not be migrated in async code",
+                site.label
+            ));
+        }
+        // What it calls synchronously would then run in the test's event loop.
+        let mut seen: HashSet<FnId> = HashSet::default();
+        let mut queue = vec![test];
+        while let Some(f) = queue.pop() {
+            if !seen.insert(f) {
+                continue;
+            }
+            let m = &project.modules[f.file];
+            if let Some(run) = m
+                .loop_runs
+                .iter()
+                .find(|run| run.caller == Caller::Function(f.index))
+            {
+                return Some(format!(
+                    "`{}` runs an event loop (`{}` at {}), which cannot start inside the one pytest-asyncio runs the test in",
+                    project.describe(f, test.file),
+                    run.label,
+                    project.location(f.file, run.range.start())
+                ));
+            }
+            for &call in project.callees(f) {
+                let Some(g) = project.callee(call) else {
+                    continue;
+                };
+                if set.contains(&g) || project.function(g).is_async {
+                    continue;
+                }
+                if f == test && self.blocking.contains(&g) {
+                    return Some(format!(
+                        "it also calls `{}`, which blocks and stays sync",
+                        project.describe(g, test.file)
+                    ));
+                }
+                queue.push(g);
+            }
+        }
+        if safe && !self.proven.contains(&module.namespace) {
+            return Some(
+                "no test of the project runs async yet (is pytest-asyncio installed where the tests run?)"
+                    .to_owned(),
+            );
+        }
+        None
+    }
+}
+
 /// Why a function is not converted.
 #[derive(Debug, Clone)]
 struct Reason {
@@ -640,11 +941,13 @@ impl Reason {
 /// Why one of `function`'s calls could not await it, with `set` converted (of `candidates`).
 fn caller_obstacle(
     checker: &ProjectChecker<'_>,
+    tests: &Tests,
     function: FnId,
     set: &HashSet<FnId>,
     candidates: &HashSet<FnId>,
+    safe: bool,
 ) -> Option<Reason> {
-    caller_obstacle_text(checker, function, set).map(|(text, caller)| Reason {
+    caller_obstacle_text(checker, tests, function, set, safe).map(|(text, caller)| Reason {
         text,
         derived: caller.is_some_and(|c| candidates.contains(&c)),
     })
@@ -653,14 +956,30 @@ fn caller_obstacle(
 /// [`caller_obstacle`]'s text, and the sync caller that cannot await it, if that is why.
 fn caller_obstacle_text(
     checker: &ProjectChecker<'_>,
+    tests: &Tests,
     function: FnId,
     set: &HashSet<FnId>,
+    safe: bool,
 ) -> Option<(String, Option<FnId>)> {
     let project = checker.project;
     for &id in project.callers(function) {
         let call = project.call(id);
         let at = || project.location(id.file, call.range.start());
         let Some(caller) = project.caller_of(id) else {
+            if call.main_guard {
+                match main_guard_obstacle(call, safe) {
+                    Some(why) => {
+                        return Some((
+                            format!("it is called in the `__main__` block at {}: {why}", at()),
+                            None,
+                        ))
+                    }
+                    None if checker.enabled_at(&META, id.file, call.range.start()) => continue,
+                    None => {
+                        return Some((format!("AW201 is disabled or silenced at {}", at()), None))
+                    }
+                }
+            }
             let place = match call.caller {
                 Caller::Lambda => "in a lambda",
                 _ => "at module level or in a class body",
@@ -669,14 +988,31 @@ fn caller_obstacle_text(
         };
         let caller_function = project.function(caller);
         if !caller_function.is_async && !set.contains(&caller) {
-            return Some((
-                format!(
-                    "it is called from sync `{}` at {}",
-                    project.describe(caller, function.file),
-                    at()
-                ),
-                Some(caller),
-            ));
+            match tests.obstacle(checker, caller, set, safe) {
+                // A test that becomes `async def` with the set (pytest-asyncio runs it).
+                Some(None) => {}
+                Some(Some(why)) => {
+                    return Some((
+                        format!(
+                            "it is called from sync {}`{}` at {}, which cannot become `async def`: {why}",
+                            if caller_function.async_test.is_some() { "test " } else { "" },
+                            project.describe(caller, function.file),
+                            at()
+                        ),
+                        Some(caller),
+                    ))
+                }
+                None => {
+                    return Some((
+                        format!(
+                            "it is called from sync `{}` at {}",
+                            project.describe(caller, function.file),
+                            at()
+                        ),
+                        Some(caller),
+                    ))
+                }
+            }
         }
         match call.usage {
             // Awaited already: the function returns an awaitable (a Future, a Task, a
@@ -732,22 +1068,47 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
             if call.usage == Use::Awaited {
                 continue;
             }
+            if call.main_guard && project.caller_of(id).is_none() {
+                run_in_main_guard(project, id, &mut per_file);
+                continue;
+            }
             let Ok((prefix, suffix)) = call.await_text else {
                 continue;
             };
-            let (start, end) = (call.range.start(), call.range.end());
-            let length = u32::from(call.range.len());
-            let edits = per_file.entry(id.file).or_default();
-            // At one offset: outer prefixes first, inner suffixes first.
-            edits.push((
-                start.into(),
-                u32::MAX - length,
-                0,
-                Edit::insertion(prefix, start),
-            ));
-            if !suffix.is_empty() {
-                edits.push((end.into(), length, 1, Edit::insertion(suffix, end)));
+            // A sync caller outside the set is a root that becomes `async def` with it: a
+            // test, or a script's entry point (whose calls then go to `asyncio.run`).
+            if let Some(root) = project.caller_of(id).filter(|g| !set.contains(g)) {
+                let r = project.function(root);
+                let marker = match &r.async_test {
+                    Some(Ok(marker)) => marker.as_str(),
+                    _ => "",
+                };
+                if !r.is_async {
+                    let edits = per_file.entry(root.file).or_default();
+                    edits.push((
+                        r.def_offset.into(),
+                        0,
+                        0,
+                        Edit::insertion(format!("{marker}async "), r.def_offset),
+                    ));
+                    if !marker.is_empty() {
+                        if let Some(import) = &project.modules[root.file].pytest_import {
+                            edits.push((import.range.start().into(), 0, 0, import.clone()));
+                        }
+                    }
+                    if r.async_test.is_none() {
+                        for &entry in project.callers(root) {
+                            run_in_main_guard(project, entry, &mut per_file);
+                        }
+                    }
+                }
             }
+            wrap_call(
+                per_file.entry(id.file).or_default(),
+                call.range,
+                prefix,
+                suffix,
+            );
         }
     }
     let mut out = Vec::new();

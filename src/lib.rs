@@ -59,6 +59,7 @@ pub mod imports;
 pub mod locks;
 pub mod output;
 pub mod parse;
+pub mod patches;
 pub mod pipeline;
 pub mod project;
 pub mod recipe;

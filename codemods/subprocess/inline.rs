@@ -180,28 +180,9 @@ const HELPER_SOURCE: &str = r#"async def _communicate_or_kill(proc, args, input,
     and raise `TimeoutExpired` with the bytes read so far, as `subprocess.run` does."""
     loop = {asyncio}.get_running_loop()
     deadline = loop.time() + timeout
-    outputs = [None if pipe is None else [] for pipe in (proc.stdout, proc.stderr)]
-
-    async def read(pipe, chunks):
-        while True:
-            chunk = await pipe.read(32768)
-            chunks.append(chunk)
-            if not chunk:
-                return
-
-    async def write(pipe):
-        try:
-            if input:
-                pipe.write(input)
-                await pipe.drain()
-            pipe.close()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    pipes = zip((proc.stdout, proc.stderr), outputs)
-    tasks = [{asyncio}.ensure_future(read(pipe, chunks)) for pipe, chunks in pipes if pipe]
+{pipe_tasks}
     if proc.stdin is not None:
-        tasks.append({asyncio}.ensure_future(write(proc.stdin)))
+        tasks.append({asyncio}.ensure_future(write(proc.stdin, input)))
     expired = None
     try:
         if tasks:
@@ -229,6 +210,53 @@ const HELPER_SOURCE: &str = r#"async def _communicate_or_kill(proc, args, input,
         raise expired
     return tuple(None if chunks is None else b"".join(chunks) for chunks in outputs)
 "#;
+
+/// The start of both process helpers (this one and `Popen.communicate`'s): one task reading
+/// each pipe into `outputs` to its end, and the `write` coroutine that feeds stdin and closes
+/// it. `{pipe_tasks}` in a helper's source, at the indentation given.
+const PIPE_TASKS: &str = r#"outputs = [None if pipe is None else [] for pipe in (proc.stdout, proc.stderr)]
+
+async def read(pipe, chunks):
+    while True:
+        chunk = await pipe.read(32768)
+        chunks.append(chunk)
+        if not chunk:
+            return
+
+async def write(pipe, data):
+    try:
+        if data:
+            pipe.write(data)
+            await pipe.drain()
+        pipe.close()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+pipes = zip((proc.stdout, proc.stderr), outputs)
+tasks = [{asyncio}.ensure_future(read(pipe, chunks)) for pipe, chunks in pipes if pipe]"#;
+
+/// A process helper's source: `{pipe_tasks}` filled in at `indent`, then the module names.
+pub(super) fn helper_source(
+    template: &str,
+    indent: &str,
+    asyncio: &str,
+    subprocess: &str,
+) -> String {
+    let pipe_tasks: Vec<String> = PIPE_TASKS
+        .lines()
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{indent}{line}")
+            }
+        })
+        .collect();
+    template
+        .replace("{pipe_tasks}", &pipe_tasks.join("\n"))
+        .replace("{asyncio}", asyncio)
+        .replace("{subprocess}", subprocess)
+}
 
 /// The fix, or why the call cannot be written as asyncio statements (the recipe then moves
 /// it to a thread).
@@ -310,9 +338,7 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
             imports.extend(edit);
             Ok(alias)
         };
-        let source = HELPER_SOURCE
-            .replace("{asyncio}", &top("asyncio")?)
-            .replace("{subprocess}", &top("subprocess")?);
+        let source = helper_source(HELPER_SOURCE, "    ", &top("asyncio")?, &top("subprocess")?);
         helper_edit = checker.define_helper(HELPER, &source)?;
         if !checker.semantic().is_free(checker.scope(), HELPER)
             && checker.semantic().lookup(checker.scope(), HELPER)

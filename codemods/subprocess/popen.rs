@@ -233,9 +233,12 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
             imports.extend(edit);
             Ok(alias)
         };
-        let source = COMMUNICATE_SOURCE
-            .replace("{asyncio}", &top("asyncio")?)
-            .replace("{subprocess}", &top("subprocess")?);
+        let source = super::inline::helper_source(
+            COMMUNICATE_SOURCE,
+            "        ",
+            &top("asyncio")?,
+            &top("subprocess")?,
+        );
         let helper = checker.define_helper(COMMUNICATE, &source)?;
         if checker.semantic().lookup(checker.scope(), COMMUNICATE)
             != checker.semantic().lookup(0, COMMUNICATE)
@@ -261,26 +264,7 @@ const COMMUNICATE_SOURCE: &str = r#"async def _popen_communicate(proc, args, inp
     loop = {asyncio}.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
     if not hasattr(proc, "_communication"):
-        outputs = [None if pipe is None else [] for pipe in (proc.stdout, proc.stderr)]
-
-        async def read(pipe, chunks):
-            while True:
-                chunk = await pipe.read(32768)
-                chunks.append(chunk)
-                if not chunk:
-                    return
-
-        async def write(pipe, data):
-            try:
-                if data:
-                    pipe.write(data)
-                    await pipe.drain()
-                pipe.close()
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        pipes = zip((proc.stdout, proc.stderr), outputs)
-        tasks = [{asyncio}.ensure_future(read(pipe, chunks)) for pipe, chunks in pipes if pipe]
+{pipe_tasks}
         if proc.stdin is not None:
             if codec is not None and input is not None:
                 input = input.encode(*codec)

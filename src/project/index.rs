@@ -44,6 +44,12 @@ pub struct Function {
     /// A body of `...`, `pass`, a docstring or a `raise` only: a protocol's, an abstract
     /// method's or a stub's; what it returns says nothing about the implementations.
     pub is_stub: bool,
+    /// In a test module whose pytest runs async tests, a function pytest may collect as a
+    /// test: what goes before its `def` to make it `async def` there (the marker, in strict
+    /// mode), or why it cannot be had.
+    pub async_test: Option<Result<String, String>>,
+    /// The class its return annotation names (`-> Store`, `-> Optional[Store]`).
+    pub returns: Option<Target>,
 }
 
 impl Function {
@@ -76,6 +82,8 @@ pub struct Class {
     /// Names the class body binds other than by `def` (`fetch = _constant`): on an instance
     /// they shadow a base's method of that name, as a `def` would.
     pub members: Vec<String>,
+    /// Derives from `typing.Protocol`: classes that never name it implement it.
+    pub is_protocol: bool,
 }
 
 /// What a callee (or a referenced value) is, as far as one module can tell.
@@ -110,6 +118,10 @@ pub enum Target {
     UnknownAttribute(String),
     /// A builtin or a name bound to something that is not a definition.
     External,
+    /// The class a type annotation names (`db: Store`, `-> Store`): an instance of it, or of
+    /// any class that quacks like it, so its methods resolve only where no other project class
+    /// defines one of that name.
+    Annotated(Box<Target>),
 }
 
 impl Target {
@@ -136,7 +148,11 @@ impl Target {
             | Target::InstanceMethod { name, .. }
             | Target::Unknown(name)
             | Target::UnknownAttribute(name) => Some(name),
-            Target::Function(_) | Target::Class(_) | Target::Instance(_) | Target::External => None,
+            Target::Function(_)
+            | Target::Class(_)
+            | Target::Instance(_)
+            | Target::Annotated(_)
+            | Target::External => None,
         }
     }
 }
@@ -181,9 +197,21 @@ pub struct Call {
     pub coroutine_check: Option<String>,
     /// The argument list, parentheses included.
     pub arguments: TextRange,
-    /// For a call in an `async def`: the name `asyncio` has there and the edit importing it,
-    /// or why it cannot be had (for fixes that move the call to a thread).
-    pub asyncio: Option<Result<(String, Option<crate::fix::Edit>), String>>,
+    /// For a call in a function (an `async def`, or a `def` a fix may make async): the name
+    /// `asyncio` has there and the edit importing it, or why it cannot be had (for fixes that
+    /// move the call to a thread).
+    pub asyncio: Option<Result<AsyncioName, Box<str>>>,
+    /// At module level in the body of `if __name__ == "__main__":` (the script's entry).
+    pub main_guard: bool,
+}
+
+/// The name `asyncio` has at a call (kept small: every call of the index has one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsyncioName {
+    /// Bound already: as `asyncio`, or under another name.
+    Bound(Option<Box<str>>),
+    /// Not imported: [`ModuleIndex::asyncio_import`] adds it.
+    ToImport,
 }
 
 /// A function used as a value (not called): `Thread(target=work)`, `to_thread(work)`.
@@ -259,6 +287,29 @@ pub struct ModuleIndex {
     pub suppressions: Suppressions,
     /// `# awaitify: skip-file`.
     pub skipped: bool,
+    /// A test module (`test_*.py`, `*_test.py`) whose pytest runs async tests.
+    pub async_tests: Option<super::layout::AsyncTests>,
+    /// The marker edit's import, when strict mode needs `pytest` imported.
+    pub pytest_import: Option<crate::fix::Edit>,
+    /// The edit importing `asyncio`, for the calls that need it ([`AsyncioName::ToImport`]).
+    pub asyncio_import: Option<crate::fix::Edit>,
+}
+
+impl ModuleIndex {
+    /// The name `asyncio` has at `call`, and the edit importing it if needed, or why it
+    /// cannot be had (`None`: the call is not in a function).
+    pub fn asyncio_at(
+        &self,
+        call: &Call,
+    ) -> Option<Result<(String, Option<crate::fix::Edit>), String>> {
+        Some(match call.asyncio.as_ref()? {
+            Ok(AsyncioName::Bound(name)) => {
+                Ok((name.as_deref().unwrap_or("asyncio").to_owned(), None))
+            }
+            Ok(AsyncioName::ToImport) => Ok(("asyncio".to_owned(), self.asyncio_import.clone())),
+            Err(reason) => Err(reason.to_string()),
+        })
+    }
 }
 
 impl ModuleIndex {
@@ -300,6 +351,46 @@ const SCHEDULERS: &[&str] = &[
     "start_soon",
     "spawn",
 ];
+
+/// The values a function body returns or yields (not those of nested definitions), in
+/// statements and `with`/`try`/`if` blocks; `false` for a bare `return` or `yield` (`None`).
+fn returned_values<'a>(body: &'a [Stmt], values: &mut Vec<&'a Expr>) -> bool {
+    let mut complete = true;
+    for stmt in body {
+        complete &= match stmt {
+            Stmt::Return(ret) => ret.value.as_deref().map(|v| values.push(v)).is_some(),
+            Stmt::Expr(e) => match &*e.value {
+                Expr::Yield(y) => y.value.as_deref().map(|v| values.push(v)).is_some(),
+                _ => true,
+            },
+            Stmt::With(with) => returned_values(&with.body, values),
+            Stmt::Try(t) => {
+                returned_values(&t.body, values)
+                    & returned_values(&t.orelse, values)
+                    & returned_values(&t.finalbody, values)
+                    & t.handlers.iter().all(|h| match h {
+                        ast::ExceptHandler::ExceptHandler(h) => returned_values(&h.body, values),
+                    })
+            }
+            Stmt::If(i) => {
+                returned_values(&i.body, values)
+                    & i.elif_else_clauses
+                        .iter()
+                        .all(|clause| returned_values(&clause.body, values))
+            }
+            _ => true,
+        };
+    }
+    complete
+}
+
+/// A module pytest collects tests from by default: `test_*.py` or `*_test.py`.
+fn is_test_module(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|stem| stem.starts_with("test_") || stem.ends_with("_test"))
+        && path.extension().is_some_and(|e| e == "py")
+}
 
 /// Indexes one parsed module.
 pub fn index_module(
@@ -353,6 +444,10 @@ pub fn index_with_model(
         roots,
         followed: HashSet::default(),
         importer: None,
+        parameter_annotations: HashMap::default(),
+        return_annotations: Vec::new(),
+        fixtures: HashMap::default(),
+        fixture_parameters: HashSet::default(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -371,10 +466,18 @@ pub fn index_with_model(
             lines: LineIndex::new(source),
             suppressions: Suppressions::new(parsed, source),
             skipped: crate::suppression::skips_file(parsed, source),
+            async_tests: is_test_module(path)
+                .then(|| super::layout::async_tests(path))
+                .flatten(),
+            pytest_import: None,
+            asyncio_import: None,
         },
     };
     // Definitions first, so calls can refer to methods defined further down.
     indexer.collect_definitions(parsed.suite());
+    for (function, scope, annotation) in std::mem::take(&mut indexer.return_annotations) {
+        indexer.index.functions[function].returns = indexer.annotation_class(scope, annotation, 0);
+    }
     let followed = indexer.followed_objects(parsed);
     walk_module(&mut indexer, parsed.suite());
     indexer.index.blocking.extend(followed);
@@ -445,6 +548,15 @@ struct Indexer<'a, 's> {
     followed: HashSet<&'static str>,
     /// Made for the first call in async code that needs it.
     importer: Option<crate::imports::Importer>,
+    /// Parameters' annotations, by the function's scope and the parameter's name.
+    parameter_annotations: HashMap<(ScopeId, &'a str), &'a Expr>,
+    /// Return annotations, resolved once every definition is known: function, scope.
+    return_annotations: Vec<(usize, ScopeId, &'a Expr)>,
+    /// In a test module or a `conftest.py`: its pytest fixtures, by name, with their scope
+    /// and the values they return or yield.
+    fixtures: HashMap<&'a str, (ScopeId, Vec<&'a Expr>)>,
+    /// The parameters of its tests and fixtures that pytest fills with a fixture.
+    fixture_parameters: HashSet<(ScopeId, &'a str)>,
     index: ModuleIndex,
 }
 
@@ -490,7 +602,18 @@ impl<'a> Indexer<'a, '_> {
         let before_name = self.source[..usize::from(def.name.start())].trim_end();
         let def_offset =
             TextSize::try_from(before_name.len().saturating_sub(3)).unwrap_or_default();
+        let async_test = self.async_test(def, class, nested, def_offset);
         let id = self.index.functions.len();
+        for parameter in def.parameters.iter() {
+            if let Some(annotation) = parameter.annotation() {
+                self.parameter_annotations
+                    .insert((scope, parameter.name().id.as_str()), annotation);
+            }
+        }
+        if let Some(returns) = &def.returns {
+            self.return_annotations.push((id, parent, returns));
+        }
+        self.record_fixtures(def, scope);
         self.index.functions.push(Function {
             name: def.name.id.to_string(),
             label: semantic.scopes[scope].label.clone(),
@@ -506,6 +629,8 @@ impl<'a> Indexer<'a, '_> {
                 .collect(),
             is_generator: false,
             returns_value: false,
+            async_test,
+            returns: None,
             is_stub: def.body.iter().all(|stmt| match stmt {
                 Stmt::Pass(_) | Stmt::Raise(_) => true,
                 Stmt::Expr(e) => {
@@ -519,6 +644,116 @@ impl<'a> Indexer<'a, '_> {
             self.index.classes[class]
                 .methods
                 .insert(def.name.id.to_string(), id);
+        }
+    }
+
+    /// Fixtures and the test parameters they fill, in a test module or a `conftest.py`
+    /// (fixtures of the same module only: the ones pytest gives its tests first).
+    fn record_fixtures(&mut self, def: &'a ast::StmtFunctionDef, scope: ScopeId) {
+        let stem = self.index.path.file_stem().and_then(|s| s.to_str());
+        if !(is_test_module(&self.index.path) || stem == Some("conftest")) {
+            return;
+        }
+        let name_of = |d: &'a ast::Decorator| {
+            let expression = match &d.expression {
+                Expr::Call(call) => &*call.func,
+                other => other,
+            };
+            self.semantic.qualified_name(0, expression)
+        };
+        let is_fixture = def
+            .decorator_list
+            .iter()
+            .any(|d| name_of(d).is_some_and(|n| n == ["pytest", "fixture"]));
+        if is_fixture {
+            let mut values = Vec::new();
+            // A fixture defined in a class overrides the module's for that class's tests:
+            // the name is then not followed at all.
+            let in_class = self
+                .scope_class
+                .contains_key(&self.semantic.scopes[scope].parent.unwrap_or(0));
+            if in_class || !returned_values(&def.body, &mut values) {
+                values.clear();
+            }
+            let name = def.name.id.as_str();
+            if in_class || self.fixtures.contains_key(name) {
+                // Defined twice: which one a test gets depends on where it is.
+                self.fixtures.insert(name, (scope, Vec::new()));
+            } else {
+                self.fixtures.insert(name, (scope, values));
+            }
+        }
+        if !(is_fixture || def.name.starts_with("test")) {
+            return;
+        }
+        // A parameter `@pytest.mark.parametrize` names gets its values, not the fixture.
+        let parametrized: Vec<&str> = def
+            .decorator_list
+            .iter()
+            .filter(|d| name_of(d).is_some_and(|n| n.last() == Some(&"parametrize")))
+            .map(|d| &self.source[d.range()])
+            .collect();
+        for parameter in def.parameters.iter() {
+            let name = parameter.name().id.as_str();
+            if parameter.annotation().is_none() && !parametrized.iter().any(|d| d.contains(name)) {
+                self.fixture_parameters.insert((scope, name));
+            }
+        }
+    }
+
+    /// [`Function::async_test`]: a module-level `test*` function, or a `test*` method of a
+    /// `Test*` class without bases, not async, decorated by pytest marks only.
+    fn async_test(
+        &mut self,
+        def: &ast::StmtFunctionDef,
+        class: Option<usize>,
+        nested: bool,
+        def_offset: TextSize,
+    ) -> Option<Result<String, String>> {
+        let mode = self.index.async_tests?;
+        let in_test_class =
+            |class: &Class| class.name.starts_with("Test") && class.bases.is_empty();
+        let collected = !def.is_async
+            && !nested
+            && def.name.starts_with("test")
+            && class.is_none_or(|c| in_test_class(&self.index.classes[c]));
+        if !collected {
+            return None;
+        }
+        if let Some(other) = def.decorator_list.iter().find(|d| {
+            let expression = match &d.expression {
+                Expr::Call(call) => &*call.func,
+                other => other,
+            };
+            let name = self.semantic.qualified_name(0, expression);
+            !name.is_some_and(|n| n.len() > 2 && n[0] == "pytest" && n[1] == "mark")
+        }) {
+            return Some(Err(format!(
+                "the test is decorated with `@{}`",
+                &self.source[other.expression.range()]
+            )));
+        }
+        if mode == super::layout::AsyncTests::Auto {
+            return Some(Ok(String::new()));
+        }
+        let line_start = crate::source::start_of_line(self.source, def_offset);
+        let indent = &self.source[TextRange::new(line_start, def_offset)];
+        if !indent.chars().all(|c| c == ' ' || c == '\t') {
+            return Some(Err("its `def` does not start its line".to_owned()));
+        }
+        let importer = self.importer.get_or_insert_with(|| {
+            let stylist = crate::source::Stylist::detect(self.source, self.parsed);
+            crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
+        });
+        let eol = crate::source::Stylist::detect(self.source, self.parsed).line_ending;
+        match importer.import_module(self.semantic, 0, "pytest", def_offset) {
+            Ok((pytest, import)) => {
+                if import.is_some() {
+                    self.index.pytest_import = import;
+                }
+                Some(Ok(format!("@{pytest}.mark.asyncio{eol}{indent}")))
+            }
+            Err(reason) => Some(Err(reason)),
         }
     }
 
@@ -536,6 +771,22 @@ impl<'a> Indexer<'a, '_> {
                     .collect()
             })
             .unwrap_or_default();
+        let is_protocol = class.arguments.as_ref().is_some_and(|arguments| {
+            arguments.args.iter().any(|base| {
+                let base = match base {
+                    Expr::Subscript(subscript) => &*subscript.value,
+                    other => other,
+                };
+                self.semantic
+                    .qualified_name(parent, base)
+                    .is_some_and(|name| {
+                        matches!(
+                            name.as_slice(),
+                            ["typing" | "typing_extensions", "Protocol"]
+                        )
+                    })
+            })
+        });
         let mut members = Vec::new();
         for stmt in &class.body {
             let targets: &[Expr] = match stmt {
@@ -555,6 +806,7 @@ impl<'a> Indexer<'a, '_> {
             label: self.semantic.scopes[scope].label.clone(),
             bases,
             members,
+            is_protocol,
             ..Class::default()
         });
         self.scope_class.insert(scope, id);
@@ -579,6 +831,45 @@ impl<'a> Indexer<'a, '_> {
             })
     }
 
+    /// The class an annotation names, seen from `scope`: `Store`, `db.Store`,
+    /// `Optional[Store]`, `Store | None` (a string annotation is not read).
+    fn annotation_class(
+        &self,
+        scope: ScopeId,
+        annotation: &'a Expr,
+        depth: usize,
+    ) -> Option<Target> {
+        let annotation = match annotation {
+            Expr::Subscript(subscript)
+                if self
+                    .semantic
+                    .qualified_name(scope, &subscript.value)
+                    .is_some_and(|name| {
+                        matches!(
+                            name.as_slice(),
+                            ["typing" | "typing_extensions", "Optional"]
+                        )
+                    }) =>
+            {
+                &*subscript.slice
+            }
+            Expr::BinOp(union) if union.op == ast::Operator::BitOr => {
+                match (&*union.left, &*union.right) {
+                    (class, Expr::NoneLiteral(_)) | (Expr::NoneLiteral(_), class) => class,
+                    _ => return None,
+                }
+            }
+            other => other,
+        };
+        if !matches!(annotation, Expr::Name(_) | Expr::Attribute(_)) {
+            return None;
+        }
+        match self.target_at_depth(scope, annotation, depth + 1) {
+            class @ (Target::Class(_) | Target::Qualified(_)) => Some(class),
+            _ => None,
+        }
+    }
+
     /// What `expr` (a callee or a value) refers to, seen from `scope`.
     fn target_of(&self, scope: ScopeId, expr: &'a Expr) -> Target {
         self.target_at_depth(scope, expr, 0)
@@ -586,7 +877,7 @@ impl<'a> Indexer<'a, '_> {
 
     /// [`Indexer::target_of`], following at most a few assignments (`x = x.strip()` loops).
     fn target_at_depth(&self, scope: ScopeId, expr: &'a Expr, depth: usize) -> Target {
-        if depth > 4 {
+        if depth > 8 {
             return Target::External;
         }
         let semantic = self.semantic;
@@ -611,6 +902,39 @@ impl<'a> Indexer<'a, '_> {
                 match &binding.kind {
                     BindingKind::Import { path, .. } => self.qualified(path),
                     BindingKind::Other => {
+                        // A parameter bound only by the call, with an annotation: `db: Store`.
+                        if binding.bind_count == 1 && binding.values.is_empty() {
+                            // (Annotations are evaluated where the `def` is.)
+                            let outer = semantic.scopes[binding.scope].parent.unwrap_or(0);
+                            if let Some(class) = self
+                                .parameter_annotations
+                                .get(&(binding.scope, name.id.as_str()))
+                                .and_then(|a| self.annotation_class(outer, a, depth))
+                            {
+                                return Target::Instance(Box::new(Target::Annotated(Box::new(
+                                    class,
+                                ))));
+                            }
+                        }
+                        // A test's parameter that a fixture of the module fills.
+                        if binding.bind_count == 1
+                            && binding.values.is_empty()
+                            && self
+                                .fixture_parameters
+                                .contains(&(binding.scope, name.id.as_str()))
+                        {
+                            if let Some(class) =
+                                self.fixtures
+                                    .get(name.id.as_str())
+                                    .and_then(|(scope, values)| {
+                                        self.single_constructor(*scope, values, depth + 1)
+                                    })
+                            {
+                                return Target::Instance(Box::new(Target::Annotated(Box::new(
+                                    class,
+                                ))));
+                            }
+                        }
                         // A local bound only to instances of one class: `db = Store(p)`.
                         let instance = semantic
                             .lookup(scope, name.id.as_str())
@@ -664,8 +988,9 @@ impl<'a> Indexer<'a, '_> {
                 }
                 // `Store(path).load()`: a method of the instance just made.
                 if let Expr::Call(call) = value {
+                    // (Or of what a function returns: its return annotation tells.)
                     return match self.target_at_depth(scope, &call.func, depth + 1) {
-                        class @ (Target::Class(_) | Target::Qualified(_)) => {
+                        class @ (Target::Class(_) | Target::Qualified(_) | Target::Function(_)) => {
                             Target::InstanceMethod {
                                 class: Box::new(class),
                                 name,
@@ -720,9 +1045,16 @@ impl<'a> Indexer<'a, '_> {
     ) -> Option<Target> {
         let mut found: Option<Target> = None;
         for value in values {
-            let Expr::Call(call) = value else { return None };
-            let target = match self.target_at_depth(scope, &call.func, depth + 1) {
-                target @ (Target::Class(_) | Target::Qualified(_)) => target,
+            let target = match value {
+                Expr::Call(call) => match self.target_at_depth(scope, &call.func, depth + 1) {
+                    target @ (Target::Class(_) | Target::Qualified(_)) => target,
+                    _ => return None,
+                },
+                // `self.db = db` with `db: Store`, `store = Store(p); return store`.
+                Expr::Name(_) => match self.target_at_depth(scope, value, depth + 1) {
+                    Target::Instance(class) => *class,
+                    _ => return None,
+                },
                 _ => return None,
             };
             if found.as_ref().is_some_and(|f| *f != target) {
@@ -890,12 +1222,22 @@ impl<'a> Indexer<'a, '_> {
             return;
         }
         let coroutine_check = self.coroutine_check();
-        let asyncio = (execution == Execution::Async).then(|| {
+        let in_function = matches!(caller, Caller::Function(_));
+        let main_guard = caller == Caller::TopLevel && scope == 0 && self.in_main_guard(range);
+        let asyncio = (execution == Execution::Async || in_function || main_guard).then(|| {
             let importer = self.importer.get_or_insert_with(|| {
                 let stylist = crate::source::Stylist::detect(self.source, self.parsed);
                 crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
             });
-            importer.import_module(self.semantic, scope, "asyncio", range.start())
+            match importer.import_module(self.semantic, scope, "asyncio", range.start()) {
+                Ok((_, Some(edit))) => {
+                    self.index.asyncio_import = Some(edit);
+                    Ok(AsyncioName::ToImport)
+                }
+                Ok((name, None)) if name == "asyncio" => Ok(AsyncioName::Bound(None)),
+                Ok((name, None)) => Ok(AsyncioName::Bound(Some(name.into()))),
+                Err(reason) => Err(reason.into()),
+            }
         });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
         let await_text = if !self.semantic.awaitable_in_function(scope)
@@ -923,7 +1265,41 @@ impl<'a> Indexer<'a, '_> {
             coroutine_check,
             arguments: call.arguments.range(),
             asyncio,
+            main_guard,
         });
+    }
+
+    /// Directly in the body of `if __name__ == "__main__":` (not its `elif`/`else`, nor in
+    /// another `if` inside it).
+    fn in_main_guard(&self, range: TextRange) -> bool {
+        let Some(stmt) = self.context.ancestors().find_map(|node| match node {
+            AnyNodeRef::StmtIf(stmt) => Some(stmt),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let in_body = stmt
+            .body
+            .first()
+            .zip(stmt.body.last())
+            .is_some_and(|(first, last)| {
+                TextRange::new(first.start(), last.end()).contains_range(range)
+            });
+        let Expr::Compare(compare) = &*stmt.test else {
+            return false;
+        };
+        let [right] = &*compare.comparators else {
+            return false;
+        };
+        let is = |e: &Expr, name: bool| match e {
+            Expr::Name(n) => name && n.id.as_str() == "__name__",
+            Expr::StringLiteral(s) => !name && s.value.to_str() == "__main__",
+            _ => false,
+        };
+        in_body
+            && matches!(&*compare.ops, [ast::CmpOp::Eq])
+            && ((is(&compare.left, true) && is(right, false))
+                || (is(&compare.left, false) && is(right, true)))
     }
 
     /// `self.attr = Constructor(...)`: the attribute's class for method resolution.
@@ -956,6 +1332,13 @@ impl<'a> Indexer<'a, '_> {
                     // An import from outside the project (`sqlite3.connect`) or a builtin:
                     // its methods are not the project's.
                     Target::External if qualified.is_some() => Some(Target::External),
+                    _ => None,
+                },
+                // `self.store = store` with `store: Store`.
+                Expr::Name(_) => match self.target_of(scope, value) {
+                    Target::Instance(class) if matches!(*class, Target::Annotated(_)) => {
+                        Some(*class)
+                    }
                     _ => None,
                 },
                 _ => None,

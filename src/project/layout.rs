@@ -146,6 +146,191 @@ fn project_dir(dir: &Path) -> Option<PathBuf> {
     })
 }
 
+/// The objects the project folder of `path` declares as entry points, which an installed
+/// launcher or a plugin host calls synchronously: `module:function` (or
+/// `module:Class.method`) from `[project.scripts]`, `[project.gui-scripts]`,
+/// `[project.entry-points.*]` and `[tool.poetry.scripts]` of `pyproject.toml`, and the
+/// `name = module:function` lines of `setup.cfg` or `setup.py`.
+pub fn entry_points(path: &Path) -> Vec<String> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let Some(project) = absolute.parent().and_then(project_dir) else {
+        return Vec::new();
+    };
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Vec<String>>>> = OnceLock::new();
+    cached(&CACHE, &project, || {
+        let mut found = Vec::new();
+        if let Ok(text) = std::fs::read_to_string(project.join("pyproject.toml")) {
+            if let Ok(table) = text.parse::<toml::Table>() {
+                let mut groups: Vec<&toml::Value> = Vec::new();
+                if let Some(project) = table.get("project") {
+                    groups.extend(project.get("scripts"));
+                    groups.extend(project.get("gui-scripts"));
+                    if let Some(toml::Value::Table(more)) = project.get("entry-points") {
+                        groups.extend(more.values());
+                    }
+                }
+                groups.extend(
+                    table
+                        .get("tool")
+                        .and_then(|t| t.get("poetry"))
+                        .and_then(|p| p.get("scripts")),
+                );
+                for group in groups {
+                    let Some(group) = group.as_table() else {
+                        continue;
+                    };
+                    for value in group.values() {
+                        // Poetry also allows `{ reference = "...", type = "console" }`.
+                        let reference = value
+                            .as_str()
+                            .or_else(|| value.get("reference").and_then(|r| r.as_str()));
+                        found.extend(reference.and_then(object_reference));
+                    }
+                }
+            }
+        }
+        for name in ["setup.cfg", "setup.py"] {
+            if let Ok(text) = std::fs::read_to_string(project.join(name)) {
+                let pieces = text.split(['\n', '"', '\'', ',', '[', ']', '{', '}']);
+                for piece in pieces {
+                    if let Some((_, value)) = piece.rsplit_once('=') {
+                        found.extend(object_reference(value));
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    })
+}
+
+/// `module:attr` of an entry point's object reference (extras in brackets dropped), when it
+/// has that shape.
+fn object_reference(value: &str) -> Option<String> {
+    let value = value.split('[').next()?.trim();
+    let (module, attr) = value.split_once(':')?;
+    let dotted = |s: &str| !s.is_empty() && s.split('.').all(is_identifier);
+    (dotted(module.trim()) && dotted(attr.trim()))
+        .then(|| format!("{}:{}", module.trim(), attr.trim()))
+}
+
+/// How the project's pytest runs an `async def` test, when it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsyncTests {
+    /// pytest-asyncio in auto mode: every `async def` test runs in an event loop.
+    Auto,
+    /// pytest-asyncio in strict mode (its default): a test runs in an event loop when it is
+    /// marked `@pytest.mark.asyncio`.
+    Marker,
+}
+
+/// Whether the pytest configuration that applies to `path` runs async tests: the nearest
+/// `pytest.ini`, `.pytest.ini`, `pyproject.toml` (with a `[tool.pytest.ini_options]` table),
+/// `tox.ini` (`[pytest]`) or `setup.cfg` (`[tool:pytest]`) at or above its folder, as pytest
+/// finds it, in a project that declares pytest-asyncio (in `pyproject.toml`, `setup.cfg`,
+/// `setup.py`, `tox.ini` or a `requirements*.txt` beside the configuration or the project
+/// file; without a configuration, the project's). Without that plugin an `async def` test
+/// does not run.
+pub fn async_tests(path: &Path) -> Option<AsyncTests> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let folder = absolute.parent()?;
+    let project = project_dir(folder);
+    // Without a configuration, pytest runs in the plugin's default (strict) mode.
+    let (config, mode) = pytest_config(folder).or_else(|| Some((project.clone()?, None)))?;
+    let declared = std::iter::once(config.as_path())
+        .chain(project.as_deref())
+        .any(declares_pytest_asyncio);
+    declared.then(|| {
+        if mode.as_deref() == Some("auto") {
+            AsyncTests::Auto
+        } else {
+            AsyncTests::Marker
+        }
+    })
+}
+
+/// The folder of a pytest configuration, and its `asyncio_mode`.
+type PytestConfig = (PathBuf, Option<String>);
+
+/// The pytest configuration for `dir`.
+fn pytest_config(dir: &Path) -> Option<PytestConfig> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<PytestConfig>>>> = OnceLock::new();
+    cached(&CACHE, dir, || {
+        for (name, section) in [
+            ("pytest.ini", "pytest"),
+            (".pytest.ini", "pytest"),
+            ("pyproject.toml", ""),
+            ("tox.ini", "pytest"),
+            ("setup.cfg", "tool:pytest"),
+        ] {
+            let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+                continue;
+            };
+            let found = if section.is_empty() {
+                pyproject_pytest(&text)
+            } else {
+                ini_section(&text, section).map(|entries| ini_value(&entries, "asyncio_mode"))
+            };
+            if let Some(mode) = found {
+                return Some((dir.to_path_buf(), mode));
+            }
+        }
+        dir.parent().and_then(pytest_config)
+    })
+}
+
+/// `Some(asyncio_mode)` when the `pyproject.toml` configures pytest.
+fn pyproject_pytest(text: &str) -> Option<Option<String>> {
+    let value: toml::Table = text.parse().ok()?;
+    let pytest = value.get("tool")?.get("pytest")?;
+    let options = pytest.get("ini_options").unwrap_or(pytest);
+    Some(
+        options
+            .get("asyncio_mode")
+            .and_then(|mode| mode.as_str())
+            .map(|mode| mode.trim().to_ascii_lowercase()),
+    )
+}
+
+/// The lines of `[section]` in an INI file, when it has one.
+fn ini_section<'t>(text: &'t str, section: &str) -> Option<Vec<&'t str>> {
+    let mut lines = text.lines();
+    lines.find(|line| line.trim() == format!("[{section}]"))?;
+    Some(
+        lines
+            .take_while(|line| !line.trim_start().starts_with('['))
+            .collect(),
+    )
+}
+
+fn ini_value(entries: &[&str], key: &str) -> Option<String> {
+    entries.iter().find_map(|line| {
+        let (name, value) = line.split_once(['=', ':'])?;
+        (name.trim() == key).then(|| value.trim().to_ascii_lowercase())
+    })
+}
+
+/// Whether a file of `dir` that lists dependencies names pytest-asyncio.
+fn declares_pytest_asyncio(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let lists = matches!(
+            name.as_ref(),
+            "pyproject.toml" | "setup.cfg" | "setup.py" | "tox.ini"
+        ) || (name.starts_with("requirements") && name.ends_with(".txt"));
+        lists
+            && std::fs::read_to_string(entry.path()).is_ok_and(|text| {
+                let text = text.to_ascii_lowercase();
+                text.contains("pytest-asyncio") || text.contains("pytest_asyncio")
+            })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +381,72 @@ mod tests {
         let found = place(&root.join("app/core.py"));
         assert_eq!(found.names, ["app.core"]);
         assert_eq!(found.namespace, "");
+    }
+
+    #[test]
+    fn async_tests_from_the_pytest_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("pyproject.toml"),
+            "[project]\nname = \"p\"\n[project.optional-dependencies]\ndev = [\"pytest-asyncio>=0.23\"]\n[tool.pytest.ini_options]\nasyncio_mode = \"auto\"\n",
+        )
+        .unwrap();
+        touch(&root.join("tests/test_a.py"));
+        assert_eq!(
+            async_tests(&root.join("tests/test_a.py")),
+            Some(AsyncTests::Auto)
+        );
+        // A `pytest.ini` beside it wins (strict mode by default).
+        let other = root.join("other");
+        touch(&other.join("setup.py"));
+        std::fs::write(other.join("pytest.ini"), "[pytest]\ntestpaths = tests\n").unwrap();
+        std::fs::write(
+            other.join("requirements-dev.txt"),
+            "pytest\npytest-asyncio\n",
+        )
+        .unwrap();
+        touch(&other.join("tests/test_b.py"));
+        assert_eq!(
+            async_tests(&other.join("tests/test_b.py")),
+            Some(AsyncTests::Marker)
+        );
+        // No plugin declared: async tests would not run.
+        let bare = root.join("bare");
+        touch(&bare.join("setup.cfg"));
+        std::fs::write(
+            bare.join("setup.cfg"),
+            "[tool:pytest]\nasyncio_mode = auto\n",
+        )
+        .unwrap();
+        touch(&bare.join("test_c.py"));
+        assert_eq!(async_tests(&bare.join("test_c.py")), None);
+    }
+
+    #[test]
+    fn entry_points_from_the_project_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("pyproject.toml"),
+            "[project]\nname = \"p\"\n[project.scripts]\ntool = \"pkg.cli:main\"\n[project.entry-points.\"app.plugins\"]\nx = \"pkg.plugins:Plugin.load [extra]\"\n[tool.poetry.scripts]\nother = { reference = \"pkg.other:run\", type = \"console\" }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("setup.py"),
+            "setup(entry_points={'console_scripts': ['legacy = pkg.legacy:main']})\n",
+        )
+        .unwrap();
+        touch(&root.join("pkg/cli.py"));
+        assert_eq!(
+            entry_points(&root.join("pkg/cli.py")),
+            [
+                "pkg.cli:main",
+                "pkg.legacy:main",
+                "pkg.other:run",
+                "pkg.plugins:Plugin.load"
+            ]
+        );
     }
 
     #[test]

@@ -124,6 +124,9 @@ pub struct Project {
     stores: HashMap<String, Vec<(FileId, usize)>>,
     /// Names class bodies bind other than by `def` (`fetch = _fetch`).
     class_members: HashSet<String>,
+    /// Functions the project files declare as entry points (see
+    /// [`layout::entry_points`]), with the declaration.
+    entry_points: HashMap<FnId, String>,
 }
 
 impl Project {
@@ -202,6 +205,7 @@ impl Project {
             subclasses: &no_subclasses,
             stores: &stores,
             trace: None,
+            method_classes: None,
         };
         let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
         for (file, module) in modules.iter().enumerate() {
@@ -216,6 +220,17 @@ impl Project {
                 }
             }
         }
+        let mut method_classes: HashMap<&str, Vec<ClassId>> = HashMap::default();
+        for (file, module) in modules.iter().enumerate() {
+            for (index, class) in module.classes.iter().enumerate() {
+                for name in class.methods.keys() {
+                    method_classes
+                        .entry(name.as_str())
+                        .or_default()
+                        .push(ClassId { file, index });
+                }
+            }
+        }
         let resolver = Resolver {
             modules: &modules,
             by_name: &by_name,
@@ -223,6 +238,7 @@ impl Project {
             subclasses: &subclasses,
             stores: &stores,
             trace: None,
+            method_classes: Some(&method_classes),
         };
         // A callee can only be a project definition under the name of one (most calls are
         // of methods of the standard library's or dependencies' objects); unresolved uses
@@ -352,7 +368,29 @@ impl Project {
             }
             all_values.push(value_targets);
         }
+        // Entry points, per project folder, resolved from one of its modules.
+        let mut entry_points: HashMap<FnId, String> = HashMap::default();
+        let mut namespaces: HashSet<&str> = HashSet::default();
+        for (file, module) in modules.iter().enumerate() {
+            if !namespaces.insert(module.namespace.as_str()) {
+                continue;
+            }
+            for reference in layout::entry_points(&module.path) {
+                let Some((object, attr)) = reference.split_once(':') else {
+                    continue;
+                };
+                let path: Vec<String> = object
+                    .split('.')
+                    .chain(attr.split('.'))
+                    .map(str::to_owned)
+                    .collect();
+                if let Resolved::Function(f) = resolver.resolve(file, &Target::Qualified(path), 0) {
+                    entry_points.insert(f, reference);
+                }
+            }
+        }
         Project {
+            entry_points,
             modules,
             by_name,
             roots,
@@ -368,6 +406,11 @@ impl Project {
             stores,
             class_members,
         }
+    }
+
+    /// The entry point declaration naming `function` (`pkg.cli:main`), if any.
+    pub fn entry_point(&self, function: FnId) -> Option<&str> {
+        self.entry_points.get(&function).map(String::as_str)
     }
 
     pub fn function(&self, id: FnId) -> &index::Function {
@@ -590,6 +633,7 @@ impl Project {
             subclasses: &self.subclasses,
             stores: &self.stores,
             trace: None,
+            method_classes: None,
         }
     }
 
@@ -663,7 +707,7 @@ fn defined_names(modules: &[ModuleIndex]) -> HashSet<&str> {
 
 /// What resolving one module's calls and values looked up in the project, hashed: module
 /// names and package roots (`m`, `r`), names no definition has (`d`), attribute stores (`s`),
-/// classes whose subclasses were asked for (`c`).
+/// classes whose subclasses were asked for (`c`), the classes defining a method name (`k`).
 #[derive(Default)]
 struct Trace {
     keys: HashSet<u64>,
@@ -725,6 +769,11 @@ impl Previous {
             for store in &module.attribute_stores {
                 added.insert(key_of(&("s", store.name.as_str())));
             }
+            for class in &module.classes {
+                for name in class.methods.keys() {
+                    added.insert(key_of(&("k", name.as_str())));
+                }
+            }
         }
         // The classes whose subclasses changed, and their ancestors (their descendants
         // changed), through the edges of both hierarchies.
@@ -773,7 +822,14 @@ struct Resolver<'p> {
     stores: &'p HashMap<String, Vec<(FileId, usize)>>,
     /// Where to note what is looked up, while resolving a module's calls.
     trace: Option<&'p std::cell::RefCell<Trace>>,
+    /// The classes defining a method, by its name (while the calls are resolved; without it
+    /// a method on an annotated receiver is not resolved).
+    method_classes: Option<&'p HashMap<&'p str, Vec<ClassId>>>,
 }
+
+/// How many project classes may define a method called on an annotated receiver before the
+/// call is left unresolved (see [`Resolver::annotated_method`]).
+const MAX_DEFINING: usize = 4;
 
 /// How many re-exports and aliases are followed before giving up.
 const MAX_DEPTH: usize = 8;
@@ -857,6 +913,7 @@ impl Resolver<'_> {
                 Resolved::Unknown(name.clone())
             }
             Target::External => Resolved::External,
+            Target::Annotated(class) => self.resolve(file, class, depth + 1),
         }
     }
 
@@ -888,10 +945,93 @@ impl Resolver<'_> {
 
     /// `name` on an instance of the class `class` resolves to (from `file`).
     fn method_of(&self, file: FileId, class: &Target, name: &str, depth: usize) -> Resolved {
+        if depth > MAX_DEPTH {
+            return Resolved::Unknown(name.to_owned());
+        }
+        if let Target::Annotated(annotated) = class {
+            return self.annotated_method(file, annotated, name, depth);
+        }
         match self.resolve(file, class, depth + 1) {
             Resolved::Class(class) => self.method(class, name, depth + 1),
             Resolved::External => Resolved::External,
+            // `make_store().load()`: what the function's return annotation names.
+            Resolved::Function(f) => match &self.modules[f.file].functions[f.index].returns {
+                Some(returns) => self.annotated_method(f.file, returns, name, depth + 1),
+                None => Resolved::Unknown(name.to_owned()),
+            },
             _ => Resolved::Unknown(name.to_owned()),
+        }
+    }
+
+    /// `name` on a value whose annotation names `class`. Python does not check annotations,
+    /// and a protocol or duck typing lets any class stand in: the method resolves only when
+    /// every project class defining `name` is in the annotated class's hierarchy (where the
+    /// override rules apply) and none of it is a protocol.
+    fn annotated_method(&self, file: FileId, class: &Target, name: &str, depth: usize) -> Resolved {
+        let unknown = || Resolved::Unknown(name.to_owned());
+        let Some(method_classes) = self.method_classes else {
+            return unknown();
+        };
+        let class = match self.resolve(file, class, depth + 1) {
+            Resolved::Class(class) => class,
+            Resolved::External => return Resolved::External,
+            _ => return unknown(),
+        };
+        self.record(&("k", name));
+        let defining = method_classes.get(name).map_or(&[][..], Vec::as_slice);
+        // A name many classes define is duck typing's own (`get`, `close`): not followed.
+        if defining.len() > MAX_DEFINING {
+            return unknown();
+        }
+        if self.modules[class.file].classes[class.index].is_protocol {
+            return unknown();
+        }
+        // The common case, without walking the hierarchy: one class defines it, and it is
+        // the one the lookup finds.
+        if let [only] = defining {
+            return match self.method(class, name, depth + 1) {
+                Resolved::Function(f)
+                    if self.modules[f.file].functions[f.index].class == Some(only.index)
+                        && f.file == only.file
+                        && !self.modules[only.file].classes[only.index].is_protocol =>
+                {
+                    Resolved::Function(f)
+                }
+                _ => unknown(),
+            };
+        }
+        let mut lineage: HashSet<ClassId> = HashSet::default();
+        let mut stack = vec![class];
+        while let Some(current) = stack.pop() {
+            if !lineage.insert(current) {
+                continue;
+            }
+            let c = &self.modules[current.file].classes[current.index];
+            if c.is_protocol {
+                return unknown();
+            }
+            for base in &c.bases {
+                if let Resolved::Class(base) = self.resolve(current.file, base, depth + 1) {
+                    stack.push(base);
+                }
+            }
+        }
+        self.record(&("c", class.file, class.index));
+        let mut descendants = vec![class];
+        while let Some(current) = descendants.pop() {
+            for &sub in self.subclasses.get(&current).into_iter().flatten() {
+                if lineage.insert(sub) {
+                    descendants.push(sub);
+                }
+            }
+        }
+        let outside = method_classes
+            .get(name)
+            .is_some_and(|classes| classes.iter().any(|c| !lineage.contains(c)));
+        match self.method(class, name, depth + 1) {
+            Resolved::Function(f) if !outside => Resolved::Function(f),
+            Resolved::External if method_classes.get(name).is_none() => Resolved::External,
+            _ => unknown(),
         }
     }
 
@@ -1319,12 +1459,19 @@ mod tests {
                 "app/base.py",
                 "from app.mixins import Helper\n\nclass Base(Helper):\n    pass\n",
             ),
-            ("app/mixins.py", "class Helper:\n    def helper(self):\n        pass\n"),
+            (
+                "app/annotated.py",
+                "from app.store import Store\n\ndef use(store: Store):\n    store.load()\n",
+            ),
             (
                 "app/store.py",
                 "class Store:\n    def load(self):\n        pass\n\nclass Other(Store):\n    def __init__(self):\n        self.db = Store()\n",
             ),
             ("app/patch.py", "import app.main\napp.main.service.db = None\n"),
+            (
+                "app/mixins.py",
+                "class Helper:\n    def helper(self):\n        pass\n\nclass Loader:\n    def load(self):\n        pass\n",
+            ),
         ];
         let (_dir, modules) = indexed(files);
         let whole = Project::new(indexed(files).1);

@@ -1,0 +1,5 @@
+import asyncio
+
+import service
+
+print(asyncio.run(service.demo()))
