@@ -139,20 +139,27 @@ pub fn process_stdin(
     settings: &Settings,
 ) {
     let phase2 = settings.recipes.iter().any(|r| r.meta().phase == 2);
-    let module = phase2
-        .then(|| parse_module(&source.text).ok())
-        .flatten()
-        .map(|parsed| {
-            index_module(
-                &report.path,
-                &source.text,
-                &parsed,
-                crate::codemods::RECIPES,
-                &Default::default(),
-            )
-        });
-    let Some(module) = module else {
+    if !phase2 {
         process_source(report, source, mode, settings);
+        return;
+    }
+    // Parsed once: indexed, and checked or fixed from the same parse.
+    let work = (mode != Mode::Audit).then_some((settings, mode));
+    let (index, checked) = first_pass(&report.path, &source.text, Some(&Default::default()), work);
+    let fill = |report: &mut FileReport, checked: Checked| match checked {
+        Checked::Done(Ok(diagnostics)) => {
+            report.diagnostics = diagnostics;
+            report.text = source.text.clone();
+        }
+        Checked::Done(Err(error)) | Checked::Fixed(Err(error)) => {
+            report.error = Some(syntax_error(&source.text, error))
+        }
+        Checked::Fixed(Ok(outcome)) => fill_fixed(report, &source.text, outcome, mode),
+        Checked::Panicked(message) => std::panic::resume_unwind(Box::new(message)),
+        Checked::Skipped => process_source(report, source, mode, settings),
+    };
+    let Some(module) = index.flatten() else {
+        fill(report, checked);
         return;
     };
     let project = Project::new(vec![module]);
@@ -162,7 +169,7 @@ pub fn process_stdin(
     .pop()
     .unwrap_or_default();
     if mode == Mode::Check || file_plan.edits.is_empty() {
-        process_source(report, source, mode, settings);
+        fill(report, checked);
         if report.error.is_some() || report.changed() {
             return;
         }
