@@ -56,7 +56,7 @@ pub static META: RecipeMeta = RecipeMeta {
     summary: "a call the configuration declares blocking (`blocking-calls`), in async code",
     ruff_equivalent: Some("ASYNC200"),
     fix: FixAvailability::None,
-    // Applies through `Settings::may_apply`, which knows the declared names.
+    // The declared names come from the settings (see `may_apply_with`).
     needles: &[],
     doc: DeclaredBlocking::DOC,
 };
@@ -64,6 +64,15 @@ pub static META: RecipeMeta = RecipeMeta {
 impl Recipe for DeclaredBlocking {
     fn meta(&self) -> &'static RecipeMeta {
         &META
+    }
+
+    fn may_apply_with(&self, text: &str, settings: &crate::pipeline::Settings) -> bool {
+        text.contains("async")
+            && settings.declared_blocking.iter().any(|call| {
+                call.name
+                    .last()
+                    .is_some_and(|last| text.contains(last.as_str()))
+            })
     }
 
     fn check_expr<'a>(&self, expr: &'a Expr, checker: &mut Checker<'a>) {

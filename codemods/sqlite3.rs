@@ -6,7 +6,7 @@ use crate::checker::{await_wrapping, Checker};
 use crate::fix::{merge_edits, Applicability, Edit, Fix};
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
-use crate::recipe::{BlockingUse, FixAvailability, Recipe, RecipeMeta};
+use crate::recipe::{BlockingUse, FixAvailability, Recipe, RecipeMeta, RunFact};
 use crate::semantic::{BindingId, Execution, ScopeId, ScopeKind, SemanticModel};
 use crate::walk::{walk_module, WalkContext, WalkHandler};
 
@@ -433,9 +433,24 @@ enum Guard {
     Open,
 }
 
+/// Another module of the run keeps sqlite3 work on the event loop's thread: migrating this
+/// file's connections is not safe alone. Without the project stage, every other module that
+/// imports sqlite3 counts; with it (every phase selected), only one whose sqlite3 work stays
+/// on the loop's thread after the run's planned fixes ([`stays_on_loop`]).
+pub static SQLITE_ELSEWHERE: RunFact = RunFact {
+    name: "sqlite3-elsewhere",
+    marks: &["import sqlite3", "from sqlite3 import"],
+    needed_by: &["sqlite3"],
+    planned: Some(stays_on_loop),
+};
+
 impl Recipe for Sqlite3 {
     fn meta(&self) -> &'static RecipeMeta {
         &META
+    }
+
+    fn run_facts(&self) -> &'static [RunFact] {
+        std::slice::from_ref(&SQLITE_ELSEWHERE)
     }
 
     /// Opening a connection stands for the object's blocking uses in the audit's census.
@@ -1105,16 +1120,16 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
     // async code, or in sync code async code calls).
     let elsewhere = checker
         .settings
-        .sqlite_elsewhere
-        .as_ref()
-        .map(|(other, what)| match what {
+        .facts
+        .elsewhere(SQLITE_ELSEWHERE.name)
+        .map(|other| match &other.what {
             Some(what) => format!(
                 "another module of the run ({}) keeps sqlite3 work on the event loop's thread after this run's fixes ({what}): a migrated connection holding a lock across an `await` would block it until sqlite's timeout; migrate them together",
-                other.display()
+                other.path.display()
             ),
             None => format!(
                 "another module of the run ({}) also uses sqlite3, possibly on the event loop's thread: a migrated connection holding a lock across an `await` would block it until sqlite's timeout; migrate them together",
-                other.display()
+                other.path.display()
             ),
         });
     let reason = if stays_blocking {
@@ -3101,9 +3116,9 @@ impl<'a> UnionFind<'a> {
 /// migrated connection cannot go on while the loop is blocked: a deadlock until sqlite's
 /// timeout).
 ///
-/// `file` is the module in `project`; `planned` are its phase 2 findings, `after` its own
-/// findings once the phase 2 edits are applied, checked without this rule (`None`: the check
-/// failed), `settings` the module's. Its sqlite3 work
+/// `module` tells what the project stage knows of the module: its phase 2 findings
+/// (`planned`), its own findings once the phase 2 edits are applied, checked without this
+/// rule (`after`, `None`: the check failed), its settings. Its sqlite3 work
 /// stays on the loop when
 /// - a use in async code has no safe fix (`after`);
 /// - a use in a sync function that async code calls (directly or through other sync
@@ -3114,16 +3129,17 @@ impl<'a> UnionFind<'a> {
 ///
 /// Module-level code (run at import, before the loop in a service) and sync code that async
 /// code does not reach do not count.
-pub fn stays_on_loop(
-    project: &crate::project::Project,
-    file: crate::project::FileId,
-    planned: &[crate::recipe::Diagnostic],
-    after: Option<&[crate::recipe::Diagnostic]>,
-    settings: &crate::pipeline::Settings,
-    reached: &rustc_hash::FxHashMap<crate::project::FnId, crate::project::CallId>,
-) -> Option<String> {
+pub fn stays_on_loop(planned_module: &crate::project::PlannedModule<'_>) -> Option<String> {
     use crate::project::index::Caller;
     use crate::project::FnId;
+    let crate::project::PlannedModule {
+        project,
+        module: file,
+        planned,
+        after,
+        settings,
+        reached,
+    } = *planned_module;
     let module = &project.modules[file];
     let sites: Vec<_> = module
         .blocking

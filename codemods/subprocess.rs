@@ -5,7 +5,7 @@ use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Stmt};
 use crate::parse::{Ranged, TextRange, TextSize};
 use crate::pipeline::SubprocessStrategy;
-use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+use crate::recipe::{FixAvailability, Recipe, RecipeMeta, RunFact};
 use crate::semantic::Execution;
 
 mod inline;
@@ -195,9 +195,22 @@ pub static META: RecipeMeta = RecipeMeta {
     doc: Subprocess::DOC,
 };
 
+/// Another module of the run mentions `SIGCHLD` (it may ignore the signal for the whole
+/// process): asyncio subprocesses would not see their children exit.
+pub static SIGCHLD_ELSEWHERE: RunFact = RunFact {
+    name: "sigchld-elsewhere",
+    marks: &["SIGCHLD"],
+    needed_by: &["subprocess", "system", "popen"],
+    planned: None,
+};
+
 impl Recipe for Subprocess {
     fn meta(&self) -> &'static RecipeMeta {
         &META
+    }
+
+    fn run_facts(&self) -> &'static [RunFact] {
+        std::slice::from_ref(&SIGCHLD_ELSEWHERE)
     }
 
     fn is_blocking_call(&self, name: &[&str]) -> bool {

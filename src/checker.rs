@@ -186,7 +186,7 @@ impl<'a> Checker<'a> {
         }
         let api = self.semantic.qualified_name(self.scope(), &call.func)?;
         let callee = &self.source[call.func.range()];
-        let patch = self.settings.patch_of(&api, callee)?;
+        let patch = self.settings.facts.patch_of(&api, callee)?;
         Some(format!(
             "`{}` is patched at {} (`{}`): the migrated code no longer calls it, so the patch stops taking effect",
             api.join("."),

@@ -10,6 +10,9 @@
 //!    and virtualenv folders, `--exclude`).
 //! 2. [`source`]: read bytes into text (UTF-8 only; BOM kept, binary refused) and detect the
 //!    file's line ending and indentation.
+//!    Before a file whose fixes depend on the other modules of the run is checked, the run
+//!    gathers, by bytes, the facts recipes declare about them ([`facts`]: another module uses
+//!    sqlite3, handles `SIGCHLD`); a file gets the ones it needs through its settings.
 //! 3. [`parse`]: the only module that talks to the parser crate; everything else uses its
 //!    re-exports.
 //! 4. [`semantic`]: scopes and bindings, so names are *resolved* (`t.sleep` after
@@ -20,12 +23,17 @@
 //!    [`recipe::Diagnostic`]s with optional [`fix::Fix`]es, span edits with an applicability
 //!    (safe, unsafe, display-only). Imports a fix needs are scheduled through [`imports`]; a
 //!    rewrite that needs statements before the call's statement places them with [`hoist`].
-//! 6. [`project`] (with a phase 2 recipe enabled): what no single file can tell. Every file
-//!    that can matter is indexed once (definitions, calls, callbacks, blocking calls), calls
-//!    are resolved across modules, and the phase 2 recipes query that call graph: a sync
-//!    helper three modules away that async code reaches, a coroutine never awaited. Their
-//!    fixes may edit several files and are all-or-nothing; [`project::plan`] splits them into
-//!    per-file edits, applied before each file's own fix loop.
+//! 6. [`project`] (with a phase 2 recipe enabled): what no single file can tell. A run reads
+//!    every file once and makes one parallel pass over them: each file that can matter (async
+//!    code, a blocking call) is parsed once, indexed (definitions, calls, callbacks, blocking
+//!    calls) and, from the same parse, checked (the checker's semantic model is the one the
+//!    index reads) or put through the fix loop. Calls are then resolved across modules once;
+//!    the rounds that index the files mentioning a function a fix may change resolve again
+//!    only the modules that looked up what the new modules add. The phase 2 recipes query
+//!    that call graph: a sync helper three modules away that async code reaches, a coroutine
+//!    never awaited. Their fixes may edit several files and are all-or-nothing;
+//!    [`project::plan`] splits them into per-file edits, applied before each file's own fix
+//!    loop (a file the plan edits is fixed again from the edited text).
 //! 7. [`pipeline`]: the fix loop: apply non-conflicting fixes (shared edits once), re-parse,
 //!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
 //!    file's fixes, and so does a result with a compile-time error the original did not have
@@ -44,6 +52,7 @@ pub mod cli;
 pub mod codemods;
 pub mod config;
 pub mod discovery;
+pub mod facts;
 pub mod fix;
 pub mod hoist;
 pub mod imports;

@@ -26,17 +26,9 @@ pub struct Settings {
     pub declared_blocking: Vec<DeclaredCall>,
     /// How the subprocess recipe migrates the calls it fixes.
     pub subprocess_strategy: SubprocessStrategy,
-    /// Another module of the run whose sqlite3 work may run on the loop's thread, for the file
-    /// being processed, so that migrating this file's is not safe alone; with what stays there
-    /// when the project stage knows it (see `codemods::sqlite3::stays_on_loop`).
-    pub sqlite_elsewhere: Option<(std::path::PathBuf, Option<String>)>,
-    /// Another module of the run that mentions `SIGCHLD` (it may ignore the signal for the
-    /// whole process): asyncio subprocesses would not see their children exit.
-    pub sigchld_elsewhere: Option<std::path::PathBuf>,
-    /// What the run's modules patch (see [`crate::patches`]), for a file that calls something
-    /// a recipe migrates, and the names that file is imported by.
-    pub patches: std::sync::Arc<[crate::patches::Patch]>,
-    pub module_names: Vec<String>,
+    /// What the run knows about its other modules, for the file being processed (see
+    /// [`crate::facts`]).
+    pub facts: crate::facts::RunFacts,
 }
 
 /// How blocking subprocess calls are migrated (`subprocess-strategy`, `--subprocess-strategy`).
@@ -78,11 +70,6 @@ pub struct PerFileIgnore {
 }
 
 impl Settings {
-    /// The patch a fix defeats when it stops calling `api` (called as `callee` in this file).
-    pub fn patch_of(&self, api: &[&str], callee: &str) -> Option<&crate::patches::Patch> {
-        crate::patches::affecting(&self.patches, &self.module_names, api, callee)
-    }
-
     pub fn new(recipes: Vec<&'static dyn Recipe>, unsafe_fixes: bool) -> Self {
         Settings {
             recipes,
@@ -90,10 +77,7 @@ impl Settings {
             per_file_ignores: Vec::new(),
             declared_blocking: Vec::new(),
             subprocess_strategy: SubprocessStrategy::default(),
-            sqlite_elsewhere: None,
-            sigchld_elsewhere: None,
-            patches: Default::default(),
-            module_names: Vec::new(),
+            facts: Default::default(),
         }
     }
 
@@ -127,20 +111,12 @@ impl Settings {
         }
     }
 
-    /// Whether any enabled recipe could find something in `text` (see [`Recipe::may_apply`]).
+    /// Whether any enabled recipe could find something in `text` (see
+    /// [`Recipe::may_apply_with`]).
     pub fn may_apply(&self, text: &str) -> bool {
-        let declared = || {
-            self.recipes
-                .iter()
-                .any(|r| r.meta().code == crate::codemods::declared_blocking::META.code)
-                && text.contains("async")
-                && self.declared_blocking.iter().any(|call| {
-                    call.name
-                        .last()
-                        .is_some_and(|last| text.contains(last.as_str()))
-                })
-        };
-        self.recipes.iter().any(|recipe| recipe.may_apply(text)) || declared()
+        self.recipes
+            .iter()
+            .any(|recipe| recipe.may_apply_with(text, self))
     }
 
     /// Whether a finding's fix would be applied by `fix --write` with these settings.
@@ -190,8 +166,14 @@ pub struct FixOutcome {
 /// and re-parses. A pass whose output does not parse, or a loop that does not converge, makes
 /// the whole file's fixes refused. Imports the fixes made unused are removed at the end.
 pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, SyntaxError> {
+    let parsed = parse_module(original)?;
+    Ok(fix_parsed(original, parsed, settings))
+}
+
+/// [`fix_source`] for a text already parsed.
+pub fn fix_parsed(original: &str, parsed: crate::parse::Parsed, settings: &Settings) -> FixOutcome {
     let mut text = original.to_owned();
-    let mut parsed = parse_module(&text)?;
+    let mut parsed = parsed;
     let stylist = Stylist::detect(original, &parsed);
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut unused_before: Option<BTreeSet<ImportKey>> = None;
@@ -242,10 +224,10 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
         let codes = codes_of(&fixable);
         if passes > MAX_PASSES {
             let diagnostics = original_findings.unwrap_or_default();
-            return Ok(refuse(
+            return refuse(
                 format!("fixes did not converge after {MAX_PASSES} passes ({codes})"),
                 diagnostics,
-            ));
+            );
         }
         let fixes: Vec<&Fix> = fixable.iter().filter_map(|d| d.fix.as_ref()).collect();
         let outcome = apply_fixes(&text, &fixes);
@@ -259,10 +241,10 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
                 parsed = reparsed;
             }
             Err(error) => {
-                return Ok(refuse(
+                return refuse(
                     format!("the fixes of {codes} produced invalid syntax ({}); the file was left unchanged", error.message),
                     original_findings.unwrap_or_default(),
-                ));
+                );
             }
         }
     };
@@ -278,10 +260,10 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
             }
             Err(error) => {
                 let diagnostics = original_findings.unwrap_or_default();
-                return Ok(refuse(
+                return refuse(
                     format!("removing unused imports produced invalid syntax ({}); the file was left unchanged", error.message),
                     diagnostics,
-                ));
+                );
             }
         }
     }
@@ -290,24 +272,24 @@ pub fn fix_source(original: &str, settings: &Settings) -> Result<FixOutcome, Syn
     if text != original {
         if let Some(error) = added_semantic_errors(original, &parsed, &text).first() {
             let codes: Vec<&str> = applied.keys().copied().collect();
-            return Ok(refuse(
+            return refuse(
                 format!(
                     "the fixes of {} produced code CPython rejects ({error}); the file was left unchanged",
                     codes.join(", ")
                 ),
                 original_findings.unwrap_or_default(),
-            ));
+            );
         }
     }
 
     let original = original_findings.unwrap_or_else(|| remaining.clone());
-    Ok(FixOutcome {
+    FixOutcome {
         text,
         applied,
         remaining,
         refused: None,
         original,
-    })
+    }
 }
 
 fn codes_of(diagnostics: &[&Diagnostic]) -> String {

@@ -85,6 +85,22 @@ pub struct RecipeMeta {
     pub doc: &'static str,
 }
 
+/// A fact about the other modules of a run (see [`crate::facts`]).
+#[derive(Debug)]
+pub struct RunFact {
+    /// The name the recipe queries it by.
+    pub name: &'static str,
+    /// A module has the fact when its text contains one of these.
+    pub marks: &'static [&'static str],
+    /// Only a file whose text contains one of these needs the fact.
+    pub needed_by: &'static [&'static str],
+    /// How the project stage decides the fact, when it runs anyway: of the modules the marks
+    /// find, one has the fact when this says what of it gives it the fact (`None`: it has
+    /// not). It must find every module that can matter; a run without the project stage
+    /// counts every module the marks find.
+    pub planned: Option<fn(&crate::project::PlannedModule<'_>) -> Option<String>>,
+}
+
 /// A migration recipe. The checker walks each file once and calls the hooks of every enabled
 /// recipe on every expression and statement; a recipe reports findings through the checker.
 pub trait Recipe: Sync + Send {
@@ -96,12 +112,24 @@ pub trait Recipe: Sync + Send {
         (self.meta().phase != 1 || text.contains("async")) && self.mentions(text)
     }
 
+    /// [`Recipe::may_apply`] for a recipe whose names come from the settings (the
+    /// configuration), which overrides it.
+    fn may_apply_with(&self, text: &str, _settings: &crate::pipeline::Settings) -> bool {
+        self.may_apply(text)
+    }
+
     /// Whether the text mentions one of the names the recipe's imports must use.
     fn mentions(&self, text: &str) -> bool {
         self.meta()
             .needles
             .iter()
             .any(|needle| text.contains(needle))
+    }
+
+    /// The facts about the other modules of the run the recipe's fixes depend on (see
+    /// [`crate::facts`]); it reads them with `checker.settings.facts.elsewhere(name)`.
+    fn run_facts(&self) -> &'static [RunFact] {
+        &[]
     }
 
     /// Whether a call of this qualified name is a blocking call the recipe is about, wherever

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::discovery::Candidate;
+use crate::facts::{depends_on_the_run, FactIndex};
 use crate::parse::SyntaxError;
-use crate::pipeline::{audit_source, check_source, fix_source, Settings};
+use crate::pipeline::{audit_source, check_source, fix_source, FixOutcome, Settings};
 use crate::recipe::Diagnostic;
 use crate::source::{LineIndex, SourceText};
 
@@ -131,53 +132,40 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
     }
 }
 
-/// What a file's fixes depend on among the other modules of the run: the modules using
-/// sqlite3, those mentioning `SIGCHLD`, and what the run patches.
-type RunFacts<'f> = (
-    &'f [(&'f Path, Option<String>)],
-    &'f [&'f Path],
-    &'f std::sync::Arc<[crate::patches::Patch]>,
-);
-
 /// Processes every file in parallel; the reports come back in the order of `files`. With a
 /// phase 2 recipe enabled, the project stage runs between reading and fixing.
 pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
-    // The sqlite3 recipe's fixes are safe only when no other module's sqlite3 work stays on
-    // the loop's thread, which the project stage knows (the call graph, the planned fixes):
-    // a run of phase 1 alone asks it too, so that it decides as `check` does.
-    let project_facts = settings
-        .recipes
-        .iter()
-        .any(|r| r.meta().phase == 2 || r.meta().code == crate::codemods::sqlite3::META.code);
-    if project_facts {
+    if settings.recipes.iter().any(|r| r.meta().phase == 2) {
         return crate::project::run::run_project(files, mode, settings);
     }
-    let process = |candidate: &Candidate, source, (sqlite, sigchld, patches): RunFacts<'_>| {
-        let Candidate { path, explicit } = candidate;
-        let settings = settings.for_path(path);
-        let settings = with_sqlite_elsewhere(settings, path, &source, sqlite);
-        let settings = with_sigchld_elsewhere(settings, path, sigchld);
-        let settings = with_patches(settings, path, &source, patches);
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            process_file(path, source, *explicit, mode, &settings)
-        }));
-        result.unwrap_or_else(|payload| {
-            let mut report = FileReport::empty(path.clone());
-            report.error = Some(FileError::Panic(panic_message(&payload)));
-            report
-        })
-    };
-    // Files are read and processed one by one, except those that mention sqlite3 or child
-    // processes: whether their fixes are safe depends on the other modules (that use sqlite3,
-    // that handle `SIGCHLD`), known once every file was read.
+    let process =
+        |candidate: &Candidate, source: Result<SourceText, FileError>, facts: &FactIndex| {
+            let Candidate { path, explicit } = candidate;
+            let text = source.as_ref().ok().map(|s| s.text.as_str());
+            let settings = facts.apply(settings.for_path(path), path, text);
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                process_file(path, source, *explicit, mode, &settings)
+            }));
+            result.unwrap_or_else(|payload| {
+                let mut report = FileReport::empty(path.clone());
+                report.error = Some(FileError::Panic(panic_message(&payload)));
+                report
+            })
+        };
+    // Files are read and processed one by one, except those whose fixes depend on the other
+    // modules of the run (see [`crate::facts`]): they wait until every file was read.
+    let none = FactIndex::default();
     let first: Vec<Result<FileReport, Result<SourceText, FileError>>> = files
         .par_iter()
         .map(|candidate| {
             let source = read_source(&candidate.path);
-            if source.as_ref().is_ok_and(|s| needs_the_run(&s.text)) {
+            let depends = source
+                .as_ref()
+                .is_ok_and(|s| depends_on_the_run(&settings.recipes, &s.text));
+            if depends {
                 Err(source)
             } else {
-                Ok(process(candidate, source, (&[], &[], &Default::default())))
+                Ok(process(candidate, source, &none))
             }
         })
         .collect();
@@ -192,24 +180,17 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
             }
         }
     }
-    let sqlite = sqlite_modules(
-        deferred
-            .iter()
-            .map(|(i, source)| (files[*i].path.as_path(), source)),
-    );
-    let sigchld = sigchld_modules(
-        deferred
-            .iter()
-            .map(|(i, source)| (files[*i].path.as_path(), source)),
-    );
-    let patches = run_patches(
-        deferred
-            .iter()
-            .map(|(i, source)| (files[*i].path.as_path(), source)),
+    let facts = FactIndex::gather(
+        &settings.recipes,
+        deferred.iter().map(|(i, source)| {
+            let text = source.as_ref().ok().map(|s| s.text.as_str());
+            (files[*i].path.as_path(), text)
+        }),
+        false,
     );
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
-        .map(|(i, source)| (i, process(&files[i], source, (&sqlite, &sigchld, &patches))))
+        .map(|(i, source)| (i, process(&files[i], source, &facts)))
         .collect();
     for (i, report) in late {
         reports[i] = Some(report);
@@ -252,120 +233,6 @@ pub fn process_file(
     process_source(&mut report, &source, mode, settings);
     finish_file(&mut report, &source, mode, settings);
     report
-}
-
-/// The files of the run that import `sqlite3` (see [`Settings::sqlite_elsewhere`]), without
-/// the project stage: any of them may use it on the loop's thread.
-pub fn sqlite_modules<'f, 's>(
-    files: impl Iterator<Item = (&'f Path, &'s Result<SourceText, FileError>)>,
-) -> Vec<(&'f Path, Option<String>)> {
-    files
-        .filter(|(_, source)| {
-            source.as_ref().is_ok_and(|s| {
-                s.text.contains("import sqlite3") || s.text.contains("from sqlite3 import")
-            })
-        })
-        .map(|(path, _)| (path, None))
-        .collect()
-}
-
-/// Whether what a file's fixes may do depends on the other modules of the run: it mentions
-/// sqlite3 (see [`Settings::sqlite_elsewhere`]), child processes or `SIGCHLD` (see
-/// [`Settings::sigchld_elsewhere`]).
-fn needs_the_run(text: &str) -> bool {
-    ["sqlite3", "SIGCHLD", "subprocess", "popen", "system"]
-        .iter()
-        .any(|word| text.contains(word))
-        || crate::patches::may_patch(text)
-        || needs_patches(text)
-}
-
-/// Whether a file may call something a recipe migrates (and so needs the run's patches).
-fn needs_patches(text: &str) -> bool {
-    crate::codemods::RECIPES
-        .iter()
-        .any(|r| r.meta().phase == 1 && r.mentions(text))
-}
-
-/// What the files of the run patch (see [`crate::patches`]), parsing only those that may.
-pub fn run_patches<'s>(
-    files: impl Iterator<Item = (&'s Path, &'s Result<SourceText, FileError>)>,
-) -> std::sync::Arc<[crate::patches::Patch]> {
-    let patching: Vec<(&Path, &str)> = files
-        .filter_map(|(path, source)| {
-            let text = source.as_ref().ok()?.text.as_str();
-            crate::patches::may_patch(text).then_some((path, text))
-        })
-        .collect();
-    let patches: Vec<crate::patches::Patch> = patching
-        .into_par_iter()
-        .flat_map_iter(|(path, text)| match crate::parse::parse_module(text) {
-            Ok(parsed) => crate::patches::patches_in(path, text, &parsed),
-            Err(_) => Vec::new(),
-        })
-        .collect();
-    patches.into()
-}
-
-/// The settings for a file that calls something a recipe migrates, while the run patches
-/// something.
-pub fn with_patches<'s>(
-    settings: std::borrow::Cow<'s, Settings>,
-    path: &Path,
-    source: &Result<SourceText, FileError>,
-    patches: &std::sync::Arc<[crate::patches::Patch]>,
-) -> std::borrow::Cow<'s, Settings> {
-    if patches.is_empty() || !source.as_ref().is_ok_and(|s| needs_patches(&s.text)) {
-        return settings;
-    }
-    let mut settings = settings.into_owned();
-    settings.patches = std::sync::Arc::clone(patches);
-    settings.module_names = crate::project::layout::place(path).names;
-    std::borrow::Cow::Owned(settings)
-}
-
-/// The files of the run that mention `SIGCHLD` (see [`Settings::sigchld_elsewhere`]).
-pub fn sigchld_modules<'f, 's>(
-    files: impl Iterator<Item = (&'f Path, &'s Result<SourceText, FileError>)>,
-) -> Vec<&'f Path> {
-    files
-        .filter(|(_, source)| source.as_ref().is_ok_and(|s| s.text.contains("SIGCHLD")))
-        .map(|(path, _)| path)
-        .collect()
-}
-
-/// The settings for a file while another module of the run mentions `SIGCHLD`.
-pub fn with_sigchld_elsewhere<'s>(
-    settings: std::borrow::Cow<'s, Settings>,
-    path: &Path,
-    sigchld: &[&Path],
-) -> std::borrow::Cow<'s, Settings> {
-    let Some(other) = sigchld.iter().find(|p| **p != path) else {
-        return settings;
-    };
-    let mut settings = settings.into_owned();
-    settings.sigchld_elsewhere = Some(other.to_path_buf());
-    std::borrow::Cow::Owned(settings)
-}
-
-/// The settings for a file that uses sqlite3 while another module of the run does too.
-pub fn with_sqlite_elsewhere<'s>(
-    settings: std::borrow::Cow<'s, Settings>,
-    path: &Path,
-    source: &Result<SourceText, FileError>,
-    sqlite: &[(&Path, Option<String>)],
-) -> std::borrow::Cow<'s, Settings> {
-    let uses_sqlite = source.as_ref().is_ok_and(|s| s.text.contains("sqlite3"));
-    let Some((other, what)) = sqlite
-        .iter()
-        .find(|(p, _)| *p != path)
-        .filter(|_| uses_sqlite)
-    else {
-        return settings;
-    };
-    let mut settings = settings.into_owned();
-    settings.sqlite_elsewhere = Some((other.to_path_buf(), what.clone()));
-    std::borrow::Cow::Owned(settings)
 }
 
 /// Reads and decodes a file.
@@ -412,6 +279,16 @@ pub fn finish_file(report: &mut FileReport, source: &SourceText, mode: Mode, set
     }
 }
 
+/// A syntax error of `text`, located.
+pub fn syntax_error(text: &str, error: SyntaxError) -> FileError {
+    let location = LineIndex::new(text).location(text, error.offset);
+    FileError::Syntax {
+        row: location.row,
+        column: location.column,
+        message: error.message,
+    }
+}
+
 /// Checks or fixes one decoded text, filling `report` (used for files and for stdin).
 pub fn process_source(
     report: &mut FileReport,
@@ -420,14 +297,7 @@ pub fn process_source(
     settings: &Settings,
 ) {
     let text = &source.text;
-    let syntax_error = |error: SyntaxError| {
-        let location = LineIndex::new(text).location(text, error.offset);
-        FileError::Syntax {
-            row: location.row,
-            column: location.column,
-            message: error.message,
-        }
-    };
+    let syntax_error = |error: SyntaxError| syntax_error(text, error);
     match mode {
         Mode::Check => match check_source(text, settings) {
             Ok(diagnostics) => {
@@ -445,32 +315,32 @@ pub fn process_source(
             Err(error) => report.error = Some(syntax_error(error)),
         },
         Mode::Diff | Mode::Write => match fix_source(text, settings) {
-            Ok(outcome) => {
-                if let Some(reason) = outcome.refused {
-                    report.error = Some(FileError::FixRefused(reason));
-                }
-                report.applied = outcome.applied;
-                report.diagnostics = outcome.remaining;
-                if outcome.text != *text {
-                    report.original = Some(text.clone());
-                    if mode == Mode::Diff {
-                        // Nothing is written: say where the remaining findings are on disk.
-                        if let Some(located) = locate_in_original(
-                            text,
-                            &outcome.text,
-                            &report.diagnostics,
-                            &outcome.original,
-                        ) {
-                            report.diagnostics = located;
-                            report.located_in_original = true;
-                        }
-                    }
-                }
-                report.text = outcome.text;
-            }
+            Ok(outcome) => fill_fixed(report, text, outcome, mode),
             Err(error) => report.error = Some(syntax_error(error)),
         },
     }
+}
+
+/// Fills `report` with what the fix loop did to `text`.
+pub fn fill_fixed(report: &mut FileReport, text: &str, outcome: FixOutcome, mode: Mode) {
+    if let Some(reason) = outcome.refused {
+        report.error = Some(FileError::FixRefused(reason));
+    }
+    report.applied = outcome.applied;
+    report.diagnostics = outcome.remaining;
+    if outcome.text != *text {
+        report.original = Some(text.to_owned());
+        if mode == Mode::Diff {
+            // Nothing is written: say where the remaining findings are on disk.
+            if let Some(located) =
+                locate_in_original(text, &outcome.text, &report.diagnostics, &outcome.original)
+            {
+                report.diagnostics = located;
+                report.located_in_original = true;
+            }
+        }
+    }
+    report.text = outcome.text;
 }
 
 /// Why a file was not written when it changed while awaitify worked on it.

@@ -381,10 +381,14 @@ pub(super) fn imports_then_helper(imports: Vec<Edit>, helper: Option<Edit>) -> V
 /// handler that reaps children). The kernel then reaps them before asyncio's child watcher,
 /// which reports the return code 255, where subprocess reports 0.
 pub(super) fn sigchld_handled(checker: &Checker<'_>) -> Option<String> {
-    if let Some(other) = &checker.settings.sigchld_elsewhere {
+    if let Some(other) = checker
+        .settings
+        .facts
+        .elsewhere(super::SIGCHLD_ELSEWHERE.name)
+    {
         return Some(format!(
             "{} mentions `SIGCHLD` (it may ignore the signal or reap children for the whole process): asyncio would not see the child exit and would report the return code 255",
-            other.display()
+            other.path.display()
         ));
     }
     // A quick look at the text first: most modules never mention the signal.

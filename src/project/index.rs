@@ -404,6 +404,19 @@ pub fn index_module(
     roots: &HashMap<String, HashSet<String>>,
 ) -> ModuleIndex {
     let semantic = SemanticModel::build(parsed.suite());
+    index_with_model(path, source, parsed, &semantic, recipes, roots)
+}
+
+/// Indexes one parsed module whose semantic model was already built (by the checker, from
+/// the same parse).
+pub fn index_with_model(
+    path: &Path,
+    source: &str,
+    parsed: &Parsed,
+    semantic: &SemanticModel<'_>,
+    recipes: &[&'static dyn Recipe],
+    roots: &HashMap<String, HashSet<String>>,
+) -> ModuleIndex {
     let place = super::layout::place(path);
     let no_roots = HashSet::default();
     let roots = roots.get(&place.namespace).unwrap_or(&no_roots);
@@ -413,7 +426,7 @@ pub fn index_module(
         context: WalkContext::new(),
         source,
         parsed,
-        semantic: &semantic,
+        semantic,
         recipes,
         function_scopes: semantic
             .scopes

@@ -8,8 +8,10 @@
 //!    calls, callbacks and blocking calls), in parallel, and their syntax trees dropped:
 //!    every file with async code or a blocking call, then, in rounds ([`run`]), every file
 //!    that mentions a function reaching a blocking call (it may call it). Imports of modules
-//!    outside the project are not followed.
-//! 2. [`Project::new`] resolves each call to a project definition where that can be known:
+//!    outside the project are not followed. The first round is indexed from the parse the
+//!    phase 1 check (or fix loop) of the same file uses.
+//! 2. [`Project::new`] (then [`Project::extend`] for each round, which resolves again only
+//!    the modules whose resolution looked up something the round added) resolves each call to a project definition where that can be known:
 //!    module functions, imports (relative and star imports included, re-exports followed),
 //!    `self.m()` and `super().m()` through the class hierarchy, `ClassName.m`,
 //!    `self.attr.m()` when every `self.attr = ClassName(...)` agrees (and no subclass assigns
@@ -95,6 +97,24 @@ pub struct Rebinding {
     pub is_async: bool,
 }
 
+/// What the project stage knows of one module once the run's fixes are planned, for the facts
+/// it decides (see [`crate::recipe::RunFact::planned`]).
+#[derive(Clone, Copy)]
+pub struct PlannedModule<'a> {
+    pub project: &'a Project,
+    /// The module, in `project`.
+    pub module: FileId,
+    /// Its phase 2 findings.
+    pub planned: &'a [crate::recipe::Diagnostic],
+    /// Its own findings once the phase 2 edits are applied, with the facts not yet decided
+    /// left out (`None`: the check failed).
+    pub after: Option<&'a [crate::recipe::Diagnostic]>,
+    /// Its settings.
+    pub settings: &'a Settings,
+    /// The functions async code reaches (see [`Project::reached_from_async`]).
+    pub reached: &'a HashMap<FnId, CallId>,
+}
+
 /// The indexed modules of a run and the resolved call graph.
 pub struct Project {
     pub modules: Vec<ModuleIndex>,
@@ -105,6 +125,10 @@ pub struct Project {
     roots: Roots,
     /// Per module, per call: the callee.
     resolved: Vec<Vec<Resolved>>,
+    /// Per module, per value reference: what it is.
+    values: Vec<Vec<Resolved>>,
+    /// Per module: what resolving its calls looked up (see [`Project::extend`]).
+    traces: Vec<Trace>,
     callers: Vec<Vec<Vec<CallId>>>,
     /// Per function: the calls its body makes (not those of nested functions or lambdas).
     callees: Vec<Vec<Vec<CallId>>>,
@@ -127,22 +151,56 @@ pub struct Project {
 
 impl Project {
     pub fn new(modules: Vec<ModuleIndex>) -> Self {
+        Self::build(modules, None)
+    }
+
+    /// The project with `more` modules: the calls of the modules already resolved are
+    /// resolved again only where what the new modules add (module names, package roots,
+    /// defined names, attribute stores, subclasses) was looked up when they were resolved.
+    pub fn extend(self, more: Vec<ModuleIndex>) -> Self {
+        let Project {
+            mut modules,
+            by_name,
+            roots,
+            resolved,
+            callees,
+            values,
+            traces,
+            subclasses,
+            ..
+        } = self;
+        let known = modules.len();
+        modules.extend(more);
+        let previous = Previous {
+            known,
+            by_name,
+            roots,
+            resolved,
+            callees,
+            values,
+            traces,
+            subclasses,
+        };
+        Self::build(modules, Some(previous))
+    }
+
+    fn build(modules: Vec<ModuleIndex>, previous: Option<Previous>) -> Self {
         let mut by_name: ModulesByName = HashMap::default();
         for (file, module) in modules.iter().enumerate() {
+            let names = by_name.entry(module.namespace.clone()).or_default();
             for name in &module.names {
-                by_name
-                    .entry((module.namespace.clone(), name.clone()))
-                    .or_default()
-                    .push(file);
+                names.entry(name.clone()).or_default().push(file);
             }
         }
         let mut roots: Roots = HashMap::default();
-        for (namespace, name) in by_name.keys() {
-            if let Some(first) = name.split('.').next() {
-                roots
-                    .entry(namespace.clone())
-                    .or_default()
-                    .insert(first.to_owned());
+        for (namespace, names) in &by_name {
+            for name in names.keys() {
+                if let Some(first) = name.split('.').next() {
+                    roots
+                        .entry(namespace.clone())
+                        .or_default()
+                        .insert(first.to_owned());
+                }
             }
         }
         let no_subclasses = HashMap::default();
@@ -166,6 +224,7 @@ impl Project {
             roots: &roots,
             subclasses: &no_subclasses,
             stores: &stores,
+            trace: None,
             method_classes: None,
         };
         let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
@@ -198,6 +257,7 @@ impl Project {
             roots: &roots,
             subclasses: &subclasses,
             stores: &stores,
+            trace: None,
             method_classes: Some(&method_classes),
         };
         // A callee can only be a project definition under the name of one (most calls are
@@ -206,40 +266,54 @@ impl Project {
         // Names reach definitions under their own name or under an alias (a re-export
         // `from .core import fetch as get` is called as `pkg.get()`), or a module-level
         // instance (`store = Store()`).
-        let defined: HashSet<&str> = modules
-            .iter()
-            .flat_map(|m| {
-                m.functions
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .chain(m.classes.iter().map(|c| c.name.as_str()))
-                    .chain(
-                        m.top_level
-                            .iter()
-                            .filter_map(|(name, target)| match target {
-                                Target::Qualified(path) => {
-                                    (path.last() != Some(name)).then_some(name.as_str())
-                                }
-                                Target::Instance(_) => Some(name.as_str()),
-                                _ => None,
-                            }),
-                    )
-            })
-            .collect();
-        let resolve = |file: FileId, target: &Target| match target.name() {
-            Some(name) if !defined.contains(name) => Resolved::External,
+        let defined: HashSet<&str> = defined_names(&modules);
+        // The modules resolved before whose resolution may change: those that looked up
+        // something the new modules add.
+        let mut reused: Vec<Option<(ModuleResolution, Trace)>> = match previous {
+            None => Vec::new(),
+            Some(previous) => {
+                let added = previous.added(&modules, &by_name, &roots, &defined, &subclasses);
+                previous
+                    .resolved
+                    .into_iter()
+                    .zip(previous.values)
+                    .zip(previous.callees)
+                    .zip(previous.traces)
+                    .map(|(((calls, values), callees), trace)| {
+                        let stale = trace.keys.iter().any(|key| added.contains(key));
+
+                        (!stale).then_some(((calls, values, callees), trace))
+                    })
+                    .collect()
+            }
+        };
+        reused.resize_with(modules.len(), || None);
+        let resolve = |resolver: &Resolver, file: FileId, target: &Target| match target.name() {
+            Some(name) if !defined.contains(name) => {
+                resolver.record(&("d", name));
+                Resolved::External
+            }
             _ => resolver.resolve(file, target, 0),
         };
         // Per module, in parallel: what its calls and values resolve to, and its functions'
-        // callees.
-        let per_module: Vec<ModuleResolution> = modules
+        // callees (unless resolved before and still valid), and what was looked up.
+        let per_module: Vec<(ModuleResolution, Trace)> = modules
             .par_iter()
+            .zip(reused.into_par_iter())
             .enumerate()
-            .map(|(file, module)| {
+            .map(|(file, (module, reused))| {
+                if let Some(reused) = reused {
+                    return reused;
+                }
+                let trace = std::cell::RefCell::new(Trace::default());
+                let resolver = Resolver {
+                    trace: Some(&trace),
+                    ..resolver
+                };
                 let calls: Vec<Resolved> = module
                     .calls
                     .iter()
-                    .map(|call| match resolve(file, &call.target) {
+                    .map(|call| match resolve(&resolver, file, &call.target) {
                         // `Store(path)` runs `Store.__init__`.
                         Resolved::Class(class) => match resolver.method(class, "__init__", 0) {
                             Resolved::Function(init) => Resolved::Init(class, init),
@@ -251,7 +325,7 @@ impl Project {
                 let values = module
                     .values
                     .iter()
-                    .map(|value| resolve(file, &value.target))
+                    .map(|value| resolve(&resolver, file, &value.target))
                     .collect();
                 let mut callees = vec![Vec::new(); module.functions.len()];
                 for (index, call) in module.calls.iter().enumerate() {
@@ -259,7 +333,7 @@ impl Project {
                         callees[caller].push(CallId { file, index });
                     }
                 }
-                (calls, values, callees)
+                ((calls, values, callees), trace.into_inner())
             })
             .collect();
         let mut resolved = Vec::with_capacity(modules.len());
@@ -273,9 +347,12 @@ impl Project {
             .map(|functions| vec![Vec::new(); functions.len()])
             .collect();
         let mut unknown: HashMap<String, Vec<UnknownUse>> = HashMap::default();
-        for ((file, module), (module_resolved, value_targets, module_callees)) in
+        let mut all_values = Vec::with_capacity(modules.len());
+        let mut traces = Vec::with_capacity(modules.len());
+        for ((file, module), ((module_resolved, value_targets, module_callees), trace)) in
             modules.iter().enumerate().zip(per_module)
         {
+            traces.push(trace);
             for (index, (call, target)) in module.calls.iter().zip(&module_resolved).enumerate() {
                 let id = CallId { file, index };
                 match target {
@@ -295,11 +372,11 @@ impl Project {
             }
             resolved.push(module_resolved);
             callees.push(module_callees);
-            for (value, target) in module.values.iter().zip(value_targets) {
+            for (value, target) in module.values.iter().zip(&value_targets) {
                 match target {
                     Resolved::Function(f) => value_uses[f.file][f.index].push((file, value.range)),
                     Resolved::Unknown(name) if defined.contains(name.as_str()) => {
-                        unknown.entry(name).or_default().push(UnknownUse {
+                        unknown.entry(name.clone()).or_default().push(UnknownUse {
                             file,
                             range: value.range,
                             attribute: value.target.is_attribute_lookup(),
@@ -309,6 +386,7 @@ impl Project {
                     _ => {}
                 }
             }
+            all_values.push(value_targets);
         }
         // Entry points, per project folder, resolved from one of its modules.
         let mut entry_points: HashMap<FnId, String> = HashMap::default();
@@ -340,6 +418,8 @@ impl Project {
             resolved,
             callers,
             callees,
+            values: all_values,
+            traces,
             value_uses,
             unknown,
             unindexed_mentions: HashMap::default(),
@@ -573,6 +653,7 @@ impl Project {
             roots: &self.roots,
             subclasses: &self.subclasses,
             stores: &self.stores,
+            trace: None,
             method_classes: None,
         }
     }
@@ -619,7 +700,138 @@ impl Project {
 /// What one module's calls and values resolve to, and per function the calls it makes.
 type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
 
+/// The names under which a call can reach a project definition: the definitions' own names,
+/// the aliases modules import them by (a re-export `from .core import fetch as get` is called
+/// as `pkg.get()`), module-level instances (`store = Store()`).
+fn defined_names(modules: &[ModuleIndex]) -> HashSet<&str> {
+    modules
+        .iter()
+        .flat_map(|m| {
+            m.functions
+                .iter()
+                .map(|f| f.name.as_str())
+                .chain(m.classes.iter().map(|c| c.name.as_str()))
+                .chain(
+                    m.top_level
+                        .iter()
+                        .filter_map(|(name, target)| match target {
+                            Target::Qualified(path) => {
+                                (path.last() != Some(name)).then_some(name.as_str())
+                            }
+                            Target::Instance(_) => Some(name.as_str()),
+                            _ => None,
+                        }),
+                )
+        })
+        .collect()
+}
+
+/// What resolving one module's calls and values looked up in the project, hashed: module
+/// names and package roots (`m`, `r`), names no definition has (`d`), attribute stores (`s`),
+/// classes whose subclasses were asked for (`c`), the classes defining a method name (`k`).
+#[derive(Default)]
+struct Trace {
+    keys: HashSet<u64>,
+}
+
+fn key_of(key: &impl std::hash::Hash) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key)
+}
+
+/// The project a [`Project::extend`] starts from.
+struct Previous {
+    /// How many modules it had (the first ones of the new project).
+    known: usize,
+    by_name: ModulesByName,
+    roots: Roots,
+    resolved: Vec<Vec<Resolved>>,
+    callees: Vec<Vec<Vec<CallId>>>,
+    values: Vec<Vec<Resolved>>,
+    traces: Vec<Trace>,
+    subclasses: HashMap<ClassId, Vec<ClassId>>,
+}
+
+impl Previous {
+    /// The keys (see [`Trace`]) of what the new modules add: a resolution that looked one up
+    /// may come out differently now.
+    fn added(
+        &self,
+        modules: &[ModuleIndex],
+        by_name: &ModulesByName,
+        roots: &Roots,
+        defined: &HashSet<&str>,
+        subclasses: &HashMap<ClassId, Vec<ClassId>>,
+    ) -> HashSet<u64> {
+        let mut added: HashSet<u64> = HashSet::default();
+        for (namespace, names) in by_name {
+            let before = self.by_name.get(namespace);
+            for (name, files) in names {
+                if before.and_then(|b| b.get(name)) != Some(files) {
+                    added.insert(key_of(&("m", namespace.as_str(), name.as_str())));
+                }
+            }
+        }
+        for (namespace, firsts) in roots {
+            let before = self.roots.get(namespace);
+            for first in firsts {
+                if !before.is_some_and(|b| b.contains(first)) {
+                    added.insert(key_of(&("r", namespace.as_str(), first.as_str())));
+                }
+            }
+        }
+        let defined_before = defined_names(&modules[..self.known]);
+        for name in defined {
+            if !defined_before.contains(name) {
+                added.insert(key_of(&("d", *name)));
+            }
+        }
+        for module in &modules[self.known..] {
+            for store in &module.attribute_stores {
+                added.insert(key_of(&("s", store.name.as_str())));
+            }
+            for class in &module.classes {
+                for name in class.methods.keys() {
+                    added.insert(key_of(&("k", name.as_str())));
+                }
+            }
+        }
+        // The classes whose subclasses changed, and their ancestors (their descendants
+        // changed), through the edges of both hierarchies.
+        let mut parents: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
+        for map in [&self.subclasses, subclasses] {
+            for (&base, subs) in map {
+                for &sub in subs {
+                    parents.entry(sub).or_default().push(base);
+                }
+            }
+        }
+        let mut stack: Vec<ClassId> = Vec::new();
+        for (base, subs) in subclasses {
+            if self.subclasses.get(base) != Some(subs) {
+                stack.push(*base);
+            }
+        }
+        for (base, _) in self.subclasses.iter() {
+            if !subclasses.contains_key(base) {
+                stack.push(*base);
+            }
+        }
+        let mut changed: HashSet<ClassId> = HashSet::default();
+        while let Some(class) = stack.pop() {
+            if changed.insert(class) {
+                stack.extend(parents.get(&class).into_iter().flatten().copied());
+            }
+        }
+        for class in changed {
+            added.insert(key_of(&("c", class.file, class.index)));
+        }
+        added
+    }
+}
+
 /// Resolves targets to project definitions.
+#[derive(Clone, Copy)]
 struct Resolver<'p> {
     modules: &'p [ModuleIndex],
     by_name: &'p ModulesByName,
@@ -629,6 +841,8 @@ struct Resolver<'p> {
     subclasses: &'p HashMap<ClassId, Vec<ClassId>>,
     /// See [`Project::stores`].
     stores: &'p HashMap<String, Vec<(FileId, usize)>>,
+    /// Where to note what is looked up, while resolving a module's calls.
+    trace: Option<&'p std::cell::RefCell<Trace>>,
     /// The classes defining a method, by its name (while the calls are resolved; without it
     /// a method on an annotated receiver is not resolved).
     method_classes: Option<&'p HashMap<&'p str, Vec<ClassId>>>,
@@ -642,6 +856,12 @@ const MAX_DEFINING: usize = 4;
 const MAX_DEPTH: usize = 8;
 
 impl Resolver<'_> {
+    fn record(&self, key: &impl std::hash::Hash) {
+        if let Some(trace) = self.trace {
+            trace.borrow_mut().keys.insert(key_of(key));
+        }
+    }
+
     fn resolve(&self, file: FileId, target: &Target, depth: usize) -> Resolved {
         if depth > MAX_DEPTH {
             return Resolved::External;
@@ -688,6 +908,7 @@ impl Resolver<'_> {
                     index: *class,
                 };
                 let constructor = module.classes[*class].attributes.get(attribute);
+                self.record(&("s", attribute.as_str()));
                 // A subclass assigning the attribute too may hold another class's instance,
                 // and so may code that stores it from outside (`service.backend = other`).
                 if self.assigned_in_subclass(class_id, attribute)
@@ -719,6 +940,7 @@ impl Resolver<'_> {
 
     /// Whether a project class deriving from `class` assigns `self.attribute` itself.
     fn assigned_in_subclass(&self, class: ClassId, attribute: &str) -> bool {
+        self.record(&("c", class.file, class.index));
         self.descendants(class).into_iter().any(|sub| {
             self.modules[sub.file].classes[sub.index]
                 .attributes
@@ -776,6 +998,7 @@ impl Resolver<'_> {
             Resolved::External => return Resolved::External,
             _ => return unknown(),
         };
+        self.record(&("k", name));
         let defining = method_classes.get(name).map_or(&[][..], Vec::as_slice);
         // A name many classes define is duck typing's own (`get`, `close`): not followed.
         if defining.len() > MAX_DEFINING {
@@ -814,6 +1037,7 @@ impl Resolver<'_> {
                 }
             }
         }
+        self.record(&("c", class.file, class.index));
         let mut descendants = vec![class];
         while let Some(current) = descendants.pop() {
             for &sub in self.subclasses.get(&current).into_iter().flatten() {
@@ -888,10 +1112,13 @@ impl Resolver<'_> {
             }
             // Not a project module: the standard library or a dependency.
             Some(first)
-                if !self
-                    .roots
-                    .get(&self.modules[file].namespace)
-                    .is_some_and(|roots| roots.contains(first)) =>
+                if !{
+                    let namespace = &self.modules[file].namespace;
+                    self.record(&("r", namespace.as_str(), first.as_str()));
+                    self.roots
+                        .get(namespace)
+                        .is_some_and(|roots| roots.contains(first))
+                } =>
             {
                 return Resolved::External
             }
@@ -907,13 +1134,12 @@ impl Resolver<'_> {
             })
             .collect();
         ends.reverse();
+        let namespace = &self.modules[file].namespace;
+        let names = self.by_name.get(namespace);
         for (i, end) in ends.into_iter().enumerate() {
             let split = absolute.len() - i;
-            let key = (
-                self.modules[file].namespace.clone(),
-                joined[..end].to_owned(),
-            );
-            let Some(files) = self.by_name.get(&key) else {
+            self.record(&("m", namespace.as_str(), &joined[..end]));
+            let Some(files) = names.and_then(|names| names.get(&joined[..end])) else {
                 continue;
             };
             let module = match files.as_slice() {
@@ -1194,8 +1420,89 @@ pub fn on_loop(execution: Execution) -> bool {
     execution != Execution::Sync
 }
 
-/// Files by `(namespace, module name)` (see [`layout`]).
-type ModulesByName = HashMap<(String, String), Vec<FileId>>;
+/// Files by namespace and module name (see [`layout`]).
+type ModulesByName = HashMap<String, HashMap<String, Vec<FileId>>>;
 
 /// Per namespace, the first segments of its module names.
 pub type Roots = HashMap<String, HashSet<String>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project folder's files, indexed in order.
+    fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<ModuleIndex>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        let paths: Vec<std::path::PathBuf> =
+            files.iter().map(|(p, _)| dir.path().join(p)).collect();
+        let mut roots: Roots = HashMap::default();
+        for path in &paths {
+            let place = layout::place(path);
+            for name in &place.names {
+                let first = name.split('.').next().unwrap().to_owned();
+                roots
+                    .entry(place.namespace.clone())
+                    .or_default()
+                    .insert(first);
+            }
+        }
+        let modules = paths
+            .iter()
+            .zip(files)
+            .map(|(path, (_, text))| {
+                let parsed = crate::parse::parse_module(text).unwrap();
+                index::index_module(path, text, &parsed, crate::codemods::RECIPES, &roots)
+            })
+            .collect();
+        (dir, modules)
+    }
+
+    #[test]
+    fn extending_a_project_resolves_as_building_it_whole() {
+        let files: &[(&str, &str)] = &[
+            (
+                "app/main.py",
+                "from app.api import fetch, get\nfrom app.base import Base\n\nclass Service(Base):\n    def __init__(self):\n        self.db = Store()\n\n    def run(self):\n        self.db.load()\n        self.helper()\n\nasync def main():\n    fetch()\n    get()\n    Service().run()\n",
+            ),
+            ("app/__init__.py", ""),
+            ("app/api.py", "from app.core import fetch\nfrom app.core import fetch as get\n"),
+            (
+                "app/core.py",
+                "import time\n\ndef fetch():\n    time.sleep(1)\n",
+            ),
+            (
+                "app/base.py",
+                "from app.mixins import Helper\n\nclass Base(Helper):\n    pass\n",
+            ),
+            (
+                "app/annotated.py",
+                "from app.store import Store\n\ndef use(store: Store):\n    store.load()\n",
+            ),
+            (
+                "app/store.py",
+                "class Store:\n    def load(self):\n        pass\n\nclass Other(Store):\n    def __init__(self):\n        self.db = Store()\n",
+            ),
+            ("app/patch.py", "import app.main\napp.main.service.db = None\n"),
+            (
+                "app/mixins.py",
+                "class Helper:\n    def helper(self):\n        pass\n\nclass Loader:\n    def load(self):\n        pass\n",
+            ),
+        ];
+        let (_dir, modules) = indexed(files);
+        let whole = Project::new(indexed(files).1);
+        for split in 1..modules.len() {
+            let (_dir, mut first) = indexed(files);
+            let rest = first.split_off(split);
+            let extended = Project::new(first).extend(rest);
+            assert_eq!(extended.resolved, whole.resolved, "split at {split}");
+            assert_eq!(extended.values, whole.values, "split at {split}");
+            assert_eq!(extended.callees, whole.callees, "split at {split}");
+        }
+    }
+}

@@ -7,18 +7,20 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::index::{index_module, ModuleIndex};
+use super::index::{index_module, index_with_model, ModuleIndex};
 use super::plan::{apply, plan, FilePlan};
-use super::{FileId, Project};
+use super::{FileId, PlannedModule, Project};
+use crate::checker::check;
 use crate::discovery::Candidate;
-use crate::parse::parse_module;
-use crate::pipeline::{check_source, Settings};
-use crate::recipe::{Diagnostic, Recipe};
+use crate::facts::{FactIndex, Modules};
+use crate::parse::{parse_module, SyntaxError};
+use crate::pipeline::{check_source, fix_parsed, FixOutcome, Settings};
+use crate::recipe::{Diagnostic, Recipe, RunFact};
 use crate::run::{
-    finish_file, locate_in_original, process_source, read_source, run_patches, with_patches,
-    with_sigchld_elsewhere, with_sqlite_elsewhere, worth_parsing, FileError, FileReport, Mode,
+    fill_fixed, finish_file, locate_in_original, process_source, read_source, syntax_error,
+    worth_parsing, FileError, FileReport, Mode,
 };
-use crate::source::SourceText;
+use crate::source::{SourceText, Stylist};
 
 /// How many rounds of "index what the indexed files lead to" are made.
 const MAX_ROUNDS: usize = 6;
@@ -28,10 +30,53 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     let sources: Vec<Result<SourceText, FileError>> =
         files.par_iter().map(|c| read_source(&c.path)).collect();
     let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
+    // The facts the project stage decides stay out of the first pass's settings (see
+    // `settle_facts`).
+    let mut facts = FactIndex::gather(
+        &settings.recipes,
+        files
+            .iter()
+            .zip(&sources)
+            .map(|(c, s)| (c.path.as_path(), text_of(s))),
+        true,
+    );
+    let file_settings = |facts: &FactIndex, file: FileId| {
+        let path = &files[file].path;
+        facts.apply(settings.for_path(path), path, text_of(&sources[file]))
+    };
 
-    let (mut project, indexed) = build_project(files, &sources);
-    let patches = run_patches(files.iter().map(|c| c.path.as_path()).zip(&sources));
-    project.patches = std::sync::Arc::clone(&patches);
+    // One pass over the files: each is parsed once, indexed if the project needs it and, in
+    // check mode, checked from the same parse and semantic model.
+    let wanted = index_wanted(&sources);
+    let roots = project_roots(files);
+    let first: Vec<(Option<Option<ModuleIndex>>, Checked)> = (0..files.len())
+        .into_par_iter()
+        .map(|file| {
+            let Ok(source) = &sources[file] else {
+                return (None, Checked::Skipped);
+            };
+            let settings = file_settings(&facts, file);
+            let work = matches!(mode, Mode::Check | Mode::Diff | Mode::Write)
+                && (files[file].explicit || worth_parsing(&source.text, mode, &settings));
+            first_pass(
+                &files[file].path,
+                &source.text,
+                wanted[file].then_some(&roots),
+                work.then_some((&*settings, mode)),
+            )
+        })
+        .collect();
+    let mut first_round: Vec<(FileId, Option<ModuleIndex>)> = Vec::new();
+    let mut checked: Vec<Checked> = Vec::with_capacity(files.len());
+    for (file, (index, check)) in first.into_iter().enumerate() {
+        if wanted[file] {
+            first_round.push((file, index.flatten()));
+        }
+        checked.push(check);
+    }
+
+    let (mut project, indexed) = build_project(files, &sources, roots, first_round);
+    project.patches = facts.patches();
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
         let writable =
@@ -43,7 +88,15 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     for (module, file_plan) in plans.into_iter().enumerate() {
         by_file[indexed[module]] = Some(file_plan);
     }
-    let sqlite = sqlite_on_loop(files, &sources, &project, &indexed, &by_file, settings);
+    settle_facts(
+        &mut facts, files, &sources, &checked, &project, &indexed, &by_file, settings,
+    );
+    // A file the settled facts give one is checked or fixed again with them.
+    for (file, checked) in checked.iter_mut().enumerate() {
+        if facts.settled_for(&files[file].path, text_of(&sources[file])) {
+            *checked = Checked::Skipped;
+        }
+    }
     // Fixing needs the index again afterwards; otherwise freeing it takes a while: in the
     // background, while the files are processed.
     let kept = if matches!(mode, Mode::Diff | Mode::Write) {
@@ -53,18 +106,16 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         None
     };
 
-    let sigchld = crate::run::sigchld_modules(files.iter().map(|c| c.path.as_path()).zip(&sources));
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
         .zip(&sources)
         .zip(by_file.into_par_iter())
-        .map(|((candidate, source), file_plan)| {
-            let settings = settings.for_path(&candidate.path);
-            let settings = with_sqlite_elsewhere(settings, &candidate.path, source, &sqlite);
-            let settings = with_sigchld_elsewhere(settings, &candidate.path, &sigchld);
-            let settings = with_patches(settings, &candidate.path, source, &patches);
+        .zip(checked.into_par_iter())
+        .enumerate()
+        .map(|(file, (((candidate, source), file_plan), checked))| {
+            let settings = file_settings(&facts, file);
             let result = catch_unwind(AssertUnwindSafe(|| {
-                process_with_plan(candidate, source, file_plan, mode, &settings)
+                process_with_plan(candidate, source, file_plan, checked, mode, &settings)
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(candidate.path.clone());
@@ -89,59 +140,96 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     reports
 }
 
-/// The modules of the run whose sqlite3 work stays on the event loop's thread after this
-/// run's fixes, with what stays there (see [`crate::codemods::sqlite3::stays_on_loop`]): a
-/// module's sqlite3 fixes are safe alone only when no other module's do.
-fn sqlite_on_loop<'f>(
+/// Settles the facts the project stage decides (see [`crate::facts`]): of the modules the
+/// byte rule finds, those that have the fact once the run's fixes are planned. A module's
+/// findings after its phase 2 edits are the first pass's when the plan does not edit it.
+#[allow(clippy::too_many_arguments)]
+fn settle_facts<'f>(
+    facts: &mut FactIndex<'f>,
     files: &'f [Candidate],
     sources: &[Result<SourceText, FileError>],
+    checked: &[Checked],
     project: &Project,
     indexed: &[FileId],
     by_file: &[Option<FilePlan>],
     settings: &Settings,
-) -> Vec<(&'f Path, Option<String>)> {
+) {
+    let pending: Vec<(&'static RunFact, Vec<&'f Path>)> = facts
+        .pending()
+        .map(|(fact, modules)| (fact, modules.iter().map(|(path, _)| *path).collect()))
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
     let module_of: rustc_hash::FxHashMap<FileId, usize> =
         indexed.iter().enumerate().map(|(m, &f)| (f, m)).collect();
-    let reached = project.reached_from_async();
-    let importing: HashSet<&Path> =
-        crate::run::sqlite_modules(files.iter().map(|c| c.path.as_path()).zip(sources))
-            .into_iter()
-            .map(|(path, _)| path)
-            .collect();
-    let mut staying: Vec<(FileId, &'f Path, Option<String>)> = files
-        .par_iter()
+    let file_of: rustc_hash::FxHashMap<&Path, FileId> = files
+        .iter()
         .enumerate()
-        .filter(|(_, candidate)| importing.contains(candidate.path.as_path()))
-        .filter_map(|(file, candidate)| {
-            let path = candidate.path.as_path();
-            // Not indexed: nothing is known of it.
-            let (Some(&module), Some(file_plan), Ok(source)) =
-                (module_of.get(&file), &by_file[file], &sources[file])
-            else {
-                return Some((file, path, None));
-            };
-            let settings = settings.for_path(path);
-            let after = catch_unwind(AssertUnwindSafe(|| {
-                check_source(&apply(&source.text, &file_plan.edits), &settings).ok()
-            }))
-            .ok()
-            .flatten();
-            crate::codemods::sqlite3::stays_on_loop(
-                project,
-                module,
-                &file_plan.diagnostics,
-                after.as_deref(),
-                &settings,
-                &reached,
-            )
-            .map(|why| (file, path, Some(why)))
+        .map(|(f, c)| (c.path.as_path(), f))
+        .collect();
+    let reached = if pending.iter().any(|(_, modules)| !modules.is_empty()) {
+        project.reached_from_async()
+    } else {
+        Default::default()
+    };
+    let decided: Vec<(&'static RunFact, Modules<'f>)> = pending
+        .into_iter()
+        .map(|(fact, modules)| {
+            let decide = fact
+                .planned
+                .expect("a pending fact is decided by the project stage");
+            let facts = &*facts;
+            let having: Modules<'f> = modules
+                .into_par_iter()
+                .filter_map(|path| {
+                    let file = file_of[path];
+                    // Not indexed: nothing is known of it.
+                    let (Some(&module), Some(file_plan), Ok(source)) =
+                        (module_of.get(&file), &by_file[file], &sources[file])
+                    else {
+                        return Some((path, None));
+                    };
+                    let file_settings =
+                        facts.apply(settings.for_path(path), path, Some(&source.text));
+                    let first = match &checked[file] {
+                        _ if !file_plan.edits.is_empty() => None,
+                        Checked::Done(Ok(diagnostics)) => Some(diagnostics.as_slice()),
+                        Checked::Fixed(Ok(outcome)) => Some(outcome.original.as_slice()),
+                        _ => None,
+                    };
+                    let computed = match first {
+                        Some(_) => None,
+                        None => catch_unwind(AssertUnwindSafe(|| {
+                            check_source(&apply(&source.text, &file_plan.edits), &file_settings)
+                                .ok()
+                        }))
+                        .ok()
+                        .flatten(),
+                    };
+                    let planned_module = PlannedModule {
+                        project,
+                        module,
+                        planned: &file_plan.diagnostics,
+                        after: first.or(computed.as_deref()),
+                        settings: &file_settings,
+                        reached: &reached,
+                    };
+                    let what = catch_unwind(AssertUnwindSafe(|| decide(&planned_module)))
+                        .unwrap_or_else(|_| Some("it could not be checked".to_owned()))?;
+                    Some((path, Some(what)))
+                })
+                .collect();
+            (fact, having)
         })
         .collect();
-    staying.sort_by_key(|(file, ..)| *file);
-    staying
-        .into_iter()
-        .map(|(_, path, why)| (path, why))
-        .collect()
+    for (fact, having) in decided {
+        facts.settle(fact, having);
+    }
+}
+
+fn text_of(source: &Result<SourceText, FileError>) -> Option<&str> {
+    source.as_ref().ok().map(|s| s.text.as_str())
 }
 
 /// Standard input: a project of one module (its calls to other modules stay unresolved).
@@ -152,20 +240,27 @@ pub fn process_stdin(
     settings: &Settings,
 ) {
     let phase2 = settings.recipes.iter().any(|r| r.meta().phase == 2);
-    let module = phase2
-        .then(|| parse_module(&source.text).ok())
-        .flatten()
-        .map(|parsed| {
-            index_module(
-                &report.path,
-                &source.text,
-                &parsed,
-                crate::codemods::RECIPES,
-                &Default::default(),
-            )
-        });
-    let Some(module) = module else {
+    if !phase2 {
         process_source(report, source, mode, settings);
+        return;
+    }
+    // Parsed once: indexed, and checked or fixed from the same parse.
+    let work = (mode != Mode::Audit).then_some((settings, mode));
+    let (index, checked) = first_pass(&report.path, &source.text, Some(&Default::default()), work);
+    let fill = |report: &mut FileReport, checked: Checked| match checked {
+        Checked::Done(Ok(diagnostics)) => {
+            report.diagnostics = diagnostics;
+            report.text = source.text.clone();
+        }
+        Checked::Done(Err(error)) | Checked::Fixed(Err(error)) => {
+            report.error = Some(syntax_error(&source.text, error))
+        }
+        Checked::Fixed(Ok(outcome)) => fill_fixed(report, &source.text, outcome, mode),
+        Checked::Panicked(message) => std::panic::resume_unwind(Box::new(message)),
+        Checked::Skipped => process_source(report, source, mode, settings),
+    };
+    let Some(module) = index.flatten() else {
+        fill(report, checked);
         return;
     };
     let project = Project::new(vec![module]);
@@ -175,7 +270,7 @@ pub fn process_stdin(
     .pop()
     .unwrap_or_default();
     if mode == Mode::Check || file_plan.edits.is_empty() {
-        process_source(report, source, mode, settings);
+        fill(report, checked);
         if report.error.is_some() || report.changed() {
             return;
         }
@@ -216,6 +311,106 @@ fn is_writable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
 }
 
+/// Which files the project index starts from: those with async code or a call a phase 1
+/// recipe knows as blocking (by their bytes).
+fn index_wanted(sources: &[Result<SourceText, FileError>]) -> Vec<bool> {
+    let phase1: Vec<&'static dyn Recipe> = crate::codemods::RECIPES
+        .iter()
+        .copied()
+        .filter(|r| r.meta().phase == 1)
+        .collect();
+    sources
+        .par_iter()
+        .map(|s| {
+            s.as_ref().is_ok_and(|s| {
+                s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
+            })
+        })
+        .collect()
+}
+
+/// What the first pass found in one file: its findings in check mode, what the fix loop
+/// made of it when fixing (valid as long as the project's plan has no edit for it).
+enum Checked {
+    /// Not checked in the first pass.
+    Skipped,
+    Done(Result<Vec<Diagnostic>, SyntaxError>),
+    Fixed(Result<FixOutcome, SyntaxError>),
+    Panicked(String),
+}
+
+/// The first pass over one file: parsed once, indexed with `roots` (`Some(None)`: it could
+/// not be parsed or indexed), checked or fixed with `work`'s settings.
+fn first_pass(
+    path: &Path,
+    text: &str,
+    roots: Option<&super::Roots>,
+    work: Option<(&Settings, Mode)>,
+) -> (Option<Option<ModuleIndex>>, Checked) {
+    let (settings, fixing) = match work {
+        Some((settings, mode)) => (Some(settings), mode != Mode::Check),
+        None => (None, false),
+    };
+    if roots.is_none() && settings.is_none() {
+        return (None, Checked::Skipped);
+    }
+    let parsed = match catch_unwind(AssertUnwindSafe(|| parse_module(text))) {
+        Ok(Ok(parsed)) => parsed,
+        Ok(Err(error)) => {
+            let checked = match settings {
+                Some(_) if fixing => Checked::Fixed(Err(error)),
+                Some(_) => Checked::Done(Err(error)),
+                None => Checked::Skipped,
+            };
+            return (roots.map(|_| None), checked);
+        }
+        Err(payload) => {
+            let checked = match settings {
+                Some(_) => Checked::Panicked(crate::run::panic_message(&payload)),
+                None => Checked::Skipped,
+            };
+            return (roots.map(|_| None), checked);
+        }
+    };
+    let recipes = crate::codemods::RECIPES;
+    let index_alone = |roots| {
+        catch_unwind(AssertUnwindSafe(|| {
+            index_module(path, text, &parsed, recipes, roots)
+        }))
+        .ok()
+    };
+    let Some(settings) = settings else {
+        return (roots.map(index_alone), Checked::Skipped);
+    };
+    if fixing {
+        let index = roots.map(index_alone);
+        let fixed = catch_unwind(AssertUnwindSafe(|| fix_parsed(text, parsed, settings)));
+        let checked = match fixed {
+            Ok(outcome) => Checked::Fixed(Ok(outcome)),
+            Err(payload) => Checked::Panicked(crate::run::panic_message(&payload)),
+        };
+        return (index, checked);
+    }
+    let both = catch_unwind(AssertUnwindSafe(|| {
+        let stylist = Stylist::detect(text, &parsed);
+        let result = check(text, &parsed, &stylist, settings);
+        let index = roots.map(|roots| {
+            catch_unwind(AssertUnwindSafe(|| {
+                index_with_model(path, text, &parsed, &result.semantic, recipes, roots)
+            }))
+            .ok()
+        });
+        (result.diagnostics, index)
+    }));
+    match both {
+        Ok((diagnostics, index)) => (index, Checked::Done(Ok(diagnostics))),
+        Err(payload) => (
+            roots.map(index_alone),
+            Checked::Panicked(crate::run::panic_message(&payload)),
+        ),
+    }
+}
+
 /// Indexes the files that can matter to the phase 2 recipes: those with async code or a
 /// blocking call, then (in rounds) the project modules they import and the files that
 /// mention a function they could convert (a caller that would otherwise go unseen).
@@ -223,23 +418,9 @@ fn is_writable(path: &Path) -> bool {
 fn build_project(
     files: &[Candidate],
     sources: &[Result<SourceText, FileError>],
+    roots: super::Roots,
+    first_round: Vec<(FileId, Option<ModuleIndex>)>,
 ) -> (Project, Vec<FileId>) {
-    let phase1: Vec<&'static dyn Recipe> = crate::codemods::RECIPES
-        .iter()
-        .copied()
-        .filter(|r| r.meta().phase == 1)
-        .collect();
-    let wanted: Vec<FileId> = sources
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            s.as_ref().is_ok_and(|s| {
-                s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
-            })
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let roots = project_roots(files);
     let mut indexing = Indexing {
         files,
         sources,
@@ -250,8 +431,11 @@ fn build_project(
         unparsed: Vec::new(),
     };
     let mut modules: Vec<ModuleIndex> = Vec::new();
-    // The import closure of the files with async code or blocking calls.
-    indexing.index_more(wanted, &mut modules);
+    // The files with async code or blocking calls, indexed by the first pass.
+    for (file, index) in first_round {
+        indexing.done.insert(file);
+        indexing.add(file, index, &mut modules);
+    }
     let mut project = Project::new(modules);
     // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
     // of: they may call it (as a caller to await, or on a path from async code to it), or
@@ -292,9 +476,9 @@ fn build_project(
         if wanted.is_empty() {
             break;
         }
-        let mut modules = project.modules;
-        indexing.index_more(wanted, &mut modules);
-        project = Project::new(modules);
+        let mut more = Vec::new();
+        indexing.index_more(wanted, &mut more);
+        project = project.extend(more);
     }
     let Indexing {
         module_files,
@@ -372,13 +556,18 @@ impl Indexing<'_> {
             })
             .collect();
         for (file, index) in new {
-            match index {
-                Some(index) => {
-                    modules.push(index);
-                    self.module_files.push(file);
-                }
-                None => self.unparsed.push(file),
+            self.add(file, index, modules);
+        }
+    }
+
+    /// Records the index of `file` (`None`: it could not be parsed).
+    fn add(&mut self, file: FileId, index: Option<ModuleIndex>, modules: &mut Vec<ModuleIndex>) {
+        match index {
+            Some(index) => {
+                modules.push(index);
+                self.module_files.push(file);
             }
+            None => self.unparsed.push(file),
         }
     }
 }
@@ -432,6 +621,7 @@ fn process_with_plan(
     candidate: &Candidate,
     source: &Result<SourceText, FileError>,
     file_plan: Option<FilePlan>,
+    checked: Checked,
     mode: Mode,
     settings: &Settings,
 ) -> (FileReport, Vec<Diagnostic>) {
@@ -452,7 +642,18 @@ fn process_with_plan(
     }
     let planned = match mode {
         Mode::Check | Mode::Audit => {
-            if candidate.explicit || worth {
+            if let Checked::Panicked(message) = checked {
+                std::panic::resume_unwind(Box::new(message));
+            }
+            if let Checked::Done(outcome) = checked {
+                match outcome {
+                    Ok(diagnostics) => {
+                        report.diagnostics = diagnostics;
+                        report.text = source.text.clone();
+                    }
+                    Err(error) => report.error = Some(syntax_error(&source.text, error)),
+                }
+            } else if candidate.explicit || worth {
                 process_source(&mut report, source, mode, settings);
             } else {
                 report.text = source.text.clone();
@@ -471,7 +672,17 @@ fn process_with_plan(
                 bom: source.bom,
             };
             // Fix without writing or locating: both are done below for the real original.
-            process_source(&mut report, &converted, Mode::Write, settings);
+            // The first pass fixed the file already, unless the plan edits it.
+            match checked {
+                Checked::Fixed(outcome) if file_plan.edits.is_empty() => match outcome {
+                    Ok(outcome) => fill_fixed(&mut report, &converted.text, outcome, Mode::Write),
+                    Err(error) => report.error = Some(syntax_error(&converted.text, error)),
+                },
+                Checked::Panicked(message) if file_plan.edits.is_empty() => {
+                    std::panic::resume_unwind(Box::new(message))
+                }
+                _ => process_source(&mut report, &converted, Mode::Write, settings),
+            }
             if report.text != source.text && !report.text.is_empty() {
                 report.original = Some(source.text.clone());
                 if converted.text != source.text {

@@ -1,0 +1,227 @@
+//! What a run knows about its other modules before it checks or fixes one file.
+//!
+//! Some fixes are exact only when no other module of the run does something (uses sqlite3
+//! connections on the event loop's thread, handles `SIGCHLD` for the whole process). A recipe
+//! declares such a fact ([`Recipe::run_facts`]): the words that mark a module as having it,
+//! and the words without which a file does not need it. The run gathers the modules having
+//! each fact once ([`FactIndex::gather`], by bytes, as the pre-check does) and gives each file
+//! its [`RunFacts`] through its [`Settings`]; recipes query them by the fact's name.
+//!
+//! A fact may also say how the project stage decides it more finely ([`RunFact::planned`]):
+//! of the modules its marks find, which still have it once the run's planned fixes are known.
+//! When the project stage runs anyway (a phase 2 recipe is enabled), such a fact is *pending*
+//! until the stage settles it ([`FactIndex::settle`]); a run without the project stage keeps
+//! the byte rule, which finds every module the finer rule finds, and more: it can only make
+//! more fixes unsafe, never fewer.
+//!
+//! One fact belongs to every recipe and is the engine's: the functions the project's code
+//! (its tests, mostly) patches ([`crate::patches`]). A fix that stops calling a patched
+//! function is unsafe ([`crate::checker::Checker::report_with_fix`]).
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::patches::Patch;
+use crate::pipeline::Settings;
+use crate::recipe::{Recipe, RunFact};
+
+/// Another module of the run that has a fact.
+#[derive(Clone, Debug)]
+pub struct Elsewhere {
+    /// The fact's name.
+    fact: &'static str,
+    /// The module.
+    pub path: PathBuf,
+    /// What of the module gives it the fact, when the project stage decided it.
+    pub what: Option<String>,
+}
+
+/// For one file: per fact, another module of the run that has it.
+#[derive(Clone, Debug, Default)]
+pub struct RunFacts {
+    elsewhere: Vec<Elsewhere>,
+    /// What the run's modules patch, for a file that calls something a recipe migrates.
+    patches: Arc<[Patch]>,
+    /// The names the file is imported by (a patch may go through them).
+    names: Vec<String>,
+}
+
+impl RunFacts {
+    /// Another module of the run that has the fact named `name`, if one does.
+    pub fn elsewhere(&self, name: &str) -> Option<&Elsewhere> {
+        self.elsewhere.iter().find(|e| e.fact == name)
+    }
+
+    /// The patch a fix defeats when it stops calling `api` (called as `callee` in this file).
+    pub fn patch_of(&self, api: &[&str], callee: &str) -> Option<&Patch> {
+        crate::patches::affecting(&self.patches, &self.names, api, callee)
+    }
+}
+
+/// The facts the enabled recipes declare.
+fn facts<'a>(recipes: &'a [&'static dyn Recipe]) -> impl Iterator<Item = &'static RunFact> + 'a {
+    recipes.iter().flat_map(|recipe| recipe.run_facts().iter())
+}
+
+/// Whether what may be done to a file with this text depends on the other modules of the
+/// run: it needs a fact, or marks a module as having one.
+pub fn depends_on_the_run(recipes: &[&'static dyn Recipe], text: &str) -> bool {
+    facts(recipes).any(|fact| {
+        fact.needed_by
+            .iter()
+            .chain(fact.marks)
+            .any(|word| text.contains(word))
+    }) || crate::patches::may_patch(text)
+        || needs_patches(recipes, text)
+}
+
+/// Whether a file may call something a recipe migrates (and so needs the run's patches).
+fn needs_patches(recipes: &[&'static dyn Recipe], text: &str) -> bool {
+    recipes.iter().any(|recipe| recipe.mentions(text))
+}
+
+/// The modules of the run that have a fact, in run order, with what of each gives it the fact
+/// when the project stage decided it.
+pub type Modules<'f> = Vec<(&'f Path, Option<String>)>;
+
+/// One fact and the modules of the run that have it, in run order.
+struct Having<'f> {
+    fact: &'static RunFact,
+    modules: Modules<'f>,
+    /// Decided by the project stage, which has not done it yet: files get it only once it is.
+    pending: bool,
+    /// Decided by the project stage (see [`FactIndex::settle`]).
+    settled: bool,
+}
+
+/// Per fact of the enabled recipes, the modules of the run that have it, in run order.
+#[derive(Default)]
+pub struct FactIndex<'f> {
+    facts: Vec<Having<'f>>,
+    patches: Arc<[Patch]>,
+}
+
+impl<'f> FactIndex<'f> {
+    /// Gathers the facts from the texts of the run's modules (in run order). With
+    /// `project_stage`, the facts the project stage decides ([`RunFact::planned`]) stay
+    /// pending until [`FactIndex::settle`].
+    pub fn gather<'t>(
+        recipes: &[&'static dyn Recipe],
+        modules: impl Iterator<Item = (&'f Path, Option<&'t str>)>,
+        project_stage: bool,
+    ) -> Self {
+        let mut facts: Vec<Having<'f>> = facts(recipes)
+            .map(|fact| Having {
+                fact,
+                modules: Vec::new(),
+                pending: project_stage && fact.planned.is_some(),
+                settled: false,
+            })
+            .collect();
+        let mut patching: Vec<(&'f Path, &'t str)> = Vec::new();
+        for (path, text) in modules {
+            let Some(text) = text else { continue };
+            for having in &mut facts {
+                if having.fact.marks.iter().any(|mark| text.contains(mark)) {
+                    having.modules.push((path, None));
+                }
+            }
+            if crate::patches::may_patch(text) {
+                patching.push((path, text));
+            }
+        }
+        let patches: Vec<Patch> = patching
+            .into_par_iter()
+            .flat_map_iter(|(path, text)| match crate::parse::parse_module(text) {
+                Ok(parsed) => crate::patches::patches_in(path, text, &parsed),
+                Err(_) => Vec::new(),
+            })
+            .collect();
+        FactIndex {
+            facts,
+            patches: patches.into(),
+        }
+    }
+
+    /// What the run's modules patch.
+    pub fn patches(&self) -> Arc<[Patch]> {
+        Arc::clone(&self.patches)
+    }
+
+    /// The pending facts (see [`FactIndex::gather`]), each with the modules its marks find.
+    pub fn pending(
+        &self,
+    ) -> impl Iterator<Item = (&'static RunFact, &[(&'f Path, Option<String>)])> {
+        self.facts
+            .iter()
+            .filter(|having| having.pending)
+            .map(|having| (having.fact, having.modules.as_slice()))
+    }
+
+    /// The project stage's decision on the pending fact `fact`: the modules that have it, in
+    /// run order, with what of each gives it the fact.
+    pub fn settle(&mut self, fact: &'static RunFact, modules: Modules<'f>) {
+        if let Some(having) = self
+            .facts
+            .iter_mut()
+            .find(|having| std::ptr::eq(having.fact, fact))
+        {
+            having.modules = modules;
+            having.pending = false;
+            having.settled = true;
+        }
+    }
+
+    /// The facts that apply to the file at `path` with text `text`: settled ones included
+    /// only with `settled`.
+    fn found(&self, path: &Path, text: &str, settled: bool) -> Vec<Elsewhere> {
+        self.facts
+            .iter()
+            .filter(|having| !having.pending && (settled || !having.settled))
+            .filter(|having| having.fact.needed_by.iter().any(|word| text.contains(word)))
+            .filter_map(|having| {
+                let (other, what) = having.modules.iter().find(|(p, _)| *p != path)?;
+                Some(Elsewhere {
+                    fact: having.fact.name,
+                    path: other.to_path_buf(),
+                    what: what.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the project stage's decisions give the file at `path` a fact: its settings
+    /// then differ from the ones it had before they were made.
+    pub fn settled_for(&self, path: &Path, text: Option<&str>) -> bool {
+        text.is_some_and(|text| {
+            self.facts.iter().any(|having| having.settled)
+                && self.found(path, text, true).len() != self.found(path, text, false).len()
+        })
+    }
+
+    /// The settings for the file at `path` with text `text`: with the facts it needs that
+    /// another module has (pending facts left out).
+    pub fn apply<'s>(
+        &self,
+        settings: Cow<'s, Settings>,
+        path: &Path,
+        text: Option<&str>,
+    ) -> Cow<'s, Settings> {
+        let Some(text) = text else { return settings };
+        let patched = !self.patches.is_empty() && needs_patches(&settings.recipes, text);
+        let found = self.found(path, text, true);
+        if found.is_empty() && !patched {
+            return settings;
+        }
+        let mut settings = settings.into_owned();
+        settings.facts.elsewhere.extend(found);
+        if patched {
+            settings.facts.patches = Arc::clone(&self.patches);
+            settings.facts.names = crate::project::layout::place(path).names;
+        }
+        Cow::Owned(settings)
+    }
+}
