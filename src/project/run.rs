@@ -474,13 +474,15 @@ fn process_with_plan(
             process_source(&mut report, &converted, Mode::Write, settings);
             if report.text != source.text && !report.text.is_empty() {
                 report.original = Some(source.text.clone());
-                if converted.text != source.text {
-                    for (code, count) in &file_plan.applied {
-                        *report.applied.entry(code).or_default() += count;
-                    }
-                }
             } else {
                 report.original = None;
+            }
+            // A finding reported here whose fix edits only other files (a call moved to a
+            // thread where async code makes it) counts as fixed here too.
+            if converted.text != source.text || file_plan.edits.is_empty() {
+                for (code, count) in &file_plan.applied {
+                    *report.applied.entry(code).or_default() += count;
+                }
             }
             if let (Some(FileError::FixRefused(reason)), true) =
                 (&mut report.error, converted.text != source.text)
