@@ -78,7 +78,11 @@ crate::declare_recipe! {
 ///   `run_in_executor(None, f)`, `map(f, ...)` (code run in threads stays sync: it does not
 ///   block the loop);
 /// - a call the index cannot resolve that uses the same name (`obj.load()` with an unknown
-///   `obj` may call `Store.load`), or a name mentioned in a file that does not parse;
+///   `obj` may call `Store.load`; a method of a name bound only to literals, displays,
+///   comprehensions or results of builtin and standard library constructors, such as
+///   `parts = list(...)` or `pattern = re.compile(...)`, never does, nor `None`'s: `lock =
+///   None` then `lock = Store()` makes `lock.load()` a call of `Store.load`), or a name
+///   mentioned in a file that does not parse;
 /// - an entry point the project declares (`[project.scripts]`, `console_scripts`, plugin
 ///   entry points): its launcher calls it synchronously;
 /// - dunder methods (`__init__`, `__enter__`, `__iter__`, ...), decorated functions other

@@ -1000,12 +1000,63 @@ impl<'a> Indexer<'a, '_> {
                         None => Target::Method { class, name },
                     },
                     Target::Instance(class) => Target::InstanceMethod { class, name },
-                    // `os.path.join`: an attribute of something outside the project.
-                    Target::External if self.is_outside(scope, value) => Target::External,
+                    // `os.path.join`: an attribute of something outside the project; `parts.index`
+                    // of `parts = list(...)`: a method of a builtin or standard library type.
+                    Target::External
+                        if self.is_outside(scope, value)
+                            || self.holds_outside_value(scope, value, depth + 1) =>
+                    {
+                        Target::External
+                    }
                     _ => Target::UnknownAttribute(name),
                 }
             }
             _ => Target::External,
+        }
+    }
+
+    /// Whether `expr` is a name bound only to values of builtin or standard library types
+    /// (`parts = list(nodes)`, `env = {...}`, `loop = asyncio.get_running_loop()`), whose
+    /// methods are never the project's.
+    fn holds_outside_value(&self, scope: ScopeId, expr: &'a Expr, depth: usize) -> bool {
+        let semantic = self.semantic;
+        let Expr::Name(name) = expr else {
+            return false;
+        };
+        let Some(binding) = semantic.lookup(scope, name.id.as_str()) else {
+            return false;
+        };
+        let Some(values) = semantic.assigned_values(binding) else {
+            return false;
+        };
+        let scope = semantic.bindings[binding].scope;
+        values
+            .iter()
+            .all(|value| self.is_outside_value(scope, value, depth))
+    }
+
+    /// Whether `value` always evaluates to an object of a builtin or standard library type:
+    /// a literal, a display or comprehension, or a call of a callable known to return one.
+    fn is_outside_value(&self, scope: ScopeId, value: &'a Expr, depth: usize) -> bool {
+        match value {
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::FString(_)
+            | Expr::List(_)
+            | Expr::Tuple(_)
+            | Expr::Dict(_)
+            | Expr::Set(_)
+            | Expr::ListComp(_)
+            | Expr::SetComp(_)
+            | Expr::DictComp(_) => true,
+            Expr::Name(_) => depth <= 8 && self.holds_outside_value(scope, value, depth + 1),
+            Expr::Call(call) => self
+                .semantic
+                .qualified_name(scope, &call.func)
+                .is_some_and(|path| returns_outside_type(&path)),
+            _ => false,
         }
     }
 
@@ -1036,6 +1087,8 @@ impl<'a> Indexer<'a, '_> {
         let mut found: Option<Target> = None;
         for value in values {
             let target = match value {
+                // `lock = None` then `lock = DbLock(p)`: only the instance has methods.
+                Expr::NoneLiteral(_) => continue,
                 Expr::Call(call) => match self.target_at_depth(scope, &call.func, depth + 1) {
                     target @ (Target::Class(_) | Target::Qualified(_)) => target,
                     _ => return None,
@@ -1478,4 +1531,56 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
             _ => {}
         }
     }
+}
+
+/// Callables whose result is always of a builtin or standard library type (so its methods are
+/// never the project's), by qualified name.
+fn returns_outside_type(path: &[&str]) -> bool {
+    matches!(
+        path,
+        [
+            "builtins",
+            "list"
+                | "dict"
+                | "set"
+                | "frozenset"
+                | "tuple"
+                | "str"
+                | "bytes"
+                | "bytearray"
+                | "int"
+                | "float"
+                | "bool"
+                | "sorted"
+                | "len"
+                | "repr"
+                | "open"
+        ] | [
+            "re",
+            "compile" | "match" | "search" | "fullmatch" | "finditer" | "findall" | "split" | "sub"
+        ] | ["pathlib", "Path" | "PurePath" | "PosixPath" | "WindowsPath"]
+            | [
+                "threading",
+                "Lock" | "RLock" | "Event" | "Condition" | "Semaphore" | "BoundedSemaphore"
+            ]
+            | [
+                "asyncio",
+                "get_event_loop"
+                    | "get_running_loop"
+                    | "new_event_loop"
+                    | "Lock"
+                    | "Event"
+                    | "Condition"
+                    | "Semaphore"
+                    | "Queue"
+            ]
+            | [
+                "collections",
+                "OrderedDict" | "Counter" | "deque" | "defaultdict"
+            ]
+            | ["subprocess", "run" | "Popen"]
+            | ["os", "environ", "copy"]
+            | ["shlex", "split"]
+            | ["io", "StringIO" | "BytesIO"]
+    )
 }
