@@ -147,7 +147,11 @@ crate::declare_recipe! {
 /// in thread-local storage (`_local.conn`, `self._local.conn` of a `threading.local()`) that
 /// is only ever stored there by the function that opens it: each thread reads its own. A
 /// connection a helper caches anywhere else (a dictionary, a global, an attribute) may have
-/// been made on another thread: no fix.
+/// been made on another thread: no fix, unless every `sqlite3.connect` of the module that
+/// opens it passes `check_same_thread=False` (`self.conn = sqlite3.connect(path,
+/// check_same_thread=False)` in `__init__`): sqlite3 then lets any thread use it, and the
+/// note says that calls moved to threads can now run on it at the same time, their
+/// statements and transactions interleaving.
 ///
 /// The conversion is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
@@ -252,7 +256,7 @@ impl Recipe for BlockingHelper {
             },
         );
 
-        let mut offloads: HashMap<FnId, Result<ProjectFix, String>> = HashMap::default();
+        let mut offloads: HashMap<FnId, Result<Offload, String>> = HashMap::default();
         for (&function, sites) in &blocking {
             if !reached.contains_key(&function) {
                 continue;
@@ -294,8 +298,11 @@ impl Recipe for BlockingHelper {
                     });
                     match offload {
                         Ok(offload) => (
-                            Some(offload.clone()),
-                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}")),
+                            Some(offload.fix.clone()),
+                            Some(format!(
+                                "{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}{}",
+                                offload.shared.as_deref().map(|s| format!("; {s}")).unwrap_or_default()
+                            )),
                         ),
                         Err(why) => (
                             None,
@@ -336,6 +343,13 @@ fn reason_on_path(
         .unwrap_or_else(|| "it cannot be converted".to_owned())
 }
 
+/// A fix moving calls to a thread, and the sqlite3 connection (opened with
+/// `check_same_thread=False`) the worker threads then share, if any.
+struct Offload {
+    fix: ProjectFix,
+    shared: Option<String>,
+}
+
 /// The fix that leaves the sync functions as they are and moves every call async code makes
 /// into them, on the way to `function`'s blocking work, to a worker thread:
 /// `helper(a, b)` becomes `await asyncio.to_thread(helper, a, b)` (a constructor likewise).
@@ -347,7 +361,7 @@ fn offload_fix(
     converted: &HashSet<FnId>,
     conversion: &[(FileId, Edit)],
     function: FnId,
-) -> Result<ProjectFix, String> {
+) -> Result<Offload, String> {
     let project = checker.project;
     // The sync functions from which async code reaches `function` by sync calls.
     let mut chain: HashSet<FnId> = HashSet::default();
@@ -392,6 +406,7 @@ fn offload_fix(
                     .is_some_and(|g| converted.contains(&g))
         })
     };
+    let mut shared = None;
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
@@ -403,6 +418,18 @@ fn offload_fix(
                 ));
             }
             if site.caller == Caller::Function(f.index)
+                && site.code == "AW102"
+                && site.foreign_object
+                && site.thread_shareable
+            {
+                // sqlite3 lets any thread use it; the calls of several threads may now
+                // run on it at once.
+                shared.get_or_insert_with(|| format!(
+                    "`{}` uses a sqlite3 connection it did not create (`{}`), opened with `check_same_thread=False`: calls moved to threads can now run on it at the same time, and their statements and transactions interleave",
+                    project.describe(f, function.file),
+                    site.label
+                ));
+            } else if site.caller == Caller::Function(f.index)
                 && site.code == "AW102"
                 && site.foreign_object
             {
@@ -502,9 +529,12 @@ fn offload_fix(
         let merged = merge_edits(edits).ok_or("the calls to move overlap")?;
         out.extend(merged.into_iter().map(|e| (file, e)));
     }
-    Ok(ProjectFix {
-        applicability: Applicability::Unsafe,
-        edits: Arc::new(out),
+    Ok(Offload {
+        fix: ProjectFix {
+            applicability: Applicability::Unsafe,
+            edits: Arc::new(out),
+        },
+        shared,
     })
 }
 

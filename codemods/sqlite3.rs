@@ -524,6 +524,34 @@ impl Recipe for Sqlite3 {
                     .or_insert(reason);
             }
         }
+        // Per object: whether every call that opens it passes `check_same_thread=False`
+        // (sqlite3 then lets any thread use it), and its module opens it somewhere.
+        let mut thread_shareable: HashMap<Slot, bool> = HashMap::new();
+        for u in &found {
+            let call = match &u.action {
+                Action::Connect { call, .. } | Action::WithConnect { call, .. } => Some(*call),
+                Action::WithClosing {
+                    connect: Some(call),
+                    ..
+                } => Some(*call),
+                _ => None,
+            };
+            if let Some(call) = call {
+                let shareable = call
+                    .arguments
+                    .find_keyword("check_same_thread")
+                    .is_some_and(|k| matches!(&k.value, Expr::BooleanLiteral(b) if !b.value));
+                *thread_shareable.entry(groups.find(u.via)).or_insert(true) &= shareable;
+            }
+        }
+        for seed in &seeds {
+            if seed.parameter {
+                thread_shareable.insert(groups.find(seed.slot), false);
+            }
+        }
+        for root in &unknown_roots {
+            thread_shareable.insert(*root, false);
+        }
         // Per object: the functions that open it, and whether it is kept where other code
         // reaches it (an attribute, a global, a parameter).
         let mut opened_in: HashMap<Slot, HashSet<Option<ScopeId>>> = HashMap::new();
@@ -687,6 +715,10 @@ impl Recipe for Sqlite3 {
                         })
                         .unwrap_or_default()
                 },
+                thread_shareable: thread_shareable
+                    .get(&groups.find(u.via))
+                    .copied()
+                    .unwrap_or(false),
                 foreign_object: {
                     let root = groups.find(u.via);
                     let function = semantic.enclosing_function(u.scope);

@@ -28,6 +28,10 @@ pub struct BlockingUse {
     /// The object is not made in the use's function (a connection kept on `self`, a
     /// parameter, one made by the caller): another thread cannot use it.
     pub foreign_object: bool,
+    /// The object is a connection opened only by `sqlite3.connect(..., check_same_thread=False)`
+    /// calls of its module: sqlite3 lets any thread use it, so a worker thread may too (with
+    /// the calls of several threads then running on it at once).
+    pub thread_shareable: bool,
     /// The object leaves the use's function (`return conn`, `yield conn`): made in a
     /// worker thread, it would reach a caller on another thread, which sqlite3 refuses.
     pub object_leaves: bool,

@@ -238,6 +238,8 @@ pub struct BlockingSite {
     pub unsafe_migration: Option<String>,
     /// See [`crate::recipe::BlockingUse::foreign_object`].
     pub foreign_object: bool,
+    /// See [`crate::recipe::BlockingUse::thread_shareable`].
+    pub thread_shareable: bool,
     /// See [`crate::recipe::BlockingUse::object_leaves`].
     pub object_leaves: bool,
     /// The functions of the module (indexes in [`ModuleIndex::functions`]) that must be async
@@ -1238,6 +1240,7 @@ impl<'a> Indexer<'a, '_> {
                     obstacle: None,
                     unsafe_migration: None,
                     foreign_object: false,
+                    thread_shareable: false,
                     object_leaves: false,
                     needs_async: Vec::new(),
                 });
@@ -1427,6 +1430,7 @@ impl<'a> Indexer<'a, '_> {
                     obstacle: used.obstacle,
                     unsafe_migration: used.unsafe_migration,
                     foreign_object: used.foreign_object,
+                    thread_shareable: used.thread_shareable,
                     object_leaves: used.object_leaves,
                     needs_async: used
                         .needs_async
