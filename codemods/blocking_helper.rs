@@ -67,8 +67,9 @@ crate::declare_recipe! {
 /// with `def get_db() -> Store`, when no project class outside `Store`'s hierarchy defines
 /// `m` and none of it is a `Protocol`: Python does not check annotations, and a stand-in that
 /// merely quacks like `Store` would then be awaited; likewise a test's parameter that a
-/// pytest fixture of its module fills, when the fixture returns or yields `Store(...)` and
-/// no `parametrize` names it), and sits in async code or in a function converted in the same
+/// pytest fixture of its module fills, or else one of the nearest `conftest.py` above it
+/// that defines that name, when the fixture returns or yields `Store(...)` and no
+/// `parametrize` names it), and sits in async code or in a function converted in the same
 /// run. Otherwise the finding says why not,
 /// and nothing changes anywhere. The boundaries, reported instead of converted:
 /// - a caller at module level, in a class body, in a lambda or a generator expression, or

@@ -122,6 +122,9 @@ pub enum Target {
     /// any class that quacks like it, so its methods resolve only where no other project class
     /// defines one of that name.
     Annotated(Box<Target>),
+    /// What the pytest fixture of that name in the nearest `conftest.py` above the module
+    /// returns (a test's parameter the module's own fixtures do not fill).
+    ConftestFixture(String),
 }
 
 impl Target {
@@ -152,6 +155,7 @@ impl Target {
             | Target::Class(_)
             | Target::Instance(_)
             | Target::Annotated(_)
+            | Target::ConftestFixture(_)
             | Target::External => None,
         }
     }
@@ -281,6 +285,10 @@ pub struct ModuleIndex {
     pub classes: Vec<Class>,
     /// Module-level definitions and imports, by name.
     pub top_level: HashMap<String, Target>,
+    /// In a `conftest.py`: its module-level pytest fixtures, by name, with the class of what
+    /// each returns or yields when every value is an instance of one class (`None`: not
+    /// followed), for the tests below it that name them.
+    pub fixtures: HashMap<String, Option<Target>>,
     pub calls: Vec<Call>,
     pub values: Vec<ValueRef>,
     pub blocking: Vec<BlockingSite>,
@@ -449,6 +457,7 @@ pub fn index_module(
             functions: Vec::new(),
             classes: Vec::new(),
             top_level: HashMap::default(),
+            fixtures: HashMap::default(),
             calls: Vec::new(),
             values: Vec::new(),
             blocking: Vec::new(),
@@ -485,8 +494,23 @@ pub fn index_module(
             Some((name.to_owned(), Target::Instance(Box::new(class))))
         })
         .collect();
+    // A conftest's fixtures, for the test modules below it.
+    let fixtures: HashMap<String, Option<Target>> =
+        if path.file_stem().and_then(|s| s.to_str()) == Some("conftest") {
+            indexer
+                .fixtures
+                .iter()
+                .map(|(name, (scope, values))| {
+                    let class = indexer.single_constructor(*scope, values, 0);
+                    ((*name).to_owned(), class)
+                })
+                .collect()
+        } else {
+            HashMap::default()
+        };
     let mut index = indexer.index;
     index.top_level.extend(instances);
+    index.fixtures = fixtures;
     // The first class and top-level function of each label (a lookup per name, not a scan).
     let mut first_class: HashMap<String, usize> = HashMap::default();
     for (i, class) in index.classes.iter().enumerate() {
@@ -926,6 +950,13 @@ impl<'a> Indexer<'a, '_> {
                                     class,
                                 ))));
                             }
+                            // Not a fixture of this module: the nearest `conftest.py` above
+                            // it that defines one of that name provides it.
+                            if !self.fixtures.contains_key(name.id.as_str()) {
+                                return Target::Instance(Box::new(Target::Annotated(Box::new(
+                                    Target::ConftestFixture(name.id.to_string()),
+                                ))));
+                            }
                         }
                         // A local bound only to instances of one class: `db = Store(p)`.
                         let instance = semantic
@@ -1041,7 +1072,8 @@ impl<'a> Indexer<'a, '_> {
     /// a literal, a display or comprehension, or a call of a callable known to return one.
     fn is_outside_value(&self, scope: ScopeId, value: &'a Expr, depth: usize) -> bool {
         match value {
-            Expr::StringLiteral(_)
+            Expr::NoneLiteral(_)
+            | Expr::StringLiteral(_)
             | Expr::BytesLiteral(_)
             | Expr::NumberLiteral(_)
             | Expr::BooleanLiteral(_)

@@ -229,13 +229,17 @@ fn build_project(
         .copied()
         .filter(|r| r.meta().phase == 1)
         .collect();
+    // (And every `conftest.py`: its fixtures tell what the tests' parameters hold.)
     let wanted: Vec<FileId> = sources
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
+        .filter(|(i, s)| {
             s.as_ref().is_ok_and(|s| {
                 s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
-            })
+            }) || files[*i]
+                .path
+                .file_name()
+                .is_some_and(|n| n == "conftest.py")
         })
         .map(|(i, _)| i)
         .collect();
