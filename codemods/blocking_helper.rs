@@ -152,7 +152,10 @@ crate::declare_recipe! {
 /// opens it passes `check_same_thread=False` (`self.conn = sqlite3.connect(path,
 /// check_same_thread=False)` in `__init__`): sqlite3 then lets any thread use it, and the
 /// note says that calls moved to threads can now run on it at the same time, their
-/// statements and transactions interleaving.
+/// statements and transactions interleaving. When the module opens it with one
+/// `sqlite3.connect(...)` that says nothing of threads (no `check_same_thread`, no
+/// `**kwargs`), the fix adds `check_same_thread=False` to that call, with the same note; an
+/// explicit `check_same_thread=True` is left alone, and then there is no fix.
 ///
 /// The conversion is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
@@ -408,6 +411,7 @@ fn offload_fix(
         })
     };
     let mut shared = None;
+    let mut sharing: Vec<(FileId, Edit)> = Vec::new();
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
@@ -429,6 +433,20 @@ fn offload_fix(
                     "`{}` uses a sqlite3 connection it did not create (`{}`), opened with `check_same_thread=False`: calls moved to threads can now run on it at the same time, and their statements and transactions interleave",
                     project.describe(f, function.file),
                     site.label
+                ));
+            } else if let (Some(at), true) = (
+                site.shareable_at,
+                site.caller == Caller::Function(f.index)
+                    && site.code == "AW102"
+                    && site.foreign_object,
+            ) {
+                // `sqlite3.connect(path)` → `sqlite3.connect(path, check_same_thread=False)`.
+                sharing.push((f.file, Edit::insertion(", check_same_thread=False", at)));
+                shared.get_or_insert_with(|| format!(
+                    "`{}` uses a sqlite3 connection it did not create (`{}`): the fix also passes `check_same_thread=False` to the `sqlite3.connect` at {} so that worker threads may use it; calls moved to threads can now run on it at the same time as each other and as the code left on the loop, and their statements and transactions interleave",
+                    project.describe(f, function.file),
+                    site.label,
+                    project.location(f.file, at)
                 ));
             } else if site.caller == Caller::Function(f.index)
                 && site.code == "AW102"
@@ -519,6 +537,9 @@ fn offload_fix(
         for (file, edit) in conversion {
             per_file.entry(*file).or_default().push(edit.clone());
         }
+    }
+    for (file, edit) in sharing {
+        per_file.entry(file).or_default().push(edit);
     }
     let mut out = Vec::new();
     let mut files: Vec<FileId> = per_file.keys().copied().collect();
@@ -761,7 +782,15 @@ fn convertible(
             } else if let Some(reason) = blocked {
                 removed.push((function, Reason::cause(reason)));
             } else if let Some((call, g)) = blocking_callee {
-                removed.push((function, callee_reason(project, function, call, g)));
+                // (Only the safe fix gets here: the unsafe one moves that call to a thread.)
+                removed.push((
+                    function,
+                    Reason::consequence(format!(
+                        "it calls `{}` at {}, which stays sync and blocks: only the unsafe fix, which moves that call to a thread, converts it",
+                        project.describe(g, function.file),
+                        project.location(call.file, project.call(call).range.start())
+                    )),
+                ));
             } else if sites.is_empty()
                 && !project
                     .callees(function)

@@ -244,6 +244,8 @@ pub struct BlockingSite {
     pub foreign_object: bool,
     /// See [`crate::recipe::BlockingUse::thread_shareable`].
     pub thread_shareable: bool,
+    /// See [`crate::recipe::BlockingUse::shareable_at`].
+    pub shareable_at: Option<TextSize>,
     /// See [`crate::recipe::BlockingUse::object_leaves`].
     pub object_leaves: bool,
     /// The functions of the module (indexes in [`ModuleIndex::functions`]) that must be async
@@ -1273,6 +1275,7 @@ impl<'a> Indexer<'a, '_> {
                     unsafe_migration: None,
                     foreign_object: false,
                     thread_shareable: false,
+                    shareable_at: None,
                     object_leaves: false,
                     needs_async: Vec::new(),
                 });
@@ -1463,6 +1466,7 @@ impl<'a> Indexer<'a, '_> {
                     unsafe_migration: used.unsafe_migration,
                     foreign_object: used.foreign_object,
                     thread_shareable: used.thread_shareable,
+                    shareable_at: used.shareable_at,
                     object_leaves: used.object_leaves,
                     needs_async: used
                         .needs_async
