@@ -147,6 +147,9 @@ pub struct Project {
     /// Functions the project files declare as entry points (see
     /// [`layout::entry_points`]), with the declaration.
     entry_points: HashMap<FnId, String>,
+    /// The `conftest.py` modules, by the folder they are in (pytest gives their fixtures to
+    /// the tests below it).
+    conftests: HashMap<PathBuf, FileId>,
 }
 
 impl Project {
@@ -204,6 +207,12 @@ impl Project {
             }
         }
         let no_subclasses = HashMap::default();
+        let conftests: HashMap<PathBuf, FileId> = modules
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.path.file_name().is_some_and(|n| n == "conftest.py"))
+            .filter_map(|(file, m)| Some((m.path.parent()?.to_path_buf(), file)))
+            .collect();
         // Attribute stores by name, and the names class bodies bind other than by `def`.
         let mut stores: HashMap<String, Vec<(FileId, usize)>> = HashMap::default();
         let mut class_members: HashSet<String> = HashSet::default();
@@ -225,6 +234,7 @@ impl Project {
             subclasses: &no_subclasses,
             stores: &stores,
             trace: None,
+            conftests: &conftests,
             method_classes: None,
         };
         let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
@@ -258,6 +268,7 @@ impl Project {
             subclasses: &subclasses,
             stores: &stores,
             trace: None,
+            conftests: &conftests,
             method_classes: Some(&method_classes),
         };
         // A callee can only be a project definition under the name of one (most calls are
@@ -426,6 +437,7 @@ impl Project {
             subclasses,
             stores,
             class_members,
+            conftests,
         }
     }
 
@@ -654,6 +666,7 @@ impl Project {
             subclasses: &self.subclasses,
             stores: &self.stores,
             trace: None,
+            conftests: &self.conftests,
             method_classes: None,
         }
     }
@@ -843,6 +856,8 @@ struct Resolver<'p> {
     stores: &'p HashMap<String, Vec<(FileId, usize)>>,
     /// Where to note what is looked up, while resolving a module's calls.
     trace: Option<&'p std::cell::RefCell<Trace>>,
+    /// See [`Project::conftests`].
+    conftests: &'p HashMap<PathBuf, FileId>,
     /// The classes defining a method, by its name (while the calls are resolved; without it
     /// a method on an annotated receiver is not resolved).
     method_classes: Option<&'p HashMap<&'p str, Vec<ClassId>>>,
@@ -935,6 +950,22 @@ impl Resolver<'_> {
             }
             Target::External => Resolved::External,
             Target::Annotated(class) => self.resolve(file, class, depth + 1),
+            Target::ConftestFixture(name) => {
+                // pytest looks in the test's folder, then in each folder above it.
+                let mut folder = module.path.parent();
+                while let Some(dir) = folder {
+                    let conftest = self.conftests.get(dir).copied();
+                    if let Some(found) = conftest.filter(|&c| c != file) {
+                        match self.modules[found].fixtures.get(name) {
+                            Some(Some(class)) => return self.resolve(found, class, depth + 1),
+                            Some(None) => return Resolved::Unknown(name.clone()),
+                            None => {}
+                        }
+                    }
+                    folder = dir.parent();
+                }
+                Resolved::Unknown(name.clone())
+            }
         }
     }
 

@@ -47,7 +47,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
 
     // One pass over the files: each is parsed once, indexed if the project needs it and, in
     // check mode, checked from the same parse and semantic model.
-    let wanted = index_wanted(&sources);
+    let wanted = index_wanted(files, &sources);
     let roots = project_roots(files);
     let first: Vec<(Option<Option<ModuleIndex>>, Checked)> = (0..files.len())
         .into_par_iter()
@@ -312,19 +312,24 @@ fn is_writable(path: &Path) -> bool {
 }
 
 /// Which files the project index starts from: those with async code or a call a phase 1
-/// recipe knows as blocking (by their bytes).
-fn index_wanted(sources: &[Result<SourceText, FileError>]) -> Vec<bool> {
+/// recipe knows as blocking (by their bytes), and every `conftest.py` (its fixtures tell what
+/// the tests' parameters hold).
+fn index_wanted(files: &[Candidate], sources: &[Result<SourceText, FileError>]) -> Vec<bool> {
     let phase1: Vec<&'static dyn Recipe> = crate::codemods::RECIPES
         .iter()
         .copied()
         .filter(|r| r.meta().phase == 1)
         .collect();
-    sources
+    files
         .par_iter()
-        .map(|s| {
+        .zip(sources)
+        .map(|(candidate, s)| {
             s.as_ref().is_ok_and(|s| {
                 s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
-            })
+            }) || candidate
+                .path
+                .file_name()
+                .is_some_and(|n| n == "conftest.py")
         })
         .collect()
 }
@@ -685,13 +690,15 @@ fn process_with_plan(
             }
             if report.text != source.text && !report.text.is_empty() {
                 report.original = Some(source.text.clone());
-                if converted.text != source.text {
-                    for (code, count) in &file_plan.applied {
-                        *report.applied.entry(code).or_default() += count;
-                    }
-                }
             } else {
                 report.original = None;
+            }
+            // A finding reported here whose fix edits only other files (a call moved to a
+            // thread where async code makes it) counts as fixed here too.
+            if converted.text != source.text || file_plan.edits.is_empty() {
+                for (code, count) in &file_plan.applied {
+                    *report.applied.entry(code).or_default() += count;
+                }
             }
             if let (Some(FileError::FixRefused(reason)), true) =
                 (&mut report.error, converted.text != source.text)
