@@ -146,7 +146,12 @@ crate::declare_recipe! {
 ///   without a safe fix, or one in a sync function async code calls that no safe fix converts
 ///   or moves to a thread (or that is silenced or ignored). Set-up code that no async code
 ///   reaches (a migration script, a CLI command, module-level code run at import) does not
-///   count: it does not run on the loop's thread;
+///   count: it does not run on the loop's thread. This needs the project stage (the call
+///   graph, the run's planned fixes), which runs with every phase selected (the default);
+///   a run of phase 1 alone (`--phase 1`, `--select AW102`) does not pay for it and counts
+///   every other module of the run that imports sqlite3 (the note then says it "also uses
+///   sqlite3, possibly on the event loop's thread"): it may withhold a fix the full run
+///   finds safe, never the other way round;
 /// - the object is used after its `close()` on a path that goes on, or after the `with
 ///   closing(...)` block that closed it: aiosqlite raises `ValueError` there where sqlite3
 ///   raises `ProgrammingError`.

@@ -12,7 +12,11 @@
 //!    file's line ending and indentation.
 //!    Before a file whose fixes depend on the other modules of the run is checked, the run
 //!    gathers, by bytes, the facts recipes declare about them ([`facts`]: another module uses
-//!    sqlite3, handles `SIGCHLD`); a file gets the ones it needs through its settings.
+//!    sqlite3, handles `SIGCHLD`; what the project's code patches, parsed from the few files
+//!    that may patch); a file gets the ones it needs through its settings. A fact the project
+//!    stage decides more finely (AW102's "another module keeps sqlite3 work on the loop's
+//!    thread") waits for it when it runs (stage 6) and keeps its byte rule when it does not
+//!    (a run of phase 1 alone never pays for the project stage).
 //! 3. [`parse`]: the only module that talks to the parser crate; everything else uses its
 //!    re-exports.
 //! 4. [`semantic`]: scopes and bindings, so names are *resolved* (`t.sleep` after
@@ -33,7 +37,9 @@
 //!    that call graph: a sync helper three modules away that async code reaches, a coroutine
 //!    never awaited. Their fixes may edit several files and are all-or-nothing;
 //!    [`project::plan`] splits them into per-file edits, applied before each file's own fix
-//!    loop (a file the plan edits is fixed again from the edited text).
+//!    loop (a file the plan edits is fixed again from the edited text). With the plan known,
+//!    the stage settles the facts it decides ([`recipe::RunFact::planned`]) from the first
+//!    pass's findings; a file a settled fact applies to is checked or fixed again.
 //! 7. [`pipeline`]: the fix loop: apply non-conflicting fixes (shared edits once), re-parse,
 //!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
 //!    file's fixes, and so does a result with a compile-time error the original did not have
