@@ -1061,10 +1061,14 @@ impl<'a> Indexer<'a, '_> {
         let Some(binding) = semantic.lookup(scope, name.id.as_str()) else {
             return false;
         };
+        let scope = semantic.bindings[binding].scope;
+        // A global may be rebound from elsewhere (`module.name = Store()`, a test's patch).
+        if scope == 0 {
+            return false;
+        }
         let Some(values) = semantic.assigned_values(binding) else {
             return false;
         };
-        let scope = semantic.bindings[binding].scope;
         values
             .iter()
             .all(|value| self.is_outside_value(scope, value, depth))
