@@ -90,7 +90,10 @@ crate::declare_recipe! {
 ///   than `@staticmethod`/`@classmethod` (`@property`, `@lru_cache`, `@contextmanager`,
 ///   route registrations), generators (they would become async generators);
 /// - a function whose result is awaited somewhere (it returns an awaitable already: a
-///   Future, a Task, a coroutine; `await` on the converted function would return that);
+///   Future, a Task, a coroutine; `await` on the converted function would return that),
+///   unless every `return` of it gives a plain value (a literal, a display such as `{...}`,
+///   `None`): that `await` raises `TypeError` today, and the unsafe fix converts the
+///   function, so the `await` works;
 /// - anything a call may reach instead at run time: a base's or a subclass's `def` of the
 ///   name, a class attribute of that name (`fetch = _constant`), a class that comes before it
 ///   in a subclass's bases (a mixin), a base outside the project (its code may call it; `object`,
@@ -1113,6 +1116,12 @@ fn blocking_callees(
         .collect()
 }
 
+/// Whether calling `f` can only give a value that is not awaitable: a plain sync function
+/// (not a generator, not a stub) whose every `return` gives a literal, a display or `None`.
+fn returns_plain(f: &crate::project::index::Function) -> bool {
+    !f.is_async && !f.is_generator && !f.is_stub && !f.may_return_awaitable
+}
+
 fn callee_reason(project: &Project, function: FnId, call: CallId, g: FnId) -> Reason {
     Reason::consequence(format!(
         "it calls `{}` at {}, which stays sync and blocks: converting it would leave an `async def` that still blocks",
@@ -1224,6 +1233,18 @@ fn caller_obstacle_text(
         match call.usage {
             // Awaited already: the function returns an awaitable (a Future, a Task, a
             // coroutine), and `await` on the converted function would return that awaitable.
+            // Unless it returns only plain values (`return {...}`): then that `await` raises
+            // `TypeError` today, and only the unsafe fix, which changes that, converts it.
+            Use::Awaited if !safe && returns_plain(project.function(function)) => {}
+            Use::Awaited if returns_plain(project.function(function)) => {
+                return Some((
+                    format!(
+                        "its result is awaited at {}, but it returns a plain value (a literal or a display), so that `await` raises `TypeError` today; converting it makes the `await` work, a change of behaviour only the unsafe fix makes",
+                        at()
+                    ),
+                    None,
+                ))
+            }
             Use::Awaited => {
                 return Some((
                     format!(
