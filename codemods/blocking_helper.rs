@@ -143,7 +143,9 @@ crate::declare_recipe! {
 /// async code (attributes, globals, thread-local data) is no longer protected by running on
 /// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
-/// where a call cannot be awaited (see above). A connection the helper gets from a function
+/// where a call cannot be awaited (see above), nor for a call whose result is awaited already,
+/// unless the helper returns only plain values: `await helper(x)` raises `TypeError` today,
+/// and `await asyncio.to_thread(helper, x)` gets the value. A connection the helper gets from a function
 /// of its module that opens a new one on every call (`with db_conn() as conn:`, `conn =
 /// self._connect()`, a `@contextmanager` one; no cache decorator, nothing else bound to it) is
 /// made in the worker thread too, and may cross into the functions the helper calls; one
@@ -413,7 +415,7 @@ fn offload_fix(
                     .is_some_and(|g| converted.contains(&g))
         })
     };
-    let mut shared = None;
+    let mut shared: Vec<String> = Vec::new();
     let mut sharing: Vec<(FileId, Edit)> = Vec::new();
     for &f in &chain {
         let module = &project.modules[f.file];
@@ -432,7 +434,7 @@ fn offload_fix(
             {
                 // sqlite3 lets any thread use it; the calls of several threads may now
                 // run on it at once.
-                shared.get_or_insert_with(|| format!(
+                shared.push(format!(
                     "`{}` uses a sqlite3 connection it did not create (`{}`), opened with `check_same_thread=False`: calls moved to threads can now run on it at the same time, and their statements and transactions interleave",
                     project.describe(f, function.file),
                     site.label
@@ -445,7 +447,7 @@ fn offload_fix(
             ) {
                 // `sqlite3.connect(path)` → `sqlite3.connect(path, check_same_thread=False)`.
                 sharing.push((f.file, Edit::insertion(", check_same_thread=False", at)));
-                shared.get_or_insert_with(|| format!(
+                shared.push(format!(
                     "`{}` uses a sqlite3 connection it did not create (`{}`): the fix also passes `check_same_thread=False` to the `sqlite3.connect` at {} so that worker threads may use it; calls moved to threads can now run on it at the same time as each other and as the code left on the loop, and their statements and transactions interleave",
                     project.describe(f, function.file),
                     site.label,
@@ -493,13 +495,23 @@ fn offload_fix(
                     at()
                 ));
             }
-            if matches!(call.usage, Use::Awaited | Use::Scheduled) {
+            // `await f(x)` of a function returning plain values raises `TypeError` today;
+            // `await asyncio.to_thread(f, x)` gets the value (unsafe like every offload).
+            let awaited_plain = call.usage == Use::Awaited && returns_plain(project.function(f));
+            if matches!(call.usage, Use::Awaited | Use::Scheduled) && !awaited_plain {
                 return Err(format!("its result is awaited or scheduled at {}", at()));
             }
-            let (prefix, suffix) = call
-                .await_text
-                .clone()
-                .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
+            let (prefix, suffix) = if awaited_plain {
+                shared.push(format!(
+                    "its result is awaited at {}, which raises `TypeError` today (it returns a plain value); in a thread, the `await` gets that value",
+                    at()
+                ));
+                ("", "")
+            } else {
+                call.await_text
+                    .clone()
+                    .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?
+            };
             let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
                 Some(Ok(found)) => found.clone(),
                 Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
@@ -559,7 +571,11 @@ fn offload_fix(
             applicability: Applicability::Unsafe,
             edits: Arc::new(out),
         },
-        shared,
+        shared: (!shared.is_empty()).then(|| {
+            let mut seen = HashSet::default();
+            shared.retain(|note| seen.insert(note.clone()));
+            shared.join("; ")
+        }),
     })
 }
 
