@@ -415,7 +415,9 @@ fn offload_fix(
                     .is_some_and(|g| converted.contains(&g))
         })
     };
-    let mut shared: Vec<String> = Vec::new();
+    // What the worker threads share (a sqlite3 connection), and an `await` that now works.
+    let mut shared: Option<String> = None;
+    let mut awaited: Option<String> = None;
     let mut sharing: Vec<(FileId, Edit)> = Vec::new();
     for &f in &chain {
         let module = &project.modules[f.file];
@@ -434,7 +436,7 @@ fn offload_fix(
             {
                 // sqlite3 lets any thread use it; the calls of several threads may now
                 // run on it at once.
-                shared.push(format!(
+                shared.get_or_insert_with(|| format!(
                     "`{}` uses a sqlite3 connection it did not create (`{}`), opened with `check_same_thread=False`: calls moved to threads can now run on it at the same time, and their statements and transactions interleave",
                     project.describe(f, function.file),
                     site.label
@@ -447,7 +449,7 @@ fn offload_fix(
             ) {
                 // `sqlite3.connect(path)` → `sqlite3.connect(path, check_same_thread=False)`.
                 sharing.push((f.file, Edit::insertion(", check_same_thread=False", at)));
-                shared.push(format!(
+                shared.get_or_insert_with(|| format!(
                     "`{}` uses a sqlite3 connection it did not create (`{}`): the fix also passes `check_same_thread=False` to the `sqlite3.connect` at {} so that worker threads may use it; calls moved to threads can now run on it at the same time as each other and as the code left on the loop, and their statements and transactions interleave",
                     project.describe(f, function.file),
                     site.label,
@@ -502,10 +504,12 @@ fn offload_fix(
                 return Err(format!("its result is awaited or scheduled at {}", at()));
             }
             let (prefix, suffix) = if awaited_plain {
-                shared.push(format!(
-                    "its result is awaited at {}, which raises `TypeError` today (it returns a plain value); in a thread, the `await` gets that value",
-                    at()
-                ));
+                awaited.get_or_insert_with(|| {
+                    format!(
+                        "its result is awaited at {}, which raises `TypeError` today (it returns a plain value); in a thread, the `await` gets that value",
+                        at()
+                    )
+                });
                 ("", "")
             } else {
                 call.await_text
@@ -571,11 +575,10 @@ fn offload_fix(
             applicability: Applicability::Unsafe,
             edits: Arc::new(out),
         },
-        shared: (!shared.is_empty()).then(|| {
-            let mut seen = HashSet::default();
-            shared.retain(|note| seen.insert(note.clone()));
-            shared.join("; ")
-        }),
+        shared: match (shared, awaited) {
+            (Some(shared), Some(awaited)) => Some(format!("{shared}; {awaited}")),
+            (shared, awaited) => shared.or(awaited),
+        },
     })
 }
 
