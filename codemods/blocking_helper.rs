@@ -90,7 +90,10 @@ crate::declare_recipe! {
 ///   than `@staticmethod`/`@classmethod` (`@property`, `@lru_cache`, `@contextmanager`,
 ///   route registrations), generators (they would become async generators);
 /// - a function whose result is awaited somewhere (it returns an awaitable already: a
-///   Future, a Task, a coroutine; `await` on the converted function would return that);
+///   Future, a Task, a coroutine; `await` on the converted function would return that),
+///   unless every `return` of it gives a plain value (a literal, a display such as `{...}`,
+///   `None`): that `await` raises `TypeError` today, and the unsafe fix converts the
+///   function, so the `await` works;
 /// - anything a call may reach instead at run time: a base's or a subclass's `def` of the
 ///   name, a class attribute of that name (`fetch = _constant`), a class that comes before it
 ///   in a subclass's bases (a mixin), a base outside the project (its code may call it; `object`,
@@ -140,7 +143,9 @@ crate::declare_recipe! {
 /// async code (attributes, globals, thread-local data) is no longer protected by running on
 /// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
-/// where a call cannot be awaited (see above). A connection the helper gets from a function
+/// where a call cannot be awaited (see above), nor for a call whose result is awaited already,
+/// unless the helper returns only plain values: `await helper(x)` raises `TypeError` today,
+/// and `await asyncio.to_thread(helper, x)` gets the value. A connection the helper gets from a function
 /// of its module that opens a new one on every call (`with db_conn() as conn:`, `conn =
 /// self._connect()`, a `@contextmanager` one; no cache decorator, nothing else bound to it) is
 /// made in the worker thread too, and may cross into the functions the helper calls; one
@@ -410,7 +415,9 @@ fn offload_fix(
                     .is_some_and(|g| converted.contains(&g))
         })
     };
-    let mut shared = None;
+    // What the worker threads share (a sqlite3 connection), and an `await` that now works.
+    let mut shared: Option<String> = None;
+    let mut awaited: Option<String> = None;
     let mut sharing: Vec<(FileId, Edit)> = Vec::new();
     for &f in &chain {
         let module = &project.modules[f.file];
@@ -490,13 +497,25 @@ fn offload_fix(
                     at()
                 ));
             }
-            if matches!(call.usage, Use::Awaited | Use::Scheduled) {
+            // `await f(x)` of a function returning plain values raises `TypeError` today;
+            // `await asyncio.to_thread(f, x)` gets the value (unsafe like every offload).
+            let awaited_plain = call.usage == Use::Awaited && returns_plain(project.function(f));
+            if matches!(call.usage, Use::Awaited | Use::Scheduled) && !awaited_plain {
                 return Err(format!("its result is awaited or scheduled at {}", at()));
             }
-            let (prefix, suffix) = call
-                .await_text
-                .clone()
-                .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
+            let (prefix, suffix) = if awaited_plain {
+                awaited.get_or_insert_with(|| {
+                    format!(
+                        "its result is awaited at {}, which raises `TypeError` today (it returns a plain value); in a thread, the `await` gets that value",
+                        at()
+                    )
+                });
+                ("", "")
+            } else {
+                call.await_text
+                    .clone()
+                    .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?
+            };
             let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
                 Some(Ok(found)) => found.clone(),
                 Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
@@ -556,7 +575,10 @@ fn offload_fix(
             applicability: Applicability::Unsafe,
             edits: Arc::new(out),
         },
-        shared,
+        shared: match (shared, awaited) {
+            (Some(shared), Some(awaited)) => Some(format!("{shared}; {awaited}")),
+            (shared, awaited) => shared.or(awaited),
+        },
     })
 }
 
@@ -1113,6 +1135,12 @@ fn blocking_callees(
         .collect()
 }
 
+/// Whether calling `f` can only give a value that is not awaitable: a plain sync function
+/// (not a generator, not a stub) whose every `return` gives a literal, a display or `None`.
+fn returns_plain(f: &crate::project::index::Function) -> bool {
+    !f.is_async && !f.is_generator && !f.is_stub && !f.may_return_awaitable
+}
+
 fn callee_reason(project: &Project, function: FnId, call: CallId, g: FnId) -> Reason {
     Reason::consequence(format!(
         "it calls `{}` at {}, which stays sync and blocks: converting it would leave an `async def` that still blocks",
@@ -1224,6 +1252,18 @@ fn caller_obstacle_text(
         match call.usage {
             // Awaited already: the function returns an awaitable (a Future, a Task, a
             // coroutine), and `await` on the converted function would return that awaitable.
+            // Unless it returns only plain values (`return {...}`): then that `await` raises
+            // `TypeError` today, and only the unsafe fix, which changes that, converts it.
+            Use::Awaited if !safe && returns_plain(project.function(function)) => {}
+            Use::Awaited if returns_plain(project.function(function)) => {
+                return Some((
+                    format!(
+                        "its result is awaited at {}, but it returns a plain value (a literal or a display), so that `await` raises `TypeError` today; converting it makes the `await` work, a change of behaviour only the unsafe fix makes",
+                        at()
+                    ),
+                    None,
+                ))
+            }
             Use::Awaited => {
                 return Some((
                     format!(

@@ -41,6 +41,9 @@ pub struct Function {
     pub is_generator: bool,
     /// Has a `return` with a value other than `None`.
     pub returns_value: bool,
+    /// Has a `return` whose value may be an awaitable: anything but a literal, a display, a
+    /// comprehension or an f-string (whose values never are).
+    pub may_return_awaitable: bool,
     /// A body of `...`, `pass`, a docstring or a `raise` only: a protocol's, an abstract
     /// method's or a stub's; what it returns says nothing about the implementations.
     pub is_stub: bool,
@@ -660,6 +663,7 @@ impl<'a> Indexer<'a, '_> {
                 .collect(),
             is_generator: false,
             returns_value: false,
+            may_return_awaitable: false,
             async_test,
             returns: None,
             is_stub: def.body.iter().all(|stmt| match stmt {
@@ -1074,10 +1078,14 @@ impl<'a> Indexer<'a, '_> {
         let Some(binding) = semantic.lookup(scope, name.id.as_str()) else {
             return false;
         };
+        let scope = semantic.bindings[binding].scope;
+        // A global may be rebound from elsewhere (`module.name = Store()`, a test's patch).
+        if scope == 0 {
+            return false;
+        }
         let Some(values) = semantic.assigned_values(binding) else {
             return false;
         };
-        let scope = semantic.bindings[binding].scope;
         values
             .iter()
             .all(|value| self.is_outside_value(scope, value, depth))
@@ -1531,6 +1539,26 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                     .is_some_and(|v| !matches!(v, Expr::NoneLiteral(_)));
                 if let (true, Some(function)) = (returns_value, self.current_function()) {
                     self.index.functions[function].returns_value = true;
+                    let plain = ret.value.as_deref().is_some_and(|v| {
+                        matches!(
+                            v,
+                            Expr::StringLiteral(_)
+                                | Expr::BytesLiteral(_)
+                                | Expr::NumberLiteral(_)
+                                | Expr::BooleanLiteral(_)
+                                | Expr::FString(_)
+                                | Expr::List(_)
+                                | Expr::Tuple(_)
+                                | Expr::Dict(_)
+                                | Expr::Set(_)
+                                | Expr::ListComp(_)
+                                | Expr::SetComp(_)
+                                | Expr::DictComp(_)
+                        )
+                    });
+                    if !plain {
+                        self.index.functions[function].may_return_awaitable = true;
+                    }
                 }
             }
             _ => {}
