@@ -131,6 +131,33 @@ pub fn is_package_dir(dir: &Path) -> bool {
     cached(&CACHE, dir, || dir.join("__init__.py").is_file())
 }
 
+/// The project folder `path` belongs to: the nearest folder at or above its own that declares
+/// a project (`None`: outside every project).
+pub fn project_of(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute.parent().and_then(project_dir)
+}
+
+/// The files of a run grouped by project (see [`project_of`]), as indexes into `paths`: each
+/// project is processed on its own, as if it were given alone, so that nothing of one
+/// project (modules, calls, patches, what other modules do with sqlite3 or child processes)
+/// bears on another. The files outside every project form one group, as the files of a run
+/// without project folders always do. Groups come in the order of their first file; only the
+/// folders are looked at, no file is read.
+pub fn by_project<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<Option<PathBuf>, usize> = HashMap::default();
+    for (i, path) in paths.enumerate() {
+        let next = groups.len();
+        let group = *group_of.entry(project_of(path)).or_insert(next);
+        if group == next {
+            groups.push(Vec::new());
+        }
+        groups[group].push(i);
+    }
+    groups
+}
+
 /// The nearest folder at or above `dir` that declares a project.
 fn project_dir(dir: &Path) -> Option<PathBuf> {
     static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<PathBuf>>>> = OnceLock::new();
