@@ -2,8 +2,9 @@
 //!
 //! A folder holding `pyproject.toml`, `setup.py` or `setup.cfg` is a project of its own, with
 //! its own module namespace: two projects given in one run never resolve into each other, as
-//! each is imported in its own environment. Outside any such folder, the files of a run form
-//! one namespace.
+//! each is imported in its own environment, and the run processes each apart
+//! ([`by_project`]). Outside any such folder, the files of a run form one namespace. A name
+//! two files of one project claim is a warning ([`name_conflicts`]).
 //!
 //! A module is named the way Python finds it:
 //! - from the project's import root: the project folder, or its `src/` folder when that is
