@@ -1,0 +1,5 @@
+import asyncio
+
+import indexer
+
+print(asyncio.run(indexer.handle("x")))
