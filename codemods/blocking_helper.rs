@@ -143,7 +143,9 @@ crate::declare_recipe! {
 /// async code (attributes, globals, thread-local data) is no longer protected by running on
 /// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
-/// where a call cannot be awaited (see above). A connection the helper gets from a function
+/// where a call cannot be awaited (see above), nor for a call whose result is awaited already,
+/// unless the helper returns only plain values: `await helper(x)` raises `TypeError` today,
+/// and `await asyncio.to_thread(helper, x)` gets the value. A connection the helper gets from a function
 /// of its module that opens a new one on every call (`with db_conn() as conn:`, `conn =
 /// self._connect()`, a `@contextmanager` one; no cache decorator, nothing else bound to it) is
 /// made in the worker thread too, and may cross into the functions the helper calls; one
@@ -413,7 +415,9 @@ fn offload_fix(
                     .is_some_and(|g| converted.contains(&g))
         })
     };
-    let mut shared = None;
+    // What the worker threads share (a sqlite3 connection), and an `await` that now works.
+    let mut shared: Option<String> = None;
+    let mut awaited: Option<String> = None;
     let mut sharing: Vec<(FileId, Edit)> = Vec::new();
     for &f in &chain {
         let module = &project.modules[f.file];
@@ -493,13 +497,25 @@ fn offload_fix(
                     at()
                 ));
             }
-            if matches!(call.usage, Use::Awaited | Use::Scheduled) {
+            // `await f(x)` of a function returning plain values raises `TypeError` today;
+            // `await asyncio.to_thread(f, x)` gets the value (unsafe like every offload).
+            let awaited_plain = call.usage == Use::Awaited && returns_plain(project.function(f));
+            if matches!(call.usage, Use::Awaited | Use::Scheduled) && !awaited_plain {
                 return Err(format!("its result is awaited or scheduled at {}", at()));
             }
-            let (prefix, suffix) = call
-                .await_text
-                .clone()
-                .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
+            let (prefix, suffix) = if awaited_plain {
+                awaited.get_or_insert_with(|| {
+                    format!(
+                        "its result is awaited at {}, which raises `TypeError` today (it returns a plain value); in a thread, the `await` gets that value",
+                        at()
+                    )
+                });
+                ("", "")
+            } else {
+                call.await_text
+                    .clone()
+                    .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?
+            };
             let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
                 Some(Ok(found)) => found.clone(),
                 Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
@@ -559,7 +575,10 @@ fn offload_fix(
             applicability: Applicability::Unsafe,
             edits: Arc::new(out),
         },
-        shared,
+        shared: match (shared, awaited) {
+            (Some(shared), Some(awaited)) => Some(format!("{shared}; {awaited}")),
+            (shared, awaited) => shared.or(awaited),
+        },
     })
 }
 
