@@ -492,6 +492,10 @@ fn discover_files(
     if found.files.is_empty() && found.errors.is_empty() {
         warn(common, "No Python files found under the given path(s)");
     }
+    let paths = found.files.iter().map(|c| c.path.as_path());
+    for message in crate::project::layout::name_conflicts(paths) {
+        warn(common, &message);
+    }
     Ok(found)
 }
 

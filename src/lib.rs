@@ -44,7 +44,8 @@
 //!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
 //!    file's fixes, and so does a result with a compile-time error the original did not have
 //!    ([`parse::semantic_errors`]); imports the fixes made unused are removed at the end.
-//! 8. [`run`] processes files in parallel and writes atomically; [`output`] prints findings
+//! 8. [`run`] processes files in parallel, each project folder of the run apart (see
+//!    [`project::layout`]), and writes atomically; [`output`] prints findings
 //!    (one emitter per format: concise, full, grouped, JSON, JUnit, GitLab, pylint, GitHub,
 //!    SARIF), statistics, diffs and summaries; [`report`] the audit;
 //!    [`cli`] is the command line.

@@ -132,9 +132,37 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
     }
 }
 
-/// Processes every file in parallel; the reports come back in the order of `files`. With a
-/// phase 2 recipe enabled, the project stage runs between reading and fixing.
+/// Processes every file in parallel; the reports come back in the order of `files`. The files
+/// of each project (see [`crate::project::layout::by_project`]) are processed apart, as if
+/// each project were given alone.
 pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
+    let groups = crate::project::layout::by_project(files.iter().map(|c| c.path.as_path()));
+    if groups.len() < 2 {
+        return run_project_files(files, mode, settings);
+    }
+    let done: Vec<(Vec<usize>, Vec<FileReport>)> = groups
+        .into_par_iter()
+        .map(|group| {
+            let part: Vec<Candidate> = group.iter().map(|&i| files[i].clone()).collect();
+            let reports = run_project_files(&part, mode, settings);
+            (group, reports)
+        })
+        .collect();
+    let mut reports: Vec<Option<FileReport>> = (0..files.len()).map(|_| None).collect();
+    for (group, part) in done {
+        for (i, report) in group.into_iter().zip(part) {
+            reports[i] = Some(report);
+        }
+    }
+    reports
+        .into_iter()
+        .map(|report| report.expect("every file has its report"))
+        .collect()
+}
+
+/// Processes the files of one project in parallel; the reports come back in the order of
+/// `files`. With a phase 2 recipe enabled, the project stage runs between reading and fixing.
+fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
     if settings.recipes.iter().any(|r| r.meta().phase == 2) {
         return crate::project::run::run_project(files, mode, settings);
     }

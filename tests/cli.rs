@@ -2390,6 +2390,39 @@ cases! {
         .run(["fix", "--write", "--select", "AW2", "pkg"]).code(1)
         .kept("pkg/db.py").kept("pkg/app.py");
 
+    // `store.py` beside a package `store/`: Python imports the package, and so does the
+    // project index (the module's blocking `load` is not what `app.py` calls). A warning on
+    // stderr names both files; the run goes on.
+    module_name_claimed_by_a_module_and_a_package => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"x\"\n")
+        .file("store.py", HELPER_DB)
+        .file("store/__init__.py", "def load():\n    return 1\n")
+        .file("app.py", "from store import load\n\n\nasync def handle():\n    return load()\n")
+        .run(["check", "."]).code(0).stdout("All checks passed!\n")
+        .stderr("warning: module `store` is claimed by two files, store/__init__.py and store.py: Python imports the package, store/__init__.py (a package comes before a module of the same name in the same folder)\n")
+        .run(["fix", "--write", "--unsafe-fixes", "."]).code(0).kept("store.py").kept("app.py")
+        .run(["check", "--quiet", "."]).code(0).stderr("");
+
+    // `pkg/util.py` both in `src/` and at the project folder: which one Python imports depends
+    // on `sys.path`. One warning for the package (its modules clash because it does), and the
+    // other files' findings as usual.
+    module_name_claimed_from_two_import_roots => Case::new()
+        .file("setup.cfg", "[metadata]\nname = x\n")
+        .file("src/pkg/__init__.py", "").file("src/pkg/util.py", HELPER_DB)
+        .file("pkg/__init__.py", "").file("pkg/util.py", HELPER_DB)
+        .file("a.py", SLEEP)
+        .run(["check", "."]).code(1)
+        .stdout(finding("a.py", 4, 5) + &summary(1, 1))
+        .stderr("warning: module `pkg` is claimed by two files, pkg/__init__.py and src/pkg/__init__.py: which one Python imports depends on whether the project folder or `src` comes first on `sys.path`, which the layout does not tell; awaitify resolves imports of it only in the files beside one of them\n");
+
+    // Scripts named alike in plain folders (each imported by its neighbours) and a stub beside
+    // its module are no clash.
+    module_names_alike_in_plain_folders_are_no_clash => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"x\"\n")
+        .file("tests/unit/conftest.py", CLEAN).file("tests/e2e/conftest.py", CLEAN)
+        .file("lib.py", CLEAN).file("lib.pyi", "x: int\n")
+        .run(["check", "."]).code(0).stderr("");
+
     // Standard input is a project of one module.
     phase_2_on_stdin => Case::new()
         .run(["check", "--stdin-filename", "c.py", "-"]).stdin(UNAWAITED).code(1)

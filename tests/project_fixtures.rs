@@ -104,3 +104,65 @@ fn project_fixtures() {
         );
     }
 }
+
+/// The findings of `check --output-format json` (with their fixes and notes) on `paths`,
+/// run in `dir`, one line each, sorted.
+fn findings(dir: &Path, paths: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "check",
+        "--isolated",
+        "--exit-zero",
+        "--output-format",
+        "json",
+    ];
+    args.extend(paths);
+    let output = Command::new(BIN)
+        .args(&args)
+        .current_dir(dir)
+        .output()
+        .expect("awaitify runs");
+    let found: Vec<serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("JSON findings");
+    let mut lines: Vec<String> = found.iter().map(|f| f.to_string()).collect();
+    lines.sort();
+    lines
+}
+
+/// A folder holding several projects gives what each project gives alone: nothing of one
+/// project (same-named modules, calls it cannot resolve, patches, sqlite3 work) reaches
+/// into another.
+#[test]
+fn several_projects_in_one_run_are_each_alone() {
+    let mut compared = 0;
+    for case in cases() {
+        let projects: Vec<String> = std::fs::read_dir(&case)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .filter(|p| {
+                ["pyproject.toml", "setup.py", "setup.cfg"]
+                    .iter()
+                    .any(|f| p.join(f).is_file())
+            })
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect();
+        if projects.len() < 2 {
+            continue;
+        }
+        let whole = findings(&case, &["."]);
+        let mut each: Vec<String> = projects
+            .iter()
+            .flat_map(|p| findings(&case, &[p.as_str()]))
+            .collect();
+        each.sort();
+        assert!(!whole.is_empty(), "{}: no findings", case.display());
+        assert_eq!(
+            whole,
+            each,
+            "{}: the run of the folder differs from the runs of its projects",
+            case.display()
+        );
+        compared += 1;
+    }
+    assert!(compared >= 2, "too few fixtures with several projects");
+}

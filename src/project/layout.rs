@@ -2,8 +2,9 @@
 //!
 //! A folder holding `pyproject.toml`, `setup.py` or `setup.cfg` is a project of its own, with
 //! its own module namespace: two projects given in one run never resolve into each other, as
-//! each is imported in its own environment. Outside any such folder, the files of a run form
-//! one namespace.
+//! each is imported in its own environment, and the run processes each apart
+//! ([`by_project`]). Outside any such folder, the files of a run form one namespace. A name
+//! two files of one project claim is a warning ([`name_conflicts`]).
 //!
 //! A module is named the way Python finds it:
 //! - from the project's import root: the project folder, or its `src/` folder when that is
@@ -29,6 +30,9 @@ pub struct ModulePlace {
     pub namespace: String,
     /// Dotted names, the primary first, without repeats.
     pub names: Vec<String>,
+    /// Per name, the folder it counts from: the one that must be on `sys.path` for Python to
+    /// import the module by that name.
+    pub origins: Vec<PathBuf>,
     /// A package's `__init__`.
     pub is_package: bool,
 }
@@ -45,6 +49,7 @@ pub fn place(path: &Path) -> ModulePlace {
     let folder = absolute.parent().unwrap_or(Path::new(""));
     let project = project_dir(folder);
     let mut names = Vec::new();
+    let mut origins = Vec::new();
     if let Some(project) = &project {
         let src = project.join("src");
         let root = if folder.starts_with(&src) && !is_package_dir(&src) {
@@ -62,17 +67,20 @@ pub fn place(path: &Path) -> ModulePlace {
             }
             if !parts.is_empty() && parts.iter().all(|p| is_identifier(p)) {
                 names.push(parts.join("."));
+                origins.push(root);
             }
         }
     }
     // Inside a regular package, the package's own name comes first: it is what the
     // package's relative imports and readers use (`opsd.server`, not `examples.opsd.server`).
-    let chain = package_chain(folder, &stem, is_package);
+    let (chain, origin) = package_chain(folder, &stem, is_package);
     if !chain.is_empty() && !names.contains(&chain) {
         if is_package_dir(folder) {
             names.insert(0, chain);
+            origins.insert(0, origin);
         } else {
             names.push(chain);
+            origins.push(origin);
         }
     }
     ModulePlace {
@@ -80,26 +88,30 @@ pub fn place(path: &Path) -> ModulePlace {
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default(),
         names,
+        origins,
         is_package,
     }
 }
 
-/// The name from the package folders (with an `__init__.py`) above the file.
-fn package_chain(folder: &Path, stem: &str, is_package: bool) -> String {
+/// The name from the package folders (with an `__init__.py`) above the file, and the folder
+/// above the topmost of them, where that name counts from.
+fn package_chain(folder: &Path, stem: &str, is_package: bool) -> (String, PathBuf) {
     let mut parts: Vec<&str> = if is_package { Vec::new() } else { vec![stem] };
-    let mut current = Some(folder);
-    while let Some(dir) = current {
-        if !is_package_dir(dir) {
-            break;
+    let mut current = folder;
+    while is_package_dir(current) {
+        match (
+            current.file_name().and_then(|n| n.to_str()),
+            current.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                parts.push(name);
+                current = parent;
+            }
+            _ => break,
         }
-        match dir.file_name().and_then(|n| n.to_str()) {
-            Some(name) => parts.push(name),
-            None => break,
-        }
-        current = dir.parent();
     }
     parts.reverse();
-    parts.join(".")
+    (parts.join("."), current.to_path_buf())
 }
 
 fn is_identifier(part: &str) -> bool {
@@ -129,6 +141,148 @@ fn cached<T: Clone>(
 pub fn is_package_dir(dir: &Path) -> bool {
     static CACHE: OnceLock<Mutex<HashMap<PathBuf, bool>>> = OnceLock::new();
     cached(&CACHE, dir, || dir.join("__init__.py").is_file())
+}
+
+/// The project folder `path` belongs to: the nearest folder at or above its own that declares
+/// a project (`None`: outside every project).
+pub fn project_of(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute.parent().and_then(project_dir)
+}
+
+/// The files of a run grouped by project (see [`project_of`]), as indexes into `paths`: each
+/// project is processed on its own, as if it were given alone, so that nothing of one
+/// project (modules, calls, patches, what other modules do with sqlite3 or child processes)
+/// bears on another. The files outside every project form one group, as the files of a run
+/// without project folders always do. Groups come in the order of their first file; only the
+/// folders are looked at, no file is read.
+pub fn by_project<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<Option<PathBuf>, usize> = HashMap::default();
+    for (i, path) in paths.enumerate() {
+        let next = groups.len();
+        let group = *group_of.entry(project_of(path)).or_insert(next);
+        if group == next {
+            groups.push(Vec::new());
+        }
+        groups[group].push(i);
+    }
+    groups
+}
+
+/// Warnings for the module names that two files of one project claim (`a.py` beside a
+/// package `a/`, or `pkg/util.py` both in `src/` and at the project folder): a problem of the
+/// layout, not of the code. Only names counted from the same folder, or from two import
+/// roots of the project (its folder and its `src/`), clash; scripts with the same name in
+/// different plain folders are each imported by their neighbours. Stubs (`.pyi`) are not
+/// imported and claim nothing. Each warning names the module, the files, and which one
+/// Python imports when the layout tells.
+pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Per project folder and module name: the files claiming it, with the folder it counts
+    // from and whether the file is a package.
+    type Claims<'p> = Vec<(&'p Path, PathBuf, bool)>;
+    let mut claims: BTreeMap<(Option<PathBuf>, String), Claims<'p>> = BTreeMap::new();
+    for path in paths {
+        if path.extension().is_none_or(|e| e != "py") {
+            continue;
+        }
+        let place = place(path);
+        let project = project_of(path);
+        for (name, origin) in place.names.into_iter().zip(place.origins) {
+            claims.entry((project.clone(), name)).or_default().push((
+                path,
+                origin,
+                place.is_package,
+            ));
+        }
+    }
+    let mut warnings = Vec::new();
+    let mut clashing_packages: BTreeSet<(Option<PathBuf>, String)> = BTreeSet::new();
+    for ((project, name), claims) in claims {
+        if claims.len() < 2 {
+            continue;
+        }
+        let is_import_root = |origin: &Path| {
+            project
+                .as_deref()
+                .is_some_and(|p| origin == p || origin == p.join("src"))
+        };
+        let mut by_origin: BTreeMap<&Path, Vec<(&Path, bool)>> = BTreeMap::new();
+        for (path, origin, is_package) in &claims {
+            by_origin
+                .entry(origin.as_path())
+                .or_default()
+                .push((path, *is_package));
+        }
+        let roots: Vec<&Path> = by_origin
+            .keys()
+            .copied()
+            .filter(|o| is_import_root(o))
+            .collect();
+        let clashing: BTreeSet<&Path> = by_origin
+            .iter()
+            .filter(|(origin, files)| {
+                files.len() > 1 || (roots.len() > 1 && roots.contains(origin))
+            })
+            .flat_map(|(_, files)| files.iter().map(|(path, _)| *path))
+            .collect();
+        if clashing.len() < 2 {
+            continue;
+        }
+        let files: Vec<String> = clashing.iter().map(|p| p.display().to_string()).collect();
+        let files = match files.as_slice() {
+            [one, two] => format!("two files, {one} and {two}"),
+            _ => format!("{} files, {}", files.len(), files.join(", ")),
+        };
+        let which = if roots.len() > 1 {
+            let project = project.as_deref().unwrap_or(Path::new(""));
+            let described: Vec<String> = roots
+                .iter()
+                .map(|root| match root.strip_prefix(project) {
+                    Ok(relative) if !relative.as_os_str().is_empty() => {
+                        format!("`{}`", relative.display())
+                    }
+                    _ => "the project folder".to_owned(),
+                })
+                .collect();
+            format!(
+                "which one Python imports depends on whether {} comes first on `sys.path`, \
+                 which the layout does not tell; awaitify resolves imports of it only in the \
+                 files beside one of them",
+                described.join(" or ")
+            )
+        } else {
+            let files = by_origin.values().find(|files| files.len() > 1);
+            let packages: Vec<&Path> = files
+                .into_iter()
+                .flatten()
+                .filter(|(_, is_package)| *is_package)
+                .map(|(path, _)| *path)
+                .collect();
+            match packages.as_slice() {
+                [package] => format!(
+                    "Python imports the package, {} (a package comes before a module of the \
+                     same name in the same folder)",
+                    package.display()
+                ),
+                _ => "which one Python imports cannot be told from the layout; awaitify \
+                      resolves imports of it only in the files beside one of them"
+                    .to_owned(),
+            }
+        };
+        // The modules of a package found twice clash because the package does: said once.
+        let package_clashes = name
+            .match_indices('.')
+            .any(|(dot, _)| clashing_packages.contains(&(project.clone(), name[..dot].to_owned())));
+        if roots.len() > 1 {
+            clashing_packages.insert((project.clone(), name.clone()));
+        }
+        if !package_clashes {
+            warnings.push(format!("module `{name}` is claimed by {files}: {which}"));
+        }
+    }
+    warnings
 }
 
 /// The nearest folder at or above `dir` that declares a project.
@@ -369,6 +523,34 @@ mod tests {
         assert_eq!(
             place(&root.join("tests/test_db.py")).names,
             ["tests.test_db", "test_db"]
+        );
+    }
+
+    #[test]
+    fn files_are_grouped_by_their_nearest_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("outer/pyproject.toml"));
+        touch(&root.join("outer/plugins/inner/setup.py"));
+        touch(&root.join("other/setup.cfg"));
+        let files = [
+            "outer/app.py",
+            "loose/a.py",
+            "outer/plugins/inner/core.py",
+            "other/app.py",
+            "outer/plugins/glue.py",
+            "b.py",
+        ]
+        .map(|f| root.join(f));
+        for file in &files {
+            touch(file);
+        }
+        let groups = by_project(files.iter().map(PathBuf::as_path));
+        // The nested project is its own; the files outside every project go together.
+        assert_eq!(groups, [vec![0, 4], vec![1, 5], vec![2], vec![3]]);
+        assert_eq!(
+            project_of(&files[2]),
+            Some(root.join("outer/plugins/inner"))
         );
     }
 

@@ -1173,7 +1173,34 @@ impl Resolver<'_> {
             let Some(files) = names.and_then(|names| names.get(&joined[..end])) else {
                 continue;
             };
-            let module = match files.as_slice() {
+            // As Python finds it: a package before a module of the same name beside it, and a
+            // module before its stub.
+            let counted_from = |f: FileId| {
+                let module = &self.modules[f];
+                let folder = module.path.parent();
+                if module.is_package {
+                    folder.and_then(std::path::Path::parent)
+                } else {
+                    folder
+                }
+            };
+            let is_stub = |f: FileId| self.modules[f].path.extension().is_some_and(|e| e == "pyi");
+            let shadowed = |f: FileId| {
+                files.iter().any(|&g| {
+                    g != f
+                        && counted_from(g) == counted_from(f)
+                        && ((self.modules[g].is_package && !self.modules[f].is_package)
+                            || (is_stub(f) && !is_stub(g)))
+                })
+            };
+            let kept: Vec<FileId>;
+            let files: &[FileId] = if files.len() > 1 {
+                kept = files.iter().copied().filter(|&f| !shadowed(f)).collect();
+                &kept
+            } else {
+                files
+            };
+            let module = match files {
                 [one] => *one,
                 several => {
                     // Scripts with the same name in several folders: the importer's sibling.

@@ -1,0 +1,5 @@
+from store import load
+
+
+async def handle():
+    return load()

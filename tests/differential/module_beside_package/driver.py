@@ -1,0 +1,5 @@
+import asyncio
+
+import app
+
+print(asyncio.run(app.handle()))
