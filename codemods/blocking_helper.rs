@@ -248,7 +248,8 @@ impl Recipe for BlockingHelper {
             },
         );
 
-        let mut offloads: HashMap<FnId, Result<ProjectFix, String>> = HashMap::default();
+        let mut offloads: HashMap<FnId, Result<(ProjectFix, Option<String>), String>> =
+            HashMap::default();
         for (&function, sites) in &blocking {
             if !reached.contains_key(&function) {
                 continue;
@@ -289,9 +290,13 @@ impl Recipe for BlockingHelper {
                         )
                     });
                     match offload {
-                        Ok(offload) => (
+                        Ok((offload, None)) => (
                             Some(offload.clone()),
-                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}")),
+                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead, which keeps behaviour: what runs there shares no state with async code")),
+                        ),
+                        Ok((offload, Some(why))) => (
+                            Some(offload.clone()),
+                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}: {why}")),
                         ),
                         Err(why) => (
                             None,
@@ -313,8 +318,8 @@ impl Recipe for BlockingHelper {
     }
 }
 
-/// Why an offloaded call may behave differently.
-const OFFLOAD_NOTE: &str = "`asyncio.to_thread` runs it concurrently with the event loop, so state it shares with async code (attributes, globals, thread-local data) is no longer protected by running on the loop's thread";
+/// Why an offloaded call may behave differently (followed by what shares state).
+const OFFLOAD_NOTE: &str = "`asyncio.to_thread` runs it concurrently with the event loop, so state it shares with async code is no longer protected by running on the loop's thread";
 
 /// The reason a function on `path` stays sync: the cause (the outermost function that
 /// cannot be converted for a reason of its own), else the innermost consequence.
@@ -335,7 +340,8 @@ fn reason_on_path(
 /// The fix that leaves the sync functions as they are and moves every call async code makes
 /// into them, on the way to `function`'s blocking work, to a worker thread:
 /// `helper(a, b)` becomes `await asyncio.to_thread(helper, a, b)` (a constructor likewise).
-/// All of those calls or none; the reason when one cannot move.
+/// All of those calls or none; the reason when one cannot move. With the fix, why it is
+/// unsafe (`None`: it is safe, every function that runs in the thread is self-contained).
 fn offload_fix(
     checker: &ProjectChecker<'_>,
     reached: &HashMap<FnId, CallId>,
@@ -343,7 +349,7 @@ fn offload_fix(
     converted: &HashSet<FnId>,
     conversion: &[(FileId, Edit)],
     function: FnId,
-) -> Result<ProjectFix, String> {
+) -> Result<(ProjectFix, Option<String>), String> {
     let project = checker.project;
     // The sync functions from which async code reaches `function` by sync calls.
     let mut chain: HashSet<FnId> = HashSet::default();
@@ -412,6 +418,8 @@ fn offload_fix(
     }
     let mut per_file: HashMap<FileId, Vec<Edit>> = HashMap::default();
     let mut entries = 0;
+    // The functions whose calls move: they run in the thread.
+    let mut moved: Vec<FnId> = Vec::new();
     let mut sorted: Vec<FnId> = chain.into_iter().collect();
     sorted.sort();
     for f in sorted {
@@ -478,6 +486,9 @@ fn offload_fix(
             }
             edits.extend(import);
             entries += 1;
+            if !moved.contains(&f) {
+                moved.push(f);
+            }
         }
     }
     if entries == 0 {
@@ -498,10 +509,70 @@ fn offload_fix(
         let merged = merge_edits(edits).ok_or("the calls to move overlap")?;
         out.extend(merged.into_iter().map(|e| (file, e)));
     }
-    Ok(ProjectFix {
-        applicability: Applicability::Unsafe,
-        edits: Arc::new(out),
-    })
+    let unsafe_reason = if through_conversion {
+        Some("some of those calls are in functions the unsafe fix converts".to_owned())
+    } else {
+        offload_hazard(checker, &moved, function.file)
+    };
+    let applicability = match unsafe_reason {
+        Some(_) => Applicability::Unsafe,
+        None => Applicability::Safe,
+    };
+    Ok((
+        ProjectFix {
+            applicability,
+            edits: Arc::new(out),
+        },
+        unsafe_reason,
+    ))
+}
+
+/// Why moving the calls of `moved` to a worker thread may change behaviour: a function that
+/// would run there shares state with other code, or cannot be proven not to (see
+/// [`Project::thread_obstacle`]), or the project's code patches it or its blocking calls.
+fn offload_hazard(checker: &ProjectChecker<'_>, moved: &[FnId], from: FileId) -> Option<String> {
+    let project = checker.project;
+    for &f in moved {
+        let running = match project.thread_obstacle(f) {
+            Ok(running) => running,
+            Err(why) => return Some(why),
+        };
+        for g in running {
+            let module = &project.modules[g.file];
+            let label = &project.function(g).label;
+            if let Some(patch) = project.patches.iter().find(|patch| {
+                module
+                    .names
+                    .iter()
+                    .any(|name| patch.target == format!("{name}.{label}"))
+            }) {
+                return Some(format!(
+                    "`{}` is patched at {} (`{}`)",
+                    project.describe(g, from),
+                    patch.location(),
+                    patch.target
+                ));
+            }
+            for site in &module.blocking {
+                if site.caller != Caller::Function(g.index) {
+                    continue;
+                }
+                let api: Vec<&str> = site.label.split('.').collect();
+                if let Some(patch) =
+                    crate::patches::affecting(&project.patches, &module.names, &api, &site.label)
+                {
+                    return Some(format!(
+                        "`{}` at {} is patched at {} (`{}`)",
+                        site.label,
+                        project.location(g.file, site.range.start()),
+                        patch.location(),
+                        patch.target
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Sync functions on the loop with blocking calls of their own (not silenced): the indices
