@@ -846,6 +846,18 @@ impl crate::project::Project {
         function: crate::project::FnId,
     ) -> Result<Vec<crate::project::FnId>, String> {
         use crate::project::{FnId, Resolved};
+        let label = self.describe(function, function.file);
+        // The call may reach another definition at run time (an override, a replacement).
+        if let Some(reason) = self.override_reason(function) {
+            return Err(format!("the call may run another function than `{label}`: {reason}"));
+        }
+        // A constructor runs the class's `__new__` (and its metaclass) too, which are not
+        // followed.
+        if self.function(function).name == "__init__" {
+            return Err(format!(
+                "`{label}` is a constructor: the class is made in the worker thread, which is not followed"
+            ));
+        }
         let mut done: Vec<FnId> = Vec::new();
         // Depth first, with the path, to see recursion.
         let mut stack: Vec<(FnId, usize)> = vec![(function, 0)];
