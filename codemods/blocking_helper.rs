@@ -130,10 +130,51 @@ crate::declare_recipe! {
 /// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
 /// every call async code makes into them, on the way to the blocking work, to a worker
 /// thread: `store.add(item)` becomes `await asyncio.to_thread(store.add, item)`, `Store(path)`
-/// becomes `await asyncio.to_thread(Store, path)`. Their sync callers are untouched. It is
-/// unsafe because the helper then runs concurrently with the event loop: state it shares with
-/// async code (attributes, globals, thread-local data) is no longer protected by running on
-/// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
+/// becomes `await asyncio.to_thread(Store, path)`. Their sync callers are untouched. The
+/// helper then runs concurrently with the event loop, so state it shares with async code is
+/// no longer protected by running on the loop's thread: another task can see it half-changed,
+/// or change it under the helper, between any two of its operations (not only at an `await`).
+/// The fix is therefore safe only when every function that runs in the thread (the functions
+/// whose calls move, and every project function they call, transitively) is provably
+/// *self-contained*, and unsafe otherwise, with the first function and statement that shares
+/// state (or cannot be proven not to) in its note. Self-contained means:
+/// - no `global`/`nonlocal`, no nested `def`/`class`, no decorator other than
+///   `@staticmethod`/`@classmethod`, no generator, no recursion, not a constructor (`__new__`
+///   and the metaclass are not followed), and a call that reaches only it (no override, no
+///   `x.name = ...` replacement anywhere in the project);
+/// - it stores, augments (`+=`) or deletes attributes and items only of objects it made
+///   itself: a local every binding of which is a literal, a comprehension, a builtin
+///   constructor (`list()`, `dict()`, `sorted()`), or what a known standard call returns
+///   (`open()`, `sqlite3.connect()` and its cursors, `subprocess.run()`, `Popen()`,
+///   `json.loads()`, `shlex.split()`, a `str` method's result, the lines of a string); never a
+///   parameter (`cmd += args` on a parameter changes the caller's list), `self`, a global or a
+///   name of an enclosing function;
+/// - it calls methods only of such objects and of strings and numbers (whose methods change
+///   nothing), and reads attributes only of them and of modules (`subprocess.PIPE`): reading
+///   `self.x` or `request.cmd` is not self-contained (async code may change it meanwhile);
+/// - it reads parameters (items and iteration included), its locals and classes; no
+///   module-level or imported value (a dictionary, a logger, a lock; not even a constant,
+///   which code the run does not index could rebind meanwhile: `settings.TIMEOUT = 5`);
+/// - it calls only project functions that are self-contained in turn and standard functions
+///   independent of the calling thread: `subprocess.run`/`check_output`/`check_call`/`call`/
+///   `Popen` (not with `preexec_fn`, which is not thread-safe), `time.sleep`, `os.system`,
+///   `os.path.*`, file system functions of `os` and `shutil`, `shlex`, `json`, `re`,
+///   `pathlib.Path`, `sqlite3.connect`, and builtins other than `print` (its output would
+///   interleave with the loop's, even within a line), `input`, reflection (`getattr`,
+///   `setattr`, `globals`, `vars`), `super`, `map`/`filter`/`iter`, and `key=` other than a
+///   lambda. Not asyncio (bound to the loop), logging (records name the thread, and handlers
+///   may not be thread-safe), `threading`, `signal`, `os.chdir`/`os.environ`/`os.umask`
+///   (process-wide state), nor anything unresolved;
+/// - the project's code does not patch it or its blocking calls (`mock.patch(...)`).
+///
+/// What stays different with a safe offload is what any `await` in a safe fix brings: other
+/// tasks run while the helper runs (its arguments are evaluated on the loop as before, its
+/// result and exceptions come back unchanged, context variables are copied); and a task
+/// cancelled while it awaits the thread stops waiting, while the helper runs to completion
+/// in the thread (as the process `asyncio.create_subprocess_exec` starts outlives a cancelled
+/// `communicate()`, in the subprocess recipe's safe fix). Implicit special methods of the
+/// arguments (`__iter__`, `__str__`, arithmetic) are taken to read them, not to change shared
+/// state. The offload is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
 /// where a call cannot be awaited (see above). A connection the helper gets from a function
 /// of its module that opens a new one on every call (`with db_conn() as conn:`, `conn =

@@ -14,12 +14,11 @@
 //! - calls methods only of such objects, or of strings and numbers (whose methods change
 //!   nothing); reads attributes only of them and of modules (`subprocess.PIPE`);
 //! - reads its parameters and locals (items and iteration included; not their attributes:
-//!   `self.x`, `conn.closed` may be changed by async code meanwhile), module-level constants
-//!   (names bound only to immutable literals, never declared `global`, never assigned as a
-//!   module attribute), classes, and builtins other than `print`, `input`, `open`'s cousins,
-//!   reflection (`getattr`, `setattr`, `globals`, `vars`...) and `super`; no name of an
-//!   enclosing function, no imported value other than a module, a function it calls or an
-//!   exception it catches;
+//!   `self.x`, `conn.closed` may be changed by async code meanwhile), classes, and builtins
+//!   other than `print`, `input`, reflection (`getattr`, `setattr`, `globals`, `vars`...) and
+//!   `super`; no name of an enclosing function, no module-level value (not even a constant:
+//!   code the run does not index could rebind it, `module.NAME = ...`), no imported value
+//!   other than a module, a function it calls or an exception it catches;
 //! - calls only standard functions known to be independent of the calling thread
 //!   ([`CALLS`]: `subprocess.run`, `time.sleep`, `os.path.*`, `json.loads`, ... not
 //!   `preexec_fn=`, which is not thread-safe), builtins ([`BUILTINS`]; `key=` only a lambda),
@@ -38,8 +37,6 @@ pub struct Isolation {
     /// The first thing in its body that shares state or cannot be proven not to: where, and
     /// what (`reads \`self.count\``).
     pub obstacle: Option<(TextRange, String)>,
-    /// Module-level constants it reads (a module attribute store of the name would rebind it).
-    pub constants: Vec<(String, TextRange)>,
 }
 
 /// Builtins a self-contained function may use (call or read).
@@ -114,8 +111,6 @@ const CALLS: &[&str] = &[
     "time.perf_counter_ns",
     "os.system",
     "os.getpid",
-    "os.getcwd",
-    "os.getenv",
     "os.listdir",
     "os.makedirs",
     "os.mkdir",
@@ -152,6 +147,14 @@ const CALLS: &[&str] = &[
     "re.sub",
     "re.split",
     "re.escape",
+    "uuid.uuid4",
+    "hashlib.sha256",
+    "hashlib.sha1",
+    "hashlib.md5",
+    "fnmatch.fnmatch",
+    "datetime.datetime.now",
+    "datetime.datetime.fromtimestamp",
+    "datetime.datetime.fromisoformat",
 ];
 
 /// Standard module attributes a self-contained function may read: constants and exception
@@ -184,6 +187,7 @@ const CONSTANTS: &[&str] = &[
     "re.I",
     "re.M",
     "re.S",
+    "datetime.timezone.utc",
 ];
 
 /// What a value is known to be, for the methods that may be called on it.
@@ -213,6 +217,8 @@ pub(super) enum ExtraBinding<'a> {
     Augmented(&'a Expr),
     /// `for name in value`.
     ForIn(&'a Expr),
+    /// `a, name, b = value`.
+    Unpacked(&'a Expr),
 }
 
 /// The bindings of `def`'s body other than `name = value`, by name (nested scopes excluded).
@@ -229,6 +235,23 @@ pub(super) fn extra_bindings<'a>(body: &'a [Stmt]) -> Vec<(&'a str, ExtraBinding
                         if let Some(Expr::Name(name)) = item.optional_vars.as_deref() {
                             self.found
                                 .push((name.id.as_str(), ExtraBinding::With(&item.context_expr)));
+                        }
+                    }
+                }
+                Stmt::Assign(assign) => {
+                    for target in &assign.targets {
+                        let elements = match target {
+                            Expr::Tuple(t) => &t.elts,
+                            Expr::List(l) => &l.elts,
+                            _ => continue,
+                        };
+                        for element in elements {
+                            if let Expr::Name(name) = element {
+                                self.found.push((
+                                    name.id.as_str(),
+                                    ExtraBinding::Unpacked(&assign.value),
+                                ));
+                            }
                         }
                     }
                 }
@@ -396,6 +419,12 @@ impl<'a> Indexer<'a, '_> {
                 _ => Kind::Unknown,
             },
             Expr::Attribute(a) => {
+                // A standard constant (`sys.platform`, `subprocess.PIPE`).
+                if semantic.qualified_name(scope, expr).is_some_and(|path| {
+                    path.first() != Some(&"builtins") && qualified_matches(CONSTANTS, &path)
+                }) {
+                    return Kind::Str;
+                }
                 let attr = a.attr.id.as_str();
                 match self.kind(scope, &a.value, depth + 1) {
                     Kind::Completed if matches!(attr, "stdout" | "stderr" | "returncode") => {
@@ -417,11 +446,7 @@ impl<'a> Indexer<'a, '_> {
                     return Kind::Unknown;
                 }
                 if binding.scope == 0 {
-                    return if self.is_literal_constant(id) {
-                        Kind::Str
-                    } else {
-                        Kind::Unknown
-                    };
+                    return Kind::Unknown;
                 }
                 let Some((_, function_scope)) = self.worker_function(scope) else {
                     return Kind::Unknown;
@@ -456,6 +481,13 @@ impl<'a> Indexer<'a, '_> {
                                 _ => Kind::Owned,
                             }
                         }
+                        // The parts of a string (`key, _, value = line.partition("=")`).
+                        ExtraBinding::Unpacked(Expr::Call(call))
+                            if self.splits_string(scope, call, depth + 1) =>
+                        {
+                            Kind::Str
+                        }
+                        ExtraBinding::Unpacked(_) => Kind::Unknown,
                         // The lines of a string (a fresh list nothing else holds), or a
                         // slice of them.
                         ExtraBinding::ForIn(iter) => {
@@ -500,7 +532,7 @@ impl<'a> Indexer<'a, '_> {
                 ["subprocess", "run"] => Kind::Completed,
                 ["subprocess", "Popen"] => Kind::Popen,
                 ["subprocess", "check_output" | "getoutput"] => Kind::Str,
-                ["os", "path", _] | ["os", "getcwd" | "getenv"] => Kind::Str,
+                ["os", "path", _] => Kind::Str,
                 ["os", "listdir"] => Kind::Owned,
                 ["os", "stat"] => Kind::Resource,
                 ["json", "loads" | "load"] => Kind::Owned,
@@ -509,7 +541,11 @@ impl<'a> Indexer<'a, '_> {
                 ["shlex", "quote" | "join"] => Kind::Str,
                 ["shutil", "which"] => Kind::Str,
                 ["time", _] => Kind::Str,
-                ["sqlite3", "connect"] | ["pathlib", "Path"] | ["re", _] => Kind::Resource,
+                ["sqlite3", "connect"]
+                | ["pathlib", "Path"]
+                | ["re" | "uuid" | "hashlib", _]
+                | ["datetime", "datetime", _] => Kind::Resource,
+                ["fnmatch", "fnmatch"] => Kind::Str,
                 _ => Kind::Unknown,
             };
         }
@@ -678,11 +714,13 @@ impl<'a> Indexer<'a, '_> {
                         }
                         return;
                     }
+                    // Even a constant: code the run does not index may rebind it
+                    // (`module.NAME = ...`) while the thread reads it.
                     if self.is_literal_constant(binding) {
-                        self.index.functions[function]
-                            .isolation
-                            .constants
-                            .push((id.to_owned(), expr.range()));
+                        let why = format!(
+                            "reads the module-level `{id}`, which code elsewhere could rebind meanwhile (`module.{id} = ...`)"
+                        );
+                        self.obstruct(function, expr.range(), why);
                         return;
                     }
                     let logger = semantic.assigned_values(binding).is_some_and(|values| {
@@ -770,7 +808,8 @@ impl<'a> Indexer<'a, '_> {
                 // The name's own rule judged it.
                 return true;
             }
-            if qualified_matches(CALLS, &path) {
+            // A project module may shadow a standard one (`json.py`).
+            if !project_call && qualified_matches(CALLS, &path) {
                 if let Some(k) = call.arguments.keywords.iter().find(|k| {
                     k.arg
                         .as_ref()
@@ -786,6 +825,12 @@ impl<'a> Indexer<'a, '_> {
             }
             if project_call {
                 return defer(self);
+            }
+            // A method of a standard constant (`sys.platform.startswith(...)`).
+            if let Expr::Attribute(method) = &*call.func {
+                if self.kind(scope, &method.value, 0) == Kind::Str {
+                    return true;
+                }
             }
             let why = format!("calls `{}`", path.join("."));
             self.obstruct(function, call.range(), why);
@@ -849,7 +894,9 @@ impl crate::project::Project {
         let label = self.describe(function, function.file);
         // The call may reach another definition at run time (an override, a replacement).
         if let Some(reason) = self.override_reason(function) {
-            return Err(format!("the call may run another function than `{label}`: {reason}"));
+            return Err(format!(
+                "the call may run another function than `{label}`: {reason}"
+            ));
         }
         // A constructor runs the class's `__new__` (and its metaclass) too, which are not
         // followed.
@@ -877,17 +924,6 @@ impl crate::project::Project {
                         "at {}, `{name}` {why}",
                         self.location(f.file, range.start())
                     ));
-                }
-                for (constant, range) in &func.isolation.constants {
-                    if let Some(&(file, index)) = self.stores.get(constant).and_then(|s| s.first())
-                    {
-                        let store = &self.modules[file].attribute_stores[index];
-                        return Err(format!(
-                            "`{name}` reads `{constant}` at {}, which is assigned as an attribute at {}",
-                            self.location(f.file, range.start()),
-                            self.location(file, store.range.start())
-                        ));
-                    }
                 }
                 path.push(f);
             }
