@@ -172,7 +172,9 @@ crate::declare_recipe! {
 /// result and exceptions come back unchanged, context variables are copied); and a task
 /// cancelled while it awaits the thread stops waiting, while the helper runs to completion
 /// in the thread (as the process `asyncio.create_subprocess_exec` starts outlives a cancelled
-/// `communicate()`, in the subprocess recipe's safe fix). Implicit special methods of the
+/// `communicate()`, in the subprocess recipe's safe fix); what it does outside the program
+/// (files it writes, processes it runs, a database it changes in its own connection) happens
+/// while the loop runs, as with the process that fix starts. Implicit special methods of the
 /// arguments (`__iter__`, `__str__`, arithmetic) are taken to read them, not to change shared
 /// state. The offload is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
