@@ -7,12 +7,12 @@ use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
 crate::declare_recipe! {
 /// ## What it does
 /// Finds `await f()` where `f` is a sync function of the project (a plain `def`, not a
-/// generator, not decorated) that never returns a value: it returns `None`, which cannot be
-/// awaited.
+/// generator, not decorated) that returns only `None` or plain values (literals, displays
+/// such as `{...}` or `[...]`, comprehensions, f-strings), none of which can be awaited.
 ///
 /// ## Why is this bad?
 /// `await None` raises `TypeError: object NoneType can't be used in 'await' expression`
-/// after `f` has run, blocking the loop if `f` blocks. It usually means `f` was meant to be
+/// (likewise for a `dict`, a `list`, ...) after `f` has run, blocking the loop if `f` blocks. It usually means `f` was meant to be
 /// `async def` (a migration made its callers await it, not the function itself).
 ///
 /// ## Example
@@ -36,7 +36,8 @@ crate::declare_recipe! {
 /// implementation.
 ///
 /// Reported without a fix: whether the function should become `async def` or the `await`
-/// should go is a decision about the design. When the function blocks, AW201 converts it.
+/// should go is a decision about the design. When the function blocks, AW201 converts it (an
+/// unsafe fix: the `await` then works where it raised).
 pub struct AwaitSyncFunction;
 }
 
@@ -44,7 +45,8 @@ pub static META: RecipeMeta = RecipeMeta {
     code: "AW203",
     id: "await-sync-function",
     phase: 2,
-    summary: "`await` on a call of a sync function that returns `None` raises `TypeError`",
+    summary:
+        "`await` on a call of a sync function that returns nothing awaitable raises `TypeError`",
     ruff_equivalent: None,
     fix: FixAvailability::None,
     needles: &[],
@@ -66,7 +68,7 @@ impl Recipe for AwaitSyncFunction {
             if function.is_async
                 || function.is_stub
                 || function.is_generator
-                || function.returns_value
+                || function.may_return_awaitable
                 || !function.decorators.is_empty()
                 || call.usage != Use::Awaited
                 || !checker.enabled_at(&META, id.file, call.range.start())
@@ -80,7 +82,8 @@ impl Recipe for AwaitSyncFunction {
                 file: id.file,
                 range: call.range,
                 message: format!(
-                    "`{name}` is a sync function that returns `None`: awaiting its result raises `TypeError`"
+                    "`{name}` is a sync function that returns {}: awaiting its result raises `TypeError`",
+                    if function.returns_value { "only plain values (literals, displays)" } else { "`None`" }
                 ),
                 note: Some(format!(
                     "make `{name}` `async def`, or drop the `await`"

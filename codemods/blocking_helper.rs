@@ -67,8 +67,9 @@ crate::declare_recipe! {
 /// with `def get_db() -> Store`, when no project class outside `Store`'s hierarchy defines
 /// `m` and none of it is a `Protocol`: Python does not check annotations, and a stand-in that
 /// merely quacks like `Store` would then be awaited; likewise a test's parameter that a
-/// pytest fixture of its module fills, when the fixture returns or yields `Store(...)` and
-/// no `parametrize` names it), and sits in async code or in a function converted in the same
+/// pytest fixture of its module fills, or else one of the nearest `conftest.py` above it
+/// that defines that name, when the fixture returns or yields `Store(...)` and no
+/// `parametrize` names it), and sits in async code or in a function converted in the same
 /// run. Otherwise the finding says why not,
 /// and nothing changes anywhere. The boundaries, reported instead of converted:
 /// - a caller at module level, in a class body, in a lambda or a generator expression, or
@@ -78,14 +79,21 @@ crate::declare_recipe! {
 ///   `run_in_executor(None, f)`, `map(f, ...)` (code run in threads stays sync: it does not
 ///   block the loop);
 /// - a call the index cannot resolve that uses the same name (`obj.load()` with an unknown
-///   `obj` may call `Store.load`), or a name mentioned in a file that does not parse;
+///   `obj` may call `Store.load`; a method of a name bound only to literals, displays,
+///   comprehensions or results of builtin and standard library constructors, such as
+///   `parts = list(...)` or `pattern = re.compile(...)`, never does, nor `None`'s: `lock =
+///   None` then `lock = Store()` makes `lock.load()` a call of `Store.load`), or a name
+///   mentioned in a file that does not parse;
 /// - an entry point the project declares (`[project.scripts]`, `console_scripts`, plugin
 ///   entry points): its launcher calls it synchronously;
 /// - dunder methods (`__init__`, `__enter__`, `__iter__`, ...), decorated functions other
 ///   than `@staticmethod`/`@classmethod` (`@property`, `@lru_cache`, `@contextmanager`,
 ///   route registrations), generators (they would become async generators);
 /// - a function whose result is awaited somewhere (it returns an awaitable already: a
-///   Future, a Task, a coroutine; `await` on the converted function would return that);
+///   Future, a Task, a coroutine; `await` on the converted function would return that),
+///   unless every `return` of it gives a plain value (a literal, a display such as `{...}`,
+///   `None`): that `await` raises `TypeError` today, and the unsafe fix converts the
+///   function, so the `await` works;
 /// - anything a call may reach instead at run time: a base's or a subclass's `def` of the
 ///   name, a class attribute of that name (`fetch = _constant`), a class that comes before it
 ///   in a subclass's bases (a mixin), a base outside the project (its code may call it; `object`,
@@ -178,7 +186,9 @@ crate::declare_recipe! {
 /// arguments (`__iter__`, `__str__`, arithmetic) are taken to read them, not to change shared
 /// state. The offload is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
-/// where a call cannot be awaited (see above). A connection the helper gets from a function
+/// where a call cannot be awaited (see above), nor for a call whose result is awaited already,
+/// unless the helper returns only plain values: `await helper(x)` raises `TypeError` today,
+/// and `await asyncio.to_thread(helper, x)` gets the value. A connection the helper gets from a function
 /// of its module that opens a new one on every call (`with db_conn() as conn:`, `conn =
 /// self._connect()`, a `@contextmanager` one; no cache decorator, nothing else bound to it) is
 /// made in the worker thread too, and may cross into the functions the helper calls; one
@@ -186,7 +196,14 @@ crate::declare_recipe! {
 /// in thread-local storage (`_local.conn`, `self._local.conn` of a `threading.local()`) that
 /// is only ever stored there by the function that opens it: each thread reads its own. A
 /// connection a helper caches anywhere else (a dictionary, a global, an attribute) may have
-/// been made on another thread: no fix.
+/// been made on another thread: no fix, unless every `sqlite3.connect` of the module that
+/// opens it passes `check_same_thread=False` (`self.conn = sqlite3.connect(path,
+/// check_same_thread=False)` in `__init__`): sqlite3 then lets any thread use it, and the
+/// note says that calls moved to threads can now run on it at the same time, their
+/// statements and transactions interleaving. When the module opens it with one
+/// `sqlite3.connect(...)` that says nothing of threads (no `check_same_thread`, no
+/// `**kwargs`), the fix adds `check_same_thread=False` to that call, with the same note; an
+/// explicit `check_same_thread=True` is left alone, and then there is no fix.
 ///
 /// The conversion is safe within an application. Converting a function that is part of a
 /// library's public API (listed in `__all__`, or re-exported by a package `__init__`)
@@ -291,8 +308,7 @@ impl Recipe for BlockingHelper {
             },
         );
 
-        let mut offloads: HashMap<FnId, Result<(ProjectFix, Option<String>), String>> =
-            HashMap::default();
+        let mut offloads: HashMap<FnId, Result<Offload, String>> = HashMap::default();
         for (&function, sites) in &blocking {
             if !reached.contains_key(&function) {
                 continue;
@@ -333,13 +349,15 @@ impl Recipe for BlockingHelper {
                         )
                     });
                     match offload {
-                        Ok((offload, None)) => (
-                            Some(offload.clone()),
-                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead, which keeps behaviour: what runs there shares no state with async code")),
-                        ),
-                        Ok((offload, Some(why))) => (
-                            Some(offload.clone()),
-                            Some(format!("{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}: {why}")),
+                        Ok(offload) => (
+                            Some(offload.fix.clone()),
+                            Some(match &offload.hazard {
+                                None => format!("{reason}; the fix moves the calls from async code to a thread instead, which keeps behaviour: what runs there shares no state with async code"),
+                                Some(why) => format!(
+                                    "{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}: {why}{}",
+                                    offload.shared.as_deref().filter(|s| *s != why).map(|s| format!("; {s}")).unwrap_or_default()
+                                ),
+                            }),
                         ),
                         Err(why) => (
                             None,
@@ -380,11 +398,20 @@ fn reason_on_path(
         .unwrap_or_else(|| "it cannot be converted".to_owned())
 }
 
+/// A fix moving calls to a thread, and the sqlite3 connection (opened with
+/// `check_same_thread=False`) the worker threads then share, if any.
+struct Offload {
+    fix: ProjectFix,
+    shared: Option<String>,
+    /// Why the fix is unsafe (`None`: it is safe, every function that runs in the thread is
+    /// self-contained).
+    hazard: Option<String>,
+}
+
 /// The fix that leaves the sync functions as they are and moves every call async code makes
 /// into them, on the way to `function`'s blocking work, to a worker thread:
 /// `helper(a, b)` becomes `await asyncio.to_thread(helper, a, b)` (a constructor likewise).
-/// All of those calls or none; the reason when one cannot move. With the fix, why it is
-/// unsafe (`None`: it is safe, every function that runs in the thread is self-contained).
+/// All of those calls or none; the reason when one cannot move.
 fn offload_fix(
     checker: &ProjectChecker<'_>,
     reached: &HashMap<FnId, CallId>,
@@ -392,7 +419,7 @@ fn offload_fix(
     converted: &HashSet<FnId>,
     conversion: &[(FileId, Edit)],
     function: FnId,
-) -> Result<(ProjectFix, Option<String>), String> {
+) -> Result<Offload, String> {
     let project = checker.project;
     // The sync functions from which async code reaches `function` by sync calls.
     let mut chain: HashSet<FnId> = HashSet::default();
@@ -437,6 +464,10 @@ fn offload_fix(
                     .is_some_and(|g| converted.contains(&g))
         })
     };
+    // What the worker threads share (a sqlite3 connection), and an `await` that now works.
+    let mut shared: Option<String> = None;
+    let mut awaited: Option<String> = None;
+    let mut sharing: Vec<(FileId, Edit)> = Vec::new();
     for &f in &chain {
         let module = &project.modules[f.file];
         for site in &module.blocking {
@@ -448,6 +479,32 @@ fn offload_fix(
                 ));
             }
             if site.caller == Caller::Function(f.index)
+                && site.code == "AW102"
+                && site.foreign_object
+                && site.thread_shareable
+            {
+                // sqlite3 lets any thread use it; the calls of several threads may now
+                // run on it at once.
+                shared.get_or_insert_with(|| format!(
+                    "`{}` uses a sqlite3 connection it did not create (`{}`), opened with `check_same_thread=False`: calls moved to threads can now run on it at the same time, and their statements and transactions interleave",
+                    project.describe(f, function.file),
+                    site.label
+                ));
+            } else if let (Some(at), true) = (
+                site.shareable_at,
+                site.caller == Caller::Function(f.index)
+                    && site.code == "AW102"
+                    && site.foreign_object,
+            ) {
+                // `sqlite3.connect(path)` → `sqlite3.connect(path, check_same_thread=False)`.
+                sharing.push((f.file, Edit::insertion(", check_same_thread=False", at)));
+                shared.get_or_insert_with(|| format!(
+                    "`{}` uses a sqlite3 connection it did not create (`{}`): the fix also passes `check_same_thread=False` to the `sqlite3.connect` at {} so that worker threads may use it; calls moved to threads can now run on it at the same time as each other and as the code left on the loop, and their statements and transactions interleave",
+                    project.describe(f, function.file),
+                    site.label,
+                    project.location(f.file, at)
+                ));
+            } else if site.caller == Caller::Function(f.index)
                 && site.code == "AW102"
                 && site.foreign_object
             {
@@ -491,13 +548,25 @@ fn offload_fix(
                     at()
                 ));
             }
-            if matches!(call.usage, Use::Awaited | Use::Scheduled) {
+            // `await f(x)` of a function returning plain values raises `TypeError` today;
+            // `await asyncio.to_thread(f, x)` gets the value (unsafe like every offload).
+            let awaited_plain = call.usage == Use::Awaited && returns_plain(project.function(f));
+            if matches!(call.usage, Use::Awaited | Use::Scheduled) && !awaited_plain {
                 return Err(format!("its result is awaited or scheduled at {}", at()));
             }
-            let (prefix, suffix) = call
-                .await_text
-                .clone()
-                .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?;
+            let (prefix, suffix) = if awaited_plain {
+                awaited.get_or_insert_with(|| {
+                    format!(
+                        "its result is awaited at {}, which raises `TypeError` today (it returns a plain value); in a thread, the `await` gets that value",
+                        at()
+                    )
+                });
+                ("", "")
+            } else {
+                call.await_text
+                    .clone()
+                    .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?
+            };
             let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
                 Some(Ok(found)) => found.clone(),
                 Some(Err(reason)) => return Err(format!("at {}: {reason}", at())),
@@ -542,6 +611,9 @@ fn offload_fix(
             per_file.entry(*file).or_default().push(edit.clone());
         }
     }
+    for (file, edit) in sharing {
+        per_file.entry(file).or_default().push(edit);
+    }
     let mut out = Vec::new();
     let mut files: Vec<FileId> = per_file.keys().copied().collect();
     files.sort_unstable();
@@ -552,22 +624,29 @@ fn offload_fix(
         let merged = merge_edits(edits).ok_or("the calls to move overlap")?;
         out.extend(merged.into_iter().map(|e| (file, e)));
     }
-    let unsafe_reason = if through_conversion {
-        Some("some of those calls are in functions the unsafe fix converts".to_owned())
-    } else {
-        offload_hazard(checker, &moved, function.file)
+    let shared = match (shared, awaited) {
+        (Some(shared), Some(awaited)) => Some(format!("{shared}; {awaited}")),
+        (shared, awaited) => shared.or(awaited),
     };
-    let applicability = match unsafe_reason {
+    let hazard = if through_conversion {
+        Some("some of those calls are in functions the unsafe fix converts".to_owned())
+    } else if let Some(why) = offload_hazard(checker, &moved, function.file) {
+        Some(why)
+    } else {
+        shared.clone()
+    };
+    let applicability = match hazard {
         Some(_) => Applicability::Unsafe,
         None => Applicability::Safe,
     };
-    Ok((
-        ProjectFix {
+    Ok(Offload {
+        fix: ProjectFix {
             applicability,
             edits: Arc::new(out),
         },
-        unsafe_reason,
-    ))
+        shared,
+        hazard,
+    })
 }
 
 /// Why moving the calls of `moved` to a worker thread may change behaviour: a function that
@@ -840,7 +919,15 @@ fn convertible(
             } else if let Some(reason) = blocked {
                 removed.push((function, Reason::cause(reason)));
             } else if let Some((call, g)) = blocking_callee {
-                removed.push((function, callee_reason(project, function, call, g)));
+                // (Only the safe fix gets here: the unsafe one moves that call to a thread.)
+                removed.push((
+                    function,
+                    Reason::consequence(format!(
+                        "it calls `{}` at {}, which stays sync and blocks: only the unsafe fix, which moves that call to a thread, converts it",
+                        project.describe(g, function.file),
+                        project.location(call.file, project.call(call).range.start())
+                    )),
+                ));
             } else if sites.is_empty()
                 && !project
                     .callees(function)
@@ -1163,6 +1250,12 @@ fn blocking_callees(
         .collect()
 }
 
+/// Whether calling `f` can only give a value that is not awaitable: a plain sync function
+/// (not a generator, not a stub) whose every `return` gives a literal, a display or `None`.
+fn returns_plain(f: &crate::project::index::Function) -> bool {
+    !f.is_async && !f.is_generator && !f.is_stub && !f.may_return_awaitable
+}
+
 fn callee_reason(project: &Project, function: FnId, call: CallId, g: FnId) -> Reason {
     Reason::consequence(format!(
         "it calls `{}` at {}, which stays sync and blocks: converting it would leave an `async def` that still blocks",
@@ -1274,6 +1367,18 @@ fn caller_obstacle_text(
         match call.usage {
             // Awaited already: the function returns an awaitable (a Future, a Task, a
             // coroutine), and `await` on the converted function would return that awaitable.
+            // Unless it returns only plain values (`return {...}`): then that `await` raises
+            // `TypeError` today, and only the unsafe fix, which changes that, converts it.
+            Use::Awaited if !safe && returns_plain(project.function(function)) => {}
+            Use::Awaited if returns_plain(project.function(function)) => {
+                return Some((
+                    format!(
+                        "its result is awaited at {}, but it returns a plain value (a literal or a display), so that `await` raises `TypeError` today; converting it makes the `await` work, a change of behaviour only the unsafe fix makes",
+                        at()
+                    ),
+                    None,
+                ))
+            }
             Use::Awaited => {
                 return Some((
                     format!(

@@ -524,10 +524,60 @@ impl Recipe for Sqlite3 {
                     .or_insert(reason);
             }
         }
+        // Per object: whether every call that opens it passes `check_same_thread=False`
+        // (sqlite3 then lets any thread use it), and its module opens it somewhere.
+        let mut thread_shareable: HashMap<Slot, bool> = HashMap::new();
+        // Per object: its opening calls that say nothing of threads, and whether another
+        // kind of opening exists (then no single keyword makes it shareable).
+        let mut silent_opens: HashMap<Slot, Vec<&ast::ExprCall>> = HashMap::new();
+        for u in &found {
+            if u.guard.is_some() && !matches!(u.action, Action::Connect { .. }) {
+                silent_opens.insert(groups.find(u.via), Vec::new());
+            }
+            if let Action::Connect { call, .. } = &u.action {
+                let says_threads = call.arguments.keywords.iter().any(|k| {
+                    k.arg
+                        .as_ref()
+                        .is_none_or(|name| name.as_str() == "check_same_thread")
+                }) || call.arguments.args.len() > 4
+                    || call.arguments.args.iter().any(Expr::is_starred_expr);
+                let opens = silent_opens.entry(groups.find(u.via)).or_default();
+                opens.push(call);
+                if says_threads {
+                    // (Two entries: no single call to add the keyword to.)
+                    opens.push(call);
+                }
+            }
+        }
+        for u in &found {
+            let call = match &u.action {
+                Action::Connect { call, .. } | Action::WithConnect { call, .. } => Some(*call),
+                Action::WithClosing {
+                    connect: Some(call),
+                    ..
+                } => Some(*call),
+                _ => None,
+            };
+            if let Some(call) = call {
+                let shareable = call
+                    .arguments
+                    .find_keyword("check_same_thread")
+                    .is_some_and(|k| matches!(&k.value, Expr::BooleanLiteral(b) if !b.value));
+                *thread_shareable.entry(groups.find(u.via)).or_insert(true) &= shareable;
+            }
+        }
+        for seed in &seeds {
+            if seed.parameter {
+                thread_shareable.insert(groups.find(seed.slot), false);
+            }
+        }
+        for root in &unknown_roots {
+            thread_shareable.insert(*root, false);
+        }
         // Per object: the functions that open it, and whether it is kept where other code
         // reaches it (an attribute, a global, a parameter).
         let mut opened_in: HashMap<Slot, HashSet<Option<ScopeId>>> = HashMap::new();
-        let mut kept: HashSet<Slot> = unknown_roots;
+        let mut kept: HashSet<Slot> = unknown_roots.clone();
         // Per object: whether an attribute or a global holds it (other code reaches it then).
         let mut shared: HashSet<Slot> = HashSet::new();
         let mut leaves: HashMap<Slot, HashSet<ScopeId>> = HashMap::new();
@@ -686,6 +736,27 @@ impl Recipe for Sqlite3 {
                                 .collect()
                         })
                         .unwrap_or_default()
+                },
+                thread_shareable: thread_shareable
+                    .get(&groups.find(u.via))
+                    .copied()
+                    .unwrap_or(false),
+                shareable_at: {
+                    let root = groups.find(u.via);
+                    let known = !seeds
+                        .iter()
+                        .any(|s| s.parameter && groups.find(s.slot) == root)
+                        && !unknown_roots.contains(&root);
+                    match silent_opens.get(&root).map(Vec::as_slice) {
+                        Some([call]) if known => call
+                            .arguments
+                            .args
+                            .iter()
+                            .map(Ranged::end)
+                            .chain(call.arguments.keywords.iter().map(Ranged::end))
+                            .max(),
+                        _ => None,
+                    }
                 },
                 foreign_object: {
                     let root = groups.find(u.via);

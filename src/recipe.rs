@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::checker::Checker;
 use crate::fix::Fix;
 use crate::parse::ast::{Expr, Stmt};
-use crate::parse::{Parsed, TextRange};
+use crate::parse::{Parsed, TextRange, TextSize};
 use crate::semantic::{Execution, ScopeId, SemanticModel};
 
 /// A blocking use of an object a recipe follows (see [`Recipe::blocking_uses`]).
@@ -28,6 +28,14 @@ pub struct BlockingUse {
     /// The object is not made in the use's function (a connection kept on `self`, a
     /// parameter, one made by the caller): another thread cannot use it.
     pub foreign_object: bool,
+    /// The object is a connection opened only by `sqlite3.connect(..., check_same_thread=False)`
+    /// calls of its module: sqlite3 lets any thread use it, so a worker thread may too (with
+    /// the calls of several threads then running on it at once).
+    pub thread_shareable: bool,
+    /// Where `, check_same_thread=False` would make the object shareable so: after the last
+    /// argument of the one `sqlite3.connect(...)` of its module that opens it, when that call
+    /// says nothing of threads (no such keyword, no `**kwargs`, no fifth positional argument).
+    pub shareable_at: Option<TextSize>,
     /// The object leaves the use's function (`return conn`, `yield conn`): made in a
     /// worker thread, it would reach a caller on another thread, which sqlite3 refuses.
     pub object_leaves: bool,

@@ -956,6 +956,19 @@ cases! {
         .file("we,ird:name.py", SLEEP)
         .run(["check", "--output-format", "github", "we,ird:name.py"]).code(1)
         .stdout_has("file=we%2Cird%3Aname.py,line=4,");
+
+    // The finding is in the helper's file; its fix edits only the caller's file (the helper
+    // stays sync for its sync caller, the async call moves to a thread): it is counted.
+    fix_counts_a_finding_whose_fix_edits_another_file => Case::new()
+        .file("pkg/__init__.py", "")
+        .file("pkg/a.py", "import subprocess\n\n\ndef helper():\n    return subprocess.run([\"true\"]).returncode\n\n\ndef sync_user():\n    return helper()\n")
+        .file("pkg/b.py", "from pkg.a import helper\n\n\nasync def handler():\n    return helper()\n")
+        .run(["fix", "--unsafe-fixes", "."]).stdout_has("+    return await asyncio.to_thread(helper)\n")
+        .stderr_has("Would fix 1 finding in 1 file.\n").kept("pkg/a.py").kept("pkg/b.py")
+        .run(["fix", "--unsafe-fixes", "--write", "."]).code(0)
+        .stderr_has("Fixed 1 finding in 1 file.\n").kept("pkg/a.py")
+        .run(["fix", "--unsafe-fixes", "--write", "."]).code(0)
+        .stderr_has("No fixes applied.\n").kept("pkg/a.py").kept("pkg/b.py");
 }
 
 // ==== cases that need their own plumbing =========================================================

@@ -45,6 +45,9 @@ pub struct Function {
     pub is_generator: bool,
     /// Has a `return` with a value other than `None`.
     pub returns_value: bool,
+    /// Has a `return` whose value may be an awaitable: anything but a literal, a display, a
+    /// comprehension or an f-string (whose values never are).
+    pub may_return_awaitable: bool,
     /// A body of `...`, `pass`, a docstring or a `raise` only: a protocol's, an abstract
     /// method's or a stub's; what it returns says nothing about the implementations.
     pub is_stub: bool,
@@ -129,6 +132,9 @@ pub enum Target {
     /// any class that quacks like it, so its methods resolve only where no other project class
     /// defines one of that name.
     Annotated(Box<Target>),
+    /// What the pytest fixture of that name in the nearest `conftest.py` above the module
+    /// returns (a test's parameter the module's own fixtures do not fill).
+    ConftestFixture(String),
 }
 
 impl Target {
@@ -159,6 +165,7 @@ impl Target {
             | Target::Class(_)
             | Target::Instance(_)
             | Target::Annotated(_)
+            | Target::ConftestFixture(_)
             | Target::External => None,
         }
     }
@@ -248,6 +255,10 @@ pub struct BlockingSite {
     pub unsafe_migration: Option<String>,
     /// See [`crate::recipe::BlockingUse::foreign_object`].
     pub foreign_object: bool,
+    /// See [`crate::recipe::BlockingUse::thread_shareable`].
+    pub thread_shareable: bool,
+    /// See [`crate::recipe::BlockingUse::shareable_at`].
+    pub shareable_at: Option<TextSize>,
     /// See [`crate::recipe::BlockingUse::object_leaves`].
     pub object_leaves: bool,
     /// The functions of the module (indexes in [`ModuleIndex::functions`]) that must be async
@@ -289,6 +300,10 @@ pub struct ModuleIndex {
     pub classes: Vec<Class>,
     /// Module-level definitions and imports, by name.
     pub top_level: HashMap<String, Target>,
+    /// In a `conftest.py`: its module-level pytest fixtures, by name, with the class of what
+    /// each returns or yields when every value is an instance of one class (`None`: not
+    /// followed), for the tests below it that name them.
+    pub fixtures: HashMap<String, Option<Target>>,
     pub calls: Vec<Call>,
     pub values: Vec<ValueRef>,
     pub blocking: Vec<BlockingSite>,
@@ -458,6 +473,7 @@ pub fn index_module(
             functions: Vec::new(),
             classes: Vec::new(),
             top_level: HashMap::default(),
+            fixtures: HashMap::default(),
             calls: Vec::new(),
             values: Vec::new(),
             blocking: Vec::new(),
@@ -494,8 +510,23 @@ pub fn index_module(
             Some((name.to_owned(), Target::Instance(Box::new(class))))
         })
         .collect();
+    // A conftest's fixtures, for the test modules below it.
+    let fixtures: HashMap<String, Option<Target>> =
+        if path.file_stem().and_then(|s| s.to_str()) == Some("conftest") {
+            indexer
+                .fixtures
+                .iter()
+                .map(|(name, (scope, values))| {
+                    let class = indexer.single_constructor(*scope, values, 0);
+                    ((*name).to_owned(), class)
+                })
+                .collect()
+        } else {
+            HashMap::default()
+        };
     let mut index = indexer.index;
     index.top_level.extend(instances);
+    index.fixtures = fixtures;
     // The first class and top-level function of each label (a lookup per name, not a scan).
     let mut first_class: HashMap<String, usize> = HashMap::default();
     for (i, class) in index.classes.iter().enumerate() {
@@ -638,6 +669,7 @@ impl<'a> Indexer<'a, '_> {
                 .collect(),
             is_generator: false,
             returns_value: false,
+            may_return_awaitable: false,
             async_test,
             returns: None,
             isolation: Isolation::default(),
@@ -944,6 +976,13 @@ impl<'a> Indexer<'a, '_> {
                                     class,
                                 ))));
                             }
+                            // Not a fixture of this module: the nearest `conftest.py` above
+                            // it that defines one of that name provides it.
+                            if !self.fixtures.contains_key(name.id.as_str()) {
+                                return Target::Instance(Box::new(Target::Annotated(Box::new(
+                                    Target::ConftestFixture(name.id.to_string()),
+                                ))));
+                            }
                         }
                         // A local bound only to instances of one class: `db = Store(p)`.
                         let instance = semantic
@@ -1020,12 +1059,68 @@ impl<'a> Indexer<'a, '_> {
                         None => Target::Method { class, name },
                     },
                     Target::Instance(class) => Target::InstanceMethod { class, name },
-                    // `os.path.join`: an attribute of something outside the project.
-                    Target::External if self.is_outside(scope, value) => Target::External,
+                    // `os.path.join`: an attribute of something outside the project; `parts.index`
+                    // of `parts = list(...)`: a method of a builtin or standard library type.
+                    Target::External
+                        if self.is_outside(scope, value)
+                            || self.holds_outside_value(scope, value, depth + 1) =>
+                    {
+                        Target::External
+                    }
                     _ => Target::UnknownAttribute(name),
                 }
             }
             _ => Target::External,
+        }
+    }
+
+    /// Whether `expr` is a name bound only to values of builtin or standard library types
+    /// (`parts = list(nodes)`, `env = {...}`, `loop = asyncio.get_running_loop()`), whose
+    /// methods are never the project's.
+    fn holds_outside_value(&self, scope: ScopeId, expr: &'a Expr, depth: usize) -> bool {
+        let semantic = self.semantic;
+        let Expr::Name(name) = expr else {
+            return false;
+        };
+        let Some(binding) = semantic.lookup(scope, name.id.as_str()) else {
+            return false;
+        };
+        let scope = semantic.bindings[binding].scope;
+        // A global may be rebound from elsewhere (`module.name = Store()`, a test's patch).
+        if scope == 0 {
+            return false;
+        }
+        let Some(values) = semantic.assigned_values(binding) else {
+            return false;
+        };
+        values
+            .iter()
+            .all(|value| self.is_outside_value(scope, value, depth))
+    }
+
+    /// Whether `value` always evaluates to an object of a builtin or standard library type:
+    /// a literal, a display or comprehension, or a call of a callable known to return one.
+    fn is_outside_value(&self, scope: ScopeId, value: &'a Expr, depth: usize) -> bool {
+        match value {
+            Expr::NoneLiteral(_)
+            | Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::FString(_)
+            | Expr::List(_)
+            | Expr::Tuple(_)
+            | Expr::Dict(_)
+            | Expr::Set(_)
+            | Expr::ListComp(_)
+            | Expr::SetComp(_)
+            | Expr::DictComp(_) => true,
+            Expr::Name(_) => depth <= 8 && self.holds_outside_value(scope, value, depth + 1),
+            Expr::Call(call) => self
+                .semantic
+                .qualified_name(scope, &call.func)
+                .is_some_and(|path| returns_outside_type(&path)),
+            _ => false,
         }
     }
 
@@ -1056,6 +1151,8 @@ impl<'a> Indexer<'a, '_> {
         let mut found: Option<Target> = None;
         for value in values {
             let target = match value {
+                // `lock = None` then `lock = DbLock(p)`: only the instance has methods.
+                Expr::NoneLiteral(_) => continue,
                 Expr::Call(call) => match self.target_at_depth(scope, &call.func, depth + 1) {
                     target @ (Target::Class(_) | Target::Qualified(_)) => target,
                     _ => return None,
@@ -1205,6 +1302,8 @@ impl<'a> Indexer<'a, '_> {
                     obstacle: None,
                     unsafe_migration: None,
                     foreign_object: false,
+                    thread_shareable: false,
+                    shareable_at: None,
                     object_leaves: false,
                     needs_async: Vec::new(),
                 });
@@ -1396,6 +1495,8 @@ impl<'a> Indexer<'a, '_> {
                     obstacle: used.obstacle,
                     unsafe_migration: used.unsafe_migration,
                     foreign_object: used.foreign_object,
+                    thread_shareable: used.thread_shareable,
+                    shareable_at: used.shareable_at,
                     object_leaves: used.object_leaves,
                     needs_async: used
                         .needs_async
@@ -1448,6 +1549,26 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                     .is_some_and(|v| !matches!(v, Expr::NoneLiteral(_)));
                 if let (true, Some(function)) = (returns_value, self.current_function()) {
                     self.index.functions[function].returns_value = true;
+                    let plain = ret.value.as_deref().is_some_and(|v| {
+                        matches!(
+                            v,
+                            Expr::StringLiteral(_)
+                                | Expr::BytesLiteral(_)
+                                | Expr::NumberLiteral(_)
+                                | Expr::BooleanLiteral(_)
+                                | Expr::FString(_)
+                                | Expr::List(_)
+                                | Expr::Tuple(_)
+                                | Expr::Dict(_)
+                                | Expr::Set(_)
+                                | Expr::ListComp(_)
+                                | Expr::SetComp(_)
+                                | Expr::DictComp(_)
+                        )
+                    });
+                    if !plain {
+                        self.index.functions[function].may_return_awaitable = true;
+                    }
                 }
             }
             _ => {}
@@ -1502,4 +1623,56 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
             _ => {}
         }
     }
+}
+
+/// Callables whose result is always of a builtin or standard library type (so its methods are
+/// never the project's), by qualified name.
+fn returns_outside_type(path: &[&str]) -> bool {
+    matches!(
+        path,
+        [
+            "builtins",
+            "list"
+                | "dict"
+                | "set"
+                | "frozenset"
+                | "tuple"
+                | "str"
+                | "bytes"
+                | "bytearray"
+                | "int"
+                | "float"
+                | "bool"
+                | "sorted"
+                | "len"
+                | "repr"
+                | "open"
+        ] | [
+            "re",
+            "compile" | "match" | "search" | "fullmatch" | "finditer" | "findall" | "split" | "sub"
+        ] | ["pathlib", "Path" | "PurePath" | "PosixPath" | "WindowsPath"]
+            | [
+                "threading",
+                "Lock" | "RLock" | "Event" | "Condition" | "Semaphore" | "BoundedSemaphore"
+            ]
+            | [
+                "asyncio",
+                "get_event_loop"
+                    | "get_running_loop"
+                    | "new_event_loop"
+                    | "Lock"
+                    | "Event"
+                    | "Condition"
+                    | "Semaphore"
+                    | "Queue"
+            ]
+            | [
+                "collections",
+                "OrderedDict" | "Counter" | "deque" | "defaultdict"
+            ]
+            | ["subprocess", "run" | "Popen"]
+            | ["os", "environ", "copy"]
+            | ["shlex", "split"]
+            | ["io", "StringIO" | "BytesIO"]
+    )
 }

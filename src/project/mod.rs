@@ -123,6 +123,9 @@ pub struct Project {
     /// Functions the project files declare as entry points (see
     /// [`layout::entry_points`]), with the declaration.
     entry_points: HashMap<FnId, String>,
+    /// The `conftest.py` modules, by the folder they are in (pytest gives their fixtures to
+    /// the tests below it).
+    conftests: HashMap<PathBuf, FileId>,
 }
 
 impl Project {
@@ -146,6 +149,12 @@ impl Project {
             }
         }
         let no_subclasses = HashMap::default();
+        let conftests: HashMap<PathBuf, FileId> = modules
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.path.file_name().is_some_and(|n| n == "conftest.py"))
+            .filter_map(|(file, m)| Some((m.path.parent()?.to_path_buf(), file)))
+            .collect();
         // Attribute stores by name, and the names class bodies bind other than by `def`.
         let mut stores: HashMap<String, Vec<(FileId, usize)>> = HashMap::default();
         let mut class_members: HashSet<String> = HashSet::default();
@@ -166,6 +175,7 @@ impl Project {
             roots: &roots,
             subclasses: &no_subclasses,
             stores: &stores,
+            conftests: &conftests,
             method_classes: None,
         };
         let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
@@ -198,6 +208,7 @@ impl Project {
             roots: &roots,
             subclasses: &subclasses,
             stores: &stores,
+            conftests: &conftests,
             method_classes: Some(&method_classes),
         };
         // A callee can only be a project definition under the name of one (most calls are
@@ -346,6 +357,7 @@ impl Project {
             subclasses,
             stores,
             class_members,
+            conftests,
         }
     }
 
@@ -573,6 +585,7 @@ impl Project {
             roots: &self.roots,
             subclasses: &self.subclasses,
             stores: &self.stores,
+            conftests: &self.conftests,
             method_classes: None,
         }
     }
@@ -629,6 +642,8 @@ struct Resolver<'p> {
     subclasses: &'p HashMap<ClassId, Vec<ClassId>>,
     /// See [`Project::stores`].
     stores: &'p HashMap<String, Vec<(FileId, usize)>>,
+    /// See [`Project::conftests`].
+    conftests: &'p HashMap<PathBuf, FileId>,
     /// The classes defining a method, by its name (while the calls are resolved; without it
     /// a method on an annotated receiver is not resolved).
     method_classes: Option<&'p HashMap<&'p str, Vec<ClassId>>>,
@@ -714,6 +729,22 @@ impl Resolver<'_> {
             }
             Target::External => Resolved::External,
             Target::Annotated(class) => self.resolve(file, class, depth + 1),
+            Target::ConftestFixture(name) => {
+                // pytest looks in the test's folder, then in each folder above it.
+                let mut folder = module.path.parent();
+                while let Some(dir) = folder {
+                    let conftest = self.conftests.get(dir).copied();
+                    if let Some(found) = conftest.filter(|&c| c != file) {
+                        match self.modules[found].fixtures.get(name) {
+                            Some(Some(class)) => return self.resolve(found, class, depth + 1),
+                            Some(None) => return Resolved::Unknown(name.clone()),
+                            None => {}
+                        }
+                    }
+                    folder = dir.parent();
+                }
+                Resolved::Unknown(name.clone())
+            }
         }
     }
 

@@ -229,13 +229,17 @@ fn build_project(
         .copied()
         .filter(|r| r.meta().phase == 1)
         .collect();
+    // (And every `conftest.py`: its fixtures tell what the tests' parameters hold.)
     let wanted: Vec<FileId> = sources
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
+        .filter(|(i, s)| {
             s.as_ref().is_ok_and(|s| {
                 s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
-            })
+            }) || files[*i]
+                .path
+                .file_name()
+                .is_some_and(|n| n == "conftest.py")
         })
         .map(|(i, _)| i)
         .collect();
@@ -474,13 +478,15 @@ fn process_with_plan(
             process_source(&mut report, &converted, Mode::Write, settings);
             if report.text != source.text && !report.text.is_empty() {
                 report.original = Some(source.text.clone());
-                if converted.text != source.text {
-                    for (code, count) in &file_plan.applied {
-                        *report.applied.entry(code).or_default() += count;
-                    }
-                }
             } else {
                 report.original = None;
+            }
+            // A finding reported here whose fix edits only other files (a call moved to a
+            // thread where async code makes it) counts as fixed here too.
+            if converted.text != source.text || file_plan.edits.is_empty() {
+                for (code, count) in &file_plan.applied {
+                    *report.applied.entry(code).or_default() += count;
+                }
             }
             if let (Some(FileError::FixRefused(reason)), true) =
                 (&mut report.error, converted.text != source.text)

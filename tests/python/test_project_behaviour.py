@@ -413,13 +413,13 @@ STORE = {
 def test_store_methods_whose_connection_stays_sync_are_not_converted(run_awaitify, tmp_path):
     """`put` and `count` sleep and use the connection `__init__` creates, which stays sync:
     converting them would migrate the sleeps and leave an `async def` that still blocks on
-    sqlite3. They stay as they are, and both are reported together with the reason."""
+    sqlite3. They stay as they are, and both are reported together with the reason. The
+    unsafe fix moves the calls async code makes to a thread instead, and lets the connection
+    be used there (`check_same_thread=False`); the program computes the same."""
     original, migrated = original_and_copy(tmp_path, STORE)
     before = snapshot(migrated)
     fix_json(run_awaitify, migrated)
-    fix_json(run_awaitify, migrated, "--unsafe-fixes")
-    after = snapshot(migrated)
-    assert changed_files(before, after) == set()
+    assert changed_files(before, snapshot(migrated)) == set()
     _, findings = check_json(run_awaitify, migrated)
     by_call = {
         (f["location"]["row"], f["message"].split("`")[1]): f
@@ -429,10 +429,16 @@ def test_store_methods_whose_connection_stays_sync_are_not_converted(run_awaitif
     # The sleeps and the sqlite3 calls of `put` and `count`, one reason for each function.
     assert {call for _, call in by_call} >= {"time.sleep", "self._conn.execute"}
     for f in by_call.values():
-        assert f["fix"] is None, f
+        assert f["fix"]["applicability"] == "unsafe", f
+        assert "check_same_thread=False" in f["note"], f
         if f["note"].startswith("`Store.__init__` stays sync"):
             continue
         assert "could not be migrated in async code either: the connection is created in `__init__`" in f["note"], f
+    fix_json(run_awaitify, migrated, "--unsafe-fixes")
+    after = snapshot(migrated)
+    assert changed_files(before, after) == {"store/app.py", "store/kv.py"}
+    assert b"sqlite3.connect(path, check_same_thread=False)" in after["store/kv.py"]
+    assert b"asyncio.to_thread(store.put" in after["store/app.py"]
 
     names = ("store.kv:Store.count", "store.kv:Store.put", "store.kv:Store.close", "store.kv:Store.__init__")
     old = run_project(original, "store.app:handle", str(tmp_path / "old.db"), inspect_names=names)

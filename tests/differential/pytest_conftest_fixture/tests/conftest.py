@@ -1,0 +1,8 @@
+import pytest
+
+from store import Store
+
+
+@pytest.fixture
+def store():
+    return Store()
