@@ -160,7 +160,8 @@ crate::declare_recipe! {
 /// - it calls methods only of such objects and of strings and numbers (whose methods change
 ///   nothing), and reads attributes only of them and of modules (`subprocess.PIPE`): reading
 ///   `self.x` or `request.cmd` is not self-contained (async code may change it meanwhile);
-/// - it reads parameters (items and iteration included), its locals and classes; no
+/// - it reads parameters (items and iteration included), its locals, and classes it catches
+///   (not a class as a value: what it is handed to may call its methods); no
 ///   module-level or imported value (a dictionary, a logger, a lock; not even a constant,
 ///   which code the run does not index could rebind meanwhile: `settings.TIMEOUT = 5`);
 /// - it calls only project functions that are self-contained in turn and standard functions

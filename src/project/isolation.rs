@@ -14,7 +14,7 @@
 //! - calls methods only of such objects, or of strings and numbers (whose methods change
 //!   nothing); reads attributes only of them and of modules (`subprocess.PIPE`);
 //! - reads its parameters and locals (items and iteration included; not their attributes:
-//!   `self.x`, `conn.closed` may be changed by async code meanwhile), classes, and builtins
+//!   `self.x`, `conn.closed` may be changed by async code meanwhile), classes it catches, and builtins
 //!   other than `print`, `input`, reflection (`getattr`, `setattr`, `globals`, `vars`...) and
 //!   `super`; no name of an enclosing function, no module-level value (not even a constant:
 //!   code the run does not index could rebind it, `module.NAME = ...`), no imported value
@@ -707,9 +707,12 @@ impl<'a> Indexer<'a, '_> {
                 }
                 if b.scope == 0 {
                     if let Some(definition) = b.definition {
+                        // A class as a value may be instantiated and its methods called
+                        // (`conn.create_aggregate("f", 1, Cls)`): only caught here.
                         let is_class = semantic.scopes[definition].kind == ScopeKind::Class;
-                        if !(is_callee || is_class) {
-                            let why = format!("passes the function `{id}` as a value");
+                        if !(is_callee || (is_class && in_except)) {
+                            let what = if is_class { "class" } else { "function" };
+                            let why = format!("passes the {what} `{id}` as a value");
                             self.obstruct(function, expr.range(), why);
                         }
                         return;
