@@ -138,10 +138,54 @@ crate::declare_recipe! {
 /// Where the functions cannot be converted, the fix (unsafe) leaves them as they are and moves
 /// every call async code makes into them, on the way to the blocking work, to a worker
 /// thread: `store.add(item)` becomes `await asyncio.to_thread(store.add, item)`, `Store(path)`
-/// becomes `await asyncio.to_thread(Store, path)`. Their sync callers are untouched. It is
-/// unsafe because the helper then runs concurrently with the event loop: state it shares with
-/// async code (attributes, globals, thread-local data) is no longer protected by running on
-/// the loop's thread. It is not offered for a generator (its body runs as it is iterated), for
+/// becomes `await asyncio.to_thread(Store, path)`. Their sync callers are untouched. The
+/// helper then runs concurrently with the event loop, so state it shares with async code is
+/// no longer protected by running on the loop's thread: another task can see it half-changed,
+/// or change it under the helper, between any two of its operations (not only at an `await`).
+/// The fix is therefore safe only when every function that runs in the thread (the functions
+/// whose calls move, and every project function they call, transitively) is provably
+/// *self-contained*, and unsafe otherwise, with the first function and statement that shares
+/// state (or cannot be proven not to) in its note. Self-contained means:
+/// - no `global`/`nonlocal`, no nested `def`/`class`, no decorator other than
+///   `@staticmethod`/`@classmethod`, no generator, no recursion, not a constructor (`__new__`
+///   and the metaclass are not followed), and a call that reaches only it (no override, no
+///   `x.name = ...` replacement anywhere in the project);
+/// - it stores, augments (`+=`) or deletes attributes and items only of objects it made
+///   itself: a local every binding of which is a literal, a comprehension, a builtin
+///   constructor (`list()`, `dict()`, `sorted()`), or what a known standard call returns
+///   (`open()`, `sqlite3.connect()` and its cursors, `subprocess.run()`, `Popen()`,
+///   `json.loads()`, `shlex.split()`, a `str` method's result, the lines of a string); never a
+///   parameter (`cmd += args` on a parameter changes the caller's list), `self`, a global or a
+///   name of an enclosing function;
+/// - it calls methods only of such objects and of strings and numbers (whose methods change
+///   nothing), and reads attributes only of them and of modules (`subprocess.PIPE`): reading
+///   `self.x` or `request.cmd` is not self-contained (async code may change it meanwhile);
+/// - it reads parameters (items and iteration included), its locals, and classes it catches
+///   (not a class as a value: what it is handed to may call its methods); no
+///   module-level or imported value (a dictionary, a logger, a lock; not even a constant,
+///   which code the run does not index could rebind meanwhile: `settings.TIMEOUT = 5`);
+/// - it calls only project functions that are self-contained in turn and standard functions
+///   independent of the calling thread: `subprocess.run`/`check_output`/`check_call`/`call`/
+///   `Popen` (not with `preexec_fn`, which is not thread-safe), `time.sleep`, `os.system`,
+///   `os.path.*`, file system functions of `os` and `shutil`, `shlex`, `json`, `re`,
+///   `pathlib.Path`, `sqlite3.connect`, and builtins other than `print` (its output would
+///   interleave with the loop's, even within a line), `input`, reflection (`getattr`,
+///   `setattr`, `globals`, `vars`), `super`, `map`/`filter`/`iter`, and `key=` other than a
+///   lambda. Not asyncio (bound to the loop), logging (records name the thread, and handlers
+///   may not be thread-safe), `threading`, `signal`, `os.chdir`/`os.environ`/`os.umask`
+///   (process-wide state), nor anything unresolved;
+/// - the project's code does not patch it or its blocking calls (`mock.patch(...)`).
+///
+/// What stays different with a safe offload is what any `await` in a safe fix brings: other
+/// tasks run while the helper runs (its arguments are evaluated on the loop as before, its
+/// result and exceptions come back unchanged, context variables are copied); and a task
+/// cancelled while it awaits the thread stops waiting, while the helper runs to completion
+/// in the thread (as the process `asyncio.create_subprocess_exec` starts outlives a cancelled
+/// `communicate()`, in the subprocess recipe's safe fix); what it does outside the program
+/// (files it writes, processes it runs, a database it changes in its own connection) happens
+/// while the loop runs, as with the process that fix starts. Implicit special methods of the
+/// arguments (`__iter__`, `__str__`, arithmetic) are taken to read them, not to change shared
+/// state. The offload is not offered for a generator (its body runs as it is iterated), for
 /// a helper that uses a sqlite3 object it did not create (sqlite3 refuses other threads), nor
 /// where a call cannot be awaited (see above), nor for a call whose result is awaited already,
 /// unless the helper returns only plain values: `await helper(x)` raises `TypeError` today,
@@ -308,10 +352,13 @@ impl Recipe for BlockingHelper {
                     match offload {
                         Ok(offload) => (
                             Some(offload.fix.clone()),
-                            Some(format!(
-                                "{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}{}",
-                                offload.shared.as_deref().map(|s| format!("; {s}")).unwrap_or_default()
-                            )),
+                            Some(match &offload.hazard {
+                                None => format!("{reason}; the fix moves the calls from async code to a thread instead, which keeps behaviour: what runs there shares no state with async code"),
+                                Some(why) => format!(
+                                    "{reason}; the fix moves the calls from async code to a thread instead: {OFFLOAD_NOTE}: {why}{}",
+                                    offload.shared.as_deref().filter(|s| *s != why).map(|s| format!("; {s}")).unwrap_or_default()
+                                ),
+                            }),
                         ),
                         Err(why) => (
                             None,
@@ -333,8 +380,8 @@ impl Recipe for BlockingHelper {
     }
 }
 
-/// Why an offloaded call may behave differently.
-const OFFLOAD_NOTE: &str = "`asyncio.to_thread` runs it concurrently with the event loop, so state it shares with async code (attributes, globals, thread-local data) is no longer protected by running on the loop's thread";
+/// Why an offloaded call may behave differently (followed by what shares state).
+const OFFLOAD_NOTE: &str = "`asyncio.to_thread` runs it concurrently with the event loop, so state it shares with async code is no longer protected by running on the loop's thread";
 
 /// The reason a function on `path` stays sync: the cause (the outermost function that
 /// cannot be converted for a reason of its own), else the innermost consequence.
@@ -357,6 +404,9 @@ fn reason_on_path(
 struct Offload {
     fix: ProjectFix,
     shared: Option<String>,
+    /// Why the fix is unsafe (`None`: it is safe, every function that runs in the thread is
+    /// self-contained).
+    hazard: Option<String>,
 }
 
 /// The fix that leaves the sync functions as they are and moves every call async code makes
@@ -469,6 +519,8 @@ fn offload_fix(
     }
     let mut per_file: HashMap<FileId, Vec<Edit>> = HashMap::default();
     let mut entries = 0;
+    // The functions whose calls move: they run in the thread.
+    let mut moved: Vec<FnId> = Vec::new();
     let mut sorted: Vec<FnId> = chain.into_iter().collect();
     sorted.sort();
     for f in sorted {
@@ -547,6 +599,9 @@ fn offload_fix(
             }
             edits.extend(import);
             entries += 1;
+            if !moved.contains(&f) {
+                moved.push(f);
+            }
         }
     }
     if entries == 0 {
@@ -570,16 +625,77 @@ fn offload_fix(
         let merged = merge_edits(edits).ok_or("the calls to move overlap")?;
         out.extend(merged.into_iter().map(|e| (file, e)));
     }
+    let shared = match (shared, awaited) {
+        (Some(shared), Some(awaited)) => Some(format!("{shared}; {awaited}")),
+        (shared, awaited) => shared.or(awaited),
+    };
+    let hazard = if through_conversion {
+        Some("some of those calls are in functions the unsafe fix converts".to_owned())
+    } else if let Some(why) = offload_hazard(checker, &moved, function.file) {
+        Some(why)
+    } else {
+        shared.clone()
+    };
+    let applicability = match hazard {
+        Some(_) => Applicability::Unsafe,
+        None => Applicability::Safe,
+    };
     Ok(Offload {
         fix: ProjectFix {
-            applicability: Applicability::Unsafe,
+            applicability,
             edits: Arc::new(out),
         },
-        shared: match (shared, awaited) {
-            (Some(shared), Some(awaited)) => Some(format!("{shared}; {awaited}")),
-            (shared, awaited) => shared.or(awaited),
-        },
+        shared,
+        hazard,
     })
+}
+
+/// Why moving the calls of `moved` to a worker thread may change behaviour: a function that
+/// would run there shares state with other code, or cannot be proven not to (see
+/// [`Project::thread_obstacle`]), or the project's code patches it or its blocking calls.
+fn offload_hazard(checker: &ProjectChecker<'_>, moved: &[FnId], from: FileId) -> Option<String> {
+    let project = checker.project;
+    for &f in moved {
+        let running = match project.thread_obstacle(f) {
+            Ok(running) => running,
+            Err(why) => return Some(why),
+        };
+        for g in running {
+            let module = &project.modules[g.file];
+            let label = &project.function(g).label;
+            if let Some(patch) = project.patches.iter().find(|patch| {
+                module
+                    .names
+                    .iter()
+                    .any(|name| patch.target == format!("{name}.{label}"))
+            }) {
+                return Some(format!(
+                    "`{}` is patched at {} (`{}`)",
+                    project.describe(g, from),
+                    patch.location(),
+                    patch.target
+                ));
+            }
+            for site in &module.blocking {
+                if site.caller != Caller::Function(g.index) {
+                    continue;
+                }
+                let api: Vec<&str> = site.label.split('.').collect();
+                if let Some(patch) =
+                    crate::patches::affecting(&project.patches, &module.names, &api, &site.label)
+                {
+                    return Some(format!(
+                        "`{}` at {} is patched at {} (`{}`)",
+                        site.label,
+                        project.location(g.file, site.range.start()),
+                        patch.location(),
+                        patch.target
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Sync functions on the loop with blocking calls of their own (not silenced): the indices

@@ -324,6 +324,11 @@ impl<'a> SemanticModel<'a> {
             .then_some(binding.values.as_slice())
     }
 
+    /// Whether some scope of the module declares `global name`.
+    pub fn declared_global(&self, name: &str) -> bool {
+        self.scopes.iter().any(|s| s.globals.contains(&name))
+    }
+
     /// Whether the module imports `module` (or something from it) anywhere.
     pub fn imports_module(&self, module: &str) -> bool {
         self.imported_modules.contains(module)

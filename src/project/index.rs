@@ -20,6 +20,10 @@ use crate::source::LineIndex;
 use crate::suppression::Suppressions;
 use crate::walk::{walk_module, WalkContext, WalkHandler};
 
+#[path = "isolation.rs"]
+mod isolation;
+pub use isolation::Isolation;
+
 /// A function or method definition.
 #[derive(Debug, Clone)]
 pub struct Function {
@@ -53,6 +57,9 @@ pub struct Function {
     pub async_test: Option<Result<String, String>>,
     /// The class its return annotation names (`-> Store`, `-> Optional[Store]`).
     pub returns: Option<Target>,
+    /// What its own body shares with other code, for moving it to a thread (see
+    /// [`Isolation`]).
+    pub isolation: Isolation,
 }
 
 impl Function {
@@ -210,6 +217,9 @@ pub struct Call {
     pub asyncio: Option<Result<AsyncioName, Box<str>>>,
     /// At module level in the body of `if __name__ == "__main__":` (the script's entry).
     pub main_guard: bool,
+    /// Runs no project code and shares nothing, judged alone: a standard function or a
+    /// method of an object its function made (see [`Isolation`]).
+    pub isolated: bool,
 }
 
 /// The name `asyncio` has at a call (kept small: every call of the index has one).
@@ -466,6 +476,7 @@ pub fn index_with_model(
         return_annotations: Vec::new(),
         fixtures: HashMap::default(),
         fixture_parameters: HashSet::default(),
+        extra_bindings: HashMap::default(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -591,6 +602,8 @@ struct Indexer<'a, 's> {
     fixtures: HashMap<&'a str, (ScopeId, Vec<&'a Expr>)>,
     /// The parameters of its tests and fixtures that pytest fills with a fixture.
     fixture_parameters: HashSet<(ScopeId, &'a str)>,
+    /// Per function scope and name: its bindings other than `name = value`.
+    extra_bindings: HashMap<(ScopeId, &'a str), Vec<isolation::ExtraBinding<'a>>>,
     index: ModuleIndex,
 }
 
@@ -648,6 +661,12 @@ impl<'a> Indexer<'a, '_> {
             self.return_annotations.push((id, parent, returns));
         }
         self.record_fixtures(def, scope);
+        for (name, binding) in isolation::extra_bindings(&def.body) {
+            self.extra_bindings
+                .entry((scope, name))
+                .or_default()
+                .push(binding);
+        }
         self.index.functions.push(Function {
             name: def.name.id.to_string(),
             label: semantic.scopes[scope].label.clone(),
@@ -666,6 +685,7 @@ impl<'a> Indexer<'a, '_> {
             may_return_awaitable: false,
             async_test,
             returns: None,
+            isolation: Isolation::default(),
             is_stub: def.body.iter().all(|stmt| match stmt {
                 Stmt::Pass(_) | Stmt::Raise(_) => true,
                 Stmt::Expr(e) => {
@@ -1321,6 +1341,7 @@ impl<'a> Indexer<'a, '_> {
             }
         }
         let target = self.target_of(scope, &call.func);
+        let isolated = self.isolation_call(call, &target);
         if target == Target::External {
             return;
         }
@@ -1369,6 +1390,7 @@ impl<'a> Indexer<'a, '_> {
             arguments: call.arguments.range(),
             asyncio,
             main_guard,
+            isolated,
         });
     }
 
@@ -1516,6 +1538,7 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
     }
 
     fn on_stmt(&mut self, stmt: &'a Stmt) {
+        self.isolation_stmt(stmt);
         match stmt {
             Stmt::Assign(assign) => self.on_assign(&assign.targets, &assign.value),
             Stmt::AnnAssign(assign) => {
@@ -1566,6 +1589,7 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
     }
 
     fn on_expr(&mut self, expr: &'a Expr) {
+        self.isolation_expr(expr);
         match expr {
             Expr::Call(call) => self.on_call(expr, call),
             Expr::Yield(_) | Expr::YieldFrom(_) => {

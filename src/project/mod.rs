@@ -1396,9 +1396,21 @@ impl Project {
     /// The functions a phase 2 fix may change the calls of, whose every caller and every
     /// rebinding (an override, an attribute store) must be indexed before it is judged: the
     /// sync functions reaching a blocking call ([`Project::reaching_blocking`]) and the
-    /// coroutine functions some call leaves unawaited.
+    /// coroutine functions some call leaves unawaited. And the sync functions those sync
+    /// functions call: moved to a thread with them, they are judged too (see
+    /// [`Project::thread_obstacle`]), and a replacement of one would run there instead.
     pub fn judged_functions(&self) -> HashSet<FnId> {
         let mut found = self.reaching_blocking();
+        let mut queue: Vec<FnId> = found.iter().copied().collect();
+        while let Some(f) = queue.pop() {
+            for &call in self.callees(f) {
+                if let Some(g) = self.callee(call) {
+                    if !self.function(g).is_async && found.insert(g) {
+                        queue.push(g);
+                    }
+                }
+            }
+        }
         for (_, call, resolved) in self.calls() {
             if let (Resolved::Function(callee), Use::Discarded | Use::Condition) =
                 (resolved, call.usage)

@@ -744,6 +744,7 @@ fn refresh_project_findings(
         .collect();
     // Only the files that changed are indexed again.
     let roots = project_roots(files);
+    let patches = project.patches;
     let mut modules = project.modules;
     modules
         .par_iter_mut()
@@ -764,7 +765,9 @@ fn refresh_project_findings(
                 );
             }
         });
-    let project = Project::new(modules);
+    let mut project = Project::new(modules);
+    // What the run patches still holds for the findings left.
+    project.patches = patches;
     let plans = {
         let texts = |module: usize| {
             indexed

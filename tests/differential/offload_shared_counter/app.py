@@ -1,0 +1,5 @@
+from helpers import COUNTER
+
+
+async def handle():
+    return COUNTER.bump()
