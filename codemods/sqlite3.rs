@@ -547,27 +547,31 @@ impl Recipe for Sqlite3 {
         // Per object: whether every call that opens it passes `check_same_thread=False`
         // (sqlite3 then lets any thread use it), and its module opens it somewhere.
         let mut thread_shareable: HashMap<Slot, bool> = HashMap::new();
-        // Per object: its opening calls that say nothing of threads, and whether another
-        // kind of opening exists (then no single keyword makes it shareable).
-        let mut silent_opens: HashMap<Slot, Vec<&ast::ExprCall>> = HashMap::new();
+        // Per object that some code opens: its one opening, when that is a
+        // `sqlite3.connect(...)` saying nothing of threads (`None`: another opening too, or
+        // one that says something of threads; no single keyword makes it shareable then).
+        let mut silent_open: HashMap<Slot, Option<&ast::ExprCall>> = HashMap::new();
         for u in &found {
-            if u.guard.is_some() && !matches!(u.action, Action::Connect { .. }) {
-                silent_opens.insert(groups.find(u.via), Vec::new());
-            }
-            if let Action::Connect { call, .. } = &u.action {
-                let says_threads = call.arguments.keywords.iter().any(|k| {
-                    k.arg
-                        .as_ref()
-                        .is_none_or(|name| name.as_str() == "check_same_thread")
-                }) || call.arguments.args.len() > 4
-                    || call.arguments.args.iter().any(Expr::is_starred_expr);
-                let opens = silent_opens.entry(groups.find(u.via)).or_default();
-                opens.push(call);
-                if says_threads {
-                    // (Two entries: no single call to add the keyword to.)
-                    opens.push(call);
+            let silent = match &u.action {
+                Action::Connect { call, .. } => {
+                    let says_threads = call.arguments.keywords.iter().any(|k| {
+                        k.arg
+                            .as_ref()
+                            .is_none_or(|name| name.as_str() == "check_same_thread")
+                    }) || call.arguments.args.len() > 4
+                        || call.arguments.args.iter().any(Expr::is_starred_expr);
+                    (!says_threads).then_some(*call)
                 }
-            }
+                Action::WithConnect { .. }
+                | Action::WithClosing {
+                    connect: Some(_), ..
+                } => None,
+                _ => continue,
+            };
+            silent_open
+                .entry(groups.find(u.via))
+                .and_modify(|one| *one = None)
+                .or_insert(silent);
         }
         for u in &found {
             let call = match &u.action {
@@ -767,8 +771,8 @@ impl Recipe for Sqlite3 {
                         .iter()
                         .any(|s| s.parameter && groups.find(s.slot) == root)
                         && !unknown_roots.contains(&root);
-                    match silent_opens.get(&root).map(Vec::as_slice) {
-                        Some([call]) if known => call
+                    match silent_open.get(&root) {
+                        Some(Some(call)) if known => call
                             .arguments
                             .args
                             .iter()

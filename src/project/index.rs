@@ -1115,19 +1115,8 @@ impl<'a> Indexer<'a, '_> {
     /// a literal, a display or comprehension, or a call of a callable known to return one.
     fn is_outside_value(&self, scope: ScopeId, value: &'a Expr, depth: usize) -> bool {
         match value {
-            Expr::NoneLiteral(_)
-            | Expr::StringLiteral(_)
-            | Expr::BytesLiteral(_)
-            | Expr::NumberLiteral(_)
-            | Expr::BooleanLiteral(_)
-            | Expr::FString(_)
-            | Expr::List(_)
-            | Expr::Tuple(_)
-            | Expr::Dict(_)
-            | Expr::Set(_)
-            | Expr::ListComp(_)
-            | Expr::SetComp(_)
-            | Expr::DictComp(_) => true,
+            Expr::NoneLiteral(_) => true,
+            _ if is_plain_value(value) => true,
             Expr::Name(_) => depth <= 8 && self.holds_outside_value(scope, value, depth + 1),
             Expr::Call(call) => self
                 .semantic
@@ -1562,24 +1551,7 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                     .is_some_and(|v| !matches!(v, Expr::NoneLiteral(_)));
                 if let (true, Some(function)) = (returns_value, self.current_function()) {
                     self.index.functions[function].returns_value = true;
-                    let plain = ret.value.as_deref().is_some_and(|v| {
-                        matches!(
-                            v,
-                            Expr::StringLiteral(_)
-                                | Expr::BytesLiteral(_)
-                                | Expr::NumberLiteral(_)
-                                | Expr::BooleanLiteral(_)
-                                | Expr::FString(_)
-                                | Expr::List(_)
-                                | Expr::Tuple(_)
-                                | Expr::Dict(_)
-                                | Expr::Set(_)
-                                | Expr::ListComp(_)
-                                | Expr::SetComp(_)
-                                | Expr::DictComp(_)
-                        )
-                    });
-                    if !plain {
+                    if !ret.value.as_deref().is_some_and(is_plain_value) {
                         self.index.functions[function].may_return_awaitable = true;
                     }
                 }
@@ -1636,6 +1608,26 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
             _ => {}
         }
     }
+}
+
+/// Whether `expr` makes a value that is never awaitable and has no project methods: a
+/// literal other than `None`, a display, a comprehension or an f-string.
+fn is_plain_value(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::FString(_)
+            | Expr::List(_)
+            | Expr::Tuple(_)
+            | Expr::Dict(_)
+            | Expr::Set(_)
+            | Expr::ListComp(_)
+            | Expr::SetComp(_)
+            | Expr::DictComp(_)
+    )
 }
 
 /// Callables whose result is always of a builtin or standard library type (so its methods are
