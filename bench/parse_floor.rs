@@ -19,6 +19,10 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
+/// The allocator awaitify's binary uses, so that the floor is measured like awaitify is.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Default, Clone, Copy)]
 struct Totals {
     files: u64,

@@ -225,6 +225,7 @@ impl LineIndex {
                 starts.push(TextSize::try_from(i + 1).unwrap_or(TextSize::new(u32::MAX)));
             }
         }
+        starts.shrink_to_fit();
         LineIndex { starts }
     }
 

@@ -572,6 +572,13 @@ pub fn index_with_model(
         };
         index.top_level.insert(name.to_owned(), target);
     }
+    // The index outlives the parse by the whole run: no spare capacity.
+    index.calls.shrink_to_fit();
+    index.values.shrink_to_fit();
+    index.functions.shrink_to_fit();
+    index.classes.shrink_to_fit();
+    index.attribute_stores.shrink_to_fit();
+    index.top_level.shrink_to_fit();
     index
 }
 
