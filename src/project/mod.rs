@@ -1398,13 +1398,16 @@ impl Project {
     /// sync functions reaching a blocking call ([`Project::reaching_blocking`]) and the
     /// coroutine functions some call leaves unawaited. And the sync functions those sync
     /// functions call: moved to a thread with them, they are judged too (see
-    /// [`Project::thread_obstacle`]), and a replacement of one would run there instead.
+    /// [`Project::thread_obstacle`]), and a replacement of one would run there instead. Not
+    /// the `__init__` of a class they construct: constructing a project class already keeps
+    /// them out of a thread, whatever the constructor does (so a class raised as an exception
+    /// does not bring in every file that names it).
     pub fn judged_functions(&self) -> HashSet<FnId> {
         let mut found = self.reaching_blocking();
         let mut queue: Vec<FnId> = found.iter().copied().collect();
         while let Some(f) = queue.pop() {
             for &call in self.callees(f) {
-                if let Some(g) = self.callee(call) {
+                if let Resolved::Function(g) = *self.resolved(call) {
                     if !self.function(g).is_async && found.insert(g) {
                         queue.push(g);
                     }

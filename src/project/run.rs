@@ -596,14 +596,14 @@ fn project_roots(files: &[Candidate]) -> super::Roots {
     roots
 }
 
-/// The files not indexed yet that mention one of `names` as a word.
+/// The files not indexed yet that mention one of `names` as a word of their code (comments
+/// left out: `# type: ignore` names no function).
 fn files_mentioning(
     names: &[&str],
     sources: &[Result<SourceText, FileError>],
     done: &HashSet<FileId>,
 ) -> Vec<FileId> {
     let names: rustc_hash::FxHashSet<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
-    let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80;
     (0..sources.len())
         .into_par_iter()
         .filter(|f| !done.contains(f))
@@ -611,13 +611,71 @@ fn files_mentioning(
             let Ok(source) = &sources[f] else {
                 return false;
             };
-            source
-                .text
-                .as_bytes()
-                .split(|b| !is_word(b))
-                .any(|word| !word.is_empty() && names.contains(word))
+            code_words(source.text.as_bytes()).any(|word| names.contains(word))
         })
         .collect()
+}
+
+/// The words (identifiers, keywords, numbers) of Python source outside its comments. String
+/// literals are kept whole: a name in one can still reach a function (`setattr(obj, "run",
+/// f)`, `__all__`, an f-string's fields). A `#` inside a string starts no comment; an
+/// unterminated string ends at its line's end unless it is triple-quoted.
+pub(crate) fn code_words(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut i = 0;
+    // The string being read: its quote and whether it is triple-quoted.
+    let mut string: Option<(u8, bool)> = None;
+    std::iter::from_fn(move || {
+        while i < text.len() {
+            let b = text[i];
+            match string {
+                Some((quote, triple)) => {
+                    if b == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b == quote {
+                        if !triple {
+                            string = None;
+                        } else if text[i..].starts_with(&[quote, quote, quote]) {
+                            string = None;
+                            i += 3;
+                            continue;
+                        }
+                    } else if b == b'\n' && !triple {
+                        string = None;
+                    } else if is_word(b) {
+                        let start = i;
+                        while i < text.len() && is_word(text[i]) {
+                            i += 1;
+                        }
+                        return Some(&text[start..i]);
+                    }
+                    i += 1;
+                }
+                None => {
+                    if b == b'#' {
+                        while i < text.len() && text[i] != b'\n' {
+                            i += 1;
+                        }
+                    } else if b == b'"' || b == b'\'' {
+                        let triple = text[i..].starts_with(&[b, b, b]);
+                        string = Some((b, triple));
+                        i += if triple { 3 } else { 1 };
+                    } else if is_word(b) {
+                        let start = i;
+                        while i < text.len() && is_word(text[i]) {
+                            i += 1;
+                        }
+                        return Some(&text[start..i]);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+        }
+        None
+    })
 }
 
 /// Checks or fixes one file with its part of the project plan. Also returns the plan's
@@ -794,5 +852,41 @@ fn refresh_project_findings(
         report
             .diagnostics
             .sort_by_key(|d| (d.range.start(), d.recipe.code));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_words;
+
+    fn words(text: &str) -> Vec<&str> {
+        code_words(text.as_bytes())
+            .map(|w| std::str::from_utf8(w).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn comments_are_left_out_and_strings_kept() {
+        assert_eq!(
+            words("x = run()  # type: ignore\nsetattr(o, 'fetch', f)\n"),
+            ["x", "run", "setattr", "o", "fetch", "f"]
+        );
+    }
+
+    #[test]
+    fn a_hash_in_a_string_starts_no_comment() {
+        assert_eq!(words("s = '#' + go()\n"), ["s", "go"]);
+        assert_eq!(words("s = \"a#b\" # c\nd"), ["s", "a", "b", "d"]);
+        assert_eq!(
+            words("'''one ' # \"two\n''' + three # four\nfive"),
+            ["one", "two", "three", "five"]
+        );
+        assert_eq!(words(r#"s = 'it\'s # x' # y"#), ["s", "it", "s", "x"]);
+    }
+
+    #[test]
+    fn an_unterminated_string_ends_at_its_line() {
+        assert_eq!(words("s = 'open\n# c\nrun()"), ["s", "open", "run"]);
+        assert_eq!(words("s = f'{a}' \\\n# c\nb"), ["s", "f", "a", "b"]);
     }
 }
