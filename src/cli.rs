@@ -13,9 +13,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::codemods::RECIPES;
 use crate::discovery::{build_excludes, discover_with};
+use crate::file::{FileError, FileReport, Mode};
 use crate::output::{self, OutputFormat, Style};
 use crate::pipeline::{PerFileIgnore, Settings, SubprocessStrategy};
-use crate::run::{run_files, FileError, FileReport, Mode};
+use crate::run::run_files;
 use crate::source::SourceText;
 
 #[derive(Debug, Parser)]

@@ -124,9 +124,7 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
         let metadata = match std::fs::metadata(root) {
             Ok(metadata) => metadata,
             Err(error) => {
-                found
-                    .errors
-                    .push((root.clone(), crate::run::describe_io_error(&error)));
+                found.errors.push((root.clone(), describe_io_error(&error)));
                 continue;
             }
         };
@@ -255,7 +253,20 @@ fn walk_error_message(error: &ignore::Error) -> String {
                 tidy(ancestor.clone()).display()
             )
         }
-        ignore::Error::Io(error) => crate::run::describe_io_error(error),
+        ignore::Error::Io(error) => describe_io_error(error),
         other => other.to_string(),
+    }
+}
+
+/// An I/O error as one short phrase (for a file that cannot be found, read or written).
+pub fn describe_io_error(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::NotFound => "no such file or directory".to_owned(),
+        ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ if error.raw_os_error() == Some(40) => {
+            "symbolic link loop (too many levels of symbolic links)".to_owned()
+        }
+        _ => error.to_string(),
     }
 }

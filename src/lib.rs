@@ -44,8 +44,12 @@
 //!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
 //!    file's fixes, and so does a result with a compile-time error the original did not have
 //!    ([`parse::semantic_errors`]); imports the fixes made unused are removed at the end.
-//! 8. [`run`] processes files in parallel, each project folder of the run apart (see
-//!    [`project::layout`]), and writes atomically; [`output`] prints findings
+//! 8. [`file`](mod@file): one file through the stages above, read, checked or fixed, written atomically
+//!    (only when its text changed), with its report; a bad file becomes an error on its
+//!    report and never stops the run.
+//! 9. [`run`] processes files in parallel, each project folder of the run apart (see
+//!    [`project::layout`]), through [`project`]'s one pass when a phase 2 recipe is enabled
+//!    and through [`file`](mod@file) alone otherwise; [`output`] prints findings
 //!    (one emitter per format: concise, full, grouped, JSON, JUnit, GitLab, pylint, GitHub,
 //!    SARIF), statistics, diffs and summaries; [`report`] the audit;
 //!    [`cli`] is the command line.
@@ -60,6 +64,7 @@ pub mod codemods;
 pub mod config;
 pub mod discovery;
 pub mod facts;
+pub mod file;
 pub mod fix;
 pub mod hoist;
 pub mod imports;

@@ -11,10 +11,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::codemods::RECIPES;
+use crate::file::FileReport;
 use crate::fix::Applicability;
 use crate::pipeline::Settings;
 use crate::recipe::Diagnostic;
-use crate::run::FileReport;
 use crate::source::Location;
 
 /// How a finding can be fixed.
@@ -537,7 +537,7 @@ const MAX_GRAPHS: usize = 12;
 /// The call paths as Mermaid flowcharts, one per file of blocking calls (GitHub renders them):
 /// async entry points, the sync helpers they call, the blocking calls, and the functions where
 /// a conversion stops. Each path is drawn once (shared steps merge); a big file is capped at
-/// [`MAX_EDGES_PER_GRAPH`] edges and the report at [`MAX_GRAPHS`] graphs, with a count of what
+/// `MAX_EDGES_PER_GRAPH` edges and the report at `MAX_GRAPHS` graphs, with a count of what
 /// is left out.
 pub fn call_path_graphs(paths: &[CallPath]) -> String {
     let mut out = String::new();

@@ -20,10 +20,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::file::FileReport;
 use crate::fix::Applicability;
 use crate::pipeline::Settings;
 use crate::recipe::Diagnostic;
-use crate::run::FileReport;
 use crate::source::{LineIndex, Location};
 
 /// How `check` prints findings (`--output-format`), with ruff's names.

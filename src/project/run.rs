@@ -13,13 +13,13 @@ use super::{FileId, PlannedModule, Project};
 use crate::checker::check;
 use crate::discovery::Candidate;
 use crate::facts::{FactIndex, Modules};
-use crate::parse::{parse_module, SyntaxError};
-use crate::pipeline::{check_source, fix_parsed, FixOutcome, Settings};
-use crate::recipe::{Diagnostic, Recipe, RunFact};
-use crate::run::{
+use crate::file::{
     fill_fixed, finish_file, locate_in_original, process_source, read_source, syntax_error,
     worth_parsing, FileError, FileReport, Mode,
 };
+use crate::parse::{parse_module, SyntaxError};
+use crate::pipeline::{check_source, fix_parsed, FixOutcome, Settings};
+use crate::recipe::{Diagnostic, Recipe, RunFact};
 use crate::source::{SourceText, Stylist};
 
 /// How many rounds of "index what the indexed files lead to" are made.
@@ -119,7 +119,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(candidate.path.clone());
-                report.error = Some(FileError::Panic(crate::run::panic_message(&payload)));
+                report.error = Some(FileError::Panic(crate::file::panic_message(&payload)));
                 (report, Vec::new())
             })
         })
@@ -371,7 +371,7 @@ fn first_pass(
         }
         Err(payload) => {
             let checked = match settings {
-                Some(_) => Checked::Panicked(crate::run::panic_message(&payload)),
+                Some(_) => Checked::Panicked(crate::file::panic_message(&payload)),
                 None => Checked::Skipped,
             };
             return (roots.map(|_| None), checked);
@@ -392,7 +392,7 @@ fn first_pass(
         let fixed = catch_unwind(AssertUnwindSafe(|| fix_parsed(text, parsed, settings)));
         let checked = match fixed {
             Ok(outcome) => Checked::Fixed(Ok(outcome)),
-            Err(payload) => Checked::Panicked(crate::run::panic_message(&payload)),
+            Err(payload) => Checked::Panicked(crate::file::panic_message(&payload)),
         };
         return (index, checked);
     }
@@ -411,7 +411,7 @@ fn first_pass(
         Ok((diagnostics, index)) => (index, Checked::Done(Ok(diagnostics))),
         Err(payload) => (
             roots.map(index_alone),
-            Checked::Panicked(crate::run::panic_message(&payload)),
+            Checked::Panicked(crate::file::panic_message(&payload)),
         ),
     }
 }
