@@ -162,8 +162,11 @@ crate::declare_recipe! {
 ///   `self.x` or `request.cmd` is not self-contained (async code may change it meanwhile);
 /// - it reads parameters (items and iteration included), its locals, and classes it catches
 ///   (not a class as a value: what it is handed to may call its methods); no
-///   module-level or imported value (a dictionary, a logger, a lock; not even a constant,
-///   which code the run does not index could rebind meanwhile: `settings.TIMEOUT = 5`);
+///   module-level or imported value (a dictionary, a logger, a lock), except a module-level
+///   constant (a name bound only to immutable literals, never declared `global`) that no
+///   code of the run rebinds: no attribute store of its name (`settings.TIMEOUT = 5`,
+///   `setattr(settings, "TIMEOUT", 5)`), no patch of it, and no mention of it in a file of
+///   the run that does not parse;
 /// - it calls only project functions that are self-contained in turn and standard functions
 ///   independent of the calling thread: `subprocess.run`/`check_output`/`check_call`/`call`/
 ///   `Popen` (not with `preexec_fn`, which is not thread-safe), `time.sleep`, `os.system`,

@@ -166,3 +166,38 @@ fn several_projects_in_one_run_are_each_alone() {
     }
     assert!(compared >= 2, "too few fixtures with several projects");
 }
+
+/// A module-level constant that a file of the run mentions but that does not parse may be
+/// rebound there (`helpers.LIMIT = 5`): the offload of its readers is unsafe and says why,
+/// while a reader of constants nothing mentions stays a safe offload.
+#[test]
+fn a_constant_an_unparsed_file_mentions_keeps_its_readers_offload_unsafe() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("constants");
+    let case =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project/offload_constants");
+    copy_dir(&case, &dir);
+    std::fs::remove_file(dir.join("tuning.py")).unwrap();
+    std::fs::write(
+        dir.join("broken.py"),
+        "import helpers\n\ndef tighten(:\n    helpers.LIMIT = 5\n",
+    )
+    .unwrap();
+    let found = findings(&dir, &["."]);
+    let capped = found
+        .iter()
+        .find(|f| f.contains("`capped`"))
+        .expect("a finding for `capped`");
+    assert!(capped.contains(r#""applicability":"unsafe""#), "{capped}");
+    assert!(
+        capped.contains(
+            "reads the module-level `LIMIT`, which broken.py mentions and could not be read"
+        ),
+        "{capped}"
+    );
+    let poll = found
+        .iter()
+        .find(|f| f.contains("`poll`"))
+        .expect("a finding for `poll`");
+    assert!(poll.contains(r#""applicability":"safe""#), "{poll}");
+}

@@ -16,9 +16,10 @@
 //! - reads its parameters and locals (items and iteration included; not their attributes:
 //!   `self.x`, `conn.closed` may be changed by async code meanwhile), classes it catches, and builtins
 //!   other than `print`, `input`, reflection (`getattr`, `setattr`, `globals`, `vars`...) and
-//!   `super`; no name of an enclosing function, no module-level value (not even a constant:
-//!   code the run does not index could rebind it, `module.NAME = ...`), no imported value
-//!   other than a module, a function it calls or an exception it catches;
+//!   `super`; no name of an enclosing function, no module-level value but a constant (a
+//!   name bound only to immutable literals) that no code of the run rebinds (decided by the
+//!   project: [`Isolation::constants`]), no imported value other than a module, a function it
+//!   calls or an exception it catches;
 //! - calls only standard functions known to be independent of the calling thread
 //!   ([`CALLS`]: `subprocess.run`, `time.sleep`, `os.path.*`, `json.loads`, ... not
 //!   `preexec_fn=`, which is not thread-safe), builtins ([`BUILTINS`]; `key=` only a lambda),
@@ -37,6 +38,11 @@ pub struct Isolation {
     /// The first thing in its body that shares state or cannot be proven not to: where, and
     /// what (`reads \`self.count\``).
     pub obstacle: Option<(TextRange, String)>,
+    /// The module-level constants (names bound only to immutable literals) its body reads,
+    /// where. Not an obstacle by themselves: one is when code of the run may rebind it
+    /// (`module.NAME = ...`), which only the whole project tells (see
+    /// [`super::super::Project::constant_rebinding`]).
+    pub constants: Vec<(TextRange, String)>,
 }
 
 /// Builtins a self-contained function may use (call or read).
@@ -717,13 +723,13 @@ impl<'a> Indexer<'a, '_> {
                         }
                         return;
                     }
-                    // Even a constant: code the run does not index may rebind it
-                    // (`module.NAME = ...`) while the thread reads it.
+                    // A constant, unless other code rebinds it (`module.NAME = ...`) while
+                    // the thread reads it: the project stage decides.
                     if self.is_literal_constant(binding) {
-                        let why = format!(
-                            "reads the module-level `{id}`, which code elsewhere could rebind meanwhile (`module.{id} = ...`)"
-                        );
-                        self.obstruct(function, expr.range(), why);
+                        self.index.functions[function]
+                            .isolation
+                            .constants
+                            .push((expr.range(), (*id).to_owned()));
                         return;
                     }
                     let logger = semantic.assigned_values(binding).is_some_and(|values| {
@@ -885,6 +891,47 @@ fn is_immutable_literal(expr: &Expr) -> bool {
 }
 
 impl crate::project::Project {
+    /// How code of the run may rebind the module-level constant `name` while a thread reads
+    /// it, if it may: an attribute store of the name on some object (`module.NAME = ...`,
+    /// `setattr(module, "NAME", ...)`), a patch of it, or a file of the run that mentions it
+    /// and is not indexed (its stores are unknown).
+    pub fn constant_rebinding(&self, name: &str) -> Option<String> {
+        if let Some(&(file, index)) =
+            self.stores
+                .get(name)
+                .into_iter()
+                .flatten()
+                .find(|&&(file, index)| {
+                    self.modules[file].attribute_stores[index]
+                        .on_self_of
+                        .is_none()
+                })
+        {
+            let store = &self.modules[file].attribute_stores[index];
+            return Some(format!(
+                "code at {} may rebind while the thread runs (it assigns `.{name}`)",
+                self.location(file, store.range.start())
+            ));
+        }
+        if let Some(patch) = self
+            .patches
+            .iter()
+            .find(|p| p.target.rsplit('.').next() == Some(name))
+        {
+            return Some(format!(
+                "is patched at {} (`{}`)",
+                patch.location(),
+                patch.target
+            ));
+        }
+        self.constant_mentions.get(name).map(|path| {
+            format!(
+                "{} mentions and could not be read (it may rebind it)",
+                path.display()
+            )
+        })
+    }
+
     /// Why moving a call of `function` to a worker thread could change what the program
     /// computes: the first function that would run there (`function`, or a project function it
     /// calls, transitively) and is not self-contained (see [`Isolation`]), with where and why.
@@ -922,7 +969,27 @@ impl crate::project::Project {
                 if let Some(decorator) = func.wrapping_decorator() {
                     return Err(format!("`{name}` is decorated with `@{decorator}`"));
                 }
-                if let Some((range, why)) = &func.isolation.obstacle {
+                // The first thing in its body that shares state: an obstacle, or a constant
+                // that other code may rebind.
+                let rebound = func
+                    .isolation
+                    .constants
+                    .iter()
+                    .find_map(|(range, constant)| {
+                        let how = self.constant_rebinding(constant)?;
+                        Some((
+                            *range,
+                            format!("reads the module-level `{constant}`, which {how}"),
+                        ))
+                    });
+                let first = match (&func.isolation.obstacle, rebound) {
+                    (Some((range, why)), Some((at, _))) if range.start() <= at.start() => {
+                        Some((*range, why.clone()))
+                    }
+                    (_, Some(rebound)) => Some(rebound),
+                    (obstacle, None) => obstacle.clone(),
+                };
+                if let Some((range, why)) = first {
                     return Err(format!(
                         "at {}, `{name}` {why}",
                         self.location(f.file, range.start())

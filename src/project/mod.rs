@@ -139,6 +139,9 @@ pub struct Project {
     /// Names mentioned in files that could not be indexed (syntax errors): any of them may
     /// call a project function of that name.
     pub unindexed_mentions: HashMap<String, PathBuf>,
+    /// The module-level constants project functions read, with the first file of the run
+    /// that mentions one and is not indexed (or does not parse): it may rebind it unseen.
+    pub constant_mentions: HashMap<String, PathBuf>,
     subclasses: HashMap<ClassId, Vec<ClassId>>,
     /// Attribute stores (`x.name = ...`) by name: file and index in its `attribute_stores`.
     stores: HashMap<String, Vec<(FileId, usize)>>,
@@ -434,6 +437,7 @@ impl Project {
             value_uses,
             unknown,
             unindexed_mentions: HashMap::default(),
+            constant_mentions: HashMap::default(),
             subclasses,
             stores,
             class_members,

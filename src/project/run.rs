@@ -470,6 +470,12 @@ fn build_project(
                 .filter(|&(f, name)| project.unknown_use(f, name).is_none())
                 .map(|(_, name)| name)
                 .collect();
+            // And the module-level constants they read: a file that mentions one may rebind
+            // it (`module.NAME = ...`), which keeps their calls out of a thread.
+            names.extend(reaching.iter().flat_map(|&f| {
+                let constants = &project.function(f).isolation.constants;
+                constants.iter().map(|(_, name)| name.as_str())
+            }));
             names.sort_unstable();
             names.dedup();
             names
@@ -509,7 +515,7 @@ fn build_project(
             )
             .collect()
     };
-    for file in unparsed {
+    for &file in &unparsed {
         let Ok(source) = &sources[file] else { continue };
         for word in source
             .text
@@ -519,6 +525,44 @@ fn build_project(
             project
                 .unindexed_mentions
                 .entry(word.to_owned())
+                .or_insert_with(|| files[file].path.clone());
+        }
+    }
+    // The module-level constants functions read, mentioned by a file that is not indexed (or
+    // does not parse): its rebinding of one (`module.NAME = ...`) would go unseen.
+    let constants: rustc_hash::FxHashSet<&[u8]> = project
+        .functions()
+        .flat_map(|(_, f)| f.isolation.constants.iter().map(|(_, n)| n.as_bytes()))
+        .collect();
+    if !constants.is_empty() {
+        let unparsed: HashSet<FileId> = unparsed.into_iter().collect();
+        let indexed: HashSet<FileId> = module_files.iter().copied().collect();
+        let mentions: Vec<(String, FileId)> = (0..sources.len())
+            .into_par_iter()
+            .filter(|f| !indexed.contains(f))
+            .flat_map_iter(|f| {
+                let text = sources[f]
+                    .as_ref()
+                    .map(|s| s.text.as_bytes())
+                    .unwrap_or(b"");
+                let words: Box<dyn Iterator<Item = &[u8]>> = if unparsed.contains(&f) {
+                    Box::new(
+                        text.split(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80)),
+                    )
+                } else {
+                    Box::new(code_words(text))
+                };
+                let found: rustc_hash::FxHashSet<&[u8]> =
+                    words.filter(|w| constants.contains(w)).collect();
+                found
+                    .into_iter()
+                    .map(move |w| (String::from_utf8_lossy(w).into_owned(), f))
+            })
+            .collect();
+        for (word, file) in mentions {
+            project
+                .constant_mentions
+                .entry(word)
                 .or_insert_with(|| files[file].path.clone());
         }
     }
@@ -803,6 +847,8 @@ fn refresh_project_findings(
     // Only the files that changed are indexed again.
     let roots = project_roots(files);
     let patches = project.patches;
+    let unindexed_mentions = project.unindexed_mentions;
+    let constant_mentions = project.constant_mentions;
     let mut modules = project.modules;
     modules
         .par_iter_mut()
@@ -824,8 +870,11 @@ fn refresh_project_findings(
             }
         });
     let mut project = Project::new(modules);
-    // What the run patches still holds for the findings left.
+    // What the run patches, and what the files not indexed mention, still hold for the
+    // findings left.
     project.patches = patches;
+    project.unindexed_mentions = unindexed_mentions;
+    project.constant_mentions = constant_mentions;
     let plans = {
         let texts = |module: usize| {
             indexed
