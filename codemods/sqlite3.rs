@@ -305,6 +305,10 @@ struct Flow<'a> {
     slot: Slot<'a>,
     value: &'a Expr,
     scope: ScopeId,
+    /// A dead store: `conn = self.path` right before `conn = sqlite3.connect(...)`, nothing
+    /// between reads the name or can leave the block (see [`Finder::is_dead_store`]). Its
+    /// value never reaches a use of the slot.
+    dead: bool,
 }
 
 /// What one occurrence of a tracked object needs.
@@ -924,6 +928,11 @@ fn object_flow<'a>(
     let mut unknown_sources: Vec<Slot> = Vec::new();
     for flow in &flows {
         *flow_counts.entry(flow.slot).or_default() += 1;
+        // A dead store of something else never reaches a use: neither an origin nor a
+        // pollution. (A dead store of a connection still opens one: it is followed.)
+        if flow.dead && types.kind_of(flow.value, flow.scope).is_none() {
+            continue;
+        }
         // (`None` is no object: made nowhere.)
         let origin = if is_none(flow.value) {
             Some(Slot::Fresh(flow.value.start()))
@@ -2230,8 +2239,75 @@ impl<'a> Facts<'a, '_> {
                     .or_default()
                     .push(is_thread_local_call(self.semantic, value, scope));
             }
-            self.flows.push(Flow { slot, value, scope });
+            self.flows.push(Flow {
+                slot,
+                value,
+                scope,
+                dead: false,
+            });
         }
+    }
+
+    /// Whether `stmt` (`name = value`, in a function) is a dead store: a later statement of
+    /// the same block binds `name` again (`name = other`, whose value does not read it), and
+    /// the statements between neither mention `name` nor can leave the block (no `return`,
+    /// `raise`, `break`, `continue`, no compound statement), and no `try` or `with` of the
+    /// function encloses it (an exception there may reach code that reads `name`).
+    fn is_dead_store(&self, stmt: &'a Stmt, name: &str) -> bool {
+        let Some(parent) = self.context.parent() else {
+            return false;
+        };
+        let suite: &[Stmt] = match parent {
+            AnyNodeRef::StmtFunctionDef(def) => &def.body,
+            AnyNodeRef::StmtIf(s) if s.body.iter().any(|b| std::ptr::eq(b, stmt)) => &s.body,
+            AnyNodeRef::ElifElseClause(c) => &c.body,
+            AnyNodeRef::StmtFor(s) if s.body.iter().any(|b| std::ptr::eq(b, stmt)) => &s.body,
+            AnyNodeRef::StmtFor(s) => &s.orelse,
+            AnyNodeRef::StmtWhile(s) if s.body.iter().any(|b| std::ptr::eq(b, stmt)) => &s.body,
+            AnyNodeRef::StmtWhile(s) => &s.orelse,
+            _ => return false,
+        };
+        // In a function, and no handler of the function's can see the dead value.
+        for ancestor in self.context.ancestors() {
+            match ancestor {
+                AnyNodeRef::StmtFunctionDef(_) => break,
+                AnyNodeRef::StmtTry(_) | AnyNodeRef::StmtWith(_) => return false,
+                AnyNodeRef::ModModule(_) | AnyNodeRef::StmtClassDef(_) => return false,
+                _ => {}
+            }
+        }
+        if self
+            .semantic
+            .enclosing_function(self.context.scope())
+            .is_none()
+        {
+            return false;
+        }
+        let Some(at) = suite.iter().position(|s| std::ptr::eq(s, stmt)) else {
+            return false;
+        };
+        for next in &suite[at + 1..] {
+            match next {
+                Stmt::Assign(assign) if matches!(&assign.targets[..], [Expr::Name(t)] if t.id.as_str() == name) =>
+                {
+                    return !expr_mentions(&assign.value, name);
+                }
+                Stmt::Expr(_)
+                | Stmt::Assign(_)
+                | Stmt::AnnAssign(_)
+                | Stmt::AugAssign(_)
+                | Stmt::Import(_)
+                | Stmt::ImportFrom(_)
+                | Stmt::Pass(_)
+                | Stmt::Assert(_) => {
+                    if stmt_mentions(next, name) {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        false
     }
 
     fn annotated_kind(&self, annotation: &'a Expr, scope: ScopeId) -> Option<Kind> {
@@ -2290,8 +2366,14 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
         let scope = self.context.scope();
         match stmt {
             Stmt::Assign(assign) => {
+                let before = self.flows.len();
                 for target in &assign.targets {
                     self.flow(target, &assign.value);
+                }
+                if let [Expr::Name(name)] = &assign.targets[..] {
+                    if self.flows.len() == before + 1 && self.is_dead_store(stmt, &name.id) {
+                        self.flows[before].dead = true;
+                    }
                 }
             }
             Stmt::AnnAssign(assign) => {
@@ -2319,6 +2401,7 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                         slot: Slot::Return(function),
                         value,
                         scope,
+                        dead: false,
                     });
                 }
             }
@@ -2432,6 +2515,7 @@ impl<'a> WalkHandler<'a> for Facts<'a, '_> {
                         slot: Slot::Return(function),
                         value,
                         scope,
+                        dead: false,
                     });
                 }
             }
@@ -3296,4 +3380,59 @@ pub fn stays_on_loop(planned_module: &crate::project::PlannedModule<'_>) -> Opti
         ));
     }
     None
+}
+
+/// Whether `stmt` mentions `name` as a name (read, bound, deleted, declared `global` or
+/// `nonlocal`), nested scopes included.
+fn stmt_mentions(stmt: &Stmt, name: &str) -> bool {
+    use crate::parse::visitor::Visitor;
+    let mut find = FindName { name, found: false };
+    find.visit_stmt(stmt);
+    find.found
+}
+
+/// Whether `expr` mentions `name` as a name, nested scopes (lambdas, comprehensions) included.
+fn expr_mentions(expr: &Expr, name: &str) -> bool {
+    use crate::parse::visitor::Visitor;
+    let mut find = FindName { name, found: false };
+    find.visit_expr(expr);
+    find.found
+}
+
+struct FindName<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl<'a> crate::parse::visitor::Visitor<'a> for FindName<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(n) = expr {
+            self.found |= n.id.as_str() == self.name;
+        }
+        crate::parse::visitor::walk_expr(self, expr);
+    }
+
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Global(s) => self.found |= s.names.iter().any(|n| n.as_str() == self.name),
+            Stmt::Nonlocal(s) => self.found |= s.names.iter().any(|n| n.as_str() == self.name),
+            // `import a.b` binds `a`; `import a as x` and `from m import a as x` bind `x`.
+            Stmt::Import(s) => {
+                self.found |= s.names.iter().any(|alias| {
+                    alias.asname.as_ref().map_or_else(
+                        || alias.name.split('.').next() == Some(self.name),
+                        |asname| asname.as_str() == self.name,
+                    )
+                })
+            }
+            Stmt::ImportFrom(s) => {
+                self.found |= s
+                    .names
+                    .iter()
+                    .any(|alias| alias.asname.as_ref().unwrap_or(&alias.name).as_str() == self.name)
+            }
+            _ => {}
+        }
+        crate::parse::visitor::walk_stmt(self, stmt);
+    }
 }
