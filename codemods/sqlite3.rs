@@ -2254,36 +2254,28 @@ impl<'a> Facts<'a, '_> {
     /// `raise`, `break`, `continue`, no compound statement), and no `try` or `with` of the
     /// function encloses it (an exception there may reach code that reads `name`).
     fn is_dead_store(&self, stmt: &'a Stmt, name: &str) -> bool {
+        // In a function, and no handler of the function's can see the dead value.
+        let in_function = self
+            .context
+            .ancestors()
+            .find_map(|ancestor| match ancestor {
+                AnyNodeRef::StmtFunctionDef(_) => Some(true),
+                AnyNodeRef::StmtTry(_)
+                | AnyNodeRef::StmtWith(_)
+                | AnyNodeRef::StmtClassDef(_)
+                | AnyNodeRef::ModModule(_) => Some(false),
+                _ => None,
+            });
+        if in_function != Some(true) {
+            return false;
+        }
         let Some(parent) = self.context.parent() else {
             return false;
         };
-        let suite: &[Stmt] = match parent {
-            AnyNodeRef::StmtFunctionDef(def) => &def.body,
-            AnyNodeRef::StmtIf(s) if s.body.iter().any(|b| std::ptr::eq(b, stmt)) => &s.body,
-            AnyNodeRef::ElifElseClause(c) => &c.body,
-            AnyNodeRef::StmtFor(s) if s.body.iter().any(|b| std::ptr::eq(b, stmt)) => &s.body,
-            AnyNodeRef::StmtFor(s) => &s.orelse,
-            AnyNodeRef::StmtWhile(s) if s.body.iter().any(|b| std::ptr::eq(b, stmt)) => &s.body,
-            AnyNodeRef::StmtWhile(s) => &s.orelse,
-            _ => return false,
-        };
-        // In a function, and no handler of the function's can see the dead value.
-        for ancestor in self.context.ancestors() {
-            match ancestor {
-                AnyNodeRef::StmtFunctionDef(_) => break,
-                AnyNodeRef::StmtTry(_) | AnyNodeRef::StmtWith(_) => return false,
-                AnyNodeRef::ModModule(_) | AnyNodeRef::StmtClassDef(_) => return false,
-                _ => {}
-            }
-        }
-        if self
-            .semantic
-            .enclosing_function(self.context.scope())
-            .is_none()
-        {
-            return false;
-        }
-        let Some(at) = suite.iter().position(|s| std::ptr::eq(s, stmt)) else {
+        let Some((suite, at)) = crate::locks::blocks(parent).into_iter().find_map(|block| {
+            let at = block.iter().position(|s| std::ptr::eq(s, stmt))?;
+            Some((block, at))
+        }) else {
             return false;
         };
         for next in &suite[at + 1..] {

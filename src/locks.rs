@@ -94,7 +94,7 @@ fn in_body(body: &[Stmt], range: TextRange) -> bool {
 }
 
 /// The statement lists directly inside `node`.
-fn blocks<'a>(node: AnyNodeRef<'a>) -> Vec<&'a [Stmt]> {
+pub(crate) fn blocks<'a>(node: AnyNodeRef<'a>) -> Vec<&'a [Stmt]> {
     match node {
         AnyNodeRef::StmtFunctionDef(def) => vec![&def.body],
         AnyNodeRef::StmtClassDef(class) => vec![&class.body],

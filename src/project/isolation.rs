@@ -982,13 +982,14 @@ impl crate::project::Project {
                             format!("reads the module-level `{constant}`, which {how}"),
                         ))
                     });
-                let first = match (&func.isolation.obstacle, rebound) {
-                    (Some((range, why)), Some((at, _))) if range.start() <= at.start() => {
-                        Some((*range, why.clone()))
-                    }
-                    (_, Some(rebound)) => Some(rebound),
-                    (obstacle, None) => obstacle.clone(),
-                };
+                // (On a tie, the obstacle: `min_by_key` keeps the first.)
+                let first = func
+                    .isolation
+                    .obstacle
+                    .clone()
+                    .into_iter()
+                    .chain(rebound)
+                    .min_by_key(|(range, _)| range.start());
                 if let Some((range, why)) = first {
                     return Err(format!(
                         "at {}, `{name}` {why}",

@@ -546,9 +546,7 @@ fn build_project(
                     .map(|s| s.text.as_bytes())
                     .unwrap_or(b"");
                 let words: Box<dyn Iterator<Item = &[u8]>> = if unparsed.contains(&f) {
-                    Box::new(
-                        text.split(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b >= 0x80)),
-                    )
+                    Box::new(text.split(|&b| !is_word_byte(b)))
                 } else {
                     Box::new(code_words(text))
                 };
@@ -660,12 +658,17 @@ fn files_mentioning(
         .collect()
 }
 
+/// Whether a byte can be part of a Python identifier (or a number): ASCII letters, digits,
+/// `_`, and any byte of a non-ASCII character.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
 /// The words (identifiers, keywords, numbers) of Python source outside its comments. String
 /// literals are kept whole: a name in one can still reach a function (`setattr(obj, "run",
 /// f)`, `__all__`, an f-string's fields). A `#` inside a string starts no comment; an
 /// unterminated string ends at its line's end unless it is triple-quoted.
 pub(crate) fn code_words(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
     let mut i = 0;
     // The string being read: its quote and whether it is triple-quoted.
     let mut string: Option<(u8, bool)> = None;
@@ -673,50 +676,38 @@ pub(crate) fn code_words(text: &[u8]) -> impl Iterator<Item = &[u8]> {
         while i < text.len() {
             let b = text[i];
             match string {
-                Some((quote, triple)) => {
-                    if b == b'\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if b == quote {
-                        if !triple {
-                            string = None;
-                        } else if text[i..].starts_with(&[quote, quote, quote]) {
-                            string = None;
-                            i += 3;
-                            continue;
-                        }
-                    } else if b == b'\n' && !triple {
-                        string = None;
-                    } else if is_word(b) {
-                        let start = i;
-                        while i < text.len() && is_word(text[i]) {
-                            i += 1;
-                        }
-                        return Some(&text[start..i]);
-                    }
-                    i += 1;
+                Some(_) if b == b'\\' => {
+                    i += 2;
+                    continue;
                 }
-                None => {
-                    if b == b'#' {
-                        while i < text.len() && text[i] != b'\n' {
-                            i += 1;
-                        }
-                    } else if b == b'"' || b == b'\'' {
-                        let triple = text[i..].starts_with(&[b, b, b]);
-                        string = Some((b, triple));
-                        i += if triple { 3 } else { 1 };
-                    } else if is_word(b) {
-                        let start = i;
-                        while i < text.len() && is_word(text[i]) {
-                            i += 1;
-                        }
-                        return Some(&text[start..i]);
-                    } else {
+                Some((quote, true)) if text[i..].starts_with(&[quote, quote, quote]) => {
+                    string = None;
+                    i += 3;
+                    continue;
+                }
+                Some((quote, false)) if b == quote || b == b'\n' => string = None,
+                None if b == b'#' => {
+                    while i < text.len() && text[i] != b'\n' {
                         i += 1;
                     }
+                    continue;
                 }
+                None if b == b'"' || b == b'\'' => {
+                    let triple = text[i..].starts_with(&[b, b, b]);
+                    string = Some((b, triple));
+                    i += if triple { 3 } else { 1 };
+                    continue;
+                }
+                _ if is_word_byte(b) => {
+                    let start = i;
+                    while i < text.len() && is_word_byte(text[i]) {
+                        i += 1;
+                    }
+                    return Some(&text[start..i]);
+                }
+                _ => {}
             }
+            i += 1;
         }
         None
     })
