@@ -121,15 +121,29 @@ impl<'f> FactIndex<'f> {
                 settled: false,
             })
             .collect();
+        // Per module, in parallel: which facts its bytes mark it with, and whether it may
+        // patch; then gathered in run order.
+        let modules: Vec<(&'f Path, &'t str)> = modules
+            .filter_map(|(path, text)| Some((path, text?)))
+            .collect();
+        let marked: Vec<(Vec<bool>, bool)> = modules
+            .par_iter()
+            .map(|(_, text)| {
+                let marks = facts
+                    .iter()
+                    .map(|having| having.fact.marks.iter().any(|mark| text.contains(mark)))
+                    .collect();
+                (marks, crate::patches::may_patch(text))
+            })
+            .collect();
         let mut patching: Vec<(&'f Path, &'t str)> = Vec::new();
-        for (path, text) in modules {
-            let Some(text) = text else { continue };
-            for having in &mut facts {
-                if having.fact.marks.iter().any(|mark| text.contains(mark)) {
+        for (&(path, text), (marks, may_patch)) in modules.iter().zip(marked) {
+            for (having, marked) in facts.iter_mut().zip(marks) {
+                if marked {
                     having.modules.push((path, None));
                 }
             }
-            if crate::patches::may_patch(text) {
+            if may_patch {
                 patching.push((path, text));
             }
         }

@@ -219,9 +219,9 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![TextSize::new(0)];
         let bytes = text.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
             // `\r\n` and a lone `\r` both end a line; `\n` after `\r` was already counted.
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
                 starts.push(TextSize::try_from(i + 1).unwrap_or(TextSize::new(u32::MAX)));
             }
         }
@@ -327,5 +327,16 @@ mod tests {
             Location { row: 3, column: 1 }
         );
         assert_eq!(index.line_count(), 3);
+    }
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_a_lone_cr() {
+        let text = "a\nb\r\nc\rd\r\r\ne\n";
+        let index = LineIndex::new(text);
+        let lines: Vec<usize> = (0..text.len())
+            .map(|offset| index.line_of(TextSize::try_from(offset).unwrap()))
+            .collect();
+        assert_eq!(lines, [0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+        assert_eq!(index.line_count(), 7);
     }
 }
