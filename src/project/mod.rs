@@ -168,6 +168,9 @@ impl Project {
             mut modules,
             by_name,
             roots,
+            stores,
+            class_members,
+            conftests,
             resolved,
             callees,
             values,
@@ -179,8 +182,13 @@ impl Project {
         modules.extend(more);
         let previous = Previous {
             known,
-            by_name,
-            roots,
+            tables: Tables {
+                by_name,
+                roots,
+                stores,
+                class_members,
+                conftests,
+            },
             resolved,
             callees,
             values,
@@ -190,46 +198,23 @@ impl Project {
         Self::build(modules, Some(previous))
     }
 
-    fn build(modules: Vec<ModuleIndex>, previous: Option<Previous>) -> Self {
-        let mut by_name: ModulesByName = HashMap::default();
-        for (file, module) in modules.iter().enumerate() {
-            let names = by_name.entry(module.namespace.clone()).or_default();
-            for name in &module.names {
-                names.entry(name.clone()).or_default().push(file);
-            }
-        }
-        let mut roots: Roots = HashMap::default();
-        for (namespace, names) in &by_name {
-            for name in names.keys() {
-                if let Some(first) = name.split('.').next() {
-                    roots
-                        .entry(namespace.clone())
-                        .or_default()
-                        .insert(first.to_owned());
-                }
-            }
-        }
+    fn build(modules: Vec<ModuleIndex>, mut previous: Option<Previous>) -> Self {
+        // The tables of names, with the new modules added to the previous ones, and the keys
+        // (see [`Trace`]) of what they add.
+        let (mut tables, known) = match previous.as_mut() {
+            Some(previous) => (std::mem::take(&mut previous.tables), previous.known),
+            None => (Tables::default(), 0),
+        };
+        let mut added: HashSet<u32> = HashSet::default();
+        tables.add(&modules, known, previous.is_some().then_some(&mut added));
+        let Tables {
+            by_name,
+            roots,
+            stores,
+            class_members,
+            conftests,
+        } = tables;
         let no_subclasses = HashMap::default();
-        let conftests: HashMap<PathBuf, FileId> = modules
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.path.file_name().is_some_and(|n| n == "conftest.py"))
-            .filter_map(|(file, m)| Some((m.path.parent()?.to_path_buf(), file)))
-            .collect();
-        // Attribute stores by name, and the names class bodies bind other than by `def`.
-        let mut stores: HashMap<String, Vec<(FileId, usize)>> = HashMap::default();
-        let mut class_members: HashSet<String> = HashSet::default();
-        for (file, module) in modules.iter().enumerate() {
-            for (index, store) in module.attribute_stores.iter().enumerate() {
-                stores
-                    .entry(store.name.clone())
-                    .or_default()
-                    .push((file, index));
-            }
-            for class in &module.classes {
-                class_members.extend(class.members.iter().cloned());
-            }
-        }
         let bases_resolver = Resolver {
             modules: &modules,
             by_name: &by_name,
@@ -280,13 +265,18 @@ impl Project {
         // Names reach definitions under their own name or under an alias (a re-export
         // `from .core import fetch as get` is called as `pkg.get()`), or a module-level
         // instance (`store = Store()`).
-        let defined: HashSet<&str> = defined_names(&modules);
-        // The modules resolved before whose resolution may change: those that looked up
-        // something the new modules add.
-        let mut reused: Vec<Option<(ModuleResolution, Trace)>> = match previous {
+        let mut defined: HashSet<&str> = defined_names(&modules[..known]);
+        let new_defined: Vec<&str> = defined_names(&modules[known..])
+            .into_iter()
+            .filter(|name| defined.insert(name))
+            .collect();
+        // What was resolved before, per module, with the calls and values (items: calls
+        // first, then values) whose resolution may change: those that looked up something
+        // the new modules add. Only those are resolved again.
+        let mut reused: Vec<Option<(ModuleResolution, Trace, Vec<u32>)>> = match previous {
             None => Vec::new(),
             Some(previous) => {
-                let added = previous.added(&modules, &by_name, &roots, &defined, &subclasses);
+                previous.add_changes(&mut added, &new_defined, &subclasses);
                 previous
                     .resolved
                     .into_iter()
@@ -294,9 +284,8 @@ impl Project {
                     .zip(previous.callees)
                     .zip(previous.traces)
                     .map(|(((calls, values), callees), trace)| {
-                        let stale = trace.keys.iter().any(|key| added.contains(key));
-
-                        (!stale).then_some(((calls, values, callees), trace))
+                        let stale = trace.stale(&added);
+                        Some(((calls, values, callees), trace, stale))
                     })
                     .collect()
             }
@@ -309,6 +298,18 @@ impl Project {
             }
             _ => resolver.resolve(file, target, 0),
         };
+        // `Store(path)` runs `Store.__init__`.
+        let resolve_call = |resolver: &Resolver, file: FileId, call: &Call| match resolve(
+            resolver,
+            file,
+            &call.target,
+        ) {
+            Resolved::Class(class) => match resolver.method(class, "__init__", 0) {
+                Resolved::Function(init) => Resolved::Init(class, init),
+                _ => Resolved::Class(class),
+            },
+            other => other,
+        };
         // Per module, in parallel: what its calls and values resolve to, and its functions'
         // callees (unless resolved before and still valid), and what was looked up.
         let per_module: Vec<(ModuleResolution, Trace)> = modules
@@ -316,8 +317,29 @@ impl Project {
             .zip(reused.into_par_iter())
             .enumerate()
             .map(|(file, (module, reused))| {
-                if let Some(reused) = reused {
-                    return reused;
+                if let Some(((mut calls, mut values, callees), trace, stale)) = reused {
+                    if stale.is_empty() {
+                        return ((calls, values, callees), trace);
+                    }
+                    let trace = std::cell::RefCell::new(trace);
+                    let resolver = Resolver {
+                        trace: Some(&trace),
+                        ..resolver
+                    };
+                    let count = calls.len();
+                    for item in stale {
+                        let item = item as usize;
+                        trace.borrow_mut().item = item as u32;
+                        if item < count {
+                            calls[item] = resolve_call(&resolver, file, &module.calls[item]);
+                        } else {
+                            let value = &module.values[item - count];
+                            values[item - count] = resolve(&resolver, file, &value.target);
+                        }
+                    }
+                    let mut trace = trace.into_inner();
+                    trace.seal();
+                    return ((calls, values, callees), trace);
                 }
                 let trace = std::cell::RefCell::new(Trace::default());
                 let resolver = Resolver {
@@ -327,19 +349,21 @@ impl Project {
                 let calls: Vec<Resolved> = module
                     .calls
                     .iter()
-                    .map(|call| match resolve(&resolver, file, &call.target) {
-                        // `Store(path)` runs `Store.__init__`.
-                        Resolved::Class(class) => match resolver.method(class, "__init__", 0) {
-                            Resolved::Function(init) => Resolved::Init(class, init),
-                            _ => Resolved::Class(class),
-                        },
-                        other => other,
+                    .enumerate()
+                    .map(|(index, call)| {
+                        trace.borrow_mut().item = index as u32;
+                        resolve_call(&resolver, file, call)
                     })
                     .collect();
+                let count = calls.len();
                 let values = module
                     .values
                     .iter()
-                    .map(|value| resolve(&resolver, file, &value.target))
+                    .enumerate()
+                    .map(|(index, value)| {
+                        trace.borrow_mut().item = (count + index) as u32;
+                        resolve(&resolver, file, &value.target)
+                    })
                     .collect();
                 let mut callees = vec![Vec::new(); module.functions.len()];
                 for (index, call) in module.calls.iter().enumerate() {
@@ -347,7 +371,9 @@ impl Project {
                         callees[caller].push(CallId { file, index });
                     }
                 }
-                ((calls, values, callees), trace.into_inner())
+                let mut trace = trace.into_inner();
+                trace.seal();
+                ((calls, values, callees), trace)
             })
             .collect();
         let mut resolved = Vec::with_capacity(modules.len());
@@ -745,23 +771,57 @@ fn defined_names(modules: &[ModuleIndex]) -> HashSet<&str> {
 
 /// What resolving one module's calls and values looked up in the project, hashed: module
 /// names and package roots (`m`, `r`), names no definition has (`d`), attribute stores (`s`),
-/// classes whose subclasses were asked for (`c`), the classes defining a method name (`k`).
+/// classes whose subclasses were asked for (`c`), the classes defining a method name (`k`);
+/// each with the item (a call, or a value after the calls) whose resolution looked it up.
 #[derive(Default)]
 struct Trace {
-    keys: HashSet<u64>,
+    /// `(key, item)`, sorted and without duplicates once sealed.
+    keys: Vec<(u32, u32)>,
+    /// The item being resolved.
+    item: u32,
 }
 
-fn key_of(key: &impl std::hash::Hash) -> u64 {
+impl Trace {
+    fn record(&mut self, key: u32) {
+        let entry = (key, self.item);
+        if self.keys.last() != Some(&entry) {
+            self.keys.push(entry);
+        }
+    }
+
+    /// Sorts and deduplicates what was recorded.
+    fn seal(&mut self) {
+        self.keys.sort_unstable();
+        self.keys.dedup();
+        self.keys.shrink_to_fit();
+    }
+
+    /// The items that looked up one of `added`, in order.
+    fn stale(&self, added: &HashSet<u32>) -> Vec<u32> {
+        let mut items: Vec<u32> = self
+            .keys
+            .iter()
+            .filter(|(key, _)| added.contains(key))
+            .map(|&(_, item)| item)
+            .collect();
+        items.sort_unstable();
+        items.dedup();
+        items
+    }
+}
+
+/// A key's hash, 32 bits of it: two keys with the same hash only make an item resolved again
+/// that did not need it.
+fn key_of(key: &impl std::hash::Hash) -> u32 {
     use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key)
+    (BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key) >> 32) as u32
 }
 
 /// The project a [`Project::extend`] starts from.
 struct Previous {
     /// How many modules it had (the first ones of the new project).
     known: usize,
-    by_name: ModulesByName,
-    roots: Roots,
+    tables: Tables,
     resolved: Vec<Vec<Resolved>>,
     callees: Vec<Vec<Vec<CallId>>>,
     values: Vec<Vec<Resolved>>,
@@ -770,48 +830,18 @@ struct Previous {
 }
 
 impl Previous {
-    /// The keys (see [`Trace`]) of what the new modules add: a resolution that looked one up
-    /// may come out differently now.
-    fn added(
+    /// Adds to `added` the keys (see [`Trace`]) of the rest of what the new modules add
+    /// (their module names, roots, attribute stores and methods are in already): the names
+    /// they define that no module defined before, and the classes whose subclasses changed.
+    /// A resolution that looked one up may come out differently now.
+    fn add_changes(
         &self,
-        modules: &[ModuleIndex],
-        by_name: &ModulesByName,
-        roots: &Roots,
-        defined: &HashSet<&str>,
+        added: &mut HashSet<u32>,
+        new_defined: &[&str],
         subclasses: &HashMap<ClassId, Vec<ClassId>>,
-    ) -> HashSet<u64> {
-        let mut added: HashSet<u64> = HashSet::default();
-        for (namespace, names) in by_name {
-            let before = self.by_name.get(namespace);
-            for (name, files) in names {
-                if before.and_then(|b| b.get(name)) != Some(files) {
-                    added.insert(key_of(&("m", namespace.as_str(), name.as_str())));
-                }
-            }
-        }
-        for (namespace, firsts) in roots {
-            let before = self.roots.get(namespace);
-            for first in firsts {
-                if !before.is_some_and(|b| b.contains(first)) {
-                    added.insert(key_of(&("r", namespace.as_str(), first.as_str())));
-                }
-            }
-        }
-        let defined_before = defined_names(&modules[..self.known]);
-        for name in defined {
-            if !defined_before.contains(name) {
-                added.insert(key_of(&("d", *name)));
-            }
-        }
-        for module in &modules[self.known..] {
-            for store in &module.attribute_stores {
-                added.insert(key_of(&("s", store.name.as_str())));
-            }
-            for class in &module.classes {
-                for name in class.methods.keys() {
-                    added.insert(key_of(&("k", name.as_str())));
-                }
-            }
+    ) {
+        for name in new_defined {
+            added.insert(key_of(&("d", *name)));
         }
         // The classes whose subclasses changed, and their ancestors (their descendants
         // changed), through the edges of both hierarchies.
@@ -843,7 +873,62 @@ impl Previous {
         for class in changed {
             added.insert(key_of(&("c", class.file, class.index)));
         }
-        added
+    }
+}
+
+/// The project's tables of names, filled module by module: an extended project adds its new
+/// modules to the tables it had.
+#[derive(Default)]
+struct Tables {
+    by_name: ModulesByName,
+    roots: Roots,
+    stores: HashMap<String, Vec<(FileId, usize)>>,
+    class_members: HashSet<String>,
+    conftests: HashMap<PathBuf, FileId>,
+}
+
+impl Tables {
+    /// Adds `modules[from..]`, and to `added` the keys (see [`Trace`]) of the module names,
+    /// package roots, attribute stores and method names they add.
+    fn add(&mut self, modules: &[ModuleIndex], from: usize, mut added: Option<&mut HashSet<u32>>) {
+        let mut add = |key: u32| {
+            if let Some(added) = added.as_deref_mut() {
+                added.insert(key);
+            }
+        };
+        for (file, module) in modules.iter().enumerate().skip(from) {
+            let namespace = module.namespace.as_str();
+            for name in &module.names {
+                let names = self.by_name.entry(namespace.to_owned()).or_default();
+                names.entry(name.clone()).or_default().push(file);
+                add(key_of(&("m", namespace, name.as_str())));
+                if let Some(first) = name.split('.').next() {
+                    let firsts = self.roots.entry(namespace.to_owned()).or_default();
+                    if firsts.insert(first.to_owned()) {
+                        add(key_of(&("r", namespace, first)));
+                    }
+                }
+            }
+            if module.path.file_name().is_some_and(|n| n == "conftest.py") {
+                if let Some(folder) = module.path.parent() {
+                    self.conftests.insert(folder.to_path_buf(), file);
+                }
+            }
+            // Attribute stores by name, and the names class bodies bind other than by `def`.
+            for (index, store) in module.attribute_stores.iter().enumerate() {
+                self.stores
+                    .entry(store.name.clone())
+                    .or_default()
+                    .push((file, index));
+                add(key_of(&("s", store.name.as_str())));
+            }
+            for class in &module.classes {
+                self.class_members.extend(class.members.iter().cloned());
+                for name in class.methods.keys() {
+                    add(key_of(&("k", name.as_str())));
+                }
+            }
+        }
     }
 }
 
@@ -877,7 +962,7 @@ const MAX_DEPTH: usize = 8;
 impl Resolver<'_> {
     fn record(&self, key: &impl std::hash::Hash) {
         if let Some(trace) = self.trace {
-            trace.borrow_mut().keys.insert(key_of(key));
+            trace.borrow_mut().record(key_of(key));
         }
     }
 
