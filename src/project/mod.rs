@@ -225,30 +225,66 @@ impl Project {
             conftests: &conftests,
             method_classes: None,
         };
-        let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
-        for (file, module) in modules.iter().enumerate() {
-            for (index, class) in module.classes.iter().enumerate() {
-                for base in &class.bases {
-                    if let Resolved::Class(base) = bases_resolver.resolve(file, base, 0) {
-                        subclasses
-                            .entry(base)
+        // Three tables over every module, built side by side: the direct subclasses of each
+        // class (bases resolved per module in parallel, gathered in module order), the
+        // classes defining each method name, and the names definitions have.
+        let subclasses_of = || {
+            let edges: Vec<Vec<(ClassId, ClassId)>> = modules
+                .par_iter()
+                .enumerate()
+                .map(|(file, module)| {
+                    // (Its fields, not the resolver itself, go to the other threads.)
+                    let bases_resolver = Resolver {
+                        trace: None,
+                        ..bases_resolver
+                    };
+                    let mut edges = Vec::new();
+                    for (index, class) in module.classes.iter().enumerate() {
+                        for base in &class.bases {
+                            if let Resolved::Class(base) = bases_resolver.resolve(file, base, 0) {
+                                edges.push((base, ClassId { file, index }));
+                            }
+                        }
+                    }
+                    edges
+                })
+                .collect();
+            let mut subclasses: HashMap<ClassId, Vec<ClassId>> = HashMap::default();
+            for (base, class) in edges.into_iter().flatten() {
+                subclasses.entry(base).or_default().push(class);
+            }
+            subclasses
+        };
+        let method_classes_of = || {
+            let mut method_classes: HashMap<&str, Vec<ClassId>> = HashMap::default();
+            for (file, module) in modules.iter().enumerate() {
+                for (index, class) in module.classes.iter().enumerate() {
+                    for name in class.methods.keys() {
+                        method_classes
+                            .entry(name.as_str())
                             .or_default()
                             .push(ClassId { file, index });
                     }
                 }
             }
-        }
-        let mut method_classes: HashMap<&str, Vec<ClassId>> = HashMap::default();
-        for (file, module) in modules.iter().enumerate() {
-            for (index, class) in module.classes.iter().enumerate() {
-                for name in class.methods.keys() {
-                    method_classes
-                        .entry(name.as_str())
-                        .or_default()
-                        .push(ClassId { file, index });
-                }
-            }
-        }
+            method_classes
+        };
+        // A callee can only be a project definition under the name of one (most calls are
+        // of methods of the standard library's or dependencies' objects); unresolved uses
+        // matter under those names only.
+        // Names reach definitions under their own name or under an alias (a re-export
+        // `from .core import fetch as get` is called as `pkg.get()`), or a module-level
+        // instance (`store = Store()`).
+        let defined_of = || {
+            let mut defined: HashSet<&str> = defined_names(&modules[..known]);
+            let new_defined: Vec<&str> = defined_names(&modules[known..])
+                .into_iter()
+                .filter(|name| defined.insert(name))
+                .collect();
+            (defined, new_defined)
+        };
+        let ((subclasses, method_classes), (defined, new_defined)) =
+            rayon::join(|| rayon::join(subclasses_of, method_classes_of), defined_of);
         let resolver = Resolver {
             modules: &modules,
             by_name: &by_name,
@@ -259,17 +295,6 @@ impl Project {
             conftests: &conftests,
             method_classes: Some(&method_classes),
         };
-        // A callee can only be a project definition under the name of one (most calls are
-        // of methods of the standard library's or dependencies' objects); unresolved uses
-        // matter under those names only.
-        // Names reach definitions under their own name or under an alias (a re-export
-        // `from .core import fetch as get` is called as `pkg.get()`), or a module-level
-        // instance (`store = Store()`).
-        let mut defined: HashSet<&str> = defined_names(&modules[..known]);
-        let new_defined: Vec<&str> = defined_names(&modules[known..])
-            .into_iter()
-            .filter(|name| defined.insert(name))
-            .collect();
         // What was resolved before, per module, with the calls and values (items: calls
         // first, then values) whose resolution may change: those that looked up something
         // the new modules add. Only those are resolved again.
