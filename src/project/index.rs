@@ -96,6 +96,10 @@ pub struct Class {
     pub is_protocol: bool,
 }
 
+/// A dotted path, one segment each; shared by every target of a module that names it (a module
+/// names the same imported paths over and over).
+pub type QualifiedPath = std::sync::Arc<[Box<str>]>;
+
 /// What a callee (or a referenced value) is, as far as one module can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -105,7 +109,7 @@ pub enum Target {
     Class(usize),
     /// A name imported from elsewhere: its qualified path (`[".", "db", "fetch"]` for
     /// `from .db import fetch`; relative paths start with dots).
-    Qualified(Vec<String>),
+    Qualified(QualifiedPath),
     /// `self.name` / `cls.name` in a method of `class` (looked up through the hierarchy).
     Method { class: usize, name: String },
     /// `super().name` in a method of `class`.
@@ -154,7 +158,7 @@ impl Target {
     /// The name the target is looked up by, when it is a lookup (`load` of `db.load`).
     pub fn name(&self) -> Option<&str> {
         match self {
-            Target::Qualified(path) => path.last().map(String::as_str),
+            Target::Qualified(path) => path.last().map(|s| &**s),
             Target::Method { name, .. }
             | Target::Super { name, .. }
             | Target::AttributeMethod { name, .. }
@@ -448,6 +452,7 @@ pub fn index_with_model(
     let module = place.names.first().cloned().unwrap_or_default();
     let is_package = place.is_package;
     let mut indexer = Indexer {
+        paths: Default::default(),
         context: WalkContext::new(),
         source,
         parsed,
@@ -537,7 +542,17 @@ pub fn index_with_model(
         } else {
             HashMap::default()
         };
-    let mut index = indexer.index;
+    let Indexer {
+        mut index, paths, ..
+    } = indexer;
+    let intern = |path: &[&str]| {
+        let (_, known) = &*paths.borrow();
+        let key: String = path.iter().flat_map(|s| [*s, "\0"]).collect();
+        known
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| path.iter().map(|s| Box::from(*s)).collect())
+    };
     index.top_level.extend(instances);
     index.fixtures = fixtures;
     // The first class and top-level function of each label (a lookup per name, not a scan).
@@ -555,7 +570,7 @@ pub fn index_with_model(
         let binding = &semantic.bindings[binding];
         let target = match (&binding.kind, binding.definition) {
             (BindingKind::Import { path, .. }, _) if is_project(path, roots) => {
-                Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
+                Target::Qualified(intern(path))
             }
             (BindingKind::Import { .. }, _) => continue,
             (_, Some(scope)) => match semantic.scopes[scope].kind {
@@ -583,6 +598,9 @@ pub fn index_with_model(
 }
 
 struct Indexer<'a, 's> {
+    /// The paths targets have so far, by their segments joined with NULs (see
+    /// [`Indexer::intern`]), and a buffer for the key.
+    paths: std::cell::RefCell<(String, HashMap<String, QualifiedPath>)>,
     context: WalkContext<'a>,
     source: &'a str,
     parsed: &'a Parsed,
@@ -1070,9 +1088,10 @@ impl<'a> Indexer<'a, '_> {
                     };
                 }
                 match self.target_at_depth(scope, value, depth + 1) {
-                    Target::Qualified(mut path) => {
-                        path.push(name);
-                        Target::Qualified(path)
+                    Target::Qualified(path) => {
+                        let mut segments: Vec<&str> = path.iter().map(|s| &**s).collect();
+                        segments.push(&name);
+                        Target::Qualified(self.intern(&segments))
                     }
                     Target::Class(class) => match self.index.classes[class].methods.get(&name) {
                         Some(&method) => Target::Function(method),
@@ -1142,9 +1161,27 @@ impl<'a> Indexer<'a, '_> {
     }
 
     /// An imported name: `External` unless it comes from the project.
+    /// The shared [`QualifiedPath`] of `segments`.
+    fn intern(&self, segments: &[&str]) -> QualifiedPath {
+        let mut paths = self.paths.borrow_mut();
+        let (key, known) = &mut *paths;
+        key.clear();
+        for segment in segments {
+            key.push_str(segment);
+            // No segment holds a NUL.
+            key.push('\0');
+        }
+        if let Some(path) = known.get(key.as_str()) {
+            return path.clone();
+        }
+        let path: QualifiedPath = segments.iter().map(|s| Box::from(*s)).collect();
+        known.insert(key.clone(), path.clone());
+        path
+    }
+
     fn qualified(&self, path: &[&str]) -> Target {
         if is_project(path, self.roots) {
-            Target::Qualified(path.iter().map(|s| (*s).to_owned()).collect())
+            Target::Qualified(self.intern(path))
         } else {
             Target::External
         }

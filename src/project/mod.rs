@@ -464,10 +464,10 @@ impl Project {
                 let Some((object, attr)) = reference.split_once(':') else {
                     continue;
                 };
-                let path: Vec<String> = object
+                let path: index::QualifiedPath = object
                     .split('.')
                     .chain(attr.split('.'))
-                    .map(str::to_owned)
+                    .map(Box::from)
                     .collect();
                 if let Resolved::Function(f) = resolver.resolve(file, &Target::Qualified(path), 0) {
                     entry_points.insert(f, reference);
@@ -783,9 +783,9 @@ fn defined_names(modules: &[ModuleIndex]) -> HashSet<&str> {
                     m.top_level
                         .iter()
                         .filter_map(|(name, target)| match target {
-                            Target::Qualified(path) => {
-                                (path.last() != Some(name)).then_some(name.as_str())
-                            }
+                            Target::Qualified(path) => (path.last().map(|l| &**l)
+                                != Some(name.as_str()))
+                            .then_some(name.as_str()),
                             Target::Instance(_) => Some(name.as_str()),
                             _ => None,
                         }),
@@ -1232,13 +1232,13 @@ impl Resolver<'_> {
     }
 
     /// A dotted path (absolute, or relative with leading dots) to a project definition.
-    fn resolve_path(&self, file: FileId, path: &[String], depth: usize) -> Resolved {
+    fn resolve_path(&self, file: FileId, path: &[Box<str>], depth: usize) -> Resolved {
         let Some(last) = path.last() else {
             return Resolved::External;
         };
         // Re-exports may import each other in a cycle.
         if depth > MAX_DEPTH {
-            return Resolved::Unknown(last.clone());
+            return Resolved::Unknown(last.to_string());
         }
         let absolute: Vec<&str> = match path.first() {
             Some(dots) if dots.starts_with('.') => {
@@ -1249,25 +1249,25 @@ impl Resolver<'_> {
                     .collect();
                 for _ in 1..dots.len() {
                     if base.pop().is_none() {
-                        return Resolved::Unknown(last.clone());
+                        return Resolved::Unknown(last.to_string());
                     }
                 }
-                base.extend(path[1..].iter().map(String::as_str));
+                base.extend(path[1..].iter().map(|s| &**s));
                 base
             }
             // Not a project module: the standard library or a dependency.
             Some(first)
                 if !{
                     let namespace = &self.modules[file].namespace;
-                    self.record(&("r", namespace.as_str(), first.as_str()));
+                    self.record(&("r", namespace.as_str(), &**first));
                     self.roots
                         .get(namespace)
-                        .is_some_and(|roots| roots.contains(first))
+                        .is_some_and(|roots| roots.contains(&**first))
                 } =>
             {
                 return Resolved::External
             }
-            _ => path.iter().map(String::as_str).collect(),
+            _ => path.iter().map(|s| &**s).collect(),
         };
         // The longest prefix that names a project module: `a.b.c`, `a.b`, `a`.
         let joined = absolute.join(".");
@@ -1324,7 +1324,7 @@ impl Resolver<'_> {
                         .find(|&&f| self.modules[f].path.parent() == folder)
                     {
                         Some(&f) => f,
-                        None => return Resolved::Unknown(last.clone()),
+                        None => return Resolved::Unknown(last.to_string()),
                     }
                 }
             };
@@ -1364,8 +1364,11 @@ impl Resolver<'_> {
                 depth + 1,
             ),
             (Target::Qualified(path), _) => {
-                let mut path = path.clone();
-                path.extend(more.iter().map(|s| (*s).to_owned()));
+                let path: Vec<Box<str>> = path
+                    .iter()
+                    .cloned()
+                    .chain(more.iter().map(|s| Box::from(*s)))
+                    .collect();
                 self.resolve_path(module, &path, depth + 1)
             }
             // `from .store import store; store.get()`: a module-level instance.
@@ -1560,7 +1563,7 @@ impl Project {
                     let Target::Qualified(path) = target else {
                         continue;
                     };
-                    let last = path.last().map_or("", String::as_str);
+                    let last = path.last().map_or("", |s| &**s);
                     if !names.contains(last) || seen.contains(&(file, name.as_str())) {
                         continue;
                     }
