@@ -33,9 +33,10 @@
 //!    calls) and, from the same parse, checked (the checker's semantic model is the one the
 //!    index reads) or put through the fix loop. Calls are then resolved across modules once;
 //!    the rounds that index the files mentioning a function a fix may change resolve again
-//!    only the modules that looked up what the new modules add. The phase 2 recipes query
-//!    that call graph: a sync helper three modules away that async code reaches, a coroutine
-//!    never awaited. Their fixes may edit several files and are all-or-nothing;
+//!    only the calls and references that looked up what the new modules add. The phase 2
+//!    recipes query that call graph: a sync helper three modules away that async code
+//!    reaches, a coroutine never awaited. Their fixes may edit several files and are
+//!    all-or-nothing;
 //!    [`project::plan`] splits them into per-file edits, applied before each file's own fix
 //!    loop (a file the plan edits is fixed again from the edited text). With the plan known,
 //!    the stage settles the facts it decides ([`recipe::RunFact::planned`]) from the first

@@ -160,9 +160,9 @@ impl Project {
         Self::build(modules, None)
     }
 
-    /// The project with `more` modules: the calls of the modules already resolved are
-    /// resolved again only where what the new modules add (module names, package roots,
-    /// defined names, attribute stores, subclasses) was looked up when they were resolved.
+    /// The project with `more` modules: of the modules already resolved, only the calls and
+    /// references are resolved again that looked up something the new modules add (module
+    /// names, package roots, defined names, attribute stores, method names, subclasses).
     pub fn extend(self, more: Vec<ModuleIndex>) -> Self {
         let Project {
             mut modules,
