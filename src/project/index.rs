@@ -100,6 +100,31 @@ pub struct Class {
 /// names the same imported paths over and over).
 pub type QualifiedPath = std::sync::Arc<[Box<str>]>;
 
+/// The paths a module's targets have so far (see [`QualifiedPath`]), by their segments joined
+/// with NULs, which no segment holds; and a buffer for that key.
+#[derive(Default)]
+struct Paths {
+    key: String,
+    known: HashMap<String, QualifiedPath>,
+}
+
+impl Paths {
+    /// The shared path of `segments`.
+    fn intern(&mut self, segments: &[&str]) -> QualifiedPath {
+        self.key.clear();
+        for segment in segments {
+            self.key.push_str(segment);
+            self.key.push('\0');
+        }
+        if let Some(path) = self.known.get(self.key.as_str()) {
+            return path.clone();
+        }
+        let path: QualifiedPath = segments.iter().map(|s| Box::from(*s)).collect();
+        self.known.insert(self.key.clone(), path.clone());
+        path
+    }
+}
+
 /// What a callee (or a referenced value) is, as far as one module can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -545,14 +570,7 @@ pub fn index_with_model(
     let Indexer {
         mut index, paths, ..
     } = indexer;
-    let intern = |path: &[&str]| {
-        let (_, known) = &*paths.borrow();
-        let key: String = path.iter().flat_map(|s| [*s, "\0"]).collect();
-        known
-            .get(&key)
-            .cloned()
-            .unwrap_or_else(|| path.iter().map(|s| Box::from(*s)).collect())
-    };
+    let mut paths = paths.into_inner();
     index.top_level.extend(instances);
     index.fixtures = fixtures;
     // The first class and top-level function of each label (a lookup per name, not a scan).
@@ -570,7 +588,7 @@ pub fn index_with_model(
         let binding = &semantic.bindings[binding];
         let target = match (&binding.kind, binding.definition) {
             (BindingKind::Import { path, .. }, _) if is_project(path, roots) => {
-                Target::Qualified(intern(path))
+                Target::Qualified(paths.intern(path))
             }
             (BindingKind::Import { .. }, _) => continue,
             (_, Some(scope)) => match semantic.scopes[scope].kind {
@@ -598,9 +616,8 @@ pub fn index_with_model(
 }
 
 struct Indexer<'a, 's> {
-    /// The paths targets have so far, by their segments joined with NULs (see
-    /// [`Indexer::intern`]), and a buffer for the key.
-    paths: std::cell::RefCell<(String, HashMap<String, QualifiedPath>)>,
+    /// The paths its targets have so far.
+    paths: std::cell::RefCell<Paths>,
     context: WalkContext<'a>,
     source: &'a str,
     parsed: &'a Parsed,
@@ -1091,7 +1108,7 @@ impl<'a> Indexer<'a, '_> {
                     Target::Qualified(path) => {
                         let mut segments: Vec<&str> = path.iter().map(|s| &**s).collect();
                         segments.push(&name);
-                        Target::Qualified(self.intern(&segments))
+                        Target::Qualified(self.paths.borrow_mut().intern(&segments))
                     }
                     Target::Class(class) => match self.index.classes[class].methods.get(&name) {
                         Some(&method) => Target::Function(method),
@@ -1161,27 +1178,9 @@ impl<'a> Indexer<'a, '_> {
     }
 
     /// An imported name: `External` unless it comes from the project.
-    /// The shared [`QualifiedPath`] of `segments`.
-    fn intern(&self, segments: &[&str]) -> QualifiedPath {
-        let mut paths = self.paths.borrow_mut();
-        let (key, known) = &mut *paths;
-        key.clear();
-        for segment in segments {
-            key.push_str(segment);
-            // No segment holds a NUL.
-            key.push('\0');
-        }
-        if let Some(path) = known.get(key.as_str()) {
-            return path.clone();
-        }
-        let path: QualifiedPath = segments.iter().map(|s| Box::from(*s)).collect();
-        known.insert(key.clone(), path.clone());
-        path
-    }
-
     fn qualified(&self, path: &[&str]) -> Target {
         if is_project(path, self.roots) {
-            Target::Qualified(self.intern(path))
+            Target::Qualified(self.paths.borrow_mut().intern(path))
         } else {
             Target::External
         }

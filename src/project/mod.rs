@@ -335,65 +335,47 @@ impl Project {
             },
             other => other,
         };
-        // Per module, in parallel: what its calls and values resolve to, and its functions'
-        // callees (unless resolved before and still valid), and what was looked up.
+        // Per module, in parallel: what its calls and values resolve to (the stale ones of a
+        // module resolved before, all of a new one), its functions' callees, and what was
+        // looked up.
         let per_module: Vec<(ModuleResolution, Trace)> = modules
             .par_iter()
             .zip(reused.into_par_iter())
             .enumerate()
             .map(|(file, (module, reused))| {
-                if let Some(((mut calls, mut values, callees), trace, stale)) = reused {
-                    if stale.is_empty() {
-                        return ((calls, values, callees), trace);
-                    }
-                    let trace = std::cell::RefCell::new(trace);
-                    let resolver = Resolver {
-                        trace: Some(&trace),
-                        ..resolver
-                    };
-                    let count = calls.len();
-                    for item in stale {
-                        let item = item as usize;
-                        trace.borrow_mut().item = item as u32;
-                        if item < count {
-                            calls[item] = resolve_call(&resolver, file, &module.calls[item]);
-                        } else {
-                            let value = &module.values[item - count];
-                            values[item - count] = resolve(&resolver, file, &value.target);
+                // A new module has every item to resolve, from placeholders.
+                let ((mut calls, mut values, callees), trace, items) = match reused {
+                    Some(reused) => reused,
+                    None => {
+                        let mut callees = vec![Vec::new(); module.functions.len()];
+                        for (index, call) in module.calls.iter().enumerate() {
+                            if let Caller::Function(caller) = call.caller {
+                                callees[caller].push(CallId { file, index });
+                            }
                         }
+                        let calls = vec![Resolved::External; module.calls.len()];
+                        let values = vec![Resolved::External; module.values.len()];
+                        let items = (0..(calls.len() + values.len()) as u32).collect();
+                        ((calls, values, callees), Trace::default(), items)
                     }
-                    let mut trace = trace.into_inner();
-                    trace.seal();
+                };
+                if items.is_empty() {
                     return ((calls, values, callees), trace);
                 }
-                let trace = std::cell::RefCell::new(Trace::default());
+                let trace = std::cell::RefCell::new(trace);
                 let resolver = Resolver {
                     trace: Some(&trace),
                     ..resolver
                 };
-                let calls: Vec<Resolved> = module
-                    .calls
-                    .iter()
-                    .enumerate()
-                    .map(|(index, call)| {
-                        trace.borrow_mut().item = index as u32;
-                        resolve_call(&resolver, file, call)
-                    })
-                    .collect();
                 let count = calls.len();
-                let values = module
-                    .values
-                    .iter()
-                    .enumerate()
-                    .map(|(index, value)| {
-                        trace.borrow_mut().item = (count + index) as u32;
-                        resolve(&resolver, file, &value.target)
-                    })
-                    .collect();
-                let mut callees = vec![Vec::new(); module.functions.len()];
-                for (index, call) in module.calls.iter().enumerate() {
-                    if let Caller::Function(caller) = call.caller {
-                        callees[caller].push(CallId { file, index });
+                for item in items {
+                    trace.borrow_mut().item = item;
+                    let item = item as usize;
+                    if item < count {
+                        calls[item] = resolve_call(&resolver, file, &module.calls[item]);
+                    } else {
+                        let value = &module.values[item - count];
+                        values[item - count] = resolve(&resolver, file, &value.target);
                     }
                 }
                 let mut trace = trace.into_inner();
@@ -923,13 +905,17 @@ impl Tables {
         };
         for (file, module) in modules.iter().enumerate().skip(from) {
             let namespace = module.namespace.as_str();
+            let names = self.by_name.entry(namespace.to_owned()).or_default();
             for name in &module.names {
-                let names = self.by_name.entry(namespace.to_owned()).or_default();
                 names.entry(name.clone()).or_default().push(file);
                 add(key_of(&("m", namespace, name.as_str())));
                 if let Some(first) = name.split('.').next() {
-                    let firsts = self.roots.entry(namespace.to_owned()).or_default();
-                    if firsts.insert(first.to_owned()) {
+                    let firsts = match self.roots.get_mut(namespace) {
+                        Some(firsts) => firsts,
+                        None => self.roots.entry(namespace.to_owned()).or_default(),
+                    };
+                    if !firsts.contains(first) {
+                        firsts.insert(first.to_owned());
                         add(key_of(&("r", namespace, first)));
                     }
                 }
@@ -1232,15 +1218,15 @@ impl Resolver<'_> {
     }
 
     /// A dotted path (absolute, or relative with leading dots) to a project definition.
-    fn resolve_path(&self, file: FileId, path: &[Box<str>], depth: usize) -> Resolved {
-        let Some(last) = path.last() else {
+    fn resolve_path(&self, file: FileId, path: &[impl AsRef<str>], depth: usize) -> Resolved {
+        let Some(last) = path.last().map(AsRef::as_ref) else {
             return Resolved::External;
         };
         // Re-exports may import each other in a cycle.
         if depth > MAX_DEPTH {
             return Resolved::Unknown(last.to_string());
         }
-        let absolute: Vec<&str> = match path.first() {
+        let absolute: Vec<&str> = match path.first().map(AsRef::as_ref) {
             Some(dots) if dots.starts_with('.') => {
                 let mut base: Vec<&str> = self.modules[file]
                     .package()
@@ -1252,22 +1238,22 @@ impl Resolver<'_> {
                         return Resolved::Unknown(last.to_string());
                     }
                 }
-                base.extend(path[1..].iter().map(|s| &**s));
+                base.extend(path[1..].iter().map(AsRef::as_ref));
                 base
             }
             // Not a project module: the standard library or a dependency.
             Some(first)
                 if !{
                     let namespace = &self.modules[file].namespace;
-                    self.record(&("r", namespace.as_str(), &**first));
+                    self.record(&("r", namespace.as_str(), first));
                     self.roots
                         .get(namespace)
-                        .is_some_and(|roots| roots.contains(&**first))
+                        .is_some_and(|roots| roots.contains(first))
                 } =>
             {
                 return Resolved::External
             }
-            _ => path.iter().map(|s| &**s).collect(),
+            _ => path.iter().map(AsRef::as_ref).collect(),
         };
         // The longest prefix that names a project module: `a.b.c`, `a.b`, `a`.
         let joined = absolute.join(".");
@@ -1364,10 +1350,10 @@ impl Resolver<'_> {
                 depth + 1,
             ),
             (Target::Qualified(path), _) => {
-                let path: Vec<Box<str>> = path
+                let path: Vec<&str> = path
                     .iter()
-                    .cloned()
-                    .chain(more.iter().map(|s| Box::from(*s)))
+                    .map(|s| &**s)
+                    .chain(more.iter().copied())
                     .collect();
                 self.resolve_path(module, &path, depth + 1)
             }
