@@ -225,7 +225,8 @@ impl<'a> Checker<'a> {
     /// The edit that defines a module-level helper (a class or function named `name`, with the
     /// given source) after the imports, or `Err` when the name is taken.
     pub fn define_helper(&self, name: &str, source: &str) -> Result<Option<Edit>, String> {
-        self.importer.define_helper(&self.semantic, name, source)
+        self.importer
+            .define_helper(&self.semantic, self.source, name, source)
     }
 
     /// See [`WalkContext::in_debug_interpolation`].

@@ -26,8 +26,9 @@ pub struct Importer {
     blank_after: bool,
     line_ending: &'static str,
     indent: String,
-    /// Top-level `def`/`class` names and their source text, to recognise an existing helper.
-    definitions: Vec<(String, String)>,
+    /// Top-level `def`/`class` names and where their statements are, to recognise an
+    /// existing helper.
+    definitions: Vec<(String, TextRange)>,
 }
 
 impl Importer {
@@ -67,7 +68,7 @@ impl Importer {
                     Stmt::FunctionDef(def) => def.name.id.as_str(),
                     _ => return None,
                 };
-                Some((name.to_owned(), source[stmt.range()].to_owned()))
+                Some((name.to_owned(), stmt.range()))
             })
             .collect();
         Importer {
@@ -86,10 +87,11 @@ impl Importer {
 
     /// The edit that adds a module-level helper definition after the imports: `source` is
     /// written with four-space indentation and `\n` line endings, and is converted to the
-    /// file's. `Ok(None)` when the file already has this very helper.
+    /// file's. `Ok(None)` when the file (`module`) already has this very helper.
     pub fn define_helper(
         &self,
         semantic: &SemanticModel,
+        module: &str,
         name: &str,
         source: &str,
     ) -> Result<Option<Edit>, String> {
@@ -105,7 +107,7 @@ impl Importer {
             .collect();
         let rendered = rendered.join(eol);
         if let Some((_, existing)) = self.definitions.iter().find(|(n, _)| n == name) {
-            return if *existing == rendered {
+            return if module[*existing] == rendered {
                 Ok(None)
             } else {
                 Err(format!(
