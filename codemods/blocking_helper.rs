@@ -775,7 +775,9 @@ fn static_boundary(
     if f.is_generator {
         return Some("it is a generator (it would become an async generator)".to_owned());
     }
-    if let Some(&(file, range)) = project.value_uses(function).first() {
+    if let Some(&crate::project::ValueUse { file, range, .. }) =
+        project.value_uses(function).first()
+    {
         return Some(format!(
             "it is used as a value (a callback or thread target) at {}",
             project.location(file, range.start())

@@ -78,14 +78,25 @@ pub enum Resolved {
 }
 
 /// A call or reference whose target cannot be resolved.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnknownUse {
     pub file: FileId,
+    /// The call, or the value reference after the calls (see [`Trace`]), in its module.
+    item: u32,
     pub range: TextRange,
     /// An attribute of an unknown object (`obj.run()`), not a bare name.
     pub attribute: bool,
     /// A call whose result is awaited.
     pub awaited: bool,
+}
+
+/// A function used as a value: the module, the reference's index in
+/// [`ModuleIndex::values`], and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueUse {
+    pub file: FileId,
+    index: u32,
+    pub range: TextRange,
 }
 
 /// Something a call may reach instead of the definition it resolves to.
@@ -133,9 +144,12 @@ pub struct Project {
     /// Per function: the calls its body makes (not those of nested functions or lambdas).
     callees: Vec<Vec<Vec<CallId>>>,
     /// Functions used as values, with where.
-    value_uses: Vec<Vec<Vec<(FileId, TextRange)>>>,
-    /// Calls and references that could not be resolved, by the name they use.
+    value_uses: Vec<Vec<Vec<ValueUse>>>,
+    /// Calls and references that could not be resolved, by the name they use (whether a
+    /// definition has that name or not: see [`Project::unknown_use`]).
     unknown: HashMap<String, Vec<UnknownUse>>,
+    /// The names definitions have, and the classes defining each method name.
+    definitions: Definitions,
     /// Names mentioned in files that could not be indexed (syntax errors): any of them may
     /// call a project function of that name.
     pub unindexed_mentions: HashMap<String, PathBuf>,
@@ -176,6 +190,10 @@ impl Project {
             values,
             traces,
             subclasses,
+            callers,
+            value_uses,
+            unknown,
+            definitions,
             ..
         } = self;
         let known = modules.len();
@@ -194,6 +212,12 @@ impl Project {
             values,
             traces,
             subclasses,
+            definitions,
+            graph: Graph {
+                callers,
+                value_uses,
+                unknown,
+            },
         };
         Self::build(modules, Some(previous))
     }
@@ -201,9 +225,13 @@ impl Project {
     fn build(modules: Vec<ModuleIndex>, mut previous: Option<Previous>) -> Self {
         // The tables of names, with the new modules added to the previous ones, and the keys
         // (see [`Trace`]) of what they add.
-        let (mut tables, known) = match previous.as_mut() {
-            Some(previous) => (std::mem::take(&mut previous.tables), previous.known),
-            None => (Tables::default(), 0),
+        let (mut tables, mut definitions, known) = match previous.as_mut() {
+            Some(previous) => (
+                std::mem::take(&mut previous.tables),
+                std::mem::take(&mut previous.definitions),
+                previous.known,
+            ),
+            None => (Tables::default(), Definitions::default(), 0),
         };
         let mut added: HashSet<u32> = HashSet::default();
         tables.add(&modules, known, previous.is_some().then_some(&mut added));
@@ -225,9 +253,9 @@ impl Project {
             conftests: &conftests,
             method_classes: None,
         };
-        // Three tables over every module, built side by side: the direct subclasses of each
-        // class (bases resolved per module in parallel, gathered in module order), the
-        // classes defining each method name, and the names definitions have.
+        // Side by side: the direct subclasses of each class, over every module (bases resolved
+        // per module in parallel, gathered in module order); the names definitions have and
+        // the classes defining each method name, with the new modules added.
         let subclasses_of = || {
             let edges: Vec<Vec<(ClassId, ClassId)>> = modules
                 .par_iter()
@@ -255,36 +283,9 @@ impl Project {
             }
             subclasses
         };
-        let method_classes_of = || {
-            let mut method_classes: HashMap<&str, Vec<ClassId>> = HashMap::default();
-            for (file, module) in modules.iter().enumerate() {
-                for (index, class) in module.classes.iter().enumerate() {
-                    for name in class.methods.keys() {
-                        method_classes
-                            .entry(name.as_str())
-                            .or_default()
-                            .push(ClassId { file, index });
-                    }
-                }
-            }
-            method_classes
-        };
-        // A callee can only be a project definition under the name of one (most calls are
-        // of methods of the standard library's or dependencies' objects); unresolved uses
-        // matter under those names only.
-        // Names reach definitions under their own name or under an alias (a re-export
-        // `from .core import fetch as get` is called as `pkg.get()`), or a module-level
-        // instance (`store = Store()`).
-        let defined_of = || {
-            let mut defined: HashSet<&str> = defined_names(&modules[..known]);
-            let new_defined: Vec<&str> = defined_names(&modules[known..])
-                .into_iter()
-                .filter(|name| defined.insert(name))
-                .collect();
-            (defined, new_defined)
-        };
-        let ((subclasses, method_classes), (defined, new_defined)) =
-            rayon::join(|| rayon::join(subclasses_of, method_classes_of), defined_of);
+        let (subclasses, new_defined) =
+            rayon::join(subclasses_of, || definitions.add(&modules, known));
+        let defined = &definitions.defined;
         let resolver = Resolver {
             modules: &modules,
             by_name: &by_name,
@@ -293,14 +294,16 @@ impl Project {
             stores: &stores,
             trace: None,
             conftests: &conftests,
-            method_classes: Some(&method_classes),
+            method_classes: Some(&definitions.method_classes),
         };
         // What was resolved before, per module, with the calls and values (items: calls
         // first, then values) whose resolution may change: those that looked up something
         // the new modules add. Only those are resolved again.
+        let mut graph = Graph::default();
         let mut reused: Vec<Option<(ModuleResolution, Trace, Vec<u32>)>> = match previous {
             None => Vec::new(),
-            Some(previous) => {
+            Some(mut previous) => {
+                graph = std::mem::take(&mut previous.graph);
                 previous.add_changes(&mut added, &new_defined, &subclasses);
                 previous
                     .resolved
@@ -336,9 +339,9 @@ impl Project {
             other => other,
         };
         // Per module, in parallel: what its calls and values resolve to (the stale ones of a
-        // module resolved before, all of a new one), its functions' callees, and what was
-        // looked up.
-        let per_module: Vec<(ModuleResolution, Trace)> = modules
+        // module resolved before, all of a new one), its functions' callees, what was looked
+        // up, and the items whose resolution changed (with what it was).
+        let per_module: Vec<(ModuleResolution, Trace, Changed)> = modules
             .par_iter()
             .zip(reused.into_par_iter())
             .enumerate()
@@ -360,7 +363,7 @@ impl Project {
                     }
                 };
                 if items.is_empty() {
-                    return ((calls, values, callees), trace);
+                    return ((calls, values, callees), trace, Vec::new());
                 }
                 let trace = std::cell::RefCell::new(trace);
                 let resolver = Resolver {
@@ -368,71 +371,53 @@ impl Project {
                     ..resolver
                 };
                 let count = calls.len();
+                let mut changed = Vec::new();
                 for item in items {
                     trace.borrow_mut().item = item;
-                    let item = item as usize;
-                    if item < count {
-                        calls[item] = resolve_call(&resolver, file, &module.calls[item]);
+                    let index = item as usize;
+                    let (slot, new) = if index < count {
+                        let new = resolve_call(&resolver, file, &module.calls[index]);
+                        (&mut calls[index], new)
                     } else {
-                        let value = &module.values[item - count];
-                        values[item - count] = resolve(&resolver, file, &value.target);
+                        let value = &module.values[index - count];
+                        let new = resolve(&resolver, file, &value.target);
+                        (&mut values[index - count], new)
+                    };
+                    if *slot != new {
+                        changed.push((item, std::mem::replace(slot, new)));
                     }
                 }
                 let mut trace = trace.into_inner();
                 trace.seal();
-                ((calls, values, callees), trace)
+                ((calls, values, callees), trace, changed)
             })
             .collect();
+        // The call graph: the previous one with the changed items moved, and the new
+        // modules' items added.
+        for module in &modules[graph.callers.len()..] {
+            graph.callers.push(vec![Vec::new(); module.functions.len()]);
+            graph
+                .value_uses
+                .push(vec![Vec::new(); module.functions.len()]);
+        }
         let mut resolved = Vec::with_capacity(modules.len());
         let mut callees = Vec::with_capacity(modules.len());
-        let mut callers: Vec<Vec<Vec<CallId>>> = modules
-            .iter()
-            .map(|m| vec![Vec::new(); m.functions.len()])
-            .collect();
-        let mut value_uses: Vec<Vec<Vec<(FileId, TextRange)>>> = callers
-            .iter()
-            .map(|functions| vec![Vec::new(); functions.len()])
-            .collect();
-        let mut unknown: HashMap<String, Vec<UnknownUse>> = HashMap::default();
         let mut all_values = Vec::with_capacity(modules.len());
         let mut traces = Vec::with_capacity(modules.len());
-        for ((file, module), ((module_resolved, value_targets, module_callees), trace)) in
+        for ((file, module), ((module_resolved, value_targets, module_callees), trace, changed)) in
             modules.iter().enumerate().zip(per_module)
         {
-            traces.push(trace);
-            for (index, (call, target)) in module.calls.iter().zip(&module_resolved).enumerate() {
-                let id = CallId { file, index };
-                match target {
-                    Resolved::Function(f) | Resolved::Init(_, f) => {
-                        callers[f.file][f.index].push(id)
-                    }
-                    Resolved::Unknown(name) if defined.contains(name.as_str()) => {
-                        unknown.entry(name.clone()).or_default().push(UnknownUse {
-                            file,
-                            range: call.range,
-                            attribute: call.target.is_attribute_lookup(),
-                            awaited: call.usage == Use::Awaited,
-                        })
-                    }
-                    _ => {}
-                }
+            for (item, old) in changed {
+                let new = match module_resolved.get(item as usize) {
+                    Some(call) => call,
+                    None => &value_targets[item as usize - module_resolved.len()],
+                };
+                graph.update(module, file, item, &old, false);
+                graph.update(module, file, item, new, true);
             }
+            traces.push(trace);
             resolved.push(module_resolved);
             callees.push(module_callees);
-            for (value, target) in module.values.iter().zip(&value_targets) {
-                match target {
-                    Resolved::Function(f) => value_uses[f.file][f.index].push((file, value.range)),
-                    Resolved::Unknown(name) if defined.contains(name.as_str()) => {
-                        unknown.entry(name.clone()).or_default().push(UnknownUse {
-                            file,
-                            range: value.range,
-                            attribute: value.target.is_attribute_lookup(),
-                            awaited: false,
-                        })
-                    }
-                    _ => {}
-                }
-            }
             all_values.push(value_targets);
         }
         // Entry points, per project folder, resolved from one of its modules.
@@ -463,12 +448,13 @@ impl Project {
             by_name,
             roots,
             resolved,
-            callers,
+            callers: graph.callers,
             callees,
             values: all_values,
             traces,
-            value_uses,
-            unknown,
+            value_uses: graph.value_uses,
+            unknown: graph.unknown,
+            definitions,
             unindexed_mentions: HashMap::default(),
             constant_mentions: HashMap::default(),
             subclasses,
@@ -545,7 +531,7 @@ impl Project {
     }
 
     /// Where `function` is used as a value (a callback, a thread target).
-    pub fn value_uses(&self, function: FnId) -> &[(FileId, TextRange)] {
+    pub fn value_uses(&self, function: FnId) -> &[ValueUse] {
         &self.value_uses[function.file][function.index]
     }
 
@@ -554,6 +540,12 @@ impl Project {
     /// object (`obj.run()`) reaches a method, or a function a class body binds, never a module
     /// function called by its bare name.
     pub fn unknown_use(&self, function: FnId, name: &str) -> Option<&UnknownUse> {
+        // A callee can only be a project definition under the name of one (most calls are
+        // of methods of the standard library's or dependencies' objects): unresolved uses
+        // matter under those names only.
+        if !self.definitions.defined.contains(name) {
+            return None;
+        }
         let f = self.function(function);
         let reachable_as_attribute = f.class.is_some() || self.class_members.contains(name);
         self.unknown
@@ -748,6 +740,9 @@ impl Project {
 }
 
 /// What one module's calls and values resolve to, and per function the calls it makes.
+/// The items of a module whose resolution changed, with what it was.
+type Changed = Vec<(u32, Resolved)>;
+
 type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
 
 /// The names under which a call can reach a project definition: the definitions' own names,
@@ -834,6 +829,132 @@ struct Previous {
     values: Vec<Vec<Resolved>>,
     traces: Vec<Trace>,
     subclasses: HashMap<ClassId, Vec<ClassId>>,
+    definitions: Definitions,
+    graph: Graph,
+}
+
+/// The call graph's edges: who calls each function, where it is used as a value, and the
+/// uses nothing resolves, each list in the order of its items (module, then call or value).
+#[derive(Default)]
+struct Graph {
+    callers: Vec<Vec<Vec<CallId>>>,
+    value_uses: Vec<Vec<Vec<ValueUse>>>,
+    unknown: HashMap<String, Vec<UnknownUse>>,
+}
+
+impl Graph {
+    /// Adds (or removes) the edge of `item` of `module` (a call, or a value after the calls)
+    /// when it resolves to `target`.
+    fn update(
+        &mut self,
+        module: &ModuleIndex,
+        file: FileId,
+        item: u32,
+        target: &Resolved,
+        add: bool,
+    ) {
+        let count = module.calls.len();
+        let index = item as usize;
+        match target {
+            Resolved::Function(f) | Resolved::Init(_, f) if index < count => {
+                let id = CallId { file, index };
+                edit_sorted(&mut self.callers[f.file][f.index], id, |c| *c, add);
+            }
+            Resolved::Function(f) => {
+                let index = (index - count) as u32;
+                let range = module.values[index as usize].range;
+                let value = ValueUse { file, index, range };
+                edit_sorted(
+                    &mut self.value_uses[f.file][f.index],
+                    value,
+                    |v| (v.file, v.index),
+                    add,
+                );
+            }
+            Resolved::Unknown(name) => {
+                let (range, attribute, awaited) = match module.calls.get(index) {
+                    Some(call) => (
+                        call.range,
+                        call.target.is_attribute_lookup(),
+                        call.usage == Use::Awaited,
+                    ),
+                    None => {
+                        let value = &module.values[index - count];
+                        (value.range, value.target.is_attribute_lookup(), false)
+                    }
+                };
+                let found = UnknownUse {
+                    file,
+                    item,
+                    range,
+                    attribute,
+                    awaited,
+                };
+                let uses = match self.unknown.get_mut(name.as_str()) {
+                    Some(uses) => uses,
+                    None if add => self.unknown.entry(name.clone()).or_default(),
+                    None => return,
+                };
+                edit_sorted(uses, found, |u| (u.file, u.item), add);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Inserts `entry` into (or removes it from) `list`, kept sorted by `key`.
+fn edit_sorted<T, K: Ord>(list: &mut Vec<T>, entry: T, key: impl Fn(&T) -> K, add: bool) {
+    let wanted = key(&entry);
+    if add && list.last().is_none_or(|last| key(last) < wanted) {
+        list.push(entry);
+        return;
+    }
+    match (list.binary_search_by(|e| key(e).cmp(&wanted)), add) {
+        (Err(at), true) => list.insert(at, entry),
+        (Ok(at), false) => {
+            list.remove(at);
+        }
+        _ => {}
+    }
+}
+
+/// The names the project's definitions have, and the classes defining each method name,
+/// filled module by module like [`Tables`].
+#[derive(Default)]
+struct Definitions {
+    /// A callee can only be a project definition under the name of one (most calls are of
+    /// methods of the standard library's or dependencies' objects). Names reach definitions
+    /// under their own name or under an alias (a re-export `from .core import fetch as get`
+    /// is called as `pkg.get()`), or a module-level instance (`store = Store()`).
+    defined: HashSet<String>,
+    method_classes: HashMap<String, Vec<ClassId>>,
+}
+
+impl Definitions {
+    /// Adds `modules[from..]`; returns the names they define that none defined before.
+    fn add<'m>(&mut self, modules: &'m [ModuleIndex], from: usize) -> Vec<&'m str> {
+        let mut new_defined = Vec::new();
+        for name in defined_names(&modules[from..]) {
+            if !self.defined.contains(name) {
+                self.defined.insert(name.to_owned());
+                new_defined.push(name);
+            }
+        }
+        for (file, module) in modules.iter().enumerate().skip(from) {
+            for (index, class) in module.classes.iter().enumerate() {
+                for name in class.methods.keys() {
+                    let id = ClassId { file, index };
+                    match self.method_classes.get_mut(name.as_str()) {
+                        Some(classes) => classes.push(id),
+                        None => {
+                            self.method_classes.insert(name.clone(), vec![id]);
+                        }
+                    }
+                }
+            }
+        }
+        new_defined
+    }
 }
 
 impl Previous {
@@ -960,7 +1081,7 @@ struct Resolver<'p> {
     conftests: &'p HashMap<PathBuf, FileId>,
     /// The classes defining a method, by its name (while the calls are resolved; without it
     /// a method on an annotated receiver is not resolved).
-    method_classes: Option<&'p HashMap<&'p str, Vec<ClassId>>>,
+    method_classes: Option<&'p HashMap<String, Vec<ClassId>>>,
 }
 
 /// How many project classes may define a method called on an annotated receiver before the
@@ -1679,6 +1800,10 @@ mod tests {
             assert_eq!(extended.resolved, whole.resolved, "split at {split}");
             assert_eq!(extended.values, whole.values, "split at {split}");
             assert_eq!(extended.callees, whole.callees, "split at {split}");
+            assert_eq!(extended.callers, whole.callers, "split at {split}");
+            assert_eq!(extended.value_uses, whole.value_uses, "split at {split}");
+            assert_eq!(extended.unknown, whole.unknown, "split at {split}");
+            assert_eq!(extended.definitions.defined, whole.definitions.defined);
         }
     }
 }
