@@ -13,6 +13,11 @@ use crate::source::SourceText;
 
 use crate::file::{panic_message, process_file, read_source, FileError, FileReport, Mode};
 
+/// A project is large with at least 1/`LARGE_SHARE` of the run's files and at least
+/// `MIN_LARGE_FILES`: its index is a large share of the run's memory.
+const LARGE_SHARE: usize = 8;
+const MIN_LARGE_FILES: usize = 1000;
+
 /// Processes every file in parallel; the reports come back in the order of `files`. The files
 /// of each project (see [`crate::project::layout::by_project`]) are processed apart, as if
 /// each project were given alone.
@@ -21,14 +26,21 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     if groups.len() < 2 {
         return run_project_files(files, mode, settings);
     }
-    let done: Vec<(Vec<usize>, Vec<FileReport>)> = groups
-        .into_par_iter()
-        .map(|group| {
-            let part: Vec<Candidate> = group.iter().map(|&i| files[i].clone()).collect();
-            let reports = run_project_files(&part, mode, settings);
-            (group, reports)
-        })
-        .collect();
+    // A large project holds its index in memory while it is processed: large ones go one
+    // after another (each on every core), beside the small ones, which go in parallel.
+    let large = (files.len() / LARGE_SHARE).max(MIN_LARGE_FILES);
+    let (large, small): (Vec<Vec<usize>>, Vec<Vec<usize>>) =
+        groups.into_iter().partition(|group| group.len() >= large);
+    let run_group = |group: Vec<usize>| -> (Vec<usize>, Vec<FileReport>) {
+        let part: Vec<Candidate> = group.iter().map(|&i| files[i].clone()).collect();
+        let reports = run_project_files(&part, mode, settings);
+        (group, reports)
+    };
+    let (mut done, small_done): (Vec<_>, Vec<_>) = rayon::join(
+        || large.into_iter().map(run_group).collect(),
+        || small.into_par_iter().map(run_group).collect(),
+    );
+    done.extend(small_done);
     let mut reports: Vec<Option<FileReport>> = (0..files.len()).map(|_| None).collect();
     for (group, part) in done {
         for (i, report) in group.into_iter().zip(part) {
