@@ -4,6 +4,7 @@
 //! A project fix is all-or-nothing across files: its edits are kept only if every file they
 //! touch still parses with them, otherwise the fix is dropped everywhere (and the file named).
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
@@ -33,11 +34,19 @@ pub fn plan<'t>(
     texts: &dyn Fn(FileId) -> Option<&'t str>,
     writable: &dyn Fn(FileId) -> bool,
 ) -> Vec<FilePlan> {
-    let mut checker = ProjectChecker::new(project, settings);
-    for recipe in &settings.recipes {
-        recipe.check_project(&mut checker);
-    }
-    let findings = checker.into_findings();
+    // The recipes query the project side by side; their findings come in recipe order.
+    let findings: Vec<ProjectFinding> = settings
+        .recipes
+        .par_iter()
+        .map(|recipe| {
+            let mut checker = ProjectChecker::new(project, settings);
+            recipe.check_project(&mut checker);
+            checker.into_findings()
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     let mut files: Vec<FilePlan> = (0..project.modules.len())
         .map(|_| FilePlan::default())
         .collect();
