@@ -442,6 +442,8 @@ fn build_project(
         indexing.add(file, index, &mut modules);
     }
     let mut project = Project::new(modules);
+    // The code words of the files the rounds read, once read (see `WordBloom`).
+    let mut blooms: Vec<Option<WordBloom>> = (0..files.len()).map(|_| None).collect();
     // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
     // of: they may call it (as a caller to await, or on a path from async code to it), or
     // override or replace it.
@@ -483,7 +485,7 @@ fn build_project(
         if names.is_empty() {
             break;
         }
-        let wanted = files_mentioning(&names, sources, &indexing.done);
+        let wanted = files_mentioning(&names, sources, &indexing.done, &mut blooms);
         if wanted.is_empty() {
             break;
         }
@@ -547,6 +549,11 @@ fn build_project(
                     .unwrap_or(b"");
                 let words: Box<dyn Iterator<Item = &[u8]>> = if unparsed.contains(&f) {
                     Box::new(text.split(|&b| !is_word_byte(b)))
+                } else if blooms[f]
+                    .as_ref()
+                    .is_some_and(|bloom| !constants.iter().any(|c| bloom.may_contain(c)))
+                {
+                    Box::new(std::iter::empty())
                 } else {
                     Box::new(code_words(text))
                 };
@@ -644,18 +651,80 @@ fn files_mentioning(
     names: &[&str],
     sources: &[Result<SourceText, FileError>],
     done: &HashSet<FileId>,
+    blooms: &mut [Option<WordBloom>],
 ) -> Vec<FileId> {
     let names: rustc_hash::FxHashSet<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
-    (0..sources.len())
+    let seen: &[Option<WordBloom>] = blooms;
+    let scanned: Vec<(FileId, Option<WordBloom>, bool)> = (0..sources.len())
         .into_par_iter()
         .filter(|f| !done.contains(f))
-        .filter(|&f| {
-            let Ok(source) = &sources[f] else {
-                return false;
-            };
-            code_words(source.text.as_bytes()).any(|word| names.contains(word))
+        .filter_map(|f| {
+            let text = sources[f].as_ref().ok()?.text.as_bytes();
+            Some(match &seen[f] {
+                // Read again only when its words may hold one of the names.
+                Some(bloom) => {
+                    let mentions = names.iter().any(|name| bloom.may_contain(name))
+                        && code_words(text).any(|word| names.contains(word));
+                    (f, None, mentions)
+                }
+                None => {
+                    let mut bloom = WordBloom::for_text(text);
+                    let mut mentions = false;
+                    for word in code_words(text) {
+                        bloom.insert(word);
+                        mentions = mentions || names.contains(word);
+                    }
+                    (f, Some(bloom), mentions)
+                }
+            })
         })
-        .collect()
+        .collect();
+    let mut wanted = Vec::new();
+    for (file, bloom, mentions) in scanned {
+        if bloom.is_some() {
+            blooms[file] = bloom;
+        }
+        if mentions {
+            wanted.push(file);
+        }
+    }
+    wanted
+}
+
+/// The code words of a file as a Bloom filter: a later round tells that a file mentions none
+/// of its names without reading it again (a file that may mention one is read to be sure).
+struct WordBloom {
+    bits: Box<[u64]>,
+}
+
+impl WordBloom {
+    /// An empty filter with about one bit per byte of `text` (so a few per distinct word).
+    fn for_text(text: &[u8]) -> Self {
+        let bits = text.len().next_power_of_two().clamp(512, 1 << 16);
+        WordBloom {
+            bits: vec![0; bits / 64].into_boxed_slice(),
+        }
+    }
+
+    /// The two bits of `word`.
+    fn bits_of(&self, word: &[u8]) -> [usize; 2] {
+        use std::hash::BuildHasher;
+        let hash = rustc_hash::FxBuildHasher.hash_one(word);
+        let mask = self.bits.len() * 64 - 1;
+        [hash as usize & mask, (hash >> 32) as usize & mask]
+    }
+
+    fn insert(&mut self, word: &[u8]) {
+        for bit in self.bits_of(word) {
+            self.bits[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    fn may_contain(&self, word: impl AsRef<[u8]>) -> bool {
+        self.bits_of(word.as_ref())
+            .iter()
+            .all(|&bit| self.bits[bit / 64] & (1 << (bit % 64)) != 0)
+    }
 }
 
 /// Whether a byte can be part of a Python identifier (or a number): ASCII letters, digits,
