@@ -102,6 +102,30 @@ struct Having<'f> {
 pub struct FactIndex<'f> {
     facts: Vec<Having<'f>>,
     patches: Arc<[Patch]>,
+    /// The codes of the recipes the facts were gathered for, in order.
+    recipes: Vec<&'static str>,
+    /// Per module, what its bytes hold (read once, when the facts were gathered).
+    scanned: rustc_hash::FxHashMap<&'f Path, Scanned>,
+}
+
+/// What the bytes of a module's text hold: the recipes (of [`FactIndex::recipes`]) whose
+/// needles it mentions and the facts (of [`FactIndex::facts`]) it needs, as bits.
+struct Scanned {
+    /// The text read: its address and length (another text is read again).
+    text: (usize, usize),
+    mentions: u64,
+    needs: u64,
+}
+
+/// The bits of the items of `items` that `test` holds for (`None` past 64 items).
+fn bits<T>(items: &[T], test: impl Fn(&T) -> bool) -> Option<u64> {
+    (items.len() <= 64).then(|| {
+        items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| test(item))
+            .fold(0, |bits, (i, _)| bits | 1 << i)
+    })
 }
 
 impl<'f> FactIndex<'f> {
@@ -126,18 +150,31 @@ impl<'f> FactIndex<'f> {
         let modules: Vec<(&'f Path, &'t str)> = modules
             .filter_map(|(path, text)| Some((path, text?)))
             .collect();
-        let marked: Vec<(Vec<bool>, bool)> = modules
+        let marked: Vec<(Vec<bool>, bool, Option<Scanned>)> = modules
             .par_iter()
             .map(|(_, text)| {
                 let marks = facts
                     .iter()
                     .map(|having| having.fact.marks.iter().any(|mark| text.contains(mark)))
                     .collect();
-                (marks, crate::patches::may_patch(text))
+                let mentions = bits(recipes, |recipe| recipe.mentions(text));
+                let needs = bits(&facts, |having| {
+                    having.fact.needed_by.iter().any(|word| text.contains(word))
+                });
+                let scanned = mentions.zip(needs).map(|(mentions, needs)| Scanned {
+                    text: (text.as_ptr() as usize, text.len()),
+                    mentions,
+                    needs,
+                });
+                (marks, crate::patches::may_patch(text), scanned)
             })
             .collect();
         let mut patching: Vec<(&'f Path, &'t str)> = Vec::new();
-        for (&(path, text), (marks, may_patch)) in modules.iter().zip(marked) {
+        let mut scanned_texts = rustc_hash::FxHashMap::default();
+        for (&(path, text), (marks, may_patch, scanned)) in modules.iter().zip(marked) {
+            if let Some(scanned) = scanned {
+                scanned_texts.insert(path, scanned);
+            }
             for (having, marked) in facts.iter_mut().zip(marks) {
                 if marked {
                     having.modules.push((path, None));
@@ -157,6 +194,8 @@ impl<'f> FactIndex<'f> {
         FactIndex {
             facts,
             patches: patches.into(),
+            recipes: recipes.iter().map(|recipe| recipe.meta().code).collect(),
+            scanned: scanned_texts,
         }
     }
 
@@ -192,10 +231,16 @@ impl<'f> FactIndex<'f> {
     /// The facts that apply to the file at `path` with text `text`: settled ones included
     /// only with `settled`.
     fn found(&self, path: &Path, text: &str, settled: bool) -> Vec<Elsewhere> {
+        let scanned = self.scanned(path, text);
         self.facts
             .iter()
-            .filter(|having| !having.pending && (settled || !having.settled))
-            .filter(|having| having.fact.needed_by.iter().any(|word| text.contains(word)))
+            .enumerate()
+            .filter(|(_, having)| !having.pending && (settled || !having.settled))
+            .filter(|&(i, having)| match scanned {
+                Some(scanned) => scanned.needs & 1 << i != 0,
+                None => having.fact.needed_by.iter().any(|word| text.contains(word)),
+            })
+            .map(|(_, having)| having)
             .filter_map(|having| {
                 let (other, what) = having.modules.iter().find(|(p, _)| *p != path)?;
                 Some(Elsewhere {
@@ -205,6 +250,13 @@ impl<'f> FactIndex<'f> {
                 })
             })
             .collect()
+    }
+
+    /// What the gathering read of the module at `path`, if it read this very text.
+    fn scanned(&self, path: &Path, text: &str) -> Option<&Scanned> {
+        self.scanned
+            .get(path)
+            .filter(|scanned| scanned.text == (text.as_ptr() as usize, text.len()))
     }
 
     /// Whether the project stage's decisions give the file at `path` a fact: its settings
@@ -225,7 +277,16 @@ impl<'f> FactIndex<'f> {
         text: Option<&str>,
     ) -> Cow<'s, Settings> {
         let Some(text) = text else { return settings };
-        let patched = !self.patches.is_empty() && needs_patches(&settings.recipes, text);
+        let patched = !self.patches.is_empty()
+            && match self.scanned(path, text) {
+                Some(scanned) => settings.recipes.iter().any(|recipe| {
+                    match self.recipes.iter().position(|&c| c == recipe.meta().code) {
+                        Some(i) => scanned.mentions & 1 << i != 0,
+                        None => recipe.mentions(text),
+                    }
+                }),
+                None => needs_patches(&settings.recipes, text),
+            };
         let found = self.found(path, text, true);
         if found.is_empty() && !patched {
             return settings;
