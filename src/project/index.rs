@@ -126,7 +126,7 @@ impl Paths {
 }
 
 /// What a callee (or a referenced value) is, as far as one module can tell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
     /// A function defined in this module.
     Function(usize),
@@ -507,6 +507,7 @@ pub fn index_with_model(
         fixtures: HashMap::default(),
         fixture_parameters: HashSet::default(),
         extra_bindings: HashMap::default(),
+        value_targets: HashSet::default(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -646,6 +647,8 @@ struct Indexer<'a, 's> {
     fixture_parameters: HashSet<(ScopeId, &'a str)>,
     /// Per function scope and name: its bindings other than `name = value`.
     extra_bindings: HashMap<(ScopeId, &'a str), Vec<isolation::ExtraBinding<'a>>>,
+    /// The targets of [`ModuleIndex::values`] so far.
+    value_targets: HashSet<Target>,
     index: ModuleIndex,
 }
 
@@ -1628,12 +1631,7 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                     (BindingKind::Import { path, .. }, None) => self.qualified(path),
                     (BindingKind::Other, None) => return,
                 };
-                if target != Target::External {
-                    self.index.values.push(ValueRef {
-                        target,
-                        range: expr.range(),
-                    });
-                }
+                self.add_value(target, expr.range());
             }
             Expr::Attribute(attribute)
                 if attribute.ctx == ExprContext::Load
@@ -1641,14 +1639,21 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                     && !matches!(self.context.parent(), Some(AnyNodeRef::ExprAttribute(_))) =>
             {
                 let target = self.target_of(self.context.scope(), expr);
-                if target != Target::External {
-                    self.index.values.push(ValueRef {
-                        target,
-                        range: expr.range(),
-                    });
-                }
+                self.add_value(target, expr.range());
             }
             _ => {}
+        }
+    }
+}
+
+impl Indexer<'_, '_> {
+    /// Records a reference to `target` used as a value: the first of the module's to each
+    /// target only. A later one resolves the same way, and only the first use of a function
+    /// as a value (or of an unresolved name) is ever reported.
+    fn add_value(&mut self, target: Target, range: TextRange) {
+        if target != Target::External && !self.value_targets.contains(&target) {
+            self.value_targets.insert(target.clone());
+            self.index.values.push(ValueRef { target, range });
         }
     }
 }

@@ -1761,6 +1761,33 @@ mod tests {
     }
 
     #[test]
+    fn a_function_used_as_a_value_is_reported_where_it_is_first_used() {
+        let files: &[(&str, &str)] = &[
+            (
+                "app/jobs.py",
+                "def work():\n    pass\n\ndef later():\n    pass\n",
+            ),
+            (
+                "app/main.py",
+                "from app.jobs import work, later\n\nregister(later)\nregister(work)\nregister(work)\nregister(later)\n",
+            ),
+        ];
+        let project = Project::new(indexed(files).1);
+        let first_line = |name: &str| {
+            let index = project.modules[0]
+                .functions
+                .iter()
+                .position(|f| f.name == name)
+                .unwrap();
+            let uses = project.value_uses(FnId { file: 0, index });
+            let first = uses.first().expect("used as a value");
+            project.modules[first.file].line_of(first.range.start())
+        };
+        assert_eq!(first_line("work"), 4);
+        assert_eq!(first_line("later"), 3);
+    }
+
+    #[test]
     fn extending_a_project_resolves_as_building_it_whole() {
         let files: &[(&str, &str)] = &[
             (
