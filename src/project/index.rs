@@ -136,25 +136,22 @@ pub enum Target {
     /// `from .db import fetch`; relative paths start with dots).
     Qualified(QualifiedPath),
     /// `self.name` / `cls.name` in a method of `class` (looked up through the hierarchy).
-    Method { class: usize, name: String },
+    Method { class: usize, name: Box<str> },
     /// `super().name` in a method of `class`.
-    Super { class: usize, name: String },
-    /// `self.attr.name`, where `class` knows the constructor of `attr`.
-    AttributeMethod {
-        class: usize,
-        attribute: String,
-        name: String,
-    },
+    Super { class: usize, name: Box<str> },
+    /// `self.attr.name`, where `class` knows the constructor of `attr` (boxed: rare, and
+    /// every call and value reference has a target).
+    AttributeMethod(Box<AttributeMethod>),
     /// An instance of the class the target resolves to (`db` after `db = Store(path)`).
     Instance(Box<Target>),
     /// `receiver.name`, where the receiver is an instance of the class `class` resolves to.
-    InstanceMethod { class: Box<Target>, name: String },
+    InstanceMethod { class: Box<Target>, name: Box<str> },
     /// A name this module cannot resolve (a builtin shadowed by several star imports), which
     /// a project definition of that name may be.
-    Unknown(String),
+    Unknown(Box<str>),
     /// An attribute of an object this module cannot resolve (`load` of `obj.load()`): a
     /// method of that name, or a function stored as a class attribute, may be it.
-    UnknownAttribute(String),
+    UnknownAttribute(Box<str>),
     /// A builtin or a name bound to something that is not a definition.
     External,
     /// The class a type annotation names (`db: Store`, `-> Store`): an instance of it, or of
@@ -163,7 +160,15 @@ pub enum Target {
     Annotated(Box<Target>),
     /// What the pytest fixture of that name in the nearest `conftest.py` above the module
     /// returns (a test's parameter the module's own fixtures do not fill).
-    ConftestFixture(String),
+    ConftestFixture(Box<str>),
+}
+
+/// `self.attribute.name` in a method of `class` (see [`Target::AttributeMethod`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttributeMethod {
+    pub class: usize,
+    pub attribute: Box<str>,
+    pub name: Box<str>,
 }
 
 impl Target {
@@ -174,7 +179,7 @@ impl Target {
             self,
             Target::Method { .. }
                 | Target::Super { .. }
-                | Target::AttributeMethod { .. }
+                | Target::AttributeMethod(_)
                 | Target::InstanceMethod { .. }
                 | Target::UnknownAttribute(_)
         )
@@ -184,9 +189,9 @@ impl Target {
     pub fn name(&self) -> Option<&str> {
         match self {
             Target::Qualified(path) => path.last().map(|s| &**s),
+            Target::AttributeMethod(method) => Some(&method.name),
             Target::Method { name, .. }
             | Target::Super { name, .. }
-            | Target::AttributeMethod { name, .. }
             | Target::InstanceMethod { name, .. }
             | Target::Unknown(name)
             | Target::UnknownAttribute(name) => Some(name),
@@ -237,7 +242,7 @@ pub struct Call {
     pub await_text: Result<(&'static str, &'static str), String>,
     /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`): the code
     /// handles both kinds of callee itself.
-    pub coroutine_check: Option<String>,
+    pub coroutine_check: Option<Box<str>>,
     /// The argument list, parentheses included.
     pub arguments: TextRange,
     /// For a call in a function (an `async def`, or a `def` a fix may make async): the name
@@ -987,7 +992,7 @@ impl<'a> Indexer<'a, '_> {
                     // Unbound: a builtin, or a name a star import provides.
                     return match semantic.qualified_name(scope, expr) {
                         Some(path) => self.qualified(&path),
-                        None => Target::Unknown(name.id.to_string()),
+                        None => Target::Unknown(name.id.as_str().into()),
                     };
                 };
                 let binding = &semantic.bindings[binding];
@@ -1038,7 +1043,7 @@ impl<'a> Indexer<'a, '_> {
                             // it that defines one of that name provides it.
                             if !self.fixtures.contains_key(name.id.as_str()) {
                                 return Target::Instance(Box::new(Target::Annotated(Box::new(
-                                    Target::ConftestFixture(name.id.to_string()),
+                                    Target::ConftestFixture(name.id.as_str().into()),
                                 ))));
                             }
                         }
@@ -1057,7 +1062,7 @@ impl<'a> Indexer<'a, '_> {
                 }
             }
             Expr::Attribute(attribute) => {
-                let name = attribute.attr.id.to_string();
+                let name: Box<str> = attribute.attr.id.as_str().into();
                 let value = &*attribute.value;
                 // `self.m` / `cls.m`.
                 if let Some(class_scope) = semantic.self_class(scope, value) {
@@ -1085,11 +1090,11 @@ impl<'a> Indexer<'a, '_> {
                 if let Expr::Attribute(inner) = value {
                     if let Some(class_scope) = semantic.self_class(scope, &inner.value) {
                         if let Some(&class) = self.scope_class.get(&class_scope) {
-                            return Target::AttributeMethod {
+                            return Target::AttributeMethod(Box::new(AttributeMethod {
                                 class,
-                                attribute: inner.attr.id.to_string(),
+                                attribute: inner.attr.id.as_str().into(),
                                 name,
-                            };
+                            }));
                         }
                     }
                 }
@@ -1113,7 +1118,7 @@ impl<'a> Indexer<'a, '_> {
                         segments.push(&name);
                         Target::Qualified(self.paths.borrow_mut().intern(&segments))
                     }
-                    Target::Class(class) => match self.index.classes[class].methods.get(&name) {
+                    Target::Class(class) => match self.index.classes[class].methods.get(&*name) {
                         Some(&method) => Target::Function(method),
                         None => Target::Method { class, name },
                     },
@@ -1421,7 +1426,7 @@ impl<'a> Indexer<'a, '_> {
             range,
             usage,
             await_text,
-            coroutine_check,
+            coroutine_check: coroutine_check.map(String::into_boxed_str),
             arguments: call.arguments.range(),
             asyncio,
             main_guard,

@@ -1129,26 +1129,27 @@ impl Resolver<'_> {
                             Resolved::External => continue,
                             found => return found,
                         },
-                        _ => return Resolved::Unknown(name.clone()),
+                        _ => return Resolved::Unknown(name.to_string()),
                     }
                 }
                 Resolved::External
             }
-            Target::AttributeMethod {
-                class,
-                attribute,
-                name,
-            } => {
+            Target::AttributeMethod(method) => {
+                let index::AttributeMethod {
+                    class,
+                    attribute,
+                    name,
+                } = &**method;
                 let class_id = ClassId {
                     file,
                     index: *class,
                 };
-                let constructor = module.classes[*class].attributes.get(attribute);
-                self.record(&("s", attribute.as_str()));
+                let constructor = module.classes[*class].attributes.get(&**attribute);
+                self.record(&("s", &**attribute));
                 // A subclass assigning the attribute too may hold another class's instance,
                 // and so may code that stores it from outside (`service.backend = other`).
                 if self.assigned_in_subclass(class_id, attribute)
-                    || self.stores.get(attribute).is_some_and(|stores| {
+                    || self.stores.get(&**attribute).is_some_and(|stores| {
                         stores.iter().any(|&(file, index)| {
                             self.modules[file].attribute_stores[index]
                                 .on_self_of
@@ -1156,18 +1157,18 @@ impl Resolver<'_> {
                         })
                     })
                 {
-                    return Resolved::Unknown(name.clone());
+                    return Resolved::Unknown(name.to_string());
                 }
                 match constructor {
                     Some(Some(constructor)) => self.method_of(file, constructor, name, depth),
-                    _ => Resolved::Unknown(name.clone()),
+                    _ => Resolved::Unknown(name.to_string()),
                 }
             }
             Target::InstanceMethod { class, name } => self.method_of(file, class, name, depth),
             // Calling an instance runs its `__call__`: not followed.
             Target::Instance(_) => Resolved::External,
             Target::Unknown(name) | Target::UnknownAttribute(name) => {
-                Resolved::Unknown(name.clone())
+                Resolved::Unknown(name.to_string())
             }
             Target::External => Resolved::External,
             Target::Annotated(class) => self.resolve(file, class, depth + 1),
@@ -1177,15 +1178,15 @@ impl Resolver<'_> {
                 while let Some(dir) = folder {
                     let conftest = self.conftests.get(dir).copied();
                     if let Some(found) = conftest.filter(|&c| c != file) {
-                        match self.modules[found].fixtures.get(name) {
+                        match self.modules[found].fixtures.get(&**name) {
                             Some(Some(class)) => return self.resolve(found, class, depth + 1),
-                            Some(None) => return Resolved::Unknown(name.clone()),
+                            Some(None) => return Resolved::Unknown(name.to_string()),
                             None => {}
                         }
                     }
                     folder = dir.parent();
                 }
-                Resolved::Unknown(name.clone())
+                Resolved::Unknown(name.to_string())
             }
         }
     }
