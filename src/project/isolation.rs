@@ -361,10 +361,12 @@ impl<'a> Indexer<'a, '_> {
         }
     }
 
-    fn obstruct(&mut self, function: usize, range: TextRange, why: String) {
-        let isolation = &mut self.index.functions[function].isolation;
-        if isolation.obstacle.is_none() {
-            isolation.obstacle = Some((range, why));
+    /// Records an obstacle of `function`, unless it has one already: only the first is kept
+    /// (so the reason is written only for it).
+    fn obstruct(&mut self, function: usize, range: TextRange, why: impl FnOnce(&Self) -> String) {
+        if self.index.functions[function].isolation.obstacle.is_none() {
+            let why = why(self);
+            self.index.functions[function].isolation.obstacle = Some((range, why));
         }
     }
 
@@ -575,16 +577,19 @@ impl<'a> Indexer<'a, '_> {
         };
         match stmt {
             Stmt::Global(_) | Stmt::Nonlocal(_) => {
-                let why = format!("declares `{}`", self.text(stmt));
-                self.obstruct(function, stmt.range(), why);
+                self.obstruct(function, stmt.range(), |this| {
+                    format!("declares `{}`", this.text(stmt))
+                });
             }
             Stmt::FunctionDef(def) => {
-                let why = format!("defines a nested function `{}`", def.name.id);
-                self.obstruct(function, stmt.range(), why);
+                self.obstruct(function, stmt.range(), |_| {
+                    format!("defines a nested function `{}`", def.name.id)
+                });
             }
             Stmt::ClassDef(class) => {
-                let why = format!("defines a class `{}`", class.name.id);
-                self.obstruct(function, stmt.range(), why);
+                self.obstruct(function, stmt.range(), |_| {
+                    format!("defines a class `{}`", class.name.id)
+                });
             }
             Stmt::Assign(assign) => {
                 for target in &assign.targets {
@@ -624,11 +629,12 @@ impl<'a> Indexer<'a, '_> {
         match target {
             Expr::Name(_) if augmented => {
                 if self.kind(scope, target, 0) == Kind::Unknown {
-                    let why = format!(
-                        "changes `{}` in place, an object it did not create",
-                        self.text(target)
-                    );
-                    self.obstruct(function, target.range(), why);
+                    self.obstruct(function, target.range(), |this| {
+                        format!(
+                            "changes `{}` in place, an object it did not create",
+                            this.text(target)
+                        )
+                    });
                 }
             }
             Expr::Name(_) => {}
@@ -646,16 +652,18 @@ impl<'a> Indexer<'a, '_> {
             Expr::Attribute(ast::ExprAttribute { value, .. })
             | Expr::Subscript(ast::ExprSubscript { value, .. }) => {
                 if matches!(self.kind(scope, value, 0), Kind::Unknown | Kind::Str) {
-                    let why = format!(
-                        "stores to `{}`, which is not an object it created",
-                        self.text(target)
-                    );
-                    self.obstruct(function, target.range(), why);
+                    self.obstruct(function, target.range(), |this| {
+                        format!(
+                            "stores to `{}`, which is not an object it created",
+                            this.text(target)
+                        )
+                    });
                 }
             }
             _ => {
-                let why = format!("stores to `{}`", self.text(target));
-                self.obstruct(function, target.range(), why);
+                self.obstruct(function, target.range(), |this| {
+                    format!("stores to `{}`", this.text(target))
+                });
             }
         }
     }
@@ -674,8 +682,9 @@ impl<'a> Indexer<'a, '_> {
         let is_callee = self.is_callee(expr);
         match expr {
             Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => {
-                let why = format!("suspends at `{}`", self.text(expr));
-                self.obstruct(function, expr.range(), why);
+                self.obstruct(function, expr.range(), |this| {
+                    format!("suspends at `{}`", this.text(expr))
+                });
             }
             Expr::Name(name) if name.ctx == ExprContext::Load => {
                 let id = name.id.as_str();
@@ -686,12 +695,11 @@ impl<'a> Indexer<'a, '_> {
                     if builtin && (BUILTINS.contains(&id) || is_builtin_exception(id)) {
                         return;
                     }
-                    let why = match id {
+                    self.obstruct(function, expr.range(), |_| match id {
                         "print" => "prints from the worker thread, where its output can interleave with the event loop's, even within a line".to_owned(),
                         _ if !builtin => format!("uses `{id}`, which a star import may provide"),
                         _ => format!("uses `{id}`"),
-                    };
-                    self.obstruct(function, expr.range(), why);
+                    });
                     return;
                 };
                 let b = &semantic.bindings[binding];
@@ -703,8 +711,9 @@ impl<'a> Indexer<'a, '_> {
                 if let BindingKind::Import { .. } = b.kind {
                     let module_attribute = matches!(parent, Some(AnyNodeRef::ExprAttribute(_)));
                     if !(module_attribute || is_callee || in_except) {
-                        let why = format!("reads the imported `{id}`");
-                        self.obstruct(function, expr.range(), why);
+                        self.obstruct(function, expr.range(), |_| {
+                            format!("reads the imported `{id}`")
+                        });
                     }
                     return;
                 }
@@ -718,8 +727,9 @@ impl<'a> Indexer<'a, '_> {
                         let is_class = semantic.scopes[definition].kind == ScopeKind::Class;
                         if !(is_callee || (is_class && in_except)) {
                             let what = if is_class { "class" } else { "function" };
-                            let why = format!("passes the {what} `{id}` as a value");
-                            self.obstruct(function, expr.range(), why);
+                            self.obstruct(function, expr.range(), |_| {
+                                format!("passes the {what} `{id}` as a value")
+                            });
                         }
                         return;
                     }
@@ -740,18 +750,18 @@ impl<'a> Indexer<'a, '_> {
                             _ => false,
                         })
                     });
-                    let why = if logger {
+                    self.obstruct(function, expr.range(), |_| if logger {
                         format!("logs through `{id}` from the worker thread: its records then name that thread, and the project's handlers may not be thread-safe")
                     } else {
                         format!(
                             "reads the module-level `{id}`, which is not a constant (async code may change it meanwhile)"
                         )
-                    };
-                    self.obstruct(function, expr.range(), why);
+                    });
                     return;
                 }
-                let why = format!("reads `{id}` of an enclosing scope");
-                self.obstruct(function, expr.range(), why);
+                self.obstruct(function, expr.range(), |_| {
+                    format!("reads `{id}` of an enclosing scope")
+                });
             }
             Expr::Attribute(attribute)
                 if attribute.ctx == ExprContext::Load
@@ -761,18 +771,18 @@ impl<'a> Indexer<'a, '_> {
                 if let Some(path) = semantic.qualified_name(scope, expr) {
                     if path.first() != Some(&"builtins") {
                         if !qualified_matches(CONSTANTS, &path) {
-                            let why = format!("reads `{}`", path.join("."));
-                            self.obstruct(function, expr.range(), why);
+                            self.obstruct(function, expr.range(), |_| {
+                                format!("reads `{}`", path.join("."))
+                            });
                         }
                         return;
                     }
                 }
                 if matches!(self.kind(scope, &attribute.value, 0), Kind::Unknown) {
-                    let why = format!(
+                    self.obstruct(function, expr.range(), |this| format!(
                         "reads `{}`, an attribute of an object it did not create (async code may change it meanwhile)",
-                        self.text(expr)
-                    );
-                    self.obstruct(function, expr.range(), why);
+                        this.text(expr)
+                    ));
                 }
             }
             _ => {}
@@ -796,8 +806,9 @@ impl<'a> Indexer<'a, '_> {
         let project_call = *target != Target::External;
         let defer = |this: &mut Self| {
             if in_lambda {
-                let why = format!("calls `{}` in a lambda", this.text(&*call.func));
-                this.obstruct(function, call.range(), why);
+                this.obstruct(function, call.range(), |this| {
+                    format!("calls `{}` in a lambda", this.text(&*call.func))
+                });
             }
             false
         };
@@ -808,8 +819,9 @@ impl<'a> Indexer<'a, '_> {
             .find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == "key"))
         {
             if !matches!(key.value, Expr::Lambda(_)) {
-                let why = format!("passes `key={}`, which it calls", self.text(&key.value));
-                self.obstruct(function, key.range(), why);
+                self.obstruct(function, key.range(), |this| {
+                    format!("passes `key={}`, which it calls", this.text(&key.value))
+                });
             }
         }
         if let Some(path) = semantic.qualified_name(scope, &call.func) {
@@ -824,11 +836,9 @@ impl<'a> Indexer<'a, '_> {
                         .as_ref()
                         .is_some_and(|a| a.id.as_str() == "preexec_fn")
                 }) {
-                    self.obstruct(
-                        function,
-                        k.range(),
-                        "passes `preexec_fn`, which is not safe in a thread".to_owned(),
-                    );
+                    self.obstruct(function, k.range(), |_| {
+                        "passes `preexec_fn`, which is not safe in a thread".to_owned()
+                    });
                 }
                 return true;
             }
@@ -841,8 +851,9 @@ impl<'a> Indexer<'a, '_> {
                     return true;
                 }
             }
-            let why = format!("calls `{}`", path.join("."));
-            self.obstruct(function, call.range(), why);
+            self.obstruct(function, call.range(), |_| {
+                format!("calls `{}`", path.join("."))
+            });
             return true;
         }
         if let Expr::Attribute(method) = &*call.func {
@@ -853,18 +864,17 @@ impl<'a> Indexer<'a, '_> {
         if project_call {
             return defer(self);
         }
-        let why = match &*call.func {
+        self.obstruct(function, call.range(), |this| match &*call.func {
             Expr::Attribute(method) => format!(
                 "calls `{}` on an object it did not create",
-                self.text(&*call.func)
+                this.text(&*call.func)
             )
             .replace(
                 &format!(".{}`", method.attr.id),
                 &format!(".{}()`", method.attr.id),
             ),
-            other => format!("calls `{}`", self.text(other)),
-        };
-        self.obstruct(function, call.range(), why);
+            other => format!("calls `{}`", this.text(other)),
+        });
         true
     }
 }
