@@ -32,11 +32,12 @@
 //!    code, a blocking call) is parsed once, indexed (definitions, calls, callbacks, blocking
 //!    calls) and, from the same parse, checked (the checker's semantic model is the one the
 //!    index reads) or put through the fix loop. Calls are then resolved across modules once;
-//!    the rounds that index the files mentioning a function a fix may change resolve again
-//!    only the calls and references that looked up what the new modules add. The phase 2
-//!    recipes query that call graph: a sync helper three modules away that async code
-//!    reaches, a coroutine never awaited. Their fixes may edit several files and are
-//!    all-or-nothing;
+//!    the rounds that index the files mentioning a function a fix may change (found by the
+//!    code words of the files, kept as Bloom filters after the first round reads them)
+//!    resolve again only the calls and references that looked up what the new modules add,
+//!    and move only their edges of the call graph. The phase 2 recipes query that call
+//!    graph: a sync helper three modules away that async code reaches, a coroutine never
+//!    awaited. Their fixes may edit several files and are all-or-nothing;
 //!    [`project::plan`] splits them into per-file edits, applied before each file's own fix
 //!    loop (a file the plan edits is fixed again from the edited text). With the plan known,
 //!    the stage settles the facts it decides ([`recipe::RunFact::planned`]) from the first
@@ -49,8 +50,9 @@
 //!    (only when its text changed), with its report; a bad file becomes an error on its
 //!    report and never stops the run.
 //! 9. [`run`] processes files in parallel, each project folder of the run apart (see
-//!    [`project::layout`]), through [`project`]'s one pass when a phase 2 recipe is enabled
-//!    and through [`file`](mod@file) alone otherwise; [`output`] prints findings
+//!    [`project::layout`]; the large ones one after another, each on every core, so that
+//!    only one large index is held at a time), through [`project`]'s one pass when a phase 2
+//!    recipe is enabled and through [`file`](mod@file) alone otherwise; [`output`] prints findings
 //!    (one emitter per format: concise, full, grouped, JSON, JUnit, GitLab, pylint, GitHub,
 //!    SARIF), statistics, diffs and summaries; [`report`] the audit;
 //!    [`cli`] is the command line.

@@ -13,10 +13,9 @@ use crate::source::SourceText;
 
 use crate::file::{panic_message, process_file, read_source, FileError, FileReport, Mode};
 
-/// A project is large with at least 1/`LARGE_SHARE` of the run's files and at least
-/// `MIN_LARGE_FILES`: its index is a large share of the run's memory.
-const LARGE_SHARE: usize = 8;
-const MIN_LARGE_FILES: usize = 1000;
+/// A project of at least this many files is large: its index takes tens of MiB per thousand
+/// files of async code.
+const LARGE_FILES: usize = 1000;
 
 /// Processes every file in parallel; the reports come back in the order of `files`. The files
 /// of each project (see [`crate::project::layout::by_project`]) are processed apart, as if
@@ -28,9 +27,7 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     }
     // A large project holds its index in memory while it is processed: large ones go one
     // after another (each on every core), beside the small ones, which go in parallel.
-    let large = (files.len() / LARGE_SHARE).max(MIN_LARGE_FILES);
-    let (large, small): (Vec<Vec<usize>>, Vec<Vec<usize>>) =
-        groups.into_iter().partition(|group| group.len() >= large);
+    let (large, small) = by_size(groups);
     let run_group = |group: Vec<usize>| -> (Vec<usize>, Vec<FileReport>) {
         let part: Vec<Candidate> = group.iter().map(|&i| files[i].clone()).collect();
         let reports = run_project_files(&part, mode, settings);
@@ -51,6 +48,13 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
         .into_iter()
         .map(|report| report.expect("every file has its report"))
         .collect()
+}
+
+/// The groups of a run: the large ones and the others.
+fn by_size(groups: Vec<Vec<usize>>) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    groups
+        .into_iter()
+        .partition(|group| group.len() >= LARGE_FILES)
 }
 
 /// Processes the files of one project in parallel; the reports come back in the order of
@@ -120,4 +124,27 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
         .into_iter()
         .map(|report| report.expect("every file has its report"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::by_size;
+
+    fn sizes(groups: &[Vec<usize>]) -> Vec<usize> {
+        groups.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn large_projects_are_told_from_small_ones() {
+        let groups = |sizes: &[usize]| -> Vec<Vec<usize>> {
+            sizes.iter().map(|&n| (0..n).collect()).collect()
+        };
+        let (large, small) = by_size(groups(&[5000, 40, 4000, 1000, 999]));
+        assert_eq!(
+            (sizes(&large), sizes(&small)),
+            (vec![5000, 4000, 1000], vec![40, 999])
+        );
+        let (large, small) = by_size(groups(&[900, 600, 30]));
+        assert_eq!((sizes(&large), sizes(&small)), (vec![], vec![900, 600, 30]));
+    }
 }

@@ -994,6 +994,45 @@ mod tests {
     }
 
     #[test]
+    fn a_later_round_finds_what_reading_every_file_again_finds() {
+        use super::{files_mentioning, SourceText};
+        // Files of many words (the filters fill up) and of few.
+        let texts: Vec<String> = (0..200)
+            .map(|i| match i % 3 {
+                0 => format!("def f{i}():\n    return g{}()\n", i * 7),
+                1 => (0..i).map(|j| format!("w{j} = h{}\n", j * i)).collect(),
+                _ => format!("# g{i} in a comment\nx = 'g{}'\n", i + 1),
+            })
+            .collect();
+        let sources: Vec<Result<SourceText, _>> = texts
+            .iter()
+            .map(|t| SourceText::decode(t.clone().into_bytes()).map_err(|_| unreachable!()))
+            .collect();
+        let done = Default::default();
+        let mut blooms: Vec<Option<super::WordBloom>> = (0..texts.len()).map(|_| None).collect();
+        let rounds: [&[&str]; 4] = [
+            &["g21", "g2"],
+            &["h50", "f3", "nothing"],
+            &["g14", "w12"],
+            &["x"],
+        ];
+        for names in rounds {
+            let mut unread: Vec<Option<super::WordBloom>> =
+                (0..texts.len()).map(|_| None).collect();
+            let first = files_mentioning(names, &sources, &done, &mut unread);
+            let later = files_mentioning(names, &sources, &done, &mut blooms);
+            assert_eq!(first, later, "{names:?}");
+            assert!(blooms.iter().all(Option::is_some));
+        }
+        // (Each round found something, and the filters tell some files apart.)
+        let found: Vec<usize> = rounds
+            .iter()
+            .map(|names| files_mentioning(names, &sources, &done, &mut blooms).len())
+            .collect();
+        assert!(found.iter().all(|&n| n > 0 && n < texts.len()), "{found:?}");
+    }
+
+    #[test]
     fn an_unterminated_string_ends_at_its_line() {
         assert_eq!(words("s = 'open\n# c\nrun()"), ["s", "open", "run"]);
         assert_eq!(words("s = f'{a}' \\\n# c\nb"), ["s", "f", "a", "b"]);
