@@ -21,6 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 /// The names of one file.
@@ -182,21 +183,32 @@ pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> 
     // Per project folder and module name: the files claiming it, with the folder it counts
     // from and whether the file is a package.
     type Claims<'p> = Vec<(&'p Path, PathBuf, bool)>;
-    let mut claims: BTreeMap<(Option<PathBuf>, String), Claims<'p>> = BTreeMap::new();
-    for path in paths {
-        if path.extension().is_none_or(|e| e != "py") {
-            continue;
-        }
-        let place = place(path);
-        let project = project_of(path);
+    // (Each file's place is found in parallel: it looks at the folders above it.)
+    let paths: Vec<&'p Path> = paths
+        .filter(|path| path.extension().is_some_and(|e| e == "py"))
+        .collect();
+    let places: Vec<(ModulePlace, Option<PathBuf>)> = paths
+        .par_iter()
+        .map(|path| (place(path), project_of(path)))
+        .collect();
+    let mut by_project: HashMap<Option<PathBuf>, BTreeMap<String, Claims<'p>>> = HashMap::default();
+    for (path, (place, project)) in paths.into_iter().zip(places) {
+        let claims = by_project.entry(project).or_default();
         for (name, origin) in place.names.into_iter().zip(place.origins) {
-            claims.entry((project.clone(), name)).or_default().push((
-                path,
-                origin,
-                place.is_package,
-            ));
+            claims
+                .entry(name)
+                .or_default()
+                .push((path, origin, place.is_package));
         }
     }
+    let mut by_project: Vec<(Option<PathBuf>, BTreeMap<String, Claims<'p>>)> =
+        by_project.into_iter().collect();
+    by_project.sort_by(|a, b| a.0.cmp(&b.0));
+    let claims = by_project.into_iter().flat_map(|(project, claims)| {
+        claims
+            .into_iter()
+            .map(move |(name, claims)| ((project.clone(), name), claims))
+    });
     let mut warnings = Vec::new();
     let mut clashing_packages: BTreeSet<(Option<PathBuf>, String)> = BTreeSet::new();
     for ((project, name), claims) in claims {
