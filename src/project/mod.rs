@@ -1666,22 +1666,38 @@ impl Project {
         let mut seen: HashSet<(FileId, &str)> = HashSet::default();
         loop {
             let before = found.len();
-            for (file, module) in self.modules.iter().enumerate() {
-                for (name, target) in &module.top_level {
-                    let Target::Qualified(path) = target else {
-                        continue;
+            // Per module, in parallel; gathered in module order.
+            let more: Vec<Vec<(FileId, FnId, &str)>> = self
+                .modules
+                .par_iter()
+                .enumerate()
+                .map(|(file, module)| {
+                    // (Its fields, not the resolver itself, go to the other threads.)
+                    let resolver = Resolver {
+                        trace: None,
+                        ..resolver
                     };
-                    let last = path.last().map_or("", |s| &**s);
-                    if !names.contains(last) || seen.contains(&(file, name.as_str())) {
-                        continue;
-                    }
-                    if let Resolved::Function(f) = resolver.resolve(file, target, 0) {
-                        if functions.contains(&f) {
-                            seen.insert((file, name.as_str()));
-                            found.push((f, name.as_str()));
+                    let mut more = Vec::new();
+                    for (name, target) in &module.top_level {
+                        let Target::Qualified(path) = target else {
+                            continue;
+                        };
+                        let last = path.last().map_or("", |s| &**s);
+                        if !names.contains(last) || seen.contains(&(file, name.as_str())) {
+                            continue;
+                        }
+                        if let Resolved::Function(f) = resolver.resolve(file, target, 0) {
+                            if functions.contains(&f) {
+                                more.push((file, f, name.as_str()));
+                            }
                         }
                     }
-                }
+                    more
+                })
+                .collect();
+            for (file, f, name) in more.into_iter().flatten() {
+                seen.insert((file, name));
+                found.push((f, name));
             }
             if found.len() == before {
                 return found;
