@@ -4,6 +4,7 @@
 //! hidden folders, virtualenvs and the usual build and cache folders are skipped, and
 //! `--exclude` globs apply. A file named on the command line is always processed.
 
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -114,8 +115,9 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
     let mut seen = HashSet::new();
     // The same file reached twice (through a symlink, or two overlapping paths) is processed
     // once: files are told apart by device and inode.
-    let mut add = |found: &mut Discovered, path: PathBuf, explicit: bool| {
-        let key = file_id(&path).unwrap_or((u64::MAX, seen.len() as u64));
+    // (`id`: the file's, from `file_id`.)
+    let mut add = |found: &mut Discovered, path: PathBuf, explicit: bool, id: Option<_>| {
+        let key = id.unwrap_or((u64::MAX, seen.len() as u64));
         if seen.insert(key) {
             found.files.push(Candidate { path, explicit });
         }
@@ -143,7 +145,9 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
             if force_exclude && (is_excluded(excludes, root) || excluded()) {
                 continue;
             }
-            add(&mut found, tidy(root.clone()), true);
+            let path = tidy(root.clone());
+            let id = file_id(&path);
+            add(&mut found, path, true, id);
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -194,8 +198,17 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
             }
         }
         batch.sort();
-        for path in batch {
-            add(&mut found, tidy(path), false);
+        // (The files' ids are read in parallel: a `stat` each.)
+        let batch: Vec<(PathBuf, Option<(u64, u64)>)> = batch
+            .into_par_iter()
+            .map(|path| {
+                let path = tidy(path);
+                let id = file_id(&path);
+                (path, id)
+            })
+            .collect();
+        for (path, id) in batch {
+            add(&mut found, path, false, id);
         }
     }
     found
