@@ -174,27 +174,48 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
                     !(is_dir && (SKIPPED_DIRS.contains(&name) || is_virtualenv(path)))
                 }
             })
-            .build();
-        let mut batch = Vec::new();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if is_file && is_python_file(entry.path()) {
-                        batch.push(entry.into_path());
+            .build_parallel();
+        // The walk runs on every core; what it finds is put in order below.
+        let walked: std::sync::Mutex<Vec<Result<PathBuf, ignore::Error>>> = Default::default();
+        walker.run(|| {
+            let walked = &walked;
+            Box::new(move |entry| {
+                let found = match entry {
+                    Ok(entry) => {
+                        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                        (is_file && is_python_file(entry.path())).then(|| Ok(entry.into_path()))
                     }
+                    Err(error) => Some(Err(error)),
+                };
+                if let Some(found) = found {
+                    walked.lock().unwrap_or_else(|e| e.into_inner()).push(found);
                 }
+                ignore::WalkState::Continue
+            })
+        });
+        let mut batch = Vec::new();
+        let mut problems = Vec::new();
+        for found in walked.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            match found {
+                Ok(path) => batch.push(path),
                 Err(error) => {
                     let path = error_path(&error).unwrap_or_else(|| root.clone());
-                    // A broken link to a file we would not process anyway is no error.
-                    if matches!(error_loop(&error), Some(true)) {
-                        found
-                            .warnings
-                            .push((tidy(path), walk_error_message(&error)));
-                    } else if path.is_dir() || is_python_file(&path) {
-                        found.errors.push((tidy(path), walk_error_message(&error)));
-                    }
+                    problems.push((path, error));
                 }
+            }
+        }
+        // Problems in the order of their paths, then of their messages.
+        let mut problems: Vec<(PathBuf, String, ignore::Error)> = problems
+            .into_iter()
+            .map(|(path, error)| (path, walk_error_message(&error), error))
+            .collect();
+        problems.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        for (path, message, error) in problems {
+            // A broken link to a file we would not process anyway is no error.
+            if matches!(error_loop(&error), Some(true)) {
+                found.warnings.push((tidy(path), message));
+            } else if path.is_dir() || is_python_file(&path) {
+                found.errors.push((tidy(path), message));
             }
         }
         batch.sort();
