@@ -412,8 +412,8 @@ impl Project {
                     Some(call) => call,
                     None => &value_targets[item as usize - module_resolved.len()],
                 };
-                graph.update(module, file, item, &old, false);
-                graph.update(module, file, item, new, true);
+                graph.remove(module, file, item, &old);
+                graph.add(module, file, item, new);
             }
             traces.push(trace);
             resolved.push(module_resolved);
@@ -843,9 +843,18 @@ struct Graph {
 }
 
 impl Graph {
-    /// Adds (or removes) the edge of `item` of `module` (a call, or a value after the calls)
-    /// when it resolves to `target`.
-    fn update(
+    /// Adds the edge of `item` of `module` (a call, or a value after the calls) resolving to
+    /// `target`.
+    fn add(&mut self, module: &ModuleIndex, file: FileId, item: u32, target: &Resolved) {
+        self.edit(module, file, item, target, true);
+    }
+
+    /// Removes the edge [`Graph::add`] added.
+    fn remove(&mut self, module: &ModuleIndex, file: FileId, item: u32, target: &Resolved) {
+        self.edit(module, file, item, target, false);
+    }
+
+    fn edit(
         &mut self,
         module: &ModuleIndex,
         file: FileId,
