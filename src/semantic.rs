@@ -242,7 +242,8 @@ impl<'a> SemanticModel<'a> {
     pub fn module_alias(&self, scope: ScopeId, module: &str, at: TextSize) -> Option<&'a str> {
         let mut current = Some(scope);
         while let Some(id) = current {
-            let mut candidates: Vec<(BindingId, &'a str)> = self.module_imports[id]
+            // The first binding of the scope that qualifies.
+            let first: Option<(BindingId, &'a str)> = self.module_imports[id]
                 .iter()
                 .filter(|&&(name, binding)| {
                     let BindingKind::Import { path, site } = &self.bindings[binding].kind else {
@@ -255,9 +256,8 @@ impl<'a> SemanticModel<'a> {
                         && self.lookup(scope, name) == Some(binding)
                 })
                 .map(|&(name, binding)| (binding, name))
-                .collect();
-            candidates.sort_unstable();
-            if let Some(&(_, name)) = candidates.first() {
+                .min();
+            if let Some((_, name)) = first {
                 return Some(name);
             }
             current = self.scopes[id].parent;
