@@ -893,17 +893,19 @@ fn refresh_project_findings(
     project: Project,
     indexed: Vec<FileId>,
 ) {
-    let sources: Vec<Result<SourceText, FileError>> = reports
+    // The text of each file now: its fixed text if it changed, else the original (not copied).
+    let fixed: Vec<Option<String>> = reports
         .iter()
         .zip(originals)
-        .map(|(report, original)| match original {
-            Ok(original) if report.changed() && report.error.is_none() => Ok(SourceText {
-                text: report.text.clone(),
-                bom: original.bom,
-            }),
-            other => other.clone(),
+        .map(|(report, original)| {
+            (original.is_ok() && report.changed() && report.error.is_none())
+                .then(|| report.text.clone())
         })
         .collect();
+    let text_now = |file: FileId| match &fixed[file] {
+        Some(text) => Some(text.as_str()),
+        None => text_of(&originals[file]),
+    };
     // Only the files that changed are indexed again.
     let roots = project_roots(files);
     let patches = project.patches;
@@ -914,15 +916,12 @@ fn refresh_project_findings(
         .par_iter_mut()
         .zip(&indexed)
         .for_each(|(module, &file)| {
-            let changed = reports[file].changed() && reports[file].error.is_none();
-            let Ok(source) = &sources[file] else { return };
-            if !changed {
-                return;
-            }
-            if let Ok(parsed) = parse_module(&source.text) {
+            // Changed, or it is as the index has it.
+            let Some(text) = &fixed[file] else { return };
+            if let Ok(parsed) = parse_module(text) {
                 *module = index_module(
                     &files[file].path,
-                    &source.text,
+                    text,
                     &parsed,
                     crate::codemods::RECIPES,
                     &roots,
@@ -936,11 +935,7 @@ fn refresh_project_findings(
     project.unindexed_mentions = unindexed_mentions;
     project.constant_mentions = constant_mentions;
     let plans = {
-        let texts = |module: usize| {
-            indexed
-                .get(module)
-                .and_then(|&f| sources[f].as_ref().ok().map(|s| s.text.as_str()))
-        };
+        let texts = |module: usize| indexed.get(module).and_then(|&f| text_now(f));
         plan(&project, settings, &texts, &|_| true)
     };
     for (module, file_plan) in plans.into_iter().enumerate() {
@@ -953,8 +948,8 @@ fn refresh_project_findings(
             continue;
         }
         if report.text.is_empty() {
-            if let Ok(source) = &sources[file] {
-                report.text = source.text.clone();
+            if let Some(text) = text_now(file) {
+                report.text = text.to_owned();
             }
         }
         report.diagnostics.extend(file_plan.diagnostics);
