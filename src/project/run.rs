@@ -834,21 +834,29 @@ fn process_with_plan(
             Vec::new()
         }
         Mode::Diff | Mode::Write => {
-            let converted = SourceText {
-                text: apply(&source.text, &file_plan.edits),
-                bom: source.bom,
+            // (Copied only when the plan edits it.)
+            let converted: std::borrow::Cow<'_, str> = if file_plan.edits.is_empty() {
+                std::borrow::Cow::Borrowed(&source.text)
+            } else {
+                std::borrow::Cow::Owned(apply(&source.text, &file_plan.edits))
             };
             // Fix without writing or locating: both are done below for the real original.
             // The first pass fixed the file already, unless the plan edits it.
             match checked {
                 Checked::Fixed(outcome) if file_plan.edits.is_empty() => match outcome {
-                    Ok(outcome) => fill_fixed(&mut report, &converted.text, outcome, Mode::Write),
-                    Err(error) => report.error = Some(syntax_error(&converted.text, error)),
+                    Ok(outcome) => fill_fixed(&mut report, &converted, outcome, Mode::Write),
+                    Err(error) => report.error = Some(syntax_error(&converted, error)),
                 },
                 Checked::Panicked(message) if file_plan.edits.is_empty() => {
                     std::panic::resume_unwind(Box::new(message))
                 }
-                _ => process_source(&mut report, &converted, Mode::Write, settings),
+                _ => {
+                    let converted = SourceText {
+                        text: converted.to_string(),
+                        bom: source.bom,
+                    };
+                    process_source(&mut report, &converted, Mode::Write, settings)
+                }
             }
             if report.text != source.text && !report.text.is_empty() {
                 report.original = Some(source.text.clone());
@@ -857,13 +865,13 @@ fn process_with_plan(
             }
             // A finding reported here whose fix edits only other files (a call moved to a
             // thread where async code makes it) counts as fixed here too.
-            if converted.text != source.text || file_plan.edits.is_empty() {
+            if *converted != *source.text || file_plan.edits.is_empty() {
                 for (code, count) in &file_plan.applied {
                     *report.applied.entry(code).or_default() += count;
                 }
             }
             if let (Some(FileError::FixRefused(reason)), true) =
-                (&mut report.error, converted.text != source.text)
+                (&mut report.error, *converted != *source.text)
             {
                 // The phase 1 fixes were refused; the project's edits stay (other files
                 // depend on them).
