@@ -194,21 +194,17 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
             })
         });
         let mut batch = Vec::new();
-        let mut problems = Vec::new();
+        let mut problems: Vec<(PathBuf, String, ignore::Error)> = Vec::new();
         for found in walked.into_inner().unwrap_or_else(|e| e.into_inner()) {
             match found {
                 Ok(path) => batch.push(path),
                 Err(error) => {
                     let path = error_path(&error).unwrap_or_else(|| root.clone());
-                    problems.push((path, error));
+                    problems.push((path, walk_error_message(&error), error));
                 }
             }
         }
         // Problems in the order of their paths, then of their messages.
-        let mut problems: Vec<(PathBuf, String, ignore::Error)> = problems
-            .into_iter()
-            .map(|(path, error)| (path, walk_error_message(&error), error))
-            .collect();
         problems.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         for (path, message, error) in problems {
             // A broken link to a file we would not process anyway is no error.

@@ -191,7 +191,9 @@ pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> 
         .par_iter()
         .map(|path| (place(path), project_of(path)))
         .collect();
-    let mut by_project: HashMap<Option<PathBuf>, BTreeMap<String, Claims<'p>>> = HashMap::default();
+    // By project folder, then by module name: the names are compared, the folders only
+    // between projects.
+    let mut by_project: BTreeMap<Option<PathBuf>, BTreeMap<String, Claims<'p>>> = BTreeMap::new();
     for (path, (place, project)) in paths.into_iter().zip(places) {
         let claims = by_project.entry(project).or_default();
         for (name, origin) in place.names.into_iter().zip(place.origins) {
@@ -201,9 +203,6 @@ pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> 
                 .push((path, origin, place.is_package));
         }
     }
-    let mut by_project: Vec<(Option<PathBuf>, BTreeMap<String, Claims<'p>>)> =
-        by_project.into_iter().collect();
-    by_project.sort_by(|a, b| a.0.cmp(&b.0));
     let claims = by_project.into_iter().flat_map(|(project, claims)| {
         claims
             .into_iter()

@@ -740,10 +740,10 @@ impl Project {
 }
 
 /// What one module's calls and values resolve to, and per function the calls it makes.
+type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
+
 /// The items of a module whose resolution changed, with what it was.
 type Changed = Vec<(u32, Resolved)>;
-
-type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
 
 /// The names under which a call can reach a project definition: the definitions' own names,
 /// the aliases modules import them by (a re-export `from .core import fetch as get` is called
