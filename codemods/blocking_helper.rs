@@ -472,7 +472,10 @@ fn offload_fix(
     let mut shared: Option<String> = None;
     let mut awaited: Option<String> = None;
     let mut sharing: Vec<(FileId, Edit)> = Vec::new();
-    for &f in &chain {
+    // In order, so that the reason named is the same whatever order the functions were found.
+    let mut sorted: Vec<FnId> = chain.into_iter().collect();
+    sorted.sort();
+    for &f in &sorted {
         let module = &project.modules[f.file];
         for site in &module.blocking {
             if site.caller == Caller::Function(f.index) && site.object_leaves && entered(f) {
@@ -524,8 +527,6 @@ fn offload_fix(
     let mut entries = 0;
     // The functions whose calls move: they run in the thread.
     let mut moved: Vec<FnId> = Vec::new();
-    let mut sorted: Vec<FnId> = chain.into_iter().collect();
-    sorted.sort();
     for f in sorted {
         for &id in project.callers(f) {
             let call = project.call(id);
