@@ -5,7 +5,7 @@ use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Stmt};
 use crate::parse::{Ranged, TextRange, TextSize};
 use crate::pipeline::SubprocessStrategy;
-use crate::recipe::{FixAvailability, Recipe, RecipeMeta, RunFact};
+use crate::recipe::{mentions_word, FixAvailability, Recipe, RecipeMeta, RunFact};
 use crate::semantic::Execution;
 
 mod inline;
@@ -211,6 +211,14 @@ impl Recipe for Subprocess {
 
     fn run_facts(&self) -> &'static [RunFact] {
         std::slice::from_ref(&SIGCHLD_ELSEWHERE)
+    }
+
+    /// `system` and `popen` resolve to `os.system` and `os.popen` only in a module that
+    /// imports `os`.
+    fn mentions(&self, text: &str) -> bool {
+        mentions_word(text, "subprocess")
+            || (mentions_word(text, "os")
+                && (mentions_word(text, "system") || mentions_word(text, "popen")))
     }
 
     fn is_blocking_call(&self, name: &[&str]) -> bool {

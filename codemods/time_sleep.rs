@@ -4,7 +4,7 @@ use crate::checker::Checker;
 use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Number};
 use crate::parse::{Ranged, TextRange};
-use crate::recipe::{FixAvailability, Recipe, RecipeMeta};
+use crate::recipe::{mentions_word, FixAvailability, Recipe, RecipeMeta};
 
 crate::declare_recipe! {
 /// ## What it does
@@ -66,6 +66,11 @@ pub static META: RecipeMeta = RecipeMeta {
 impl Recipe for TimeSleep {
     fn meta(&self) -> &'static RecipeMeta {
         &META
+    }
+
+    /// `sleep` resolves to `time.sleep` only in a module that imports `time`.
+    fn mentions(&self, text: &str) -> bool {
+        mentions_word(text, "sleep") && mentions_word(text, "time")
     }
 
     fn is_blocking_call(&self, name: &[&str]) -> bool {

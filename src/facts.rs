@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 use crate::patches::Patch;
 use crate::pipeline::Settings;
-use crate::recipe::{Recipe, RunFact};
+use crate::recipe::{mentions_word, Recipe, RunFact};
 
 /// Another module of the run that has a fact.
 #[derive(Clone, Debug)]
@@ -70,10 +70,8 @@ fn facts<'a>(recipes: &'a [&'static dyn Recipe]) -> impl Iterator<Item = &'stati
 /// run: it needs a fact, or marks a module as having one.
 pub fn depends_on_the_run(recipes: &[&'static dyn Recipe], text: &str) -> bool {
     facts(recipes).any(|fact| {
-        fact.needed_by
-            .iter()
-            .chain(fact.marks)
-            .any(|word| text.contains(word))
+        fact.needed_by.iter().any(|word| mentions_word(text, word))
+            || fact.marks.iter().any(|mark| text.contains(mark))
     }) || crate::patches::may_patch(text)
         || needs_patches(recipes, text)
 }
@@ -159,7 +157,11 @@ impl<'f> FactIndex<'f> {
                     .collect();
                 let mentions = bits(recipes, |recipe| recipe.mentions(text));
                 let needs = bits(&facts, |having| {
-                    having.fact.needed_by.iter().any(|word| text.contains(word))
+                    having
+                        .fact
+                        .needed_by
+                        .iter()
+                        .any(|word| mentions_word(text, word))
                 });
                 let scanned = mentions.zip(needs).map(|(mentions, needs)| Scanned {
                     text: (text.as_ptr() as usize, text.len()),
@@ -238,7 +240,11 @@ impl<'f> FactIndex<'f> {
             .filter(|(_, having)| !having.pending && (settled || !having.settled))
             .filter(|&(i, having)| match scanned {
                 Some(scanned) => scanned.needs & 1 << i != 0,
-                None => having.fact.needed_by.iter().any(|word| text.contains(word)),
+                None => having
+                    .fact
+                    .needed_by
+                    .iter()
+                    .any(|word| mentions_word(text, word)),
             })
             .map(|(_, having)| having)
             .filter_map(|having| {

@@ -84,9 +84,11 @@ pub struct RecipeMeta {
     /// The ruff / flake8-async rule that detects the same problem, if there is one.
     pub ruff_equivalent: Option<&'static str>,
     pub fix: FixAvailability,
-    /// Texts one of which a file must contain for the recipe to find anything in it (the
-    /// names its imports must mention). Phase 1 recipes also need `async` in the file. Phase 2
-    /// recipes have none: they never run on a file alone, only in the project stage.
+    /// Identifiers one of which a file must contain, as a whole word (see [`mentions_word`]),
+    /// for the recipe to find anything in it (the names its imports must mention). Phase 1
+    /// recipes also need `async` in the file. Phase 2 recipes have none: they never run on a
+    /// file alone, only in the project stage. A recipe with a finer rule overrides
+    /// [`Recipe::mentions`].
     pub needles: &'static [&'static str],
     /// Markdown: What it does / Why is this bad? / Example / Use instead / Fix safety.
     #[serde(skip)]
@@ -100,7 +102,8 @@ pub struct RunFact {
     pub name: &'static str,
     /// A module has the fact when its text contains one of these.
     pub marks: &'static [&'static str],
-    /// Only a file whose text contains one of these needs the fact.
+    /// Only a file whose text contains one of these identifiers (see [`mentions_word`]) needs
+    /// the fact.
     pub needed_by: &'static [&'static str],
     /// How the project stage decides the fact, when it runs anyway: of the modules the marks
     /// find, one has the fact when this says what of it gives it the fact (`None`: it has
@@ -126,12 +129,13 @@ pub trait Recipe: Sync + Send {
         self.may_apply(text)
     }
 
-    /// Whether the text mentions one of the names the recipe's imports must use.
+    /// Whether the text mentions one of the names the recipe's imports must use. It must hold
+    /// for every file in which the recipe can resolve a name it is about.
     fn mentions(&self, text: &str) -> bool {
         self.meta()
             .needles
             .iter()
-            .any(|needle| text.contains(needle))
+            .any(|needle| mentions_word(text, needle))
     }
 
     /// The facts about the other modules of the run the recipe's fixes depend on (see
@@ -239,4 +243,45 @@ pub fn render_doc(doc: &str) -> String {
         .map(|line| line.strip_prefix(' ').unwrap_or(line))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Whether `word` occurs in `text` as a whole identifier: not preceded or followed by a
+/// character that can continue an identifier (a letter, a digit, `_`, or any non-ASCII
+/// character). A name a module resolves (`time.sleep`, `from os import system`) is written
+/// this way in its imports, so a byte test with it never misses a file that has one.
+pub fn mentions_word(text: &str, word: &str) -> bool {
+    let bytes = text.as_bytes();
+    let continues = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
+    memchr::memmem::find_iter(bytes, word.as_bytes()).any(|at| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + word.len()).copied();
+        !before.is_some_and(continues) && !after.is_some_and(continues)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_word;
+
+    #[test]
+    fn a_word_is_a_whole_identifier() {
+        for (text, word, found) in [
+            ("import time", "time", true),
+            ("time.sleep(1)", "time", true),
+            ("from time import sleep as nap", "sleep", true),
+            ("t = (time)", "time", true),
+            ("\"pkg.jobs.time\"", "time", true),
+            ("from datetime import date", "time", false),
+            ("timeout = 3", "time", false),
+            ("my_time = 3", "time", false),
+            ("time2 = 3", "time", false),
+            ("# the filesystem", "system", false),
+            ("étime = 1", "time", false),
+            ("timeé = 1", "time", false),
+            ("the filesystem, then os.system('x')", "system", true),
+            ("", "time", false),
+        ] {
+            assert_eq!(mentions_word(text, word), found, "{word} in {text:?}");
+        }
+    }
 }

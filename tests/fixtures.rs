@@ -53,7 +53,17 @@ fn expected_markers(text: &str) -> BTreeMap<usize, Vec<String>> {
 fn actual_findings(text: &str) -> BTreeMap<usize, Vec<String>> {
     let index = LineIndex::new(text);
     let mut actual: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for diagnostic in check_source(text, &fixture_settings(text, true)).expect("fixture parses") {
+    let settings = fixture_settings(text, true);
+    for diagnostic in check_source(text, &settings).expect("fixture parses") {
+        // The byte pre-check that lets a file skip parsing must never skip one with a finding.
+        let recipe = RECIPES.iter().find(|r| r.meta().code == diagnostic.code());
+        if let Some(recipe) = recipe.filter(|r| r.meta().phase != 2) {
+            assert!(
+                recipe.may_apply_with(text, &settings),
+                "{} finds something the byte pre-check skips",
+                diagnostic.code()
+            );
+        }
         let row = index.location(text, diagnostic.range.start()).row;
         actual
             .entry(row)
