@@ -36,9 +36,20 @@ impl Patch {
 
 /// Whether a file may patch something a recipe migrates (a byte test before parsing it).
 pub fn may_patch(text: &str) -> bool {
-    let replaces = ["patch(", "patch.object(", "setattr(", ".sleep ="]
-        .iter()
-        .any(|word| text.contains(word));
+    // `patch(` and `setattr(` as names of their own (not `dispatch(`), or imported under
+    // another name; `patch` only from `mock` (`mock.patch`, `mocker.patch`: not an HTTP
+    // client's `client.patch(...)`).
+    let called = |name: &str| {
+        memchr::memmem::find_iter(text.as_bytes(), name.as_bytes())
+            .any(|at| crate::recipe::starts_word(text.as_bytes(), at))
+    };
+    let mock_patch = text.contains("mock")
+        && (called("patch(") || called("patch.object(") || text.contains("patch as"));
+    let replaces = mock_patch
+        || called("setattr(")
+        || ["setattr as", ".sleep ="]
+            .iter()
+            .any(|word| text.contains(word));
     replaces
         && [
             "sleep",
@@ -220,6 +231,7 @@ def test_b(monkeypatch, mocker):
     jobs.time.sleep = lambda s: None
     patch("not.a.literal" + "")
 "#;
+        assert!(may_patch(source));
         assert_eq!(
             targets(source),
             [
@@ -233,6 +245,46 @@ def test_b(monkeypatch, mocker):
                 "pkg.jobs.time.sleep",
             ]
         );
+    }
+
+    #[test]
+    fn the_byte_test_keeps_every_shape_the_finder_knows() {
+        for (source, kept) in [
+            (
+                "from unittest import mock\nmock.patch('time.sleep')\n",
+                true,
+            ),
+            (
+                "import unittest.mock as um\num.patch.object(time, 'sleep')\n",
+                true,
+            ),
+            (
+                "from unittest.mock import patch as p\np('pkg.time')\n",
+                true,
+            ),
+            (
+                "def test(mocker):\n    mocker.patch('pkg.jobs.subprocess.run')\n",
+                true,
+            ),
+            (
+                "def test(monkeypatch):\n    monkeypatch.setattr(time, 'sleep', f)\n",
+                true,
+            ),
+            ("import time\nsetattr(time, 'sleep', f)\n", true),
+            ("import pkg\npkg.time.sleep = f\n", true),
+            // An HTTP client's PATCH, a dispatcher: no mock, nothing the finder knows.
+            (
+                "async def f(client):\n    await client.patch('/time')\n",
+                false,
+            ),
+            ("def f(time):\n    dispatch(time)\n", false),
+            ("from unittest import mock\nmock.patch('pkg.run')\n", false),
+        ] {
+            assert_eq!(may_patch(source), kept, "{source:?}");
+            if kept {
+                assert!(!targets(source).is_empty(), "{source:?}");
+            }
+        }
     }
 
     #[test]

@@ -251,12 +251,22 @@ pub fn render_doc(doc: &str) -> String {
 /// this way in its imports, so a byte test with it never misses a file that has one.
 pub fn mentions_word(text: &str, word: &str) -> bool {
     let bytes = text.as_bytes();
-    let continues = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || !b.is_ascii();
     memchr::memmem::find_iter(bytes, word.as_bytes()).any(|at| {
-        let before = at.checked_sub(1).map(|i| bytes[i]);
         let after = bytes.get(at + word.len()).copied();
-        !before.is_some_and(continues) && !after.is_some_and(continues)
+        starts_word(bytes, at) && !after.is_some_and(continues_identifier)
     })
+}
+
+/// Whether no identifier goes on before `bytes[at]`.
+pub fn starts_word(bytes: &[u8], at: usize) -> bool {
+    !at.checked_sub(1)
+        .is_some_and(|before| continues_identifier(bytes[before]))
+}
+
+/// Whether an identifier may go on with this byte (a letter, a digit, `_`, or part of a
+/// non-ASCII character).
+fn continues_identifier(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || !byte.is_ascii()
 }
 
 #[cfg(test)]
