@@ -18,7 +18,10 @@
 //!    thread") waits for it when it runs (stage 6) and keeps its byte rule when it does not
 //!    (a run of phase 1 alone never pays for the project stage).
 //! 3. [`parse`]: the only module that talks to the parser crate; everything else uses its
-//!    re-exports.
+//!    re-exports. A file found in a folder is parsed only when an enabled recipe may apply
+//!    to it, by a byte test on the identifiers its names need as whole words
+//!    ([`recipe::Recipe::may_apply`]: `time.sleep` needs `sleep` and `time`, `os.system`
+//!    needs `os` and `system`).
 //! 4. [`semantic`]: scopes and bindings, so names are *resolved* (`t.sleep` after
 //!    `import time as t` is `["time", "sleep"]`), and the execution context of every scope
 //!    (async, sync, or async where `await` cannot go).
