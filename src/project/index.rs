@@ -682,6 +682,10 @@ impl<'a> Indexer<'a, '_> {
                 }
                 ast::visitor::walk_stmt(self, stmt);
             }
+
+            // No statement is inside an expression: its definitions are all reached by
+            // statements.
+            fn visit_expr(&mut self, _: &'a Expr) {}
         }
         let mut definitions = Definitions {
             indexer: self,
