@@ -67,11 +67,11 @@ impl Recipe for DeclaredBlocking {
     }
 
     fn may_apply_with(&self, text: &str, settings: &crate::pipeline::Settings) -> bool {
-        text.contains("async")
+        crate::recipe::contains(text, "async")
             && settings.declared_blocking.iter().any(|call| {
                 call.name
                     .last()
-                    .is_some_and(|last| text.contains(last.as_str()))
+                    .is_some_and(|last| crate::recipe::contains(text, last))
             })
     }
 

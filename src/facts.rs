@@ -71,7 +71,10 @@ fn facts<'a>(recipes: &'a [&'static dyn Recipe]) -> impl Iterator<Item = &'stati
 pub fn depends_on_the_run(recipes: &[&'static dyn Recipe], text: &str) -> bool {
     facts(recipes).any(|fact| {
         fact.needed_by.iter().any(|word| mentions_word(text, word))
-            || fact.marks.iter().any(|mark| text.contains(mark))
+            || fact
+                .marks
+                .iter()
+                .any(|mark| crate::recipe::contains(text, mark))
     }) || crate::patches::may_patch(text)
         || needs_patches(recipes, text)
 }
@@ -153,7 +156,13 @@ impl<'f> FactIndex<'f> {
             .map(|(_, text)| {
                 let marks = facts
                     .iter()
-                    .map(|having| having.fact.marks.iter().any(|mark| text.contains(mark)))
+                    .map(|having| {
+                        having
+                            .fact
+                            .marks
+                            .iter()
+                            .any(|mark| crate::recipe::contains(text, mark))
+                    })
                     .collect();
                 let mentions = bits(recipes, |recipe| recipe.mentions(text));
                 let needs = bits(&facts, |having| {

@@ -162,7 +162,10 @@ pub fn read_source(path: &Path) -> Result<SourceText, FileError> {
 pub fn worth_parsing(text: &str, mode: Mode, settings: &Settings) -> bool {
     match mode {
         // The audit also lists blocking calls in sync code and counts clean async modules.
-        Mode::Audit => text.contains("async") || settings.recipes.iter().any(|r| r.mentions(text)),
+        Mode::Audit => {
+            crate::recipe::contains(text, "async")
+                || settings.recipes.iter().any(|r| r.mentions(text))
+        }
         _ => settings.may_apply(text),
     }
 }

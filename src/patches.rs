@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::parse::ast::{self, Expr, Stmt};
 use crate::parse::visitor::{self, Visitor};
 use crate::parse::{Parsed, Ranged};
+use crate::recipe::contains;
 use crate::semantic::SemanticModel;
 use crate::source::LineIndex;
 
@@ -43,13 +44,13 @@ pub fn may_patch(text: &str) -> bool {
         memchr::memmem::find_iter(text.as_bytes(), name.as_bytes())
             .any(|at| crate::recipe::starts_word(text.as_bytes(), at))
     };
-    let mock_patch = text.contains("mock")
-        && (called("patch(") || called("patch.object(") || text.contains("patch as"));
+    let mock_patch = contains(text, "mock")
+        && (called("patch(") || called("patch.object(") || contains(text, "patch as"));
     let replaces = mock_patch
         || called("setattr(")
         || ["setattr as", ".sleep ="]
             .iter()
-            .any(|word| text.contains(word));
+            .any(|word| contains(text, word));
     replaces
         && [
             "sleep",
@@ -61,7 +62,7 @@ pub fn may_patch(text: &str) -> bool {
             "time",
         ]
         .iter()
-        .any(|word| text.contains(word))
+        .any(|word| contains(text, word))
 }
 
 /// The patches a parsed module makes.

@@ -49,30 +49,36 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     // check mode, checked from the same parse and semantic model.
     let wanted = index_wanted(files, &sources);
     let roots = project_roots(files);
-    let first: Vec<(Option<Option<ModuleIndex>>, Checked)> = (0..files.len())
+    // (With whether the file is worth parsing in this mode, by its bytes: the facts of the
+    // run change no recipe of its settings, so it holds for the second pass too.)
+    let first: Vec<(FirstPass, bool)> = (0..files.len())
         .into_par_iter()
         .map(|file| {
             let Ok(source) = &sources[file] else {
-                return (None, Checked::Skipped);
+                return ((None, Checked::Skipped), false);
             };
             let settings = file_settings(&facts, file);
+            let worth = worth_parsing(&source.text, mode, &settings);
             let work = matches!(mode, Mode::Check | Mode::Diff | Mode::Write)
-                && (files[file].explicit || worth_parsing(&source.text, mode, &settings));
-            first_pass(
+                && (files[file].explicit || worth);
+            let pass = first_pass(
                 &files[file].path,
                 &source.text,
                 wanted[file].then_some(&roots),
                 work.then_some((&*settings, mode)),
-            )
+            );
+            (pass, worth)
         })
         .collect();
     let mut first_round: Vec<(FileId, Option<ModuleIndex>)> = Vec::new();
     let mut checked: Vec<Checked> = Vec::with_capacity(files.len());
-    for (file, (index, check)) in first.into_iter().enumerate() {
+    let mut worth: Vec<bool> = Vec::with_capacity(files.len());
+    for (file, ((index, check), worth_parsing)) in first.into_iter().enumerate() {
         if wanted[file] {
             first_round.push((file, index.flatten()));
         }
         checked.push(check);
+        worth.push(worth_parsing);
     }
 
     let (mut project, indexed) = build_project(files, &sources, roots, first_round);
@@ -114,8 +120,13 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         .enumerate()
         .map(|(file, (((candidate, source), file_plan), checked))| {
             let settings = file_settings(&facts, file);
+            let work = Work {
+                checked,
+                worth: worth[file],
+                mode,
+            };
             let result = catch_unwind(AssertUnwindSafe(|| {
-                process_with_plan(candidate, source, file_plan, checked, mode, &settings)
+                process_with_plan(candidate, source, file_plan, work, &settings)
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(candidate.path.clone());
@@ -325,7 +336,8 @@ fn index_wanted(files: &[Candidate], sources: &[Result<SourceText, FileError>]) 
         .zip(sources)
         .map(|(candidate, s)| {
             s.as_ref().is_ok_and(|s| {
-                s.text.contains("async") || phase1.iter().any(|r| r.mentions(&s.text))
+                crate::recipe::contains(&s.text, "async")
+                    || phase1.iter().any(|r| r.mentions(&s.text))
             }) || candidate
                 .path
                 .file_name()
@@ -344,6 +356,9 @@ enum Checked {
     Panicked(String),
 }
 
+/// What the first pass made of one file: its index (see [`first_pass`]) and its check.
+type FirstPass = (Option<Option<ModuleIndex>>, Checked);
+
 /// The first pass over one file: parsed once, indexed with `roots` (`Some(None)`: it could
 /// not be parsed or indexed), checked or fixed with `work`'s settings.
 fn first_pass(
@@ -351,7 +366,7 @@ fn first_pass(
     text: &str,
     roots: Option<&super::Roots>,
     work: Option<(&Settings, Mode)>,
-) -> (Option<Option<ModuleIndex>>, Checked) {
+) -> FirstPass {
     let (settings, fixing) = match work {
         Some((settings, mode)) => (Some(settings), mode != Mode::Check),
         None => (None, false),
@@ -447,6 +462,9 @@ fn build_project(
     // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
     // of: they may call it (as a caller to await, or on a path from async code to it), or
     // override or replace it.
+    // The names looked for by the rounds so far: no file left to index mentions one of them,
+    // so a round looks only for the names its judged functions add.
+    let mut asked: HashSet<String> = HashSet::default();
     for _ in 0..MAX_ROUNDS {
         let names: Vec<&str> = {
             let reaching = project.judged_functions();
@@ -482,9 +500,11 @@ fn build_project(
             names.dedup();
             names
         };
+        let names: Vec<&str> = names.into_iter().filter(|n| !asked.contains(*n)).collect();
         if names.is_empty() {
             break;
         }
+        asked.extend(names.iter().map(|&n| n.to_owned()));
         let wanted = files_mentioning(&names, sources, &indexing.done, &mut blooms);
         if wanted.is_empty() {
             break;
@@ -551,7 +571,7 @@ fn build_project(
                     Box::new(text.split(|&b| !is_word_byte(b)))
                 } else if blooms[f]
                     .as_ref()
-                    .is_some_and(|bloom| !constants.iter().any(|c| bloom.may_contain(c)))
+                    .is_some_and(|bloom| !constants.iter().any(|c| bloom.may_contain(word_hash(c))))
                 {
                     Box::new(std::iter::empty())
                 } else {
@@ -653,7 +673,7 @@ fn files_mentioning(
     done: &HashSet<FileId>,
     blooms: &mut [Option<WordBloom>],
 ) -> Vec<FileId> {
-    let names: rustc_hash::FxHashSet<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
+    let names = Names::new(names);
     let seen: &[Option<WordBloom>] = blooms;
     let scanned: Vec<(FileId, Option<WordBloom>, bool)> = (0..sources.len())
         .into_par_iter()
@@ -663,16 +683,17 @@ fn files_mentioning(
             Some(match &seen[f] {
                 // Read again only when its words may hold one of the names.
                 Some(bloom) => {
-                    let mentions = names.iter().any(|name| bloom.may_contain(name))
-                        && code_words(text).any(|word| names.contains(word));
+                    let mentions = names.hashes().any(|hash| bloom.may_contain(hash))
+                        && code_words(text).any(|word| names.contains(word_hash(word), word));
                     (f, None, mentions)
                 }
                 None => {
                     let mut bloom = WordBloom::for_text(text);
                     let mut mentions = false;
                     for word in code_words(text) {
-                        bloom.insert(word);
-                        mentions = mentions || names.contains(word);
+                        let hash = word_hash(word);
+                        bloom.insert(hash);
+                        mentions = mentions || names.contains(hash, word);
                     }
                     (f, Some(bloom), mentions)
                 }
@@ -691,6 +712,58 @@ fn files_mentioning(
     wanted
 }
 
+/// The hash of a word, for both [`WordBloom`] and [`Names`] (a word is hashed once).
+fn word_hash(word: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(word)
+}
+
+/// The names a round looks for, as an open-addressing table keyed by [`word_hash`].
+struct Names<'n> {
+    /// Per slot: a name and its hash.
+    slots: Vec<Option<(u64, &'n [u8])>>,
+}
+
+impl<'n> Names<'n> {
+    fn new(names: &[&'n str]) -> Self {
+        let size = (names.len() * 2).next_power_of_two().max(8);
+        let mut table = Names {
+            slots: vec![None; size],
+        };
+        for name in names {
+            let word = name.as_bytes();
+            let hash = word_hash(word);
+            if !table.contains(hash, word) {
+                let slot = table.probe(hash, |slot| slot.is_none());
+                table.slots[slot] = Some((hash, word));
+            }
+        }
+        table
+    }
+
+    /// The first slot from `hash`'s own on that `stop` accepts (the table is never full).
+    fn probe(&self, hash: u64, stop: impl Fn(&Option<(u64, &[u8])>) -> bool) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut slot = (hash >> 32) as usize & mask;
+        while !stop(&self.slots[slot]) {
+            slot = (slot + 1) & mask;
+        }
+        slot
+    }
+
+    fn contains(&self, hash: u64, word: &[u8]) -> bool {
+        let slot = self.probe(hash, |slot| match slot {
+            None => true,
+            Some((h, name)) => *h == hash && *name == word,
+        });
+        self.slots[slot].is_some()
+    }
+
+    fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().flatten().map(|&(hash, _)| hash)
+    }
+}
+
 /// The code words of a file as a Bloom filter: a later round tells that a file mentions none
 /// of its names without reading it again (a file that may mention one is read to be sure).
 struct WordBloom {
@@ -706,22 +779,20 @@ impl WordBloom {
         }
     }
 
-    /// The two bits of `word`.
-    fn bits_of(&self, word: &[u8]) -> [usize; 2] {
-        use std::hash::BuildHasher;
-        let hash = rustc_hash::FxBuildHasher.hash_one(word);
+    /// The two bits of a word of this [`word_hash`].
+    fn bits_of(&self, hash: u64) -> [usize; 2] {
         let mask = self.bits.len() * 64 - 1;
         [hash as usize & mask, (hash >> 32) as usize & mask]
     }
 
-    fn insert(&mut self, word: &[u8]) {
-        for bit in self.bits_of(word) {
+    fn insert(&mut self, hash: u64) {
+        for bit in self.bits_of(hash) {
             self.bits[bit / 64] |= 1 << (bit % 64);
         }
     }
 
-    fn may_contain(&self, word: impl AsRef<[u8]>) -> bool {
-        self.bits_of(word.as_ref())
+    fn may_contain(&self, hash: u64) -> bool {
+        self.bits_of(hash)
             .iter()
             .all(|&bit| self.bits[bit / 64] & (1 << (bit % 64)) != 0)
     }
@@ -809,16 +880,28 @@ pub(crate) fn code_words(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// What the second pass does with one file: the first pass's result, whether the file is
+/// worth parsing (see [`worth_parsing`]) and the mode.
+struct Work {
+    checked: Checked,
+    worth: bool,
+    mode: Mode,
+}
+
 /// Checks or fixes one file with its part of the project plan. Also returns the plan's
 /// findings (located in the original text).
 fn process_with_plan(
     candidate: &Candidate,
     source: &Result<SourceText, FileError>,
     file_plan: Option<FilePlan>,
-    checked: Checked,
-    mode: Mode,
+    work: Work,
     settings: &Settings,
 ) -> (FileReport, Vec<Diagnostic>) {
+    let Work {
+        checked,
+        worth,
+        mode,
+    } = work;
     let path = &candidate.path;
     let mut report = FileReport::empty(path.clone());
     let source = match source {
@@ -829,7 +912,6 @@ fn process_with_plan(
         }
     };
     let file_plan = file_plan.unwrap_or_default();
-    let worth = worth_parsing(&source.text, mode, settings);
     let has_plan = !file_plan.diagnostics.is_empty() || !file_plan.edits.is_empty();
     if !candidate.explicit && !worth && !has_plan {
         return (report, Vec::new());
