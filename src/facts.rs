@@ -106,7 +106,8 @@ pub struct FactIndex<'f> {
     /// The codes of the recipes the facts were gathered for, in order.
     recipes: Vec<&'static str>,
     /// Per module, what its bytes hold (read once, when the facts were gathered).
-    scanned: rustc_hash::FxHashMap<&'f Path, Scanned>,
+    /// (Keyed by the path's spelling: its bytes hash faster than its components.)
+    scanned: rustc_hash::FxHashMap<&'f std::ffi::OsStr, Scanned>,
 }
 
 /// What the bytes of a module's text hold: the recipes (of [`FactIndex::recipes`]) whose
@@ -184,7 +185,7 @@ impl<'f> FactIndex<'f> {
         let mut scanned_texts = rustc_hash::FxHashMap::default();
         for (&(path, text), (marks, may_patch, scanned)) in modules.iter().zip(marked) {
             if let Some(scanned) = scanned {
-                scanned_texts.insert(path, scanned);
+                scanned_texts.insert(path.as_os_str(), scanned);
             }
             for (having, marked) in facts.iter_mut().zip(marks) {
                 if marked {
@@ -270,7 +271,7 @@ impl<'f> FactIndex<'f> {
     /// What the gathering read of the module at `path`, if it read this very text.
     fn scanned(&self, path: &Path, text: &str) -> Option<&Scanned> {
         self.scanned
-            .get(path)
+            .get(path.as_os_str())
             .filter(|scanned| scanned.text == (text.as_ptr() as usize, text.len()))
     }
 

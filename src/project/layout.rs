@@ -18,6 +18,7 @@
 //! A file has every name that applies. The first, the one relative imports start from and
 //! messages use, is the package name inside a regular package, else the root's.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -38,8 +39,14 @@ pub struct ModulePlace {
     pub is_package: bool,
 }
 
-/// The names of the module at `path`.
+/// The names of the module at `path` (found once per run: the project's layout, its index and
+/// the facts of the run all ask).
 pub fn place(path: &Path) -> ModulePlace {
+    static CACHE: OnceLock<Mutex<HashMap<OsString, ModulePlace>>> = OnceLock::new();
+    cached(&CACHE, path, || find_place(path))
+}
+
+fn find_place(path: &Path) -> ModulePlace {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let stem = absolute
         .file_stem()
@@ -121,26 +128,32 @@ fn is_identifier(part: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-/// A cached answer per folder (every file of a folder asks the same).
+/// A cached answer per folder or file (every file of a folder asks the same). Paths are told
+/// apart by their spelling (hashing its bytes is much cheaper than hashing a path's
+/// components): two spellings of one path only compute the same answer twice.
 fn cached<T: Clone>(
-    cache: &'static OnceLock<Mutex<HashMap<PathBuf, T>>>,
+    cache: &'static OnceLock<Mutex<HashMap<OsString, T>>>,
     dir: &Path,
     compute: impl FnOnce() -> T,
 ) -> T {
     let cache = cache.get_or_init(Default::default);
-    if let Some(known) = cache.lock().ok().and_then(|c| c.get(dir).cloned()) {
+    if let Some(known) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(dir.as_os_str()).cloned())
+    {
         return known;
     }
     let answer = compute();
     if let Ok(mut cache) = cache.lock() {
-        cache.insert(dir.to_path_buf(), answer.clone());
+        cache.insert(dir.as_os_str().to_owned(), answer.clone());
     }
     answer
 }
 
 /// Whether `dir` holds an `__init__.py`.
 pub fn is_package_dir(dir: &Path) -> bool {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, bool>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<OsString, bool>>> = OnceLock::new();
     cached(&CACHE, dir, || dir.join("__init__.py").is_file())
 }
 
@@ -298,7 +311,7 @@ pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> 
 
 /// The nearest folder at or above `dir` that declares a project.
 fn project_dir(dir: &Path) -> Option<PathBuf> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<PathBuf>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<OsString, Option<PathBuf>>>> = OnceLock::new();
     cached(&CACHE, dir, || {
         let declares = ["pyproject.toml", "setup.py", "setup.cfg"]
             .iter()
@@ -321,7 +334,7 @@ pub fn entry_points(path: &Path) -> Vec<String> {
     let Some(project) = absolute.parent().and_then(project_dir) else {
         return Vec::new();
     };
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Vec<String>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<OsString, Vec<String>>>> = OnceLock::new();
     cached(&CACHE, &project, || {
         let mut found = Vec::new();
         if let Ok(text) = std::fs::read_to_string(project.join("pyproject.toml")) {
@@ -420,7 +433,7 @@ type PytestConfig = (PathBuf, Option<String>);
 
 /// The pytest configuration for `dir`.
 fn pytest_config(dir: &Path) -> Option<PytestConfig> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Option<PytestConfig>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<OsString, Option<PytestConfig>>>> = OnceLock::new();
     cached(&CACHE, dir, || {
         for (name, section) in [
             ("pytest.ini", "pytest"),
