@@ -39,60 +39,48 @@ pub struct ModulePlace {
     pub is_package: bool,
 }
 
-/// The names of the module at `path` (found once per run: the project's layout, its index and
-/// the facts of the run all ask).
+/// The names of the module at `path`.
 pub fn place(path: &Path) -> ModulePlace {
-    static CACHE: OnceLock<Mutex<HashMap<OsString, ModulePlace>>> = OnceLock::new();
-    cached(&CACHE, path, || find_place(path))
-}
-
-fn find_place(path: &Path) -> ModulePlace {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let stem = absolute
         .file_stem()
         .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_owned();
+        .unwrap_or_default();
     let is_package = stem == "__init__";
-    let folder = absolute.parent().unwrap_or(Path::new(""));
-    let project = project_dir(folder);
+    let folder = folder_layout(absolute.parent().unwrap_or(Path::new("")));
     let mut names = Vec::new();
     let mut origins = Vec::new();
-    if let Some(project) = &project {
-        let src = project.join("src");
-        let root = if folder.starts_with(&src) && !is_package_dir(&src) {
-            src
-        } else {
-            project.clone()
-        };
-        if let Ok(relative) = folder.strip_prefix(&root) {
-            let mut parts: Vec<String> = relative
-                .components()
-                .filter_map(|c| c.as_os_str().to_str().map(str::to_owned))
-                .collect();
-            if !is_package {
-                parts.push(stem.clone());
-            }
-            if !parts.is_empty() && parts.iter().all(|p| is_identifier(p)) {
-                names.push(parts.join("."));
-                origins.push(root);
-            }
+    if let Some((parts, root)) = &folder.below_root {
+        let mut parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        if !is_package {
+            parts.push(stem);
+        }
+        if !parts.is_empty() && parts.iter().all(|p| is_identifier(p)) {
+            names.push(parts.join("."));
+            origins.push(root.clone());
         }
     }
     // Inside a regular package, the package's own name comes first: it is what the
     // package's relative imports and readers use (`opsd.server`, not `examples.opsd.server`).
-    let (chain, origin) = package_chain(folder, &stem, is_package);
+    let (packages, origin) = &folder.packages;
+    let mut chain: Vec<&str> = packages.iter().map(String::as_str).collect();
+    if !is_package {
+        chain.push(stem);
+    }
+    let chain = chain.join(".");
     if !chain.is_empty() && !names.contains(&chain) {
-        if is_package_dir(folder) {
+        if folder.is_package {
             names.insert(0, chain);
-            origins.insert(0, origin);
+            origins.insert(0, origin.clone());
         } else {
             names.push(chain);
-            origins.push(origin);
+            origins.push(origin.clone());
         }
     }
     ModulePlace {
-        namespace: project
+        namespace: folder
+            .project
+            .as_ref()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default(),
         names,
@@ -101,10 +89,53 @@ fn find_place(path: &Path) -> ModulePlace {
     }
 }
 
-/// The name from the package folders (with an `__init__.py`) above the file, and the folder
-/// above the topmost of them, where that name counts from.
-fn package_chain(folder: &Path, stem: &str, is_package: bool) -> (String, PathBuf) {
-    let mut parts: Vec<&str> = if is_package { Vec::new() } else { vec![stem] };
+/// What the modules of one folder share (every file of a folder asks the same).
+#[derive(Clone)]
+struct FolderLayout {
+    /// The project folder (see [`project_of`]).
+    project: Option<PathBuf>,
+    /// In a project: the folder's parts below the root its names count from (the project
+    /// folder, or its `src/` when that is not a package), and that root.
+    below_root: Option<(Vec<String>, PathBuf)>,
+    /// The package folders (with an `__init__.py`) from the topmost down to this one (none
+    /// when it is not a package), and the folder above the topmost, where their name counts
+    /// from.
+    packages: (Vec<String>, PathBuf),
+    /// Whether the folder itself is a package.
+    is_package: bool,
+}
+
+fn folder_layout(folder: &Path) -> FolderLayout {
+    static CACHE: OnceLock<Mutex<HashMap<OsString, FolderLayout>>> = OnceLock::new();
+    cached(&CACHE, folder, || {
+        let project = project_dir(folder);
+        let below_root = project.as_ref().and_then(|project| {
+            let src = project.join("src");
+            let root = if folder.starts_with(&src) && !is_package_dir(&src) {
+                src
+            } else {
+                project.clone()
+            };
+            let relative = folder.strip_prefix(&root).ok()?;
+            let parts = relative
+                .components()
+                .filter_map(|c| c.as_os_str().to_str().map(str::to_owned))
+                .collect();
+            Some((parts, root))
+        });
+        FolderLayout {
+            project,
+            below_root,
+            packages: package_chain(folder),
+            is_package: is_package_dir(folder),
+        }
+    })
+}
+
+/// The package folders (with an `__init__.py`) from the topmost down to `folder`, and the
+/// folder above the topmost.
+fn package_chain(folder: &Path) -> (Vec<String>, PathBuf) {
+    let mut parts: Vec<String> = Vec::new();
     let mut current = folder;
     while is_package_dir(current) {
         match (
@@ -112,14 +143,14 @@ fn package_chain(folder: &Path, stem: &str, is_package: bool) -> (String, PathBu
             current.parent(),
         ) {
             (Some(name), Some(parent)) => {
-                parts.push(name);
+                parts.push(name.to_owned());
                 current = parent;
             }
             _ => break,
         }
     }
     parts.reverse();
-    (parts.join("."), current.to_path_buf())
+    (parts, current.to_path_buf())
 }
 
 fn is_identifier(part: &str) -> bool {
@@ -128,9 +159,9 @@ fn is_identifier(part: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-/// A cached answer per folder or file (every file of a folder asks the same). Paths are told
-/// apart by their spelling (hashing its bytes is much cheaper than hashing a path's
-/// components): two spellings of one path only compute the same answer twice.
+/// A cached answer per folder (every file of a folder asks the same). Folders are told apart
+/// by their spelling (hashing its bytes is much cheaper than hashing a path's components): two
+/// spellings of one folder only compute the same answer twice.
 fn cached<T: Clone>(
     cache: &'static OnceLock<Mutex<HashMap<OsString, T>>>,
     dir: &Path,
@@ -512,6 +543,115 @@ fn declares_pytest_asyncio(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`place`] as it was first written, file by file: the oracle of the folder cache.
+    fn plain_place(path: &Path) -> ModulePlace {
+        let absolute = std::path::absolute(path).unwrap();
+        let stem = absolute
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let is_package = stem == "__init__";
+        let folder = absolute.parent().unwrap();
+        let project = project_dir(folder);
+        let (mut names, mut origins) = (Vec::new(), Vec::new());
+        if let Some(project) = &project {
+            let src = project.join("src");
+            let root = if folder.starts_with(&src) && !is_package_dir(&src) {
+                src
+            } else {
+                project.clone()
+            };
+            if let Ok(relative) = folder.strip_prefix(&root) {
+                let mut parts: Vec<String> = relative
+                    .components()
+                    .filter_map(|c| c.as_os_str().to_str().map(str::to_owned))
+                    .collect();
+                if !is_package {
+                    parts.push(stem.to_owned());
+                }
+                if !parts.is_empty() && parts.iter().all(|p| is_identifier(p)) {
+                    names.push(parts.join("."));
+                    origins.push(root);
+                }
+            }
+        }
+        let mut parts: Vec<&str> = if is_package { Vec::new() } else { vec![stem] };
+        let mut current = folder;
+        while is_package_dir(current) {
+            parts.push(current.file_name().unwrap().to_str().unwrap());
+            current = current.parent().unwrap();
+        }
+        parts.reverse();
+        let chain = parts.join(".");
+        if !chain.is_empty() && !names.contains(&chain) {
+            if is_package_dir(folder) {
+                names.insert(0, chain);
+                origins.insert(0, current.to_path_buf());
+            } else {
+                names.push(chain);
+                origins.push(current.to_path_buf());
+            }
+        }
+        ModulePlace {
+            namespace: project
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            names,
+            origins,
+            is_package,
+        }
+    }
+
+    #[test]
+    fn a_place_from_its_folder_is_the_place_found_file_by_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            "loose.py",
+            "outside/pkg/__init__.py",
+            "outside/pkg/mod.py",
+            "app/pyproject.toml",
+            "app/main.py",
+            "app/src/lib/__init__.py",
+            "app/src/lib/core.py",
+            "app/src/lib/sub/__init__.py",
+            "app/src/lib/sub/deep.py",
+            "app/src/ns/plain.py",
+            "app/tests/test_core.py",
+            "app/my-scripts/run.py",
+            "app/tools/__init__.py",
+            "app/tools/my-tool.py",
+            "app/tools/nested/thing.py",
+            "other/setup.py",
+            "other/src/__init__.py",
+            "other/src/inner.py",
+            "other/pkg/__init__.py",
+            "other/pkg/__init__.pyi",
+        ];
+        for file in files {
+            touch(&root.join(file));
+        }
+        // Twice: from the cache too.
+        for _ in 0..2 {
+            for file in files
+                .iter()
+                .filter(|f| f.ends_with(".py") || f.ends_with(".pyi"))
+            {
+                let path = root.join(file);
+                assert_eq!(place(&path), plain_place(&path), "{file}");
+            }
+        }
+        // (The layouts differ: names from a project root, from `src/`, from packages.)
+        let names = |file: &str| place(&root.join(file)).names;
+        assert_eq!(names("app/src/lib/sub/deep.py"), ["lib.sub.deep"]);
+        assert_eq!(
+            names("app/tools/nested/thing.py"),
+            ["tools.nested.thing", "thing"]
+        );
+        assert_eq!(names("app/tools/my-tool.py"), ["tools.my-tool"]);
+        assert_eq!(names("other/src/inner.py"), ["src.inner"]);
+    }
 
     fn touch(path: &Path) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
