@@ -139,24 +139,41 @@ impl Importer {
         module: &str,
         at: TextSize,
     ) -> Result<(String, Option<Edit>), String> {
+        Ok(match self.module_name(semantic, scope, module, at)? {
+            Some(alias) => (alias.to_owned(), None),
+            None => (module.to_owned(), Some(self.import_edit(module))),
+        })
+    }
+
+    /// The name an existing import gives `module` in `scope` at `at`, or `None` when `module`
+    /// is free there and can be imported (see [`Importer::import_edit`]).
+    pub fn module_name<'s>(
+        &self,
+        semantic: &'s SemanticModel,
+        scope: ScopeId,
+        module: &str,
+        at: TextSize,
+    ) -> Result<Option<&'s str>, String> {
         if let Some(alias) = semantic.module_alias(scope, module, at) {
-            return Ok((alias.to_owned(), None));
+            return Ok(Some(alias));
         }
         if !semantic.is_free(scope, module) && !semantic.is_module_import(scope, module, module) {
             return Err(format!(
                 "the name `{module}` is bound to something else here"
             ));
         }
+        Ok(None)
+    }
+
+    /// The edit importing `module` at the top of the file.
+    pub fn import_edit(&self, module: &str) -> Edit {
         let eol = self.line_ending;
         let content = if self.needs_leading_newline {
             format!("{eol}import {module}")
         } else {
             format!("import {module}{eol}")
         };
-        Ok((
-            module.to_owned(),
-            Some(Edit::insertion(content, self.insert_at)),
-        ))
+        Edit::insertion(content, self.insert_at)
     }
 }
 

@@ -1397,13 +1397,16 @@ impl<'a> Indexer<'a, '_> {
                 let stylist = crate::source::Stylist::detect(self.source, self.parsed);
                 crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
             });
-            match importer.import_module(self.semantic, scope, "asyncio", range.start()) {
-                Ok((_, Some(edit))) => {
-                    self.index.asyncio_import = Some(edit);
+            match importer.module_name(self.semantic, scope, "asyncio", range.start()) {
+                Ok(None) => {
+                    // (The same edit for every call of the module: made once.)
+                    if self.index.asyncio_import.is_none() {
+                        self.index.asyncio_import = Some(importer.import_edit("asyncio"));
+                    }
                     Ok(AsyncioName::ToImport)
                 }
-                Ok((name, None)) if name == "asyncio" => Ok(AsyncioName::Bound(None)),
-                Ok((name, None)) => Ok(AsyncioName::Bound(Some(name.into()))),
+                Ok(Some("asyncio")) => Ok(AsyncioName::Bound(None)),
+                Ok(Some(name)) => Ok(AsyncioName::Bound(Some(name.into()))),
                 Err(reason) => Err(reason.into()),
             }
         });
