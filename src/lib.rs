@@ -36,7 +36,8 @@
 //!    calls) and, from the same parse, checked (the checker's semantic model is the one the
 //!    index reads) or put through the fix loop. Calls are then resolved across modules once;
 //!    the rounds that index the files mentioning a function a fix may change (found by the
-//!    code words of the files, kept as Bloom filters after the first round reads them)
+//!    code words of the files, kept as Bloom filters after the first round reads them; a
+//!    round looks only for the names no earlier round looked for)
 //!    resolve again only the calls and references that looked up what the new modules add,
 //!    and move only their edges of the call graph. The phase 2 recipes query that call
 //!    graph: a sync helper three modules away that async code reaches, a coroutine never
