@@ -912,6 +912,11 @@ fn process_with_plan(
         }
     };
     let file_plan = file_plan.unwrap_or_default();
+    debug_assert_eq!(
+        worth,
+        worth_parsing(&source.text, mode, settings),
+        "the first pass's byte test holds for the second"
+    );
     let has_plan = !file_plan.diagnostics.is_empty() || !file_plan.edits.is_empty();
     if !candidate.explicit && !worth && !has_plan {
         return (report, Vec::new());
