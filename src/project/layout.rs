@@ -544,113 +544,55 @@ fn declares_pytest_asyncio(dir: &Path) -> bool {
 mod tests {
     use super::*;
 
-    /// [`place`] as it was first written, file by file: the oracle of the folder cache.
-    fn plain_place(path: &Path) -> ModulePlace {
-        let absolute = std::path::absolute(path).unwrap();
-        let stem = absolute
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        let is_package = stem == "__init__";
-        let folder = absolute.parent().unwrap();
-        let project = project_dir(folder);
-        let (mut names, mut origins) = (Vec::new(), Vec::new());
-        if let Some(project) = &project {
-            let src = project.join("src");
-            let root = if folder.starts_with(&src) && !is_package_dir(&src) {
-                src
-            } else {
-                project.clone()
-            };
-            if let Ok(relative) = folder.strip_prefix(&root) {
-                let mut parts: Vec<String> = relative
-                    .components()
-                    .filter_map(|c| c.as_os_str().to_str().map(str::to_owned))
-                    .collect();
-                if !is_package {
-                    parts.push(stem.to_owned());
-                }
-                if !parts.is_empty() && parts.iter().all(|p| is_identifier(p)) {
-                    names.push(parts.join("."));
-                    origins.push(root);
-                }
-            }
-        }
-        let mut parts: Vec<&str> = if is_package { Vec::new() } else { vec![stem] };
-        let mut current = folder;
-        while is_package_dir(current) {
-            parts.push(current.file_name().unwrap().to_str().unwrap());
-            current = current.parent().unwrap();
-        }
-        parts.reverse();
-        let chain = parts.join(".");
-        if !chain.is_empty() && !names.contains(&chain) {
-            if is_package_dir(folder) {
-                names.insert(0, chain);
-                origins.insert(0, current.to_path_buf());
-            } else {
-                names.push(chain);
-                origins.push(current.to_path_buf());
-            }
-        }
-        ModulePlace {
-            namespace: project
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            names,
-            origins,
-            is_package,
-        }
-    }
-
     #[test]
-    fn a_place_from_its_folder_is_the_place_found_file_by_file() {
+    fn every_layout_names_its_modules_from_the_folder_cache() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let files = [
-            "loose.py",
-            "outside/pkg/__init__.py",
-            "outside/pkg/mod.py",
-            "app/pyproject.toml",
-            "app/main.py",
-            "app/src/lib/__init__.py",
-            "app/src/lib/core.py",
-            "app/src/lib/sub/__init__.py",
-            "app/src/lib/sub/deep.py",
-            "app/src/ns/plain.py",
-            "app/tests/test_core.py",
-            "app/my-scripts/run.py",
-            "app/tools/__init__.py",
-            "app/tools/my-tool.py",
-            "app/tools/nested/thing.py",
-            "other/setup.py",
-            "other/src/__init__.py",
-            "other/src/inner.py",
-            "other/pkg/__init__.py",
-            "other/pkg/__init__.pyi",
+        for marker in ["app/pyproject.toml", "other/setup.py"] {
+            touch(&root.join(marker));
+        }
+        // Per file: its names, the folder each counts from, and its project folder (all
+        // relative to `root`; "-": outside every project).
+        #[rustfmt::skip]
+        let expected: [(&str, &[&str], &[&str], &str); 19] = [
+            ("loose.py", &["loose"], &[""], "-"),
+            ("outside/pkg/__init__.py", &["pkg"], &["outside"], "-"),
+            ("outside/pkg/mod.py", &["pkg.mod"], &["outside"], "-"),
+            ("app/main.py", &["main"], &["app"], "app"),
+            ("app/src/lib/__init__.py", &["lib"], &["app/src"], "app"),
+            ("app/src/lib/core.py", &["lib.core"], &["app/src"], "app"),
+            ("app/src/lib/sub/__init__.py", &["lib.sub"], &["app/src"], "app"),
+            ("app/src/lib/sub/deep.py", &["lib.sub.deep"], &["app/src"], "app"),
+            ("app/src/ns/plain.py", &["ns.plain", "plain"], &["app/src", "app/src/ns"], "app"),
+            ("app/tests/test_core.py", &["tests.test_core", "test_core"], &["app", "app/tests"], "app"),
+            ("app/my-scripts/run.py", &["run"], &["app/my-scripts"], "app"),
+            ("app/tools/__init__.py", &["tools"], &["app"], "app"),
+            ("app/tools/my-tool.py", &["tools.my-tool"], &["app"], "app"),
+            ("app/tools/nested/thing.py", &["tools.nested.thing", "thing"], &["app", "app/tools/nested"], "app"),
+            ("other/setup.py", &["setup"], &["other"], "other"),
+            ("other/src/__init__.py", &["src"], &["other"], "other"),
+            ("other/src/inner.py", &["src.inner"], &["other"], "other"),
+            ("other/pkg/__init__.py", &["pkg"], &["other"], "other"),
+            ("other/pkg/__init__.pyi", &["pkg"], &["other"], "other"),
         ];
-        for file in files {
+        for (file, ..) in expected {
             touch(&root.join(file));
         }
-        // Twice: from the cache too.
+        // Twice: the second time from the folders' cache.
         for _ in 0..2 {
-            for file in files
-                .iter()
-                .filter(|f| f.ends_with(".py") || f.ends_with(".pyi"))
-            {
-                let path = root.join(file);
-                assert_eq!(place(&path), plain_place(&path), "{file}");
+            for (file, names, origins, project) in expected {
+                let place = place(&root.join(file));
+                let origins: Vec<PathBuf> = origins.iter().map(|o| root.join(o)).collect();
+                let namespace = match project {
+                    "-" => String::new(),
+                    project => root.join(project).to_string_lossy().into_owned(),
+                };
+                assert_eq!(place.names, names, "{file}");
+                assert_eq!(place.origins, origins, "{file}");
+                assert_eq!(place.namespace, namespace, "{file}");
+                assert_eq!(place.is_package, file.contains("__init__"), "{file}");
             }
         }
-        // (The layouts differ: names from a project root, from `src/`, from packages.)
-        let names = |file: &str| place(&root.join(file)).names;
-        assert_eq!(names("app/src/lib/sub/deep.py"), ["lib.sub.deep"]);
-        assert_eq!(
-            names("app/tools/nested/thing.py"),
-            ["tools.nested.thing", "thing"]
-        );
-        assert_eq!(names("app/tools/my-tool.py"), ["tools.my-tool"]);
-        assert_eq!(names("other/src/inner.py"), ["src.inner"]);
     }
 
     fn touch(path: &Path) {
