@@ -44,6 +44,16 @@ pub fn held_thread_lock<'a>(
     context: &WalkContext<'a>,
     semantic: &SemanticModel<'a>,
 ) -> Option<String> {
+    // Without an `acquire` call in the module, only a sync `with` around the point can hold
+    // a lock (the common case: no `with` at all).
+    let acquires = semantic.acquires_locks();
+    if !acquires
+        && !context
+            .ancestors()
+            .any(|node| matches!(node, AnyNodeRef::StmtWith(with) if !with.is_async))
+    {
+        return None;
+    }
     let scope = context.scope();
     let chain: Vec<AnyNodeRef<'a>> = context
         .current()
@@ -61,14 +71,14 @@ pub fn held_thread_lock<'a>(
                 }
             }
             // `if lock.acquire(timeout=...):` holds the lock in its body.
-            AnyNodeRef::StmtIf(s) if in_body(&s.body, child.range()) => {
+            AnyNodeRef::StmtIf(s) if acquires && in_body(&s.body, child.range()) => {
                 if let Some(lock) = lock_method(&s.test, "acquire") {
                     return Some(lock);
                 }
             }
             _ => {}
         }
-        if let Some(stmt) = as_stmt(child) {
+        if let Some(stmt) = as_stmt(child).filter(|_| acquires) {
             if let Some(lock) = acquired_before(parent, stmt) {
                 return Some(lock);
             }

@@ -126,6 +126,8 @@ pub struct SemanticModel<'a> {
     /// Per scope, the names bound to a whole-module import (`import m`, `import m as x`), for
     /// [`SemanticModel::module_alias`] (a module of many functions is not scanned per call).
     module_imports: Vec<Vec<(&'a str, BindingId)>>,
+    /// Some call of the module is `x.acquire(...)` (see [`SemanticModel::acquires_locks`]).
+    acquires: bool,
 }
 
 impl<'a> SemanticModel<'a> {
@@ -137,6 +139,7 @@ impl<'a> SemanticModel<'a> {
                 exported: Vec::new(),
                 imported_modules: rustc_hash::FxHashSet::default(),
                 module_imports: Vec::new(),
+                acquires: false,
             },
             stack: vec![0],
             blocks: Vec::new(),
@@ -197,6 +200,12 @@ impl<'a> SemanticModel<'a> {
             current = s.parent;
         }
         None
+    }
+
+    /// Whether some call of the module is a method call named `acquire` (`lock.acquire()`):
+    /// without one, only a `with` block can hold a lock.
+    pub fn acquires_locks(&self) -> bool {
+        self.acquires
     }
 
     /// The qualified name of a `Name` or dotted `Attribute` chain, if it resolves to an import
@@ -859,6 +868,11 @@ impl<'a> Visitor<'a> for Builder<'a> {
         match expr {
             Expr::Name(name) if name.ctx != ExprContext::Load => {
                 self.bind(name.id.as_str(), BindingKind::Other);
+            }
+            Expr::Call(call) => {
+                if let Expr::Attribute(method) = &*call.func {
+                    self.model.acquires |= method.attr.id.as_str() == "acquire";
+                }
             }
             Expr::Named(named) => {
                 self.visit_expr(&named.value);

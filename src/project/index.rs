@@ -513,6 +513,7 @@ pub fn index_with_model(
         fixture_parameters: HashSet::default(),
         extra_bindings: HashMap::default(),
         value_targets: HashSet::default(),
+        value_bindings: HashSet::default(),
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -654,6 +655,8 @@ struct Indexer<'a, 's> {
     extra_bindings: HashMap<(ScopeId, &'a str), Vec<isolation::ExtraBinding<'a>>>,
     /// The targets of [`ModuleIndex::values`] so far.
     value_targets: HashSet<Target>,
+    /// The bindings whose names were used as values so far (see [`Indexer::add_value`]).
+    value_bindings: HashSet<crate::semantic::BindingId>,
     index: ModuleIndex,
 }
 
@@ -1066,12 +1069,16 @@ impl<'a> Indexer<'a, '_> {
                 }
             }
             Expr::Attribute(attribute) => {
-                let name: Box<str> = attribute.attr.id.as_str().into();
+                // (Boxed only where a target keeps it: most attributes are of outside objects.)
+                let name = attribute.attr.id.as_str();
                 let value = &*attribute.value;
                 // `self.m` / `cls.m`.
                 if let Some(class_scope) = semantic.self_class(scope, value) {
                     if let Some(&class) = self.scope_class.get(&class_scope) {
-                        return Target::Method { class, name };
+                        return Target::Method {
+                            class,
+                            name: name.into(),
+                        };
                     }
                 }
                 // `super().m`.
@@ -1085,7 +1092,10 @@ impl<'a> Indexer<'a, '_> {
                                 .and_then(|f| semantic.scopes[f].parent)
                                 .and_then(|c| self.scope_class.get(&c).copied());
                             if let Some(class) = class {
-                                return Target::Super { class, name };
+                                return Target::Super {
+                                    class,
+                                    name: name.into(),
+                                };
                             }
                         }
                     }
@@ -1097,7 +1107,7 @@ impl<'a> Indexer<'a, '_> {
                             return Target::AttributeMethod(Box::new(AttributeMethod {
                                 class,
                                 attribute: inner.attr.id.as_str().into(),
-                                name,
+                                name: name.into(),
                             }));
                         }
                     }
@@ -1109,24 +1119,30 @@ impl<'a> Indexer<'a, '_> {
                         class @ (Target::Class(_) | Target::Qualified(_) | Target::Function(_)) => {
                             Target::InstanceMethod {
                                 class: Box::new(class),
-                                name,
+                                name: name.into(),
                             }
                         }
                         Target::External if self.is_outside(scope, &call.func) => Target::External,
-                        _ => Target::UnknownAttribute(name),
+                        _ => Target::UnknownAttribute(name.into()),
                     };
                 }
                 match self.target_at_depth(scope, value, depth + 1) {
                     Target::Qualified(path) => {
                         let mut segments: Vec<&str> = path.iter().map(|s| &**s).collect();
-                        segments.push(&name);
+                        segments.push(name);
                         Target::Qualified(self.paths.borrow_mut().intern(&segments))
                     }
-                    Target::Class(class) => match self.index.classes[class].methods.get(&*name) {
+                    Target::Class(class) => match self.index.classes[class].methods.get(name) {
                         Some(&method) => Target::Function(method),
-                        None => Target::Method { class, name },
+                        None => Target::Method {
+                            class,
+                            name: name.into(),
+                        },
                     },
-                    Target::Instance(class) => Target::InstanceMethod { class, name },
+                    Target::Instance(class) => Target::InstanceMethod {
+                        class,
+                        name: name.into(),
+                    },
                     // `os.path.join`: an attribute of something outside the project; `parts.index`
                     // of `parts = list(...)`: a method of a builtin or standard library type.
                     Target::External
@@ -1135,7 +1151,7 @@ impl<'a> Indexer<'a, '_> {
                     {
                         Target::External
                     }
-                    _ => Target::UnknownAttribute(name),
+                    _ => Target::UnknownAttribute(name.into()),
                 }
             }
             _ => Target::External,
@@ -1634,6 +1650,10 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                 let Some(binding) = self.semantic.lookup(scope, name.id.as_str()) else {
                     return;
                 };
+                // Its target is the binding's: made (and recorded) at its first use.
+                if !self.value_bindings.insert(binding) {
+                    return;
+                }
                 let binding = &self.semantic.bindings[binding];
                 let target = match (&binding.kind, binding.definition) {
                     (_, Some(definition)) => match self.scope_function.get(&definition) {

@@ -763,10 +763,12 @@ impl<'a> Indexer<'a, '_> {
                     format!("reads `{id}` of an enclosing scope")
                 });
             }
+            // (Only an obstacle can come of it: the function's first is all it keeps.)
             Expr::Attribute(attribute)
                 if attribute.ctx == ExprContext::Load
                     && !is_callee
-                    && !matches!(parent, Some(AnyNodeRef::ExprAttribute(_))) =>
+                    && !matches!(parent, Some(AnyNodeRef::ExprAttribute(_)))
+                    && self.index.functions[function].isolation.obstacle.is_none() =>
             {
                 if let Some(path) = semantic.qualified_name(scope, expr) {
                     if path.first() != Some(&"builtins") {
