@@ -11,6 +11,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
+use super::layout::ModulePlace;
 use crate::checker::await_wrapping;
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
@@ -454,29 +455,31 @@ fn is_test_module(path: &Path) -> bool {
         && path.extension().is_some_and(|e| e == "py")
 }
 
-/// Indexes one parsed module.
+/// Indexes one parsed module, at its `place` among the project's modules (see
+/// [`super::layout::place`]).
 pub fn index_module(
     path: &Path,
+    place: ModulePlace,
     source: &str,
     parsed: &Parsed,
     recipes: &[&'static dyn Recipe],
     roots: &HashMap<String, HashSet<String>>,
 ) -> ModuleIndex {
     let semantic = SemanticModel::build(parsed.suite());
-    index_with_model(path, source, parsed, &semantic, recipes, roots)
+    index_with_model(path, place, source, parsed, &semantic, recipes, roots)
 }
 
 /// Indexes one parsed module whose semantic model was already built (by the checker, from
 /// the same parse).
 pub fn index_with_model(
     path: &Path,
+    place: ModulePlace,
     source: &str,
     parsed: &Parsed,
     semantic: &SemanticModel<'_>,
     recipes: &[&'static dyn Recipe],
     roots: &HashMap<String, HashSet<String>>,
 ) -> ModuleIndex {
-    let place = super::layout::place(path);
     let no_roots = HashSet::default();
     let roots = roots.get(&place.namespace).unwrap_or(&no_roots);
     let module = place.names.first().cloned().unwrap_or_default();

@@ -90,7 +90,6 @@ pub fn place(path: &Path) -> ModulePlace {
 }
 
 /// What the modules of one folder share (every file of a folder asks the same).
-#[derive(Clone)]
 struct FolderLayout {
     /// The project folder (see [`project_of`]).
     project: Option<PathBuf>,
@@ -105,8 +104,9 @@ struct FolderLayout {
     is_package: bool,
 }
 
-fn folder_layout(folder: &Path) -> FolderLayout {
-    static CACHE: OnceLock<Mutex<HashMap<OsString, FolderLayout>>> = OnceLock::new();
+fn folder_layout(folder: &Path) -> std::sync::Arc<FolderLayout> {
+    static CACHE: OnceLock<Mutex<HashMap<OsString, std::sync::Arc<FolderLayout>>>> =
+        OnceLock::new();
     cached(&CACHE, folder, || {
         let project = project_dir(folder);
         let below_root = project.as_ref().and_then(|project| {
@@ -123,12 +123,12 @@ fn folder_layout(folder: &Path) -> FolderLayout {
                 .collect();
             Some((parts, root))
         });
-        FolderLayout {
+        std::sync::Arc::new(FolderLayout {
             project,
             below_root,
             packages: package_chain(folder),
             is_package: is_package_dir(folder),
-        }
+        })
     })
 }
 

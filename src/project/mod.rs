@@ -1780,7 +1780,8 @@ mod tests {
             .zip(files)
             .map(|(path, (_, text))| {
                 let parsed = crate::parse::parse_module(text).unwrap();
-                index::index_module(path, text, &parsed, crate::codemods::RECIPES, &roots)
+                let place = layout::place(path);
+                index::index_module(path, place, text, &parsed, crate::codemods::RECIPES, &roots)
             })
             .collect();
         (dir, modules)

@@ -8,6 +8,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::index::{index_module, index_with_model, ModuleIndex};
+use super::layout::ModulePlace;
 use super::plan::{apply, plan, FilePlan};
 use super::{FileId, PlannedModule, Project};
 use crate::checker::check;
@@ -48,7 +49,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     // One pass over the files: each is parsed once, indexed if the project needs it and, in
     // check mode, checked from the same parse and semantic model.
     let wanted = index_wanted(files, &sources);
-    let roots = project_roots(files);
+    let (roots, places) = project_layout(files);
     // (With whether the file is worth parsing in this mode, by its bytes: the facts of the
     // run change no recipe of its settings, so it holds for the second pass too.)
     let first: Vec<(FirstPass, bool)> = (0..files.len())
@@ -64,7 +65,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
             let pass = first_pass(
                 &files[file].path,
                 &source.text,
-                wanted[file].then_some(&roots),
+                wanted[file].then_some((&roots, &places[file])),
                 work.then_some((&*settings, mode)),
             );
             (pass, worth)
@@ -81,7 +82,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         worth.push(worth_parsing);
     }
 
-    let (mut project, indexed) = build_project(files, &sources, roots, first_round);
+    let (mut project, indexed) = build_project(files, &sources, roots, &places, first_round);
     project.patches = facts.patches();
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
@@ -257,7 +258,9 @@ pub fn process_stdin(
     }
     // Parsed once: indexed, and checked or fixed from the same parse.
     let work = (mode != Mode::Audit).then_some((settings, mode));
-    let (index, checked) = first_pass(&report.path, &source.text, Some(&Default::default()), work);
+    let place = super::layout::place(&report.path);
+    let index = Some((&Default::default(), &place));
+    let (index, checked) = first_pass(&report.path, &source.text, index, work);
     let fill = |report: &mut FileReport, checked: Checked| match checked {
         Checked::Done(Ok(diagnostics)) => {
             report.diagnostics = diagnostics;
@@ -359,12 +362,12 @@ enum Checked {
 /// What the first pass made of one file: its index (see [`first_pass`]) and its check.
 type FirstPass = (Option<Option<ModuleIndex>>, Checked);
 
-/// The first pass over one file: parsed once, indexed with `roots` (`Some(None)`: it could
-/// not be parsed or indexed), checked or fixed with `work`'s settings.
+/// The first pass over one file: parsed once, indexed with `roots` at its place
+/// (`Some(None)`: it could not be parsed or indexed), checked or fixed with `work`'s settings.
 fn first_pass(
     path: &Path,
     text: &str,
-    roots: Option<&super::Roots>,
+    roots: Option<(&super::Roots, &ModulePlace)>,
     work: Option<(&Settings, Mode)>,
 ) -> FirstPass {
     let (settings, fixing) = match work {
@@ -393,9 +396,9 @@ fn first_pass(
         }
     };
     let recipes = crate::codemods::RECIPES;
-    let index_alone = |roots| {
+    let index_alone = |(roots, place): (_, &ModulePlace)| {
         catch_unwind(AssertUnwindSafe(|| {
-            index_module(path, text, &parsed, recipes, roots)
+            index_module(path, place.clone(), text, &parsed, recipes, roots)
         }))
         .ok()
     };
@@ -414,9 +417,10 @@ fn first_pass(
     let both = catch_unwind(AssertUnwindSafe(|| {
         let stylist = Stylist::detect(text, &parsed);
         let result = check(text, &parsed, &stylist, settings);
-        let index = roots.map(|roots| {
+        let index = roots.map(|(roots, place)| {
             catch_unwind(AssertUnwindSafe(|| {
-                index_with_model(path, text, &parsed, &result.semantic, recipes, roots)
+                let place = place.clone();
+                index_with_model(path, place, text, &parsed, &result.semantic, recipes, roots)
             }))
             .ok()
         });
@@ -439,6 +443,7 @@ fn build_project(
     files: &[Candidate],
     sources: &[Result<SourceText, FileError>],
     roots: super::Roots,
+    places: &[ModulePlace],
     first_round: Vec<(FileId, Option<ModuleIndex>)>,
 ) -> (Project, Vec<FileId>) {
     let mut indexing = Indexing {
@@ -446,6 +451,7 @@ fn build_project(
         sources,
         recipes: crate::codemods::RECIPES,
         roots,
+        places,
         done: HashSet::default(),
         module_files: Vec::new(),
         unparsed: Vec::new(),
@@ -601,6 +607,8 @@ struct Indexing<'r> {
     recipes: &'r [&'static dyn Recipe],
     /// First segments of the module names.
     roots: super::Roots,
+    /// Per file: its place among the project's modules.
+    places: &'r [ModulePlace],
     done: HashSet<FileId>,
     /// Per module (in `modules` order): its file.
     module_files: Vec<FileId>,
@@ -612,7 +620,7 @@ impl Indexing<'_> {
     fn index_more(&mut self, mut wanted: Vec<FileId>, modules: &mut Vec<ModuleIndex>) {
         wanted.retain(|f| self.done.insert(*f));
         let (files, sources, recipes) = (self.files, self.sources, self.recipes);
-        let roots = &self.roots;
+        let (roots, places) = (&self.roots, self.places);
         let new: Vec<(FileId, Option<ModuleIndex>)> = wanted
             .par_iter()
             .map(|&file| {
@@ -621,7 +629,9 @@ impl Indexing<'_> {
                 };
                 let index = catch_unwind(AssertUnwindSafe(|| {
                     parse_module(&source.text).ok().map(|parsed| {
-                        index_module(&files[file].path, &source.text, &parsed, recipes, roots)
+                        let place = places[file].clone();
+                        let path = &files[file].path;
+                        index_module(path, place, &source.text, &parsed, recipes, roots)
                     })
                 }))
                 .ok()
@@ -646,23 +656,24 @@ impl Indexing<'_> {
     }
 }
 
-/// The first segments of the module names of `files` (`opsd` of `opsd.db`): imports from
-/// anything else are not the project's.
-fn project_roots(files: &[Candidate]) -> super::Roots {
-    let places: Vec<super::layout::ModulePlace> = files
+/// Where each of `files` stands among the project's modules (see [`super::layout::place`]),
+/// and the first segments of their module names (`opsd` of `opsd.db`): imports from anything
+/// else are not the project's.
+fn project_layout(files: &[Candidate]) -> (super::Roots, Vec<ModulePlace>) {
+    let places: Vec<ModulePlace> = files
         .par_iter()
         .map(|c| super::layout::place(&c.path))
         .collect();
     let mut roots: super::Roots = Default::default();
-    for place in places {
-        let firsts = roots.entry(place.namespace).or_default();
+    for place in &places {
+        let firsts = roots.entry(place.namespace.clone()).or_default();
         for name in &place.names {
             if let Some(first) = name.split('.').next().filter(|f| !f.is_empty()) {
                 firsts.insert(first.to_owned());
             }
         }
     }
-    roots
+    (roots, places)
 }
 
 /// The files not indexed yet that mention one of `names` as a word of their code (comments
@@ -1029,7 +1040,7 @@ fn refresh_project_findings(
         None => text_of(&originals[file]),
     };
     // Only the files that changed are indexed again.
-    let roots = project_roots(files);
+    let (roots, places) = project_layout(files);
     let patches = project.patches;
     let unindexed_mentions = project.unindexed_mentions;
     let constant_mentions = project.constant_mentions;
@@ -1043,6 +1054,7 @@ fn refresh_project_findings(
             if let Ok(parsed) = parse_module(text) {
                 *module = index_module(
                     &files[file].path,
+                    places[file].clone(),
                     text,
                     &parsed,
                     crate::codemods::RECIPES,
