@@ -517,6 +517,8 @@ pub fn index_with_model(
         extra_bindings: HashMap::default(),
         value_targets: HashSet::default(),
         value_bindings: HashSet::default(),
+        worker_memo: std::cell::Cell::new(None),
+        last_lookup: None,
         index: ModuleIndex {
             path: path.to_path_buf(),
             module,
@@ -660,6 +662,11 @@ struct Indexer<'a, 's> {
     value_targets: HashSet<Target>,
     /// The bindings whose names were used as values so far (see [`Indexer::add_value`]).
     value_bindings: HashSet<crate::semantic::BindingId>,
+    /// The last scope asked for its worker function, and the answer (see
+    /// `Indexer::worker_function`).
+    worker_memo: std::cell::Cell<Option<(ScopeId, Option<(usize, ScopeId)>)>>,
+    /// The last name looked up while visiting a node (see [`Indexer::lookup_name`]).
+    last_lookup: Option<(TextRange, Option<crate::semantic::BindingId>)>,
     index: ModuleIndex,
 }
 
@@ -755,6 +762,7 @@ impl<'a> Indexer<'a, '_> {
             }),
         });
         self.scope_function.insert(scope, id);
+        self.worker_memo.set(None);
         if let Some(class) = class {
             self.index.classes[class]
                 .methods
@@ -1650,7 +1658,7 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                 // Only a `def` or an import can be a function used as a value: the binding
                 // says so without following assignments.
                 let scope = self.context.scope();
-                let Some(binding) = self.semantic.lookup(scope, name.id.as_str()) else {
+                let Some(binding) = self.lookup_name(scope, expr, name.id.as_str()) else {
                     return;
                 };
                 // Its target is the binding's: made (and recorded) at its first use.
@@ -1682,6 +1690,24 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
 }
 
 impl Indexer<'_, '_> {
+    /// The binding the name `id` of the `Name` node `expr` has in `scope`: looked up once for
+    /// both the isolation rules and the value references that visit the node.
+    fn lookup_name(
+        &mut self,
+        scope: ScopeId,
+        expr: &Expr,
+        id: &str,
+    ) -> Option<crate::semantic::BindingId> {
+        match self.last_lookup {
+            Some((range, binding)) if range == expr.range() => binding,
+            _ => {
+                let binding = self.semantic.lookup(scope, id);
+                self.last_lookup = Some((expr.range(), binding));
+                binding
+            }
+        }
+    }
+
     /// Records a reference to `target` used as a value: the first of the module's to each
     /// target only. A later one resolves the same way, and only the first use of a function
     /// as a value (or of an unresolved name) is ever reported.

@@ -330,6 +330,18 @@ impl<'a> Indexer<'a, '_> {
     /// The function (index and scope) whose body `scope` is part of: through lambdas and
     /// comprehensions, not through a class body.
     fn worker_function(&self, scope: ScopeId) -> Option<(usize, ScopeId)> {
+        // (Asked for every node: the walk stays in one scope for many.)
+        if let Some((asked, answer)) = self.worker_memo.get() {
+            if asked == scope {
+                return answer;
+            }
+        }
+        let answer = self.find_worker_function(scope);
+        self.worker_memo.set(Some((scope, answer)));
+        answer
+    }
+
+    fn find_worker_function(&self, scope: ScopeId) -> Option<(usize, ScopeId)> {
         let mut current = scope;
         loop {
             let s = &self.semantic.scopes[current];
@@ -688,7 +700,7 @@ impl<'a> Indexer<'a, '_> {
             }
             Expr::Name(name) if name.ctx == ExprContext::Load => {
                 let id = name.id.as_str();
-                let Some(binding) = semantic.lookup(scope, id) else {
+                let Some(binding) = self.lookup_name(scope, expr, id) else {
                     let builtin = semantic
                         .qualified_name(scope, expr)
                         .is_some_and(|path| path == ["builtins", id]);
