@@ -777,15 +777,16 @@ fn defined_names(modules: &[ModuleIndex]) -> HashSet<&str> {
 /// each with the item (a call, or a value after the calls) whose resolution looked it up.
 #[derive(Default)]
 struct Trace {
-    /// `(key, item)`, sorted and without duplicates once sealed.
-    keys: Vec<(u32, u32)>,
+    /// `(key, item)` as one number (`key << 32 | item`: sorted by key, then item), sorted and
+    /// without duplicates once sealed.
+    keys: Vec<u64>,
     /// The item being resolved.
     item: u32,
 }
 
 impl Trace {
     fn record(&mut self, key: u32) {
-        let entry = (key, self.item);
+        let entry = u64::from(key) << 32 | u64::from(self.item);
         if self.keys.last() != Some(&entry) {
             self.keys.push(entry);
         }
@@ -803,8 +804,8 @@ impl Trace {
         let mut items: Vec<u32> = self
             .keys
             .iter()
-            .filter(|(key, _)| added.contains(key))
-            .map(|&(_, item)| item)
+            .filter(|&&entry| added.contains(&((entry >> 32) as u32)))
+            .map(|&entry| entry as u32)
             .collect();
         items.sort_unstable();
         items.dedup();
@@ -1299,18 +1300,20 @@ impl Resolver<'_> {
                 }
             }
         }
-        self.record(&("c", class.file, class.index));
-        let mut descendants = vec![class];
-        while let Some(current) = descendants.pop() {
-            for &sub in self.subclasses.get(&current).into_iter().flatten() {
-                if lineage.insert(sub) {
-                    descendants.push(sub);
+        // (With no class defining it, none is outside the lineage: its descendants do not
+        // matter.)
+        let outside = !defining.is_empty() && {
+            self.record(&("c", class.file, class.index));
+            let mut descendants = vec![class];
+            while let Some(current) = descendants.pop() {
+                for &sub in self.subclasses.get(&current).into_iter().flatten() {
+                    if lineage.insert(sub) {
+                        descendants.push(sub);
+                    }
                 }
             }
-        }
-        let outside = method_classes
-            .get(name)
-            .is_some_and(|classes| classes.iter().any(|c| !lineage.contains(c)));
+            defining.iter().any(|c| !lineage.contains(c))
+        };
         match self.method(class, name, depth + 1) {
             Resolved::Function(f) if !outside => Resolved::Function(f),
             Resolved::External if method_classes.get(name).is_none() => Resolved::External,
