@@ -627,6 +627,10 @@ pub fn index_with_model(
     index
 }
 
+/// A function whose body may move to a worker thread, and its scope (see
+/// `Indexer::worker_function`).
+type WorkerFunction = (usize, ScopeId);
+
 struct Indexer<'a, 's> {
     /// The paths its targets have so far.
     paths: std::cell::RefCell<Paths>,
@@ -664,7 +668,7 @@ struct Indexer<'a, 's> {
     value_bindings: HashSet<crate::semantic::BindingId>,
     /// The last scope asked for its worker function, and the answer (see
     /// `Indexer::worker_function`).
-    worker_memo: std::cell::Cell<Option<(ScopeId, Option<(usize, ScopeId)>)>>,
+    worker_memo: std::cell::Cell<Option<(ScopeId, Option<WorkerFunction>)>>,
     /// The last name looked up while visiting a node (see [`Indexer::lookup_name`]).
     last_lookup: Option<(TextRange, Option<crate::semantic::BindingId>)>,
     index: ModuleIndex,
