@@ -1039,35 +1039,13 @@ fn refresh_project_findings(
         Some(text) => Some(text.as_str()),
         None => text_of(&originals[file]),
     };
-    // Only the files that changed are indexed again.
-    let (roots, places) = project_layout(files);
-    let patches = project.patches;
-    let unindexed_mentions = project.unindexed_mentions;
-    let constant_mentions = project.constant_mentions;
-    let mut modules = project.modules;
-    modules
-        .par_iter_mut()
-        .zip(&indexed)
-        .for_each(|(module, &file)| {
-            // Changed, or it is as the index has it.
-            let Some(text) = &fixed[file] else { return };
-            if let Ok(parsed) = parse_module(text) {
-                *module = index_module(
-                    &files[file].path,
-                    places[file].clone(),
-                    text,
-                    &parsed,
-                    crate::codemods::RECIPES,
-                    &roots,
-                );
-            }
-        });
-    let mut project = Project::new(modules);
-    // What the run patches, and what the files not indexed mention, still hold for the
-    // findings left.
-    project.patches = patches;
-    project.unindexed_mentions = unindexed_mentions;
-    project.constant_mentions = constant_mentions;
+    // Unchanged, the project is what a new one would be (an extended project resolves as one
+    // built whole): only its findings are asked again.
+    let project = if indexed.iter().all(|&file| fixed[file].is_none()) {
+        project
+    } else {
+        reindexed(files, &fixed, project, &indexed)
+    };
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text_now(f));
         plan(&project, settings, &texts, &|_| true)
@@ -1091,6 +1069,45 @@ fn refresh_project_findings(
             .diagnostics
             .sort_by_key(|d| (d.range.start(), d.recipe.code));
     }
+}
+
+/// The project with the files that changed (`fixed`) indexed again.
+fn reindexed(
+    files: &[Candidate],
+    fixed: &[Option<String>],
+    project: Project,
+    indexed: &[FileId],
+) -> Project {
+    // Only the files that changed are indexed again.
+    let (roots, places) = project_layout(files);
+    let patches = project.patches;
+    let unindexed_mentions = project.unindexed_mentions;
+    let constant_mentions = project.constant_mentions;
+    let mut modules = project.modules;
+    modules
+        .par_iter_mut()
+        .zip(indexed)
+        .for_each(|(module, &file)| {
+            // Changed, or it is as the index has it.
+            let Some(text) = &fixed[file] else { return };
+            if let Ok(parsed) = parse_module(text) {
+                *module = index_module(
+                    &files[file].path,
+                    places[file].clone(),
+                    text,
+                    &parsed,
+                    crate::codemods::RECIPES,
+                    &roots,
+                );
+            }
+        });
+    let mut project = Project::new(modules);
+    // What the run patches, and what the files not indexed mention, still hold for the
+    // findings left.
+    project.patches = patches;
+    project.unindexed_mentions = unindexed_mentions;
+    project.constant_mentions = constant_mentions;
+    project
 }
 
 #[cfg(test)]
