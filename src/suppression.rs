@@ -62,8 +62,24 @@ fn parse_comment(comment: &str) -> Option<Silences> {
     }
 }
 
+/// Whether `source` may hold a suppression comment: `awaitify` or `noqa` (in any case)
+/// somewhere in it (a byte test before its comments are read; `q` is a rare letter).
+fn may_suppress(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    crate::recipe::contains(source, "awaitify")
+        || memchr::memchr2_iter(b'q', b'Q', bytes).any(|at| {
+            at >= 2
+                && bytes
+                    .get(at - 2..at + 2)
+                    .is_some_and(|word| word.eq_ignore_ascii_case(b"noqa"))
+        })
+}
+
 /// Whether the file opts out entirely.
 pub fn skips_file(parsed: &Parsed, source: &str) -> bool {
+    if !crate::recipe::contains(source, "awaitify: skip-file") {
+        return false;
+    }
     parsed
         .tokens()
         .iter()
@@ -94,7 +110,8 @@ impl Suppressions {
                 .filter(|t| t.kind() == TokenKind::Comment)
         };
         // Most files have no suppression comment: no line index then.
-        if !comments().any(|t| parse_comment(&source[t.range()]).is_some()) {
+        if !may_suppress(source) || !comments().any(|t| parse_comment(&source[t.range()]).is_some())
+        {
             return Suppressions::default();
         }
         let lines = LineIndex::new(source);
@@ -143,6 +160,31 @@ pub fn filter(diagnostics: &mut Vec<Diagnostic>, parsed: &Parsed, source: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_test_passes_every_comment_that_suppresses() {
+        // Every text whose comment suppresses passes the byte test.
+        for comment in [
+            "# noqa",
+            "# NoQa: AW101",
+            "# type: ignore  # NOQA",
+            "#noqa",
+            "# awaitify: ignore[AW1]",
+            "# awaitify: skip-file",
+        ] {
+            assert!(parse_comment(comment).is_some() || comment.contains("skip-file"));
+            assert!(may_suppress(&format!("x = 1  {comment}\n")), "{comment}");
+        }
+        for text in [
+            "x = 1  # no qa\n",
+            "q = 1\n",
+            "",
+            "aq",
+            "import queue  # not a noq\n",
+        ] {
+            assert!(!may_suppress(text), "{text}");
+        }
+    }
 
     #[test]
     fn parses_suppression_comments() {
