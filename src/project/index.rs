@@ -101,22 +101,12 @@ pub struct Class {
 /// names the same imported paths over and over).
 pub type QualifiedPath = std::sync::Arc<[Box<str>]>;
 
-/// The paths targets have so far (see [`QualifiedPath`]), by their segments joined with NULs,
-/// which no segment holds; and a buffer for that key. One per thread, for every module it
-/// indexes: modules name the same paths (`homeassistant.core.HomeAssistant`, `.const.DOMAIN`).
+/// The paths a module's targets have so far (see [`QualifiedPath`]), by their segments joined
+/// with NULs, which no segment holds; and a buffer for that key.
 #[derive(Default)]
 struct Paths {
     key: String,
     known: HashMap<String, QualifiedPath>,
-}
-
-thread_local! {
-    static PATHS: std::cell::RefCell<Paths> = Default::default();
-}
-
-/// The shared path of `segments` (see [`Paths`]).
-fn intern(segments: &[&str]) -> QualifiedPath {
-    PATHS.with(|paths| paths.borrow_mut().intern(segments))
 }
 
 impl Paths {
@@ -495,6 +485,7 @@ pub fn index_with_model(
     let module = place.names.first().cloned().unwrap_or_default();
     let is_package = place.is_package;
     let mut indexer = Indexer {
+        paths: Default::default(),
         context: WalkContext::new(),
         source,
         parsed,
@@ -588,7 +579,10 @@ pub fn index_with_model(
         } else {
             HashMap::default()
         };
-    let Indexer { mut index, .. } = indexer;
+    let Indexer {
+        mut index, paths, ..
+    } = indexer;
+    let mut paths = paths.into_inner();
     index.top_level.extend(instances);
     index.fixtures = fixtures;
     // The first class and top-level function of each label (a lookup per name, not a scan).
@@ -606,7 +600,7 @@ pub fn index_with_model(
         let binding = &semantic.bindings[binding];
         let target = match (&binding.kind, binding.definition) {
             (BindingKind::Import { path, .. }, _) if is_project(path, roots) => {
-                Target::Qualified(intern(path))
+                Target::Qualified(paths.intern(path))
             }
             (BindingKind::Import { .. }, _) => continue,
             (_, Some(scope)) => match semantic.scopes[scope].kind {
@@ -638,6 +632,8 @@ pub fn index_with_model(
 type WorkerFunction = (usize, ScopeId);
 
 struct Indexer<'a, 's> {
+    /// The paths its targets have so far.
+    paths: std::cell::RefCell<Paths>,
     context: WalkContext<'a>,
     source: &'a str,
     parsed: &'a Parsed,
@@ -1149,7 +1145,7 @@ impl<'a> Indexer<'a, '_> {
                     Target::Qualified(path) => {
                         let mut segments: Vec<&str> = path.iter().map(|s| &**s).collect();
                         segments.push(name);
-                        Target::Qualified(intern(&segments))
+                        Target::Qualified(self.paths.borrow_mut().intern(&segments))
                     }
                     Target::Class(class) => match self.index.classes[class].methods.get(name) {
                         Some(&method) => Target::Function(method),
@@ -1227,7 +1223,7 @@ impl<'a> Indexer<'a, '_> {
     /// An imported name: `External` unless it comes from the project.
     fn qualified(&self, path: &[&str]) -> Target {
         if is_project(path, self.roots) {
-            Target::Qualified(intern(path))
+            Target::Qualified(self.paths.borrow_mut().intern(path))
         } else {
             Target::External
         }
