@@ -917,3 +917,55 @@ fn canonical_module(mut path: Vec<&str>) -> Vec<&str> {
     }
     path
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SemanticModel;
+
+    /// The lock search skips modules without an `acquire` call (see
+    /// [`SemanticModel::acquires_locks`]): wherever one stands, the model must see it.
+    #[test]
+    fn an_acquire_call_is_seen_wherever_it_stands() {
+        let places = [
+            "lock.acquire()",
+            "def f():\n    lock.acquire()",
+            "async def f():\n    if lock.acquire(timeout=1):\n        pass",
+            "class C:\n    def m(self):\n        self._lock.acquire()",
+            "class C:\n    x = lock.acquire()",
+            "f = lambda: lock.acquire()",
+            "xs = [lock.acquire() for _ in range(2)]",
+            "xs = {k: lock.acquire() for k in ks}",
+            "@deco(lock.acquire())\ndef f(): pass",
+            "def f(x=lock.acquire()): pass",
+            "def f(x: int = lock.acquire()): pass",
+            "y = f'{lock.acquire()}'",
+            "with lock.acquire() as a: pass",
+            "try:\n    pass\nexcept E:\n    lock.acquire()",
+            "while lock.acquire(False): pass",
+            "match x:\n    case 1 if lock.acquire():\n        pass",
+            "if (ok := lock.acquire()): pass",
+            "g(key=lock.acquire(), *[lock.acquire()])",
+            "x: bool = lock.acquire()",
+            "x += lock.acquire()",
+            "assert lock.acquire()",
+            "async def f():\n    await g(lock.acquire())",
+            "def f():\n    return (yield lock.acquire())",
+            "a.b.c.acquire()",
+        ];
+        for place in places {
+            let parsed = crate::parse::parse_module(place).expect(place);
+            let model = SemanticModel::build(parsed.suite());
+            assert!(model.acquires_locks(), "{place}");
+        }
+        for place in [
+            "lock.release()",
+            "acquire()",
+            "x = lock.acquire",
+            "# lock.acquire()",
+        ] {
+            let parsed = crate::parse::parse_module(place).expect(place);
+            let model = SemanticModel::build(parsed.suite());
+            assert!(!model.acquires_locks(), "{place}");
+        }
+    }
+}
