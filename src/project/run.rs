@@ -49,7 +49,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     // One pass over the files: each is parsed once, indexed if the project needs it and, in
     // check mode, checked from the same parse and semantic model.
     let wanted = index_wanted(files, &sources);
-    let (roots, places) = project_layout(files);
+    let layout = project_layout(files);
     // (With whether the file is worth parsing in this mode, by its bytes: the facts of the
     // run change no recipe of its settings, so it holds for the second pass too.)
     let first: Vec<(FirstPass, bool)> = (0..files.len())
@@ -65,7 +65,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
             let pass = first_pass(
                 &files[file].path,
                 &source.text,
-                wanted[file].then_some((&roots, &places[file])),
+                wanted[file].then_some((&layout.roots, &layout.places[file])),
                 work.then_some((&*settings, mode)),
             );
             (pass, worth)
@@ -82,7 +82,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         worth.push(worth_parsing);
     }
 
-    let (mut project, indexed) = build_project(files, &sources, roots, &places, first_round);
+    let (mut project, indexed) = build_project(files, &sources, &layout, first_round);
     project.patches = facts.patches();
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
@@ -141,7 +141,8 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
 
     if matches!(mode, Mode::Diff | Mode::Write) {
         if let Some((project, indexed)) = kept {
-            refresh_project_findings(files, &sources, &mut reports, settings, project, indexed);
+            let index = (project, indexed, &layout);
+            refresh_project_findings(files, &sources, &mut reports, settings, index);
         }
         if mode == Mode::Diff {
             for (report, planned) in reports.iter_mut().zip(planned) {
@@ -442,16 +443,14 @@ fn first_pass(
 fn build_project(
     files: &[Candidate],
     sources: &[Result<SourceText, FileError>],
-    roots: super::Roots,
-    places: &[ModulePlace],
+    layout: &Layout,
     first_round: Vec<(FileId, Option<ModuleIndex>)>,
 ) -> (Project, Vec<FileId>) {
     let mut indexing = Indexing {
         files,
         sources,
         recipes: crate::codemods::RECIPES,
-        roots,
-        places,
+        layout,
         done: HashSet::default(),
         module_files: Vec::new(),
         unparsed: Vec::new(),
@@ -605,10 +604,7 @@ struct Indexing<'r> {
     files: &'r [Candidate],
     sources: &'r [Result<SourceText, FileError>],
     recipes: &'r [&'static dyn Recipe],
-    /// First segments of the module names.
-    roots: super::Roots,
-    /// Per file: its place among the project's modules.
-    places: &'r [ModulePlace],
+    layout: &'r Layout,
     done: HashSet<FileId>,
     /// Per module (in `modules` order): its file.
     module_files: Vec<FileId>,
@@ -620,7 +616,7 @@ impl Indexing<'_> {
     fn index_more(&mut self, mut wanted: Vec<FileId>, modules: &mut Vec<ModuleIndex>) {
         wanted.retain(|f| self.done.insert(*f));
         let (files, sources, recipes) = (self.files, self.sources, self.recipes);
-        let (roots, places) = (&self.roots, self.places);
+        let Layout { roots, places } = self.layout;
         let new: Vec<(FileId, Option<ModuleIndex>)> = wanted
             .par_iter()
             .map(|&file| {
@@ -656,10 +652,17 @@ impl Indexing<'_> {
     }
 }
 
-/// Where each of `files` stands among the project's modules (see [`super::layout::place`]),
-/// and the first segments of their module names (`opsd` of `opsd.db`): imports from anything
-/// else are not the project's.
-fn project_layout(files: &[Candidate]) -> (super::Roots, Vec<ModulePlace>) {
+/// Where the files of a run stand among the project's modules.
+struct Layout {
+    /// The first segments of their module names (`opsd` of `opsd.db`): imports from anything
+    /// else are not the project's.
+    roots: super::Roots,
+    /// Per file: its place (see [`super::layout::place`]).
+    places: Vec<ModulePlace>,
+}
+
+/// The [`Layout`] of `files`, found once per run.
+fn project_layout(files: &[Candidate]) -> Layout {
     let places: Vec<ModulePlace> = files
         .par_iter()
         .map(|c| super::layout::place(&c.path))
@@ -673,7 +676,7 @@ fn project_layout(files: &[Candidate]) -> (super::Roots, Vec<ModulePlace>) {
             }
         }
     }
-    (roots, places)
+    Layout { roots, places }
 }
 
 /// The files not indexed yet that mention one of `names` as a word of their code (comments
@@ -1016,15 +1019,14 @@ fn process_with_plan(
     (report, planned)
 }
 
-/// After fixing, the phase 2 findings that remain: the project indexed again with the fixed
-/// texts.
+/// After fixing, the phase 2 findings that remain: the project (whose files stand as the
+/// run's `layout` says) indexed again with the fixed texts.
 fn refresh_project_findings(
     files: &[Candidate],
     originals: &[Result<SourceText, FileError>],
     reports: &mut [FileReport],
     settings: &Settings,
-    project: Project,
-    indexed: Vec<FileId>,
+    (project, indexed, layout): (Project, Vec<FileId>, &Layout),
 ) {
     // The text of each file now: its fixed text if it changed, else the original (not copied).
     let fixed: Vec<Option<String>> = reports
@@ -1044,7 +1046,7 @@ fn refresh_project_findings(
     let project = if indexed.iter().all(|&file| fixed[file].is_none()) {
         project
     } else {
-        reindexed(files, &fixed, project, &indexed)
+        reindexed(files, &fixed, project, &indexed, layout)
     };
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text_now(f));
@@ -1077,9 +1079,10 @@ fn reindexed(
     fixed: &[Option<String>],
     project: Project,
     indexed: &[FileId],
+    layout: &Layout,
 ) -> Project {
     // Only the files that changed are indexed again.
-    let (roots, places) = project_layout(files);
+    let Layout { roots, places } = layout;
     let patches = project.patches;
     let unindexed_mentions = project.unindexed_mentions;
     let constant_mentions = project.constant_mentions;
@@ -1097,7 +1100,7 @@ fn reindexed(
                     text,
                     &parsed,
                     crate::codemods::RECIPES,
-                    &roots,
+                    roots,
                 );
             }
         });
