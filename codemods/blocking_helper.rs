@@ -667,7 +667,8 @@ fn offload_hazard(checker: &ProjectChecker<'_>, moved: &[FnId], from: FileId) ->
         for g in running {
             let module = &project.modules[g.file];
             let label = &project.function(g).label;
-            if let Some(patch) = project.patches.iter().find(|patch| {
+            let last = label.rsplit('.').next().unwrap_or(label);
+            if let Some(patch) = project.patches.find(&[last], |patch| {
                 module
                     .names
                     .iter()
@@ -685,9 +686,7 @@ fn offload_hazard(checker: &ProjectChecker<'_>, moved: &[FnId], from: FileId) ->
                     continue;
                 }
                 let api: Vec<&str> = site.label.split('.').collect();
-                if let Some(patch) =
-                    crate::patches::affecting(&project.patches, &module.names, &api, &site.label)
-                {
+                if let Some(patch) = project.patches.affecting(&module.names, &api, &site.label) {
                     return Some(format!(
                         "`{}` at {} is patched at {} (`{}`)",
                         site.label,
@@ -825,7 +824,10 @@ fn unsafe_migrations(
         // A call the project's code patches is migrated only by an unsafe fix too.
         let patched = |site: &crate::project::index::BlockingSite| {
             let api: Vec<&str> = site.label.split('.').collect();
-            crate::patches::affecting(&checker.project.patches, &module.names, &api, &site.label)
+            checker
+                .project
+                .patches
+                .affecting(&module.names, &api, &site.label)
                 .map(|patch| {
                     format!(
                         "`{}` is patched at {} (`{}`)",

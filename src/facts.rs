@@ -16,7 +16,9 @@
 //!
 //! One fact belongs to every recipe and is the engine's: the functions the project's code
 //! (its tests, mostly) patches ([`crate::patches`]). A fix that stops calling a patched
-//! function is unsafe ([`crate::checker::Checker::report_with_fix`]).
+//! function is unsafe ([`crate::checker::Checker::report_with_fix`]). The modules that may
+//! patch are found by bytes here too, but parsed only when a fix asks about a name they
+//! mention ([`crate::patches::Patches`]).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::patches::Patch;
+use crate::patches::{Patch, Patches};
 use crate::pipeline::Settings;
 use crate::recipe::{mentions_word, Recipe, RunFact};
 
@@ -44,7 +46,7 @@ pub struct Elsewhere {
 pub struct RunFacts {
     elsewhere: Vec<Elsewhere>,
     /// What the run's modules patch, for a file that calls something a recipe migrates.
-    patches: Arc<[Patch]>,
+    patches: Arc<Patches>,
     /// The names the file is imported by (a patch may go through them).
     names: Vec<String>,
 }
@@ -57,7 +59,7 @@ impl RunFacts {
 
     /// The patch a fix defeats when it stops calling `api` (called as `callee` in this file).
     pub fn patch_of(&self, api: &[&str], callee: &str) -> Option<&Patch> {
-        crate::patches::affecting(&self.patches, &self.names, api, callee)
+        self.patches.affecting(&self.names, api, callee)
     }
 }
 
@@ -102,7 +104,7 @@ struct Having<'f> {
 #[derive(Default)]
 pub struct FactIndex<'f> {
     facts: Vec<Having<'f>>,
-    patches: Arc<[Patch]>,
+    patches: Arc<Patches>,
     /// The codes of the recipes the facts were gathered for, in order.
     recipes: Vec<&'static str>,
     /// Per module, what its bytes hold (read once, when the facts were gathered).
@@ -196,23 +198,22 @@ impl<'f> FactIndex<'f> {
                 patching.push((path, text));
             }
         }
-        let patches: Vec<Patch> = patching
-            .into_par_iter()
-            .flat_map_iter(|(path, text)| match crate::parse::parse_module(text) {
-                Ok(parsed) => crate::patches::patches_in(path, text, &parsed),
-                Err(_) => Vec::new(),
-            })
-            .collect();
+        // Parsed only when a fix asks about a name they mention (see [`Patches`]).
+        let patches = Patches::new(
+            patching
+                .into_iter()
+                .map(|(path, text)| (path.to_path_buf(), Box::from(text))),
+        );
         FactIndex {
             facts,
-            patches: patches.into(),
+            patches: Arc::new(patches),
             recipes: recipes.iter().map(|recipe| recipe.meta().code).collect(),
             scanned: scanned_texts,
         }
     }
 
     /// What the run's modules patch.
-    pub fn patches(&self) -> Arc<[Patch]> {
+    pub fn patches(&self) -> Arc<Patches> {
         Arc::clone(&self.patches)
     }
 

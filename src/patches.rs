@@ -7,14 +7,18 @@
 //! result, relies on the code under test calling it. Once migrated, the code calls
 //! `asyncio.sleep` or `asyncio.create_subprocess_exec` instead: the patch no longer takes
 //! effect, the test sleeps for real or starts real processes. A fix that replaces a patched
-//! function therefore changes behaviour; [`affecting`] finds the patch that makes it so.
+//! function therefore changes behaviour; [`Patches::affecting`] finds the patch that makes it so.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustc_hash::FxHashMap;
 
 use crate::parse::ast::{self, Expr, Stmt};
 use crate::parse::visitor::{self, Visitor};
 use crate::parse::{Parsed, Ranged};
-use crate::recipe::contains;
+use crate::recipe::{contains, mentions_word};
 use crate::semantic::SemanticModel;
 use crate::source::LineIndex;
 
@@ -85,27 +89,170 @@ pub fn patches_in(path: &Path, text: &str, parsed: &Parsed) -> Vec<Patch> {
         .collect()
 }
 
-/// The patch that a migration of `api` (`["time", "sleep"]`) in the module named `modules`
-/// (every name it is imported by) would defeat, for a call written `callee`
+/// Whether `patch` is one that a migration of `api` (`["time", "sleep"]`) in the module named
+/// `modules` (every name it is imported by) would defeat, for a call written `callee`
 /// (`time.sleep`, `t.sleep`, `sleep`): a patch of the function itself (through any module
 /// that imports its module: `pkg.jobs.time.sleep` is `time.sleep`), or of the name the call
 /// goes through in that module (`pkg.jobs.sleep`, `pkg.jobs.time`).
-pub fn affecting<'p>(
-    patches: &'p [Patch],
-    modules: &[String],
-    api: &[&str],
-    callee: &str,
-) -> Option<&'p Patch> {
-    let api = api.join(".");
+fn affects(patch: &Patch, modules: &[String], api: &str, callee: &str) -> bool {
     let root = callee.split('.').next().unwrap_or(callee);
-    patches.iter().find(|patch| {
-        let target = patch.target.as_str();
-        target == api
-            || target.ends_with(&format!(".{api}"))
-            || modules.iter().any(|module| {
-                target == format!("{module}.{root}") || target == format!("{module}.{callee}")
+    let target = patch.target.as_str();
+    target == api
+        || target.ends_with(&format!(".{api}"))
+        || modules.iter().any(|module| {
+            target == format!("{module}.{root}") || target == format!("{module}.{callee}")
+        })
+}
+
+/// The last segment of a dotted name (`sleep` of `time.sleep`).
+fn last_segment(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
+}
+
+/// What the run's modules patch, found as it is asked for.
+///
+/// The modules that may patch ([`may_patch`]) are kept with their texts; one is parsed (once)
+/// only when a question is asked about a name it mentions. Every question is about patches
+/// whose target ends with a given name (`sleep`, `time`, `run_cmd`), and that name is always
+/// written in the patching module as a word of its own: the target is a string literal
+/// (`"pkg.jobs.time"`, `patch.object(time, "sleep")`) or an attribute (`time.sleep = fake`).
+/// So a module whose text does not mention the name cannot hold an answer, and most modules
+/// that may patch are never parsed: in a run with no fix to judge, none is.
+///
+/// Answers are as if every module had been parsed up front: the first patch in run order
+/// (the modules' order, then each module's own) that answers the question.
+#[derive(Default)]
+pub struct Patches {
+    modules: Vec<Patching>,
+    /// Per name asked about: whether each module mentions it.
+    mentioning: Mutex<FxHashMap<Box<str>, Arc<[bool]>>>,
+    /// The bytes searched for names so far (past a budget, every module is parsed instead).
+    searched: AtomicUsize,
+}
+
+/// A module that may patch.
+struct Patching {
+    path: PathBuf,
+    text: Box<str>,
+    found: OnceLock<Vec<Patch>>,
+}
+
+impl Patching {
+    fn patches(&self) -> &[Patch] {
+        self.found
+            .get_or_init(|| match crate::parse::parse_module(&self.text) {
+                Ok(parsed) => patches_in(&self.path, &self.text, &parsed),
+                Err(_) => Vec::new(),
             })
-    })
+    }
+}
+
+impl std::fmt::Debug for Patches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.modules.iter().map(|module| &module.path))
+            .finish()
+    }
+}
+
+/// How many times the texts of the modules that may patch are searched for names before
+/// they are all parsed instead (a search is about a hundred times faster than a parse).
+const SEARCHES: usize = 32;
+
+impl Patches {
+    /// The modules that may patch (see [`may_patch`]), in run order, with their texts.
+    pub fn new(modules: impl IntoIterator<Item = (PathBuf, Box<str>)>) -> Self {
+        Patches {
+            modules: modules
+                .into_iter()
+                .map(|(path, text)| Patching {
+                    path,
+                    text,
+                    found: OnceLock::new(),
+                })
+                .collect(),
+            ..Patches::default()
+        }
+    }
+
+    /// Patches already found (for tests).
+    #[cfg(test)]
+    fn found(patches: Vec<Patch>) -> Self {
+        let found = OnceLock::new();
+        let _ = found.set(patches);
+        Patches {
+            modules: vec![Patching {
+                path: PathBuf::new(),
+                text: Box::default(),
+                found,
+            }],
+            ..Patches::default()
+        }
+    }
+
+    /// Whether no module of the run may patch anything.
+    pub fn is_empty(&self) -> bool {
+        self.modules.is_empty()
+    }
+
+    /// The first patch (in run order) whose target's last segment is one of `names` and for
+    /// which `test` holds.
+    pub fn find(&self, names: &[&str], test: impl Fn(&Patch) -> bool) -> Option<&Patch> {
+        if self.modules.is_empty() {
+            return None;
+        }
+        let mentioning: Vec<Option<Arc<[bool]>>> =
+            names.iter().map(|name| self.mentioning(name)).collect();
+        self.modules
+            .iter()
+            .enumerate()
+            .filter(|&(i, module)| {
+                module.found.get().is_some()
+                    || mentioning
+                        .iter()
+                        .any(|mentions| mentions.as_ref().is_none_or(|mentions| mentions[i]))
+            })
+            .flat_map(|(_, module)| module.patches())
+            .find(|&patch| names.contains(&last_segment(&patch.target)) && test(patch))
+    }
+
+    /// The patch that a migration of `api` (`["time", "sleep"]`) in the module named
+    /// `modules` (every name it is imported by) would defeat, for a call written `callee`
+    /// (see `affects`).
+    pub fn affecting(&self, modules: &[String], api: &[&str], callee: &str) -> Option<&Patch> {
+        let api = api.join(".");
+        let root = callee.split('.').next().unwrap_or(callee);
+        let names = [last_segment(&api), root, last_segment(callee)];
+        self.find(&names, |patch| affects(patch, modules, &api, callee))
+    }
+
+    /// Per module, whether it mentions `name` as a word; `None` when any module may hold a
+    /// patch of it (it is not an identifier, or the search budget is spent).
+    fn mentioning(&self, name: &str) -> Option<Arc<[bool]>> {
+        let identifier = !name.is_empty() && name.bytes().all(crate::recipe::continues_identifier);
+        if !identifier {
+            return None;
+        }
+        let lock = || {
+            self.mentioning
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(mentions) = lock().get(name) {
+            return Some(Arc::clone(mentions));
+        }
+        let bytes: usize = self.modules.iter().map(|module| module.text.len()).sum();
+        if self.searched.fetch_add(bytes, Ordering::Relaxed) > SEARCHES * bytes {
+            return None;
+        }
+        let mentions: Arc<[bool]> = self
+            .modules
+            .iter()
+            .map(|module| mentions_word(&module.text, name))
+            .collect();
+        lock().insert(name.into(), Arc::clone(&mentions));
+        Some(mentions)
+    }
 }
 
 struct Finder<'m, 'a> {
@@ -307,12 +454,126 @@ def test_b(monkeypatch, mocker):
             ("pkg.jobs.time", "sleep", false),
             ("mytime.sleeper", "time.sleep", false),
         ] {
-            let patches = [patch(target)];
+            let patches = Patches::found(vec![patch(target)]);
             assert_eq!(
-                affecting(&patches, &modules, &sleep, callee).is_some(),
+                patches.affecting(&modules, &sleep, callee).is_some(),
                 hit,
                 "{target} / {callee}"
             );
         }
+    }
+
+    /// Modules that may patch, for the tests of [`Patches`]: one patches `time.sleep`, one
+    /// `pkg.jobs.time` (its text also has `timeout`), one `pkg.jobs.run_cmd`, one nothing
+    /// (it mentions `sleep` in a comment), one does not parse.
+    fn patching() -> Vec<(PathBuf, Box<str>)> {
+        [
+            (
+                "test_a.py",
+                "from unittest import mock\nmock.patch('time.sleep')\n",
+            ),
+            (
+                "test_b.py",
+                "from unittest import mock\n\n\nmock.patch('pkg.jobs.time', timeout=1)\n",
+            ),
+            (
+                "test_c.py",
+                "def test(mocker):\n    mocker.patch('pkg.jobs.run_cmd')\n",
+            ),
+            (
+                "test_d.py",
+                "from unittest import mock  # sleep\nmock.patch('x.y')\n",
+            ),
+            (
+                "test_e.py",
+                "from unittest import mock\nmock.patch('time.sleep'\n",
+            ),
+        ]
+        .into_iter()
+        .map(|(path, text)| (PathBuf::from(path), Box::from(text)))
+        .collect()
+    }
+
+    fn parsed(patches: &Patches) -> Vec<bool> {
+        patches
+            .modules
+            .iter()
+            .map(|module| module.found.get().is_some())
+            .collect()
+    }
+
+    #[test]
+    fn patches_are_found_as_if_every_module_was_parsed() {
+        let modules = ["pkg.jobs".to_owned()];
+        let questions: [(&[&str], &str); 7] = [
+            (&["time", "sleep"], "time.sleep"),
+            (&["time", "sleep"], "sleep"),
+            (&["time", "sleep"], "t.sleep"),
+            (&["subprocess", "run"], "run_cmd"),
+            (&["subprocess", "run"], "subprocess.run"),
+            (&["os", "system"], "system"),
+            (&["x", "y"], "(x) . y"),
+        ];
+        // Parsed up front: every module's patches, in order.
+        let all: Vec<Patch> = patching()
+            .iter()
+            .flat_map(|(path, text)| match crate::parse::parse_module(text) {
+                Ok(parsed) => patches_in(path, text, &parsed),
+                Err(_) => Vec::new(),
+            })
+            .collect();
+        let lazy = Patches::new(patching());
+        for (api, callee) in questions {
+            let dotted = api.join(".");
+            let eager = all
+                .iter()
+                .find(|patch| affects(patch, &modules, &dotted, callee));
+            assert_eq!(
+                lazy.affecting(&modules, api, callee),
+                eager,
+                "{dotted} / {callee}"
+            );
+        }
+        let lazy = Patches::new(patching());
+        assert_eq!(lazy.find(&["run_cmd"], |_| true), all.get(2));
+        assert_eq!(lazy.find(&["time"], |_| true), all.get(1));
+    }
+
+    #[test]
+    fn a_module_is_parsed_only_when_asked_about_a_name_it_mentions() {
+        let modules = ["pkg.jobs".to_owned()];
+        let patches = Patches::new(patching());
+        assert_eq!(parsed(&patches), [false; 5]);
+        // `subprocess.run` called as `run`: no module mentions `run` or `subprocess`.
+        assert!(patches
+            .affecting(&modules, &["subprocess", "run"], "run")
+            .is_none());
+        assert_eq!(parsed(&patches), [false; 5]);
+        // `time.sleep` called as `sleep`: the first module that mentions `sleep` answers.
+        let patch = patches.affecting(&modules, &["time", "sleep"], "sleep");
+        assert_eq!(patch.map(|p| p.location()), Some("test_a.py:2".to_owned()));
+        assert_eq!(parsed(&patches), [true, false, false, false, false]);
+        // `pkg.jobs.sleep` is patched nowhere: the modules that mention `sleep` are read (a
+        // patch of `pkg.jobs.time` cannot be the one: `test_b` is left alone).
+        assert!(patches
+            .find(&["sleep"], |patch| patch.target == "pkg.jobs.sleep")
+            .is_none());
+        assert_eq!(parsed(&patches), [true, false, false, true, true]);
+        // A name that is no identifier: any module may hold it.
+        assert!(patches.find(&["a b"], |_| true).is_none());
+        assert_eq!(parsed(&patches), [true; 5]);
+    }
+
+    #[test]
+    fn past_the_search_budget_every_module_is_parsed() {
+        let patches = Patches::new(patching());
+        for i in 0..=SEARCHES {
+            assert!(patches.find(&[&format!("name{i}")], |_| true).is_none());
+        }
+        assert_eq!(parsed(&patches), [false; 5]);
+        assert!(patches.find(&["nothing"], |_| true).is_none());
+        assert_eq!(parsed(&patches), [true; 5]);
+        let patch = patches.find(&["run_cmd"], |_| true);
+        assert_eq!(patch.map(|p| p.location()), Some("test_c.py:2".to_owned()));
     }
 }

@@ -271,7 +271,7 @@ pub fn starts_word(bytes: &[u8], at: usize) -> bool {
 
 /// Whether an identifier may go on with this byte (a letter, a digit, `_`, or part of a
 /// non-ASCII character).
-fn continues_identifier(byte: u8) -> bool {
+pub fn continues_identifier(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'_' || !byte.is_ascii()
 }
 

@@ -939,8 +939,7 @@ impl crate::project::Project {
         }
         if let Some(patch) = self
             .patches
-            .iter()
-            .find(|p| p.target.rsplit('.').next() == Some(name))
+            .find(&[name], |p| p.target.rsplit('.').next() == Some(name))
         {
             return Some(format!(
                 "is patched at {} (`{}`)",

@@ -130,7 +130,7 @@ pub struct PlannedModule<'a> {
 pub struct Project {
     pub modules: Vec<ModuleIndex>,
     /// What the run's modules patch (see [`crate::patches`]).
-    pub patches: std::sync::Arc<[crate::patches::Patch]>,
+    pub patches: std::sync::Arc<crate::patches::Patches>,
     /// Files by namespace and module name.
     by_name: ModulesByName,
     roots: Roots,
