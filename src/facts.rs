@@ -24,8 +24,6 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::patches::{Patch, Patches};
 use crate::pipeline::Settings;
 use crate::recipe::{mentions_word, Recipe, RunFact};
@@ -68,17 +66,50 @@ fn facts<'a>(recipes: &'a [&'static dyn Recipe]) -> impl Iterator<Item = &'stati
     recipes.iter().flat_map(|recipe| recipe.run_facts().iter())
 }
 
-/// Whether what may be done to a file with this text depends on the other modules of the
-/// run: it needs a fact, or marks a module as having one.
-pub fn depends_on_the_run(recipes: &[&'static dyn Recipe], text: &str) -> bool {
-    facts(recipes).any(|fact| {
-        fact.needed_by.iter().any(|word| mentions_word(text, word))
-            || fact
-                .marks
+/// What the bytes of a module's text hold for the run's facts and recipes: which facts mark
+/// it, which it needs, which recipes' names it mentions (see [`Recipe::mentions`]), and
+/// whether it may patch. Each text is searched once, when it is read.
+#[derive(Clone, Debug)]
+pub struct Scan {
+    /// Per fact of the enabled recipes (in order), whether the text marks its module with it.
+    marks: Vec<bool>,
+    /// The recipes whose names it mentions, as bits (`None` past 64 recipes).
+    mentions: Option<u64>,
+    /// The facts it needs, as bits (`None` past 64 facts).
+    needs: Option<u64>,
+    may_patch: bool,
+}
+
+impl Scan {
+    pub fn of(recipes: &[&'static dyn Recipe], text: &str) -> Scan {
+        let facts: Vec<&'static RunFact> = facts(recipes).collect();
+        Scan {
+            marks: facts
                 .iter()
-                .any(|mark| crate::recipe::contains(text, mark))
-    }) || crate::patches::may_patch(text)
-        || needs_patches(recipes, text)
+                .map(|fact| {
+                    fact.marks
+                        .iter()
+                        .any(|mark| crate::recipe::contains(text, mark))
+                })
+                .collect(),
+            mentions: bits(recipes, |recipe| recipe.mentions(text)),
+            needs: bits(&facts, |fact| {
+                fact.needed_by.iter().any(|word| mentions_word(text, word))
+            }),
+            may_patch: crate::patches::may_patch(text),
+        }
+    }
+
+    /// Whether what may be done to the file depends on the other modules of the run: it
+    /// needs a fact, marks a module as having one, may patch, or may call something a recipe
+    /// migrates (and so needs the run's patches).
+    pub fn depends_on_the_run(&self) -> bool {
+        let any = |bits: Option<u64>| bits.is_none_or(|bits| bits != 0);
+        self.marks.iter().any(|&marked| marked)
+            || self.may_patch
+            || any(self.needs)
+            || any(self.mentions)
+    }
 }
 
 /// Whether a file may call something a recipe migrates (and so needs the run's patches).
@@ -138,7 +169,7 @@ impl<'f> FactIndex<'f> {
     /// pending until [`FactIndex::settle`].
     pub fn gather<'t>(
         recipes: &[&'static dyn Recipe],
-        modules: impl Iterator<Item = (&'f Path, Option<&'t str>)>,
+        modules: impl Iterator<Item = (&'f Path, Option<(&'t str, &'t Scan)>)>,
         project_stage: bool,
     ) -> Self {
         let mut facts: Vec<Having<'f>> = facts(recipes)
@@ -149,43 +180,23 @@ impl<'f> FactIndex<'f> {
                 settled: false,
             })
             .collect();
-        // Per module, in parallel: which facts its bytes mark it with, and whether it may
-        // patch; then gathered in run order.
-        let modules: Vec<(&'f Path, &'t str)> = modules
-            .filter_map(|(path, text)| Some((path, text?)))
+        let modules: Vec<(&'f Path, &'t str, &'t Scan)> = modules
+            .filter_map(|(path, text)| text.map(|(text, scan)| (path, text, scan)))
             .collect();
-        let marked: Vec<(Vec<bool>, bool, Option<Scanned>)> = modules
-            .par_iter()
-            .map(|(_, text)| {
-                let marks = facts
-                    .iter()
-                    .map(|having| {
-                        having
-                            .fact
-                            .marks
-                            .iter()
-                            .any(|mark| crate::recipe::contains(text, mark))
-                    })
-                    .collect();
-                let mentions = bits(recipes, |recipe| recipe.mentions(text));
-                let needs = bits(&facts, |having| {
-                    having
-                        .fact
-                        .needed_by
-                        .iter()
-                        .any(|word| mentions_word(text, word))
-                });
-                let scanned = mentions.zip(needs).map(|(mentions, needs)| Scanned {
+        let marked = modules.iter().map(|&(_, text, scan)| {
+            let scanned = scan
+                .mentions
+                .zip(scan.needs)
+                .map(|(mentions, needs)| Scanned {
                     text: (text.as_ptr() as usize, text.len()),
                     mentions,
                     needs,
                 });
-                (marks, crate::patches::may_patch(text), scanned)
-            })
-            .collect();
+            (scan.marks.iter().copied(), scan.may_patch, scanned)
+        });
         let mut patching: Vec<(&'f Path, &'t str)> = Vec::new();
         let mut scanned_texts = rustc_hash::FxHashMap::default();
-        for (&(path, text), (marks, may_patch, scanned)) in modules.iter().zip(marked) {
+        for (&(path, text, _), (marks, may_patch, scanned)) in modules.iter().zip(marked) {
             if let Some(scanned) = scanned {
                 scanned_texts.insert(path.as_os_str(), scanned);
             }

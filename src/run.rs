@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use rayon::prelude::*;
 
 use crate::discovery::Candidate;
-use crate::facts::{depends_on_the_run, FactIndex};
+use crate::facts::{FactIndex, Scan};
 use crate::pipeline::Settings;
 use crate::source::SourceText;
 
@@ -80,22 +80,24 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     // Files are read and processed one by one, except those whose fixes depend on the other
     // modules of the run (see [`crate::facts`]): they wait until every file was read.
     let none = FactIndex::default();
-    let first: Vec<Result<FileReport, Result<SourceText, FileError>>> = files
+    type Deferred = (Result<SourceText, FileError>, Option<Scan>);
+    let first: Vec<Result<FileReport, Deferred>> = files
         .par_iter()
         .map(|candidate| {
             let source = read_source(&candidate.path);
-            let depends = source
+            let scan = source
                 .as_ref()
-                .is_ok_and(|s| depends_on_the_run(&settings.recipes, &s.text));
-            if depends {
-                Err(source)
+                .ok()
+                .map(|s| Scan::of(&settings.recipes, &s.text));
+            if scan.as_ref().is_some_and(Scan::depends_on_the_run) {
+                Err((source, scan))
             } else {
                 Ok(process(candidate, source, &none))
             }
         })
         .collect();
     let mut reports: Vec<Option<FileReport>> = Vec::with_capacity(files.len());
-    let mut deferred: Vec<(usize, Result<SourceText, FileError>)> = Vec::new();
+    let mut deferred: Vec<(usize, Deferred)> = Vec::new();
     for (i, outcome) in first.into_iter().enumerate() {
         match outcome {
             Ok(report) => reports.push(Some(report)),
@@ -107,15 +109,15 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     }
     let facts = FactIndex::gather(
         &settings.recipes,
-        deferred.iter().map(|(i, source)| {
+        deferred.iter().map(|(i, (source, scan))| {
             let text = source.as_ref().ok().map(|s| s.text.as_str());
-            (files[*i].path.as_path(), text)
+            (files[*i].path.as_path(), text.zip(scan.as_ref()))
         }),
         false,
     );
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
-        .map(|(i, source)| (i, process(&files[i], source, &facts)))
+        .map(|(i, (source, _))| (i, process(&files[i], source, &facts)))
         .collect();
     for (i, report) in late {
         reports[i] = Some(report);

@@ -13,7 +13,7 @@ use super::plan::{apply, plan, FilePlan};
 use super::{FileId, PlannedModule, Project};
 use crate::checker::check;
 use crate::discovery::Candidate;
-use crate::facts::{FactIndex, Modules};
+use crate::facts::{FactIndex, Modules, Scan};
 use crate::file::{
     fill_fixed, finish_file, locate_in_original, process_source, read_source, syntax_error,
     worth_parsing, FileError, FileReport, Mode,
@@ -28,8 +28,17 @@ const MAX_ROUNDS: usize = 6;
 
 /// Runs `mode` over `files` with the project stage.
 pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
-    let sources: Vec<Result<SourceText, FileError>> =
-        files.par_iter().map(|c| read_source(&c.path)).collect();
+    let (sources, scans): (Vec<Result<SourceText, FileError>>, Vec<Option<Scan>>) = files
+        .par_iter()
+        .map(|c| {
+            let source = read_source(&c.path);
+            let scan = source
+                .as_ref()
+                .ok()
+                .map(|s| Scan::of(&settings.recipes, &s.text));
+            (source, scan)
+        })
+        .unzip();
     let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
     // The facts the project stage decides stay out of the first pass's settings (see
     // `settle_facts`).
@@ -37,8 +46,8 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         &settings.recipes,
         files
             .iter()
-            .zip(&sources)
-            .map(|(c, s)| (c.path.as_path(), text_of(s))),
+            .zip(sources.iter().zip(&scans))
+            .map(|(c, (s, scan))| (c.path.as_path(), text_of(s).zip(scan.as_ref()))),
         true,
     );
     let file_settings = |facts: &FactIndex, file: FileId| {
