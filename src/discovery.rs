@@ -80,6 +80,25 @@ pub fn build_excludes(patterns: &[String]) -> Result<GlobSet> {
     Ok(builder.build()?)
 }
 
+/// The absolute form of `path`, as [`std::path::absolute`] gives it, but without asking the
+/// system for the current folder at every call: it is read once per run (a run never
+/// changes it). Every file's project and module names start from here.
+pub fn absolute(path: &Path) -> std::io::Result<PathBuf> {
+    static CURRENT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let current = || {
+        CURRENT
+            .get_or_init(|| std::env::current_dir().ok())
+            .as_deref()
+    };
+    match current() {
+        // (An empty path is the current folder itself; joining it would add a slash.)
+        Some(current) if path.is_relative() && !path.as_os_str().is_empty() => {
+            std::path::absolute(current.join(path))
+        }
+        _ => std::path::absolute(path),
+    }
+}
+
 fn is_excluded(excludes: &GlobSet, path: &Path) -> bool {
     if excludes.is_empty() {
         return false;
@@ -87,7 +106,7 @@ fn is_excluded(excludes: &GlobSet, path: &Path) -> bool {
     let stripped = path.strip_prefix("./").unwrap_or(path);
     excludes.is_match(stripped)
         || path.file_name().is_some_and(|name| excludes.is_match(name))
-        || std::path::absolute(path).is_ok_and(|absolute| excludes.is_match(normalize(&absolute)))
+        || absolute(path).is_ok_and(|absolute| excludes.is_match(normalize(&absolute)))
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system.
@@ -317,7 +336,34 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn absolute_paths_are_the_standard_ones() {
+        for path in [
+            "",
+            ".",
+            "./",
+            "..",
+            "a",
+            "a/",
+            "./a/./b.py",
+            "a//b/../c.py",
+            "../x/y.py",
+            ".hidden/z.py",
+            "/abs/./z.py",
+            "//net/z.py",
+            "///abs/z.py",
+            "/",
+        ] {
+            let path = Path::new(path);
+            assert_eq!(
+                super::absolute(path).ok(),
+                std::path::absolute(path).ok(),
+                "{path:?}"
+            );
+        }
+    }
 
     #[test]
     fn paths_are_sorted_as_paths_compare() {

@@ -87,7 +87,8 @@ impl Settings {
             .per_file_ignores
             .iter()
             .filter(|rule| {
-                let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+                let absolute =
+                    crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
                 let relative = absolute.strip_prefix(&rule.root).unwrap_or(path);
                 rule.glob.is_match(relative) || rule.glob.is_match(path)
             })

@@ -41,7 +41,7 @@ pub struct ModulePlace {
 
 /// The names of the module at `path`.
 pub fn place(path: &Path) -> ModulePlace {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let stem = absolute
         .file_stem()
         .and_then(|s| s.to_str())
@@ -191,7 +191,7 @@ pub fn is_package_dir(dir: &Path) -> bool {
 /// The project folder `path` belongs to: the nearest folder at or above its own that declares
 /// a project (`None`: outside every project).
 pub fn project_of(path: &Path) -> Option<PathBuf> {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     absolute.parent().and_then(project_dir)
 }
 
@@ -361,7 +361,7 @@ fn project_dir(dir: &Path) -> Option<PathBuf> {
 /// `[project.entry-points.*]` and `[tool.poetry.scripts]` of `pyproject.toml`, and the
 /// `name = module:function` lines of `setup.cfg` or `setup.py`.
 pub fn entry_points(path: &Path) -> Vec<String> {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let Some(project) = absolute.parent().and_then(project_dir) else {
         return Vec::new();
     };
@@ -442,7 +442,7 @@ pub enum AsyncTests {
 /// file; without a configuration, the project's). Without that plugin an `async def` test
 /// does not run.
 pub fn async_tests(path: &Path) -> Option<AsyncTests> {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let folder = absolute.parent()?;
     let project = project_dir(folder);
     // Without a configuration, pytest runs in the plugin's default (strict) mode.
