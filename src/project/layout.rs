@@ -237,7 +237,8 @@ pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> 
         .collect();
     // By project folder, then by module name: the names are compared, the folders only
     // between projects.
-    let mut by_project: BTreeMap<Option<PathBuf>, BTreeMap<String, Claims<'p>>> = BTreeMap::new();
+    // (Hashed, then sorted once: comparing paths splits them into components each time.)
+    let mut by_project: HashMap<Option<PathBuf>, BTreeMap<String, Claims<'p>>> = HashMap::default();
     for (path, (place, project)) in paths.into_iter().zip(places) {
         let claims = by_project.entry(project).or_default();
         for (name, origin) in place.names.into_iter().zip(place.origins) {
@@ -247,6 +248,8 @@ pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> 
                 .push((path, origin, place.is_package));
         }
     }
+    let mut by_project: Vec<_> = by_project.into_iter().collect();
+    by_project.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
     let claims = by_project.into_iter().flat_map(|(project, claims)| {
         claims
             .into_iter()
