@@ -44,6 +44,8 @@ pub struct Candidate {
     pub path: PathBuf,
     /// Named on the command line (always parsed), rather than found in a directory.
     pub explicit: bool,
+    /// Its size in bytes when it was found (0 when unknown): a hint for scheduling only.
+    pub size: u64,
 }
 
 /// The files to process, in a stable order, and the paths that could not be walked.
@@ -148,11 +150,15 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
     let mut seen = HashSet::new();
     // The same file reached twice (through a symlink, or two overlapping paths) is processed
     // once: files are told apart by device and inode.
-    // (`id`: the file's, from `file_id`.)
+    // (`id`: the file's id and size, from `file_id`.)
     let mut add = |found: &mut Discovered, path: PathBuf, explicit: bool, id: Option<_>| {
-        let key = id.unwrap_or((u64::MAX, seen.len() as u64));
+        let (key, size) = id.unwrap_or(((u64::MAX, seen.len() as u64), 0));
         if seen.insert(key) {
-            found.files.push(Candidate { path, explicit });
+            found.files.push(Candidate {
+                path,
+                explicit,
+                size,
+            });
         }
     };
     for root in paths {
@@ -249,7 +255,7 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
         }
         let batch = sorted_paths(batch);
         // (The files' ids are read in parallel: a `stat` each.)
-        let batch: Vec<(PathBuf, Option<(u64, u64)>)> = batch
+        let batch: Vec<(PathBuf, Option<FileId>)> = batch
             .into_par_iter()
             .map(|path| {
                 let path = tidy(path);
@@ -264,20 +270,24 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
     found
 }
 
+/// A file's identity (device and inode, or a hash of its canonical path) and its size.
+type FileId = ((u64, u64), u64);
+
 #[cfg(unix)]
-fn file_id(path: &Path) -> Option<(u64, u64)> {
+fn file_id(path: &Path) -> Option<FileId> {
     use std::os::unix::fs::MetadataExt;
     let metadata = std::fs::metadata(path).ok()?;
-    Some((metadata.dev(), metadata.ino()))
+    Some(((metadata.dev(), metadata.ino()), metadata.len()))
 }
 
 #[cfg(not(unix))]
-fn file_id(path: &Path) -> Option<(u64, u64)> {
+fn file_id(path: &Path) -> Option<FileId> {
+    let size = std::fs::metadata(path).ok()?.len();
     let canonical = std::fs::canonicalize(path).ok()?;
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     canonical.hash(&mut hasher);
-    Some((0, hasher.finish()))
+    Some(((0, hasher.finish()), size))
 }
 
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {

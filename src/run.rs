@@ -35,7 +35,7 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
     };
     let (mut done, small_done): (Vec<_>, Vec<_>) = rayon::join(
         || large.into_iter().map(run_group).collect(),
-        || small.into_par_iter().map(run_group).collect(),
+        || largest_first(small, files).map(run_group).collect(),
     );
     done.extend(small_done);
     let mut reports: Vec<Option<FileReport>> = (0..files.len()).map(|_| None).collect();
@@ -48,6 +48,22 @@ pub fn run_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<Fi
         .into_iter()
         .map(|report| report.expect("every file has its report"))
         .collect()
+}
+
+/// The groups, in parallel, each started as soon as a thread is free, the largest (in bytes)
+/// first: a large group started last would keep one core busy after the others are done.
+fn largest_first(
+    groups: Vec<Vec<usize>>,
+    files: &[Candidate],
+) -> impl ParallelIterator<Item = Vec<usize>> + '_ {
+    let mut sized: Vec<(u64, Vec<usize>)> = groups
+        .into_iter()
+        .map(|group| (group.iter().map(|&i| files[i].size).sum(), group))
+        .collect();
+    sized.sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
+    // Taken in this order as threads become free (a parallel iterator over the vector would
+    // split it into halves, each worked through front to back).
+    sized.into_iter().map(|(_, group)| group).par_bridge()
 }
 
 /// The groups of a run: the large ones and the others.
@@ -65,7 +81,7 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     }
     let process =
         |candidate: &Candidate, source: Result<SourceText, FileError>, facts: &FactIndex| {
-            let Candidate { path, explicit } = candidate;
+            let Candidate { path, explicit, .. } = candidate;
             let text = source.as_ref().ok().map(|s| s.text.as_str());
             let settings = facts.apply(settings.for_path(path), path, text);
             let result = catch_unwind(AssertUnwindSafe(|| {
@@ -130,7 +146,28 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
 
 #[cfg(test)]
 mod tests {
-    use super::by_size;
+    use super::{by_size, largest_first};
+    use crate::discovery::Candidate;
+    use rayon::prelude::*;
+
+    #[test]
+    fn every_group_is_run_once() {
+        let files: Vec<Candidate> = [5, 0, 7, 7, 1]
+            .into_iter()
+            .enumerate()
+            .map(|(i, size)| Candidate {
+                path: format!("f{i}.py").into(),
+                explicit: false,
+                size,
+            })
+            .collect();
+        let groups = vec![vec![0, 1], vec![2], vec![3, 4], vec![]];
+        let mut run: Vec<Vec<usize>> = largest_first(groups.clone(), &files).collect();
+        run.sort();
+        let mut expected = groups;
+        expected.sort();
+        assert_eq!(run, expected);
+    }
 
     fn sizes(groups: &[Vec<usize>]) -> Vec<usize> {
         groups.iter().map(Vec::len).collect()
