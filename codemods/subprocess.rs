@@ -5,7 +5,9 @@ use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Stmt};
 use crate::parse::{Ranged, TextRange, TextSize};
 use crate::pipeline::SubprocessStrategy;
-use crate::recipe::{mentions_word, FixAvailability, Recipe, RecipeMeta, RunFact};
+use crate::recipe::{
+    contains, may_reach, mentions_word, FixAvailability, Recipe, RecipeMeta, RunFact,
+};
 use crate::semantic::Execution;
 
 mod inline;
@@ -219,6 +221,16 @@ impl Recipe for Subprocess {
         mentions_word(text, "subprocess")
             || (mentions_word(text, "os")
                 && (mentions_word(text, "system") || mentions_word(text, "popen")))
+    }
+
+    /// Async code that reaches `subprocess`, `os.system` or `os.popen` (a prompt's `"system"`
+    /// role in a module that imports `os` does not).
+    fn may_apply(&self, text: &str) -> bool {
+        contains(text, "async")
+            && (mentions_word(text, "subprocess")
+                || (mentions_word(text, "os")
+                    && (may_reach(text, "os", "system", None)
+                        || may_reach(text, "os", "popen", None))))
     }
 
     fn is_blocking_call(&self, name: &[&str]) -> bool {

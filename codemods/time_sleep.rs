@@ -4,7 +4,7 @@ use crate::checker::Checker;
 use crate::fix::{Edit, Fix};
 use crate::parse::ast::{AnyNodeRef, Expr, ExprCall, Number};
 use crate::parse::{Ranged, TextRange};
-use crate::recipe::{mentions_word, FixAvailability, Recipe, RecipeMeta};
+use crate::recipe::{contains, may_reach, mentions_word, FixAvailability, Recipe, RecipeMeta};
 
 crate::declare_recipe! {
 /// ## What it does
@@ -71,6 +71,13 @@ impl Recipe for TimeSleep {
     /// `sleep` resolves to `time.sleep` only in a module that imports `time`.
     fn mentions(&self, text: &str) -> bool {
         mentions_word(text, "sleep") && mentions_word(text, "time")
+    }
+
+    /// Async code that reaches `time.sleep` (`asyncio.sleep` alone does not).
+    fn may_apply(&self, text: &str) -> bool {
+        contains(text, "async")
+            && self.mentions(text)
+            && may_reach(text, "time", "sleep", Some("asyncio"))
     }
 
     fn is_blocking_call(&self, name: &[&str]) -> bool {

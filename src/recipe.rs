@@ -263,6 +263,79 @@ pub fn mentions_word(text: &str, word: &str) -> bool {
     })
 }
 
+/// The places where `word` occurs in `text` as a whole identifier (see [`mentions_word`]).
+fn word_positions<'t>(text: &'t str, word: &'t str) -> impl Iterator<Item = usize> + 't {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, word.as_bytes()).filter(move |&at| {
+        let after = bytes.get(at + word.len()).copied();
+        starts_word(bytes, at) && !after.is_some_and(continues_identifier)
+    })
+}
+
+/// The last byte before `bytes[at]` that is not one of `skipped`, with its place.
+fn before(bytes: &[u8], at: usize, skipped: &[u8]) -> Option<(usize, u8)> {
+    bytes[..at]
+        .iter()
+        .rposition(|byte| !skipped.contains(byte))
+        .map(|i| (i, bytes[i]))
+}
+
+/// The first byte from `bytes[at]` on that is not one of `skipped`.
+fn from(bytes: &[u8], at: usize, skipped: &[u8]) -> Option<u8> {
+    bytes[at..]
+        .iter()
+        .copied()
+        .find(|byte| !skipped.contains(byte))
+}
+
+/// Blanks within a logical line: spaces, tabs, form feeds, and the backslash of an explicit
+/// line join.
+const BLANKS: &[u8] = b" \t\x0c\\";
+
+/// Whether the identifier ending at `bytes[..end]` is `word`, with nothing of an identifier
+/// before it.
+fn ends_with_word(bytes: &[u8], end: usize, word: &str) -> bool {
+    end.checked_sub(word.len())
+        .is_some_and(|start| &bytes[start..end] == word.as_bytes() && starts_word(bytes, start))
+}
+
+/// Whether `text` may reach the attribute `attribute` of the module `module` (`time`,
+/// `sleep`): a byte test that never misses a module in which a name resolves to it, and
+/// rejects most of those that merely mention both words. A module reaches it either as an
+/// attribute of the module (`time.sleep`, `t . sleep`, written `.` and then `attribute`, or
+/// with `attribute` at the start of a line, which a bracketed expression may continue), or by
+/// importing from the module (`from time import sleep`, `from time import *`).
+///
+/// With `except_on`, `except_on.attribute` (`asyncio.sleep`) does not count, provided every
+/// other mention of `except_on` is `import except_on` (first of a list, or alone) or an
+/// attribute of it: nothing in the module then binds that name to another module.
+pub fn may_reach(text: &str, module: &str, attribute: &str, except_on: Option<&str>) -> bool {
+    let bytes = text.as_bytes();
+    let imports_from = || {
+        word_positions(text, module).any(|at| {
+            before(bytes, at, b" \t\x0c\\\r\n")
+                .is_some_and(|(i, _)| ends_with_word(bytes, i + 1, "from"))
+        })
+    };
+    let only_its_module = |name: &str| {
+        word_positions(text, name).all(|at| {
+            let next = from(bytes, at + name.len(), b" \t\x0c");
+            let imported = before(bytes, at, b" \t\x0c")
+                .is_some_and(|(i, _)| ends_with_word(bytes, i + 1, "import"))
+                && matches!(next, None | Some(b'\n' | b'\r' | b';' | b'#' | b','));
+            next == Some(b'.') || imported
+        })
+    };
+    let excepted = except_on.filter(|name| only_its_module(name));
+    word_positions(text, attribute).any(|at| match before(bytes, at, BLANKS) {
+        None | Some((_, b'\n' | b'\r')) => true,
+        Some((dot, b'.')) => !excepted.is_some_and(|name| {
+            before(bytes, dot, BLANKS).is_some_and(|(i, _)| ends_with_word(bytes, i + 1, name))
+        }),
+        Some(_) => false,
+    }) || imports_from()
+}
+
 /// Whether no identifier goes on before `bytes[at]`.
 pub fn starts_word(bytes: &[u8], at: usize) -> bool {
     !at.checked_sub(1)
@@ -277,7 +350,49 @@ pub fn continues_identifier(byte: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::mentions_word;
+    use super::{may_reach, mentions_word};
+
+    #[test]
+    fn an_attribute_is_reached_through_its_module_or_an_import_from_it() {
+        let sleep = |text: &str| may_reach(text, "time", "sleep", Some("asyncio"));
+        for text in [
+            "import time\ntime.sleep(1)",
+            "import time as t\nt.sleep(1)",
+            "import time\ntime . sleep(1)",
+            "import time\ntime.\\\n    sleep(1)",
+            "import time\n(time.  # why\n sleep)(1)",
+            "import time\n(time\n .sleep)(1)",
+            "from time import sleep\nsleep(1)",
+            "from time import sleep as nap\nnap(1)",
+            "from time import *\nsleep(1)",
+            "from  time  import (\n    sleep,\n)",
+            "from \\\ntime import sleep",
+            "sleep = __import__('time').sleep",
+            "import asyncio, time\nasyncio.sleep(0)\ntime.sleep(1)",
+            // `asyncio` may name something else: its `.sleep` counts.
+            "import time as asyncio\nasyncio.sleep(1)",
+            "import asyncio\nasyncio = time\nasyncio.sleep(1)",
+            "import asyncio\ndef f(asyncio):\n    asyncio.sleep(1)",
+            "import asyncio\n# asyncio\nasyncio.sleep(1)",
+            "import asyncio\n(asyncio\n .sleep)(1)",
+        ] {
+            assert!(sleep(text), "{text:?}");
+        }
+        for text in [
+            "import asyncio, time\nawait asyncio.sleep(1)\ntime.time()",
+            "import asyncio\nimport time\nawait asyncio . sleep(1)\nt = time.monotonic()",
+            "import time\ndef sleep(): pass\nx = sleep()",
+            "import time  # sleep\n",
+            "import time\nfrom datetime import time as sleep",
+            "import time\nx = 'sleep'",
+        ] {
+            assert!(!sleep(text), "{text:?}");
+        }
+        let system = |text: &str| may_reach(text, "os", "system", None);
+        assert!(system("import os\nos.system('x')"));
+        assert!(system("from os import system\nsystem('x')"));
+        assert!(!system("import os\nprompt = {'role': 'system'}"));
+    }
 
     #[test]
     fn a_word_is_a_whole_identifier() {

@@ -2356,6 +2356,43 @@ fn the_byte_precheck_skips_only_files_that_cannot_resolve_the_names() {
             true,
         ),
         ("AW101", "import time\ndef f():\n    time.sleep(1)\n", false),
+        // `time` imported for other uses: only `asyncio.sleep` is called.
+        (
+            "AW101",
+            "import asyncio, time\nasync def f():\n    t = time.monotonic()\n    await asyncio.sleep(1)\n",
+            false,
+        ),
+        // ... unless `asyncio` may name another module.
+        (
+            "AW101",
+            "import time as asyncio\nasync def f():\n    asyncio.sleep(1)\n",
+            true,
+        ),
+        (
+            "AW101",
+            "import asyncio, time\nasync def f(asyncio=time):\n    asyncio.sleep(1)\n",
+            true,
+        ),
+        (
+            "AW101",
+            "import time\nasync def f():\n    (time\n     .sleep)(1)\n",
+            true,
+        ),
+        (
+            "AW101",
+            "from time import *\nasync def f():\n    sleep(1)\n",
+            true,
+        ),
+        (
+            "AW103",
+            "import os\nasync def f(text):\n    return [{'role': 'system', 'content': os.sep}]\n",
+            false,
+        ),
+        (
+            "AW103",
+            "import os\nasync def f():\n    os . system('ls')\n",
+            true,
+        ),
         (
             "AW103",
             "async def f(filesystem):\n    '''Reads the file system.'''\n",
