@@ -39,7 +39,7 @@ impl Patch {
     }
 }
 
-/// Whether a file may patch something a recipe migrates (a byte test before parsing it).
+/// Whether a file may patch something (a byte test before parsing it).
 pub fn may_patch(text: &str) -> bool {
     // `patch(` and `setattr(` as names of their own (not `dispatch(`), or imported under
     // another name; `patch` only from `mock` (`mock.patch`, `mocker.patch`: not an HTTP
@@ -50,23 +50,14 @@ pub fn may_patch(text: &str) -> bool {
     };
     let mock_patch = contains(text, "mock")
         && (called("patch(") || called("patch.object(") || contains(text, "patch as"));
-    let replaces = mock_patch
+    // What is replaced is not looked at here: a patch of an alias (`pkg.jobs.sp_run`) names
+    // none of the migrated functions. [`Patches`] parses a module only when asked about a
+    // name it mentions.
+    mock_patch
         || called("setattr(")
         || ["setattr as", ".sleep ="]
             .iter()
-            .any(|word| contains(text, word));
-    replaces
-        && [
-            "sleep",
-            "subprocess",
-            "sqlite3",
-            "system",
-            "popen",
-            "Popen",
-            "time",
-        ]
-        .iter()
-        .any(|word| contains(text, word))
+            .any(|word| contains(text, word))
 }
 
 /// The patches a parsed module makes.
@@ -426,7 +417,9 @@ def test_b(monkeypatch, mocker):
                 false,
             ),
             ("def f(time):\n    dispatch(time)\n", false),
-            ("from unittest import mock\nmock.patch('pkg.run')\n", false),
+            // A patch of anything: the name it replaces may be an alias of a migrated
+            // function (`from subprocess import run`).
+            ("from unittest import mock\nmock.patch('pkg.run')\n", true),
         ] {
             assert_eq!(may_patch(source), kept, "{source:?}");
             if kept {
@@ -562,6 +555,18 @@ def test_b(monkeypatch, mocker):
         // A name that is no identifier: any module may hold it.
         assert!(patches.find(&["a b"], |_| true).is_none());
         assert_eq!(parsed(&patches), [true; 5]);
+    }
+
+    #[test]
+    fn a_patch_of_an_alias_is_found() {
+        // `pkg/jobs.py` has `from subprocess import run as sp_run`; its test patches the alias
+        // and mentions none of the migrated functions.
+        let text =
+            "from unittest import mock\n\n@mock.patch('pkg.jobs.sp_run')\ndef test(fake): ...\n";
+        assert!(may_patch(text));
+        let patches = Patches::new([(PathBuf::from("test_jobs.py"), Box::from(text))]);
+        let patch = patches.affecting(&["pkg.jobs".to_owned()], &["subprocess", "run"], "sp_run");
+        assert_eq!(patch.map(|p| p.target.as_str()), Some("pkg.jobs.sp_run"));
     }
 
     #[test]
