@@ -71,8 +71,9 @@ fn facts<'a>(recipes: &'a [&'static dyn Recipe]) -> impl Iterator<Item = &'stati
 /// whether it may patch. Each text is searched once, when it is read.
 #[derive(Clone, Debug)]
 pub struct Scan {
-    /// Per fact of the enabled recipes (in order), whether the text marks its module with it.
-    marks: Vec<bool>,
+    /// The facts of the enabled recipes (in order) the text marks its module with, as bits
+    /// (`None` past 64 facts: every one, which can only make more fixes unsafe).
+    marks: Option<u64>,
     /// The recipes whose names it mentions, as bits (`None` past 64 recipes).
     mentions: Option<u64>,
     /// The facts it needs, as bits (`None` past 64 facts).
@@ -84,14 +85,11 @@ impl Scan {
     pub fn of(recipes: &[&'static dyn Recipe], text: &str) -> Scan {
         let facts: Vec<&'static RunFact> = facts(recipes).collect();
         Scan {
-            marks: facts
-                .iter()
-                .map(|fact| {
-                    fact.marks
-                        .iter()
-                        .any(|mark| crate::recipe::contains(text, mark))
-                })
-                .collect(),
+            marks: bits(&facts, |fact| {
+                fact.marks
+                    .iter()
+                    .any(|mark| crate::recipe::contains(text, mark))
+            }),
             mentions: bits(recipes, |recipe| recipe.mentions(text)),
             needs: bits(&facts, |fact| {
                 fact.needed_by.iter().any(|word| mentions_word(text, word))
@@ -105,10 +103,7 @@ impl Scan {
     /// migrates (and so needs the run's patches).
     pub fn depends_on_the_run(&self) -> bool {
         let any = |bits: Option<u64>| bits.is_none_or(|bits| bits != 0);
-        self.marks.iter().any(|&marked| marked)
-            || self.may_patch
-            || any(self.needs)
-            || any(self.mentions)
+        any(self.marks) || self.may_patch || any(self.needs) || any(self.mentions)
     }
 }
 
@@ -183,6 +178,7 @@ impl<'f> FactIndex<'f> {
         let modules: Vec<(&'f Path, &'t str, &'t Scan)> = modules
             .filter_map(|(path, text)| text.map(|(text, scan)| (path, text, scan)))
             .collect();
+        let count = facts.len();
         let marked = modules.iter().map(|&(_, text, scan)| {
             let scanned = scan
                 .mentions
@@ -192,7 +188,8 @@ impl<'f> FactIndex<'f> {
                     mentions,
                     needs,
                 });
-            (scan.marks.iter().copied(), scan.may_patch, scanned)
+            let marks = (0..count).map(|i| scan.marks.is_none_or(|bits| bits & 1 << i != 0));
+            (marks, scan.may_patch, scanned)
         });
         let mut patching: Vec<(&'f Path, &'t str)> = Vec::new();
         let mut scanned_texts = rustc_hash::FxHashMap::default();

@@ -50,6 +50,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
             .map(|(c, (s, scan))| (c.path.as_path(), text_of(s).zip(scan.as_ref()))),
         true,
     );
+    drop(scans);
     let file_settings = |facts: &FactIndex, file: FileId| {
         let path = &files[file].path;
         facts.apply(settings.for_path(path), path, text_of(&sources[file]))
