@@ -106,7 +106,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         by_file[indexed[module]] = Some(file_plan);
     }
     settle_facts(
-        &mut facts, files, &sources, &checked, &project, &indexed, &by_file, settings,
+        &mut facts, files, &sources, &checked, &worth, &project, &indexed, &by_file, settings,
     );
     // A file the settled facts give one is checked or fixed again with them.
     for (file, checked) in checked.iter_mut().enumerate() {
@@ -172,6 +172,7 @@ fn settle_facts<'f>(
     files: &'f [Candidate],
     sources: &[Result<SourceText, FileError>],
     checked: &[Checked],
+    worth: &[bool],
     project: &Project,
     indexed: &[FileId],
     by_file: &[Option<FilePlan>],
@@ -219,6 +220,9 @@ fn settle_facts<'f>(
                         _ if !file_plan.edits.is_empty() => None,
                         Checked::Done(Ok(diagnostics)) => Some(diagnostics.as_slice()),
                         Checked::Fixed(Ok(outcome)) => Some(outcome.original.as_slice()),
+                        // Its bytes rule out every finding (the pre-check never skips a file
+                        // with one): nothing to check.
+                        _ if !worth[file] => Some(&[][..]),
                         _ => None,
                     };
                     let computed = match first {
