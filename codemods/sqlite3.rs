@@ -491,11 +491,12 @@ impl Recipe for Sqlite3 {
         } = object_flow(semantic, parsed, source);
         // Per object: the first reason converting functions cannot remove.
         let mut obstacles: HashMap<Slot, String> = HashMap::new();
+        // (A use's line is counted only for a message that shows it.)
+        let line = |u: &Use| line_of(source, u.range.start());
         for u in &found {
-            let line = line_of(source, u.range.start());
             let obstacle = match &u.action {
                 Action::Escape(reason) | Action::Unsupported(reason) => {
-                    Some(format!("{reason} (line {line})"))
+                    Some(format!("{reason} (line {})", line(u)))
                 }
                 Action::Connect { .. } | Action::WithConnect { .. } => semantic
                     .enclosing_function(u.scope)
@@ -520,7 +521,6 @@ impl Recipe for Sqlite3 {
         // Per object: why its migration will be an unsafe fix whatever the call graph does.
         let mut unsafe_migrations: HashMap<Slot, String> = HashMap::new();
         for u in &found {
-            let line = line_of(source, u.range.start());
             let reason = match (u.via, &u.action, u.guard) {
                 (Slot::Attr(_, name), ..) => Some(format!(
                     "`self.{name}` is shared: the program must await its `close()` before exiting, and concurrent tasks' statements can interleave inside a transaction"
@@ -530,14 +530,16 @@ impl Recipe for Sqlite3 {
                     semantic.bindings[binding].name
                 )),
                 (_, _, Some(Guard::Open)) => Some(format!(
-                    "the connection opened at line {line} is not closed in a `finally` or a `with` that starts before anything can raise"
+                    "the connection opened at line {} is not closed in a `finally` or a `with` that starts before anything can raise",
+                    line(u)
                 )),
                 (_, Action::WithHelper { .. } | Action::CallHelper { .. }, _)
                     if u.execution == Execution::Sync =>
                 {
                     Some(format!(
-                        "sync code{} (line {line}) also uses the connection helper, which then keeps sqlite3 next to an async twin",
-                        sync_place(semantic, u.scope)
+                        "sync code{} (line {}) also uses the connection helper, which then keeps sqlite3 next to an async twin",
+                        sync_place(semantic, u.scope),
+                        line(u)
                     ))
                 }
                 _ => None,
@@ -1134,17 +1136,19 @@ fn analyse(checker: &Checker<'_>) -> Vec<Finding> {
         }
         let mut reasons: Vec<String> = Vec::new();
         for u in &group {
-            let line = line_of(checker.source, u.range.start());
+            let line = || line_of(checker.source, u.range.start());
             match (&u.action, u.execution) {
                 (Action::Escape(reason) | Action::Unsupported(reason), _) => {
-                    reasons.push(format!("{reason} (line {line})"))
+                    reasons.push(format!("{reason} (line {})", line()))
                 }
                 (action, Execution::Sync) if action.is_blocking() => reasons.push(format!(
-                    "also used in sync code{} (line {line})",
-                    sync_place(semantic, u.scope)
+                    "also used in sync code{} (line {})",
+                    sync_place(semantic, u.scope),
+                    line()
                 )),
                 (action, Execution::AsyncNoAwait) if action.is_blocking() => reasons.push(format!(
-                    "used where `await` cannot go (a generator expression or a class body) (line {line})"
+                    "used where `await` cannot go (a generator expression or a class body) (line {})",
+                    line()
                 )),
                 _ => {}
             }
@@ -1402,7 +1406,7 @@ fn is_none(expr: &Expr) -> bool {
 }
 
 fn line_of(source: &str, offset: TextSize) -> usize {
-    source[..usize::from(offset)].matches('\n').count() + 1
+    memchr::memchr_iter(b'\n', &source.as_bytes()[..usize::from(offset)]).count() + 1
 }
 
 fn slot_name(semantic: &SemanticModel, slot: Slot) -> String {
