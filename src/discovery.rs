@@ -92,13 +92,30 @@ pub fn absolute(path: &Path) -> std::io::Result<PathBuf> {
             .get_or_init(|| std::env::current_dir().ok())
             .as_deref()
     };
-    match current() {
+    let joined;
+    let path = match current() {
         // (An empty path is the current folder itself; joining it would add a slash.)
         Some(current) if path.is_relative() && !path.as_os_str().is_empty() => {
-            std::path::absolute(current.join(path))
+            joined = current.join(path.strip_prefix(".").unwrap_or(path));
+            &joined
         }
-        _ => std::path::absolute(path),
+        _ => path,
+    };
+    if is_normal_absolute(path) {
+        return Ok(path.to_path_buf());
     }
+    std::path::absolute(path)
+}
+
+/// Whether `path` is absolute and already as [`std::path::absolute`] would write it: no `.`
+/// component, no doubled slash (the usual case, which it rebuilds component by component).
+fn is_normal_absolute(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    cfg!(unix)
+        && bytes.first() == Some(&b'/')
+        && !bytes.ends_with(b"/.")
+        && !bytes.windows(2).any(|pair| pair == b"//")
+        && memchr::memmem::find(bytes, b"/./").is_none()
 }
 
 fn is_excluded(excludes: &GlobSet, path: &Path) -> bool {
@@ -365,6 +382,14 @@ mod tests {
             "//net/z.py",
             "///abs/z.py",
             "/",
+            "/abs/z.py",
+            "/abs/dir/",
+            "/abs/dir/.",
+            "/abs//z.py",
+            "/abs/../z.py",
+            "./.",
+            "./a/b/",
+            "a/.",
         ] {
             let path = Path::new(path);
             assert_eq!(
