@@ -10,10 +10,12 @@
 //!    and virtualenv folders, `--exclude`).
 //! 2. [`source`]: read bytes into text (UTF-8 only; BOM kept, binary refused) and detect the
 //!    file's line ending and indentation.
-//!    Before a file whose fixes depend on the other modules of the run is checked, the run
-//!    gathers, by bytes, the facts recipes declare about them ([`facts`]: another module uses
-//!    sqlite3, handles `SIGCHLD`; what the project's code patches, parsed from the few files
-//!    that may patch); a file gets the ones it needs through its settings. A fact the project
+//!    Each text is searched once, when it is read, for what the recipes' facts and names need
+//!    ([`facts::Scan`]). Before a file whose fixes depend on the other modules of the run is
+//!    checked, the run gathers, from those scans, the facts recipes declare about them
+//!    ([`facts`]: another module uses sqlite3, handles `SIGCHLD`; what the project's code
+//!    patches, from the files that may patch, each parsed only once a fix asks about a name it
+//!    mentions: [`patches::Patches`]); a file gets the ones it needs through its settings. A fact the project
 //!    stage decides more finely (AW102's "another module keeps sqlite3 work on the loop's
 //!    thread") waits for it when it runs (stage 6) and keeps its byte rule when it does not
 //!    (a run of phase 1 alone never pays for the project stage).
@@ -21,7 +23,8 @@
 //!    re-exports. A file found in a folder is parsed only when an enabled recipe may apply
 //!    to it, by a byte test on the identifiers its names need as whole words
 //!    ([`recipe::Recipe::may_apply`]: `time.sleep` needs `sleep` and `time`, `os.system`
-//!    needs `os` and `system`).
+//!    needs `os` and `system`), and for phase 1 on how they can be reached
+//!    ([`recipe::may_reach`]: `.sleep` or `from time import`, `asyncio.sleep` alone is not).
 //! 4. [`semantic`]: scopes and bindings, so names are *resolved* (`t.sleep` after
 //!    `import time as t` is `["time", "sleep"]`), and the execution context of every scope
 //!    (async, sync, or async where `await` cannot go).
