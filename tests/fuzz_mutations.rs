@@ -7,7 +7,9 @@
 //! 2. if the input parses, the fixed output parses; a refusal is allowed by design but is
 //!    reported (and is a failure only if the returned text is not the input);
 //! 3. fixing the output again changes nothing;
-//! 4. if the input does not parse, `fix_source` returns `Err`, never a "fixed" text.
+//! 4. if the input does not parse, `fix_source` returns `Err`, never a "fixed" text;
+//! 5. the byte pre-check of a recipe that finds something holds (`Recipe::may_apply`: a file
+//!    it rules out is never parsed in a run).
 //!
 //! Each case is generated from its own seed by a small xorshift PRNG, so a failure is replayed
 //! with `AWAITIFY_FUZZ_SEED=<seed> cargo test --test fuzz_mutations -- --nocapture` (as long as
@@ -171,6 +173,18 @@ const MORE_SNIPPETS: &[&str] = &[
     "'",
     ";",
     "await",
+    "import asyncio",
+    "asyncio.sleep(1)",
+    "await asyncio . sleep(0)",
+    "asyncio = time",
+    "import time as asyncio",
+    "def h(asyncio=time):",
+    "x = (time",
+    ".sleep)(1)",
+    "os . system(cmd)",
+    "from os import popen",
+    "popen(cmd).read()",
+    "return {'role': 'system'}",
 ];
 
 const IDENTIFIERS: &[&str] = &["time", "sleep", "asyncio", "conn", "self"];
@@ -523,6 +537,7 @@ enum Kind {
     ParserDisagreement,
     NonIdempotent,
     RefusedButChanged,
+    PrecheckMiss,
     DuplicateImport,
     Refusal,
 }
@@ -540,6 +555,9 @@ impl Kind {
             Kind::ParserDisagreement => "PARSER DISAGREEMENT (is_valid_module vs check/fix)",
             Kind::NonIdempotent => "NON-IDEMPOTENT (a second fix run changed the output)",
             Kind::RefusedButChanged => "REFUSED BUT THE TEXT CHANGED",
+            Kind::PrecheckMiss => {
+                "PRE-CHECK MISS (a recipe finds something its byte test rules out)"
+            }
             Kind::CPythonRejectsOutput => {
                 "CPYTHON REJECTS THE OUTPUT (CPython compiles the input, not the fixed output)"
             }
@@ -659,14 +677,35 @@ fn run_properties(text: &str, coverage: &mut Coverage) -> Vec<Finding> {
     // Whether CPython compiles the input (asked once, when a fix changed something).
     let mut input_compiles: Option<bool> = None;
 
-    match guard(|| check_source(text, &settings(true)).is_ok()) {
+    match guard(|| check_source(text, &settings(true))) {
         Err(p) => findings.push(panic_finding("check_source", p)),
-        Ok(parsed) if parsed != is_valid => findings.push(Finding {
-            kind: Kind::ParserDisagreement,
-            signature: format!("check_source Ok={parsed} but is_valid_module={is_valid}"),
-            detail: format!("check_source Ok={parsed} but is_valid_module={is_valid}"),
-        }),
-        Ok(_) => {}
+        Ok(checked) if checked.is_ok() != is_valid => {
+            let parsed = checked.is_ok();
+            findings.push(Finding {
+                kind: Kind::ParserDisagreement,
+                signature: format!("check_source Ok={parsed} but is_valid_module={is_valid}"),
+                detail: format!("check_source Ok={parsed} but is_valid_module={is_valid}"),
+            })
+        }
+        Ok(checked) => {
+            let settings = settings(true);
+            for diagnostic in checked.unwrap_or_default() {
+                let recipe = RECIPES.iter().find(|r| r.meta().code == diagnostic.code());
+                if let Some(recipe) = recipe.filter(|r| r.meta().phase != 2) {
+                    if !recipe.may_apply_with(text, &settings) {
+                        findings.push(Finding {
+                            kind: Kind::PrecheckMiss,
+                            signature: format!("{} pre-check miss", diagnostic.code()),
+                            detail: format!(
+                                "{} finds something at {:?} that its byte pre-check rules out",
+                                diagnostic.code(),
+                                diagnostic.range
+                            ),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     for unsafe_fixes in [false, true] {
