@@ -471,7 +471,13 @@ fn collect(
             output::plural(found.files.len(), "file", "files")
         );
     }
-    let mut reports = run_files(&found.files, mode, settings);
+    // The layout's warnings are found beside the run (they only read paths) and shown
+    // before its results.
+    let (conflicts, mut reports) = rayon::join(
+        || name_conflicts(&found),
+        || run_files(&found.files, mode, settings),
+    );
+    warn_name_conflicts(common, conflicts);
     for (path, message) in found.errors {
         let mut report = FileReport::empty(path);
         report.error = Some(FileError::Io(message));
@@ -493,11 +499,19 @@ fn discover_files(
     if found.files.is_empty() && found.errors.is_empty() {
         warn(common, "No Python files found under the given path(s)");
     }
-    let paths = found.files.iter().map(|c| c.path.as_path());
-    for message in crate::project::layout::name_conflicts(paths) {
+    Ok(found)
+}
+
+/// Warnings for the module names two files claim (see
+/// [`crate::project::layout::name_conflicts`]).
+fn warn_name_conflicts(common: &CommonArgs, conflicts: Vec<String>) {
+    for message in conflicts {
         warn(common, &message);
     }
-    Ok(found)
+}
+
+fn name_conflicts(found: &crate::discovery::Discovered) -> Vec<String> {
+    crate::project::layout::name_conflicts(found.files.iter().map(|c| c.path.as_path()))
 }
 
 fn print_errors(reports: &[FileReport]) -> bool {
@@ -596,6 +610,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     }
     if args.show_files {
         let found = discover_files(&args.common, &resolved.excludes)?;
+        warn_name_conflicts(&args.common, name_conflicts(&found));
         let mut out = std::io::stdout().lock();
         for file in &found.files {
             writeln!(out, "{}", file.path.display())?;
