@@ -24,9 +24,11 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::file::{read_source, FileError};
 use crate::patches::{Patch, Patches};
 use crate::pipeline::Settings;
 use crate::recipe::{mentions_word, Recipe, RunFact};
+use crate::source::SourceText;
 
 /// Another module of the run that has a fact.
 #[derive(Clone, Debug)]
@@ -79,6 +81,16 @@ pub struct Scan {
     /// The facts it needs, as bits (`None` past 64 facts).
     needs: Option<u64>,
     may_patch: bool,
+}
+
+/// Reads the file at `path` and scans its text for `recipes` (see [`Scan`]).
+pub fn read_scanned(
+    path: &Path,
+    recipes: &[&'static dyn Recipe],
+) -> (Result<SourceText, FileError>, Option<Scan>) {
+    let source = read_source(path);
+    let scan = source.as_ref().ok().map(|s| Scan::of(recipes, &s.text));
+    (source, scan)
 }
 
 impl Scan {
@@ -175,34 +187,26 @@ impl<'f> FactIndex<'f> {
                 settled: false,
             })
             .collect();
-        let modules: Vec<(&'f Path, &'t str, &'t Scan)> = modules
-            .filter_map(|(path, text)| text.map(|(text, scan)| (path, text, scan)))
-            .collect();
-        let count = facts.len();
-        let marked = modules.iter().map(|&(_, text, scan)| {
-            let scanned = scan
-                .mentions
-                .zip(scan.needs)
-                .map(|(mentions, needs)| Scanned {
-                    text: (text.as_ptr() as usize, text.len()),
-                    mentions,
-                    needs,
-                });
-            let marks = (0..count).map(|i| scan.marks.is_none_or(|bits| bits & 1 << i != 0));
-            (marks, scan.may_patch, scanned)
-        });
         let mut patching: Vec<(&'f Path, &'t str)> = Vec::new();
         let mut scanned_texts = rustc_hash::FxHashMap::default();
-        for (&(path, text, _), (marks, may_patch, scanned)) in modules.iter().zip(marked) {
-            if let Some(scanned) = scanned {
+        for (path, text, scan) in
+            modules.filter_map(|(path, text)| text.map(|(text, scan)| (path, text, scan)))
+        {
+            if let Some((mentions, needs)) = scan.mentions.zip(scan.needs) {
+                let text = (text.as_ptr() as usize, text.len());
+                let scanned = Scanned {
+                    text,
+                    mentions,
+                    needs,
+                };
                 scanned_texts.insert(path.as_os_str(), scanned);
             }
-            for (having, marked) in facts.iter_mut().zip(marks) {
-                if marked {
+            for (i, having) in facts.iter_mut().enumerate() {
+                if scan.marks.is_none_or(|bits| bits & 1 << i != 0) {
                     having.modules.push((path, None));
                 }
             }
-            if may_patch {
+            if scan.may_patch {
                 patching.push((path, text));
             }
         }

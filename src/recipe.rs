@@ -256,11 +256,7 @@ pub fn contains(text: &str, needle: &str) -> bool {
 /// character). A name a module resolves (`time.sleep`, `from os import system`) is written
 /// this way in its imports, so a byte test with it never misses a file that has one.
 pub fn mentions_word(text: &str, word: &str) -> bool {
-    let bytes = text.as_bytes();
-    memchr::memmem::find_iter(bytes, word.as_bytes()).any(|at| {
-        let after = bytes.get(at + word.len()).copied();
-        starts_word(bytes, at) && !after.is_some_and(continues_identifier)
-    })
+    word_positions(text, word).next().is_some()
 }
 
 /// The places where `word` occurs in `text` as a whole identifier (see [`mentions_word`]).

@@ -7,11 +7,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use rayon::prelude::*;
 
 use crate::discovery::Candidate;
-use crate::facts::{FactIndex, Scan};
+use crate::facts::{read_scanned, FactIndex, Scan};
 use crate::pipeline::Settings;
 use crate::source::SourceText;
 
-use crate::file::{panic_message, process_file, read_source, FileError, FileReport, Mode};
+use crate::file::{panic_message, process_file, FileError, FileReport, Mode};
 
 /// A project of at least this many files is large: its index takes tens of MiB per thousand
 /// files of async code.
@@ -100,11 +100,7 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     let first: Vec<Result<FileReport, Deferred>> = files
         .par_iter()
         .map(|candidate| {
-            let source = read_source(&candidate.path);
-            let scan = source
-                .as_ref()
-                .ok()
-                .map(|s| Scan::of(&settings.recipes, &s.text));
+            let (source, scan) = read_scanned(&candidate.path, &settings.recipes);
             if scan.as_ref().is_some_and(Scan::depends_on_the_run) {
                 Err((source, scan))
             } else {

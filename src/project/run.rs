@@ -13,10 +13,10 @@ use super::plan::{apply, plan, FilePlan};
 use super::{FileId, PlannedModule, Project};
 use crate::checker::check;
 use crate::discovery::Candidate;
-use crate::facts::{FactIndex, Modules, Scan};
+use crate::facts::{read_scanned, FactIndex, Modules, Scan};
 use crate::file::{
-    fill_fixed, finish_file, locate_in_original, process_source, read_source, syntax_error,
-    worth_parsing, FileError, FileReport, Mode,
+    fill_fixed, finish_file, locate_in_original, process_source, syntax_error, worth_parsing,
+    FileError, FileReport, Mode,
 };
 use crate::parse::{parse_module, SyntaxError};
 use crate::pipeline::{check_source, fix_parsed, FixOutcome, Settings};
@@ -30,14 +30,7 @@ const MAX_ROUNDS: usize = 6;
 pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<FileReport> {
     let (sources, scans): (Vec<Result<SourceText, FileError>>, Vec<Option<Scan>>) = files
         .par_iter()
-        .map(|c| {
-            let source = read_source(&c.path);
-            let scan = source
-                .as_ref()
-                .ok()
-                .map(|s| Scan::of(&settings.recipes, &s.text));
-            (source, scan)
-        })
+        .map(|c| read_scanned(&c.path, &settings.recipes))
         .unzip();
     let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
     // The facts the project stage decides stay out of the first pass's settings (see
