@@ -89,12 +89,15 @@ pub fn read_scanned(
     recipes: &[&'static dyn Recipe],
 ) -> (Result<SourceText, FileError>, Option<Scan>) {
     let source = read_source(path);
-    let scan = source.as_ref().ok().map(|s| Scan::of(recipes, &s.text));
+    let scan = source
+        .as_ref()
+        .ok()
+        .map(|s| Scan::of(recipes, path, &s.text));
     (source, scan)
 }
 
 impl Scan {
-    pub fn of(recipes: &[&'static dyn Recipe], text: &str) -> Scan {
+    pub fn of(recipes: &[&'static dyn Recipe], path: &Path, text: &str) -> Scan {
         let facts: Vec<&'static RunFact> = facts(recipes).collect();
         Scan {
             marks: bits(&facts, |fact| {
@@ -106,7 +109,7 @@ impl Scan {
             needs: bits(&facts, |fact| {
                 fact.needed_by.iter().any(|word| mentions_word(text, word))
             }),
-            may_patch: crate::patches::may_patch(text),
+            may_patch: crate::patches::may_patch(path, text),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Replacements a project's code (its tests, mostly) makes of the functions the recipes
 //! migrate away from: `mock.patch("pkg.jobs.subprocess.run")`, `@patch("time.sleep")`,
 //! `patch.object(time, "sleep")`, `mocker.patch(...)`, `monkeypatch.setattr(...)`,
-//! `time.sleep = fake`.
+//! `time.sleep = fake`, and in tests `jobs.nap = fake` (`nap`: the module's alias of a
+//! migrated function).
 //!
 //! A test that patches `time.sleep` to run fast, or `subprocess.run` to return a canned
 //! result, relies on the code under test calling it. Once migrated, the code calls
@@ -39,8 +40,8 @@ impl Patch {
     }
 }
 
-/// Whether a file may patch something (a byte test before parsing it).
-pub fn may_patch(text: &str) -> bool {
+/// Whether the file at `path` may patch something (a byte test before parsing it).
+pub fn may_patch(path: &Path, text: &str) -> bool {
     // `patch(` and `setattr(` as names of their own (not `dispatch(`), or imported under
     // another name; `patch` only from `mock` (`mock.patch`, `mocker.patch`: not an HTTP
     // client's `client.patch(...)`).
@@ -53,11 +54,110 @@ pub fn may_patch(text: &str) -> bool {
     // What is replaced is not looked at here: a patch of an alias (`pkg.jobs.sp_run`) names
     // none of the migrated functions. [`Patches`] parses a module only when asked about a
     // name it mentions.
+    // An assignment replaces a function too: `time.sleep = fake` anywhere, and in a test
+    // module any attribute of an imported name (`jobs.nap = fake`, for `nap`, the module's
+    // alias of `time.sleep`). Outside tests, an assignment to an attribute of an imported
+    // name is configuration far more often than a replacement, and would keep most files.
     mock_patch
         || called("setattr(")
-        || ["setattr as", ".sleep ="]
-            .iter()
-            .any(|word| contains(text, word))
+        || contains(text, "setattr as")
+        || contains(text, ".sleep =")
+        || is_test_module(path) && assigns_imported_attribute(text)
+}
+
+/// A pytest module (`test_*.py`, `*_test.py`, `conftest.py`) or a module in a `test` or
+/// `tests` folder.
+fn is_test_module(path: &Path) -> bool {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem == "conftest"
+        || path
+            .parent()
+            .is_some_and(|folder| folder.iter().any(|c| c == "tests" || c == "test"))
+}
+
+/// Whether the text may assign an attribute of a name it imports (`jobs.nap = fake`,
+/// `pkg.jobs.sp_run = fake`), which the finder reads as a replacement:
+/// an `=` of an assignment after a dotted name whose first name is not `self` or `cls` and is
+/// written in one of the file's import statements.
+fn assigns_imported_attribute(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut imported: Option<Vec<&[u8]>> = None;
+    for at in memchr::memchr_iter(b'=', bytes) {
+        // Not `==`, `!=`, `<=`, `>=`, `:=` nor an augmented assignment.
+        if at == 0 || bytes.get(at + 1) == Some(&b'=') || b"=!<>:+-*/%&|^@".contains(&bytes[at - 1])
+        {
+            continue;
+        }
+        // Each target on the line before it (`jobs.nap, jobs.sp_run = ...`).
+        let line = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |newline| newline + 1);
+        for target in bytes[line..at].split(|&b| b == b',') {
+            let target = target.trim_ascii_end();
+            let target = target.strip_suffix(b")").unwrap_or(target).trim_ascii_end();
+            let Some(root) = dotted_root(target) else {
+                continue;
+            };
+            if root != b"self" && root != b"cls" {
+                let imported = imported.get_or_insert_with(|| imported_words(bytes));
+                if imported.contains(&root) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The first name of the dotted name `text` ends with (`jobs` of `x = jobs.nap`), if it has
+/// a dot.
+fn dotted_root(text: &[u8]) -> Option<&[u8]> {
+    use crate::recipe::continues_identifier;
+    let mut start = text.len();
+    let mut dotted = false;
+    loop {
+        let end = start;
+        while start > 0 && continues_identifier(text[start - 1]) {
+            start -= 1;
+        }
+        if start == end {
+            return None;
+        }
+        if start > 0 && text[start - 1] == b'.' {
+            dotted = true;
+            start -= 1;
+            continue;
+        }
+        return dotted.then_some(&text[start..end]);
+    }
+}
+
+/// The words of the file's import statements (`import a.b as c`, `from . import (d, e)`),
+/// over the lines they continue on (in parentheses or after a backslash).
+fn imported_words(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut words = Vec::new();
+    let mut continued = false;
+    for line in bytes.split(|&b| b == b'\n') {
+        let stripped = line.trim_ascii_start();
+        let statement = stripped.starts_with(b"import ") || stripped.starts_with(b"from ");
+        if !(statement || continued) {
+            continue;
+        }
+        if statement {
+            continued = false;
+        }
+        words.extend(
+            line.split(|&b| !crate::recipe::continues_identifier(b))
+                .filter(|w| !w.is_empty()),
+        );
+        let line = line.trim_ascii_end();
+        continued = if line.contains(&b'(') || continued && !line.contains(&b')') {
+            !line.contains(&b')')
+        } else {
+            line.ends_with(b"\\")
+        };
+    }
+    words
 }
 
 /// The patches a parsed module makes.
@@ -311,12 +411,20 @@ impl<'a> Finder<'_, 'a> {
 impl<'a> Visitor<'a> for Finder<'_, 'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         // `time.sleep = fake`, `jobs.subprocess.run = fake`.
+        // And each of a tuple's or list's (`jobs.nap, jobs.sp_run = fakes`).
         if let Stmt::Assign(assign) = stmt {
-            for target in &assign.targets {
-                if let Expr::Attribute(_) = target {
-                    if let Some(dotted) = self.dotted(target) {
-                        self.found.push((dotted, stmt.start()));
+            // (A stack: the targets are met in the order they are written.)
+            let mut targets: Vec<&Expr> = assign.targets.iter().rev().collect();
+            while let Some(target) = targets.pop() {
+                match target {
+                    Expr::Attribute(_) => {
+                        if let Some(dotted) = self.dotted(target) {
+                            self.found.push((dotted, stmt.start()));
+                        }
                     }
+                    Expr::Tuple(tuple) => targets.extend(tuple.elts.iter().rev()),
+                    Expr::List(list) => targets.extend(list.elts.iter().rev()),
+                    _ => {}
                 }
             }
         }
@@ -370,7 +478,7 @@ def test_b(monkeypatch, mocker):
     jobs.time.sleep = lambda s: None
     patch("not.a.literal" + "")
 "#;
-        assert!(may_patch(source));
+        assert!(may_patch(Path::new("tests/test_jobs.py"), source));
         assert_eq!(
             targets(source),
             [
@@ -411,6 +519,25 @@ def test_b(monkeypatch, mocker):
             ),
             ("import time\nsetattr(time, 'sleep', f)\n", true),
             ("import pkg\npkg.time.sleep = f\n", true),
+            // An assignment to an attribute of an imported name, which may be an alias of a
+            // migrated function (`from time import sleep as nap` in `jobs`).
+            ("import jobs\n\ndef test():\n    jobs.nap = f\n", true),
+            (
+                "from pkg import (\n    other,\n    jobs,\n)\njobs.nap = f\n",
+                true,
+            ),
+            ("import pkg.jobs as j\nj.nap=f\n", true),
+            ("import pkg.jobs\npkg.jobs.nap , x = f, 1\n", true),
+            // Attributes of objects, not of imported names; comparisons.
+            (
+                "import jobs\nclass A:\n    def f(self, node):\n        self.nap = node.nap = 1\n",
+                false,
+            ),
+            (
+                "import jobs\nif jobs.nap == f or jobs.nap <= 1:\n    pass\n",
+                false,
+            ),
+            ("import jobs\njobs.count += 1\n", false),
             // An HTTP client's PATCH, a dispatcher: no mock, nothing the finder knows.
             (
                 "async def f(client):\n    await client.patch('/time')\n",
@@ -421,11 +548,32 @@ def test_b(monkeypatch, mocker):
             // function (`from subprocess import run`).
             ("from unittest import mock\nmock.patch('pkg.run')\n", true),
         ] {
-            assert_eq!(may_patch(source), kept, "{source:?}");
+            assert_eq!(
+                may_patch(Path::new("test_jobs.py"), source),
+                kept,
+                "{source:?}"
+            );
             if kept {
                 assert!(!targets(source).is_empty(), "{source:?}");
             }
         }
+        // An attribute of an imported name is looked for in test modules only; `.sleep =`
+        // everywhere.
+        let assigned = "import jobs\njobs.nap = f\n";
+        for (path, kept) in [
+            ("pkg/tests/helpers.py", true),
+            ("test/jobs.py", true),
+            ("conftest.py", true),
+            ("jobs_test.py", true),
+            ("pkg/jobs.py", false),
+            ("pkg/testing.py", false),
+        ] {
+            assert_eq!(may_patch(Path::new(path), assigned), kept, "{path}");
+        }
+        assert!(may_patch(
+            Path::new("pkg/jobs.py"),
+            "import time\ntime.sleep = f\n"
+        ));
     }
 
     #[test]
@@ -563,7 +711,7 @@ def test_b(monkeypatch, mocker):
         // and mentions none of the migrated functions.
         let text =
             "from unittest import mock\n\n@mock.patch('pkg.jobs.sp_run')\ndef test(fake): ...\n";
-        assert!(may_patch(text));
+        assert!(may_patch(Path::new("test_jobs.py"), text));
         let patches = Patches::new([(PathBuf::from("test_jobs.py"), Box::from(text))]);
         let patch = patches.affecting(&["pkg.jobs".to_owned()], &["subprocess", "run"], "sp_run");
         assert_eq!(patch.map(|p| p.target.as_str()), Some("pkg.jobs.sp_run"));
