@@ -1,6 +1,7 @@
 //! Where a file sits in a project, and the names Python imports it by.
 //!
-//! A folder holding `pyproject.toml`, `setup.py` or `setup.cfg` is a project of its own, with
+//! A folder holding `pyproject.toml`, `setup.cfg` or a `setup.py` (unless it is a module of
+//! a package: beside an `__init__.py`) is a project of its own, with
 //! its own module namespace: two projects given in one run never resolve into each other, as
 //! each is imported in its own environment, and the run processes each apart
 //! ([`by_project`]). Outside any such folder, the files of a run form one namespace. A name
@@ -343,13 +344,17 @@ pub fn name_conflicts<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<String> 
     warnings
 }
 
-/// The nearest folder at or above `dir` that declares a project.
+/// The nearest folder at or above `dir` that declares a project (a `pyproject.toml`, a
+/// `setup.cfg`, or a `setup.py` beside no `__init__.py`).
 fn project_dir(dir: &Path) -> Option<PathBuf> {
     static CACHE: OnceLock<Mutex<HashMap<OsString, Option<PathBuf>>>> = OnceLock::new();
     cached(&CACHE, dir, || {
-        let declares = ["pyproject.toml", "setup.py", "setup.cfg"]
+        // A `setup.py` in a package is one of its modules (`homeassistant/setup.py`), not a
+        // packaging script: the project is further up.
+        let declares = ["pyproject.toml", "setup.cfg"]
             .iter()
-            .any(|name| dir.join(name).is_file());
+            .any(|name| dir.join(name).is_file())
+            || dir.join("setup.py").is_file() && !is_package_dir(dir);
         if declares {
             Some(dir.to_path_buf())
         } else {
@@ -660,6 +665,36 @@ mod tests {
         assert_eq!(
             project_of(&files[2]),
             Some(root.join("outer/plugins/inner"))
+        );
+    }
+
+    #[test]
+    fn a_setup_module_of_a_package_declares_no_project() {
+        // `homeassistant/setup.py` is the module `homeassistant.setup`: the package's tests
+        // and the package are one project, the repository's.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("repo/pyproject.toml"));
+        let files = [
+            "repo/pkg/__init__.py",
+            "repo/pkg/setup.py",
+            "repo/pkg/db.py",
+            "repo/tests/test_db.py",
+        ]
+        .map(|f| root.join(f));
+        for file in &files {
+            touch(file);
+        }
+        let groups = by_project(files.iter().map(PathBuf::as_path));
+        assert_eq!(groups, [vec![0, 1, 2, 3]]);
+        assert_eq!(project_of(&files[2]), Some(root.join("repo")));
+        assert_eq!(place(&files[2]).names, ["pkg.db"]);
+        // A packaging script beside no `__init__.py` still declares one.
+        touch(&root.join("repo/plugin/setup.py"));
+        touch(&root.join("repo/plugin/core.py"));
+        assert_eq!(
+            project_of(&root.join("repo/plugin/core.py")),
+            Some(root.join("repo/plugin"))
         );
     }
 
