@@ -465,19 +465,33 @@ fn collect(
         return Ok(vec![report]);
     }
     let found = discover_files(common, excludes)?;
+    let context = found.files.iter().filter(|c| c.context).count();
     if common.verbose {
         eprintln!(
             "awaitify: {} to process",
-            output::plural(found.files.len(), "file", "files")
+            output::plural(found.files.len() - context, "file", "files")
         );
+        if context > 0 {
+            eprintln!(
+                "awaitify: {} of their projects outside the paths given, read for what they call and patch",
+                output::plural(context, "file", "files")
+            );
+        }
     }
     // The layout's warnings are found beside the run (they only read paths) and shown
     // before its results.
-    let (conflicts, mut reports) = rayon::join(
+    let (conflicts, reports) = rayon::join(
         || name_conflicts(&found),
         || run_files(&found.files, mode, settings),
     );
     warn_name_conflicts(common, conflicts);
+    // The files read for context are not the run's: neither reported nor changed.
+    let mut reports: Vec<FileReport> = reports
+        .into_iter()
+        .zip(&found.files)
+        .filter(|(_, candidate)| !candidate.context)
+        .map(|(report, _)| report)
+        .collect();
     for (path, message) in found.errors {
         let mut report = FileReport::empty(path);
         report.error = Some(FileError::Io(message));
@@ -492,7 +506,17 @@ fn discover_files(
     excludes: &[String],
 ) -> Result<crate::discovery::Discovered> {
     let excludes = build_excludes(excludes)?;
-    let found = discover_with(&paths(common), &excludes, common.force_exclude);
+    let paths = paths(common);
+    let mut found = discover_with(&paths, &excludes, common.force_exclude);
+    // The rest of the projects the paths reach, read for context (see
+    // [`crate::discovery::Candidate::context`]).
+    let context = crate::project::layout::outside_paths(
+        &paths,
+        &found.files,
+        &excludes,
+        common.force_exclude,
+    );
+    found.files.extend(context);
     for (path, message) in &found.warnings {
         warn(common, &format!("{}: {message}", path.display()));
     }
@@ -511,7 +535,8 @@ fn warn_name_conflicts(common: &CommonArgs, conflicts: Vec<String>) {
 }
 
 fn name_conflicts(found: &crate::discovery::Discovered) -> Vec<String> {
-    crate::project::layout::name_conflicts(found.files.iter().map(|c| c.path.as_path()))
+    let files = found.files.iter().filter(|c| !c.context);
+    crate::project::layout::name_conflicts(files.map(|c| c.path.as_path()))
 }
 
 fn print_errors(reports: &[FileReport]) -> bool {

@@ -46,6 +46,9 @@ pub struct Candidate {
     pub explicit: bool,
     /// Its size in bytes when it was found (0 when unknown): a hint for scheduling only.
     pub size: u64,
+    /// A file of a project the run's paths reach, outside those paths: read for what it tells
+    /// about the project (its calls, its patches), never reported or changed.
+    pub context: bool,
 }
 
 /// The files to process, in a stable order, and the paths that could not be walked.
@@ -175,6 +178,7 @@ pub fn discover_with(paths: &[PathBuf], excludes: &GlobSet, force_exclude: bool)
                 path,
                 explicit,
                 size,
+                context: false,
             });
         }
     };

@@ -103,6 +103,9 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
             let (source, scan) = read_scanned(&candidate.path, &settings.recipes);
             if scan.as_ref().is_some_and(Scan::depends_on_the_run) {
                 Err((source, scan))
+            } else if candidate.context {
+                // Read for the run's facts only.
+                Ok(FileReport::empty(candidate.path.clone()))
             } else {
                 Ok(process(candidate, source, &none))
             }
@@ -129,7 +132,10 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     );
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
-        .map(|(i, (source, _))| (i, process(&files[i], source, &facts)))
+        .map(|(i, (source, _))| match files[i].context {
+            true => (i, FileReport::empty(files[i].path.clone())),
+            false => (i, process(&files[i], source, &facts)),
+        })
         .collect();
     for (i, report) in late {
         reports[i] = Some(report);
@@ -155,6 +161,7 @@ mod tests {
                 path: format!("f{i}.py").into(),
                 explicit: false,
                 size,
+                context: false,
             })
             .collect();
         let groups = vec![vec![0, 1], vec![2], vec![3, 4], vec![]];

@@ -2658,6 +2658,22 @@ cases! {
         .stderr_has("awaitify: done in ")
         .run(["check", "-q", "-v", "a.py"]).code(2).stderr_has("cannot be used with");
 
+    a_run_on_part_of_a_project_reads_the_rest => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"pkg\"\n")
+        .file("pkg/jobs.py", SLEEP)
+        .file("tests/test_jobs.py", "from unittest import mock\n\nfrom pkg import jobs\n\n@mock.patch(\"pkg.jobs.time.sleep\")\ndef test_f(fake):\n    pass\n")
+        // The test outside `pkg/` patches what the fix replaces: the fix is unsafe, and the
+        // test is neither reported nor changed.
+        .run(["check", "-v", "pkg"]).code(1)
+        .stdout_has("pkg/jobs.py:4:5: AW101 `time.sleep` blocks the event loop in async code\n")
+        .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
+        .stderr_has("awaitify: 1 file to process\n")
+        .stderr_has("awaitify: 1 file of their projects outside the paths given, read for what they call and patch\n")
+        .run(["fix", "--write", "--unsafe-fixes", "pkg"]).code(0).now("pkg/jobs.py", SLEEP_FIXED).kept("tests/test_jobs.py")
+        // The whole project given: nothing is read for context.
+        .run(["check", "-v", "."]).code(0).stdout("All checks passed!\n")
+        .stderr_has("awaitify: 2 files to process\n");
+
     extend_select_adds_to_select => Case::new()
         .file("m.py", MIXED)
         .run(["check", "--select", "AW103", "m.py"]).code(1).stdout(aw103("m.py", 6, 5) + &summary(1, 1))

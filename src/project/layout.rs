@@ -26,6 +26,8 @@ use std::sync::{Mutex, OnceLock};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::discovery::Candidate;
+
 /// The names of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModulePlace {
@@ -194,6 +196,64 @@ pub fn is_package_dir(dir: &Path) -> bool {
 pub fn project_of(path: &Path) -> Option<PathBuf> {
     let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     absolute.parent().and_then(project_dir)
+}
+
+/// The files of the projects of `files` that the run's `paths` leave out (a run on `src/` of a
+/// project whose tests are in `tests/`), found as discovery finds files (the same excludes and
+/// ignore files), as context: a project's other modules may call, patch or replace what a fix
+/// changes, and the project stage reads them to know it (see [`Candidate::context`]). None
+/// when every project is at or below a folder the run was given.
+pub fn outside_paths(
+    paths: &[PathBuf],
+    files: &[Candidate],
+    excludes: &globset::GlobSet,
+    force_exclude: bool,
+) -> Vec<Candidate> {
+    let absolute = |p: &Path| crate::discovery::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let given: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| absolute(p))
+        .collect();
+    let mut projects: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|c| project_of(&c.path))
+        .filter(|project| !given.iter().any(|g| project.starts_with(g)))
+        .collect();
+    projects.sort();
+    projects.dedup();
+    if projects.is_empty() {
+        return Vec::new();
+    }
+    // (The same file reached another way, through a symbolic link, is the same file.)
+    let identity = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p));
+    let known: std::collections::HashSet<PathBuf> =
+        files.iter().map(|c| identity(&c.path)).collect();
+    let cwd = std::env::current_dir().ok();
+    let mut found = Vec::new();
+    for project in projects {
+        // Shown relative to the working directory when under it, as discovery shows paths.
+        let root = match cwd
+            .as_deref()
+            .and_then(|cwd| project.strip_prefix(cwd).ok())
+        {
+            Some(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+            Some(relative) => relative.to_path_buf(),
+            None => project.clone(),
+        };
+        let walked = crate::discovery::discover_with(&[root], excludes, force_exclude);
+        for mut candidate in walked.files {
+            if project_of(&candidate.path).as_ref() != Some(&project)
+                || known.contains(&identity(&candidate.path))
+            {
+                continue;
+            }
+            candidate.explicit = false;
+            candidate.context = true;
+            found.push(candidate);
+        }
+    }
+    found
 }
 
 /// The files of a run grouped by project (see [`project_of`]), as indexes into `paths`: each

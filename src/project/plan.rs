@@ -27,12 +27,15 @@ pub struct FilePlan {
 }
 
 /// Runs the enabled phase 2 recipes and splits their findings and fixes by file. `texts`
-/// gives a file's indexed text (to check that the accepted edits keep it valid).
+/// gives a file's indexed text (to check that the accepted edits keep it valid); a fix that
+/// edits a file `outside` the run's paths (read for context) is not applied, and its finding
+/// says so.
 pub fn plan<'t>(
     project: &Project,
     settings: &Settings,
     texts: &dyn Fn(FileId) -> Option<&'t str>,
     writable: &dyn Fn(FileId) -> bool,
+    outside: &dyn Fn(FileId) -> bool,
 ) -> Vec<FilePlan> {
     // The recipes query the project side by side; their findings come in recipe order.
     let findings: Vec<ProjectFinding> = settings
@@ -60,6 +63,20 @@ pub fn plan<'t>(
                 .is_some_and(|fix| settings.allows(fix.applicability))
         })
         .collect();
+    // A fix that edits a file outside the run's paths: the first such file, for its note.
+    let reaches_outside: Vec<Option<FileId>> = findings
+        .iter()
+        .map(|f| {
+            let fix = f.fix.as_ref()?;
+            fix.edits
+                .iter()
+                .map(|(file, _)| *file)
+                .find(|&file| outside(file))
+        })
+        .collect();
+    for (accepted, outside) in accepted.iter_mut().zip(&reaches_outside) {
+        *accepted = *accepted && outside.is_none();
+    }
     loop {
         let edits = collect_edits(&findings, &accepted, project.modules.len());
         let Err((file, reason)) = validate(&edits, texts, writable) else {
@@ -83,16 +100,27 @@ pub fn plan<'t>(
     // (The map holds each shared edit list, so that no address is reused while it is a key.)
     let mut local_fixes: std::collections::HashMap<SharedKey, (SharedEdits, Fix)> =
         std::collections::HashMap::new();
-    for (finding, accepted) in findings.into_iter().zip(accepted) {
+    for ((finding, accepted), outside) in findings.into_iter().zip(accepted).zip(reaches_outside) {
         let ProjectFinding {
             recipe,
             file,
             range,
             message,
-            note,
-            fix,
+            mut note,
+            mut fix,
             origin,
         } = finding;
+        if let Some(other) = outside {
+            fix = None;
+            let why = format!(
+                "its fix also edits {}, which is outside the paths given: run awaitify on the whole project to apply it",
+                project.modules[other].path.display()
+            );
+            note = Some(match note {
+                Some(note) => format!("{note}; {why}"),
+                None => why,
+            });
+        }
         if accepted {
             *files[file].applied.entry(recipe.code).or_default() += 1;
         }

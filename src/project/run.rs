@@ -64,7 +64,8 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
             let settings = file_settings(&facts, file);
             let worth = worth_parsing(&source.text, mode, &settings);
             let work = matches!(mode, Mode::Check | Mode::Diff | Mode::Write)
-                && (files[file].explicit || worth);
+                && (files[file].explicit || worth)
+                && !files[file].context;
             let pass = first_pass(
                 &files[file].path,
                 &source.text,
@@ -91,7 +92,8 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
         let writable =
             |module: usize| mode != Mode::Write || is_writable(&project.modules[module].path);
-        plan(&project, settings, &texts, &writable)
+        let outside = |module: usize| files[indexed[module]].context;
+        plan(&project, settings, &texts, &writable, &outside)
     };
     // Per file of the run: its plan, if it was indexed.
     let mut by_file: Vec<Option<FilePlan>> = (0..files.len()).map(|_| None).collect();
@@ -286,11 +288,10 @@ pub fn process_stdin(
         return;
     };
     let project = Project::new(vec![module]);
-    let file_plan = plan(&project, settings, &|_| Some(source.text.as_str()), &|_| {
-        true
-    })
-    .pop()
-    .unwrap_or_default();
+    let text = |_| Some(source.text.as_str());
+    let file_plan = plan(&project, settings, &text, &|_| true, &|_| false)
+        .pop()
+        .unwrap_or_default();
     if mode == Mode::Check || file_plan.edits.is_empty() {
         fill(report, checked);
         if report.error.is_some() || report.changed() {
@@ -925,6 +926,10 @@ fn process_with_plan(
     } = work;
     let path = &candidate.path;
     let mut report = FileReport::empty(path.clone());
+    // Read for context only: the plan never edits it (see `plan`).
+    if candidate.context {
+        return (report, Vec::new());
+    }
     let source = match source {
         Ok(source) => source,
         Err(error) => {
@@ -1057,7 +1062,8 @@ fn refresh_project_findings(
     };
     let plans = {
         let texts = |module: usize| indexed.get(module).and_then(|&f| text_now(f));
-        plan(&project, settings, &texts, &|_| true)
+        let outside = |module: usize| files[indexed[module]].context;
+        plan(&project, settings, &texts, &|_| true, &outside)
     };
     for (module, file_plan) in plans.into_iter().enumerate() {
         if file_plan.diagnostics.is_empty() {

@@ -21,7 +21,8 @@ A case is a folder ``tests/differential/<case>/``:
   that the migrated program behaves as the original; ``false`` is allowed only with
   ``--unsafe-fixes``, for a change the unsafe fix's reason states. Each of ``findings``
   must match a finding of ``check`` with that code, whose fix is ``safe``, ``unsafe`` or
-  ``none``, and whose message or note contains ``note``.
+  ``none``, and whose message or note contains ``note``. ``paths`` (optional, default
+  ``["."]``) are the paths given to ``check`` and ``fix``, for a run on part of a project.
 
 Every inserted ``await`` is a point where other tasks run: the interleaving of concurrent
 tasks is what migration changes on purpose, so a driver prints results that do not depend on
@@ -124,10 +125,11 @@ def test_differential(name: str, awaitify_bin: Path, tmp_path: Path) -> None:
     original = run_program(original_dir)
     assert not original.hung, f"{name}: the original program hangs:\n{original.show()}"
 
+    paths = spec.get("paths", ["."])
     for expected in spec.get("findings", []):
         checked = awaitify(
             awaitify_bin, original_dir, "check", "--output-format", "json", "--exit-zero",
-            "--unsafe-fixes", "--exclude", "driver.py", ".",
+            "--unsafe-fixes", "--exclude", "driver.py", *paths,
         )
         assert checked.returncode == 0, checked.stderr
         findings = json.loads(checked.stdout)
@@ -161,7 +163,7 @@ def test_differential(name: str, awaitify_bin: Path, tmp_path: Path) -> None:
         before = snapshot(migrated_dir)
         fixed = awaitify(
             awaitify_bin, migrated_dir, "fix", "--write", "--isolated", "--exclude", "driver.py",
-            *flags, ".",
+            *flags, *paths,
         )
         assert fixed.returncode in (0, 1), f"{name}: {label} failed:\n{fixed.stderr}"
         after = snapshot(migrated_dir)
@@ -173,7 +175,7 @@ def test_differential(name: str, awaitify_bin: Path, tmp_path: Path) -> None:
         assert after["driver.py"] == before["driver.py"], f"{name}: the driver was migrated"
         again = awaitify(
             awaitify_bin, migrated_dir, "fix", "--write", "--isolated", "--exclude", "driver.py",
-            *flags, ".",
+            *flags, *paths,
         )
         assert snapshot(migrated_dir) == after, f"{name}: a second {label} changed the program"
         assert again.returncode in (0, 1), again.stderr
