@@ -232,7 +232,9 @@ pub fn outside_paths(
     let cwd = std::env::current_dir().ok();
     let mut found = Vec::new();
     for project in projects {
-        // Shown relative to the working directory when under it, as discovery shows paths.
+        // Shown relative to the working directory when under it, as discovery shows paths
+        // (above it, as the absolute path: `..` would name the project's files by a second
+        // path, and their project by another folder).
         let root = match cwd
             .as_deref()
             .and_then(|cwd| project.strip_prefix(cwd).ok())
