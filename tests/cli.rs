@@ -2674,6 +2674,14 @@ cases! {
         .run(["check", "-v", "."]).code(0).stdout("All checks passed!\n")
         .stderr_has("awaitify: 2 files to process\n");
 
+    a_repository_without_a_project_file_is_one_project => Case::new()
+        .dir(".git")
+        .file("pkg/jobs.py", SLEEP)
+        .file("tests/test_jobs.py", "from unittest import mock\n\nfrom pkg import jobs\n\n@mock.patch(\"pkg.jobs.time.sleep\")\ndef test_f(fake):\n    pass\n")
+        .run(["check", "-v", "pkg"]).code(1)
+        .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
+        .stderr_has("awaitify: 1 file of their projects outside the paths given, read for what they call and patch\n");
+
     extend_select_adds_to_select => Case::new()
         .file("m.py", MIXED)
         .run(["check", "--select", "AW103", "m.py"]).code(1).stdout(aw103("m.py", 6, 5) + &summary(1, 1))

@@ -4,8 +4,9 @@
 //! a package: beside an `__init__.py`) is a project of its own, with
 //! its own module namespace: two projects given in one run never resolve into each other, as
 //! each is imported in its own environment, and the run processes each apart
-//! ([`by_project`]). Outside any such folder, the files of a run form one namespace. A name
-//! two files of one project claim is a warning ([`name_conflicts`]).
+//! ([`by_project`]). Outside any such folder, the files of a run form one namespace (and the
+//! files of one git repository, one project: [`project_of`]). A name two files of one project
+//! claim is a warning ([`name_conflicts`]).
 //!
 //! A module is named the way Python finds it:
 //! - from the project's import root: the project folder, or its `src/` folder when that is
@@ -192,10 +193,26 @@ pub fn is_package_dir(dir: &Path) -> bool {
 }
 
 /// The project folder `path` belongs to: the nearest folder at or above its own that declares
-/// a project (`None`: outside every project).
+/// a project; outside every declared project, the repository it is in (the nearest folder with
+/// a `.git`: a Django site with `manage.py` and no packaging is one program all the same);
+/// `None`: neither. Modules are named from a declared project only (see [`place`]).
 pub fn project_of(path: &Path) -> Option<PathBuf> {
     let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    absolute.parent().and_then(project_dir)
+    let folder = absolute.parent()?;
+    project_dir(folder).or_else(|| repository_dir(folder))
+}
+
+/// The nearest folder at or above `dir` with a `.git` (a folder, or the file of a worktree or
+/// submodule).
+fn repository_dir(dir: &Path) -> Option<PathBuf> {
+    static CACHE: OnceLock<Mutex<HashMap<OsString, Option<PathBuf>>>> = OnceLock::new();
+    cached(&CACHE, dir, || {
+        if dir.join(".git").exists() {
+            Some(dir.to_path_buf())
+        } else {
+            dir.parent().and_then(repository_dir)
+        }
+    })
 }
 
 /// The files of the projects of `files` that the run's `paths` leave out (a run on `src/` of a
@@ -261,7 +278,7 @@ pub fn outside_paths(
 /// The files of a run grouped by project (see [`project_of`]), as indexes into `paths`: each
 /// project is processed on its own, as if it were given alone, so that nothing of one
 /// project (modules, calls, patches, what other modules do with sqlite3 or child processes)
-/// bears on another. The files outside every project form one group, as the files of a run
+/// bears on another. The files outside every project and repository form one group, as the files of a run
 /// without project folders always do. Groups come in the order of their first file; only the
 /// folders are looked at, no file is read.
 pub fn by_project<'p>(paths: impl Iterator<Item = &'p Path>) -> Vec<Vec<usize>> {
@@ -758,6 +775,33 @@ mod tests {
             project_of(&root.join("repo/plugin/core.py")),
             Some(root.join("repo/plugin"))
         );
+    }
+
+    #[test]
+    fn outside_every_project_the_repository_is_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("site/.git")).unwrap();
+        touch(&root.join("site/shop/__init__.py"));
+        touch(&root.join("site/shop/views.py"));
+        touch(&root.join("site/tests/test_views.py"));
+        touch(&root.join("site/plugins/extra/pyproject.toml"));
+        touch(&root.join("site/plugins/extra/core.py"));
+        touch(&root.join("loose/a.py"));
+        let site = Some(root.join("site"));
+        assert_eq!(project_of(&root.join("site/shop/views.py")), site);
+        assert_eq!(project_of(&root.join("site/tests/test_views.py")), site);
+        // A declared project in the repository is its own.
+        assert_eq!(
+            project_of(&root.join("site/plugins/extra/core.py")),
+            Some(root.join("site/plugins/extra"))
+        );
+        // Modules are named from a declared project only: as outside every project.
+        assert_eq!(
+            place(&root.join("site/shop/views.py")).names,
+            ["shop.views"]
+        );
+        assert_eq!(place(&root.join("site/shop/views.py")).namespace, "");
     }
 
     #[test]
