@@ -454,7 +454,26 @@ fn collect(
                 } else {
                     Mode::Diff
                 };
-                crate::project::run::process_stdin(&mut report, &source, mode, settings);
+                // The other files of the project `--stdin-filename` names, for context.
+                let context = match &common.stdin_filename {
+                    Some(path) => {
+                        let excludes = build_excludes(excludes)?;
+                        let candidate = crate::discovery::Candidate {
+                            path: path.clone(),
+                            explicit: true,
+                            size: 0,
+                            context: false,
+                        };
+                        crate::project::layout::outside_paths(
+                            &[],
+                            std::slice::from_ref(&candidate),
+                            &excludes,
+                            common.force_exclude,
+                        )
+                    }
+                    None => Vec::new(),
+                };
+                crate::project::run::process_stdin(&mut report, &source, &context, mode, settings);
                 report.stdin = Some((bytes, Some(source)));
             }
             Err(error) => {

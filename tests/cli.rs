@@ -2670,6 +2670,11 @@ cases! {
         .stderr_has("awaitify: 1 file to process\n")
         .stderr_has("awaitify: 1 file of their projects outside the paths given, read for what they call and patch\n")
         .run(["fix", "--write", "--unsafe-fixes", "pkg"]).code(0).now("pkg/jobs.py", SLEEP_FIXED).kept("tests/test_jobs.py")
+        // Standard input standing for a file of the project: the same.
+        .run(["check", "--stdin-filename", "pkg/jobs.py", "-"]).stdin(SLEEP).code(1)
+        .stdout_has("pkg/jobs.py:4:5: AW101 `time.sleep` blocks the event loop in async code\n")
+        .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
+        .run(["fix", "--stdin-filename", "pkg/jobs.py", "-"]).stdin(SLEEP).stdout(SLEEP)
         // The whole project given: nothing is read for context.
         .run(["check", "-v", "."]).code(0).stdout("All checks passed!\n")
         .stderr_has("awaitify: 2 files to process\n");

@@ -254,23 +254,114 @@ fn text_of(source: &Result<SourceText, FileError>) -> Option<&str> {
     source.as_ref().ok().map(|s| s.text.as_str())
 }
 
-/// Standard input: a project of one module (its calls to other modules stay unresolved).
+/// Standard input: a project of one module (its calls to other modules stay unresolved), or,
+/// with `context` (the other files of the project its `--stdin-filename` names, see
+/// [`super::layout::outside_paths`]), that project with standard input for the file: read for
+/// what they call and patch, never reported or changed, as in a run on part of a project.
 pub fn process_stdin(
     report: &mut FileReport,
     source: &SourceText,
+    context: &[Candidate],
     mode: Mode,
     settings: &Settings,
 ) {
     let phase2 = settings.recipes.iter().any(|r| r.meta().phase == 2);
-    if !phase2 {
-        process_source(report, source, mode, settings);
+    if context.is_empty() {
+        if !phase2 {
+            process_source(report, source, mode, settings);
+            return;
+        }
+        // Parsed once: indexed, and checked or fixed from the same parse.
+        let work = (mode != Mode::Audit).then_some((settings, mode));
+        let place = super::layout::place(&report.path);
+        let index = Some((&Default::default(), &place));
+        let (index, checked) = first_pass(&report.path, &source.text, index, work);
+        let project = index
+            .flatten()
+            .map(|module| (Project::new(vec![module]), 0));
+        finish_stdin(report, source, checked, project, mode, settings);
         return;
     }
-    // Parsed once: indexed, and checked or fixed from the same parse.
-    let work = (mode != Mode::Audit).then_some((settings, mode));
-    let place = super::layout::place(&report.path);
-    let index = Some((&Default::default(), &place));
-    let (index, checked) = first_pass(&report.path, &source.text, index, work);
+    // The project's files, standard input first (for the file it stands for).
+    let files: Vec<Candidate> = std::iter::once(Candidate {
+        path: report.path.clone(),
+        explicit: true,
+        size: source.text.len() as u64,
+        context: false,
+    })
+    .chain(context.iter().cloned())
+    .collect();
+    let (sources, scans): (Vec<Result<SourceText, FileError>>, Vec<Option<Scan>>) = files
+        .par_iter()
+        .enumerate()
+        .map(|(file, c)| match file {
+            0 => {
+                let scan = Scan::of(&settings.recipes, &c.path, &source.text);
+                (Ok(source.clone()), Some(scan))
+            }
+            _ => read_scanned(&c.path, &settings.recipes),
+        })
+        .unzip();
+    let facts = FactIndex::gather(
+        &settings.recipes,
+        files
+            .iter()
+            .zip(sources.iter().zip(&scans))
+            .map(|(c, (s, scan))| (c.path.as_path(), text_of(s).zip(scan.as_ref()))),
+        false,
+    );
+    drop(scans);
+    let file_settings = facts.apply(
+        settings.for_path(&report.path),
+        &report.path,
+        Some(&source.text),
+    );
+    if !phase2 {
+        process_source(report, source, mode, &file_settings);
+        return;
+    }
+    let layout = project_layout(&files);
+    let wanted = index_wanted(&files, &sources);
+    let work = (mode != Mode::Audit).then_some((&*file_settings, mode));
+    let (first, checked) = first_pass(
+        &report.path,
+        &source.text,
+        Some((&layout.roots, &layout.places[0])),
+        work,
+    );
+    // The context files' indexes (standard input's is the first pass's).
+    let mut first_round: Vec<(FileId, Option<ModuleIndex>)> = vec![(0, first.flatten())];
+    first_round.extend(
+        (1..files.len())
+            .into_par_iter()
+            .filter(|&file| wanted[file])
+            .map(|file| {
+                let Ok(source) = &sources[file] else {
+                    return (file, None);
+                };
+                let roots = (&layout.roots, &layout.places[file]);
+                let (index, _) = first_pass(&files[file].path, &source.text, Some(roots), None);
+                (file, index.flatten())
+            })
+            .collect::<Vec<_>>(),
+    );
+    let (mut project, indexed) = build_project(&files, &sources, &layout, first_round);
+    project.patches = facts.patches();
+    let module = indexed.iter().position(|&file| file == 0);
+    let project = module.map(|module| (project, module));
+    finish_stdin(report, source, checked, project, mode, &file_settings);
+}
+
+/// The rest of [`process_stdin`]: its first pass's findings or fixes, and its part of the
+/// project's plan (`project`: the project and standard input's module in it, if indexed).
+fn finish_stdin(
+    report: &mut FileReport,
+    source: &SourceText,
+    checked: Checked,
+    project: Option<(Project, usize)>,
+    mode: Mode,
+    settings: &Settings,
+) {
     let fill = |report: &mut FileReport, checked: Checked| match checked {
         Checked::Done(Ok(diagnostics)) => {
             report.diagnostics = diagnostics;
@@ -283,14 +374,16 @@ pub fn process_stdin(
         Checked::Panicked(message) => std::panic::resume_unwind(Box::new(message)),
         Checked::Skipped => process_source(report, source, mode, settings),
     };
-    let Some(module) = index.flatten() else {
+    let Some((project, module)) = project else {
         fill(report, checked);
         return;
     };
-    let project = Project::new(vec![module]);
-    let text = |_| Some(source.text.as_str());
-    let file_plan = plan(&project, settings, &text, &|_| true, &|_| false)
-        .pop()
+    // Only standard input's text is at hand: the other modules are context, never edited.
+    let text = |m: usize| (m == module).then_some(source.text.as_str());
+    let outside = |m: usize| m != module;
+    let file_plan = plan(&project, settings, &text, &|_| true, &outside)
+        .into_iter()
+        .nth(module)
         .unwrap_or_default();
     if mode == Mode::Check || file_plan.edits.is_empty() {
         fill(report, checked);
