@@ -1086,90 +1086,100 @@ impl<'a> Indexer<'a, '_> {
             Expr::Attribute(attribute) => {
                 // (Boxed only where a target keeps it: most attributes are of outside objects.)
                 let name = attribute.attr.id.as_str();
-                let value = &*attribute.value;
-                // `self.m` / `cls.m`.
-                if let Some(class_scope) = semantic.self_class(scope, value) {
-                    if let Some(&class) = self.scope_class.get(&class_scope) {
-                        return Target::Method {
+                self.attribute_target(scope, &attribute.value, name, depth)
+            }
+            _ => Target::External,
+        }
+    }
+
+    /// The target of the attribute `name` of `value` (`value.name`, or `getattr(value,
+    /// "name")`).
+    fn attribute_target(
+        &self,
+        scope: ScopeId,
+        value: &'a Expr,
+        name: &str,
+        depth: usize,
+    ) -> Target {
+        let semantic = self.semantic;
+        // `self.m` / `cls.m`.
+        if let Some(class_scope) = semantic.self_class(scope, value) {
+            if let Some(&class) = self.scope_class.get(&class_scope) {
+                return Target::Method {
+                    class,
+                    name: name.into(),
+                };
+            }
+        }
+        // `super().m`.
+        if let Expr::Call(call) = value {
+            if let Expr::Name(callee) = &*call.func {
+                if callee.id.as_str() == "super" && semantic.lookup(scope, "super").is_none() {
+                    let class = semantic
+                        .enclosing_function(scope)
+                        .and_then(|f| semantic.scopes[f].parent)
+                        .and_then(|c| self.scope_class.get(&c).copied());
+                    if let Some(class) = class {
+                        return Target::Super {
                             class,
                             name: name.into(),
                         };
                     }
                 }
-                // `super().m`.
-                if let Expr::Call(call) = value {
-                    if let Expr::Name(callee) = &*call.func {
-                        if callee.id.as_str() == "super"
-                            && semantic.lookup(scope, "super").is_none()
-                        {
-                            let class = semantic
-                                .enclosing_function(scope)
-                                .and_then(|f| semantic.scopes[f].parent)
-                                .and_then(|c| self.scope_class.get(&c).copied());
-                            if let Some(class) = class {
-                                return Target::Super {
-                                    class,
-                                    name: name.into(),
-                                };
-                            }
-                        }
-                    }
-                }
-                // `self.attr.m`.
-                if let Expr::Attribute(inner) = value {
-                    if let Some(class_scope) = semantic.self_class(scope, &inner.value) {
-                        if let Some(&class) = self.scope_class.get(&class_scope) {
-                            return Target::AttributeMethod(Box::new(AttributeMethod {
-                                class,
-                                attribute: inner.attr.id.as_str().into(),
-                                name: name.into(),
-                            }));
-                        }
-                    }
-                }
-                // `Store(path).load()`: a method of the instance just made.
-                if let Expr::Call(call) = value {
-                    // (Or of what a function returns: its return annotation tells.)
-                    return match self.target_at_depth(scope, &call.func, depth + 1) {
-                        class @ (Target::Class(_) | Target::Qualified(_) | Target::Function(_)) => {
-                            Target::InstanceMethod {
-                                class: Box::new(class),
-                                name: name.into(),
-                            }
-                        }
-                        Target::External if self.is_outside(scope, &call.func) => Target::External,
-                        _ => Target::UnknownAttribute(name.into()),
-                    };
-                }
-                match self.target_at_depth(scope, value, depth + 1) {
-                    Target::Qualified(path) => {
-                        let mut segments: Vec<&str> = path.iter().map(|s| &**s).collect();
-                        segments.push(name);
-                        Target::Qualified(self.paths.borrow_mut().intern(&segments))
-                    }
-                    Target::Class(class) => match self.index.classes[class].methods.get(name) {
-                        Some(&method) => Target::Function(method),
-                        None => Target::Method {
-                            class,
-                            name: name.into(),
-                        },
-                    },
-                    Target::Instance(class) => Target::InstanceMethod {
+            }
+        }
+        // `self.attr.m`.
+        if let Expr::Attribute(inner) = value {
+            if let Some(class_scope) = semantic.self_class(scope, &inner.value) {
+                if let Some(&class) = self.scope_class.get(&class_scope) {
+                    return Target::AttributeMethod(Box::new(AttributeMethod {
                         class,
+                        attribute: inner.attr.id.as_str().into(),
                         name: name.into(),
-                    },
-                    // `os.path.join`: an attribute of something outside the project; `parts.index`
-                    // of `parts = list(...)`: a method of a builtin or standard library type.
-                    Target::External
-                        if self.is_outside(scope, value)
-                            || self.holds_outside_value(scope, value, depth + 1) =>
-                    {
-                        Target::External
-                    }
-                    _ => Target::UnknownAttribute(name.into()),
+                    }));
                 }
             }
-            _ => Target::External,
+        }
+        // `Store(path).load()`: a method of the instance just made.
+        if let Expr::Call(call) = value {
+            // (Or of what a function returns: its return annotation tells.)
+            return match self.target_at_depth(scope, &call.func, depth + 1) {
+                class @ (Target::Class(_) | Target::Qualified(_) | Target::Function(_)) => {
+                    Target::InstanceMethod {
+                        class: Box::new(class),
+                        name: name.into(),
+                    }
+                }
+                Target::External if self.is_outside(scope, &call.func) => Target::External,
+                _ => Target::UnknownAttribute(name.into()),
+            };
+        }
+        match self.target_at_depth(scope, value, depth + 1) {
+            Target::Qualified(path) => {
+                let mut segments: Vec<&str> = path.iter().map(|s| &**s).collect();
+                segments.push(name);
+                Target::Qualified(self.paths.borrow_mut().intern(&segments))
+            }
+            Target::Class(class) => match self.index.classes[class].methods.get(name) {
+                Some(&method) => Target::Function(method),
+                None => Target::Method {
+                    class,
+                    name: name.into(),
+                },
+            },
+            Target::Instance(class) => Target::InstanceMethod {
+                class,
+                name: name.into(),
+            },
+            // `os.path.join`: an attribute of something outside the project; `parts.index`
+            // of `parts = list(...)`: a method of a builtin or standard library type.
+            Target::External
+                if self.is_outside(scope, value)
+                    || self.holds_outside_value(scope, value, depth + 1) =>
+            {
+                Target::External
+            }
+            _ => Target::UnknownAttribute(name.into()),
         }
     }
 
@@ -1652,7 +1662,10 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
     fn on_expr(&mut self, expr: &'a Expr) {
         self.isolation_expr(expr);
         match expr {
-            Expr::Call(call) => self.on_call(expr, call),
+            Expr::Call(call) => {
+                self.on_call(expr, call);
+                self.on_getattr(call);
+            }
             Expr::Yield(_) | Expr::YieldFrom(_) => {
                 if let Some(function) = self.current_function() {
                     self.index.functions[function].is_generator = true;
@@ -1689,6 +1702,33 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                 self.add_value(target, expr.range());
             }
             _ => {}
+        }
+    }
+}
+
+impl<'a> Indexer<'a, '_> {
+    /// `getattr(obj, "name")` (with or without a default) takes `obj.name` as a value: a
+    /// function it reaches is used as a value (called later, by whatever holds it).
+    fn on_getattr(&mut self, call: &'a ast::ExprCall) {
+        let (Expr::Name(func), [value, Expr::StringLiteral(name), ..]) =
+            (&*call.func, &*call.arguments.args)
+        else {
+            return;
+        };
+        if func.id.as_str() != "getattr"
+            || call.arguments.args.len() > 3
+            || !call.arguments.keywords.is_empty()
+        {
+            return;
+        }
+        let scope = self.context.scope();
+        let builtin = self
+            .semantic
+            .qualified_name(scope, &call.func)
+            .is_some_and(|path| path == ["builtins", "getattr"]);
+        if builtin {
+            let target = self.attribute_target(scope, value, name.value.to_str(), 0);
+            self.add_value(target, call.range());
         }
     }
 }
