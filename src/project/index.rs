@@ -1069,13 +1069,19 @@ impl<'a> Indexer<'a, '_> {
                                 ))));
                             }
                         }
-                        // A local bound only to instances of one class: `db = Store(p)`.
-                        let instance = semantic
+                        let values = semantic
                             .lookup(scope, name.id.as_str())
-                            .and_then(|b| semantic.assigned_values(b))
-                            .and_then(|values| {
-                                self.single_constructor(binding.scope, values, depth + 1)
-                            });
+                            .and_then(|b| semantic.assigned_values(b));
+                        // A module imported at run time: `db = importlib.import_module("pkg.db")`.
+                        if let Some([Expr::Call(call)]) = values {
+                            if let Some(module) = self.imported_module(binding.scope, call) {
+                                return module;
+                            }
+                        }
+                        // A local bound only to instances of one class: `db = Store(p)`.
+                        let instance = values.and_then(|values| {
+                            self.single_constructor(binding.scope, values, depth + 1)
+                        });
                         match instance {
                             Some(class) => Target::Instance(Box::new(class)),
                             None => Target::External,
@@ -1140,6 +1146,14 @@ impl<'a> Indexer<'a, '_> {
                 }
             }
         }
+        // `importlib.import_module("pkg.db").load`: a function of that module.
+        if let Expr::Call(call) = value {
+            if let Some(Target::Qualified(path)) = self.imported_module(scope, call) {
+                let mut segments: Vec<&str> = path.iter().map(|s| &**s).collect();
+                segments.push(name);
+                return Target::Qualified(self.paths.borrow_mut().intern(&segments));
+            }
+        }
         // `Store(path).load()`: a method of the instance just made.
         if let Expr::Call(call) = value {
             // (Or of what a function returns: its return annotation tells.)
@@ -1181,6 +1195,25 @@ impl<'a> Indexer<'a, '_> {
             }
             _ => Target::UnknownAttribute(name.into()),
         }
+    }
+
+    /// The module a call imports at run time, named by a string: `importlib.import_module("a.b")`
+    /// is `a.b`, `__import__("a.b")` is `a` (as `import a.b` binds it).
+    fn imported_module(&self, scope: ScopeId, call: &ast::ExprCall) -> Option<Target> {
+        let [Expr::StringLiteral(module)] = &*call.arguments.args else {
+            return None;
+        };
+        if !call.arguments.keywords.is_empty() {
+            return None;
+        }
+        let module = module.value.to_str();
+        let path = self.semantic.qualified_name(scope, &call.func)?;
+        let segments: Vec<&str> = match path.as_slice() {
+            ["importlib", "import_module"] => module.split('.').collect(),
+            ["builtins", "__import__"] => module.split('.').take(1).collect(),
+            _ => return None,
+        };
+        (!module.starts_with('.')).then(|| self.qualified(&segments))
     }
 
     /// Whether `expr` is a name bound only to values of builtin or standard library types
