@@ -50,7 +50,10 @@ pub fn may_patch(path: &Path, text: &str) -> bool {
             .any(|at| crate::recipe::starts_word(text.as_bytes(), at))
     };
     let mock_patch = contains(text, "mock")
-        && (called("patch(") || called("patch.object(") || contains(text, "patch as"));
+        && (called("patch(")
+            || called("patch.object(")
+            || called("patch.multiple(")
+            || contains(text, "patch as"));
     // What is replaced is not looked at here: a patch of an alias (`pkg.jobs.sp_run`) names
     // none of the migrated functions. [`Patches`] parses a module only when asked about a
     // name it mentions.
@@ -389,6 +392,26 @@ impl<'a> Finder<'_, 'a> {
             if a.attr.id.as_str() == "object" && Self::fixture_method(&a.value, "mocker", "patch"));
         let is_setattr = Self::fixture_method(func, "monkeypatch", "setattr")
             || matches!(name.as_slice(), ["builtins", "setattr"]);
+        // `patch.multiple("pkg.jobs.time", sleep=fake)`: each keyword names an attribute.
+        let is_patch_multiple = matches!(
+            name.as_slice(),
+            ["unittest", "mock", "patch", "multiple"] | ["mock", "patch", "multiple"]
+        ) || matches!(func, Expr::Attribute(a)
+            if a.attr.id.as_str() == "multiple" && Self::fixture_method(&a.value, "mocker", "patch"));
+        if is_patch_multiple {
+            let base = args
+                .first()
+                .and_then(|first| Self::string(first).or_else(|| self.dotted(first)));
+            if let Some(base) = base {
+                for keyword in &*call.arguments.keywords {
+                    if let Some(attribute) = &keyword.arg {
+                        self.found
+                            .push((format!("{base}.{}", attribute.id), call.start()));
+                    }
+                }
+            }
+            return;
+        }
         let target = if is_patch {
             args.first().and_then(Self::string)
         } else if is_patch_object || is_setattr {
@@ -495,6 +518,19 @@ def test_b(monkeypatch, mocker):
     }
 
     #[test]
+    fn patch_multiple_replaces_each_keyword() {
+        let source = "import time\nfrom unittest import mock\n\n@mock.patch.multiple('pkg.jobs.time', sleep=f, monotonic=g)\ndef test(): ...\n\ndef test_2(mocker):\n    mocker.patch.multiple(time, sleep=f)\n";
+        assert_eq!(
+            targets(source),
+            [
+                "pkg.jobs.time.sleep",
+                "pkg.jobs.time.monotonic",
+                "time.sleep"
+            ]
+        );
+    }
+
+    #[test]
     fn the_byte_test_keeps_every_shape_the_finder_knows() {
         for (source, kept) in [
             (
@@ -519,6 +555,14 @@ def test_b(monkeypatch, mocker):
             ),
             ("import time\nsetattr(time, 'sleep', f)\n", true),
             ("import pkg\npkg.time.sleep = f\n", true),
+            (
+                "from unittest.mock import patch\npatch.multiple('pkg.jobs.time', sleep=f)\n",
+                true,
+            ),
+            (
+                "import time\ndef test(mocker):\n    mocker.patch.multiple(time, sleep=f)\n",
+                true,
+            ),
             // An assignment to an attribute of an imported name, which may be an alias of a
             // migrated function (`from time import sleep as nap` in `jobs`).
             ("import jobs\n\ndef test():\n    jobs.nap = f\n", true),
