@@ -390,7 +390,9 @@ impl<'a> Finder<'_, 'a> {
             ["unittest", "mock", "patch", "object"] | ["mock", "patch", "object"]
         ) || matches!(func, Expr::Attribute(a)
             if a.attr.id.as_str() == "object" && Self::fixture_method(&a.value, "mocker", "patch"));
-        let is_setattr = Self::fixture_method(func, "monkeypatch", "setattr")
+        // `monkeypatch.setattr`, whatever holds the `MonkeyPatch` (`mp` of
+        // `pytest.MonkeyPatch.context()`): any `.setattr(...)` method call counts.
+        let is_setattr = matches!(func, Expr::Attribute(a) if a.attr.id.as_str() == "setattr")
             || matches!(name.as_slice(), ["builtins", "setattr"]);
         // `patch.multiple("pkg.jobs.time", sleep=fake)`: each keyword names an attribute.
         let is_patch_multiple = matches!(
@@ -561,6 +563,10 @@ def test_b(monkeypatch, mocker):
             ),
             (
                 "import time\ndef test(mocker):\n    mocker.patch.multiple(time, sleep=f)\n",
+                true,
+            ),
+            (
+                "import time, pytest\nwith pytest.MonkeyPatch.context() as mp:\n    mp.setattr(time, 'sleep', f)\n",
                 true,
             ),
             // An assignment to an attribute of an imported name, which may be an alias of a

@@ -1,0 +1,3 @@
+import test_jobs
+
+print(test_jobs.run_patched())
