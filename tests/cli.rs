@@ -2681,6 +2681,7 @@ cases! {
 
     a_repository_without_a_project_file_is_one_project => Case::new()
         .dir(".git")
+        .file("requirements.txt", "pytest\n")
         .file("pkg/jobs.py", SLEEP)
         .file("tests/test_jobs.py", "from unittest import mock\n\nfrom pkg import jobs\n\n@mock.patch(\"pkg.jobs.time.sleep\")\ndef test_f(fake):\n    pass\n")
         .run(["check", "-v", "pkg"]).code(1)

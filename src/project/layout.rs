@@ -193,9 +193,12 @@ pub fn is_package_dir(dir: &Path) -> bool {
 }
 
 /// The project folder `path` belongs to: the nearest folder at or above its own that declares
-/// a project; outside every declared project, the repository it is in (the nearest folder with
-/// a `.git`: a Django site with `manage.py` and no packaging is one program all the same);
-/// `None`: neither. Modules are named from a declared project only (see [`place`]).
+/// a project; outside every declared project, the repository it is in when it holds a Python
+/// program (the nearest folder with a `.git`, if it also has a `manage.py`, a
+/// `requirements*.txt`, a `Pipfile`, a `tox.ini`, a `pytest.ini`, a `conftest.py`, a
+/// `noxfile.py`, a `.python-version` or a `tests` folder: a Django site without packaging is one
+/// program all the same, a home folder kept in git is not); `None`: neither. Modules are named
+/// from a declared project only (see [`place`]).
 pub fn project_of(path: &Path) -> Option<PathBuf> {
     let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let folder = absolute.parent()?;
@@ -203,15 +206,33 @@ pub fn project_of(path: &Path) -> Option<PathBuf> {
 }
 
 /// The nearest folder at or above `dir` with a `.git` (a folder, or the file of a worktree or
-/// submodule).
+/// submodule), if it holds a Python program (see [`project_of`]).
 fn repository_dir(dir: &Path) -> Option<PathBuf> {
     static CACHE: OnceLock<Mutex<HashMap<OsString, Option<PathBuf>>>> = OnceLock::new();
     cached(&CACHE, dir, || {
-        if dir.join(".git").exists() {
-            Some(dir.to_path_buf())
-        } else {
-            dir.parent().and_then(repository_dir)
+        if !dir.join(".git").exists() {
+            return dir.parent().and_then(repository_dir);
         }
+        let python = [
+            "manage.py",
+            "Pipfile",
+            "tox.ini",
+            "pytest.ini",
+            "conftest.py",
+            "noxfile.py",
+            ".python-version",
+        ]
+        .iter()
+        .any(|name| dir.join(name).is_file())
+            || ["tests", "test"].iter().any(|name| dir.join(name).is_dir())
+            || std::fs::read_dir(dir).is_ok_and(|entries| {
+                entries.flatten().any(|entry| {
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    name.starts_with("requirements") && name.ends_with(".txt")
+                })
+            });
+        python.then(|| dir.to_path_buf())
     })
 }
 
@@ -782,6 +803,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("site/.git")).unwrap();
+        touch(&root.join("site/manage.py"));
         touch(&root.join("site/shop/__init__.py"));
         touch(&root.join("site/shop/views.py"));
         touch(&root.join("site/tests/test_views.py"));
@@ -802,6 +824,17 @@ mod tests {
             ["shop.views"]
         );
         assert_eq!(place(&root.join("site/shop/views.py")).namespace, "");
+        // A repository with no sign of a Python program (a home folder kept in git) is none.
+        std::fs::create_dir_all(root.join("home/.git")).unwrap();
+        touch(&root.join("home/scratch/x.py"));
+        assert_eq!(project_of(&root.join("home/scratch/x.py")), None);
+        touch(&root.join("reqs/requirements-dev.txt"));
+        std::fs::create_dir_all(root.join("reqs/.git")).unwrap();
+        touch(&root.join("reqs/app.py"));
+        assert_eq!(
+            project_of(&root.join("reqs/app.py")),
+            Some(root.join("reqs"))
+        );
     }
 
     #[test]
