@@ -113,7 +113,7 @@ pub fn plan<'t>(
         if let Some(other) = outside {
             fix = None;
             let why = format!(
-                "its fix also edits {}, which is outside the paths given: run awaitify on the whole project to apply it",
+                "its fix also edits {}, which this run reads for context but does not change: run awaitify on the whole project to apply it",
                 project.modules[other].path.display()
             );
             note = Some(match note {
