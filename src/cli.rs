@@ -499,18 +499,27 @@ fn collect(
     }
     // The layout's warnings are found beside the run (they only read paths) and shown
     // before its results.
-    let (conflicts, reports) = rayon::join(
+    let (conflicts, run_reports) = rayon::join(
         || name_conflicts(&found),
         || run_files(&found.files, mode, settings),
     );
     warn_name_conflicts(common, conflicts);
-    // The files read for context are not the run's: neither reported nor changed.
-    let mut reports: Vec<FileReport> = reports
-        .into_iter()
-        .zip(&found.files)
-        .filter(|(_, candidate)| !candidate.context)
-        .map(|(report, _)| report)
-        .collect();
+    // The files read for context are not the run's: neither reported nor changed; one that
+    // could not be read is a warning, as what it calls and patches is not known.
+    let mut reports: Vec<FileReport> = Vec::with_capacity(run_reports.len());
+    for (report, candidate) in run_reports.into_iter().zip(&found.files) {
+        if !candidate.context {
+            reports.push(report);
+        } else if let Some(FileError::Io(message) | FileError::Decode(message)) = &report.error {
+            warn(
+                common,
+                &format!(
+                    "{}: {message} (a file of the project read for context: what it calls and patches is not known)",
+                    report.path.display()
+                ),
+            );
+        }
+    }
     for (path, message) in found.errors {
         let mut report = FileReport::empty(path);
         report.error = Some(FileError::Io(message));

@@ -104,8 +104,10 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
             if scan.as_ref().is_some_and(Scan::depends_on_the_run) {
                 Err((source, scan))
             } else if candidate.context {
-                // Read for the run's facts only.
-                Ok(FileReport::empty(candidate.path.clone()))
+                // Read for the run's facts only (an error is the caller's to show).
+                let mut report = FileReport::empty(candidate.path.clone());
+                report.error = source.err();
+                Ok(report)
             } else {
                 Ok(process(candidate, source, &none))
             }
@@ -133,7 +135,11 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
         .map(|(i, (source, _))| match files[i].context {
-            true => (i, FileReport::empty(files[i].path.clone())),
+            true => {
+                let mut report = FileReport::empty(files[i].path.clone());
+                report.error = source.err();
+                (i, report)
+            }
             false => (i, process(&files[i], source, &facts)),
         })
         .collect();

@@ -2679,6 +2679,15 @@ cases! {
         .run(["check", "-v", "."]).code(0).stdout("All checks passed!\n")
         .stderr_has("awaitify: 2 files to process\n");
 
+    a_context_file_that_cannot_be_read_is_a_warning => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"pkg\"\n")
+        .file("pkg/jobs.py", SLEEP)
+        .file("tests/test_jobs.py", b"\xff\xfe# utf-16".to_vec())
+        .run(["check", "pkg"]).code(1)
+        .stdout_has("pkg/jobs.py:4:5: AW101")
+        .stderr_has("warning: tests/test_jobs.py: UTF-16LE text")
+        .stderr_has("(a file of the project read for context: what it calls and patches is not known)\n");
+
     a_repository_without_a_project_file_is_one_project => Case::new()
         .dir(".git")
         .file("requirements.txt", "pytest\n")

@@ -1019,10 +1019,6 @@ fn process_with_plan(
     } = work;
     let path = &candidate.path;
     let mut report = FileReport::empty(path.clone());
-    // Read for context only: the plan never edits it (see `plan`).
-    if candidate.context {
-        return (report, Vec::new());
-    }
     let source = match source {
         Ok(source) => source,
         Err(error) => {
@@ -1030,6 +1026,10 @@ fn process_with_plan(
             return (report, Vec::new());
         }
     };
+    // Read for context only: the plan never edits it (see `plan`).
+    if candidate.context {
+        return (report, Vec::new());
+    }
     let file_plan = file_plan.unwrap_or_default();
     debug_assert_eq!(
         worth,
