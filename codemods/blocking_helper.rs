@@ -794,7 +794,7 @@ fn static_boundary(
     for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
         if let Some(path) = project.unindexed_mentions.get(name) {
             return Some(format!(
-                "`{name}` is mentioned in {}, which could not be analysed",
+                "`{name}` may be called from {}, which could not be analysed",
                 path.display()
             ));
         }

@@ -2688,6 +2688,18 @@ cases! {
         .stderr_has("warning: tests/test_jobs.py: UTF-16LE text")
         .stderr_has("(a file of the project read for context: what it calls and patches is not known)\n");
 
+    a_file_that_cannot_be_analysed_keeps_every_helper_sync => Case::new()
+        .file("db.py", "import time\n\ndef load(key):\n    time.sleep(0.01)\n    return key\n\nasync def handle(key):\n    return load(key)\n")
+        .file("other.py", b"\xff\xfe# utf-16".to_vec())
+        .file("broken.py", "def f(:\n    load('a')\n")
+        // It may call `load`: `load` stays sync, and its call moves to a thread.
+        .run(["check", "--output-format", "json", "--exit-zero", "db.py", "other.py"])
+        .stdout_has("`load` may be called from other.py, which could not be analysed")
+        .stdout_has("\"content\": \"await asyncio.to_thread(\"")
+        .stdout_lacks("\"content\": \"async \"")
+        .run(["check", "--output-format", "json", "--exit-zero", "db.py", "broken.py"])
+        .stdout_has("`load` may be called from broken.py, which could not be analysed");
+
     a_repository_without_a_project_file_is_one_project => Case::new()
         .dir(".git")
         .file("requirements.txt", "pytest\n")

@@ -624,8 +624,12 @@ fn build_project(
         unparsed,
         ..
     } = indexing;
-    // Names in files that do not parse may be calls of anything.
-    let names: HashSet<String> = if unparsed.is_empty() {
+    // Names in files that do not parse may be calls of anything; so may any name in a file
+    // that could not be read (or decoded).
+    let unreadable: Vec<FileId> = (0..files.len())
+        .filter(|&file| sources[file].is_err())
+        .collect();
+    let names: HashSet<String> = if unparsed.is_empty() && unreadable.is_empty() {
         HashSet::default()
     } else {
         let sync: rustc_hash::FxHashSet<_> = project
@@ -643,6 +647,14 @@ fn build_project(
             )
             .collect()
     };
+    for &file in &unreadable {
+        for name in &names {
+            project
+                .unindexed_mentions
+                .entry(name.clone())
+                .or_insert_with(|| files[file].path.clone());
+        }
+    }
     for &file in &unparsed {
         let Ok(source) = &sources[file] else { continue };
         for word in source
