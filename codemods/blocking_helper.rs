@@ -798,6 +798,12 @@ fn static_boundary(
                 path.display()
             ));
         }
+        if let Some((path, line)) = project.doctest_mentions.get(name) {
+            return Some(format!(
+                "`{name}` is named in a doctest at {}:{line}, which would get a coroutine",
+                path.display()
+            ));
+        }
     }
     if let Some(reason) = project.override_reason(function) {
         return Some(reason);

@@ -153,6 +153,9 @@ pub struct Project {
     /// Names mentioned in files that could not be indexed (syntax errors): any of them may
     /// call a project function of that name.
     pub unindexed_mentions: HashMap<String, PathBuf>,
+    /// Names in a doctest line (`>>> load("a")`) of a file of the run, with the first file
+    /// and line: a test run may execute it, and call a project function of that name.
+    pub doctest_mentions: HashMap<String, (PathBuf, usize)>,
     /// The module-level constants project functions read, with the first file of the run
     /// that mentions one and is not indexed (or does not parse): it may rebind it unseen.
     pub constant_mentions: HashMap<String, PathBuf>,
@@ -456,6 +459,7 @@ impl Project {
             unknown: graph.unknown,
             definitions,
             unindexed_mentions: HashMap::default(),
+            doctest_mentions: HashMap::default(),
             constant_mentions: HashMap::default(),
             subclasses,
             stores,
@@ -533,6 +537,11 @@ impl Project {
     /// Where `function` is used as a value (a callback, a thread target).
     pub fn value_uses(&self, function: FnId) -> &[ValueUse] {
         &self.value_uses[function.file][function.index]
+    }
+
+    /// Whether a project definition (a function, a class, a method) has this name.
+    pub fn is_defined(&self, name: &str) -> bool {
+        self.definitions.defined.contains(name)
     }
 
     /// An unresolved call or reference using `name` that may reach `function` where awaiting

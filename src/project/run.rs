@@ -625,9 +625,14 @@ fn build_project(
         ..
     } = indexing;
     // Names in files that do not parse may be calls of anything; so may any name in a file
-    // that could not be read (or decoded).
+    // that could not be read (or decoded), and a name in a doctest (`>>> load("a")`), which
+    // a test run may execute.
     let unreadable: Vec<FileId> = (0..files.len())
         .filter(|&file| sources[file].is_err())
+        .collect();
+    let doctests: Vec<FileId> = (0..files.len())
+        .into_par_iter()
+        .filter(|&file| text_of(&sources[file]).is_some_and(|t| t.contains(">>>")))
         .collect();
     let names: HashSet<String> = if unparsed.is_empty() && unreadable.is_empty() {
         HashSet::default()
@@ -647,6 +652,36 @@ fn build_project(
             )
             .collect()
     };
+    // (Per file in parallel, the first of each name kept in file order.)
+    let in_doctests: Vec<Vec<(&str, usize)>> = doctests
+        .par_iter()
+        .map(|&file| {
+            let text = text_of(&sources[file]).unwrap_or("");
+            let mut found = Vec::new();
+            for (line, text) in text.lines().enumerate() {
+                let code = text.trim_start();
+                let doctest = code
+                    .strip_prefix(">>>")
+                    .or_else(|| code.strip_prefix("..."));
+                let Some(code) = doctest else { continue };
+                let words = code.split(|c: char| !(c.is_alphanumeric() || c == '_'));
+                found.extend(
+                    words
+                        .filter(|w| project.is_defined(w))
+                        .map(|w| (w, line + 1)),
+                );
+            }
+            found
+        })
+        .collect();
+    for (&file, found) in doctests.iter().zip(in_doctests) {
+        for (word, line) in found {
+            project
+                .doctest_mentions
+                .entry(word.to_owned())
+                .or_insert_with(|| (files[file].path.clone(), line));
+        }
+    }
     for &file in &unreadable {
         for name in &names {
             project
@@ -1203,6 +1238,7 @@ fn reindexed(
     let Layout { roots, places } = layout;
     let patches = project.patches;
     let unindexed_mentions = project.unindexed_mentions;
+    let doctest_mentions = project.doctest_mentions;
     let constant_mentions = project.constant_mentions;
     let mut modules = project.modules;
     modules
@@ -1227,6 +1263,7 @@ fn reindexed(
     // findings left.
     project.patches = patches;
     project.unindexed_mentions = unindexed_mentions;
+    project.doctest_mentions = doctest_mentions;
     project.constant_mentions = constant_mentions;
     project
 }
