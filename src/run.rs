@@ -82,6 +82,12 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     let process =
         |candidate: &Candidate, source: Result<SourceText, FileError>, facts: &FactIndex| {
             let Candidate { path, explicit, .. } = candidate;
+            // Read for the run's facts only (an error is the caller's to show).
+            if candidate.context {
+                let mut report = FileReport::empty(path.clone());
+                report.error = source.err();
+                return report;
+            }
             let text = source.as_ref().ok().map(|s| s.text.as_str());
             let settings = facts.apply(settings.for_path(path), path, text);
             let result = catch_unwind(AssertUnwindSafe(|| {
@@ -103,11 +109,6 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
             let (source, scan) = read_scanned(&candidate.path, &settings.recipes);
             if scan.as_ref().is_some_and(Scan::depends_on_the_run) {
                 Err((source, scan))
-            } else if candidate.context {
-                // Read for the run's facts only (an error is the caller's to show).
-                let mut report = FileReport::empty(candidate.path.clone());
-                report.error = source.err();
-                Ok(report)
             } else {
                 Ok(process(candidate, source, &none))
             }
@@ -134,14 +135,7 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
     );
     let late: Vec<(usize, FileReport)> = deferred
         .into_par_iter()
-        .map(|(i, (source, _))| match files[i].context {
-            true => {
-                let mut report = FileReport::empty(files[i].path.clone());
-                report.error = source.err();
-                (i, report)
-            }
-            false => (i, process(&files[i], source, &facts)),
-        })
+        .map(|(i, (source, _))| (i, process(&files[i], source, &facts)))
         .collect();
     for (i, report) in late {
         reports[i] = Some(report);

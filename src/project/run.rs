@@ -35,15 +35,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
     // The facts the project stage decides stay out of the first pass's settings (see
     // `settle_facts`).
-    let mut facts = FactIndex::gather(
-        &settings.recipes,
-        files
-            .iter()
-            .zip(sources.iter().zip(&scans))
-            .map(|(c, (s, scan))| (c.path.as_path(), text_of(s).zip(scan.as_ref()))),
-        true,
-    );
-    drop(scans);
+    let mut facts = gather_facts(settings, files, &sources, scans, true);
     let file_settings = |facts: &FactIndex, file: FileId| {
         let path = &files[file].path;
         facts.apply(settings.for_path(path), path, text_of(&sources[file]))
@@ -250,6 +242,23 @@ fn settle_facts<'f>(
     }
 }
 
+/// The run's facts, from the texts of `files` and their scans (dropped once read; see
+/// [`FactIndex::gather`] for `project_stage`).
+fn gather_facts<'f>(
+    settings: &Settings,
+    files: &'f [Candidate],
+    sources: &[Result<SourceText, FileError>],
+    scans: Vec<Option<Scan>>,
+    project_stage: bool,
+) -> FactIndex<'f> {
+    let modules = files.iter().zip(sources.iter().zip(&scans));
+    FactIndex::gather(
+        &settings.recipes,
+        modules.map(|(c, (s, scan))| (c.path.as_path(), text_of(s).zip(scan.as_ref()))),
+        project_stage,
+    )
+}
+
 fn text_of(source: &Result<SourceText, FileError>) -> Option<&str> {
     source.as_ref().ok().map(|s| s.text.as_str())
 }
@@ -302,15 +311,7 @@ pub fn process_stdin(
             _ => read_scanned(&c.path, &settings.recipes),
         })
         .unzip();
-    let facts = FactIndex::gather(
-        &settings.recipes,
-        files
-            .iter()
-            .zip(sources.iter().zip(&scans))
-            .map(|(c, (s, scan))| (c.path.as_path(), text_of(s).zip(scan.as_ref()))),
-        false,
-    );
-    drop(scans);
+    let facts = gather_facts(settings, &files, &sources, scans, false);
     let file_settings = facts.apply(
         settings.for_path(&report.path),
         &report.path,
