@@ -468,7 +468,6 @@ fn collect(
                             &[],
                             std::slice::from_ref(&candidate),
                             &excludes,
-                            common.force_exclude,
                         )
                     }
                     None => Vec::new(),
@@ -492,7 +491,7 @@ fn collect(
         );
         if context > 0 {
             eprintln!(
-                "awaitify: {} of their projects outside the paths given, read for what they call and patch",
+                "awaitify: {} of their projects outside the paths given or excluded, read for what they call and patch",
                 output::plural(context, "file", "files")
             );
         }
@@ -536,14 +535,9 @@ fn discover_files(
     let excludes = build_excludes(excludes)?;
     let paths = paths(common);
     let mut found = discover_with(&paths, &excludes, common.force_exclude);
-    // The rest of the projects the paths reach, read for context (see
-    // [`crate::discovery::Candidate::context`]).
-    let context = crate::project::layout::outside_paths(
-        &paths,
-        &found.files,
-        &excludes,
-        common.force_exclude,
-    );
+    // The rest of the projects the paths reach (outside them, or excluded), read for context
+    // (see [`crate::discovery::Candidate::context`]).
+    let context = crate::project::layout::outside_paths(&paths, &found.files, &excludes);
     found.files.extend(context);
     for (path, message) in &found.warnings {
         warn(common, &format!("{}: {message}", path.display()));

@@ -46,8 +46,8 @@ pub struct Candidate {
     pub explicit: bool,
     /// Its size in bytes when it was found (0 when unknown): a hint for scheduling only.
     pub size: u64,
-    /// A file of a project the run's paths reach, outside those paths: read for what it tells
-    /// about the project (its calls, its patches), never reported or changed.
+    /// A file of a project the run's paths reach, outside those paths or excluded: read for
+    /// what it tells about the project (its calls, its patches), never reported or changed.
     pub context: bool,
 }
 

@@ -8,8 +8,8 @@
 //!
 //! 1. [`discovery`]: find the `.py`/`.pyi` files under the given paths (`.gitignore`, hidden
 //!    and virtualenv folders, `--exclude`), and the other files of the projects they are part
-//!    of ([`project::layout::outside_paths`]): read for context (what they call and patch),
-//!    never reported or changed.
+//!    of, excluded ones too ([`project::layout::outside_paths`]): read for context (what they
+//!    call and patch), never reported or changed.
 //! 2. [`source`]: read bytes into text (UTF-8 only; BOM kept, binary refused) and detect the
 //!    file's line ending and indentation.
 //!    Each text is searched once, when it is read, for what the recipes' facts and names need

@@ -2668,7 +2668,7 @@ cases! {
         .stdout_has("pkg/jobs.py:4:5: AW101 `time.sleep` blocks the event loop in async code\n")
         .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
         .stderr_has("awaitify: 1 file to process\n")
-        .stderr_has("awaitify: 1 file of their projects outside the paths given, read for what they call and patch\n")
+        .stderr_has("awaitify: 1 file of their projects outside the paths given or excluded, read for what they call and patch\n")
         .run(["fix", "--write", "--unsafe-fixes", "pkg"]).code(0).now("pkg/jobs.py", SLEEP_FIXED).kept("tests/test_jobs.py")
         // Standard input standing for a file of the project: the same.
         .run(["check", "--stdin-filename", "pkg/jobs.py", "-"]).stdin(SLEEP).code(1)
@@ -2678,6 +2678,22 @@ cases! {
         // The whole project given: nothing is read for context.
         .run(["check", "-v", "."]).code(0).stdout("All checks passed!\n")
         .stderr_has("awaitify: 2 files to process\n");
+
+    // Excluding the tests keeps them as they are, not out of the project: the same as above.
+    an_excluded_file_is_read_for_context => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"pkg\"\n\n[tool.awaitify]\nexclude = [\"tests\"]\n")
+        .file("pkg/jobs.py", SLEEP)
+        .file("tests/test_jobs.py", "from unittest import mock\n\nfrom pkg import jobs\n\n@mock.patch(\"pkg.jobs.time.sleep\")\ndef test_f(fake):\n    pass\n")
+        .run(["check", "-v"]).code(1)
+        .stdout_has("pkg/jobs.py:4:5: AW101 `time.sleep` blocks the event loop in async code\n")
+        .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
+        .stderr_has("awaitify: 1 file to process\n")
+        .stderr_has("awaitify: 1 file of their projects outside the paths given or excluded, read for what they call and patch\n")
+        .run(["check", "--exclude", "tests", "--isolated", "pkg"]).code(1)
+        .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
+        .run(["check", "--stdin-filename", "pkg/jobs.py", "-"]).stdin(SLEEP).code(1)
+        .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
+        .run(["fix", "--write", "--unsafe-fixes"]).code(0).now("pkg/jobs.py", SLEEP_FIXED).kept("tests/test_jobs.py");
 
     a_context_file_that_cannot_be_read_is_a_warning => Case::new()
         .file("pyproject.toml", "[project]\nname = \"pkg\"\n")
@@ -2707,7 +2723,7 @@ cases! {
         .file("tests/test_jobs.py", "from unittest import mock\n\nfrom pkg import jobs\n\n@mock.patch(\"pkg.jobs.time.sleep\")\ndef test_f(fake):\n    pass\n")
         .run(["check", "-v", "pkg"]).code(1)
         .stdout_has("(1 hidden fix can be enabled with the `--unsafe-fixes` option.)")
-        .stderr_has("awaitify: 1 file of their projects outside the paths given, read for what they call and patch\n");
+        .stderr_has("awaitify: 1 file of their projects outside the paths given or excluded, read for what they call and patch\n");
 
     extend_select_adds_to_select => Case::new()
         .file("m.py", MIXED)

@@ -236,21 +236,22 @@ fn repository_dir(dir: &Path) -> Option<PathBuf> {
     })
 }
 
-/// The files of the projects of `files` that the run's `paths` leave out (a run on `src/` of a
-/// project whose tests are in `tests/`), found as discovery finds files (the same excludes and
-/// ignore files), as context: a project's other modules may call, patch or replace what a fix
-/// changes, and the project stage reads them to know it (see [`Candidate::context`]). None
-/// when every project is at or below a folder the run was given.
+/// The files of the projects of `files` that the run leaves out: outside its `paths` (a run
+/// on `src/` of a project whose tests are in `tests/`) or matched by its `excludes` (`exclude
+/// = ["tests"]`), found as discovery finds files (the same ignore files and skipped folders),
+/// as context: a project's other modules may call, patch or replace what a fix changes, and
+/// the project stage reads them to know it (see [`Candidate::context`]). None when every
+/// project is at or below a folder the run was given and nothing is excluded.
 pub fn outside_paths(
     paths: &[PathBuf],
     files: &[Candidate],
     excludes: &globset::GlobSet,
-    force_exclude: bool,
 ) -> Vec<Candidate> {
     let absolute = |p: &Path| crate::discovery::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    // (With excludes, a project below a folder given may have files the walk left out.)
     let given: Vec<PathBuf> = paths
         .iter()
-        .filter(|p| p.is_dir())
+        .filter(|p| excludes.is_empty() && p.is_dir())
         .map(|p| absolute(p))
         .collect();
     let mut projects: Vec<PathBuf> = files
@@ -281,7 +282,7 @@ pub fn outside_paths(
             Some(relative) => relative.to_path_buf(),
             None => project.clone(),
         };
-        let walked = crate::discovery::discover_with(&[root], excludes, force_exclude);
+        let walked = crate::discovery::discover(&[root], &globset::GlobSet::empty());
         for mut candidate in walked.files {
             if project_of(&candidate.path).as_ref() != Some(&project)
                 || known.contains(&identity(&candidate.path))

@@ -22,7 +22,8 @@ A case is a folder ``tests/differential/<case>/``:
   ``--unsafe-fixes``, for a change the unsafe fix's reason states. Each of ``findings``
   must match a finding of ``check`` with that code, whose fix is ``safe``, ``unsafe`` or
   ``none``, and whose message or note contains ``note``. ``paths`` (optional, default
-  ``["."]``) are the paths given to ``check`` and ``fix``, for a run on part of a project.
+  ``["."]``) are the paths given to ``check`` and ``fix``, for a run on part of a project;
+  ``exclude`` (optional) lists globs given to both as ``--exclude`` besides ``driver.py``.
 
 Every inserted ``await`` is a point where other tasks run: the interleaving of concurrent
 tasks is what migration changes on purpose, so a driver prints results that do not depend on
@@ -126,10 +127,11 @@ def test_differential(name: str, awaitify_bin: Path, tmp_path: Path) -> None:
     assert not original.hung, f"{name}: the original program hangs:\n{original.show()}"
 
     paths = spec.get("paths", ["."])
+    excludes = [arg for glob in ["driver.py", *spec.get("exclude", [])] for arg in ("--exclude", glob)]
     for expected in spec.get("findings", []):
         checked = awaitify(
             awaitify_bin, original_dir, "check", "--output-format", "json", "--exit-zero",
-            "--unsafe-fixes", "--exclude", "driver.py", *paths,
+            "--unsafe-fixes", *excludes, *paths,
         )
         assert checked.returncode == 0, checked.stderr
         findings = json.loads(checked.stdout)
@@ -162,8 +164,7 @@ def test_differential(name: str, awaitify_bin: Path, tmp_path: Path) -> None:
         shutil.copytree(CASES / name, migrated_dir, ignore=shutil.ignore_patterns("__pycache__"))
         before = snapshot(migrated_dir)
         fixed = awaitify(
-            awaitify_bin, migrated_dir, "fix", "--write", "--isolated", "--exclude", "driver.py",
-            *flags, *paths,
+            awaitify_bin, migrated_dir, "fix", "--write", "--isolated", *excludes, *flags, *paths,
         )
         assert fixed.returncode in (0, 1), f"{name}: {label} failed:\n{fixed.stderr}"
         after = snapshot(migrated_dir)
@@ -174,8 +175,7 @@ def test_differential(name: str, awaitify_bin: Path, tmp_path: Path) -> None:
             )
         assert after["driver.py"] == before["driver.py"], f"{name}: the driver was migrated"
         again = awaitify(
-            awaitify_bin, migrated_dir, "fix", "--write", "--isolated", "--exclude", "driver.py",
-            *flags, *paths,
+            awaitify_bin, migrated_dir, "fix", "--write", "--isolated", *excludes, *flags, *paths,
         )
         assert snapshot(migrated_dir) == after, f"{name}: a second {label} changed the program"
         assert again.returncode in (0, 1), again.stderr

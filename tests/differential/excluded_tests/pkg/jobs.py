@@ -1,0 +1,6 @@
+import time
+
+
+async def work():
+    time.sleep(0.01)
+    return "done"
