@@ -783,6 +783,12 @@ fn static_boundary(
             project.location(file, range.start())
         ));
     }
+    if let Some((file, range)) = project.dynamic_lookup(function) {
+        return Some(format!(
+            "`getattr` at {} may take it from its module by a name computed at run time",
+            project.location(file, range.start())
+        ));
+    }
     for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
         if let Some(use_) = project.unknown_use(function, name) {
             return Some(format!(

@@ -301,6 +301,27 @@ pub struct BlockingSite {
     pub needs_async: Vec<usize>,
 }
 
+/// `getattr(module, name)` with a name computed at run time (`getattr(tools, f"run_{x}")`):
+/// whatever function of the module it takes is used as a value, called by whatever holds it.
+/// A module-level function of the module whose name starts with `prefix` may be it.
+#[derive(Debug, Clone)]
+pub struct DynamicLookup {
+    pub module: LookupModule,
+    /// What the name starts with, as far as it is written (`run_` of `f"run_{x}"`).
+    pub prefix: Box<str>,
+    pub range: TextRange,
+}
+
+/// The module a [`DynamicLookup`] takes an attribute of.
+#[derive(Debug, Clone)]
+pub enum LookupModule {
+    /// Named by an import (`tools`, `.tools`, `importlib.import_module("pkg.tools")`).
+    Path(QualifiedPath),
+    /// Imported at run time by a computed name (`importlib.import_module(f"{__name__}.{x}")`):
+    /// any module whose dotted name starts with this (empty: any module).
+    Named(Box<str>),
+}
+
 /// `x.name = value` (or `setattr(x, "name", value)`) anywhere in a module: it may replace a
 /// method or a module function of that name at run time.
 #[derive(Debug, Clone)]
@@ -344,6 +365,7 @@ pub struct ModuleIndex {
     pub blocking: Vec<BlockingSite>,
     pub loop_runs: Vec<LoopRun>,
     pub attribute_stores: Vec<AttributeStore>,
+    pub dynamic_lookups: Vec<DynamicLookup>,
     /// Names listed in `__all__`.
     pub exported: Vec<String>,
     pub lines: LineIndex,
@@ -534,6 +556,7 @@ pub fn index_with_model(
             blocking: Vec::new(),
             loop_runs: Vec::new(),
             attribute_stores: Vec::new(),
+            dynamic_lookups: Vec::new(),
             exported: semantic.exported.iter().map(|s| (*s).to_owned()).collect(),
             lines: LineIndex::new(source),
             suppressions: Suppressions::new(parsed, source),
@@ -1742,10 +1765,9 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
 impl<'a> Indexer<'a, '_> {
     /// `getattr(obj, "name")` (with or without a default) takes `obj.name` as a value: a
     /// function it reaches is used as a value (called later, by whatever holds it).
+    /// With a name computed at run time, on a module, it is a [`DynamicLookup`].
     fn on_getattr(&mut self, call: &'a ast::ExprCall) {
-        let (Expr::Name(func), [value, Expr::StringLiteral(name), ..]) =
-            (&*call.func, &*call.arguments.args)
-        else {
+        let (Expr::Name(func), [value, name, ..]) = (&*call.func, &*call.arguments.args) else {
             return;
         };
         if func.id.as_str() != "getattr"
@@ -1759,9 +1781,164 @@ impl<'a> Indexer<'a, '_> {
             .semantic
             .qualified_name(scope, &call.func)
             .is_some_and(|path| path == ["builtins", "getattr"]);
-        if builtin {
+        if !builtin {
+            return;
+        }
+        if let Expr::StringLiteral(name) = name {
             let target = self.attribute_target(scope, value, name.value.to_str(), 0);
             self.add_value(target, call.range());
+            return;
+        }
+        if let Some(module) = self.lookup_module(scope, value) {
+            let (prefix, _) = self.leading_text(name);
+            self.index.dynamic_lookups.push(DynamicLookup {
+                module,
+                prefix: prefix.into(),
+                range: call.range(),
+            });
+        }
+    }
+
+    /// The module `value` is, if it is one: named by an import, or imported at run time
+    /// (the call itself, or a name bound to it).
+    fn lookup_module(&self, scope: ScopeId, value: &'a Expr) -> Option<LookupModule> {
+        let imported = match value {
+            Expr::Call(call) => self.run_time_import(scope, call),
+            Expr::Name(name) => {
+                let semantic = self.semantic;
+                let binding = semantic.lookup(scope, name.id.as_str())?;
+                let bound_in = semantic.bindings[binding].scope;
+                semantic
+                    .assigned_values(binding)
+                    .into_iter()
+                    .flatten()
+                    .find_map(|value| match value {
+                        Expr::Call(call) => self.run_time_import(bound_in, call),
+                        _ => None,
+                    })
+            }
+            _ => None,
+        };
+        if imported.is_some() {
+            return imported;
+        }
+        match self.target_at_depth(scope, value, 0) {
+            Target::Qualified(path) => Some(LookupModule::Path(path)),
+            _ => None,
+        }
+    }
+
+    /// The project module a run-time import (`importlib.import_module(name, package)`,
+    /// `__import__(name)`) gives, as far as its name is written.
+    fn run_time_import(&self, scope: ScopeId, call: &'a ast::ExprCall) -> Option<LookupModule> {
+        let path = self.semantic.qualified_name(scope, &call.func)?;
+        let whole = match path.as_slice() {
+            ["importlib", "import_module"] => true,
+            ["builtins", "__import__"] => false,
+            _ => return None,
+        };
+        let name = call
+            .arguments
+            .args
+            .first()
+            .or_else(|| call.arguments.find_keyword("name").map(|k| &k.value))?;
+        let (mut text, complete) = self.leading_text(name);
+        if complete && !text.starts_with('.') {
+            return match self.imported_module(scope, call) {
+                Some(Target::Qualified(path)) => Some(LookupModule::Path(path)),
+                _ => None,
+            };
+        }
+        if let Some(relative) = text.strip_prefix('.') {
+            // Relative to `package` (`import_module(f".{x}", __package__)`).
+            let package = call
+                .arguments
+                .args
+                .get(1)
+                .or_else(|| call.arguments.find_keyword("package").map(|k| &k.value));
+            let (package, known) = match package {
+                Some(package) if whole => self.leading_text(package),
+                _ => (String::new(), false),
+            };
+            if !known {
+                return Some(LookupModule::Named("".into()));
+            }
+            let mut base: Vec<&str> = package.split('.').filter(|s| !s.is_empty()).collect();
+            let up = relative.len() - relative.trim_start_matches('.').len();
+            for _ in 0..up {
+                base.pop()?;
+            }
+            base.push(relative.trim_start_matches('.'));
+            text = base.join(".");
+        }
+        if !whole {
+            // `__import__("a.b")` gives `a`.
+            if let Some((first, _)) = text.split_once('.') {
+                text = first.to_owned();
+            }
+        }
+        Some(LookupModule::Named(text.into()))
+    }
+
+    /// What a string expression starts with, as far as it is written, and whether that is all
+    /// of it: a literal, an f-string up to its first field (`__name__` and `__package__` are
+    /// this module's), or the left of a `+`.
+    fn leading_text(&self, expr: &Expr) -> (String, bool) {
+        let module_name = |name: &str| match name {
+            "__name__" => Some(self.index.module.clone()),
+            "__package__" => Some(self.index.package().to_owned()),
+            _ => None,
+        };
+        match expr {
+            Expr::StringLiteral(s) => (s.value.to_str().to_owned(), true),
+            Expr::Name(name) => match module_name(name.id.as_str()) {
+                Some(text) => (text, true),
+                None => (String::new(), false),
+            },
+            Expr::FString(fstring) => {
+                let mut text = String::new();
+                for part in fstring.value.iter() {
+                    let elements = match part {
+                        ast::FStringPart::Literal(literal) => {
+                            text.push_str(&literal.value);
+                            continue;
+                        }
+                        ast::FStringPart::FString(f) => &f.elements,
+                    };
+                    for element in elements {
+                        match element {
+                            ast::InterpolatedStringElement::Literal(literal) => {
+                                text.push_str(&literal.value)
+                            }
+                            ast::InterpolatedStringElement::Interpolation(field) => {
+                                let known = match &*field.expression {
+                                    Expr::Name(name)
+                                        if field.format_spec.is_none()
+                                            && field.conversion == ast::ConversionFlag::None =>
+                                    {
+                                        module_name(name.id.as_str())
+                                    }
+                                    _ => None,
+                                };
+                                match known {
+                                    Some(known) => text.push_str(&known),
+                                    None => return (text, false),
+                                }
+                            }
+                        }
+                    }
+                }
+                (text, true)
+            }
+            Expr::BinOp(binop) if binop.op == ast::Operator::Add => {
+                let (left, complete) = self.leading_text(&binop.left);
+                if !complete {
+                    return (left, false);
+                }
+                let (right, complete) = self.leading_text(&binop.right);
+                (left + &right, complete)
+            }
+            _ => (String::new(), false),
         }
     }
 }

@@ -539,6 +539,52 @@ impl Project {
         &self.value_uses[function.file][function.index]
     }
 
+    /// A `getattr` with a name computed at run time that may take `function` (a module-level
+    /// function) from its module (see [`index::DynamicLookup`]): where.
+    pub fn dynamic_lookup(&self, function: FnId) -> Option<(FileId, TextRange)> {
+        let f = self.function(function);
+        if f.class.is_some() || f.nested {
+            return None;
+        }
+        let target = &self.modules[function.file];
+        self.modules
+            .iter()
+            .enumerate()
+            .filter(|(_, module)| module.namespace == target.namespace)
+            .flat_map(|(file, module)| module.dynamic_lookups.iter().map(move |l| (file, l)))
+            .find(|(file, lookup)| {
+                f.name.starts_with(&*lookup.prefix)
+                    && match &lookup.module {
+                        index::LookupModule::Named(prefix) => {
+                            target.names.iter().any(|name| name.starts_with(&**prefix))
+                        }
+                        index::LookupModule::Path(path) => self
+                            .absolute_name(*file, path)
+                            .is_some_and(|name| target.names.contains(&name)),
+                    }
+            })
+            .map(|(file, lookup)| (file, lookup.range))
+    }
+
+    /// The dotted name a path written in module `file` names (`.web` in `pkg.tools` is
+    /// `pkg.tools.web`).
+    fn absolute_name(&self, file: FileId, path: &[Box<str>]) -> Option<String> {
+        let first = path.first()?;
+        if !first.starts_with('.') {
+            return Some(path.join("."));
+        }
+        let mut base: Vec<&str> = self.modules[file]
+            .package()
+            .split('.')
+            .filter(|s| !s.is_empty())
+            .collect();
+        for _ in 1..first.len() {
+            base.pop()?;
+        }
+        base.extend(path[1..].iter().map(|s| &**s));
+        Some(base.join("."))
+    }
+
     /// Whether a project definition (a function, a class, a method) has this name.
     pub fn is_defined(&self, name: &str) -> bool {
         self.definitions.defined.contains(name)

@@ -611,8 +611,23 @@ fn build_project(
         if names.is_empty() {
             break;
         }
+        // The first round also reads the files that take an attribute by a computed name
+        // (`getattr(tools, name)`): they may take a function from its module, and do not
+        // name it.
+        let first = asked.is_empty();
         asked.extend(names.iter().map(|&n| n.to_owned()));
-        let wanted = files_mentioning(&names, sources, &indexing.done, &mut blooms);
+        let mut wanted = files_mentioning(&names, sources, &indexing.done, &mut blooms);
+        if first {
+            wanted.extend(
+                (0..sources.len())
+                    .into_par_iter()
+                    .filter(|f| !indexing.done.contains(f))
+                    .filter(|&f| text_of(&sources[f]).is_some_and(computed_getattr))
+                    .collect::<Vec<_>>(),
+            );
+            wanted.sort_unstable();
+            wanted.dedup();
+        }
         if wanted.is_empty() {
             break;
         }
@@ -873,6 +888,48 @@ fn files_mentioning(
         }
     }
     wanted
+}
+
+/// Whether `text` may call `getattr` with a computed name: a second argument that is not a
+/// plain string literal alone (by bytes; an f-string counts, and `"run_" + name`).
+fn computed_getattr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"getattr(").any(|start| {
+        let mut depth = 0usize;
+        let rest = &bytes[start + b"getattr(".len()..];
+        let Some(comma) = rest.iter().position(|&b| {
+            match b {
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' if depth == 0 => return true,
+                b')' | b']' | b'}' => depth -= 1,
+                b',' if depth == 0 => return true,
+                _ => {}
+            }
+            false
+        }) else {
+            return false;
+        };
+        if rest[comma] != b',' {
+            return false;
+        }
+        let second = &rest[comma + 1..];
+        let Some(at) = second.iter().position(|b| !b.is_ascii_whitespace()) else {
+            return false;
+        };
+        let quote = second[at];
+        if quote != b'"' && quote != b'\'' {
+            return true;
+        }
+        // A literal: computed when something follows it other than `,` or `)`.
+        let mut i = at + 1;
+        while i < second.len() && second[i] != quote {
+            i += if second[i] == b'\\' { 2 } else { 1 };
+        }
+        second
+            .get(i + 1..)
+            .and_then(|after| after.iter().find(|b| !b.is_ascii_whitespace()))
+            .is_some_and(|&b| b != b',' && b != b')')
+    })
 }
 
 /// The hash of a word, for both [`WordBloom`] and [`Names`] (a word is hashed once).
@@ -1350,6 +1407,30 @@ mod tests {
         code_words(text.as_bytes())
             .map(|w| std::str::from_utf8(w).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_getattr_by_a_computed_name_is_told_by_its_bytes() {
+        use super::computed_getattr;
+        for computed in [
+            "getattr(module, name)",
+            "f = getattr(handlers, \"handle_\" + action)",
+            "getattr(tools, f\"run_{x}\", None)",
+            "getattr(load(a, b), name)",
+            "getattr(x, 'a') or getattr(y, z)",
+        ] {
+            assert!(computed_getattr(computed), "{computed}");
+        }
+        for literal in [
+            "getattr(module, \"load\")",
+            "getattr(obj, 'name', None)",
+            "getattr(f(a, b), \"x\")",
+            "getattr(",
+            "getattr(x)",
+            "setattr(o, name, v)",
+        ] {
+            assert!(!computed_getattr(literal), "{literal}");
+        }
     }
 
     #[test]

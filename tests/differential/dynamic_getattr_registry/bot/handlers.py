@@ -1,0 +1,6 @@
+import time
+
+
+def handle_ping(payload):
+    time.sleep(0.01)
+    return "pong " + payload
