@@ -784,8 +784,13 @@ fn static_boundary(
         ));
     }
     if let Some((file, range)) = project.dynamic_lookup(function) {
+        let from = if f.class.is_some() {
+            "an object"
+        } else {
+            "its module"
+        };
         return Some(format!(
-            "`getattr` at {} may take it from its module by a name computed at run time",
+            "`getattr` at {} may take it from {from} by a name computed at run time",
             project.location(file, range.start())
         ));
     }

@@ -301,20 +301,24 @@ pub struct BlockingSite {
     pub needs_async: Vec<usize>,
 }
 
-/// `getattr(module, name)` with a name computed at run time (`getattr(tools, f"run_{x}")`):
-/// whatever function of the module it takes is used as a value, called by whatever holds it.
-/// A module-level function of the module whose name starts with `prefix` may be it.
+/// `getattr(module, name)` or `getattr(self, name)` with a name computed at run time
+/// (`getattr(tools, f"run_{x}")`, `getattr(self, "do_" + command)`): whatever function of the
+/// module, or method of the object, it takes is used as a value, called by whatever holds it.
+/// A module-level function of the module, or a method the object's class may have, whose name
+/// starts with `prefix` may be it.
 #[derive(Debug, Clone)]
 pub struct DynamicLookup {
-    pub module: LookupModule,
+    pub object: LookupObject,
     /// What the name starts with, as far as it is written (`run_` of `f"run_{x}"`).
     pub prefix: Box<str>,
     pub range: TextRange,
 }
 
-/// The module a [`DynamicLookup`] takes an attribute of.
+/// What a [`DynamicLookup`] takes an attribute of.
 #[derive(Debug, Clone)]
-pub enum LookupModule {
+pub enum LookupObject {
+    /// `self` or `cls` in a method of this class (an index in [`ModuleIndex::classes`]).
+    Class(usize),
     /// Named by an import (`tools`, `.tools`, `importlib.import_module("pkg.tools")`).
     Path(QualifiedPath),
     /// Imported at run time by a computed name (`importlib.import_module(f"{__name__}.{x}")`):
@@ -1789,10 +1793,15 @@ impl<'a> Indexer<'a, '_> {
             self.add_value(target, call.range());
             return;
         }
-        if let Some(module) = self.lookup_module(scope, value) {
+        let class = self
+            .semantic
+            .self_class(scope, value)
+            .and_then(|class_scope| self.scope_class.get(&class_scope))
+            .map(|&class| LookupObject::Class(class));
+        if let Some(object) = class.or_else(|| self.lookup_module(scope, value)) {
             let (prefix, _) = self.leading_text(name);
             self.index.dynamic_lookups.push(DynamicLookup {
-                module,
+                object,
                 prefix: prefix.into(),
                 range: call.range(),
             });
@@ -1801,7 +1810,7 @@ impl<'a> Indexer<'a, '_> {
 
     /// The module `value` is, if it is one: named by an import, or imported at run time
     /// (the call itself, or a name bound to it).
-    fn lookup_module(&self, scope: ScopeId, value: &'a Expr) -> Option<LookupModule> {
+    fn lookup_module(&self, scope: ScopeId, value: &'a Expr) -> Option<LookupObject> {
         let imported = match value {
             Expr::Call(call) => self.run_time_import(scope, call),
             Expr::Name(name) => {
@@ -1823,14 +1832,14 @@ impl<'a> Indexer<'a, '_> {
             return imported;
         }
         match self.target_at_depth(scope, value, 0) {
-            Target::Qualified(path) => Some(LookupModule::Path(path)),
+            Target::Qualified(path) => Some(LookupObject::Path(path)),
             _ => None,
         }
     }
 
     /// The project module a run-time import (`importlib.import_module(name, package)`,
     /// `__import__(name)`) gives, as far as its name is written.
-    fn run_time_import(&self, scope: ScopeId, call: &'a ast::ExprCall) -> Option<LookupModule> {
+    fn run_time_import(&self, scope: ScopeId, call: &'a ast::ExprCall) -> Option<LookupObject> {
         let path = self.semantic.qualified_name(scope, &call.func)?;
         let whole = match path.as_slice() {
             ["importlib", "import_module"] => true,
@@ -1845,7 +1854,7 @@ impl<'a> Indexer<'a, '_> {
         let (mut text, complete) = self.leading_text(name);
         if complete && !text.starts_with('.') {
             return match self.imported_module(scope, call) {
-                Some(Target::Qualified(path)) => Some(LookupModule::Path(path)),
+                Some(Target::Qualified(path)) => Some(LookupObject::Path(path)),
                 _ => None,
             };
         }
@@ -1861,7 +1870,7 @@ impl<'a> Indexer<'a, '_> {
                 _ => (String::new(), false),
             };
             if !known {
-                return Some(LookupModule::Named("".into()));
+                return Some(LookupObject::Named("".into()));
             }
             let mut base: Vec<&str> = package.split('.').filter(|s| !s.is_empty()).collect();
             let up = relative.len() - relative.trim_start_matches('.').len();
@@ -1877,7 +1886,7 @@ impl<'a> Indexer<'a, '_> {
                 text = first.to_owned();
             }
         }
-        Some(LookupModule::Named(text.into()))
+        Some(LookupObject::Named(text.into()))
     }
 
     /// What a string expression starts with, as far as it is written, and whether that is all

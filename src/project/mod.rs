@@ -540,13 +540,18 @@ impl Project {
     }
 
     /// A `getattr` with a name computed at run time that may take `function` (a module-level
-    /// function) from its module (see [`index::DynamicLookup`]): where.
+    /// function from its module, a method from an object of its class's hierarchy; see
+    /// [`index::DynamicLookup`]): where.
     pub fn dynamic_lookup(&self, function: FnId) -> Option<(FileId, TextRange)> {
         let f = self.function(function);
-        if f.class.is_some() || f.nested {
+        if f.nested {
             return None;
         }
         let target = &self.modules[function.file];
+        let class = f.class.map(|index| ClassId {
+            file: function.file,
+            index,
+        });
         self.modules
             .iter()
             .enumerate()
@@ -554,16 +559,43 @@ impl Project {
             .flat_map(|(file, module)| module.dynamic_lookups.iter().map(move |l| (file, l)))
             .find(|(file, lookup)| {
                 f.name.starts_with(&*lookup.prefix)
-                    && match &lookup.module {
-                        index::LookupModule::Named(prefix) => {
+                    && match (&lookup.object, class) {
+                        (index::LookupObject::Class(index), Some(class)) => self
+                            .hierarchy(ClassId {
+                                file: *file,
+                                index: *index,
+                            })
+                            .contains(&class),
+                        (index::LookupObject::Named(prefix), None) => {
                             target.names.iter().any(|name| name.starts_with(&**prefix))
                         }
-                        index::LookupModule::Path(path) => self
+                        (index::LookupObject::Path(path), None) => self
                             .absolute_name(*file, path)
                             .is_some_and(|name| target.names.contains(&name)),
+                        _ => false,
                     }
             })
             .map(|(file, lookup)| (file, lookup.range))
+    }
+
+    /// The classes whose methods an instance of `class` or of a subclass may have: the class,
+    /// its subclasses, and the ancestors of each.
+    fn hierarchy(&self, class: ClassId) -> HashSet<ClassId> {
+        let resolver = self.resolver();
+        let mut found: HashSet<ClassId> = HashSet::default();
+        let mut stack = vec![class];
+        stack.extend(resolver.descendants(class));
+        while let Some(current) = stack.pop() {
+            if !found.insert(current) {
+                continue;
+            }
+            for base in &self.modules[current.file].classes[current.index].bases {
+                if let Resolved::Class(base) = resolver.resolve(current.file, base, 0) {
+                    stack.push(base);
+                }
+            }
+        }
+        found
     }
 
     /// The dotted name a path written in module `file` names (`.web` in `pkg.tools` is
