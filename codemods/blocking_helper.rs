@@ -790,7 +790,7 @@ fn static_boundary(
             "its module"
         };
         return Some(format!(
-            "`getattr` at {} may take it from {from} by a name computed at run time",
+            "a lookup by a name computed at run time at {} may take it from {from}",
             project.location(file, range.start())
         ));
     }

@@ -319,6 +319,8 @@ pub struct DynamicLookup {
 pub enum LookupObject {
     /// `self` or `cls` in a method of this class (an index in [`ModuleIndex::classes`]).
     Class(usize),
+    /// An instance of this class (`shell = Shell()`).
+    Instance(Target),
     /// Named by an import (`tools`, `.tools`, `importlib.import_module("pkg.tools")`).
     Path(QualifiedPath),
     /// Imported at run time by a computed name (`importlib.import_module(f"{__name__}.{x}")`):
@@ -1725,6 +1727,15 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
             Expr::Call(call) => {
                 self.on_call(expr, call);
                 self.on_getattr(call);
+                // `globals().get(name)`.
+                if let (Expr::Attribute(get), [key, ..]) = (&*call.func, &*call.arguments.args) {
+                    if get.attr.id.as_str() == "get" {
+                        self.on_namespace_lookup(&get.value, key, call.range());
+                    }
+                }
+            }
+            Expr::Subscript(subscript) if subscript.ctx == ExprContext::Load => {
+                self.on_namespace_lookup(&subscript.value, &subscript.slice, subscript.range());
             }
             Expr::Yield(_) | Expr::YieldFrom(_) => {
                 if let Some(function) = self.current_function() {
@@ -1808,8 +1819,44 @@ impl<'a> Indexer<'a, '_> {
         }
     }
 
-    /// The module `value` is, if it is one: named by an import, or imported at run time
-    /// (the call itself, or a name bound to it).
+    /// `namespace[key]` or `namespace.get(key)` where `namespace` is a module's namespace
+    /// (`globals()`, `vars(module)`, `module.__dict__`): a [`DynamicLookup`] of the module, its
+    /// prefix the key's (all of it, for a literal key).
+    fn on_namespace_lookup(&mut self, namespace: &'a Expr, key: &'a Expr, range: TextRange) {
+        let scope = self.context.scope();
+        let builtin = |func: &Expr, name: &str| {
+            matches!(func, Expr::Name(n) if n.id.as_str() == name)
+                && self
+                    .semantic
+                    .qualified_name(scope, func)
+                    .is_some_and(|path| path == ["builtins", name])
+        };
+        let object = match namespace {
+            Expr::Call(call) if call.arguments.keywords.is_empty() => match &*call.arguments.args {
+                [] if builtin(&call.func, "globals") => {
+                    let segments: Vec<&str> = self.index.module.split('.').collect();
+                    let path = self.paths.borrow_mut().intern(&segments);
+                    Some(LookupObject::Path(path))
+                }
+                [module] if builtin(&call.func, "vars") => self.lookup_module(scope, module),
+                _ => None,
+            },
+            Expr::Attribute(dict) if dict.attr.id.as_str() == "__dict__" => {
+                self.lookup_module(scope, &dict.value)
+            }
+            _ => None,
+        };
+        let Some(object) = object else { return };
+        let (prefix, _) = self.leading_text(key);
+        self.index.dynamic_lookups.push(DynamicLookup {
+            object,
+            prefix: prefix.into(),
+            range,
+        });
+    }
+
+    /// The module, class or instance `value` is, if it is one: named by an import, or imported
+    /// at run time (the call itself, or a name bound to it), or made by a constructor.
     fn lookup_module(&self, scope: ScopeId, value: &'a Expr) -> Option<LookupObject> {
         let imported = match value {
             Expr::Call(call) => self.run_time_import(scope, call),
@@ -1833,6 +1880,8 @@ impl<'a> Indexer<'a, '_> {
         }
         match self.target_at_depth(scope, value, 0) {
             Target::Qualified(path) => Some(LookupObject::Path(path)),
+            Target::Class(class) => Some(LookupObject::Class(class)),
+            Target::Instance(class) => Some(LookupObject::Instance(*class)),
             _ => None,
         }
     }

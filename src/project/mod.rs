@@ -566,6 +566,14 @@ impl Project {
                                 index: *index,
                             })
                             .contains(&class),
+                        // The class of an instance, or a class named by an import.
+                        (index::LookupObject::Instance(object), Some(class)) => {
+                            self.class_hierarchy_has(*file, object, class)
+                        }
+                        (index::LookupObject::Path(path), Some(class)) => {
+                            let object = Target::Qualified(path.clone());
+                            self.class_hierarchy_has(*file, &object, class)
+                        }
                         (index::LookupObject::Named(prefix), None) => {
                             target.names.iter().any(|name| name.starts_with(&**prefix))
                         }
@@ -576,6 +584,15 @@ impl Project {
                     }
             })
             .map(|(file, lookup)| (file, lookup.range))
+    }
+
+    /// Whether `object` (written in module `file`) resolves to a class whose [`Self::hierarchy`]
+    /// has `class`.
+    fn class_hierarchy_has(&self, file: FileId, object: &Target, class: ClassId) -> bool {
+        match self.resolver().resolve(file, object, 0) {
+            Resolved::Class(object) => self.hierarchy(object).contains(&class),
+            _ => false,
+        }
     }
 
     /// The classes whose methods an instance of `class` or of a subclass may have: the class,

@@ -890,14 +890,17 @@ fn files_mentioning(
     wanted
 }
 
-/// Whether `text` may call `getattr` with a computed name: a second argument that is not a
-/// plain string literal alone (by bytes; an f-string counts, and `"run_" + name`).
+/// Whether `text` may take a function by a name computed at run time (by bytes): call
+/// `getattr` with a second argument that is not a plain string literal alone (an f-string
+/// counts, and `"run_" + name`), or look names up in a module's namespace (`globals()[...]`,
+/// `vars(...).get(...)`, `__dict__[...]`).
 fn computed_getattr(text: &str) -> bool {
     let bytes = text.as_bytes();
-    memchr::memmem::find_iter(bytes, b"getattr(").any(|start| {
+    // Where the first argument of a call whose arguments start at `rest` ends (at a `,` or
+    // at the closing parenthesis), brackets nested in it skipped.
+    let first_argument = |rest: &[u8]| {
         let mut depth = 0usize;
-        let rest = &bytes[start + b"getattr(".len()..];
-        let Some(comma) = rest.iter().position(|&b| {
+        rest.iter().position(|&b| {
             match b {
                 b'(' | b'[' | b'{' => depth += 1,
                 b')' | b']' | b'}' if depth == 0 => return true,
@@ -906,7 +909,22 @@ fn computed_getattr(text: &str) -> bool {
                 _ => {}
             }
             false
-        }) else {
+        })
+    };
+    let looks_up = |rest: &[u8]| rest.starts_with(b"[") || rest.starts_with(b".get(");
+    let after = |word: &'static [u8]| {
+        memchr::memmem::find_iter(bytes, word).map(move |start| &bytes[start + word.len()..])
+    };
+    if after(b"globals()").any(looks_up)
+        || after(b"__dict__").any(looks_up)
+        || after(b"vars(").any(|rest| {
+            first_argument(rest).is_some_and(|end| rest[end] == b')' && looks_up(&rest[end + 1..]))
+        })
+    {
+        return true;
+    }
+    after(b"getattr(").any(|rest| {
+        let Some(comma) = first_argument(rest) else {
             return false;
         };
         if rest[comma] != b',' {
@@ -1418,6 +1436,9 @@ mod tests {
             "getattr(tools, f\"run_{x}\", None)",
             "getattr(load(a, b), name)",
             "getattr(x, 'a') or getattr(y, z)",
+            "globals()[name]()",
+            "vars(hooks).get(name)",
+            "handlers.__dict__[key]",
         ] {
             assert!(computed_getattr(computed), "{computed}");
         }
@@ -1428,6 +1449,9 @@ mod tests {
             "getattr(",
             "getattr(x)",
             "setattr(o, name, v)",
+            "print(globals())",
+            "vars(args)",
+            "self.__dict__.update(kw)",
         ] {
             assert!(!computed_getattr(literal), "{literal}");
         }

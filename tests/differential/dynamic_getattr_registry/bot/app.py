@@ -1,4 +1,4 @@
-from bot import handlers
+from bot import handlers, hooks
 from bot.tools import registry
 from bot.tools.web import search
 
@@ -17,3 +17,11 @@ def run_tool(name, arg):
 
 def dispatch(action, payload):
     return getattr(handlers, "handle_" + action)(payload)
+
+
+def run_hook(name, arg):
+    return vars(hooks).get("hook_" + name)(arg)
+
+
+async def on_start(arg):
+    return hooks.hook_start(arg)
