@@ -794,6 +794,16 @@ fn static_boundary(
             project.location(file, range.start())
         ));
     }
+    let names: Vec<&str> = std::iter::once(f.name.as_str())
+        .chain(aliases.iter().copied())
+        .collect();
+    if let Some(patch) = project.replacing_patch(function, &names) {
+        return Some(format!(
+            "it is replaced at {} (`{}`) by what the patching code gives, which its callers would await",
+            patch.location(),
+            patch.target
+        ));
+    }
     for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
         if let Some(use_) = project.unknown_use(function, name) {
             return Some(format!(

@@ -28,6 +28,10 @@ use crate::source::LineIndex;
 pub struct Patch {
     /// What is replaced, dotted: `pkg.jobs.subprocess.run`, `time.sleep`, `pkg.jobs.time`.
     pub target: String,
+    /// By what the patching code gives (`new=`, `monkeypatch.setattr`'s value, an
+    /// assignment), rather than by a mock `mock.patch` makes, which is an `AsyncMock` when
+    /// the target is an `async def`.
+    pub replaces: bool,
     /// Where.
     pub path: PathBuf,
     pub line: usize,
@@ -175,8 +179,9 @@ pub fn patches_in(path: &Path, text: &str, parsed: &Parsed) -> Vec<Patch> {
     finder
         .found
         .into_iter()
-        .map(|(target, offset)| Patch {
+        .map(|(target, offset, replaces)| Patch {
             target,
+            replaces,
             path: path.to_path_buf(),
             line: lines.line_of(offset) + 1,
         })
@@ -351,7 +356,8 @@ impl Patches {
 
 struct Finder<'m, 'a> {
     semantic: &'m SemanticModel<'a>,
-    found: Vec<(String, crate::parse::TextSize)>,
+    /// Target, where, and whether the patching code gives the replacement.
+    found: Vec<(String, crate::parse::TextSize, bool)>,
 }
 
 impl<'a> Finder<'_, 'a> {
@@ -407,8 +413,8 @@ impl<'a> Finder<'_, 'a> {
             if let Some(base) = base {
                 for keyword in &*call.arguments.keywords {
                     if let Some(attribute) = &keyword.arg {
-                        self.found
-                            .push((format!("{base}.{}", attribute.id), call.start()));
+                        let target = format!("{base}.{}", attribute.id);
+                        self.found.push((target, call.start(), true));
                     }
                 }
             }
@@ -427,8 +433,19 @@ impl<'a> Finder<'_, 'a> {
         } else {
             None
         };
+        // The replacement given: `patch(target, new)`, `patch.object(obj, name, new)`, `new=`
+        // or `new_callable=`; every `setattr`.
+        let given = |positional: usize| {
+            args.len() > positional
+                || call.arguments.keywords.iter().any(|k| {
+                    k.arg
+                        .as_ref()
+                        .is_some_and(|a| matches!(a.id.as_str(), "new" | "new_callable"))
+                })
+        };
+        let replaces = is_setattr || (is_patch && given(1)) || (is_patch_object && given(2));
         if let Some(target) = target {
-            self.found.push((target, call.start()));
+            self.found.push((target, call.start(), replaces));
         }
     }
 }
@@ -444,7 +461,7 @@ impl<'a> Visitor<'a> for Finder<'_, 'a> {
                 match target {
                     Expr::Attribute(_) => {
                         if let Some(dotted) = self.dotted(target) {
-                            self.found.push((dotted, stmt.start()));
+                            self.found.push((dotted, stmt.start(), true));
                         }
                     }
                     Expr::Tuple(tuple) => targets.extend(tuple.elts.iter().rev()),
@@ -517,6 +534,51 @@ def test_b(monkeypatch, mocker):
                 "pkg.jobs.time.sleep",
             ]
         );
+    }
+
+    #[test]
+    fn what_gives_the_replacement_is_told() {
+        let source = r#"
+from unittest import mock
+
+import pkg.db as db
+
+
+def test(monkeypatch, mocker):
+    mock.patch("pkg.db.a")
+    mock.patch("pkg.db.b", fake)
+    mock.patch("pkg.db.c", new=fake)
+    mock.patch("pkg.db.d", side_effect=fake)
+    mock.patch("pkg.db.e", new_callable=mock.MagicMock)
+    mock.patch.object(db, "f")
+    mock.patch.object(db, "g", fake)
+    mocker.patch.object(db, "h", return_value=1)
+    monkeypatch.setattr(db, "i", fake)
+    db.j = fake
+"#;
+        let parsed = crate::parse::parse_module(source).unwrap();
+        let found: Vec<(String, bool)> = patches_in(Path::new("test_x.py"), source, &parsed)
+            .into_iter()
+            .map(|p| {
+                (
+                    p.target.trim_start_matches("pkg.db.").to_owned(),
+                    p.replaces,
+                )
+            })
+            .collect();
+        let expected = [
+            ("a", false),
+            ("b", true),
+            ("c", true),
+            ("d", false),
+            ("e", true),
+            ("f", false),
+            ("g", true),
+            ("h", false),
+            ("i", true),
+            ("j", true),
+        ];
+        assert_eq!(found, expected.map(|(t, r)| (t.to_owned(), r)).to_vec());
     }
 
     #[test]
@@ -630,6 +692,7 @@ def test_b(monkeypatch, mocker):
     fn matches_the_function_or_the_name_the_call_uses() {
         let patch = |target: &str| Patch {
             target: target.to_owned(),
+            replaces: false,
             path: PathBuf::from("t.py"),
             line: 1,
         };

@@ -615,6 +615,42 @@ impl Project {
         found
     }
 
+    /// A patch of the run (see [`crate::patches`]) that replaces `function` (`names`: the
+    /// names modules import it by, its own first) with what the patching code gives
+    /// (`monkeypatch.setattr(db, "load", fake)`, `mock.patch("pkg.db.load", new=fake)`): a
+    /// sync callable its callers would await once it is `async def`. For a module-level
+    /// function, under any of `names` in any project module; for a method, through its class.
+    pub fn replacing_patch(
+        &self,
+        function: FnId,
+        names: &[&str],
+    ) -> Option<&crate::patches::Patch> {
+        let f = self.function(function);
+        if f.nested {
+            return None;
+        }
+        let module = &self.modules[function.file];
+        let modules = self.by_name.get(&module.namespace);
+        self.patches.find(names, |patch| {
+            if !patch.replaces {
+                return false;
+            }
+            let Some((prefix, _)) = patch.target.rsplit_once('.') else {
+                return false;
+            };
+            match f.class {
+                None => modules.is_some_and(|modules| modules.contains_key(prefix)),
+                Some(_) => module.names.iter().any(|m| {
+                    patch
+                        .target
+                        .strip_prefix(m.as_str())
+                        .and_then(|rest| rest.strip_prefix('.'))
+                        == Some(f.label.as_str())
+                }),
+            }
+        })
+    }
+
     /// The dotted name a path written in module `file` names (`.web` in `pkg.tools` is
     /// `pkg.tools.web`).
     fn absolute_name(&self, file: FileId, path: &[Box<str>]) -> Option<String> {
