@@ -798,10 +798,14 @@ fn static_boundary(
         .chain(aliases.iter().copied())
         .collect();
     if let Some(patch) = project.replacing_patch(function, &names) {
+        let on_an_object = format!("{}.", crate::patches::ON_AN_OBJECT);
+        let target = match patch.target.strip_prefix(&on_an_object) {
+            Some(name) => format!("`{name}` of an object"),
+            None => format!("`{}`", patch.target),
+        };
         return Some(format!(
-            "it is replaced at {} (`{}`) by what the patching code gives, which its callers would await",
+            "it is replaced at {} ({target}) by what the patching code gives, which its callers would await",
             patch.location(),
-            patch.target
         ));
     }
     for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {

@@ -23,6 +23,10 @@ use crate::recipe::{contains, mentions_word};
 use crate::semantic::SemanticModel;
 use crate::source::LineIndex;
 
+/// The first segment of a patch's target when the patched object has no dotted name
+/// (`monkeypatch.setattr(store, "load", fake)` for `store = Store()`): `?.load`.
+pub const ON_AN_OBJECT: &str = "?";
+
 /// One replacement of a function or module attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Patch {
@@ -426,8 +430,16 @@ impl<'a> Finder<'_, 'a> {
             match args.as_ref() {
                 // `monkeypatch.setattr("pkg.mod.name", value)`.
                 [first, _] if is_setattr && Self::string(first).is_some() => Self::string(first),
-                [object, attribute, ..] => Self::string(attribute)
-                    .and_then(|attribute| Some(format!("{}.{attribute}", self.dotted(object)?))),
+                [object, attribute, ..] => Self::string(attribute).map(|attribute| {
+                    match self.dotted(object) {
+                        Some(object) if !object.starts_with("builtins.") => {
+                            format!("{object}.{attribute}")
+                        }
+                        // An object no import leads to (`store` of `store = Store()`, a local
+                        // name, which the module's scope does not bind).
+                        _ => format!("{ON_AN_OBJECT}.{attribute}"),
+                    }
+                }),
                 _ => None,
             }
         } else {
@@ -555,6 +567,8 @@ def test(monkeypatch, mocker):
     mocker.patch.object(db, "h", return_value=1)
     monkeypatch.setattr(db, "i", fake)
     db.j = fake
+    store = db.Store()
+    monkeypatch.setattr(store, "k", fake)
 "#;
         let parsed = crate::parse::parse_module(source).unwrap();
         let found: Vec<(String, bool)> = patches_in(Path::new("test_x.py"), source, &parsed)
@@ -577,6 +591,7 @@ def test(monkeypatch, mocker):
             ("h", false),
             ("i", true),
             ("j", true),
+            ("?.k", true),
         ];
         assert_eq!(found, expected.map(|(t, r)| (t.to_owned(), r)).to_vec());
     }

@@ -619,7 +619,8 @@ impl Project {
     /// names modules import it by, its own first) with what the patching code gives
     /// (`monkeypatch.setattr(db, "load", fake)`, `mock.patch("pkg.db.load", new=fake)`): a
     /// sync callable its callers would await once it is `async def`. For a module-level
-    /// function, under any of `names` in any project module; for a method, through its class.
+    /// function, under any of `names` in any project module; for a method, through its class;
+    /// for either, on an object no name leads to (`monkeypatch.setattr(store, "load", fake)`).
     pub fn replacing_patch(
         &self,
         function: FnId,
@@ -638,6 +639,10 @@ impl Project {
             let Some((prefix, _)) = patch.target.rsplit_once('.') else {
                 return false;
             };
+            // Of an object no name leads to: whatever function of that name it holds.
+            if prefix == crate::patches::ON_AN_OBJECT {
+                return true;
+            }
             match f.class {
                 None => modules.is_some_and(|modules| modules.contains_key(prefix)),
                 Some(_) => module.names.iter().any(|m| {

@@ -8,3 +8,7 @@ for test in [
     test_db.test_patch_mock,
 ]:
     print(test.__name__, test())
+
+from tests import test_store
+
+print("test_instance", test_store.test_instance())
