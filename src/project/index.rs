@@ -1727,15 +1727,23 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
             Expr::Call(call) => {
                 self.on_call(expr, call);
                 self.on_getattr(call);
-                // `globals().get(name)`.
-                if let (Expr::Attribute(get), [key, ..]) = (&*call.func, &*call.arguments.args) {
-                    if get.attr.id.as_str() == "get" {
-                        self.on_namespace_lookup(&get.value, key, call.range());
+                // `globals().get(name)`, `vars(tools).items()`.
+                if let Expr::Attribute(method) = &*call.func {
+                    match (method.attr.id.as_str(), &*call.arguments.args) {
+                        ("get", [key, ..]) => {
+                            self.on_namespace_lookup(&method.value, Some(key), call.range());
+                        }
+                        ("items" | "values", []) => {
+                            self.on_namespace_lookup(&method.value, None, call.range());
+                        }
+                        _ => {}
                     }
                 }
+                self.on_getmembers(call);
             }
             Expr::Subscript(subscript) if subscript.ctx == ExprContext::Load => {
-                self.on_namespace_lookup(&subscript.value, &subscript.slice, subscript.range());
+                let key = Some(&*subscript.slice);
+                self.on_namespace_lookup(&subscript.value, key, subscript.range());
             }
             Expr::Yield(_) | Expr::YieldFrom(_) => {
                 if let Some(function) = self.current_function() {
@@ -1804,12 +1812,7 @@ impl<'a> Indexer<'a, '_> {
             self.add_value(target, call.range());
             return;
         }
-        let class = self
-            .semantic
-            .self_class(scope, value)
-            .and_then(|class_scope| self.scope_class.get(&class_scope))
-            .map(|&class| LookupObject::Class(class));
-        if let Some(object) = class.or_else(|| self.lookup_module(scope, value)) {
+        if let Some(object) = self.lookup_object(scope, value) {
             let (prefix, _) = self.leading_text(name);
             self.index.dynamic_lookups.push(DynamicLookup {
                 object,
@@ -1819,10 +1822,49 @@ impl<'a> Indexer<'a, '_> {
         }
     }
 
-    /// `namespace[key]` or `namespace.get(key)` where `namespace` is a module's namespace
-    /// (`globals()`, `vars(module)`, `module.__dict__`): a [`DynamicLookup`] of the module, its
-    /// prefix the key's (all of it, for a literal key).
-    fn on_namespace_lookup(&mut self, namespace: &'a Expr, key: &'a Expr, range: TextRange) {
+    /// `inspect.getmembers(obj, ...)`: every attribute of `obj`, with its name.
+    fn on_getmembers(&mut self, call: &'a ast::ExprCall) {
+        let Some(object) = call.arguments.args.first() else {
+            return;
+        };
+        let scope = self.context.scope();
+        let getmembers = self
+            .semantic
+            .qualified_name(scope, &call.func)
+            .is_some_and(|path| path == ["inspect", "getmembers"]);
+        if let Some(object) = getmembers
+            .then(|| self.lookup_object(scope, object))
+            .flatten()
+        {
+            self.index.dynamic_lookups.push(DynamicLookup {
+                object,
+                prefix: "".into(),
+                range: call.range(),
+            });
+        }
+    }
+
+    /// What a lookup by name on `value` takes an attribute of: `self`'s or `cls`'s class, or
+    /// what [`Self::lookup_module`] finds.
+    fn lookup_object(&self, scope: ScopeId, value: &'a Expr) -> Option<LookupObject> {
+        let class = self
+            .semantic
+            .self_class(scope, value)
+            .and_then(|class_scope| self.scope_class.get(&class_scope))
+            .map(|&class| LookupObject::Class(class));
+        class.or_else(|| self.lookup_module(scope, value))
+    }
+
+    /// `namespace[key]`, `namespace.get(key)` or (no `key`) `namespace.items()` /
+    /// `.values()` where `namespace` is a module's namespace (`globals()`, `vars(module)`,
+    /// `module.__dict__`): a [`DynamicLookup`] of the module, its prefix the key's (all of it,
+    /// for a literal key; none without a key).
+    fn on_namespace_lookup(
+        &mut self,
+        namespace: &'a Expr,
+        key: Option<&'a Expr>,
+        range: TextRange,
+    ) {
         let scope = self.context.scope();
         let builtin = |func: &Expr, name: &str| {
             matches!(func, Expr::Name(n) if n.id.as_str() == name)
@@ -1847,7 +1889,7 @@ impl<'a> Indexer<'a, '_> {
             _ => None,
         };
         let Some(object) = object else { return };
-        let (prefix, _) = self.leading_text(key);
+        let prefix = key.map(|key| self.leading_text(key).0).unwrap_or_default();
         self.index.dynamic_lookups.push(DynamicLookup {
             object,
             prefix: prefix.into(),
@@ -1877,6 +1919,23 @@ impl<'a> Indexer<'a, '_> {
         };
         if imported.is_some() {
             return imported;
+        }
+        // `sys.modules[__name__]`, `sys.modules["pkg.tools"]`.
+        if let Expr::Subscript(subscript) = value {
+            let sys_modules = self
+                .semantic
+                .qualified_name(scope, &subscript.value)
+                .is_some_and(|path| path == ["sys", "modules"]);
+            if sys_modules {
+                let (name, complete) = self.leading_text(&subscript.slice);
+                if !complete {
+                    return Some(LookupObject::Named(name.into()));
+                }
+                let segments: Vec<&str> = name.split('.').collect();
+                return Some(LookupObject::Path(
+                    self.paths.borrow_mut().intern(&segments),
+                ));
+            }
         }
         match self.target_at_depth(scope, value, 0) {
             Target::Qualified(path) => Some(LookupObject::Path(path)),

@@ -892,8 +892,9 @@ fn files_mentioning(
 
 /// Whether `text` may take a function by a name computed at run time (by bytes): call
 /// `getattr` with a second argument that is not a plain string literal alone (an f-string
-/// counts, and `"run_" + name`), or look names up in a module's namespace (`globals()[...]`,
-/// `vars(...).get(...)`, `__dict__[...]`).
+/// counts, and `"run_" + name`), look names up in a module's namespace (`globals()[...]`,
+/// `vars(...).get(...)`, `__dict__.items()`), or list an object's members
+/// (`inspect.getmembers`).
 fn computed_getattr(text: &str) -> bool {
     let bytes = text.as_bytes();
     // Where the first argument of a call whose arguments start at `rest` ends (at a `,` or
@@ -911,7 +912,14 @@ fn computed_getattr(text: &str) -> bool {
             false
         })
     };
-    let looks_up = |rest: &[u8]| rest.starts_with(b"[") || rest.starts_with(b".get(");
+    let looks_up = |rest: &[u8]| {
+        [&b"["[..], b".get(", b".items()", b".values()"]
+            .iter()
+            .any(|lookup| rest.starts_with(lookup))
+    };
+    if memchr::memmem::find(bytes, b"getmembers(").is_some() {
+        return true;
+    }
     let after = |word: &'static [u8]| {
         memchr::memmem::find_iter(bytes, word).map(move |start| &bytes[start + word.len()..])
     };
@@ -1439,6 +1447,8 @@ mod tests {
             "globals()[name]()",
             "vars(hooks).get(name)",
             "handlers.__dict__[key]",
+            "for name, f in vars(tools).items():",
+            "inspect.getmembers(tools, inspect.isfunction)",
         ] {
             assert!(computed_getattr(computed), "{computed}");
         }

@@ -13,3 +13,10 @@ print(commands.run_command("status", "e"))
 print(asyncio.run(commands.on_status("f")))
 print(app.run_hook("start", "g"))
 print(asyncio.run(app.on_start("h")))
+
+from bot import jobs, plugins
+
+print(plugins.run_plugin("echo", "i"))
+print(asyncio.run(plugins.on_echo("j")))
+print(plugins.all_jobs()["job_sweep"]("k"))
+print(asyncio.run(jobs.on_sweep("l")))
