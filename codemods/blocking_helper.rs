@@ -808,7 +808,7 @@ fn static_boundary(
             patch.location(),
         ));
     }
-    for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
+    for &name in &names {
         if let Some(use_) = project.unknown_use(function, name) {
             return Some(format!(
                 "`{name}` at {} may call it (its target cannot be resolved)",
@@ -816,7 +816,7 @@ fn static_boundary(
             ));
         }
     }
-    for name in std::iter::once(f.name.as_str()).chain(aliases.iter().copied()) {
+    for &name in &names {
         if let Some(path) = project.unindexed_mentions.get(name) {
             return Some(format!(
                 "`{name}` may be called from {}, which could not be analysed",

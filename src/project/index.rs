@@ -301,8 +301,9 @@ pub struct BlockingSite {
     pub needs_async: Vec<usize>,
 }
 
-/// `getattr(module, name)` or `getattr(self, name)` with a name computed at run time
-/// (`getattr(tools, f"run_{x}")`, `getattr(self, "do_" + command)`): whatever function of the
+/// A lookup by a name computed at run time, of a module's or an object's attribute
+/// (`getattr(tools, f"run_{x}")`, `getattr(self, "do_" + command)`, `globals()["cmd_" +
+/// name]`, `vars(hooks).get(name)`, `inspect.getmembers(tools)`): whatever function of the
 /// module, or method of the object, it takes is used as a value, called by whatever holds it.
 /// A module-level function of the module, or a method the object's class may have, whose name
 /// starts with `prefix` may be it.

@@ -539,7 +539,7 @@ impl Project {
         &self.value_uses[function.file][function.index]
     }
 
-    /// A `getattr` with a name computed at run time that may take `function` (a module-level
+    /// A lookup by a name computed at run time that may take `function` (a module-level
     /// function from its module, a method from an object of its class's hierarchy; see
     /// [`index::DynamicLookup`]): where.
     pub fn dynamic_lookup(&self, function: FnId) -> Option<(FileId, TextRange)> {
@@ -552,47 +552,50 @@ impl Project {
             file: function.file,
             index,
         });
+        // An object of class `C` may have the method of `class` when `class` is in `C`'s
+        // hierarchy, that is (the relation is symmetric) when `C` is in `class`'s: computed
+        // once, when a lookup on an object first asks.
+        let relatives = std::cell::OnceCell::new();
+        let related = |object: ClassId| {
+            class.is_some_and(|class| {
+                relatives
+                    .get_or_init(|| self.hierarchy(class))
+                    .contains(&object)
+            })
+        };
+        let resolves_to_related =
+            |file: FileId, object: &Target| match self.resolver().resolve(file, object, 0) {
+                Resolved::Class(object) => related(object),
+                _ => false,
+            };
         self.modules
             .iter()
             .enumerate()
             .filter(|(_, module)| module.namespace == target.namespace)
             .flat_map(|(file, module)| module.dynamic_lookups.iter().map(move |l| (file, l)))
-            .find(|(file, lookup)| {
+            .find(|&(file, lookup)| {
                 f.name.starts_with(&*lookup.prefix)
                     && match (&lookup.object, class) {
-                        (index::LookupObject::Class(index), Some(class)) => self
-                            .hierarchy(ClassId {
-                                file: *file,
-                                index: *index,
-                            })
-                            .contains(&class),
-                        // The class of an instance, or a class named by an import.
-                        (index::LookupObject::Instance(object), Some(class)) => {
-                            self.class_hierarchy_has(*file, object, class)
+                        (&index::LookupObject::Class(index), Some(_)) => {
+                            related(ClassId { file, index })
                         }
-                        (index::LookupObject::Path(path), Some(class)) => {
-                            let object = Target::Qualified(path.clone());
-                            self.class_hierarchy_has(*file, &object, class)
+                        // The class of an instance, or a class named by an import.
+                        (index::LookupObject::Instance(object), Some(_)) => {
+                            resolves_to_related(file, object)
+                        }
+                        (index::LookupObject::Path(path), Some(_)) => {
+                            resolves_to_related(file, &Target::Qualified(path.clone()))
                         }
                         (index::LookupObject::Named(prefix), None) => {
                             target.names.iter().any(|name| name.starts_with(&**prefix))
                         }
                         (index::LookupObject::Path(path), None) => self
-                            .absolute_name(*file, path)
+                            .absolute_name(file, path)
                             .is_some_and(|name| target.names.contains(&name)),
                         _ => false,
                     }
             })
             .map(|(file, lookup)| (file, lookup.range))
-    }
-
-    /// Whether `object` (written in module `file`) resolves to a class whose [`Self::hierarchy`]
-    /// has `class`.
-    fn class_hierarchy_has(&self, file: FileId, object: &Target, class: ClassId) -> bool {
-        match self.resolver().resolve(file, object, 0) {
-            Resolved::Class(object) => self.hierarchy(object).contains(&class),
-            _ => false,
-        }
     }
 
     /// The classes whose methods an instance of `class` or of a subclass may have: the class,
@@ -659,20 +662,7 @@ impl Project {
     /// The dotted name a path written in module `file` names (`.web` in `pkg.tools` is
     /// `pkg.tools.web`).
     fn absolute_name(&self, file: FileId, path: &[Box<str>]) -> Option<String> {
-        let first = path.first()?;
-        if !first.starts_with('.') {
-            return Some(path.join("."));
-        }
-        let mut base: Vec<&str> = self.modules[file]
-            .package()
-            .split('.')
-            .filter(|s| !s.is_empty())
-            .collect();
-        for _ in 1..first.len() {
-            base.pop()?;
-        }
-        base.extend(path[1..].iter().map(|s| &**s));
-        Some(base.join("."))
+        absolute(&self.modules[file], path).map(|segments| segments.join("."))
     }
 
     /// Whether a project definition (a function, a class, a method) has this name.
@@ -1506,20 +1496,10 @@ impl Resolver<'_> {
             return Resolved::Unknown(last.to_string());
         }
         let absolute: Vec<&str> = match path.first().map(AsRef::as_ref) {
-            Some(dots) if dots.starts_with('.') => {
-                let mut base: Vec<&str> = self.modules[file]
-                    .package()
-                    .split('.')
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                for _ in 1..dots.len() {
-                    if base.pop().is_none() {
-                        return Resolved::Unknown(last.to_string());
-                    }
-                }
-                base.extend(path[1..].iter().map(AsRef::as_ref));
-                base
-            }
+            Some(dots) if dots.starts_with('.') => match absolute(&self.modules[file], path) {
+                Some(absolute) => absolute,
+                None => return Resolved::Unknown(last.to_string()),
+            },
             // Not a project module: the standard library or a dependency.
             Some(first)
                 if !{
@@ -1893,6 +1873,26 @@ pub fn on_loop(execution: Execution) -> bool {
 
 /// Files by namespace and module name (see [`layout`]).
 type ModulesByName = HashMap<String, HashMap<String, Vec<FileId>>>;
+
+/// The segments of the module path `path` written in `module` names, a relative one (its
+/// first segment the dots: `..`, `db`) made absolute from the module's package; `None` when
+/// it goes above the top package.
+fn absolute<'p>(module: &'p ModuleIndex, path: &'p [impl AsRef<str>]) -> Option<Vec<&'p str>> {
+    let dots = path.first()?.as_ref();
+    if !dots.starts_with('.') {
+        return Some(path.iter().map(AsRef::as_ref).collect());
+    }
+    let mut base: Vec<&str> = module
+        .package()
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .collect();
+    for _ in 1..dots.len() {
+        base.pop()?;
+    }
+    base.extend(path[1..].iter().map(AsRef::as_ref));
+    Some(base)
+}
 
 /// Per namespace, the first segments of its module names.
 pub type Roots = HashMap<String, HashSet<String>>;
