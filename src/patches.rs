@@ -446,16 +446,31 @@ impl<'a> Finder<'_, 'a> {
             None
         };
         // The replacement given: `patch(target, new)`, `patch.object(obj, name, new)`, `new=`
-        // or `new_callable=`; every `setattr`.
+        // or `new_callable=`; every `setattr`'s value. An `AsyncMock` (`new=AsyncMock()`,
+        // `new_callable=AsyncMock`) is awaited as an `async def` is: no sync replacement.
+        let async_mock = |expr: &'a Expr| {
+            let made = match expr {
+                Expr::Call(call) => &*call.func,
+                other => other,
+            };
+            self.semantic
+                .qualified_name(0, made)
+                .is_some_and(|path| matches!(path.as_slice(), [.., "mock", "AsyncMock"]))
+        };
+        let sync_replacement = |value: &'a Expr| !async_mock(value);
         let given = |positional: usize| {
-            args.len() > positional
+            args.get(positional).is_some_and(sync_replacement)
                 || call.arguments.keywords.iter().any(|k| {
                     k.arg
                         .as_ref()
                         .is_some_and(|a| matches!(a.id.as_str(), "new" | "new_callable"))
+                        && sync_replacement(&k.value)
                 })
         };
-        let replaces = is_setattr || (is_patch && given(1)) || (is_patch_object && given(2));
+        let value = if is_setattr { args.last() } else { None };
+        let replaces = value.is_some_and(sync_replacement)
+            || (is_patch && given(1))
+            || (is_patch_object && given(2));
         if let Some(target) = target {
             self.found.push((target, call.start(), replaces));
         }
@@ -569,6 +584,9 @@ def test(monkeypatch, mocker):
     db.j = fake
     store = db.Store()
     monkeypatch.setattr(store, "k", fake)
+    mock.patch("pkg.db.l", new_callable=mock.AsyncMock)
+    mock.patch.object(db, "m", new=mock.AsyncMock(return_value=1))
+    monkeypatch.setattr(db, "n", mock.AsyncMock())
 "#;
         let parsed = crate::parse::parse_module(source).unwrap();
         let found: Vec<(String, bool)> = patches_in(Path::new("test_x.py"), source, &parsed)
@@ -592,6 +610,9 @@ def test(monkeypatch, mocker):
             ("i", true),
             ("j", true),
             ("?.k", true),
+            ("l", false),
+            ("m", false),
+            ("n", false),
         ];
         assert_eq!(found, expected.map(|(t, r)| (t.to_owned(), r)).to_vec());
     }
