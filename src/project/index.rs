@@ -1789,7 +1789,7 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
 impl<'a> Indexer<'a, '_> {
     /// `getattr(obj, "name")` (with or without a default) takes `obj.name` as a value: a
     /// function it reaches is used as a value (called later, by whatever holds it).
-    /// With a name computed at run time, on a module, it is a [`DynamicLookup`].
+    /// With a name computed at run time, on a module or an object, it is a [`DynamicLookup`].
     fn on_getattr(&mut self, call: &'a ast::ExprCall) {
         let (Expr::Name(func), [value, name, ..]) = (&*call.func, &*call.arguments.args) else {
             return;
@@ -1815,12 +1815,22 @@ impl<'a> Indexer<'a, '_> {
         }
         if let Some(object) = self.lookup_object(scope, value) {
             let (prefix, _) = self.leading_text(name);
-            self.index.dynamic_lookups.push(DynamicLookup {
-                object,
-                prefix: prefix.into(),
-                range: call.range(),
-            });
+            self.add_lookup(object, prefix, call.range());
         }
+    }
+
+    fn add_lookup(&mut self, object: LookupObject, prefix: String, range: TextRange) {
+        self.index.dynamic_lookups.push(DynamicLookup {
+            object,
+            prefix: prefix.into(),
+            range,
+        });
+    }
+
+    /// The module named `dotted` (`pkg.tools`), as a lookup's object.
+    fn module_object(&self, dotted: &str) -> LookupObject {
+        let segments: Vec<&str> = dotted.split('.').collect();
+        LookupObject::Path(self.paths.borrow_mut().intern(&segments))
     }
 
     /// `inspect.getmembers(obj, ...)`: every attribute of `obj`, with its name.
@@ -1828,6 +1838,15 @@ impl<'a> Indexer<'a, '_> {
         let Some(object) = call.arguments.args.first() else {
             return;
         };
+        // (Every call comes here: the name first, resolved only when it may be the one.)
+        let named = match &*call.func {
+            Expr::Name(name) => name.id.as_str() == "getmembers",
+            Expr::Attribute(attribute) => attribute.attr.id.as_str() == "getmembers",
+            _ => false,
+        };
+        if !named {
+            return;
+        }
         let scope = self.context.scope();
         let getmembers = self
             .semantic
@@ -1837,11 +1856,7 @@ impl<'a> Indexer<'a, '_> {
             .then(|| self.lookup_object(scope, object))
             .flatten()
         {
-            self.index.dynamic_lookups.push(DynamicLookup {
-                object,
-                prefix: "".into(),
-                range: call.range(),
-            });
+            self.add_lookup(object, String::new(), call.range());
         }
     }
 
@@ -1877,9 +1892,7 @@ impl<'a> Indexer<'a, '_> {
         let object = match namespace {
             Expr::Call(call) if call.arguments.keywords.is_empty() => match &*call.arguments.args {
                 [] if builtin(&call.func, "globals") => {
-                    let segments: Vec<&str> = self.index.module.split('.').collect();
-                    let path = self.paths.borrow_mut().intern(&segments);
-                    Some(LookupObject::Path(path))
+                    Some(self.module_object(&self.index.module))
                 }
                 [module] if builtin(&call.func, "vars") => self.lookup_module(scope, module),
                 _ => None,
@@ -1891,11 +1904,7 @@ impl<'a> Indexer<'a, '_> {
         };
         let Some(object) = object else { return };
         let prefix = key.map(|key| self.leading_text(key).0).unwrap_or_default();
-        self.index.dynamic_lookups.push(DynamicLookup {
-            object,
-            prefix: prefix.into(),
-            range,
-        });
+        self.add_lookup(object, prefix, range);
     }
 
     /// The module, class or instance `value` is, if it is one: named by an import, or imported
@@ -1932,10 +1941,7 @@ impl<'a> Indexer<'a, '_> {
                 if !complete {
                     return Some(LookupObject::Named(name.into()));
                 }
-                let segments: Vec<&str> = name.split('.').collect();
-                return Some(LookupObject::Path(
-                    self.paths.borrow_mut().intern(&segments),
-                ));
+                return Some(self.module_object(&name));
             }
         }
         match self.target_at_depth(scope, value, 0) {

@@ -622,7 +622,7 @@ fn build_project(
                 (0..sources.len())
                     .into_par_iter()
                     .filter(|f| !indexing.done.contains(f))
-                    .filter(|&f| text_of(&sources[f]).is_some_and(computed_getattr))
+                    .filter(|&f| text_of(&sources[f]).is_some_and(looks_up_by_computed_name))
                     .collect::<Vec<_>>(),
             );
             wanted.sort_unstable();
@@ -895,7 +895,7 @@ fn files_mentioning(
 /// counts, and `"run_" + name`), look names up in a module's namespace (`globals()[...]`,
 /// `vars(...).get(...)`, `__dict__.items()`), or list an object's members
 /// (`inspect.getmembers`).
-fn computed_getattr(text: &str) -> bool {
+fn looks_up_by_computed_name(text: &str) -> bool {
     let bytes = text.as_bytes();
     // Where the first argument of a call whose arguments start at `rest` ends (at a `,` or
     // at the closing parenthesis), brackets nested in it skipped.
@@ -1436,8 +1436,8 @@ mod tests {
     }
 
     #[test]
-    fn a_getattr_by_a_computed_name_is_told_by_its_bytes() {
-        use super::computed_getattr;
+    fn a_lookup_by_a_computed_name_is_told_by_its_bytes() {
+        use super::looks_up_by_computed_name;
         for computed in [
             "getattr(module, name)",
             "f = getattr(handlers, \"handle_\" + action)",
@@ -1450,7 +1450,7 @@ mod tests {
             "for name, f in vars(tools).items():",
             "inspect.getmembers(tools, inspect.isfunction)",
         ] {
-            assert!(computed_getattr(computed), "{computed}");
+            assert!(looks_up_by_computed_name(computed), "{computed}");
         }
         for literal in [
             "getattr(module, \"load\")",
@@ -1463,7 +1463,7 @@ mod tests {
             "vars(args)",
             "self.__dict__.update(kw)",
         ] {
-            assert!(!computed_getattr(literal), "{literal}");
+            assert!(!looks_up_by_computed_name(literal), "{literal}");
         }
     }
 
