@@ -221,6 +221,97 @@ impl Project {
                 value_uses,
                 unknown,
             },
+            stale: HashSet::default(),
+            fresh: HashSet::default(),
+        };
+        Self::build(modules, Some(previous))
+    }
+
+    /// The project with some of its modules indexed again (`changed`: a module and its new
+    /// index, after a fix edited its file). When every new index defines what its old one did
+    /// (the same names, functions, classes and methods, attribute stores; not a `conftest.py`,
+    /// whose fixtures are looked up apart), the project's tables hold as they are: only the
+    /// changed modules' calls and values are resolved again, and those of the other modules
+    /// that looked one of them up (a module name, a class, a method name, an attribute store),
+    /// as [`Project::extend`] resolves again what looked up what new modules add. Otherwise
+    /// the project is built anew. Either way it resolves as one built whole.
+    pub fn replace(self, changed: Vec<(FileId, ModuleIndex)>) -> Self {
+        let defines_the_same = changed
+            .iter()
+            .all(|(file, new)| defines_the_same(&self.modules[*file], new));
+        if !defines_the_same {
+            let mut modules = self.modules;
+            for (file, module) in changed {
+                modules[file] = module;
+            }
+            return Project::new(modules);
+        }
+        let Project {
+            mut modules,
+            by_name,
+            roots,
+            stores,
+            class_members,
+            conftests,
+            resolved,
+            callees,
+            values,
+            traces,
+            subclasses,
+            callers,
+            value_uses,
+            unknown,
+            definitions,
+            ..
+        } = self;
+        let mut graph = Graph {
+            callers,
+            value_uses,
+            unknown,
+        };
+        // What looked a changed module up is resolved again; the changed modules' own calls
+        // and values all are, from scratch (their old edges out of the graph first).
+        let mut stale: HashSet<u32> = HashSet::default();
+        let mut fresh: HashSet<FileId> = HashSet::default();
+        for (file, new) in changed {
+            let old = std::mem::replace(&mut modules[file], new);
+            let items = resolved[file].iter().chain(&values[file]);
+            for (item, target) in items.enumerate() {
+                graph.remove(&old, file, item as u32, target);
+            }
+            let namespace = old.namespace.as_str();
+            for name in &old.names {
+                stale.insert(key_of(&("m", namespace, name.as_str())));
+            }
+            for (index, class) in old.classes.iter().enumerate() {
+                stale.insert(key_of(&("c", file, index)));
+                for method in class.methods.keys() {
+                    stale.insert(key_of(&("k", method.as_str())));
+                }
+            }
+            for store in &old.attribute_stores {
+                stale.insert(key_of(&("s", store.name.as_str())));
+            }
+            fresh.insert(file);
+        }
+        let previous = Previous {
+            known: modules.len(),
+            tables: Tables {
+                by_name,
+                roots,
+                stores,
+                class_members,
+                conftests,
+            },
+            resolved,
+            callees,
+            values,
+            traces,
+            subclasses,
+            definitions,
+            graph,
+            stale,
+            fresh,
         };
         Self::build(modules, Some(previous))
     }
@@ -308,13 +399,19 @@ impl Project {
             Some(mut previous) => {
                 graph = std::mem::take(&mut previous.graph);
                 previous.add_changes(&mut added, &new_defined, &subclasses);
+                added.extend(previous.stale.iter().copied());
+                let fresh = &previous.fresh;
                 previous
                     .resolved
                     .into_iter()
                     .zip(previous.values)
                     .zip(previous.callees)
                     .zip(previous.traces)
-                    .map(|(((calls, values), callees), trace)| {
+                    .enumerate()
+                    .map(|(file, (((calls, values), callees), trace))| {
+                        if fresh.contains(&file) {
+                            return None;
+                        }
                         let stale = trace.stale(&added);
                         Some(((calls, values, callees), trace, stale))
                     })
@@ -967,6 +1064,12 @@ struct Previous {
     subclasses: HashMap<ClassId, Vec<ClassId>>,
     definitions: Definitions,
     graph: Graph,
+    /// The keys whose items are resolved again whatever the new modules add (see
+    /// [`Project::replace`]).
+    stale: HashSet<u32>,
+    /// Modules indexed again (see [`Project::replace`]): every item of theirs is resolved
+    /// again, from scratch, as a new module's.
+    fresh: HashSet<FileId>,
 }
 
 /// The call graph's edges: who calls each function, where it is used as a value, and the
@@ -1061,6 +1164,42 @@ fn edit_sorted<T, K: Ord>(list: &mut Vec<T>, entry: T, key: impl Fn(&T) -> K, ad
         }
         _ => {}
     }
+}
+
+/// Whether a module's new index (`new`) adds to and takes from the project's tables what its
+/// old one did (see [`Project::replace`]): the names it defines, its functions and classes in
+/// the same order with the same methods and members, its attribute stores; and it is not a
+/// `conftest.py`, whose fixtures the tests below it look up by folder.
+fn defines_the_same(old: &ModuleIndex, new: &ModuleIndex) -> bool {
+    let functions = |m: &ModuleIndex| {
+        let functions = m.functions.iter();
+        functions
+            .map(|f| (f.name.clone(), f.class))
+            .collect::<Vec<_>>()
+    };
+    let classes = |m: &ModuleIndex| {
+        let classes = m.classes.iter();
+        classes
+            .map(|c| (c.name.clone(), c.methods.clone(), c.members.clone()))
+            .collect::<Vec<_>>()
+    };
+    let stores = |m: &ModuleIndex| {
+        let stores = m.attribute_stores.iter();
+        stores
+            .map(|s| (s.name.clone(), s.on_self_of))
+            .collect::<Vec<_>>()
+    };
+    old.path == new.path
+        && old.names == new.names
+        && old.namespace == new.namespace
+        && old
+            .path
+            .file_name()
+            .is_none_or(|name| name != "conftest.py")
+        && functions(old) == functions(new)
+        && classes(old) == classes(new)
+        && stores(old) == stores(new)
+        && defined_names(std::slice::from_ref(old)) == defined_names(std::slice::from_ref(new))
 }
 
 /// The names the project's definitions have, and the classes defining each method name,
@@ -1904,14 +2043,19 @@ mod tests {
     /// A project folder's files, indexed in order.
     fn indexed(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<ModuleIndex>) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
+        let modules = indexed_in(dir.path(), files);
+        (dir, modules)
+    }
+
+    /// The files written in `dir` (a project folder), indexed in order.
+    fn indexed_in(dir: &std::path::Path, files: &[(&str, &str)]) -> Vec<ModuleIndex> {
+        std::fs::write(dir.join("pyproject.toml"), "").unwrap();
         for (path, text) in files {
-            let path = dir.path().join(path);
+            let path = dir.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, text).unwrap();
         }
-        let paths: Vec<std::path::PathBuf> =
-            files.iter().map(|(p, _)| dir.path().join(p)).collect();
+        let paths: Vec<std::path::PathBuf> = files.iter().map(|(p, _)| dir.join(p)).collect();
         let mut roots: Roots = HashMap::default();
         for path in &paths {
             let place = layout::place(path);
@@ -1923,7 +2067,7 @@ mod tests {
                     .insert(first);
             }
         }
-        let modules = paths
+        paths
             .iter()
             .zip(files)
             .map(|(path, (_, text))| {
@@ -1931,8 +2075,7 @@ mod tests {
                 let place = layout::place(path);
                 index::index_module(path, place, text, &parsed, crate::codemods::RECIPES, &roots)
             })
-            .collect();
-        (dir, modules)
+            .collect()
     }
 
     #[test]
@@ -2006,6 +2149,93 @@ mod tests {
             assert_eq!(extended.value_uses, whole.value_uses, "split at {split}");
             assert_eq!(extended.unknown, whole.unknown, "split at {split}");
             assert_eq!(extended.definitions.defined, whole.definitions.defined);
+        }
+    }
+
+    #[test]
+    fn replacing_modules_resolves_as_building_it_whole() {
+        let files: &[(&str, &str)] = &[
+            (
+                "app/main.py",
+                "from app.api import fetch, get\nfrom app.base import Base\n\nclass Service(Base):\n    def __init__(self):\n        self.db = Store()\n\n    def run(self):\n        self.db.load()\n        self.helper()\n\nasync def main():\n    fetch()\n    get()\n    Service().run()\n",
+            ),
+            ("app/__init__.py", ""),
+            ("app/api.py", "from app.core import fetch\nfrom app.core import fetch as get\n"),
+            (
+                "app/core.py",
+                "import time\n\ndef fetch():\n    time.sleep(1)\n",
+            ),
+            (
+                "app/base.py",
+                "from app.mixins import Helper\n\nclass Base(Helper):\n    pass\n",
+            ),
+            (
+                "app/store.py",
+                "class Store:\n    def load(self):\n        pass\n\nclass Other(Store):\n    def __init__(self):\n        self.db = Store()\n",
+            ),
+            (
+                "app/mixins.py",
+                "class Helper:\n    def helper(self):\n        pass\n\nclass Loader:\n    def load(self):\n        pass\n",
+            ),
+            ("app/conftest.py", "import pytest\n\n@pytest.fixture\ndef store():\n    return 1\n"),
+        ];
+        // Each edit: the module's new text, and whether it defines what the old text did (the
+        // tables hold) or not (the project is built anew).
+        let edits: &[(usize, &str, bool)] = &[
+            // A fix's edits: an import added, a call replaced, a function made async.
+            (3, "import asyncio\nimport time\n\nasync def fetch():\n    await asyncio.sleep(1)\n", true),
+            (0, "import asyncio\nfrom app.api import fetch, get\nfrom app.base import Base\n\nclass Service(Base):\n    def __init__(self):\n        self.db = Store()\n\n    async def run(self):\n        self.db.load()\n        await asyncio.to_thread(self.helper)\n\nasync def main():\n    await fetch()\n    get()\n    await Service().run()\n", true),
+            // What the others look up through it changes: a re-export, a base class.
+            (2, "from app.core import fetch\nfrom app.store import Store as get\n", true),
+            (4, "from app import mixins\n\nclass Base(mixins.Loader):\n    pass\n", true),
+            (6, "class Helper:\n    def helper(self):\n        pass\n\nclass Loader(Helper):\n    def load(self):\n        pass\n", true),
+            // Definitions change.
+            (4, "from app.mixins import Loader as Helper\n\nclass Base(Helper):\n    pass\n", false),
+            (3, "import time\n\ndef fetch():\n    time.sleep(1)\n\ndef get():\n    pass\n", false),
+            (5, "class Store:\n    def load(self):\n        pass\n    def save(self):\n        pass\n", false),
+            (7, "import pytest\n\n@pytest.fixture\ndef store():\n    return Store()\n", false),
+        ];
+        let snapshot = |project: &Project| {
+            format!(
+                "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                project.resolved,
+                project.values,
+                project.callees,
+                project.callers,
+                project.value_uses,
+                project
+                    .unknown
+                    .iter()
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+                project
+                    .subclasses
+                    .iter()
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+            )
+        };
+        // Each edit alone, then the first five at once.
+        let mut cases: Vec<&[(usize, &str, bool)]> = edits.chunks(1).collect();
+        cases.push(&edits[..5]);
+        for case in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let old = indexed_in(dir.path(), files);
+            let mut edited = files.to_vec();
+            for &(module, text, _) in case {
+                edited[module].1 = text;
+            }
+            let new = indexed_in(dir.path(), &edited);
+            let whole = Project::new(indexed_in(dir.path(), &edited));
+            let changed: Vec<(FileId, ModuleIndex)> = new
+                .into_iter()
+                .enumerate()
+                .filter(|(module, _)| case.iter().any(|(m, _, _)| m == module))
+                .collect();
+            let kept = changed
+                .iter()
+                .all(|(m, new)| defines_the_same(&old[*m], new));
+            assert_eq!(kept, case.iter().all(|(_, _, kept)| *kept), "{case:?}");
+            let replaced = Project::new(old).replace(changed);
+            assert_eq!(snapshot(&replaced), snapshot(&whole), "{case:?}");
         }
     }
 }

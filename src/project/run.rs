@@ -1314,35 +1314,35 @@ fn refresh_project_findings(
 fn reindexed(
     files: &[Candidate],
     fixed: &[Option<String>],
-    project: Project,
+    mut project: Project,
     indexed: &[FileId],
     layout: &Layout,
 ) -> Project {
     // Only the files that changed are indexed again.
     let Layout { roots, places } = layout;
-    let patches = project.patches;
-    let unindexed_mentions = project.unindexed_mentions;
-    let doctest_mentions = project.doctest_mentions;
-    let constant_mentions = project.constant_mentions;
-    let mut modules = project.modules;
-    modules
-        .par_iter_mut()
-        .zip(indexed)
-        .for_each(|(module, &file)| {
+    let patches = std::mem::take(&mut project.patches);
+    let unindexed_mentions = std::mem::take(&mut project.unindexed_mentions);
+    let doctest_mentions = std::mem::take(&mut project.doctest_mentions);
+    let constant_mentions = std::mem::take(&mut project.constant_mentions);
+    let changed: Vec<(usize, ModuleIndex)> = indexed
+        .par_iter()
+        .enumerate()
+        .filter_map(|(module, &file)| {
             // Changed, or it is as the index has it.
-            let Some(text) = &fixed[file] else { return };
-            if let Ok(parsed) = parse_module(text) {
-                *module = index_module(
-                    &files[file].path,
-                    places[file].clone(),
-                    text,
-                    &parsed,
-                    crate::codemods::RECIPES,
-                    roots,
-                );
-            }
-        });
-    let mut project = Project::new(modules);
+            let text = fixed[file].as_ref()?;
+            let parsed = parse_module(text).ok()?;
+            let index = index_module(
+                &files[file].path,
+                places[file].clone(),
+                text,
+                &parsed,
+                crate::codemods::RECIPES,
+                roots,
+            );
+            Some((module, index))
+        })
+        .collect();
+    let mut project = project.replace(changed);
     // What the run patches, and what the files not indexed mention, still hold for the
     // findings left.
     project.patches = patches;
