@@ -386,6 +386,12 @@ impl<'a> SemanticModel<'a> {
         self.scopes[scope].positional.get(index).copied()
     }
 
+    /// Whether `scope` declares `name` global (`global name`): what binds it there binds a
+    /// module-level name.
+    pub fn declares_global(&self, scope: ScopeId, name: &str) -> bool {
+        self.scopes[scope].globals.contains(&name)
+    }
+
     /// The nearest function (or lambda) scope enclosing `scope`, itself included.
     pub fn enclosing_function(&self, scope: ScopeId) -> Option<ScopeId> {
         let mut current = Some(scope);

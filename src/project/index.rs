@@ -36,6 +36,9 @@ pub struct Function {
     pub class: Option<usize>,
     /// Defined inside another function.
     pub nested: bool,
+    /// Defined inside another function, not in a class and not declared `global` there: only
+    /// that function's code can call it by its name (anywhere else it is a value it was given).
+    pub local: bool,
     /// Where `async ` goes (the `def` keyword).
     pub def_offset: TextSize,
     /// The name's range, where findings about the definition point.
@@ -774,6 +777,9 @@ impl<'a> Indexer<'a, '_> {
             is_async: def.is_async,
             class,
             nested,
+            local: nested
+                && class.is_none()
+                && !semantic.declares_global(parent, def.name.id.as_str()),
             def_offset,
             name_range: def.name.range(),
             decorators: def

@@ -580,6 +580,11 @@ fn build_project(
                 .iter()
                 .filter_map(|&f| {
                     let function = project.function(f);
+                    // Only its enclosing function calls a local function by its name; any
+                    // other code calls a value it was given, which no name search finds.
+                    if function.local {
+                        return None;
+                    }
                     let name = match (function.is_dunder(), function.name.as_str(), function.class)
                     {
                         (false, name, _) => name,
@@ -1523,6 +1528,72 @@ mod tests {
             .map(|names| files_mentioning(names, &sources, &done, &mut blooms).len())
             .collect();
         assert!(found.iter().all(|&n| n > 0 && n < texts.len()), "{found:?}");
+    }
+
+    /// The files the project stage indexes, first pass and rounds, of a project folder's files.
+    fn indexed_files(files: &[(&str, &str)]) -> Vec<String> {
+        use super::{build_project, first_pass, index_wanted, project_layout, SourceText};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
+        let candidates: Vec<crate::discovery::Candidate> = files
+            .iter()
+            .map(|(path, text)| {
+                let path = dir.path().join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, text).unwrap();
+                crate::discovery::Candidate {
+                    path,
+                    explicit: true,
+                    size: text.len() as u64,
+                    context: false,
+                }
+            })
+            .collect();
+        let sources: Vec<Result<SourceText, _>> = files
+            .iter()
+            .map(|(_, t)| SourceText::decode(t.as_bytes().to_vec()).map_err(|_| unreachable!()))
+            .collect();
+        let layout = project_layout(&candidates);
+        let wanted = index_wanted(&candidates, &sources);
+        let first_round = (0..files.len())
+            .filter(|&file| wanted[file])
+            .map(|file| {
+                let text = &sources[file].as_ref().unwrap().text;
+                let roots = (&layout.roots, &layout.places[file]);
+                let (index, _) = first_pass(&candidates[file].path, text, Some(roots), None);
+                (file, index.flatten())
+            })
+            .collect();
+        let (_, indexed) = build_project(&candidates, &sources, &layout, first_round);
+        let mut names: Vec<String> = indexed.iter().map(|&f| files[f].0.to_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_rounds_look_for_no_local_function_by_its_name() {
+        let jobs =
+            "import time\n\ndef outer():\n    def helper():\n        time.sleep(1)\n    helper()\n";
+        let files = |jobs| {
+            [
+                ("pkg/__init__.py", ""),
+                ("pkg/jobs.py", jobs),
+                (
+                    "pkg/app.py",
+                    "from pkg.jobs import outer\n\nasync def main():\n    outer()\n",
+                ),
+                // Names `helper`: another function of that name, not `pkg.jobs`'s.
+                ("pkg/other.py", "def helper():\n    return 1\n\nhelper()\n"),
+                ("pkg/cli.py", "from pkg.jobs import outer\n\nouter()\n"),
+            ]
+        };
+        assert_eq!(
+            indexed_files(&files(jobs)),
+            ["pkg/app.py", "pkg/cli.py", "pkg/jobs.py"]
+        );
+        // Declared global, it is a module-level name other modules may call it by.
+        let global = jobs.replace("def outer():\n", "def outer():\n    global helper\n");
+        assert!(indexed_files(&files(&global)).contains(&"pkg/other.py".to_owned()));
     }
 
     #[test]
