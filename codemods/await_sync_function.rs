@@ -50,6 +50,7 @@ pub static META: RecipeMeta = RecipeMeta {
     ruff_equivalent: None,
     fix: FixAvailability::None,
     needles: &[],
+    requires: None,
     doc: AwaitSyncFunction::DOC,
 };
 

@@ -225,6 +225,7 @@ pub static META: RecipeMeta = RecipeMeta {
     ruff_equivalent: None,
     fix: FixAvailability::Sometimes,
     needles: &[],
+    requires: None,
     doc: BlockingHelper::DOC,
 };
 

@@ -58,6 +58,7 @@ pub static META: RecipeMeta = RecipeMeta {
     fix: FixAvailability::None,
     // The declared names come from the settings (see `may_apply_with`).
     needles: &[],
+    requires: None,
     doc: DeclaredBlocking::DOC,
 };
 

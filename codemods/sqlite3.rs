@@ -178,6 +178,7 @@ pub static META: RecipeMeta = RecipeMeta {
     ruff_equivalent: None,
     fix: FixAvailability::Sometimes,
     needles: &["sqlite3"],
+    requires: Some("aiosqlite"),
     doc: Sqlite3::DOC,
 };
 

@@ -194,6 +194,7 @@ pub static META: RecipeMeta = RecipeMeta {
     ruff_equivalent: Some("ASYNC221"),
     fix: FixAvailability::Safe,
     needles: &["subprocess", "system", "popen"],
+    requires: None,
     doc: Subprocess::DOC,
 };
 

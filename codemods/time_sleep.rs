@@ -60,6 +60,7 @@ pub static META: RecipeMeta = RecipeMeta {
     ruff_equivalent: Some("ASYNC251"),
     fix: FixAvailability::Sometimes,
     needles: &["sleep"],
+    requires: None,
     doc: TimeSleep::DOC,
 };
 

@@ -59,6 +59,7 @@ pub static META: RecipeMeta = RecipeMeta {
     ruff_equivalent: None,
     fix: FixAvailability::Sometimes,
     needles: &[],
+    requires: None,
     doc: UnawaitedCoroutine::DOC,
 };
 

@@ -790,6 +790,7 @@ fn fix_run(common: &CommonArgs, resolved: &Resolved, run: &FixRun) -> Result<Exi
     stdout.flush()?;
     drop(stdout);
     let errors = print_errors(&reports);
+    warn_undeclared_dependencies(common, &reports, run.write);
     if !common.quiet {
         let summary = match run.check_format {
             Some(format) if run.write && format.emitter().is_text() => {
@@ -807,6 +808,37 @@ fn fix_run(common: &CommonArgs, resolved: &Resolved, run: &FixRun) -> Result<Exi
         }
     }
     Ok(fix_exit(run, errors, fixed, remaining, pending))
+}
+
+/// A warning for each distribution the fixes import that the project of a file they change
+/// does not declare as a dependency (see [`output::undeclared_dependencies`]).
+fn warn_undeclared_dependencies(common: &CommonArgs, reports: &[FileReport], written: bool) {
+    for undeclared in output::undeclared_dependencies(reports) {
+        let distribution = undeclared.distribution;
+        let (whom, what) = match &undeclared.project {
+            Some(project) => (
+                format!("which the project in `{project}` does not declare as a dependency"),
+                format!("add `{distribution}` to its dependencies"),
+            ),
+            None => (
+                "which no project file above them declares".to_owned(),
+                format!("install `{distribution}` where they run"),
+            ),
+        };
+        let files = &undeclared.files;
+        let mut shown: Vec<String> = files.iter().take(3).map(|f| format!("`{f}`")).collect();
+        if files.len() > 3 {
+            shown.push(format!("{} more", files.len() - 3));
+        }
+        let verb = if written { "made" } else { "would make" };
+        warn(
+            common,
+            &format!(
+                "the fixes {verb} {} import `{distribution}`, {whom}: {what}",
+                shown.join(", ")
+            ),
+        );
+    }
 }
 
 fn fix_exit(run: &FixRun, errors: bool, fixed: bool, remaining: bool, pending: bool) -> ExitCode {
@@ -893,6 +925,12 @@ fn explain(code: &str) -> Result<ExitCode> {
         writeln!(
             out,
             "Detected by ruff as {ruff}; awaitify also migrates it."
+        )?;
+    }
+    if let Some(requires) = m.requires {
+        writeln!(
+            out,
+            "Its fixes import `{requires}`: the project must then depend on it (`fix` warns when it does not)."
         )?;
     }
     writeln!(out, "\n{}", crate::recipe::explanation(m).trim_end())?;

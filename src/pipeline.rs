@@ -325,6 +325,7 @@ mod tests {
         ruff_equivalent: None,
         fix: FixAvailability::Safe,
         needles: &["f("],
+        requires: None,
         doc: "",
     };
 

@@ -90,6 +90,9 @@ pub struct RecipeMeta {
     /// file alone, only in the project stage. A recipe with a finer rule overrides
     /// [`Recipe::mentions`].
     pub needles: &'static [&'static str],
+    /// The distribution from PyPI its fixes import (`aiosqlite`), which a project whose files
+    /// they change must then depend on.
+    pub requires: Option<&'static str>,
     /// Markdown: What it does / Why is this bad? / Example / Use instead / Fix safety.
     #[serde(skip)]
     pub doc: &'static str,

@@ -20,6 +20,7 @@ const HELPER_DB: &str = "import time\n\n\ndef load():\n    time.sleep(1)\n    re
 const HELPER_APP: &str = "from .db import load\n\n\nasync def handle():\n    return load()\n";
 const UNAWAITED: &str = "import asyncio\n\n\nasync def refresh():\n    await asyncio.sleep(0)\n\n\nasync def main():\n    refresh()\n";
 const SLEEP: &str = "import time\n\nasync def f():\n    time.sleep(1)\n";
+const SQLITE_COUNT: &str = "import sqlite3\n\n\nasync def count(path):\n    conn = sqlite3.connect(path)\n    try:\n        return conn.execute(\"select 1\").fetchone()\n    finally:\n        conn.close()\n";
 const SLEEP_FIXED: &str = "import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n";
 const TWO: &str = "import time\n\nasync def f():\n    time.sleep(1)\n    time.sleep(2)\n";
 const TWO_FIXED: &str =
@@ -1287,8 +1288,15 @@ fn fix_json(o: &Outcome<'_>) -> Result<Value, String> {
             "unsafe_fixes_withheld",
             "remaining",
             "errors",
+            "undeclared_dependencies",
         ],
     )?;
+    if !v["undeclared_dependencies"].is_array() {
+        return Err(format!(
+            "undeclared_dependencies is not an array: {}",
+            v["undeclared_dependencies"]
+        ));
+    }
     if !v["written"].is_boolean() {
         return Err(format!("written is not a boolean: {}", v["written"]));
     }
@@ -2703,6 +2711,35 @@ cases! {
         .stdout_has("pkg/jobs.py:4:5: AW101")
         .stderr_has("warning: tests/test_jobs.py: UTF-16LE text")
         .stderr_has("(a file of the project read for context: what it calls and patches is not known)\n");
+
+    // A fix that imports `aiosqlite` in a project that does not depend on it: a warning, since
+    // installed from what it declares the migrated code would not import.
+    a_fix_importing_an_undeclared_dependency_is_a_warning => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"pkg\"\ndependencies = [\"httpx\"]\n")
+        .file("pkg/db.py", SQLITE_COUNT)
+        .run(["fix", "--diff", "pkg"]).code(1)
+        .stderr_has("warning: the fixes would make `pkg/db.py` import `aiosqlite`, which the project in `.` does not declare as a dependency: add `aiosqlite` to its dependencies\n")
+        .run(["fix", "--diff", "--quiet", "pkg"]).code(1).stderr_lacks("aiosqlite")
+        // For a script, in the summary: stderr stays clean.
+        .run(["fix", "--diff", "--output-format", "json", "pkg"]).code(1).stderr("")
+        .stdout_has("\"undeclared_dependencies\": [\n    {\n      \"distribution\": \"aiosqlite\",\n      \"project\": \".\",\n      \"files\": [\n        \"pkg/db.py\"\n      ]\n    }\n  ]")
+        // Only the fixes applied count: phase 2 alone leaves sqlite3 as it is.
+        .run(["fix", "--diff", "--select", "AW2", "pkg"]).code(0).stderr_lacks("aiosqlite")
+        .run(["fix", "--write", "pkg/db.py"]).code(0)
+        .stderr_has("warning: the fixes made `pkg/db.py` import `aiosqlite`, which the project in `.` does not declare as a dependency");
+
+    // Declared (here in a requirements file of a `requirements` folder, in another case): no
+    // warning.
+    a_fix_importing_a_declared_dependency_is_no_warning => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"pkg\"\ndependencies = [\"httpx\"]\n")
+        .file("requirements/base.txt", "httpx\nAIOSQLite>=0.20\n")
+        .file("pkg/db.py", SQLITE_COUNT)
+        .run(["fix", "--write", "pkg"]).code(0).stderr_lacks("aiosqlite");
+
+    a_fix_importing_aiosqlite_outside_any_project_is_a_warning => Case::new()
+        .file("db.py", SQLITE_COUNT)
+        .run(["fix", "--write", "db.py"]).code(0)
+        .stderr_has("warning: the fixes made `db.py` import `aiosqlite`, which no project file above them declares: install `aiosqlite` where they run\n");
 
     a_file_that_cannot_be_analysed_keeps_every_helper_sync => Case::new()
         .file("db.py", "import time\n\ndef load(key):\n    time.sleep(0.01)\n    return key\n\nasync def handle(key):\n    return load(key)\n")

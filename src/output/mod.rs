@@ -222,6 +222,66 @@ pub struct FixSummary {
     pub unsafe_fixes_withheld: BTreeMap<&'static str, usize>,
     pub remaining: Vec<RemainingFinding>,
     pub errors: Vec<String>,
+    /// The distributions the fixes import that the projects of the files they change do not
+    /// declare (see [`undeclared_dependencies`]).
+    pub undeclared_dependencies: Vec<UndeclaredDependency>,
+}
+
+/// A distribution from PyPI the fixes import (see [`crate::recipe::RecipeMeta::requires`]) in
+/// files of a project that does not declare it as a dependency: installed from what it
+/// declares, the migrated code would fail to import it.
+#[derive(Serialize)]
+pub struct UndeclaredDependency {
+    pub distribution: &'static str,
+    /// The project folder (relative to the current folder when below it); `None`: no folder
+    /// above the files declares a project.
+    pub project: Option<String>,
+    /// The files the fixes make import it.
+    pub files: Vec<String>,
+}
+
+/// The distributions the applied fixes of `reports` import, per project folder of the files
+/// they change, that the project does not name in a file that lists dependencies (see
+/// [`crate::project::layout::declares_dependency`]).
+pub fn undeclared_dependencies(reports: &[FileReport]) -> Vec<UndeclaredDependency> {
+    let mut needed: BTreeMap<(Option<std::path::PathBuf>, &'static str), Vec<String>> =
+        BTreeMap::new();
+    for report in reports {
+        let required = report.applied.keys().filter_map(|code| {
+            crate::codemods::find(code).and_then(|recipe| recipe.meta().requires)
+        });
+        for distribution in required {
+            let project = crate::project::layout::project_of_file(&report.path);
+            let files = needed.entry((project, distribution)).or_default();
+            let file = report.path.display().to_string();
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    let here = std::env::current_dir().ok();
+    needed
+        .into_iter()
+        .filter(|((project, distribution), _)| {
+            project.as_deref().is_none_or(|project| {
+                !crate::project::layout::declares_dependency(project, distribution)
+            })
+        })
+        .map(|((project, distribution), files)| UndeclaredDependency {
+            distribution,
+            project: project.map(|project| {
+                let relative = here
+                    .as_deref()
+                    .and_then(|here| project.strip_prefix(here).ok());
+                match relative {
+                    Some(relative) if relative.as_os_str().is_empty() => ".".to_owned(),
+                    Some(relative) => relative.display().to_string(),
+                    None => project.display().to_string(),
+                }
+            }),
+            files,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -241,6 +301,7 @@ pub fn fix_json(reports: &[FileReport], settings: &Settings, write: bool) -> Fix
         unsafe_fixes_withheld: BTreeMap::new(),
         remaining: Vec::new(),
         errors: Vec::new(),
+        undeclared_dependencies: undeclared_dependencies(reports),
     };
     for report in reports {
         if report.changed() {

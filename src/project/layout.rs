@@ -558,7 +558,7 @@ pub fn async_tests(path: &Path) -> Option<AsyncTests> {
     let (config, mode) = pytest_config(folder).or_else(|| Some((project.clone()?, None)))?;
     let declared = std::iter::once(config.as_path())
         .chain(project.as_deref())
-        .any(declares_pytest_asyncio);
+        .any(|dir| declares(dir, &["pytest-asyncio", "pytest_asyncio"]));
     declared.then(|| {
         if mode.as_deref() == Some("auto") {
             AsyncTests::Auto
@@ -629,24 +629,55 @@ fn ini_value(entries: &[&str], key: &str) -> Option<String> {
     })
 }
 
-/// Whether a file of `dir` that lists dependencies names pytest-asyncio.
-fn declares_pytest_asyncio(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
+/// Whether a file of `dir` that lists dependencies (`pyproject.toml`, `setup.cfg`, `setup.py`,
+/// `tox.ini`, `Pipfile`, `requirements*.txt`, or a `.txt` file of a `requirements` folder)
+/// names one of `names` (lower case), in any case.
+fn declares(dir: &Path, names: &[&str]) -> bool {
+    let lists = |path: &Path, in_folder: bool| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let txt = name.ends_with(".txt");
+        in_folder && txt
+            || matches!(
+                name.as_ref(),
+                "pyproject.toml" | "setup.cfg" | "setup.py" | "tox.ini" | "Pipfile"
+            )
+            || (name.starts_with("requirements") && txt)
     };
-    entries.flatten().any(|entry| {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let lists = matches!(
-            name.as_ref(),
-            "pyproject.toml" | "setup.cfg" | "setup.py" | "tox.ini"
-        ) || (name.starts_with("requirements") && name.ends_with(".txt"));
-        lists
-            && std::fs::read_to_string(entry.path()).is_ok_and(|text| {
-                let text = text.to_ascii_lowercase();
-                text.contains("pytest-asyncio") || text.contains("pytest_asyncio")
-            })
-    })
+    let names_one = |path: &Path| {
+        std::fs::read_to_string(path).is_ok_and(|text| {
+            let text = text.to_ascii_lowercase();
+            names.iter().any(|name| text.contains(name))
+        })
+    };
+    let files = |dir: &Path| -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries.flatten().map(|entry| entry.path()).collect()
+    };
+    files(dir)
+        .iter()
+        .filter(|path| lists(path, false))
+        .chain(
+            files(&dir.join("requirements"))
+                .iter()
+                .filter(|path| lists(path, true)),
+        )
+        .any(|path| names_one(path))
+}
+
+/// The project folder of the file `path`: the nearest folder at or above its own that declares a
+/// project (a `pyproject.toml`, a `setup.cfg`, or a `setup.py` beside no `__init__.py`).
+pub fn project_of_file(path: &Path) -> Option<PathBuf> {
+    let absolute = crate::discovery::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    project_dir(absolute.parent()?)
+}
+
+/// Whether the project folder `project` declares the distribution `name` as a dependency (see
+/// [`declares`]; `-` and `_` alike).
+pub fn declares_dependency(project: &Path, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    declares(project, &[&lower, &lower.replace('-', "_")])
 }
 
 #[cfg(test)]

@@ -516,6 +516,7 @@ def test_phase_3_changes_nothing(migration: Migration) -> None:
         "unsafe_fixes_withheld": {},
         "remaining": [],
         "errors": [],
+        "undeclared_dependencies": [],
     }
     assert step.changed == set()
     assert step.stderr == ""
@@ -615,6 +616,7 @@ def test_migration_is_finished_and_idempotent(migration: Migration, awaitify_bin
         assert json.loads(again.stdout) == {
             "written": True, "files_changed": [], "fixes_applied": {},
             "unsafe_fixes_withheld": {}, "remaining": [], "errors": [],
+            "undeclared_dependencies": [],
         }
     dry = _awaitify(awaitify_bin, ["fix", "--isolated", "--unsafe-fixes", PROJECT], migration.workdir)
     assert (dry.returncode, dry.stdout) == (0, ""), dry
