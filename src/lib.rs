@@ -50,7 +50,10 @@
 //!    [`project::plan`] splits them into per-file edits, applied before each file's own fix
 //!    loop (a file the plan edits is fixed again from the edited text). With the plan known,
 //!    the stage settles the facts it decides ([`recipe::RunFact::planned`]) from the first
-//!    pass's findings; a file a settled fact applies to is checked or fixed again.
+//!    pass's findings; a file a settled fact applies to is checked or fixed again. Once the
+//!    files are fixed, the findings left come from the project with the changed modules
+//!    indexed again ([`project::Project::replace`]: what looked them up is resolved again,
+//!    the rest is kept).
 //! 7. [`pipeline`]: the fix loop: apply non-conflicting fixes (shared edits once), re-parse,
 //!    repeat to a fixed point; a pass that breaks the syntax or never converges refuses the
 //!    file's fixes, and so does a result with a compile-time error the original did not have
