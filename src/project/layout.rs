@@ -673,8 +673,10 @@ pub fn project_of_file(path: &Path) -> Option<PathBuf> {
     project_dir(absolute.parent()?)
 }
 
-/// Whether the project folder `project` declares the distribution `name` as a dependency (see
-/// [`declares`]; `-` and `_` alike).
+/// Whether the project folder `project` declares the distribution `name` as a dependency: a
+/// file there that lists dependencies (`pyproject.toml`, `setup.cfg`, `setup.py`, `tox.ini`,
+/// `Pipfile`, `requirements*.txt`, a `.txt` file of a `requirements` folder) names it, in any
+/// case, with `-` or `_`.
 pub fn declares_dependency(project: &Path, name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     declares(project, &[&lower, &lower.replace('-', "_")])
