@@ -240,12 +240,12 @@ impl Recipe for BlockingHelper {
         if reached.is_empty() {
             return;
         }
-        let blocking = blocking_functions(checker, &reached);
+        let blocking = blocking_functions(checker, reached);
         if blocking.is_empty() {
             return;
         }
         // Sync functions on the loop that reach a blocking call.
-        let relevant: HashSet<FnId> = reaching(project, &reached, &blocking);
+        let relevant: HashSet<FnId> = reaching(project, reached, &blocking);
         let mut aliases: HashMap<FnId, Vec<&str>> = HashMap::default();
         for (function, name) in project.aliases_of(&relevant) {
             aliases.entry(function).or_default().push(name);
@@ -275,7 +275,7 @@ impl Recipe for BlockingHelper {
             let mut stuck: Vec<(FnId, Reason)> = Vec::new();
             for &function in &all {
                 for (call, g) in blocking_callees(project, &blocking, &relevant, &all, function) {
-                    if offload_fix(checker, &reached, &relevant, &all, &conversion, g).is_err() {
+                    if offload_fix(checker, reached, &relevant, &all, &conversion, g).is_err() {
                         stuck.push((function, callee_reason(project, function, call, g)));
                         break;
                     }
@@ -318,7 +318,7 @@ impl Recipe for BlockingHelper {
             if !reached.contains_key(&function) {
                 continue;
             }
-            let path = project.path_to(&reached, function);
+            let path = project.path_to(reached, function);
             for site in sites {
                 let module = &project.modules[function.file];
                 let site = &module.blocking[*site];
@@ -344,14 +344,7 @@ impl Recipe for BlockingHelper {
                 } else {
                     let reason = reason_on_path(project, &path, &reasons, function.file);
                     let offload = offloads.entry(function).or_insert_with(|| {
-                        offload_fix(
-                            checker,
-                            &reached,
-                            &relevant,
-                            &all,
-                            &fixes[1].edits,
-                            function,
-                        )
+                        offload_fix(checker, reached, &relevant, &all, &fixes[1].edits, function)
                     });
                     match offload {
                         Ok(offload) => (

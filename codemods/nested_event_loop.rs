@@ -65,7 +65,7 @@ impl Recipe for NestedEventLoop {
                     _ if on_loop(run.execution) => String::from("in async code"),
                     Caller::Function(index) if reached.contains_key(&FnId { file, index }) => {
                         let path: Vec<String> = project
-                            .path_to(&reached, FnId { file, index })
+                            .path_to(reached, FnId { file, index })
                             .into_iter()
                             .map(|f| format!("`{}`", project.describe(f, file)))
                             .collect();

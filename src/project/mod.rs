@@ -160,6 +160,9 @@ pub struct Project {
     /// that mentions one and is not indexed (or does not parse): it may rebind it unseen.
     pub constant_mentions: HashMap<String, PathBuf>,
     subclasses: HashMap<ClassId, Vec<ClassId>>,
+    /// [`Project::reached_from_async`], once asked (the project does not change after it is
+    /// built: extending it or replacing modules makes a new one).
+    reached: std::sync::OnceLock<HashMap<FnId, CallId>>,
     /// Attribute stores (`x.name = ...`) by name: file and index in its `attribute_stores`.
     stores: HashMap<String, Vec<(FileId, usize)>>,
     /// Names class bodies bind other than by `def` (`fetch = _fetch`).
@@ -559,6 +562,7 @@ impl Project {
             doctest_mentions: HashMap::default(),
             constant_mentions: HashMap::default(),
             subclasses,
+            reached: Default::default(),
             stores,
             class_members,
             conftests,
@@ -1831,7 +1835,12 @@ impl Project {
     /// The sync functions that run on the event loop: called (not awaited, not sent to a
     /// thread) from async code, directly or through other such functions. For each, the call
     /// that first reaches it (breadth first, so the paths are shortest).
-    pub fn reached_from_async(&self) -> HashMap<FnId, CallId> {
+    pub fn reached_from_async(&self) -> &HashMap<FnId, CallId> {
+        self.reached
+            .get_or_init(|| self.compute_reached_from_async())
+    }
+
+    fn compute_reached_from_async(&self) -> HashMap<FnId, CallId> {
         let mut reached: HashMap<FnId, CallId> = HashMap::default();
         let mut queue = std::collections::VecDeque::new();
         for (id, call, _) in self.calls() {

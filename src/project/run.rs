@@ -179,10 +179,11 @@ fn settle_facts<'f>(
         .enumerate()
         .map(|(f, c)| (c.path.as_path(), f))
         .collect();
+    let none = Default::default();
     let reached = if pending.iter().any(|(_, modules)| !modules.is_empty()) {
         project.reached_from_async()
     } else {
-        Default::default()
+        &none
     };
     let decided: Vec<(&'static RunFact, Modules<'f>)> = pending
         .into_iter()
@@ -227,7 +228,7 @@ fn settle_facts<'f>(
                         planned: &file_plan.diagnostics,
                         after: first.or(computed.as_deref()),
                         settings: &file_settings,
-                        reached: &reached,
+                        reached,
                     };
                     let what = catch_unwind(AssertUnwindSafe(|| decide(&planned_module)))
                         .unwrap_or_else(|_| Some("it could not be checked".to_owned()))?;
