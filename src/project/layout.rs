@@ -920,6 +920,10 @@ mod tests {
         .unwrap();
         touch(&bare.join("test_c.py"));
         assert_eq!(async_tests(&bare.join("test_c.py")), None);
+        // Declared in a requirements file of a `requirements` folder.
+        std::fs::create_dir_all(bare.join("requirements")).unwrap();
+        std::fs::write(bare.join("requirements/dev.txt"), "pytest_asyncio==0.24\n").unwrap();
+        assert_eq!(async_tests(&bare.join("test_c.py")), Some(AsyncTests::Auto));
     }
 
     #[test]
