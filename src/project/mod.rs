@@ -184,8 +184,16 @@ impl Project {
     /// references are resolved again that looked up something the new modules add (module
     /// names, package roots, defined names, attribute stores, method names, subclasses).
     pub fn extend(self, more: Vec<ModuleIndex>) -> Self {
+        let (mut modules, previous) = self.into_previous();
+        modules.extend(more);
+        Self::build(modules, Some(previous))
+    }
+
+    /// The project's modules, and the rest of what it resolved for [`Project::build`] to
+    /// start from (every module known, nothing stale, nothing fresh).
+    fn into_previous(self) -> (Vec<ModuleIndex>, Previous) {
         let Project {
-            mut modules,
+            modules,
             by_name,
             roots,
             stores,
@@ -202,10 +210,8 @@ impl Project {
             definitions,
             ..
         } = self;
-        let known = modules.len();
-        modules.extend(more);
         let previous = Previous {
-            known,
+            known: modules.len(),
             tables: Tables {
                 by_name,
                 roots,
@@ -227,7 +233,7 @@ impl Project {
             stale: HashSet::default(),
             fresh: HashSet::default(),
         };
-        Self::build(modules, Some(previous))
+        (modules, previous)
     }
 
     /// The project with some of its modules indexed again (`changed`: a module and its new
@@ -249,39 +255,16 @@ impl Project {
             }
             return Project::new(modules);
         }
-        let Project {
-            mut modules,
-            by_name,
-            roots,
-            stores,
-            class_members,
-            conftests,
-            resolved,
-            callees,
-            values,
-            traces,
-            subclasses,
-            callers,
-            value_uses,
-            unknown,
-            definitions,
-            ..
-        } = self;
-        let mut graph = Graph {
-            callers,
-            value_uses,
-            unknown,
-        };
+        let (mut modules, mut previous) = self.into_previous();
         // What looked a changed module up is resolved again; the changed modules' own calls
         // and values all are, from scratch (their old edges out of the graph first).
-        let mut stale: HashSet<u32> = HashSet::default();
-        let mut fresh: HashSet<FileId> = HashSet::default();
         for (file, new) in changed {
             let old = std::mem::replace(&mut modules[file], new);
-            let items = resolved[file].iter().chain(&values[file]);
+            let items = previous.resolved[file].iter().chain(&previous.values[file]);
             for (item, target) in items.enumerate() {
-                graph.remove(&old, file, item as u32, target);
+                previous.graph.remove(&old, file, item as u32, target);
             }
+            let stale = &mut previous.stale;
             let namespace = old.namespace.as_str();
             for name in &old.names {
                 stale.insert(key_of(&("m", namespace, name.as_str())));
@@ -295,27 +278,8 @@ impl Project {
             for store in &old.attribute_stores {
                 stale.insert(key_of(&("s", store.name.as_str())));
             }
-            fresh.insert(file);
+            previous.fresh.insert(file);
         }
-        let previous = Previous {
-            known: modules.len(),
-            tables: Tables {
-                by_name,
-                roots,
-                stores,
-                class_members,
-                conftests,
-            },
-            resolved,
-            callees,
-            values,
-            traces,
-            subclasses,
-            definitions,
-            graph,
-            stale,
-            fresh,
-        };
         Self::build(modules, Some(previous))
     }
 
