@@ -122,11 +122,6 @@ impl Scan {
     }
 }
 
-/// Whether a file may call something a recipe migrates (and so needs the run's patches).
-fn needs_patches(recipes: &[&'static dyn Recipe], text: &str) -> bool {
-    recipes.iter().any(|recipe| recipe.mentions(text))
-}
-
 /// The modules of the run that have a fact, in run order, with what of each gives it the fact
 /// when the project stage decided it.
 pub type Modules<'f> = Vec<(&'f Path, Option<String>)>;
@@ -154,10 +149,9 @@ pub struct FactIndex<'f> {
 }
 
 /// What the bytes of a module's text hold: the recipes (of [`FactIndex::recipes`]) whose
-/// needles it mentions and the facts (of [`FactIndex::facts`]) it needs, as bits.
+/// needles it mentions and the facts (of [`FactIndex::facts`]) it needs, as bits. (Of the
+/// text the run read for it: a file's text is never another during a run.)
 struct Scanned {
-    /// The text read: its address and length (another text is read again).
-    text: (usize, usize),
     mentions: u64,
     needs: u64,
 }
@@ -196,12 +190,7 @@ impl<'f> FactIndex<'f> {
             modules.filter_map(|(path, text)| text.map(|(text, scan)| (path, text, scan)))
         {
             if let Some((mentions, needs)) = scan.mentions.zip(scan.needs) {
-                let text = (text.as_ptr() as usize, text.len());
-                let scanned = Scanned {
-                    text,
-                    mentions,
-                    needs,
-                };
+                let scanned = Scanned { mentions, needs };
                 scanned_texts.insert(path.as_os_str(), scanned);
             }
             for (i, having) in facts.iter_mut().enumerate() {
@@ -256,17 +245,16 @@ impl<'f> FactIndex<'f> {
         }
     }
 
-    /// The facts that apply to the file at `path` with text `text`: settled ones included
-    /// only with `settled`.
-    fn found(&self, path: &Path, text: &str, settled: bool) -> Vec<Elsewhere> {
-        let scanned = self.scanned(path, text);
+    /// The facts that apply to the module at `path`, of which `words` tells what it mentions:
+    /// settled ones included only with `settled`.
+    fn found(&self, path: &Path, words: Words<'_>, settled: bool) -> Vec<Elsewhere> {
         self.facts
             .iter()
             .enumerate()
             .filter(|(_, having)| !having.pending && (settled || !having.settled))
-            .filter(|&(i, having)| match scanned {
-                Some(scanned) => scanned.needs & 1 << i != 0,
-                None => having
+            .filter(|&(i, having)| match words {
+                Words::Scanned(scanned) => scanned.needs & 1 << i != 0,
+                Words::Text(text) => having
                     .fact
                     .needed_by
                     .iter()
@@ -284,42 +272,50 @@ impl<'f> FactIndex<'f> {
             .collect()
     }
 
-    /// What the gathering read of the module at `path`, if it read this very text.
-    fn scanned(&self, path: &Path, text: &str) -> Option<&Scanned> {
-        self.scanned
-            .get(path.as_os_str())
-            .filter(|scanned| scanned.text == (text.as_ptr() as usize, text.len()))
+    /// What tells the words of the module at `path`: its scan when the gathering made one,
+    /// else its text (`None`: it could not be read).
+    fn words<'t>(&'t self, path: &Path, text: &impl Fn() -> Option<&'t str>) -> Option<Words<'t>> {
+        match self.scanned.get(path.as_os_str()) {
+            Some(scanned) => Some(Words::Scanned(scanned)),
+            None => text().map(Words::Text),
+        }
     }
 
-    /// Whether the project stage's decisions give the file at `path` a fact: its settings
-    /// then differ from the ones it had before they were made.
-    pub fn settled_for(&self, path: &Path, text: Option<&str>) -> bool {
-        text.is_some_and(|text| {
-            self.facts.iter().any(|having| having.settled)
-                && self.found(path, text, true).len() != self.found(path, text, false).len()
+    /// Whether the project stage's decisions give the module at `path` a fact: its settings
+    /// then differ from the ones it had before they were made. (`text` gives its text as the
+    /// run read it, asked for only when its scan does not tell.)
+    pub fn settled_for<'t>(&'t self, path: &Path, text: impl Fn() -> Option<&'t str>) -> bool {
+        if !self.facts.iter().any(|having| having.settled) {
+            return false;
+        }
+        self.words(path, &text).is_some_and(|words| {
+            self.found(path, words, true).len() != self.found(path, words, false).len()
         })
     }
 
-    /// The settings for the file at `path` with text `text`: with the facts it needs that
-    /// another module has (pending facts left out).
-    pub fn apply<'s>(
-        &self,
+    /// The settings for the module at `path`: with the facts it needs that another module has
+    /// (pending facts left out). (`text` gives its text as the run read it, asked for only
+    /// when its scan does not tell; `None`: it could not be read, and the settings stay.)
+    pub fn apply<'s, 't>(
+        &'t self,
         settings: Cow<'s, Settings>,
         path: &Path,
-        text: Option<&str>,
+        text: impl Fn() -> Option<&'t str>,
     ) -> Cow<'s, Settings> {
-        let Some(text) = text else { return settings };
+        let Some(words) = self.words(path, &text) else {
+            return settings;
+        };
         let patched = !self.patches.is_empty()
-            && match self.scanned(path, text) {
-                Some(scanned) => settings.recipes.iter().any(|recipe| {
+            && settings.recipes.iter().any(|recipe| match words {
+                Words::Scanned(scanned) => {
                     match self.recipes.iter().position(|&c| c == recipe.meta().code) {
                         Some(i) => scanned.mentions & 1 << i != 0,
-                        None => recipe.mentions(text),
+                        None => text().is_some_and(|text| recipe.mentions(text)),
                     }
-                }),
-                None => needs_patches(&settings.recipes, text),
-            };
-        let found = self.found(path, text, true);
+                }
+                Words::Text(text) => recipe.mentions(text),
+            });
+        let found = self.found(path, words, true);
         if found.is_empty() && !patched {
             return settings;
         }
@@ -331,4 +327,11 @@ impl<'f> FactIndex<'f> {
         }
         Cow::Owned(settings)
     }
+}
+
+/// What a module mentions: its scan's bits, or its text.
+#[derive(Clone, Copy)]
+enum Words<'t> {
+    Scanned(&'t Scanned),
+    Text(&'t str),
 }

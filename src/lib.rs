@@ -39,7 +39,10 @@
 //!    every file once and makes one parallel pass over them: each file that can matter (async
 //!    code, a blocking call) is parsed once, indexed (definitions, calls, callbacks, blocking
 //!    calls) and, from the same parse, checked (the checker's semantic model is the one the
-//!    index reads) or put through the fix loop. Calls are then resolved across modules once;
+//!    index reads) or put through the fix loop, and its text dropped: a later step that needs
+//!    it (a file with findings to print, one the plan edits or a round indexes) reads it
+//!    again, and a text that changed on disk since is an error for that file
+//!    ([`project::texts`]). Calls are then resolved across modules once;
 //!    the rounds that index the files mentioning a function a fix may change (found by the
 //!    code words of the files, kept as Bloom filters after the first round reads them; a
 //!    round looks only for the names no earlier round looked for)

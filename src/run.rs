@@ -89,7 +89,7 @@ fn run_project_files(files: &[Candidate], mode: Mode, settings: &Settings) -> Ve
                 return report;
             }
             let text = source.as_ref().ok().map(|s| s.text.as_str());
-            let settings = facts.apply(settings.for_path(path), path, text);
+            let settings = facts.apply(settings.for_path(path), path, || text);
             let result = catch_unwind(AssertUnwindSafe(|| {
                 process_file(path, source, *explicit, mode, &settings)
             }));

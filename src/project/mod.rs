@@ -27,6 +27,7 @@ pub mod index;
 pub mod layout;
 pub mod plan;
 pub mod run;
+pub mod texts;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 

@@ -10,13 +10,14 @@ use rayon::prelude::*;
 use super::index::{index_module, index_with_model, ModuleIndex};
 use super::layout::ModulePlace;
 use super::plan::{apply, plan, FilePlan};
+use super::texts::{Texts, CHANGED_WHILE_READ};
 use super::{FileId, PlannedModule, Project};
 use crate::checker::check;
 use crate::discovery::Candidate;
 use crate::facts::{read_scanned, FactIndex, Modules, Scan};
 use crate::file::{
     fill_fixed, finish_file, locate_in_original, process_source, syntax_error, worth_parsing,
-    FileError, FileReport, Mode,
+    FileError, FileReport, Mode, CHANGED_ON_DISK,
 };
 use crate::parse::{parse_module, SyntaxError};
 use crate::pipeline::{check_source, fix_parsed, FixOutcome, Settings};
@@ -32,28 +33,28 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         .par_iter()
         .map(|c| read_scanned(&c.path, &settings.recipes))
         .unzip();
-    let text = |file: FileId| sources[file].as_ref().ok().map(|s| s.text.as_str());
     // The facts the project stage decides stay out of the first pass's settings (see
     // `settle_facts`).
     let mut facts = gather_facts(settings, files, &sources, scans, true);
-    let file_settings = |facts: &FactIndex, file: FileId| {
-        let path = &files[file].path;
-        facts.apply(settings.for_path(path), path, text_of(&sources[file]))
-    };
+    let wanted = index_wanted(files, &sources);
+    // After the first pass, a step that needs a text reads it again.
+    let texts = Texts::to_read_again(files, &sources);
 
     // One pass over the files: each is parsed once, indexed if the project needs it and, in
-    // check mode, checked from the same parse and semantic model.
-    let wanted = index_wanted(files, &sources);
+    // check mode, checked from the same parse and semantic model; its text is dropped then.
     let layout = project_layout(files);
     // (With whether the file is worth parsing in this mode, by its bytes: the facts of the
-    // run change no recipe of its settings, so it holds for the second pass too.)
-    let first: Vec<(FirstPass, bool)> = (0..files.len())
+    // run change no recipe of its settings, so it holds for the second pass too; and what the
+    // rounds need to know of it.)
+    let first: Vec<(FirstPass, bool, Glance)> = sources
         .into_par_iter()
-        .map(|file| {
-            let Ok(source) = &sources[file] else {
-                return ((None, Checked::Skipped), false);
+        .enumerate()
+        .map(|(file, source)| {
+            let Ok(source) = source else {
+                return ((None, Checked::Skipped), false, Glance::default());
             };
-            let settings = file_settings(&facts, file);
+            let path = &files[file].path;
+            let settings = facts.apply(settings.for_path(path), path, || Some(&source.text));
             let worth = worth_parsing(&source.text, mode, &settings);
             let work = matches!(mode, Mode::Check | Mode::Diff | Mode::Write)
                 && (files[file].explicit || worth)
@@ -64,24 +65,26 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
                 wanted[file].then_some((&layout.roots, &layout.places[file])),
                 work.then_some((&*settings, mode)),
             );
-            (pass, worth)
+            (pass, worth, Glance::of(&source.text, wanted[file]))
         })
         .collect();
     let mut first_round: Vec<(FileId, Option<ModuleIndex>)> = Vec::new();
     let mut checked: Vec<Checked> = Vec::with_capacity(files.len());
     let mut worth: Vec<bool> = Vec::with_capacity(files.len());
-    for (file, ((index, check), worth_parsing)) in first.into_iter().enumerate() {
+    let mut glances: Vec<Glance> = Vec::with_capacity(files.len());
+    for (file, ((index, check), worth_parsing, glance)) in first.into_iter().enumerate() {
         if wanted[file] {
             first_round.push((file, index.flatten()));
         }
         checked.push(check);
         worth.push(worth_parsing);
+        glances.push(glance);
     }
 
-    let (mut project, indexed) = build_project(files, &sources, &layout, first_round);
+    let (mut project, indexed) = build_project(files, &texts, &layout, first_round, glances);
     project.patches = facts.patches();
     let plans = {
-        let texts = |module: usize| indexed.get(module).and_then(|&f| text(f));
+        let texts = |module: usize| indexed.get(module).and_then(|&f| text_of(texts.get(f)));
         let writable =
             |module: usize| mode != Mode::Write || is_writable(&project.modules[module].path);
         let outside = |module: usize| files[indexed[module]].context;
@@ -93,11 +96,14 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
         by_file[indexed[module]] = Some(file_plan);
     }
     settle_facts(
-        &mut facts, files, &sources, &checked, &worth, &project, &indexed, &by_file, settings,
+        &mut facts, files, &texts, &checked, &worth, &project, &indexed, &by_file, settings,
     );
     // A file the settled facts give one is checked or fixed again with them.
     for (file, checked) in checked.iter_mut().enumerate() {
-        if facts.settled_for(&files[file].path, text_of(&sources[file])) {
+        if texts.is_err(file) {
+            continue;
+        }
+        if facts.settled_for(&files[file].path, || text_of(texts.get(file))) {
             *checked = Checked::Skipped;
         }
     }
@@ -112,19 +118,18 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
 
     let outcomes: Vec<(FileReport, Vec<Diagnostic>)> = files
         .par_iter()
-        .zip(&sources)
         .zip(by_file.into_par_iter())
         .zip(checked.into_par_iter())
         .enumerate()
-        .map(|(file, (((candidate, source), file_plan), checked))| {
-            let settings = file_settings(&facts, file);
+        .map(|(file, ((candidate, file_plan), checked))| {
             let work = Work {
                 checked,
                 worth: worth[file],
                 mode,
             };
+            let settings = || settings_of(settings, &facts, &texts, file);
             let result = catch_unwind(AssertUnwindSafe(|| {
-                process_with_plan(candidate, source, file_plan, work, &settings)
+                process_with_plan(candidate, &texts, file, file_plan, work, settings)
             }));
             result.unwrap_or_else(|payload| {
                 let mut report = FileReport::empty(candidate.path.clone());
@@ -139,7 +144,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     if matches!(mode, Mode::Diff | Mode::Write) {
         if let Some((project, indexed)) = kept {
             let index = (project, indexed, &layout);
-            refresh_project_findings(files, &sources, &mut reports, settings, index);
+            refresh_project_findings(files, &texts, &mut reports, settings, index);
         }
         if mode == Mode::Diff {
             for (report, planned) in reports.iter_mut().zip(planned) {
@@ -157,7 +162,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
 fn settle_facts<'f>(
     facts: &mut FactIndex<'f>,
     files: &'f [Candidate],
-    sources: &[Result<SourceText, FileError>],
+    texts: &Texts,
     checked: &[Checked],
     worth: &[bool],
     project: &Project,
@@ -198,12 +203,12 @@ fn settle_facts<'f>(
                     let file = file_of[path];
                     // Not indexed: nothing is known of it.
                     let (Some(&module), Some(file_plan), Ok(source)) =
-                        (module_of.get(&file), &by_file[file], &sources[file])
+                        (module_of.get(&file), &by_file[file], texts.get(file))
                     else {
                         return Some((path, None));
                     };
                     let file_settings =
-                        facts.apply(settings.for_path(path), path, Some(&source.text));
+                        facts.apply(settings.for_path(path), path, || Some(&source.text));
                     let first = match &checked[file] {
                         _ if !file_plan.edits.is_empty() => None,
                         Checked::Done(Ok(diagnostics)) => Some(diagnostics.as_slice()),
@@ -264,6 +269,17 @@ fn text_of(source: &Result<SourceText, FileError>) -> Option<&str> {
     source.as_ref().ok().map(|s| s.text.as_str())
 }
 
+/// The settings of one file of the run, with the facts it needs (see [`FactIndex::apply`]).
+fn settings_of<'s>(
+    settings: &'s Settings,
+    facts: &FactIndex,
+    texts: &Texts,
+    file: FileId,
+) -> std::borrow::Cow<'s, Settings> {
+    let path = texts.path(file);
+    facts.apply(settings.for_path(path), path, || text_of(texts.get(file)))
+}
+
 /// Standard input: a project of one module (its calls to other modules stay unresolved), or,
 /// with `context` (the other files of the project its `--stdin-filename` names, see
 /// [`super::layout::outside_paths`]), that project with standard input for the file: read for
@@ -313,17 +329,24 @@ pub fn process_stdin(
         })
         .unzip();
     let facts = gather_facts(settings, &files, &sources, scans, false);
-    let file_settings = facts.apply(
-        settings.for_path(&report.path),
-        &report.path,
-        Some(&source.text),
-    );
+    let file_settings = facts.apply(settings.for_path(&report.path), &report.path, || {
+        Some(&source.text)
+    });
     if !phase2 {
         process_source(report, source, mode, &file_settings);
         return;
     }
     let layout = project_layout(&files);
     let wanted = index_wanted(&files, &sources);
+    // (Standard input's text cannot be read again: all are kept.)
+    let texts = Texts::kept(&files, sources);
+    let glances = (0..files.len())
+        .into_par_iter()
+        .map(|file| match texts.get(file) {
+            Ok(source) => Glance::of(&source.text, file == 0 || wanted[file]),
+            Err(_) => Glance::default(),
+        })
+        .collect();
     let work = (mode != Mode::Audit).then_some((&*file_settings, mode));
     let (first, checked) = first_pass(
         &report.path,
@@ -338,7 +361,7 @@ pub fn process_stdin(
             .into_par_iter()
             .filter(|&file| wanted[file])
             .map(|file| {
-                let Ok(source) = &sources[file] else {
+                let Ok(source) = texts.get(file) else {
                     return (file, None);
                 };
                 let roots = (&layout.roots, &layout.places[file]);
@@ -347,7 +370,7 @@ pub fn process_stdin(
             })
             .collect::<Vec<_>>(),
     );
-    let (mut project, indexed) = build_project(&files, &sources, &layout, first_round);
+    let (mut project, indexed) = build_project(&files, &texts, &layout, first_round, glances);
     project.patches = facts.patches();
     let module = indexed.iter().position(|&file| file == 0);
     let project = module.map(|module| (project, module));
@@ -545,13 +568,14 @@ fn first_pass(
 /// Returns the project and, per module, its file.
 fn build_project(
     files: &[Candidate],
-    sources: &[Result<SourceText, FileError>],
+    texts: &Texts,
     layout: &Layout,
     first_round: Vec<(FileId, Option<ModuleIndex>)>,
+    glances: Vec<Glance>,
 ) -> (Project, Vec<FileId>) {
     let mut indexing = Indexing {
         files,
-        sources,
+        texts,
         recipes: crate::codemods::RECIPES,
         layout,
         done: HashSet::default(),
@@ -565,8 +589,11 @@ fn build_project(
         indexing.add(file, index, &mut modules);
     }
     let mut project = Project::new(modules);
-    // The code words of the files the rounds read, once read (see `WordBloom`).
-    let mut blooms: Vec<Option<WordBloom>> = (0..files.len()).map(|_| None).collect();
+    // The code words of the files not indexed yet (see `WordBloom`).
+    let (mut blooms, glances): (Vec<Option<WordBloom>>, Vec<(bool, bool)>) = glances
+        .into_iter()
+        .map(|g| (g.bloom, (g.computed_lookup, g.doctest)))
+        .unzip();
     // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
     // of: they may call it (as a caller to await, or on a path from async code to it), or
     // override or replace it.
@@ -622,14 +649,12 @@ fn build_project(
         // name it.
         let first = asked.is_empty();
         asked.extend(names.iter().map(|&n| n.to_owned()));
-        let mut wanted = files_mentioning(&names, sources, &indexing.done, &mut blooms);
+        let mut wanted = files_mentioning(&names, texts, &indexing.done, &mut blooms);
         if first {
             wanted.extend(
-                (0..sources.len())
-                    .into_par_iter()
+                (0..texts.len())
                     .filter(|f| !indexing.done.contains(f))
-                    .filter(|&f| text_of(&sources[f]).is_some_and(looks_up_by_computed_name))
-                    .collect::<Vec<_>>(),
+                    .filter(|&f| glances[f].0),
             );
             wanted.sort_unstable();
             wanted.dedup();
@@ -650,12 +675,9 @@ fn build_project(
     // that could not be read (or decoded), and a name in a doctest (`>>> load("a")`), which
     // a test run may execute.
     let unreadable: Vec<FileId> = (0..files.len())
-        .filter(|&file| sources[file].is_err())
+        .filter(|&file| texts.is_err(file))
         .collect();
-    let doctests: Vec<FileId> = (0..files.len())
-        .into_par_iter()
-        .filter(|&file| text_of(&sources[file]).is_some_and(|t| t.contains(">>>")))
-        .collect();
+    let doctests: Vec<FileId> = (0..files.len()).filter(|&file| glances[file].1).collect();
     let names: HashSet<String> = if unparsed.is_empty() && unreadable.is_empty() {
         HashSet::default()
     } else {
@@ -675,10 +697,11 @@ fn build_project(
             .collect()
     };
     // (Per file in parallel, the first of each name kept in file order.)
-    let in_doctests: Vec<Vec<(&str, usize)>> = doctests
+    let in_doctests: Vec<Vec<(String, usize)>> = doctests
         .par_iter()
         .map(|&file| {
-            let text = text_of(&sources[file]).unwrap_or("");
+            let source = texts.read(file);
+            let text = text_of(&source).unwrap_or("");
             let mut found = Vec::new();
             for (line, text) in text.lines().enumerate() {
                 let code = text.trim_start();
@@ -690,7 +713,7 @@ fn build_project(
                 found.extend(
                     words
                         .filter(|w| project.is_defined(w))
-                        .map(|w| (w, line + 1)),
+                        .map(|w| (w.to_owned(), line + 1)),
                 );
             }
             found
@@ -700,7 +723,7 @@ fn build_project(
         for (word, line) in found {
             project
                 .doctest_mentions
-                .entry(word.to_owned())
+                .entry(word)
                 .or_insert_with(|| (files[file].path.clone(), line));
         }
     }
@@ -713,7 +736,17 @@ fn build_project(
         }
     }
     for &file in &unparsed {
-        let Ok(source) = &sources[file] else { continue };
+        let source = texts.read(file);
+        let Ok(source) = source.as_ref() else {
+            // It changed on disk since the first read: as a file that cannot be read.
+            for name in &names {
+                project
+                    .unindexed_mentions
+                    .entry(name.clone())
+                    .or_insert_with(|| files[file].path.clone());
+            }
+            continue;
+        };
         for word in source
             .text
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -734,29 +767,31 @@ fn build_project(
     if !constants.is_empty() {
         let unparsed: HashSet<FileId> = unparsed.into_iter().collect();
         let indexed: HashSet<FileId> = module_files.iter().copied().collect();
-        let mentions: Vec<(String, FileId)> = (0..sources.len())
+        let mentions: Vec<(String, FileId)> = (0..texts.len())
             .into_par_iter()
-            .filter(|f| !indexed.contains(f))
+            .filter(|f| !indexed.contains(f) && !texts.is_err(*f))
+            .filter(|&f| {
+                // Read again only when its words may hold one of them.
+                unparsed.contains(&f)
+                    || blooms[f].as_ref().is_none_or(|bloom| {
+                        constants.iter().any(|c| bloom.may_contain(word_hash(c)))
+                    })
+            })
             .flat_map_iter(|f| {
-                let text = sources[f]
-                    .as_ref()
-                    .map(|s| s.text.as_bytes())
-                    .unwrap_or(b"");
+                let source = texts.read(f);
+                let text = text_of(&source).unwrap_or("").as_bytes();
                 let words: Box<dyn Iterator<Item = &[u8]>> = if unparsed.contains(&f) {
                     Box::new(text.split(|&b| !is_word_byte(b)))
-                } else if blooms[f]
-                    .as_ref()
-                    .is_some_and(|bloom| !constants.iter().any(|c| bloom.may_contain(word_hash(c))))
-                {
-                    Box::new(std::iter::empty())
                 } else {
                     Box::new(code_words(text))
                 };
                 let found: rustc_hash::FxHashSet<&[u8]> =
                     words.filter(|w| constants.contains(w)).collect();
-                found
+                let found: Vec<(String, FileId)> = found
                     .into_iter()
-                    .map(move |w| (String::from_utf8_lossy(w).into_owned(), f))
+                    .map(|w| (String::from_utf8_lossy(w).into_owned(), f))
+                    .collect();
+                found
             })
             .collect();
         for (word, file) in mentions {
@@ -772,7 +807,7 @@ fn build_project(
 /// The files indexed so far, and how to index more.
 struct Indexing<'r> {
     files: &'r [Candidate],
-    sources: &'r [Result<SourceText, FileError>],
+    texts: &'r Texts<'r>,
     recipes: &'r [&'static dyn Recipe],
     layout: &'r Layout,
     done: HashSet<FileId>,
@@ -785,12 +820,13 @@ impl Indexing<'_> {
     /// Indexes the files of `wanted` not indexed yet into `modules`.
     fn index_more(&mut self, mut wanted: Vec<FileId>, modules: &mut Vec<ModuleIndex>) {
         wanted.retain(|f| self.done.insert(*f));
-        let (files, sources, recipes) = (self.files, self.sources, self.recipes);
+        let (files, texts, recipes) = (self.files, self.texts, self.recipes);
         let Layout { roots, places } = self.layout;
         let new: Vec<(FileId, Option<ModuleIndex>)> = wanted
             .par_iter()
             .map(|&file| {
-                let Ok(source) = &sources[file] else {
+                let source = texts.read(file);
+                let Ok(source) = source.as_ref() else {
                     return (file, None);
                 };
                 let index = catch_unwind(AssertUnwindSafe(|| {
@@ -853,25 +889,35 @@ fn project_layout(files: &[Candidate]) -> Layout {
 /// left out: `# type: ignore` names no function).
 fn files_mentioning(
     names: &[&str],
-    sources: &[Result<SourceText, FileError>],
+    texts: &Texts,
     done: &HashSet<FileId>,
     blooms: &mut [Option<WordBloom>],
 ) -> Vec<FileId> {
     let names = Names::new(names);
     let seen: &[Option<WordBloom>] = blooms;
-    let scanned: Vec<(FileId, Option<WordBloom>, bool)> = (0..sources.len())
+    let scanned: Vec<(FileId, Option<WordBloom>, bool)> = (0..texts.len())
         .into_par_iter()
-        .filter(|f| !done.contains(f))
-        .filter_map(|f| {
-            let text = sources[f].as_ref().ok()?.text.as_bytes();
-            Some(match &seen[f] {
+        .filter(|&f| !done.contains(&f) && !texts.is_err(f))
+        .map(|f| {
+            match &seen[f] {
                 // Read again only when its words may hold one of the names.
                 Some(bloom) => {
+                    // (A file that changed since is indexed: it fails to, and then counts
+                    // as a file that does not parse, which may call anything.)
                     let mentions = names.hashes().any(|hash| bloom.may_contain(hash))
-                        && code_words(text).any(|word| names.contains(word_hash(word), word));
+                        && match texts.read(f).as_ref() {
+                            Ok(source) => code_words(source.text.as_bytes())
+                                .any(|word| names.contains(word_hash(word), word)),
+                            Err(_) => true,
+                        };
                     (f, None, mentions)
                 }
                 None => {
+                    let source = texts.read(f);
+                    let Ok(source) = source.as_ref() else {
+                        return (f, None, true);
+                    };
+                    let text = source.text.as_bytes();
                     let mut bloom = WordBloom::for_text(text);
                     let mut mentions = false;
                     for word in code_words(text) {
@@ -881,7 +927,7 @@ fn files_mentioning(
                     }
                     (f, Some(bloom), mentions)
                 }
-            })
+            }
         })
         .collect();
     let mut wanted = Vec::new();
@@ -1016,6 +1062,37 @@ impl<'n> Names<'n> {
     }
 }
 
+/// What the rounds need to know of a file, taken while the first pass has its text at hand
+/// (the texts are released after it; see [`Texts`]).
+#[derive(Default)]
+struct Glance {
+    /// For a file the first pass does not index: its code words, which the rounds look in.
+    bloom: Option<WordBloom>,
+    /// For a file the first pass does not index: it may take an attribute by a computed name
+    /// (see [`looks_up_by_computed_name`]).
+    computed_lookup: bool,
+    /// It may hold doctests (`>>>`).
+    doctest: bool,
+}
+
+impl Glance {
+    /// The glance at `text`, of a file the first pass indexes (`indexed`) or not.
+    fn of(text: &str, indexed: bool) -> Self {
+        let bloom = (!indexed).then(|| {
+            let mut bloom = WordBloom::for_text(text.as_bytes());
+            for word in code_words(text.as_bytes()) {
+                bloom.insert(word_hash(word));
+            }
+            bloom
+        });
+        Glance {
+            bloom,
+            computed_lookup: !indexed && looks_up_by_computed_name(text),
+            doctest: text.contains(">>>"),
+        }
+    }
+}
+
 /// The code words of a file as a Bloom filter: a later round tells that a file mentions none
 /// of its names without reading it again (a file that may mention one is read to be sure).
 struct WordBloom {
@@ -1142,12 +1219,15 @@ struct Work {
 
 /// Checks or fixes one file with its part of the project plan. Also returns the plan's
 /// findings (located in the original text).
-fn process_with_plan(
+/// (`file` is the file's place in `texts`; `settings` gives its settings, asked for only when
+/// it is processed.)
+fn process_with_plan<'s>(
     candidate: &Candidate,
-    source: &Result<SourceText, FileError>,
+    texts: &Texts,
+    file: FileId,
     file_plan: Option<FilePlan>,
     work: Work,
-    settings: &Settings,
+    settings: impl FnOnce() -> std::borrow::Cow<'s, Settings>,
 ) -> (FileReport, Vec<Diagnostic>) {
     let Work {
         checked,
@@ -1156,27 +1236,45 @@ fn process_with_plan(
     } = work;
     let path = &candidate.path;
     let mut report = FileReport::empty(path.clone());
-    let source = match source {
-        Ok(source) => source,
-        Err(error) => {
-            report.error = Some(error.clone());
-            return (report, Vec::new());
-        }
-    };
+    if texts.is_err(file) {
+        report.error = texts.get(file).as_ref().err().cloned();
+        return (report, Vec::new());
+    }
     // Read for context only: the plan never edits it (see `plan`).
     if candidate.context {
         return (report, Vec::new());
     }
     let file_plan = file_plan.unwrap_or_default();
+    let has_plan = !file_plan.diagnostics.is_empty() || !file_plan.edits.is_empty();
+    if !candidate.explicit && !worth && !has_plan {
+        return (report, Vec::new());
+    }
+    // Checked without findings: nothing to print, so its text is not read again.
+    if let (Mode::Check, Checked::Done(Ok(diagnostics)), false) = (mode, &checked, has_plan) {
+        if diagnostics.is_empty() {
+            return (report, Vec::new());
+        }
+    }
+    let settings = &*settings();
+    let source = match texts.get(file) {
+        Ok(source) => source,
+        Err(error) => {
+            // Changed since it was read: when writing, as a file that changed before its
+            // fixed text was written.
+            report.error = Some(match error {
+                FileError::Io(message) if mode == Mode::Write && message == CHANGED_WHILE_READ => {
+                    FileError::Write(CHANGED_ON_DISK.to_owned())
+                }
+                _ => error.clone(),
+            });
+            return (report, Vec::new());
+        }
+    };
     debug_assert_eq!(
         worth,
         worth_parsing(&source.text, mode, settings),
         "the first pass's byte test holds for the second"
     );
-    let has_plan = !file_plan.diagnostics.is_empty() || !file_plan.edits.is_empty();
-    if !candidate.explicit && !worth && !has_plan {
-        return (report, Vec::new());
-    }
     let planned = match mode {
         Mode::Check | Mode::Audit => {
             if let Checked::Panicked(message) = checked {
@@ -1265,7 +1363,7 @@ fn process_with_plan(
 /// run's `layout` says) indexed again with the fixed texts.
 fn refresh_project_findings(
     files: &[Candidate],
-    originals: &[Result<SourceText, FileError>],
+    originals: &Texts,
     reports: &mut [FileReport],
     settings: &Settings,
     (project, indexed, layout): (Project, Vec<FileId>, &Layout),
@@ -1273,15 +1371,15 @@ fn refresh_project_findings(
     // The text of each file now: its fixed text if it changed, else the original (not copied).
     let fixed: Vec<Option<String>> = reports
         .iter()
-        .zip(originals)
-        .map(|(report, original)| {
-            (original.is_ok() && report.changed() && report.error.is_none())
+        .enumerate()
+        .map(|(file, report)| {
+            (!originals.is_err(file) && report.changed() && report.error.is_none())
                 .then(|| report.text.clone())
         })
         .collect();
     let text_now = |file: FileId| match &fixed[file] {
         Some(text) => Some(text.as_str()),
-        None => text_of(&originals[file]),
+        None => text_of(originals.get(file)),
     };
     // Unchanged, the project is what a new one would be (an extended project resolves as one
     // built whole): only its findings are asked again.
@@ -1507,6 +1605,15 @@ mod tests {
             .iter()
             .map(|t| SourceText::decode(t.clone().into_bytes()).map_err(|_| unreachable!()))
             .collect();
+        let candidates: Vec<crate::discovery::Candidate> = (0..texts.len())
+            .map(|i| crate::discovery::Candidate {
+                path: format!("m{i}.py").into(),
+                explicit: true,
+                size: 0,
+                context: false,
+            })
+            .collect();
+        let sources = super::Texts::kept(&candidates, sources);
         let done = Default::default();
         let mut blooms: Vec<Option<super::WordBloom>> = (0..texts.len()).map(|_| None).collect();
         let rounds: [&[&str]; 4] = [
@@ -1534,6 +1641,7 @@ mod tests {
     /// The files the project stage indexes, first pass and rounds, of a project folder's files.
     fn indexed_files(files: &[(&str, &str)]) -> Vec<String> {
         use super::{build_project, first_pass, index_wanted, project_layout, SourceText};
+        use super::{Glance, Texts};
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
         let candidates: Vec<crate::discovery::Candidate> = files
@@ -1565,7 +1673,12 @@ mod tests {
                 (file, index.flatten())
             })
             .collect();
-        let (_, indexed) = build_project(&candidates, &sources, &layout, first_round);
+        let glances = (0..files.len())
+            .map(|file| Glance::of(&sources[file].as_ref().unwrap().text, wanted[file]))
+            .collect();
+        // As a run does: the rounds read again the texts they need.
+        let texts = Texts::to_read_again(&candidates, &sources);
+        let (_, indexed) = build_project(&candidates, &texts, &layout, first_round, glances);
         let mut names: Vec<String> = indexed.iter().map(|&f| files[f].0.to_owned()).collect();
         names.sort();
         names
