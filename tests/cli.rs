@@ -2736,6 +2736,23 @@ cases! {
         .file("pkg/db.py", SQLITE_COUNT)
         .run(["fix", "--write", "pkg"]).code(0).stderr_lacks("aiosqlite");
 
+    // A monorepo's member declares nothing itself: its repository's root does (any folder up to
+    // the one with `.git` counts), or not.
+    a_dependency_declared_at_the_repository_root_is_no_warning => Case::new()
+        .dir(".git")
+        .file("requirements.txt", "aiosqlite==0.21\n")
+        .file("services/api/pyproject.toml", "[project]\nname = \"api\"\n")
+        .file("services/api/api/db.py", SQLITE_COUNT)
+        .run(["fix", "--diff", "services"]).code(1).stderr_lacks("aiosqlite");
+
+    a_dependency_the_repository_root_does_not_declare_is_a_warning => Case::new()
+        .dir(".git")
+        .file("requirements.txt", "httpx\n")
+        .file("services/api/pyproject.toml", "[project]\nname = \"api\"\n")
+        .file("services/api/api/db.py", SQLITE_COUNT)
+        .run(["fix", "--diff", "services"]).code(1)
+        .stderr_has("which the project in `services/api` does not declare as a dependency");
+
     a_fix_importing_aiosqlite_outside_any_project_is_a_warning => Case::new()
         .file("db.py", SQLITE_COUNT)
         .run(["fix", "--write", "db.py"]).code(0)

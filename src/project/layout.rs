@@ -676,10 +676,21 @@ pub fn project_of_file(path: &Path) -> Option<PathBuf> {
 /// Whether the project folder `project` declares the distribution `name` as a dependency: a
 /// file there that lists dependencies (`pyproject.toml`, `setup.cfg`, `setup.py`, `tox.ini`,
 /// `Pipfile`, `requirements*.txt`, a `.txt` file of a `requirements` folder) names it, in any
-/// case, with `-` or `_`.
+/// case, with `-` or `_`. In a repository (the nearest folder above with a `.git`), such a
+/// file in a folder between the project and the repository's root counts too: a monorepo may
+/// declare its members' dependencies once, at its root.
 pub fn declares_dependency(project: &Path, name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    declares(project, &[&lower, &lower.replace('-', "_")])
+    let names = [lower.as_str(), &lower.replace('-', "_")];
+    let repository = project.ancestors().find(|dir| dir.join(".git").exists());
+    let mut folders: Vec<&Path> = vec![project];
+    if let Some(root) = repository {
+        folders.extend(project.ancestors().skip(1).take_while(|dir| *dir != root));
+        if root != project {
+            folders.push(root);
+        }
+    }
+    folders.iter().any(|dir| declares(dir, &names))
 }
 
 #[cfg(test)]
