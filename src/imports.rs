@@ -6,6 +6,11 @@
 //!
 //! After the fix loop, an import that the original file used and the fixed file no longer uses
 //! is removed ([`removal_edits`]); imports that were already unused are the user's business.
+//!
+//! A standard-library module goes where isort (and ruff's `I001`, with its default settings)
+//! would put it in a leading import block sorted that way: among the block's other
+//! standard-library imports by name, or as their section before the third-party ones. Any
+//! other module, or a block not sorted in sections, gets the import after the block.
 
 use std::collections::BTreeMap;
 
@@ -29,17 +34,55 @@ pub struct Importer {
     /// Top-level `def`/`class` names and where their statements are, to recognise an
     /// existing helper.
     definitions: Vec<(String, TextRange)>,
+    /// The leading block's imports, in order (see [`Importer::sorted_place`]).
+    block: Vec<BlockImport>,
+}
+
+/// One import statement of the leading import block.
+struct BlockImport {
+    section: Section,
+    /// The module, lowercased (`import a.b`: `a.b`; `from a.b import c`: `a.b`).
+    key: String,
+    /// `import x` (else `from x import y`).
+    straight: bool,
+    /// The start of its line, if the statement starts it (`import a; import b`: `b` does not).
+    line_start: Option<TextSize>,
+    /// The start of the comment lines right above it, if any (else its `line_start`): a
+    /// comment there is about it, unless it heads its section.
+    comments_start: Option<TextSize>,
+    /// A blank line separates it from the statement before it (a new section).
+    blank_before: bool,
+    /// `from x import *`: it may bind any name, the new import's too.
+    star: bool,
+    /// Where its last line ends, after the line break (`None`: it ends the file without one).
+    end: Option<TextSize>,
+}
+
+/// The isort section of an import, in isort's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    Future,
+    StandardLibrary,
+    /// Third-party or first-party: told apart only by where the project's modules are (see
+    /// [`Importer::sorted_place`]).
+    Other,
+    /// A relative import (`from . import x`).
+    Local,
 }
 
 impl Importer {
     pub fn new(source: &str, suite: &[Stmt], stylist: &Stylist) -> Self {
         // After the docstring, `from __future__` imports and the leading block of imports.
         let mut anchor: Option<&Stmt> = None;
+        let mut block = Vec::new();
         for (i, stmt) in suite.iter().enumerate() {
             let is_docstring = i == 0
                 && matches!(stmt, Stmt::Expr(e) if matches!(&*e.value, Expr::StringLiteral(_)));
             if is_docstring || matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+                // (Comments above it start after the statement before it.)
+                let floor = anchor.map_or(TextSize::new(0), |before| before.end());
                 anchor = Some(stmt);
+                block.extend(BlockImport::of(source, stmt, floor));
             } else {
                 break;
             }
@@ -82,6 +125,7 @@ impl Importer {
             line_ending: stylist.line_ending,
             indent: stylist.indent.clone(),
             definitions,
+            block,
         }
     }
 
@@ -168,12 +212,199 @@ impl Importer {
     /// The edit importing `module` at the top of the file.
     pub fn import_edit(&self, module: &str) -> Edit {
         let eol = self.line_ending;
+        if let Some(place) = self.sorted_place(module) {
+            let before = if place.blank_before { eol } else { "" };
+            let after = if place.blank_after { eol } else { "" };
+            return Edit::insertion(format!("{before}import {module}{eol}{after}"), place.at);
+        }
         let content = if self.needs_leading_newline {
             format!("{eol}import {module}")
         } else {
             format!("import {module}{eol}")
         };
         Edit::insertion(content, self.insert_at)
+    }
+}
+
+impl Importer {
+    /// Where `import module` keeps the leading import block sorted as isort sorts it by
+    /// default: sections apart, in isort's order (`__future__`, standard library, third-party,
+    /// first-party, local), one blank line between them; in a section, `import x` statements
+    /// by name, then `from` imports (or all by name, when the section mixes them so: isort's
+    /// `force_sort_within_sections`); names compared lowercased.
+    ///
+    /// A standard-library module goes among the block's standard-library imports, or starts
+    /// their section. Any other module is taken as third-party (the fixes import no project
+    /// module): it goes among the first of two or more sections of absolute imports after the
+    /// standard library (the next is first-party), or starts its section when there is none.
+    /// One such section alone may be first-party: the import then goes after the block, as it
+    /// does when the block is not made of sections in this order, or when the statement it
+    /// would go before does not start its line.
+    fn sorted_place(&self, module: &str) -> Option<Placement> {
+        let block = &self.block;
+        // (After a star import, a new import is not rebound by it: it stays after the block.)
+        if block.iter().any(|import| import.star)
+            || !block.windows(2).all(|w| w[0].section <= w[1].section)
+        {
+            return None;
+        }
+        let key = module.to_ascii_lowercase();
+        let in_section = |section: Section| -> Vec<&BlockImport> {
+            block.iter().filter(|i| i.section == section).collect()
+        };
+        let stdlib = in_section(Section::StandardLibrary);
+        let root = module.split('.').next().unwrap_or(module);
+        if section_of(root) == Section::StandardLibrary {
+            if stdlib.is_empty() {
+                // Its own section, before the others (after `__future__` imports), above the
+                // comments that head them.
+                let first = block.iter().find(|i| i.section >= Section::Other)?;
+                return Some(Placement::section_before(first.comments_start?));
+            }
+            return place_among(&stdlib, &key);
+        }
+        // Third-party: the sections of absolute imports after the standard library's.
+        let mut groups: Vec<Vec<&BlockImport>> = Vec::new();
+        for import in in_section(Section::Other) {
+            match groups.last_mut() {
+                Some(group) if !import.blank_before => group.push(import),
+                _ => groups.push(vec![import]),
+            }
+        }
+        match groups.len() {
+            0 => match (stdlib.last(), in_section(Section::Local).first()) {
+                (Some(last), _) => Some(Placement::section_after(last.end?)),
+                (None, Some(first)) => Some(Placement::section_before(first.comments_start?)),
+                (None, None) => None,
+            },
+            1 => None,
+            _ => place_among(&groups[0], &key),
+        }
+    }
+}
+
+/// Where a new import goes: at `at`, with a blank line before it or after it (a new section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placement {
+    at: TextSize,
+    blank_before: bool,
+    blank_after: bool,
+}
+
+impl Placement {
+    fn among(at: TextSize) -> Self {
+        Placement {
+            at,
+            blank_before: false,
+            blank_after: false,
+        }
+    }
+
+    fn section_before(at: TextSize) -> Self {
+        Placement {
+            blank_after: true,
+            ..Placement::among(at)
+        }
+    }
+
+    fn section_after(at: TextSize) -> Self {
+        Placement {
+            blank_before: true,
+            ..Placement::among(at)
+        }
+    }
+}
+
+/// Where `import` of the module `key` (lowercased) goes among `section`'s imports (in order,
+/// not empty): before the first that sorts after it (below the comments heading the section,
+/// above those about another import), else after the last.
+fn place_among(section: &[&BlockImport], key: &str) -> Option<Placement> {
+    let straight_first = section
+        .iter()
+        .skip_while(|import| import.straight)
+        .all(|import| !import.straight);
+    let before = section.iter().position(|import| {
+        if straight_first {
+            !import.straight || import.key.as_str() > key
+        } else {
+            import.key.as_str() > key || import.key == key && !import.straight
+        }
+    });
+    match before {
+        Some(0) => Some(Placement::among(section[0].line_start?)),
+        Some(i) => Some(Placement::among(section[i].comments_start?)),
+        None => Some(Placement::among(section.last()?.end?)),
+    }
+}
+
+impl BlockImport {
+    /// The statement as a block import (`None` for the docstring); `floor`: where the
+    /// statement before it ends.
+    fn of(source: &str, stmt: &Stmt, floor: TextSize) -> Option<Self> {
+        let (module, straight) = match stmt {
+            Stmt::Import(import) => (import.names.first()?.name.id.as_str(), true),
+            Stmt::ImportFrom(import) if import.level > 0 => ("", false),
+            Stmt::ImportFrom(import) => (import.module.as_ref()?.id.as_str(), false),
+            _ => return None,
+        };
+        let section = match stmt {
+            Stmt::ImportFrom(import) if import.level > 0 => Section::Local,
+            _ => section_of(module.split('.').next().unwrap_or(module)),
+        };
+        let star = matches!(stmt, Stmt::ImportFrom(import)
+            if import.names.iter().any(|alias| alias.name.id.as_str() == "*"));
+        let start = stmt.start();
+        let end = end_of_line(source, stmt.end());
+        let ends_line = usize::from(end) < source.len() || ends_with_newline(source);
+        Some(BlockImport {
+            section,
+            key: module.to_ascii_lowercase(),
+            straight,
+            line_start: (start_of_line(source, start) == start).then_some(start),
+            comments_start: (start_of_line(source, start) == start)
+                .then(|| comments_above(source, start, floor)),
+            star,
+            blank_before: {
+                // The whole lines between the two statements.
+                let lines: Vec<&str> = source[usize::from(floor)..usize::from(start)]
+                    .split('\n')
+                    .collect();
+                floor > TextSize::new(0)
+                    && lines.len() > 2
+                    && lines[1..lines.len() - 1]
+                        .iter()
+                        .any(|line| line.trim().is_empty())
+            },
+            end: ends_line.then_some(end),
+        })
+    }
+}
+
+/// The start of the comment lines right above the line starting at `line_start` (itself when
+/// there are none), all after `floor` (the end of the code before them: a line of a string
+/// there is no comment).
+fn comments_above(source: &str, line_start: TextSize, floor: TextSize) -> TextSize {
+    let mut at = usize::from(line_start);
+    while at > usize::from(floor) {
+        let before = &source[..at];
+        let line_end = before.len() - if before.ends_with("\r\n") { 2 } else { 1 };
+        let above = before[..line_end].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        if above < usize::from(floor) || !before[above..line_end].trim_start().starts_with('#') {
+            break;
+        }
+        at = above;
+    }
+    TextSize::try_from(at).unwrap_or(line_start)
+}
+
+/// The isort section of a module's first segment.
+fn section_of(root: &str) -> Section {
+    if root == "__future__" {
+        Section::Future
+    } else if STANDARD_LIBRARY.binary_search(&root).is_ok() {
+        Section::StandardLibrary
+    } else {
+        Section::Other
     }
 }
 
@@ -290,6 +521,315 @@ fn delete_statement(
     Some(Edit::deletion(TextRange::new(first_line.start(), end)))
 }
 
+/// The top-level modules of the standard library (Python 3.11's `sys.stdlib_module_names`,
+/// which still has the ones later versions removed), sorted.
+const STANDARD_LIBRARY: &[&str] = &[
+    "_abc",
+    "_aix_support",
+    "_ast",
+    "_asyncio",
+    "_bisect",
+    "_blake2",
+    "_bootsubprocess",
+    "_bz2",
+    "_codecs",
+    "_codecs_cn",
+    "_codecs_hk",
+    "_codecs_iso2022",
+    "_codecs_jp",
+    "_codecs_kr",
+    "_codecs_tw",
+    "_collections",
+    "_collections_abc",
+    "_compat_pickle",
+    "_compression",
+    "_contextvars",
+    "_crypt",
+    "_csv",
+    "_ctypes",
+    "_curses",
+    "_curses_panel",
+    "_datetime",
+    "_dbm",
+    "_decimal",
+    "_elementtree",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "_functools",
+    "_gdbm",
+    "_hashlib",
+    "_heapq",
+    "_imp",
+    "_io",
+    "_json",
+    "_locale",
+    "_lsprof",
+    "_lzma",
+    "_markupbase",
+    "_md5",
+    "_msi",
+    "_multibytecodec",
+    "_multiprocessing",
+    "_opcode",
+    "_operator",
+    "_osx_support",
+    "_overlapped",
+    "_pickle",
+    "_posixshmem",
+    "_posixsubprocess",
+    "_py_abc",
+    "_pydecimal",
+    "_pyio",
+    "_queue",
+    "_random",
+    "_scproxy",
+    "_sha1",
+    "_sha256",
+    "_sha3",
+    "_sha512",
+    "_signal",
+    "_sitebuiltins",
+    "_socket",
+    "_sqlite3",
+    "_sre",
+    "_ssl",
+    "_stat",
+    "_statistics",
+    "_string",
+    "_strptime",
+    "_struct",
+    "_symtable",
+    "_thread",
+    "_threading_local",
+    "_tkinter",
+    "_tokenize",
+    "_tracemalloc",
+    "_typing",
+    "_uuid",
+    "_warnings",
+    "_weakref",
+    "_weakrefset",
+    "_winapi",
+    "_zoneinfo",
+    "abc",
+    "aifc",
+    "antigravity",
+    "argparse",
+    "array",
+    "ast",
+    "asynchat",
+    "asyncio",
+    "asyncore",
+    "atexit",
+    "audioop",
+    "base64",
+    "bdb",
+    "binascii",
+    "bisect",
+    "builtins",
+    "bz2",
+    "cProfile",
+    "calendar",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "cmath",
+    "cmd",
+    "code",
+    "codecs",
+    "codeop",
+    "collections",
+    "colorsys",
+    "compileall",
+    "concurrent",
+    "configparser",
+    "contextlib",
+    "contextvars",
+    "copy",
+    "copyreg",
+    "crypt",
+    "csv",
+    "ctypes",
+    "curses",
+    "dataclasses",
+    "datetime",
+    "dbm",
+    "decimal",
+    "difflib",
+    "dis",
+    "distutils",
+    "doctest",
+    "email",
+    "encodings",
+    "ensurepip",
+    "enum",
+    "errno",
+    "faulthandler",
+    "fcntl",
+    "filecmp",
+    "fileinput",
+    "fnmatch",
+    "fractions",
+    "ftplib",
+    "functools",
+    "gc",
+    "genericpath",
+    "getopt",
+    "getpass",
+    "gettext",
+    "glob",
+    "graphlib",
+    "grp",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "http",
+    "idlelib",
+    "imaplib",
+    "imghdr",
+    "imp",
+    "importlib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "keyword",
+    "lib2to3",
+    "linecache",
+    "locale",
+    "logging",
+    "lzma",
+    "mailbox",
+    "mailcap",
+    "marshal",
+    "math",
+    "mimetypes",
+    "mmap",
+    "modulefinder",
+    "msilib",
+    "msvcrt",
+    "multiprocessing",
+    "netrc",
+    "nis",
+    "nntplib",
+    "nt",
+    "ntpath",
+    "nturl2path",
+    "numbers",
+    "opcode",
+    "operator",
+    "optparse",
+    "os",
+    "ossaudiodev",
+    "pathlib",
+    "pdb",
+    "pickle",
+    "pickletools",
+    "pipes",
+    "pkgutil",
+    "platform",
+    "plistlib",
+    "poplib",
+    "posix",
+    "posixpath",
+    "pprint",
+    "profile",
+    "pstats",
+    "pty",
+    "pwd",
+    "py_compile",
+    "pyclbr",
+    "pydoc",
+    "pydoc_data",
+    "pyexpat",
+    "queue",
+    "quopri",
+    "random",
+    "re",
+    "readline",
+    "reprlib",
+    "resource",
+    "rlcompleter",
+    "runpy",
+    "sched",
+    "secrets",
+    "select",
+    "selectors",
+    "shelve",
+    "shlex",
+    "shutil",
+    "signal",
+    "site",
+    "smtpd",
+    "smtplib",
+    "sndhdr",
+    "socket",
+    "socketserver",
+    "spwd",
+    "sqlite3",
+    "sre_compile",
+    "sre_constants",
+    "sre_parse",
+    "ssl",
+    "stat",
+    "statistics",
+    "string",
+    "stringprep",
+    "struct",
+    "subprocess",
+    "sunau",
+    "symtable",
+    "sys",
+    "sysconfig",
+    "syslog",
+    "tabnanny",
+    "tarfile",
+    "telnetlib",
+    "tempfile",
+    "termios",
+    "textwrap",
+    "this",
+    "threading",
+    "time",
+    "timeit",
+    "tkinter",
+    "token",
+    "tokenize",
+    "tomllib",
+    "trace",
+    "traceback",
+    "tracemalloc",
+    "tty",
+    "turtle",
+    "turtledemo",
+    "types",
+    "typing",
+    "unicodedata",
+    "unittest",
+    "urllib",
+    "uu",
+    "uuid",
+    "venv",
+    "warnings",
+    "wave",
+    "weakref",
+    "webbrowser",
+    "winreg",
+    "winsound",
+    "wsgiref",
+    "xdrlib",
+    "xml",
+    "xmlrpc",
+    "zipapp",
+    "zipfile",
+    "zipimport",
+    "zlib",
+    "zoneinfo",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,5 +838,140 @@ mod tests {
     fn runs_split_consecutive_indices() {
         assert_eq!(runs(&[0, 1, 3]), vec![&[0, 1][..], &[3][..]]);
         assert_eq!(runs(&[2]), vec![&[2][..]]);
+    }
+
+    /// `source` with `import module` added.
+    fn importing(source: &str, module: &str) -> String {
+        let parsed = crate::parse::parse_module(source).unwrap();
+        let stylist = Stylist::detect(source, &parsed);
+        let edit = Importer::new(source, parsed.suite(), &stylist).import_edit(module);
+        let at = usize::from(edit.range.start());
+        format!("{}{}{}", &source[..at], edit.content, &source[at..])
+    }
+
+    #[test]
+    fn a_standard_library_import_keeps_a_sorted_block_sorted() {
+        // (source, module, expected): each expected block is as isort sorts it.
+        let cases = [
+            // Among the `import x` statements, by name, before the `from` imports.
+            (
+                "import os\nimport time\nfrom typing import Any\n\nimport httpx\n\nx = 1\n",
+                "asyncio",
+                "import asyncio\nimport os\nimport time\nfrom typing import Any\n\nimport httpx\n\nx = 1\n",
+            ),
+            (
+                "import abc\nimport time\n",
+                "contextlib",
+                "import abc\nimport contextlib\nimport time\n",
+            ),
+            (
+                "import os\nfrom time import sleep\n",
+                "asyncio",
+                "import asyncio\nimport os\nfrom time import sleep\n",
+            ),
+            // Last of them: after the section's last import.
+            ("import abc\n\nimport httpx\n", "asyncio", "import abc\nimport asyncio\n\nimport httpx\n"),
+            // No standard-library section: its own, after `__future__`, above the comments
+            // heading the next one.
+            (
+                "from __future__ import annotations\n\n# third party\nimport httpx\nfrom . import db\n",
+                "asyncio",
+                "from __future__ import annotations\n\nimport asyncio\n\n# third party\nimport httpx\nfrom . import db\n",
+            ),
+            // A comment about the import it goes before stays with it; one heading the
+            // section stays on top.
+            (
+                "# stdlib\nimport os\n# for the delays\nimport time\n",
+                "contextlib",
+                "# stdlib\nimport contextlib\nimport os\n# for the delays\nimport time\n",
+            ),
+            (
+                "import abc\n# for the delays\nimport time\n",
+                "asyncio",
+                "import abc\nimport asyncio\n# for the delays\nimport time\n",
+            ),
+            // Sorted by name whatever the kind (isort's `force_sort_within_sections`).
+            (
+                "from abc import ABC\nimport os\nfrom time import sleep\n",
+                "contextlib",
+                "from abc import ABC\nimport contextlib\nimport os\nfrom time import sleep\n",
+            ),
+            // CRLF, and a docstring whose last line looks like a comment.
+            (
+                "\"\"\"Doc.\r\n# not a comment\"\"\"\r\nimport time\r\n",
+                "asyncio",
+                "\"\"\"Doc.\r\n# not a comment\"\"\"\r\nimport asyncio\r\nimport time\r\n",
+            ),
+        ];
+        for (source, module, expected) in cases {
+            assert_eq!(importing(source, module), expected, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn a_third_party_import_keeps_a_sorted_block_sorted() {
+        let cases = [
+            // Two sections of absolute imports: the first is third-party.
+            (
+                "import time\n\nimport pytest\n\nfrom app import db\n",
+                "aiosqlite",
+                "import time\n\nimport aiosqlite\nimport pytest\n\nfrom app import db\n",
+            ),
+            (
+                "import time\r\n\r\nimport httpx\r\nfrom yarl import URL\r\n\r\n# ours\r\nfrom app import db\r\n",
+                "aiosqlite",
+                "import time\r\n\r\nimport aiosqlite\r\nimport httpx\r\nfrom yarl import URL\r\n\r\n# ours\r\nfrom app import db\r\n",
+            ),
+            // None: its own section after the standard library's, before the local one.
+            (
+                "import time\nfrom dataclasses import dataclass\n\nfrom . import db\n",
+                "aiosqlite",
+                "import time\nfrom dataclasses import dataclass\n\nimport aiosqlite\n\nfrom . import db\n",
+            ),
+            ("import sqlite3\n\n\ndef f():\n    pass\n", "aiosqlite", "import sqlite3\n\nimport aiosqlite\n\n\ndef f():\n    pass\n"),
+        ];
+        for (source, module, expected) in cases {
+            assert_eq!(importing(source, module), expected, "{source:?}");
+        }
+    }
+
+    #[test]
+    fn an_import_goes_after_a_block_not_sorted_in_sections() {
+        let cases = [
+            // A third-party import before the standard-library ones.
+            (
+                "import httpx\nimport time\n",
+                "asyncio",
+                "import httpx\nimport time\nimport asyncio\n",
+            ),
+            // One section of absolute imports after the standard library's: third-party or
+            // first-party, it cannot be told.
+            (
+                "import time\n\nfrom app import db\n",
+                "aiosqlite",
+                "import time\n\nfrom app import db\nimport aiosqlite\n",
+            ),
+            // The statement it would go before shares its line.
+            (
+                "import os; import time\n",
+                "pathlib",
+                "import os; import time\nimport pathlib\n",
+            ),
+            // A star import may bind the name: the new import stays after it.
+            (
+                "import os\n\nfrom helpers import *\n",
+                "asyncio",
+                "import os\n\nfrom helpers import *\nimport asyncio\n",
+            ),
+            // Only `__future__` imports: after them, as before.
+            (
+                "from __future__ import annotations\n",
+                "asyncio",
+                "from __future__ import annotations\nimport asyncio\n",
+            ),
+        ];
+        for (source, module, expected) in cases {
+            assert_eq!(importing(source, module), expected, "{source:?}");
+        }
     }
 }

@@ -30,7 +30,7 @@ const GEN: &str = "import time\n\nasync def f():\n    g = (time.sleep(1) for _ i
 /// `time` stays imported (used elsewhere), so `import asyncio` is a new line.
 const KEEP: &str =
     "import time\n\nasync def f():\n    time.sleep(1)\n\ndef g():\n    return time.time()\n";
-const KEEP_FIXED: &str = "import time\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n\ndef g():\n    return time.time()\n";
+const KEEP_FIXED: &str = "import asyncio\nimport time\n\nasync def f():\n    await asyncio.sleep(1)\n\ndef g():\n    return time.time()\n";
 const SYNTAX_ERROR: &str = "def f(:\n    pass\n";
 const LATIN1: &[u8] = b"x = '\xe9'\n";
 const BINARY: &[u8] = b"ab\0cd\n";
@@ -950,7 +950,7 @@ cases! {
         .file("tabs.py", "import time\n\nasync def f():\n\tif f:\n\t\ttime.sleep(1)\n\ndef g():\n\treturn time.time()\n")
         .file("tabs2.py", tabs(TWO))
         .run(["fix", "--write", "tabs.py", "tabs2.py"]).code(0)
-        .now("tabs.py", "import time\nimport asyncio\n\nasync def f():\n\tif f:\n\t\tawait asyncio.sleep(1)\n\ndef g():\n\treturn time.time()\n")
+        .now("tabs.py", "import asyncio\nimport time\n\nasync def f():\n\tif f:\n\t\tawait asyncio.sleep(1)\n\ndef g():\n\treturn time.time()\n")
         .now("tabs2.py", tabs(TWO_FIXED));
 
     github_escapes_file_names => Case::new()
@@ -1032,7 +1032,7 @@ fn check_into_a_closed_pipe_does_not_panic() {
 const SUBPROCESS: &str = "import subprocess\n\nasync def f():\n    subprocess.run([\"ls\"])\n";
 /// `SUBPROCESS` fixed with `subprocess-strategy = "thread"`.
 const SUBPROCESS_THREAD_FIXED: &str =
-    "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
+    "import asyncio\nimport subprocess\n\nasync def f():\n    await asyncio.to_thread(subprocess.run, [\"ls\"])\n";
 /// `subprocess.run(["ls"])` as the native strategy writes it in `f`.
 const LS_NATIVE: &str =
     "    proc = await asyncio.create_subprocess_exec(\"ls\")\n    await proc.wait()\n";
@@ -1045,7 +1045,7 @@ fn mixed_fixed() -> String {
 }
 /// `MIXED` with only the subprocess call fixed.
 fn mixed_aw103_fixed() -> String {
-    format!("import time\nimport asyncio\n\nasync def f():\n    time.sleep(1)\n{LS_NATIVE}")
+    format!("import asyncio\nimport time\n\nasync def f():\n    time.sleep(1)\n{LS_NATIVE}")
 }
 /// A computed delay: the fix is unsafe.
 const UNSAFE: &str = "import time\n\nasync def f(d):\n    time.sleep(d)\n";
@@ -1435,7 +1435,7 @@ cases! {
         .file("awaitify.toml", "ignore = [\"AW103\"]\n").file("m.py", MIXED)
         .run(["check", "m.py"]).code(1).stderr("").stdout(finding("m.py", 5, 5) + &summary(1, 1))
         .run(["fix", "--write", "m.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
-        .now("m.py", "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n    subprocess.run([\"ls\"])\n");
+        .now("m.py", "import asyncio\nimport subprocess\n\nasync def f():\n    await asyncio.sleep(1)\n    subprocess.run([\"ls\"])\n");
 
     config_empty_table_is_the_defaults => Case::new()
         .file("pyproject.toml", pyproject("")).file("m.py", MIXED)
@@ -1687,7 +1687,7 @@ cases! {
         .run(["check", "--select", "AW101", "m.py"]).code(1).stdout(finding("m.py", 5, 5) + &summary(1, 1))
         .run(["check", "--select", "ALL", "m.py"]).code(1).stdout(mixed("m.py") + &summary(2, 2))
         .run(["fix", "--write", "--select", "time-sleep", "m.py"]).code(0)
-        .now("m.py", "import subprocess\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n    subprocess.run([\"ls\"])\n");
+        .now("m.py", "import asyncio\nimport subprocess\n\nasync def f():\n    await asyncio.sleep(1)\n    subprocess.run([\"ls\"])\n");
 
     // `--select` replaces the configuration's `select`, not its `ignore` (the README: only
     // `--ignore` and `--exclude` add to the file's).
@@ -1921,7 +1921,7 @@ cases! {
         .run(["check", "s.py"]).code(1).stderr("")
         .stdout(finding("s.py", 6, 5) + &summary(1, 1))
         .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
-        .now("s.py", "import subprocess\nimport time\nimport asyncio\n\nasync def f():\n    time.sleep(1)  # awaitify: ignore[AW101]\n    await asyncio.sleep(2)  # awaitify: ignore[AW103]\n    subprocess.run([\"ls\"])  # awaitify: ignore[AW101, aw103]\n    time.sleep(3)  # awaitify: ignore[time-sleep]\n");
+        .now("s.py", "import asyncio\nimport subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # awaitify: ignore[AW101]\n    await asyncio.sleep(2)  # awaitify: ignore[AW103]\n    subprocess.run([\"ls\"])  # awaitify: ignore[AW101, aw103]\n    time.sleep(3)  # awaitify: ignore[time-sleep]\n");
 
     suppress_awaitify_ignore_every_code => Case::new()
         .file("s.py", "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # awaitify: ignore\n    subprocess.run([\"ls\"])  # awaitify: ignore\n")
@@ -1933,7 +1933,7 @@ cases! {
         // ASYNC221 is the subprocess recipe's code, not time-sleep's.
         .run(["check", "s.py"]).code(1).stderr("").stdout(finding("s.py", 7, 5) + &summary(1, 1))
         .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
-        .now("s.py", "import subprocess\nimport time\nimport asyncio\n\nasync def f():\n    time.sleep(1)  # noqa: ASYNC251\n    subprocess.run([\"ls\"])  # noqa: ASYNC221\n    await asyncio.sleep(2)  # noqa: ASYNC221\n    time.sleep(3)  # NOQA:ASYNC251\n");
+        .now("s.py", "import asyncio\nimport subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # noqa: ASYNC251\n    subprocess.run([\"ls\"])  # noqa: ASYNC221\n    await asyncio.sleep(2)  # noqa: ASYNC221\n    time.sleep(3)  # NOQA:ASYNC251\n");
 
     suppress_noqa_own_code => Case::new()
         .file("s.py", "import subprocess\nimport time\n\nasync def f():\n    time.sleep(1)  # noqa: AW101\n    subprocess.run([\"ls\"])  # noqa: AW103\n")
@@ -1948,7 +1948,7 @@ cases! {
         .file("s.py", "import time\n\nasync def f():\n    time.sleep(1)  # noqa: E501\n    time.sleep(2)  # noqa: E501, ASYNC251\n    time.sleep(3)  # type: ignore  # noqa: F401,ASYNC251\n")
         .run(["check", "s.py"]).code(1).stderr("").stdout(finding("s.py", 4, 5) + &summary(1, 1))
         .run(["fix", "--write", "s.py"]).code(0).stderr("Fixed 1 finding in 1 file.\n")
-        .now("s.py", "import time\nimport asyncio\n\nasync def f():\n    await asyncio.sleep(1)  # noqa: E501\n    time.sleep(2)  # noqa: E501, ASYNC251\n    time.sleep(3)  # type: ignore  # noqa: F401,ASYNC251\n");
+        .now("s.py", "import asyncio\nimport time\n\nasync def f():\n    await asyncio.sleep(1)  # noqa: E501\n    time.sleep(2)  # noqa: E501, ASYNC251\n    time.sleep(3)  # type: ignore  # noqa: F401,ASYNC251\n");
 
     suppress_comment_on_another_line_does_not_suppress => Case::new()
         .file("s.py", "import time\n\nasync def f():\n    # noqa: ASYNC251\n    time.sleep(1)\n    # awaitify: ignore\n")
@@ -2109,7 +2109,7 @@ cases! {
         .file("a.py", "import time\n\nasync def f(d):\n    time.sleep(1)\n    time.sleep(d)\n")
         .file("b.py", MIXED).file("ok.py", CLEAN)
         .run(["fix", "--write", "--output-format", "json", "a.py", "b.py", "ok.py"]).code(1).stderr("")
-        .now("a.py", "import time\nimport asyncio\n\nasync def f(d):\n    await asyncio.sleep(1)\n    time.sleep(d)\n")
+        .now("a.py", "import asyncio\nimport time\n\nasync def f(d):\n    await asyncio.sleep(1)\n    time.sleep(d)\n")
         .now("b.py", mixed_fixed()).kept("ok.py")
         .check(|o| {
             let v = fix_json(o)?;

@@ -791,8 +791,8 @@ async def main():
     time.sleep(1)
     return time.monotonic() - start
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 async def main():
     start = time.monotonic()
@@ -827,8 +827,8 @@ def blocking():
 async def main():
     time.sleep(1)
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 def blocking():
     time.sleep(1)
@@ -847,8 +847,8 @@ async def main() -> time.struct_time:
     return time.localtime()
 "#,
             r#"from __future__ import annotations
-import time
 import asyncio
+import time
 
 async def main() -> time.struct_time:
     await asyncio.sleep(1)
@@ -861,8 +861,8 @@ async def main() -> time.struct_time:
 async def main():
     sleep(monotonic())
 "#,
-            r#"from time import monotonic
-import asyncio
+            r#"import asyncio
+from time import monotonic
 
 async def main():
     await asyncio.sleep(monotonic())
@@ -874,8 +874,8 @@ async def main():
 async def main():
     sleep(monotonic())
 "#,
-            r#"from time import monotonic
-import asyncio
+            r#"import asyncio
+from time import monotonic
 
 async def main():
     await asyncio.sleep(monotonic())
@@ -890,10 +890,10 @@ async def main():
 async def main():
     sleep(monotonic())
 "#,
-            r#"from time import (
+            r#"import asyncio
+from time import (
     monotonic,
 )
-import asyncio
 
 async def main():
     await asyncio.sleep(monotonic())
@@ -908,10 +908,10 @@ async def main():
 async def main():
     sleep(monotonic())
 "#,
-            r#"from time import (
+            r#"import asyncio
+from time import (
     monotonic,
 )
-import asyncio
 
 async def main():
     await asyncio.sleep(monotonic())
@@ -927,11 +927,11 @@ async def main():
 async def main():
     nap(monotonic() - perf_counter())
 "#,
-            r#"from time import (
+            r#"import asyncio
+from time import (
     monotonic,
     perf_counter,
 )
-import asyncio
 
 async def main():
     await asyncio.sleep(monotonic() - perf_counter())
@@ -943,8 +943,8 @@ async def main():
 async def main():
     time.sleep(len(os.sep))
 "#,
-            r#"import os
-import asyncio
+            r#"import asyncio
+import os
 
 async def main():
     await asyncio.sleep(len(os.sep))
@@ -956,8 +956,8 @@ async def main():
 async def main():
     time.sleep(len(os.sep))
 "#,
-            r#"import os
-import asyncio
+            r#"import asyncio
+import os
 
 async def main():
     await asyncio.sleep(len(os.sep))
@@ -969,8 +969,8 @@ async def main():
 async def main():
     time.sleep(len(os.sep + sys.platform))
 "#,
-            r#"import os, sys
-import asyncio
+            r#"import asyncio
+import os, sys
 
 async def main():
     await asyncio.sleep(len(os.sep + sys.platform))
@@ -978,7 +978,7 @@ async def main():
         ),
         (
             "import time, \\\n    os\n\nasync def main():\n    time.sleep(len(os.sep))\n",
-            "import os\nimport asyncio\n\nasync def main():\n    await asyncio.sleep(len(os.sep))\n",
+            "import asyncio\nimport os\n\nasync def main():\n    await asyncio.sleep(len(os.sep))\n",
         ),
         (
             r#"from time import (
@@ -1018,8 +1018,8 @@ from time import sleep
 async def main():
     sleep(1)
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 async def main():
     await asyncio.sleep(1)
@@ -1032,8 +1032,8 @@ async def main():
 async def main():
     time.sleep(len(os.sep))
 "#,
-            r#"import time; import os
-import asyncio
+            r#"import asyncio
+import time; import os
 
 async def main():
     await asyncio.sleep(len(os.sep))
@@ -1047,8 +1047,8 @@ import os
 async def main():
     time.sleep(len(os.sep))
 "#,
-            r#"import os
-import asyncio
+            r#"import asyncio
+import os
 
 async def main():
     await asyncio.sleep(len(os.sep))
@@ -1064,11 +1064,11 @@ async def main():
 async def main():
     sleep(monotonic())
 "#,
-            r#"from time import (
+            r#"import asyncio
+from time import (
     sleep,  # blocking!
     monotonic,
 )
-import asyncio
 
 async def main():
     await asyncio.sleep(monotonic())
@@ -1161,8 +1161,8 @@ async def main():
     time.sleep(1)
     return list(time.sleep(2) for _ in range(3))
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 async def main():
     await asyncio.sleep(1)
@@ -1178,8 +1178,8 @@ async def main():
     time.sleep(len(os.sep))
     return 1
 "#,
-            r#"import os
-import asyncio
+            r#"import asyncio
+import os
 
 async def main():
     await asyncio.sleep(len(os.sep))
@@ -1195,8 +1195,8 @@ async def main():
     time.sleep(1)
     return 1
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 async def main():
     await asyncio.sleep(1)
@@ -1237,8 +1237,8 @@ async def main():
     time.sleep(1)
     return fcntl, sys
 "#,
-            r#"import sys
-import asyncio
+            r#"import asyncio
+import sys
 try:
     import fcntl
 except ImportError:
@@ -1260,9 +1260,8 @@ if TYPE_CHECKING:
 async def main() -> "Iterator[int]":
     time.sleep(1)
 "#,
-            r#"from typing import TYPE_CHECKING
-
-import asyncio
+            r#"import asyncio
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -1360,8 +1359,8 @@ async def main():
             r#""""Module docstring."""
 from __future__ import annotations
 
-import os
 import asyncio
+import os
 
 CONSTANT = 1
 
@@ -1398,9 +1397,9 @@ async def main():
     time.sleep(1)
     return time.time()
 "#,
-            r#"import os
+            r#"import asyncio
+import os
 import time
-import asyncio
 
 LOG = os.environ.get("LOG")
 
@@ -1419,8 +1418,8 @@ import time
 async def main():
     time.sleep(1)
 "#,
-            r#"import sys
-import asyncio
+            r#"import asyncio
+import sys
 sys.path.insert(0, ".")
 
 async def main():
@@ -1510,17 +1509,17 @@ async def main():
         (
             // No trailing newline, `time` kept.
             "import time\n\nasync def main():\n    time.sleep(1)\n    return time.time()",
-            "import time\nimport asyncio\n\nasync def main():\n    await asyncio.sleep(1)\n    return time.time()",
+            "import asyncio\nimport time\n\nasync def main():\n    await asyncio.sleep(1)\n    return time.time()",
         ),
         (
             // CRLF.
             "import time\r\n\r\nasync def main():\r\n    time.sleep(1)\r\n    return time.time()\r\n",
-            "import time\r\nimport asyncio\r\n\r\nasync def main():\r\n    await asyncio.sleep(1)\r\n    return time.time()\r\n",
+            "import asyncio\r\nimport time\r\n\r\nasync def main():\r\n    await asyncio.sleep(1)\r\n    return time.time()\r\n",
         ),
         (
             // CRLF, import removed.
             "import os\r\nimport time\r\n\r\nasync def main():\r\n    time.sleep(len(os.sep))\r\n",
-            "import os\r\nimport asyncio\r\n\r\nasync def main():\r\n    await asyncio.sleep(len(os.sep))\r\n",
+            "import asyncio\r\nimport os\r\n\r\nasync def main():\r\n    await asyncio.sleep(len(os.sep))\r\n",
         ),
         (
             // CRLF, no trailing newline, no module import.
@@ -1530,7 +1529,7 @@ async def main():
         (
             // Tabs.
             "import time\n\nasync def main():\n\tif True:\n\t\ttime.sleep(1)\n\treturn time.time()\n",
-            "import time\nimport asyncio\n\nasync def main():\n\tif True:\n\t\tawait asyncio.sleep(1)\n\treturn time.time()\n",
+            "import asyncio\nimport time\n\nasync def main():\n\tif True:\n\t\tawait asyncio.sleep(1)\n\treturn time.time()\n",
         ),
         // ---- expressions and precedence ------------------------------------------------------
         (
@@ -1779,8 +1778,8 @@ async def main(delay):
     time.sleep(1)  # noqa: ASYNC251
 "#,
             // `# noqa: ASYNC251` (ruff's code for this recipe) keeps its line as it is.
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 async def main(delay):
     await asyncio.sleep(
@@ -1831,8 +1830,8 @@ import time
 async def main():
     return [asyncio for asyncio in [time.sleep(len(os.sep))]]
 "#,
-            r#"import os
-import asyncio
+            r#"import asyncio
+import os
 
 async def main():
     return [asyncio for asyncio in [await asyncio.sleep(len(os.sep))]]
@@ -1872,8 +1871,8 @@ if TYPE_CHECKING:
 async def main():
     time.sleep(1)
 "#,
-            r#"from typing import TYPE_CHECKING
-import asyncio
+            r#"import asyncio
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import asyncio
@@ -1893,8 +1892,8 @@ with warnings.catch_warnings():
 async def main():
     time.sleep(1)
 "#,
-            r#"import warnings
-import asyncio
+            r#"import asyncio
+import warnings
 
 with warnings.catch_warnings():
     import time
@@ -2005,8 +2004,8 @@ __all__ = ["main", "time"]
 async def main():
     time.sleep(1)
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 __all__ = ["main", "time"]
 
@@ -2022,8 +2021,8 @@ __all__ += ["time"]
 async def main():
     time.sleep(1)
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 __all__ = ("main",)
 __all__ += ["time"]
 
@@ -2041,8 +2040,8 @@ async def main() -> "time.struct_time":
 def g(x: "list[time.struct_time]"):
     pass
 "#,
-            r#"import time
-import asyncio
+            r#"import asyncio
+import time
 
 async def main() -> "time.struct_time":
     await asyncio.sleep(1)
@@ -2054,7 +2053,7 @@ def g(x: "list[time.struct_time]"):
         (
             // Was a bug: CR-only line endings got a `\n` after the inserted import.
             "import os\rimport time\r\rasync def main():\r    time.sleep(len(os.sep))\r",
-            "import os\rimport asyncio\r\rasync def main():\r    await asyncio.sleep(len(os.sep))\r",
+            "import asyncio\rimport os\r\rasync def main():\r    await asyncio.sleep(len(os.sep))\r",
         ),
         (
             // A class-level `import asyncio` is not visible from the method: a module import
