@@ -39,12 +39,16 @@ pub fn check<'a>(
 ) -> CheckResult<'a> {
     let recipes: &'a [&'static dyn Recipe] = &settings.recipes;
     let semantic = SemanticModel::build(parsed.suite());
+    let is_first_party =
+        |root: &str| (settings.first_party.as_deref()).is_some_and(|roots| roots.contains(root));
+    let first_party: Option<&dyn Fn(&str) -> bool> =
+        settings.first_party.is_some().then_some(&is_first_party);
     let mut checker = Checker {
         source,
         parsed,
         stylist,
         semantic,
-        importer: Importer::new(source, parsed.suite(), stylist),
+        importer: Importer::new(source, parsed.suite(), stylist, first_party),
         recipes,
         settings,
         context: WalkContext::new(),

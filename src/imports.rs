@@ -7,10 +7,10 @@
 //! After the fix loop, an import that the original file used and the fixed file no longer uses
 //! is removed ([`removal_edits`]); imports that were already unused are the user's business.
 //!
-//! A standard-library module goes where isort (and ruff's `I001`, with its default settings)
-//! would put it in a leading import block sorted that way: among the block's other
-//! standard-library imports by name, or as their section before the third-party ones. Any
-//! other module, or a block not sorted in sections, gets the import after the block.
+//! An added import goes where isort (and ruff's `I001`, with its default settings) would put
+//! it in a leading import block sorted that way: among the block's imports of its section by
+//! name, or as that section, in its place (see `Importer::sorted_place`). A block not
+//! sorted in sections gets it after the block.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +34,7 @@ pub struct Importer {
     /// Top-level `def`/`class` names and where their statements are, to recognise an
     /// existing helper.
     definitions: Vec<(String, TextRange)>,
-    /// The leading block's imports, in order (see [`Importer::sorted_place`]).
+    /// The leading block's imports, in order (see `Importer::sorted_place`).
     block: Vec<BlockImport>,
 }
 
@@ -63,15 +63,24 @@ struct BlockImport {
 enum Section {
     Future,
     StandardLibrary,
-    /// Third-party or first-party: told apart only by where the project's modules are (see
+    /// Third-party or first-party, when which modules are the project's is not known (see
     /// [`Importer::sorted_place`]).
     Other,
+    ThirdParty,
+    FirstParty,
     /// A relative import (`from . import x`).
     Local,
 }
 
 impl Importer {
-    pub fn new(source: &str, suite: &[Stmt], stylist: &Stylist) -> Self {
+    /// The importer of a module of text `source`; `first_party` tells whether a top-level
+    /// module is the project's, when that is known (see `Importer::sorted_place`).
+    pub fn new(
+        source: &str,
+        suite: &[Stmt],
+        stylist: &Stylist,
+        first_party: Option<&dyn Fn(&str) -> bool>,
+    ) -> Self {
         // After the docstring, `from __future__` imports and the leading block of imports.
         let mut anchor: Option<&Stmt> = None;
         let mut block = Vec::new();
@@ -82,7 +91,7 @@ impl Importer {
                 // (Comments above it start after the statement before it.)
                 let floor = anchor.map_or(TextSize::new(0), |before| before.end());
                 anchor = Some(stmt);
-                block.extend(BlockImport::of(source, stmt, floor));
+                block.extend(BlockImport::of(source, stmt, floor, first_party));
             } else {
                 break;
             }
@@ -235,11 +244,13 @@ impl Importer {
     ///
     /// A standard-library module goes among the block's standard-library imports, or starts
     /// their section. Any other module is taken as third-party (the fixes import no project
-    /// module): it goes among the first of two or more sections of absolute imports after the
-    /// standard library (the next is first-party), or starts its section when there is none.
-    /// One such section alone may be first-party: the import then goes after the block, as it
-    /// does when the block is not made of sections in this order, or when the statement it
-    /// would go before does not start its line.
+    /// module): it goes among the third-party imports, or starts their section when there are
+    /// none. Which imports are first-party is known from the project's modules (the first
+    /// segments of their names); without them, the first of two or more sections of absolute
+    /// imports after the standard library's is third-party (the next is first-party), and a
+    /// single one may be either: the import then goes after the block, as it does when the
+    /// block is not made of sections in this order, or when the statement it would go before
+    /// does not start its line.
     fn sorted_place(&self, module: &str) -> Option<Placement> {
         let block = &self.block;
         // (After a star import, a new import is not rebound by it: it stays after the block.)
@@ -263,7 +274,13 @@ impl Importer {
             }
             return place_among(&stdlib, &key);
         }
-        // Third-party: the sections of absolute imports after the standard library's.
+        // Third-party.
+        let third_party = in_section(Section::ThirdParty);
+        if !third_party.is_empty() {
+            return place_among(&third_party, &key);
+        }
+        // Not known to be first-party either: the sections of absolute imports after the
+        // standard library's, of which the first is third-party when another follows.
         let mut groups: Vec<Vec<&BlockImport>> = Vec::new();
         for import in in_section(Section::Other) {
             match groups.last_mut() {
@@ -272,7 +289,12 @@ impl Importer {
             }
         }
         match groups.len() {
-            0 => match (stdlib.last(), in_section(Section::Local).first()) {
+            // None: its own section, after the standard library's, before the first-party
+            // and local ones.
+            0 => match (
+                stdlib.last(),
+                block.iter().find(|i| i.section > Section::ThirdParty),
+            ) {
                 (Some(last), _) => Some(Placement::section_after(last.end?)),
                 (None, Some(first)) => Some(Placement::section_before(first.comments_start?)),
                 (None, None) => None,
@@ -340,16 +362,24 @@ fn place_among(section: &[&BlockImport], key: &str) -> Option<Placement> {
 impl BlockImport {
     /// The statement as a block import (`None` for the docstring); `floor`: where the
     /// statement before it ends.
-    fn of(source: &str, stmt: &Stmt, floor: TextSize) -> Option<Self> {
+    fn of(
+        source: &str,
+        stmt: &Stmt,
+        floor: TextSize,
+        first_party: Option<&dyn Fn(&str) -> bool>,
+    ) -> Option<Self> {
         let (module, straight) = match stmt {
             Stmt::Import(import) => (import.names.first()?.name.id.as_str(), true),
             Stmt::ImportFrom(import) if import.level > 0 => ("", false),
             Stmt::ImportFrom(import) => (import.module.as_ref()?.id.as_str(), false),
             _ => return None,
         };
-        let section = match stmt {
-            Stmt::ImportFrom(import) if import.level > 0 => Section::Local,
-            _ => section_of(module.split('.').next().unwrap_or(module)),
+        let root = module.split('.').next().unwrap_or(module);
+        let section = match (stmt, section_of(root), first_party) {
+            (Stmt::ImportFrom(import), _, _) if import.level > 0 => Section::Local,
+            (_, Section::Other, Some(first_party)) if first_party(root) => Section::FirstParty,
+            (_, Section::Other, Some(_)) => Section::ThirdParty,
+            (_, section, _) => section,
         };
         let star = matches!(stmt, Stmt::ImportFrom(import)
             if import.names.iter().any(|alias| alias.name.id.as_str() == "*"));
@@ -844,7 +874,7 @@ mod tests {
     fn importing(source: &str, module: &str) -> String {
         let parsed = crate::parse::parse_module(source).unwrap();
         let stylist = Stylist::detect(source, &parsed);
-        let edit = Importer::new(source, parsed.suite(), &stylist).import_edit(module);
+        let edit = Importer::new(source, parsed.suite(), &stylist, None).import_edit(module);
         let at = usize::from(edit.range.start());
         format!("{}{}{}", &source[..at], edit.content, &source[at..])
     }
@@ -933,6 +963,38 @@ mod tests {
         for (source, module, expected) in cases {
             assert_eq!(importing(source, module), expected, "{source:?}");
         }
+    }
+
+    #[test]
+    fn the_project_modules_tell_third_party_imports_from_first_party_ones() {
+        let importing = |source: &str| {
+            let parsed = crate::parse::parse_module(source).unwrap();
+            let stylist = Stylist::detect(source, &parsed);
+            let first_party = |root: &str| root == "app";
+            let edit = Importer::new(source, parsed.suite(), &stylist, Some(&first_party))
+                .import_edit("aiosqlite");
+            let at = usize::from(edit.range.start());
+            format!("{}{}{}", &source[..at], edit.content, &source[at..])
+        };
+        // One section after the standard library's: first-party, or third-party.
+        assert_eq!(
+            importing("import time\n\nfrom app import db\n"),
+            "import time\n\nimport aiosqlite\n\nfrom app import db\n"
+        );
+        assert_eq!(
+            importing("import time\n\nfrom loguru import logger\n\nx = 1\n"),
+            "import time\n\nimport aiosqlite\nfrom loguru import logger\n\nx = 1\n"
+        );
+        // No standard-library import.
+        assert_eq!(
+            importing("from app import db\n"),
+            "import aiosqlite\n\nfrom app import db\n"
+        );
+        // First-party before third-party: not sorted, after the block.
+        assert_eq!(
+            importing("from app import db\nimport httpx\n"),
+            "from app import db\nimport httpx\nimport aiosqlite\n"
+        );
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub struct Settings {
     /// What the run knows about its other modules, for the file being processed (see
     /// [`crate::facts`]).
     pub facts: crate::facts::RunFacts,
+    /// The first segments of the project's module names, when the run knows them (the project
+    /// stage does): an import of one is first-party, which tells where an added third-party
+    /// import goes (see [`crate::imports`]).
+    pub first_party: Option<std::sync::Arc<rustc_hash::FxHashSet<String>>>,
 }
 
 /// How blocking subprocess calls are migrated (`subprocess-strategy`, `--subprocess-strategy`).
@@ -78,6 +82,7 @@ impl Settings {
             declared_blocking: Vec::new(),
             subprocess_strategy: SubprocessStrategy::default(),
             facts: Default::default(),
+            first_party: None,
         }
     }
 

@@ -2753,6 +2753,20 @@ cases! {
         .run(["fix", "--diff", "services"]).code(1)
         .stderr_has("which the project in `services/api` does not declare as a dependency");
 
+    // An added import keeps an isort-sorted block sorted, as ruff's `I001` tells the sections
+    // apart: the project's packages (in its folder or `src`) are first-party, a test helper
+    // module of `tests/` is not.
+    an_added_import_goes_in_its_isort_section => Case::new()
+        .file("pyproject.toml", "[project]\nname = \"app\"\ndependencies = [\"aiosqlite\"]\n")
+        .file("src/app/__init__.py", "")
+        .file("src/app/util.py", "def helper():\n    return 1\n")
+        .file("tests/support.py", "def helper():\n    return 2\n")
+        .file("src/app/db.py", "import os\nimport sqlite3\n\nfrom app.util import helper\n\n\nasync def count(path):\n    conn = sqlite3.connect(os.fspath(path))\n    try:\n        return conn.execute(\"select 1\").fetchone(), helper()\n    finally:\n        conn.close()\n")
+        .file("tests/test_db.py", "import sqlite3\n\nfrom support import helper\n\n\nasync def count(path):\n    conn = sqlite3.connect(path)\n    try:\n        return conn.execute(\"select 1\").fetchone(), helper()\n    finally:\n        conn.close()\n")
+        .run(["fix", "--write", "."]).code(0)
+        .now("src/app/db.py", "import os\n\nimport aiosqlite\n\nfrom app.util import helper\n\n\nasync def count(path):\n    conn = await aiosqlite.connect(os.fspath(path))\n    try:\n        return await (await conn.execute(\"select 1\")).fetchone(), helper()\n    finally:\n        await conn.close()\n")
+        .now("tests/test_db.py", "import aiosqlite\nfrom support import helper\n\n\nasync def count(path):\n    conn = await aiosqlite.connect(path)\n    try:\n        return await (await conn.execute(\"select 1\")).fetchone(), helper()\n    finally:\n        await conn.close()\n");
+
     a_fix_importing_aiosqlite_outside_any_project_is_a_warning => Case::new()
         .file("db.py", SQLITE_COUNT)
         .run(["fix", "--write", "db.py"]).code(0)

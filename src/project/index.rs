@@ -906,7 +906,9 @@ impl<'a> Indexer<'a, '_> {
         }
         let importer = self.importer.get_or_insert_with(|| {
             let stylist = crate::source::Stylist::detect(self.source, self.parsed);
-            crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
+            // (Which imports are first-party is left unknown here: the sections a
+            // block is sorted in are told by their blank lines.)
+            crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist, None)
         });
         let eol = crate::source::Stylist::detect(self.source, self.parsed).line_ending;
         match importer.import_module(self.semantic, 0, "pytest", def_offset) {
@@ -1505,7 +1507,9 @@ impl<'a> Indexer<'a, '_> {
         let asyncio = (execution == Execution::Async || in_function || main_guard).then(|| {
             let importer = self.importer.get_or_insert_with(|| {
                 let stylist = crate::source::Stylist::detect(self.source, self.parsed);
-                crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist)
+                // (Which imports are first-party is left unknown here: the sections a
+                // block is sorted in are told by their blank lines.)
+                crate::imports::Importer::new(self.source, self.parsed.suite(), &stylist, None)
             });
             match importer.module_name(self.semantic, scope, "asyncio", range.start()) {
                 Ok(None) => {

@@ -43,6 +43,7 @@ pub fn run_project(files: &[Candidate], mode: Mode, settings: &Settings) -> Vec<
     // One pass over the files: each is parsed once, indexed if the project needs it and, in
     // check mode, checked from the same parse and semantic model; its text is dropped then.
     let layout = project_layout(files);
+    let settings = &with_first_party(settings, &layout);
     // (With whether the file is worth parsing in this mode, by its bytes: the facts of the
     // run change no recipe of its settings, so it holds for the second pass too; and what the
     // rounds need to know of it.)
@@ -269,6 +270,25 @@ fn text_of(source: &Result<SourceText, FileError>) -> Option<&str> {
     source.as_ref().ok().map(|s| s.text.as_str())
 }
 
+/// `settings` with the first-party modules of the project whose files stand as `layout` says:
+/// as isort and ruff tell them (by default), the top-level modules in the project folder or in
+/// its `src` folder (a test helper module of `tests/` is not), or any, without a project folder.
+fn with_first_party(settings: &Settings, layout: &Layout) -> Settings {
+    let roots = layout.places.iter().flat_map(|place| {
+        let project = Path::new(&place.namespace);
+        let first_party = move |origin: &Path| {
+            place.namespace.is_empty() || origin == project || origin == project.join("src")
+        };
+        let names = place.names.iter().zip(&place.origins);
+        names
+            .filter(move |(_, origin)| first_party(origin))
+            .filter_map(|(name, _)| name.split('.').next().map(str::to_owned))
+    });
+    let mut settings = settings.clone();
+    settings.first_party = Some(std::sync::Arc::new(roots.collect()));
+    settings
+}
+
 /// The settings of one file of the run, with the facts it needs (see [`FactIndex::apply`]).
 fn settings_of<'s>(
     settings: &'s Settings,
@@ -337,6 +357,7 @@ pub fn process_stdin(
         return;
     }
     let layout = project_layout(&files);
+    let file_settings = with_first_party(&file_settings, &layout);
     let wanted = index_wanted(&files, &sources);
     // (Standard input's text cannot be read again: all are kept.)
     let texts = Texts::kept(&files, sources);
@@ -347,7 +368,7 @@ pub fn process_stdin(
             Err(_) => Glance::default(),
         })
         .collect();
-    let work = (mode != Mode::Audit).then_some((&*file_settings, mode));
+    let work = (mode != Mode::Audit).then_some((&file_settings, mode));
     let (first, checked) = first_pass(
         &report.path,
         &source.text,
