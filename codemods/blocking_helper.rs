@@ -590,7 +590,8 @@ fn offload_fix(
                 edits.push(Edit::replacement(format!("){suffix}"), arguments));
             } else {
                 let open = crate::parse::TextRange::at(arguments.start(), 1.into());
-                edits.push(Edit::replacement(", ", open));
+                let separator = if call.arguments_break { "," } else { ", " };
+                edits.push(Edit::replacement(separator, open));
                 if !suffix.is_empty() {
                     edits.push(Edit::insertion(suffix, call.range.end()));
                 }

@@ -2767,6 +2767,13 @@ cases! {
         .now("src/app/db.py", "import os\n\nimport aiosqlite\n\nfrom app.util import helper\n\n\nasync def count(path):\n    conn = await aiosqlite.connect(os.fspath(path))\n    try:\n        return await (await conn.execute(\"select 1\")).fetchone(), helper()\n    finally:\n        await conn.close()\n")
         .now("tests/test_db.py", "import aiosqlite\nfrom support import helper\n\n\nasync def count(path):\n    conn = await aiosqlite.connect(path)\n    try:\n        return await (await conn.execute(\"select 1\")).fetchone(), helper()\n    finally:\n        await conn.close()\n");
 
+    // A call whose arguments start on the next line: the comma put after the callee ends the
+    // line, with no space after it (ruff's W291, trailing whitespace).
+    a_call_moved_to_a_thread_keeps_no_trailing_space => Case::new()
+        .file("m.py", "import time\n\n\ndef load(key, default=None):\n    time.sleep(0.01)\n    return key\n\n\ndef cli():\n    return load(\"a\")\n\n\nasync def handle():\n    return load(\n        \"b\",\n        default=1,\n    ) + load(  # the second\n        \"c\")\n")
+        .run(["fix", "--write", "m.py"]).code(0)
+        .now("m.py", "import asyncio\nimport time\n\n\ndef load(key, default=None):\n    time.sleep(0.01)\n    return key\n\n\ndef cli():\n    return load(\"a\")\n\n\nasync def handle():\n    return await asyncio.to_thread(load,\n        \"b\",\n        default=1,\n    ) + await asyncio.to_thread(load,  # the second\n        \"c\")\n");
+
     a_fix_importing_aiosqlite_outside_any_project_is_a_warning => Case::new()
         .file("db.py", SQLITE_COUNT)
         .run(["fix", "--write", "db.py"]).code(0)

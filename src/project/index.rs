@@ -249,6 +249,9 @@ pub struct Call {
     pub coroutine_check: Option<Box<str>>,
     /// The argument list, parentheses included.
     pub arguments: TextRange,
+    /// The first argument starts another line (a line break or a comment follows `(`): an
+    /// argument put before it ends its line at the comma, without a space after it.
+    pub arguments_break: bool,
     /// For a call in a function (an `async def`, or a `def` a fix may make async): the name
     /// `asyncio` has there and the edit importing it, or why it cannot be had (for fixes that
     /// move the call to a thread).
@@ -1549,6 +1552,11 @@ impl<'a> Indexer<'a, '_> {
             await_text,
             coroutine_check: coroutine_check.map(String::into_boxed_str),
             arguments: call.arguments.range(),
+            arguments_break: {
+                let after = &self.source[usize::from(call.arguments.start()) + 1..];
+                let after = after.trim_start_matches([' ', '\t']);
+                after.starts_with(['\n', '\r', '#', '\\'])
+            },
             asyncio,
             main_guard,
             isolated,
