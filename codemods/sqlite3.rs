@@ -1976,7 +1976,7 @@ fn connect_keywords(call: &ast::ExprCall) -> Result<Vec<Edit>, String> {
 }
 
 fn helper(checker: &Checker<'_>, scope: ScopeId) -> Result<Option<Edit>, String> {
-    let edit = checker.define_helper(HELPER, HELPER_SOURCE)?;
+    let edit = checker.define_helper(HELPER, HELPER_SOURCE, &[])?;
     if edit.is_some() && !checker.semantic().is_free(scope, HELPER) {
         return Err(format!("no fix: the name `{HELPER}` is taken here"));
     }

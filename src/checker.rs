@@ -227,10 +227,16 @@ impl<'a> Checker<'a> {
     }
 
     /// The edit that defines a module-level helper (a class or function named `name`, with the
-    /// given source) after the imports, or `Err` when the name is taken.
-    pub fn define_helper(&self, name: &str, source: &str) -> Result<Option<Edit>, String> {
+    /// given source) after the imports, or `Err` when the name is taken. `earlier`: the sources
+    /// earlier versions of awaitify gave it, which a module migrated by them has.
+    pub fn define_helper(
+        &self,
+        name: &str,
+        source: &str,
+        earlier: &[String],
+    ) -> Result<Option<Edit>, String> {
         self.importer
-            .define_helper(&self.semantic, self.source, name, source)
+            .define_helper(&self.semantic, self.source, name, source, earlier)
     }
 
     /// See [`WalkContext::in_debug_interpolation`].

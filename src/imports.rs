@@ -147,20 +147,28 @@ impl Importer {
         module: &str,
         name: &str,
         source: &str,
+        earlier: &[String],
     ) -> Result<Option<Edit>, String> {
         let eol = self.line_ending;
-        let rendered: Vec<String> = source
-            .trim_end()
-            .lines()
-            .map(|line| {
-                let body = line.trim_start_matches(' ');
-                let depth = (line.len() - body.len()) / 4;
-                format!("{}{body}", self.indent.repeat(depth))
-            })
-            .collect();
-        let rendered = rendered.join(eol);
+        // In the file's indentation and line endings.
+        let render = |source: &str| -> String {
+            let lines: Vec<String> = source
+                .trim_end()
+                .lines()
+                .map(|line| {
+                    let body = line.trim_start_matches(' ');
+                    let depth = (line.len() - body.len()) / 4;
+                    format!("{}{body}", self.indent.repeat(depth))
+                })
+                .collect();
+            lines.join(eol)
+        };
+        let rendered = render(source);
         if let Some((_, existing)) = self.definitions.iter().find(|(n, _)| n == name) {
-            return if module[*existing] == rendered {
+            // This very helper, as this version or an earlier one wrote it.
+            let existing = &module[*existing];
+            let same = existing == rendered || earlier.iter().any(|e| existing == render(e));
+            return if same {
                 Ok(None)
             } else {
                 Err(format!(

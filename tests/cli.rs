@@ -2774,6 +2774,17 @@ cases! {
         .run(["fix", "--write", "m.py"]).code(0)
         .now("m.py", "import asyncio\nimport time\n\n\ndef load(key, default=None):\n    time.sleep(0.01)\n    return key\n\n\ndef cli():\n    return load(\"a\")\n\n\nasync def handle():\n    return await asyncio.to_thread(load,\n        \"b\",\n        default=1,\n    ) + await asyncio.to_thread(load,  # the second\n        \"c\")\n");
 
+    // A module an earlier version migrated has the process helper with its time limit named
+    // `timeout` (ruff's ASYNC109 in an `async def`; the parameter is `limit` now): it stays the
+    // helper, and a new call uses it.
+    the_helper_of_an_earlier_version_is_reused => Case::new()
+        .file("m.py", include_str!("cli_cases/data/earlier_helper.py.txt"))
+        .run(["fix", "--write", "m.py"]).code(0)
+        .now("m.py", include_str!("cli_cases/data/earlier_helper_fixed.py.txt"))
+        .file("p.py", include_str!("cli_cases/data/earlier_popen_helper.py.txt"))
+        .run(["fix", "--write", "p.py"]).code(0)
+        .now("p.py", include_str!("cli_cases/data/earlier_popen_helper_fixed.py.txt"));
+
     a_fix_importing_aiosqlite_outside_any_project_is_a_warning => Case::new()
         .file("db.py", SQLITE_COUNT)
         .run(["fix", "--write", "db.py"]).code(0)

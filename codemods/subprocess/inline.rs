@@ -174,24 +174,24 @@ struct Names {
 /// The module-level coroutine that waits for a process with a timeout and pipes, as
 /// `subprocess.run` does (see the recipe's documentation).
 const HELPER: &str = "_communicate_or_kill";
-const HELPER_SOURCE: &str = r#"async def _communicate_or_kill(proc, args, input, timeout):
+const HELPER_SOURCE: &str = r#"async def _communicate_or_kill(proc, args, input, limit):
     """`subprocess.run`'s wait with a timeout, for an asyncio process: write `input`, read the
-    pipes to their end and wait for the child; after `timeout` seconds, kill and reap the child
+    pipes to their end and wait for the child; after `limit` seconds, kill and reap the child
     and raise `TimeoutExpired` with the bytes read so far, as `subprocess.run` does."""
     loop = {asyncio}.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit
 {pipe_tasks}
     if proc.stdin is not None:
         tasks.append({asyncio}.ensure_future(write(proc.stdin, input)))
     expired = None
     try:
         if tasks:
-            done, pending = await {asyncio}.wait(tasks, timeout=timeout)
+            done, pending = await {asyncio}.wait(tasks, timeout=limit)
             for task in done:
                 task.result()
             if pending:
                 out, err = [b"".join(chunks) if chunks else None for chunks in outputs]
-                expired = {subprocess}.TimeoutExpired(args, timeout, output=out, stderr=err)
+                expired = {subprocess}.TimeoutExpired(args, limit, output=out, stderr=err)
         if expired is None and proc.returncode is None:
             remaining = deadline - loop.time()
             try:
@@ -234,6 +234,13 @@ async def write(pipe, data):
 
 pipes = zip((proc.stdout, proc.stderr), outputs)
 tasks = [{asyncio}.ensure_future(read(pipe, chunks)) for pipe, chunks in pipes if pipe]"#;
+
+/// A process helper's template as earlier versions wrote it: its time limit was the parameter
+/// `timeout`, which ruff's ASYNC109 reports in an `async def` (the helpers implement the limit
+/// themselves). A module migrated then has that helper, which stays the helper.
+pub(super) fn earlier_source(template: &str) -> String {
+    template.replace("limit", "timeout")
+}
 
 /// A process helper's source: `{pipe_tasks}` filled in at `indent`, then the module names.
 pub(super) fn helper_source(
@@ -338,8 +345,15 @@ pub(super) fn fix(checker: &Checker<'_>, call: &ExprCall, api: Api) -> Result<Fi
             imports.extend(edit);
             Ok(alias)
         };
-        let source = helper_source(HELPER_SOURCE, "    ", &top("asyncio")?, &top("subprocess")?);
-        helper_edit = checker.define_helper(HELPER, &source)?;
+        let (asyncio, subprocess) = (top("asyncio")?, top("subprocess")?);
+        let source = helper_source(HELPER_SOURCE, "    ", &asyncio, &subprocess);
+        let earlier = helper_source(
+            &earlier_source(HELPER_SOURCE),
+            "    ",
+            &asyncio,
+            &subprocess,
+        );
+        helper_edit = checker.define_helper(HELPER, &source, &[earlier])?;
         if !checker.semantic().is_free(checker.scope(), HELPER)
             && checker.semantic().lookup(checker.scope(), HELPER)
                 != checker.semantic().lookup(0, HELPER)

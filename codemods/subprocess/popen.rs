@@ -233,13 +233,12 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
             imports.extend(edit);
             Ok(alias)
         };
-        let source = super::inline::helper_source(
-            COMMUNICATE_SOURCE,
-            "        ",
-            &top("asyncio")?,
-            &top("subprocess")?,
-        );
-        let helper = checker.define_helper(COMMUNICATE, &source)?;
+        let (asyncio, subprocess) = (top("asyncio")?, top("subprocess")?);
+        let template = COMMUNICATE_SOURCE;
+        let source = super::inline::helper_source(template, "        ", &asyncio, &subprocess);
+        let earlier = super::inline::earlier_source(template);
+        let earlier = super::inline::helper_source(&earlier, "        ", &asyncio, &subprocess);
+        let helper = checker.define_helper(COMMUNICATE, &source, &[earlier])?;
         if checker.semantic().lookup(checker.scope(), COMMUNICATE)
             != checker.semantic().lookup(0, COMMUNICATE)
         {
@@ -256,13 +255,13 @@ pub(super) fn fix(checker: &Checker<'_>, receiver: &Expr) -> Result<Fix, String>
 
 /// The module-level coroutine for `communicate()` in text mode or with a timeout.
 const COMMUNICATE: &str = "_popen_communicate";
-const COMMUNICATE_SOURCE: &str = r#"async def _popen_communicate(proc, args, input, timeout, codec):
+const COMMUNICATE_SOURCE: &str = r#"async def _popen_communicate(proc, args, input, limit, codec):
     """`Popen.communicate(input, timeout)` for an asyncio process. On a timeout it raises
     `TimeoutExpired` with the bytes read so far and goes on reading, so that the next call
     (after `kill()`) returns the whole output, as subprocess does; `codec` (an encoding and
     errors) decodes the output of a text-mode process, newlines translated."""
     loop = {asyncio}.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
+    deadline = None if limit is None else loop.time() + limit
     if not hasattr(proc, "_communication"):
 {pipe_tasks}
         if proc.stdin is not None:
@@ -272,12 +271,12 @@ const COMMUNICATE_SOURCE: &str = r#"async def _popen_communicate(proc, args, inp
         proc._communication = (outputs, tasks)
     outputs, tasks = proc._communication
     if tasks:
-        done, pending = await {asyncio}.wait(tasks, timeout=timeout)
+        done, pending = await {asyncio}.wait(tasks, timeout=limit)
         for task in done:
             task.result()
         if pending:
             out, err = [b"".join(chunks) if chunks else None for chunks in outputs]
-            raise {subprocess}.TimeoutExpired(args, timeout, output=out, stderr=err)
+            raise {subprocess}.TimeoutExpired(args, limit, output=out, stderr=err)
     if deadline is None:
         await proc.wait()
     elif proc.returncode is None:
