@@ -878,11 +878,28 @@ mod tests {
         assert_eq!(runs(&[2]), vec![&[2][..]]);
     }
 
-    /// `source` with `import module` added.
+    /// `source` with `import module` added, which modules are first-party not known.
     fn importing(source: &str, module: &str) -> String {
+        importing_with(source, module, None)
+    }
+
+    /// Each `(source, module, expected)`: `source` with `import module` added is `expected`.
+    fn assert_imports(cases: &[(&str, &str, &str)]) {
+        for &(source, module, expected) in cases {
+            assert_eq!(importing(source, module), expected, "{source:?}");
+        }
+    }
+
+    /// `source` with `import module` added, `first_party` telling the project's modules.
+    fn importing_with(
+        source: &str,
+        module: &str,
+        first_party: Option<&dyn Fn(&str) -> bool>,
+    ) -> String {
         let parsed = crate::parse::parse_module(source).unwrap();
         let stylist = Stylist::detect(source, &parsed);
-        let edit = Importer::new(source, parsed.suite(), &stylist, None).import_edit(module);
+        let importer = Importer::new(source, parsed.suite(), &stylist, first_party);
+        let edit = importer.import_edit(module);
         let at = usize::from(edit.range.start());
         format!("{}{}{}", &source[..at], edit.content, &source[at..])
     }
@@ -941,9 +958,7 @@ mod tests {
                 "\"\"\"Doc.\r\n# not a comment\"\"\"\r\nimport asyncio\r\nimport time\r\n",
             ),
         ];
-        for (source, module, expected) in cases {
-            assert_eq!(importing(source, module), expected, "{source:?}");
-        }
+        assert_imports(&cases);
     }
 
     #[test]
@@ -968,22 +983,13 @@ mod tests {
             ),
             ("import sqlite3\n\n\ndef f():\n    pass\n", "aiosqlite", "import sqlite3\n\nimport aiosqlite\n\n\ndef f():\n    pass\n"),
         ];
-        for (source, module, expected) in cases {
-            assert_eq!(importing(source, module), expected, "{source:?}");
-        }
+        assert_imports(&cases);
     }
 
     #[test]
     fn the_project_modules_tell_third_party_imports_from_first_party_ones() {
-        let importing = |source: &str| {
-            let parsed = crate::parse::parse_module(source).unwrap();
-            let stylist = Stylist::detect(source, &parsed);
-            let first_party = |root: &str| root == "app";
-            let edit = Importer::new(source, parsed.suite(), &stylist, Some(&first_party))
-                .import_edit("aiosqlite");
-            let at = usize::from(edit.range.start());
-            format!("{}{}{}", &source[..at], edit.content, &source[at..])
-        };
+        let first_party = |root: &str| root == "app";
+        let importing = |source: &str| importing_with(source, "aiosqlite", Some(&first_party));
         // One section after the standard library's: first-party, or third-party.
         assert_eq!(
             importing("import time\n\nfrom app import db\n"),
@@ -1040,8 +1046,6 @@ mod tests {
                 "from __future__ import annotations\nimport asyncio\n",
             ),
         ];
-        for (source, module, expected) in cases {
-            assert_eq!(importing(source, module), expected, "{source:?}");
-        }
+        assert_imports(&cases);
     }
 }

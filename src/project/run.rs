@@ -592,7 +592,7 @@ fn build_project(
     texts: &Texts,
     layout: &Layout,
     first_round: Vec<(FileId, Option<ModuleIndex>)>,
-    glances: Vec<Glance>,
+    mut glances: Vec<Glance>,
 ) -> (Project, Vec<FileId>) {
     let mut indexing = Indexing {
         files,
@@ -611,10 +611,7 @@ fn build_project(
     }
     let mut project = Project::new(modules);
     // The code words of the files not indexed yet (see `WordBloom`).
-    let (mut blooms, glances): (Vec<Option<WordBloom>>, Vec<(bool, bool)>) = glances
-        .into_iter()
-        .map(|g| (g.bloom, (g.computed_lookup, g.doctest)))
-        .unzip();
+    let mut blooms: Vec<Option<WordBloom>> = glances.iter_mut().map(|g| g.bloom.take()).collect();
     // Then, in rounds, the files that mention a function a phase 2 fix may change the calls
     // of: they may call it (as a caller to await, or on a path from async code to it), or
     // override or replace it.
@@ -675,7 +672,7 @@ fn build_project(
             wanted.extend(
                 (0..texts.len())
                     .filter(|f| !indexing.done.contains(f))
-                    .filter(|&f| glances[f].0),
+                    .filter(|&f| glances[f].computed_lookup),
             );
             wanted.sort_unstable();
             wanted.dedup();
@@ -695,11 +692,22 @@ fn build_project(
     // Names in files that do not parse may be calls of anything; so may any name in a file
     // that could not be read (or decoded), and a name in a doctest (`>>> load("a")`), which
     // a test run may execute.
-    let unreadable: Vec<FileId> = (0..files.len())
+    let mut unreadable: Vec<FileId> = (0..files.len())
         .filter(|&file| texts.is_err(file))
         .collect();
-    let doctests: Vec<FileId> = (0..files.len()).filter(|&file| glances[file].1).collect();
-    let names: HashSet<String> = if unparsed.is_empty() && unreadable.is_empty() {
+    // A file that does not parse is read again, once (its words matter here and below); one
+    // that changed on disk since it was first read counts as a file that cannot be read.
+    let mut unparsed_texts: Vec<(FileId, SourceText)> = Vec::new();
+    for file in unparsed {
+        match texts.read(file).into_owned() {
+            Ok(source) => unparsed_texts.push((file, source)),
+            Err(_) => unreadable.push(file),
+        }
+    }
+    let doctests: Vec<FileId> = (0..files.len())
+        .filter(|&file| glances[file].doctest)
+        .collect();
+    let names: HashSet<String> = if unparsed_texts.is_empty() && unreadable.is_empty() {
         HashSet::default()
     } else {
         let sync: rustc_hash::FxHashSet<_> = project
@@ -756,18 +764,7 @@ fn build_project(
                 .or_insert_with(|| files[file].path.clone());
         }
     }
-    for &file in &unparsed {
-        let source = texts.read(file);
-        let Ok(source) = source.as_ref() else {
-            // It changed on disk since the first read: as a file that cannot be read.
-            for name in &names {
-                project
-                    .unindexed_mentions
-                    .entry(name.clone())
-                    .or_insert_with(|| files[file].path.clone());
-            }
-            continue;
-        };
+    for (file, source) in &unparsed_texts {
         for word in source
             .text
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -776,7 +773,7 @@ fn build_project(
             project
                 .unindexed_mentions
                 .entry(word.to_owned())
-                .or_insert_with(|| files[file].path.clone());
+                .or_insert_with(|| files[*file].path.clone());
         }
     }
     // The module-level constants functions read, mentioned by a file that is not indexed (or
@@ -786,22 +783,31 @@ fn build_project(
         .flat_map(|(_, f)| f.isolation.constants.iter().map(|(_, n)| n.as_bytes()))
         .collect();
     if !constants.is_empty() {
-        let unparsed: HashSet<FileId> = unparsed.into_iter().collect();
+        let unparsed: rustc_hash::FxHashMap<FileId, &SourceText> = unparsed_texts
+            .iter()
+            .map(|(file, source)| (*file, source))
+            .collect();
         let indexed: HashSet<FileId> = module_files.iter().copied().collect();
         let mentions: Vec<(String, FileId)> = (0..texts.len())
             .into_par_iter()
             .filter(|f| !indexed.contains(f) && !texts.is_err(*f))
             .filter(|&f| {
                 // Read again only when its words may hold one of them.
-                unparsed.contains(&f)
+                unparsed.contains_key(&f)
                     || blooms[f].as_ref().is_none_or(|bloom| {
                         constants.iter().any(|c| bloom.may_contain(word_hash(c)))
                     })
             })
             .flat_map_iter(|f| {
-                let source = texts.read(f);
-                let text = text_of(&source).unwrap_or("").as_bytes();
-                let words: Box<dyn Iterator<Item = &[u8]>> = if unparsed.contains(&f) {
+                let read;
+                let text = match unparsed.get(&f) {
+                    Some(source) => source.text.as_bytes(),
+                    None => {
+                        read = texts.read(f);
+                        text_of(&read).unwrap_or("").as_bytes()
+                    }
+                };
+                let words: Box<dyn Iterator<Item = &[u8]>> = if unparsed.contains_key(&f) {
                     Box::new(text.split(|&b| !is_word_byte(b)))
                 } else {
                     Box::new(code_words(text))
