@@ -667,21 +667,26 @@ fn build_project(
         // name it.
         let first = asked.is_empty();
         asked.extend(names.iter().map(|&n| n.to_owned()));
-        let mut wanted = files_mentioning(&names, texts, &indexing.done, &mut blooms);
+        // (Indexed from the text read to tell whether it mentions one: each file read once.)
+        let index = |file, source: &Result<SourceText, FileError>| indexing.index(file, source);
+        let mut found = files_mentioning(&names, texts, &indexing.done, &mut blooms, index);
         if first {
-            wanted.extend(
-                (0..texts.len())
-                    .filter(|f| !indexing.done.contains(f))
-                    .filter(|&f| glances[f].computed_lookup),
-            );
-            wanted.sort_unstable();
-            wanted.dedup();
+            let mentioning: HashSet<FileId> = found.iter().map(|(file, _)| *file).collect();
+            let lookups: Vec<FileId> = (0..texts.len())
+                .filter(|f| !indexing.done.contains(f) && !mentioning.contains(f))
+                .filter(|&f| glances[f].computed_lookup)
+                .collect();
+            found.extend(indexing.index_all(&lookups));
+            found.sort_unstable_by_key(|(file, _)| *file);
         }
-        if wanted.is_empty() {
+        if found.is_empty() {
             break;
         }
         let mut more = Vec::new();
-        indexing.index_more(wanted, &mut more);
+        for (file, index) in found {
+            indexing.done.insert(file);
+            indexing.add(file, index, &mut more);
+        }
         project = project.extend(more);
     }
     let Indexing {
@@ -788,15 +793,16 @@ fn build_project(
             .map(|(file, source)| (*file, source))
             .collect();
         let indexed: HashSet<FileId> = module_files.iter().copied().collect();
+        let probes: Vec<Probe> = constants.iter().map(|c| Probe::of(word_hash(c))).collect();
         let mentions: Vec<(String, FileId)> = (0..texts.len())
             .into_par_iter()
             .filter(|f| !indexed.contains(f) && !texts.is_err(*f))
             .filter(|&f| {
                 // Read again only when its words may hold one of them.
                 unparsed.contains_key(&f)
-                    || blooms[f].as_ref().is_none_or(|bloom| {
-                        constants.iter().any(|c| bloom.may_contain(word_hash(c)))
-                    })
+                    || blooms[f]
+                        .as_ref()
+                        .is_none_or(|bloom| probes.iter().any(|&probe| bloom.may_contain(probe)))
             })
             .flat_map_iter(|f| {
                 let read;
@@ -844,33 +850,29 @@ struct Indexing<'r> {
 }
 
 impl Indexing<'_> {
-    /// Indexes the files of `wanted` not indexed yet into `modules`.
-    fn index_more(&mut self, mut wanted: Vec<FileId>, modules: &mut Vec<ModuleIndex>) {
-        wanted.retain(|f| self.done.insert(*f));
-        let (files, texts, recipes) = (self.files, self.texts, self.recipes);
-        let Layout { roots, places } = self.layout;
-        let new: Vec<(FileId, Option<ModuleIndex>)> = wanted
+    /// The indexes of `files` (`None`: one could not be read or parsed), in their order.
+    fn index_all(&self, files: &[FileId]) -> Vec<(FileId, Option<ModuleIndex>)> {
+        files
             .par_iter()
-            .map(|&file| {
-                let source = texts.read(file);
-                let Ok(source) = source.as_ref() else {
-                    return (file, None);
-                };
-                let index = catch_unwind(AssertUnwindSafe(|| {
-                    parse_module(&source.text).ok().map(|parsed| {
-                        let place = places[file].clone();
-                        let path = &files[file].path;
-                        index_module(path, place, &source.text, &parsed, recipes, roots)
-                    })
-                }))
-                .ok()
-                .flatten();
-                (file, index)
+            .map(|&file| (file, self.index(file, &self.texts.read(file))))
+            .collect()
+    }
+
+    /// The index of `file`, whose text (or the error reading it) is `source`.
+    fn index(&self, file: FileId, source: &Result<SourceText, FileError>) -> Option<ModuleIndex> {
+        let Ok(source) = source else {
+            return None;
+        };
+        let Layout { roots, places } = self.layout;
+        catch_unwind(AssertUnwindSafe(|| {
+            parse_module(&source.text).ok().map(|parsed| {
+                let place = places[file].clone();
+                let path = &self.files[file].path;
+                index_module(path, place, &source.text, &parsed, self.recipes, roots)
             })
-            .collect();
-        for (file, index) in new {
-            self.add(file, index, modules);
-        }
+        }))
+        .ok()
+        .flatten()
     }
 
     /// Records the index of `file` (`None`: it could not be parsed).
@@ -913,60 +915,67 @@ fn project_layout(files: &[Candidate]) -> Layout {
 }
 
 /// The files not indexed yet that mention one of `names` as a word of their code (comments
-/// left out: `# type: ignore` names no function).
-fn files_mentioning(
+/// left out: `# type: ignore` names no function), in file order, each with what `with` makes
+/// of its text (read once for both; a file that cannot be read counts as one that mentions
+/// them, with its error).
+fn files_mentioning<T: Send>(
     names: &[&str],
     texts: &Texts,
     done: &HashSet<FileId>,
     blooms: &mut [Option<WordBloom>],
-) -> Vec<FileId> {
+    with: impl Fn(FileId, &Result<SourceText, FileError>) -> T + Sync,
+) -> Vec<(FileId, T)> {
     let names = Names::new(names);
+    let probes: Vec<Probe> = names.hashes().map(Probe::of).collect();
     let seen: &[Option<WordBloom>] = blooms;
-    let scanned: Vec<(FileId, Option<WordBloom>, bool)> = (0..texts.len())
+    let scanned: Vec<(FileId, Option<WordBloom>, Option<T>)> = (0..texts.len())
         .into_par_iter()
         .filter(|&f| !done.contains(&f) && !texts.is_err(f))
         .map(|f| {
             match &seen[f] {
                 // Read again only when its words may hold one of the names.
                 Some(bloom) => {
+                    if !probes.iter().any(|&probe| bloom.may_contain(probe)) {
+                        return (f, None, None);
+                    }
                     // (A file that changed since is indexed: it fails to, and then counts
                     // as a file that does not parse, which may call anything.)
-                    let mentions = names.hashes().any(|hash| bloom.may_contain(hash))
-                        && match texts.read(f).as_ref() {
-                            Ok(source) => code_words(source.text.as_bytes())
-                                .any(|word| names.contains(word_hash(word), word)),
-                            Err(_) => true,
-                        };
-                    (f, None, mentions)
+                    let source = texts.read(f);
+                    let mentions = match source.as_ref() {
+                        Ok(source) => code_words(source.text.as_bytes())
+                            .any(|word| names.contains(word_hash(word), word)),
+                        Err(_) => true,
+                    };
+                    (f, None, mentions.then(|| with(f, &source)))
                 }
                 None => {
                     let source = texts.read(f);
-                    let Ok(source) = source.as_ref() else {
-                        return (f, None, true);
+                    let Ok(text) = source.as_ref() else {
+                        return (f, None, Some(with(f, &source)));
                     };
-                    let text = source.text.as_bytes();
+                    let text = text.text.as_bytes();
                     let mut bloom = WordBloom::for_text(text);
                     let mut mentions = false;
                     for word in code_words(text) {
                         let hash = word_hash(word);
-                        bloom.insert(hash);
+                        bloom.insert(Probe::of(hash));
                         mentions = mentions || names.contains(hash, word);
                     }
-                    (f, Some(bloom), mentions)
+                    (f, Some(bloom), mentions.then(|| with(f, &source)))
                 }
             }
         })
         .collect();
-    let mut wanted = Vec::new();
-    for (file, bloom, mentions) in scanned {
+    let mut found = Vec::new();
+    for (file, bloom, made) in scanned {
         if bloom.is_some() {
             blooms[file] = bloom;
         }
-        if mentions {
-            wanted.push(file);
+        if let Some(made) = made {
+            found.push((file, made));
         }
     }
-    wanted
+    found
 }
 
 /// Whether `text` may take a function by a name computed at run time (by bytes): call
@@ -1108,14 +1117,15 @@ impl Glance {
         let bloom = (!indexed).then(|| {
             let mut bloom = WordBloom::for_text(text.as_bytes());
             for word in code_words(text.as_bytes()) {
-                bloom.insert(word_hash(word));
+                bloom.insert(Probe::of(word_hash(word)));
             }
             bloom
         });
         Glance {
             bloom,
             computed_lookup: !indexed && looks_up_by_computed_name(text),
-            doctest: text.contains(">>>"),
+            // (`memmem`: `str::contains` took 2% of a full check's instructions here.)
+            doctest: memchr::memmem::find(text.as_bytes(), b">>>").is_some(),
         }
     }
 }
@@ -1135,24 +1145,49 @@ impl WordBloom {
         }
     }
 
-    /// The two bits of a word of this [`word_hash`].
-    fn bits_of(&self, hash: u64) -> [usize; 2] {
+    fn insert(&mut self, probe: Probe) {
         let mask = self.bits.len() * 64 - 1;
-        [hash as usize & mask, (hash >> 32) as usize & mask]
-    }
-
-    fn insert(&mut self, hash: u64) {
-        for bit in self.bits_of(hash) {
+        for i in 0..BLOOM_BITS {
+            let bit = probe.start.wrapping_add(i.wrapping_mul(probe.step)) & mask;
             self.bits[bit / 64] |= 1 << (bit % 64);
         }
     }
 
-    fn may_contain(&self, hash: u64) -> bool {
-        self.bits_of(hash)
-            .iter()
-            .all(|&bit| self.bits[bit / 64] & (1 << (bit % 64)) != 0)
+    fn may_contain(&self, probe: Probe) -> bool {
+        let mask = self.bits.len() * 64 - 1;
+        (0..BLOOM_BITS).all(|i| {
+            let bit = probe.start.wrapping_add(i.wrapping_mul(probe.step)) & mask;
+            self.bits[bit / 64] & (1 << (bit % 64)) != 0
+        })
     }
 }
+
+/// Where a word of a [`word_hash`] sets its bits in a [`WordBloom`]: [`BLOOM_BITS`] of them,
+/// by double hashing.
+#[derive(Clone, Copy)]
+struct Probe {
+    start: usize,
+    step: usize,
+}
+
+impl Probe {
+    fn of(hash: u64) -> Self {
+        // (Mixed first: the multiplicative hash leaves its middle bits weak.)
+        let mut mixed = hash ^ (hash >> 33);
+        mixed = mixed.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        mixed ^= mixed >> 33;
+        Probe {
+            start: mixed as usize,
+            step: ((mixed >> 32) | 1) as usize,
+        }
+    }
+}
+
+/// How many bits a word sets in a [`WordBloom`]. With a few hundred distinct words to the
+/// kilobyte of bits a file has, two bits let about one name in a hundred through, and a round
+/// looks for hundreds of names: nearly every file was read again. Six let about one in five
+/// thousand through.
+const BLOOM_BITS: usize = 6;
 
 /// Whether a byte can be part of a Python identifier (or a number): ASCII letters, digits,
 /// `_`, and any byte of a non-ASCII character.
@@ -1652,15 +1687,15 @@ mod tests {
         for names in rounds {
             let mut unread: Vec<Option<super::WordBloom>> =
                 (0..texts.len()).map(|_| None).collect();
-            let first = files_mentioning(names, &sources, &done, &mut unread);
-            let later = files_mentioning(names, &sources, &done, &mut blooms);
+            let first = files_mentioning(names, &sources, &done, &mut unread, |_, _| ());
+            let later = files_mentioning(names, &sources, &done, &mut blooms, |_, _| ());
             assert_eq!(first, later, "{names:?}");
             assert!(blooms.iter().all(Option::is_some));
         }
         // (Each round found something, and the filters tell some files apart.)
         let found: Vec<usize> = rounds
             .iter()
-            .map(|names| files_mentioning(names, &sources, &done, &mut blooms).len())
+            .map(|names| files_mentioning(names, &sources, &done, &mut blooms, |_, _| ()).len())
             .collect();
         assert!(found.iter().all(|&n| n > 0 && n < texts.len()), "{found:?}");
     }
