@@ -14,8 +14,6 @@
 //! [`ScopeVisitor`] functions, so they meet the scopes in the same order and the checker finds
 //! each scope by counting.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::parse::ast::{self, Expr, ExprContext, Stmt};
 use crate::parse::visitor::{self, Visitor};
 use crate::parse::{Ranged, TextRange, TextSize};
@@ -38,7 +36,7 @@ pub struct Scope<'a> {
     pub parent: Option<ScopeId>,
     /// A dotted path of the enclosing definitions (`Service.run.<lambda>`), stable across edits.
     pub label: String,
-    names: HashMap<&'a str, BindingId>,
+    names: Names<'a>,
     globals: Vec<&'a str>,
     nonlocals: Vec<&'a str>,
     star_imports: Vec<Vec<&'a str>>,
@@ -46,6 +44,81 @@ pub struct Scope<'a> {
     pub self_name: Option<&'a str>,
     /// For a function: its positional parameters, in order.
     pub positional: Vec<&'a str>,
+}
+
+/// A scope's bindings by name. [`SemanticModel::lookup`] hashes a name once for all the
+/// scopes it looks in; the hash is the one a map of `&str` keys computes, so the names are
+/// stored, and iterated, as in such a map.
+#[derive(Debug, Default, Clone)]
+struct Names<'a>(std::collections::HashMap<Key<'a>, BindingId, PrehashedBuild>);
+
+/// A name with its hash.
+#[derive(Debug, Clone, Copy)]
+struct Key<'a> {
+    hash: u64,
+    name: &'a str,
+}
+
+impl<'a> Key<'a> {
+    fn of(name: &'a str) -> Self {
+        use std::hash::BuildHasher;
+        Key {
+            hash: rustc_hash::FxBuildHasher.hash_one(name),
+            name,
+        }
+    }
+}
+
+impl PartialEq for Key<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.name == other.name
+    }
+}
+
+impl Eq for Key<'_> {}
+
+impl std::hash::Hash for Key<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Hashes a [`Key`] to the hash it carries.
+type PrehashedBuild = std::hash::BuildHasherDefault<Prehashed>;
+
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only a key's hash is written")
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
+impl<'a> Names<'a> {
+    fn get(&self, name: &str) -> Option<BindingId> {
+        self.get_key(Key::of(name))
+    }
+
+    fn get_key(&self, key: Key<'_>) -> Option<BindingId> {
+        self.0.get(&key).copied()
+    }
+
+    fn insert(&mut self, name: &'a str, binding: BindingId) {
+        self.0.insert(Key::of(name), binding);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'a str, &BindingId)> + '_ {
+        self.0.iter().map(|(key, binding)| (key.name, binding))
+    }
 }
 
 /// Where an import binding comes from, for removing it once fixes made it unused.
@@ -132,10 +205,13 @@ pub struct SemanticModel<'a> {
 
 impl<'a> SemanticModel<'a> {
     pub fn build(suite: &'a [Stmt]) -> Self {
+        // (Room for the bindings of a typical module of its size, about one per 80 bytes:
+        // growing a vector of bindings copied them over and over.)
+        let size = suite.last().map_or(0, |last| last.end().to_usize());
         let mut builder = Builder {
             model: SemanticModel {
                 scopes: vec![Scope::new(ScopeKind::Module, None, String::new())],
-                bindings: Vec::new(),
+                bindings: Vec::with_capacity(size / 80),
                 exported: Vec::new(),
                 imported_modules: rustc_hash::FxHashSet::default(),
                 module_imports: Vec::new(),
@@ -172,7 +248,7 @@ impl<'a> SemanticModel<'a> {
                     .filter(|&(_, &binding)| {
                         matches!(&model.bindings[binding].kind, BindingKind::Import { path, .. } if path.len() == 1)
                     })
-                    .map(|(&name, &binding)| (name, binding))
+                    .map(|(name, &binding)| (name, binding))
                     .collect()
             })
             .collect();
@@ -183,16 +259,18 @@ impl<'a> SemanticModel<'a> {
     /// skipped for nested functions, `global` and `nonlocal` redirect. `None`: a builtin or an
     /// undefined name.
     pub fn lookup(&self, scope: ScopeId, name: &str) -> Option<BindingId> {
+        // (Hashed once for every scope on the way.)
+        let key = Key::of(name);
         let mut current = Some(scope);
         let mut innermost = true;
         while let Some(id) = current {
             let s = &self.scopes[id];
             if s.globals.contains(&name) {
-                return self.scopes[0].names.get(name).copied();
+                return self.scopes[0].names.get_key(key);
             }
             let visible = innermost || s.kind != ScopeKind::Class;
             if visible && !s.nonlocals.contains(&name) {
-                if let Some(&binding) = s.names.get(name) {
+                if let Some(binding) = s.names.get_key(key) {
                     return Some(binding);
                 }
             }
@@ -351,7 +429,7 @@ impl<'a> SemanticModel<'a> {
             Expr::Name(name) => self.bindings[self.lookup(scope, name.id.as_str())?].definition,
             Expr::Attribute(attribute) => {
                 let class = self.self_class(scope, &attribute.value)?;
-                let &binding = self.scopes[class].names.get(attribute.attr.id.as_str())?;
+                let binding = self.scopes[class].names.get(attribute.attr.id.as_str())?;
                 self.bindings[binding].definition
             }
             _ => None,
@@ -360,7 +438,7 @@ impl<'a> SemanticModel<'a> {
 
     /// The scope of the method (or nested class) `name` defined in the body of `class`.
     pub fn member_definition(&self, class: ScopeId, name: &str) -> Option<ScopeId> {
-        let &binding = self.scopes[class].names.get(name)?;
+        let binding = self.scopes[class].names.get(name)?;
         self.bindings[binding].definition
     }
 
@@ -407,7 +485,7 @@ impl<'a> SemanticModel<'a> {
 
     /// The names bound at module level.
     pub fn top_level_names(&self) -> impl Iterator<Item = (&'a str, &BindingId)> + '_ {
-        self.scopes[0].names.iter().map(|(name, id)| (*name, id))
+        self.scopes[0].names.iter()
     }
 
     /// Whether `await` could stand in `scope` if its enclosing `def` were async: no lambda,
@@ -465,7 +543,7 @@ impl<'a> Scope<'a> {
             kind,
             parent,
             label,
-            names: HashMap::default(),
+            names: Names::default(),
             globals: Vec::new(),
             nonlocals: Vec::new(),
             star_imports: Vec::new(),
@@ -617,7 +695,7 @@ impl<'a> Builder<'a> {
             }
             return;
         }
-        if let Some(&existing) = self.model.scopes[scope].names.get(name) {
+        if let Some(existing) = self.model.scopes[scope].names.get(name) {
             let binding = &mut self.model.bindings[existing];
             binding.rebound = true;
             binding.bind_count += 1;
@@ -838,7 +916,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
                         ScopeKind::Lambda | ScopeKind::Comprehension { .. }
                     )
             });
-            if let (Some(body_scope), Some(&binding)) =
+            if let (Some(body_scope), Some(binding)) =
                 (body_scope, self.model.scopes[parent].names.get(name))
             {
                 if self.model.bindings[binding].bind_count == 1 {
