@@ -301,22 +301,8 @@ impl Patches {
     /// The first patch (in run order) whose target's last segment is one of `names` and for
     /// which `test` holds.
     pub fn find(&self, names: &[&str], test: impl Fn(&Patch) -> bool) -> Option<&Patch> {
-        if self.modules.is_empty() {
-            return None;
-        }
-        let mentioning: Vec<Option<Arc<[bool]>>> =
-            names.iter().map(|name| self.mentioning(name)).collect();
-        self.modules
-            .iter()
-            .enumerate()
-            .filter(|&(i, module)| {
-                module.found.get().is_some()
-                    || mentioning
-                        .iter()
-                        .any(|mentions| mentions.as_ref().is_none_or(|mentions| mentions[i]))
-            })
-            .flat_map(|(_, module)| module.patches())
-            .find(|&patch| names.contains(&last_segment(&patch.target)) && test(patch))
+        let candidate = |mentions: &dyn Fn(&str) -> bool| names.iter().any(|&n| mentions(n));
+        self.first(names, names, candidate, test)
     }
 
     /// The patch that a migration of `api` (`["time", "sleep"]`) in the module named
@@ -326,7 +312,55 @@ impl Patches {
         let api = api.join(".");
         let root = callee.split('.').next().unwrap_or(callee);
         let names = [last_segment(&api), root, last_segment(callee)];
-        self.find(&names, |patch| affects(patch, modules, &api, callee))
+        // A patch of the function itself ends with its name; one of the name the call goes
+        // through (`pkg.jobs.time`, `pkg.jobs.sleep`) also names the module, whose last
+        // segment is then a word of its own too (`jobs`). Without that test, every module
+        // that mentions `time` was parsed for a fix of `time.sleep`.
+        let through: Vec<&str> = modules.iter().map(|module| last_segment(module)).collect();
+        let mut words = names.to_vec();
+        words.extend(&through);
+        let candidate = |mentions: &dyn Fn(&str) -> bool| {
+            mentions(names[0])
+                || ((mentions(root) || mentions(names[2]))
+                    && through.iter().any(|&module| mentions(module)))
+        };
+        self.first(&names, &words, candidate, |patch| {
+            affects(patch, modules, &api, callee)
+        })
+    }
+
+    /// The first patch (in run order) whose target's last segment is one of `names` and for
+    /// which `test` holds, among the modules parsed already and those for which `candidate`
+    /// holds, given whether they mention a word (one of `words`).
+    fn first(
+        &self,
+        names: &[&str],
+        words: &[&str],
+        candidate: impl Fn(&dyn Fn(&str) -> bool) -> bool,
+        test: impl Fn(&Patch) -> bool,
+    ) -> Option<&Patch> {
+        if self.modules.is_empty() {
+            return None;
+        }
+        let mentioning: Vec<(&str, Option<Arc<[bool]>>)> = words
+            .iter()
+            .map(|&word| (word, self.mentioning(word)))
+            .collect();
+        self.modules
+            .iter()
+            .enumerate()
+            .filter(|&(i, module)| {
+                // (A word that is no identifier is not searched for: it may be mentioned.)
+                let mentions = |word: &str| {
+                    mentioning
+                        .iter()
+                        .filter(|(w, _)| *w == word)
+                        .all(|(_, mentions)| mentions.as_ref().is_none_or(|m| m[i]))
+                };
+                module.found.get().is_some() || candidate(&mentions)
+            })
+            .flat_map(|(_, module)| module.patches())
+            .find(|&patch| names.contains(&last_segment(&patch.target)) && test(patch))
     }
 
     /// Per module, whether it mentions `name` as a word; `None` when any module may hold a
@@ -852,6 +886,26 @@ def test(monkeypatch, mocker):
         // A name that is no identifier: any module may hold it.
         assert!(patches.find(&["a b"], |_| true).is_none());
         assert_eq!(parsed(&patches), [true; 5]);
+    }
+
+    #[test]
+    fn a_patch_of_the_name_a_call_goes_through_is_looked_for_where_its_module_is_named() {
+        // Both mention `time`; only `test_b` names `jobs`, and neither mentions `sleep`.
+        let text = |target: &str| format!("from unittest import mock\nmock.patch('{target}')\n");
+        let modules = [
+            ("test_f.py", "pkg.other.time"),
+            ("test_b.py", "pkg.jobs.time"),
+        ]
+        .map(|(path, target)| (PathBuf::from(path), Box::from(text(target))));
+        let patches = Patches::new(modules.clone());
+        let patch = patches.affecting(&["pkg.jobs".to_owned()], &["time", "sleep"], "time.sleep");
+        assert_eq!(patch.map(|p| p.target.as_str()), Some("pkg.jobs.time"));
+        assert_eq!(parsed(&patches), [false, true]);
+        // The other module's own question finds its patch.
+        let patches = Patches::new(modules);
+        let patch = patches.affecting(&["pkg.other".to_owned()], &["time", "sleep"], "time.sleep");
+        assert_eq!(patch.map(|p| p.target.as_str()), Some("pkg.other.time"));
+        assert_eq!(parsed(&patches), [true, false]);
     }
 
     #[test]
