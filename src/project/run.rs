@@ -1146,28 +1146,23 @@ impl WordBloom {
     }
 
     fn insert(&mut self, probe: Probe) {
-        let mask = self.bits.len() * 64 - 1;
-        for i in 0..BLOOM_BITS {
-            let bit = probe.start.wrapping_add(i.wrapping_mul(probe.step)) & mask;
-            self.bits[bit / 64] |= 1 << (bit % 64);
-        }
+        let block = probe.block & (self.bits.len() - 1);
+        self.bits[block] |= probe.mask;
     }
 
     fn may_contain(&self, probe: Probe) -> bool {
-        let mask = self.bits.len() * 64 - 1;
-        (0..BLOOM_BITS).all(|i| {
-            let bit = probe.start.wrapping_add(i.wrapping_mul(probe.step)) & mask;
-            self.bits[bit / 64] & (1 << (bit % 64)) != 0
-        })
+        let block = probe.block & (self.bits.len() - 1);
+        self.bits[block] & probe.mask == probe.mask
     }
 }
 
-/// Where a word of a [`word_hash`] sets its bits in a [`WordBloom`]: [`BLOOM_BITS`] of them,
-/// by double hashing.
+/// Where a word of a [`word_hash`] sets its bits in a [`WordBloom`]: [`BLOOM_BITS`] bits of
+/// one 64-bit block (a blocked filter: one memory access per word, and the bits are computed
+/// once per word, not once per file).
 #[derive(Clone, Copy)]
 struct Probe {
-    start: usize,
-    step: usize,
+    block: usize,
+    mask: u64,
 }
 
 impl Probe {
@@ -1176,17 +1171,20 @@ impl Probe {
         let mut mixed = hash ^ (hash >> 33);
         mixed = mixed.wrapping_mul(0xff51_afd7_ed55_8ccd);
         mixed ^= mixed >> 33;
+        // The block from the low bits (a filter has at most 1,024 blocks), each bit of the
+        // block from six bits above them.
+        let mask = (0..BLOOM_BITS).fold(0, |mask, i| mask | 1 << ((mixed >> (16 + 6 * i)) & 63));
         Probe {
-            start: mixed as usize,
-            step: ((mixed >> 32) | 1) as usize,
+            block: mixed as usize,
+            mask,
         }
     }
 }
 
-/// How many bits a word sets in a [`WordBloom`]. With a few hundred distinct words to the
-/// kilobyte of bits a file has, two bits let about one name in a hundred through, and a round
-/// looks for hundreds of names: nearly every file was read again. Six let about one in five
-/// thousand through.
+/// How many bits a word sets in a [`WordBloom`]. A file has about one bit of filter per byte,
+/// a few dozen per distinct word. With two bits about one name in a hundred got through, and
+/// a round looks for hundreds of names: nearly every file was read again. Six in one block
+/// let about one in a few thousand through.
 const BLOOM_BITS: usize = 6;
 
 /// Whether a byte can be part of a Python identifier (or a number): ASCII letters, digits,
