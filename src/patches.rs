@@ -350,12 +350,12 @@ impl Patches {
             .iter()
             .enumerate()
             .filter(|&(i, module)| {
-                // (A word that is no identifier is not searched for: it may be mentioned.)
+                // (A word not searched for, as it is no identifier, may be mentioned.)
                 let mentions = |word: &str| {
                     mentioning
                         .iter()
-                        .filter(|(w, _)| *w == word)
-                        .all(|(_, mentions)| mentions.as_ref().is_none_or(|m| m[i]))
+                        .find(|(w, _)| *w == word)
+                        .is_none_or(|(_, mentions)| mentions.as_ref().is_none_or(|m| m[i]))
                 };
                 module.found.get().is_some() || candidate(&mentions)
             })
