@@ -562,8 +562,7 @@ fn offload_fix(
                 });
                 ("", "")
             } else {
-                call.await_text
-                    .clone()
+                call.await_text()
                     .map_err(|reason| format!("`await` cannot be added at {}: {reason}", at()))?
             };
             let (asyncio, import) = match &project.modules[id.file].asyncio_at(call) {
@@ -1434,7 +1433,7 @@ fn caller_obstacle_text(
             }
             _ => {}
         }
-        if let Err(reason) = &call.await_text {
+        if let Err(reason) = call.await_text() {
             return Some((
                 format!("`await` cannot be added to its call at {}: {reason}", at()),
                 None,
@@ -1469,14 +1468,14 @@ fn conversion_edits(project: &Project, set: &HashSet<FnId>) -> Vec<(FileId, Edit
                 run_in_main_guard(project, id, &mut per_file);
                 continue;
             }
-            let Ok((prefix, suffix)) = call.await_text else {
+            let Ok((prefix, suffix)) = call.await_text() else {
                 continue;
             };
             // A sync caller outside the set is a root that becomes `async def` with it: a
             // test, or a script's entry point (whose calls then go to `asyncio.run`).
             if let Some(root) = project.caller_of(id).filter(|g| !set.contains(g)) {
                 let r = project.function(root);
-                let marker = match &r.async_test {
+                let marker = match r.async_test.as_deref() {
                     Some(Ok(marker)) => marker.as_str(),
                     _ => "",
                 };

@@ -81,7 +81,7 @@ impl Recipe for UnawaitedCoroutine {
                 || function.wrapping_decorator().is_some()
                 || function.is_generator
                 || !matches!(call.usage, Use::Discarded | Use::Condition)
-                || call.coroutine_check.is_some()
+                || call.coroutine_check().is_some()
                 || !checker.enabled_at(&META, id.file, call.range.start())
             {
                 continue;
@@ -106,14 +106,14 @@ impl Recipe for UnawaitedCoroutine {
                 .rebindings(*callee)
                 .into_iter()
                 .find(|r| !r.is_async);
-            let (fix, note) = match &call.await_text {
+            let (fix, note) = match call.await_text() {
                 _ if on_loop && sync_rebinding.is_some() => (
                     None,
                     sync_rebinding.map(|r| {
                         format!("the call may reach a sync definition instead, where `await` would raise: {}", r.reason)
                     }),
                 ),
-                &Ok((prefix, suffix)) if on_loop => {
+                Ok((prefix, suffix)) if on_loop => {
                     let mut edits = vec![(id.file, Edit::insertion(prefix, call.range.start()))];
                     if !suffix.is_empty() {
                         edits.push((id.file, Edit::insertion(suffix, call.range.end())));

@@ -58,9 +58,10 @@ pub struct Function {
     /// In a test module whose pytest runs async tests, a function pytest may collect as a
     /// test: what goes before its `def` to make it `async def` there (the marker, in strict
     /// mode), or why it cannot be had.
-    pub async_test: Option<Result<String, String>>,
+    /// (Boxed, as the fields below: rare, and the index holds every function of the project.)
+    pub async_test: Option<Box<Result<String, String>>>,
     /// The class its return annotation names (`-> Store`, `-> Optional[Store]`).
-    pub returns: Option<Target>,
+    pub returns: Option<Box<Target>>,
     /// What its own body shares with other code, for moving it to a thread (see
     /// [`Isolation`]).
     pub isolation: Isolation,
@@ -140,16 +141,18 @@ pub enum Target {
     /// `from .db import fetch`; relative paths start with dots).
     Qualified(QualifiedPath),
     /// `self.name` / `cls.name` in a method of `class` (looked up through the hierarchy).
-    Method { class: usize, name: Box<str> },
+    /// (The class is a `u32`, and [`Target::InstanceMethod`] boxed, to keep a target in 24
+    /// bytes: every call and value reference of the index has one.)
+    Method { class: u32, name: Box<str> },
     /// `super().name` in a method of `class`.
-    Super { class: usize, name: Box<str> },
+    Super { class: u32, name: Box<str> },
     /// `self.attr.name`, where `class` knows the constructor of `attr` (boxed: rare, and
     /// every call and value reference has a target).
     AttributeMethod(Box<AttributeMethod>),
     /// An instance of the class the target resolves to (`db` after `db = Store(path)`).
     Instance(Box<Target>),
     /// `receiver.name`, where the receiver is an instance of the class `class` resolves to.
-    InstanceMethod { class: Box<Target>, name: Box<str> },
+    InstanceMethod(Box<InstanceMethod>),
     /// A name this module cannot resolve (a builtin shadowed by several star imports), which
     /// a project definition of that name may be.
     Unknown(Box<str>),
@@ -165,6 +168,14 @@ pub enum Target {
     /// What the pytest fixture of that name in the nearest `conftest.py` above the module
     /// returns (a test's parameter the module's own fixtures do not fill).
     ConftestFixture(Box<str>),
+}
+
+/// `receiver.name`, where the receiver is an instance of the class `class` resolves to (see
+/// [`Target::InstanceMethod`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InstanceMethod {
+    pub class: Target,
+    pub name: Box<str>,
 }
 
 /// `self.attribute.name` in a method of `class` (see [`Target::AttributeMethod`]).
@@ -184,7 +195,7 @@ impl Target {
             Target::Method { .. }
                 | Target::Super { .. }
                 | Target::AttributeMethod(_)
-                | Target::InstanceMethod { .. }
+                | Target::InstanceMethod(_)
                 | Target::UnknownAttribute(_)
         )
     }
@@ -194,9 +205,9 @@ impl Target {
         match self {
             Target::Qualified(path) => path.last().map(|s| &**s),
             Target::AttributeMethod(method) => Some(&method.name),
+            Target::InstanceMethod(method) => Some(&method.name),
             Target::Method { name, .. }
             | Target::Super { name, .. }
-            | Target::InstanceMethod { name, .. }
             | Target::Unknown(name)
             | Target::UnknownAttribute(name) => Some(name),
             Target::Function(_)
@@ -241,12 +252,8 @@ pub struct Call {
     pub target: Target,
     pub range: TextRange,
     pub usage: Use,
-    /// The text to put before and after the call to await it, or why `await` cannot be added
-    /// there.
-    pub await_text: Result<(&'static str, &'static str), String>,
-    /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`): the code
-    /// handles both kinds of callee itself.
-    pub coroutine_check: Option<Box<str>>,
+    /// How `await` goes around the call, or why it cannot (see [`Call::await_text`]).
+    pub awaiting: Awaiting,
     /// The argument list, parentheses included.
     pub arguments: TextRange,
     /// The first argument starts another line (a line break or a comment follows `(`): an
@@ -261,6 +268,51 @@ pub struct Call {
     /// Runs no project code and shares nothing, judged alone: a standard function or a
     /// method of an object its function made (see [`Isolation`]).
     pub isolated: bool,
+}
+
+impl Call {
+    /// The text to put before and after the call to await it, or why `await` cannot be added
+    /// there.
+    pub fn await_text(&self) -> Result<(&'static str, &'static str), std::borrow::Cow<'_, str>> {
+        match &self.awaiting {
+            Awaiting::Bare => Ok(("await ", "")),
+            Awaiting::Parenthesized => Ok(("(await ", ")")),
+            Awaiting::NotInFunction => {
+                Err("a generator expression, a lambda or an f-string `=` field".into())
+            }
+            Awaiting::Obstacle(reason) => Err((&**reason).into()),
+            Awaiting::CoroutineCheck(check) => Err(format!(
+                "the code around it checks at run time whether it is a coroutine (`{check}`)"
+            )
+            .into()),
+        }
+    }
+
+    /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`): the code
+    /// handles both kinds of callee itself.
+    pub fn coroutine_check(&self) -> Option<&str> {
+        match &self.awaiting {
+            Awaiting::CoroutineCheck(check) => Some(check),
+            _ => None,
+        }
+    }
+}
+
+/// Where `await` can stand at a call once the enclosing `def` is async (kept small: every call
+/// of the index has one; the reasons for the common cases are written when asked for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Awaiting {
+    /// `await f()`.
+    Bare,
+    /// `(await f())`, where the parent binds tighter than `await` (`(await f()).attr`).
+    Parenthesized,
+    /// Not directly in a function's body: a generator expression, a lambda, an annotation or
+    /// an f-string's `=` field.
+    NotInFunction,
+    /// Another reason (a thread lock held around the call).
+    Obstacle(Box<str>),
+    /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`).
+    CoroutineCheck(Box<str>),
 }
 
 /// The name `asyncio` has at a call (kept small: every call of the index has one).
@@ -368,7 +420,7 @@ pub struct ModuleIndex {
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
     /// Module-level definitions and imports, by name.
-    pub top_level: HashMap<String, Target>,
+    pub top_level: TopLevel,
     /// In a `conftest.py`: its module-level pytest fixtures, by name, with the class of what
     /// each returns or yields when every value is an instance of one class (`None`: not
     /// followed), for the tests below it that name them.
@@ -391,6 +443,41 @@ pub struct ModuleIndex {
     pub pytest_import: Option<crate::fix::Edit>,
     /// The edit importing `asyncio`, for the calls that need it ([`AsyncioName::ToImport`]).
     pub asyncio_import: Option<crate::fix::Edit>,
+}
+
+/// A module's top-level names and what each is (see [`ModuleIndex::top_level`]), sorted by
+/// name: a lookup is a binary search (the index keeps one per module of the project, and a
+/// hash map took twice the memory).
+#[derive(Debug, Default)]
+pub struct TopLevel {
+    entries: Box<[(Box<str>, Target)]>,
+}
+
+impl TopLevel {
+    fn new(names: HashMap<String, Target>) -> Self {
+        let mut entries: Vec<(Box<str>, Target)> = names
+            .into_iter()
+            .map(|(name, target)| (name.into_boxed_str(), target))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        TopLevel {
+            entries: entries.into_boxed_slice(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Target> {
+        let found = self.entries.binary_search_by(|(n, _)| (**n).cmp(name));
+        found.ok().map(|i| &self.entries[i].1)
+    }
+
+    /// The names and targets, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Target)> {
+        self.entries.iter().map(|(name, target)| (&**name, target))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Target> {
+        self.entries.iter().map(|(_, target)| target)
+    }
 }
 
 impl ModuleIndex {
@@ -562,7 +649,7 @@ pub fn index_with_model(
             is_package,
             functions: Vec::new(),
             classes: Vec::new(),
-            top_level: HashMap::default(),
+            top_level: TopLevel::default(),
             fixtures: HashMap::default(),
             calls: Vec::new(),
             values: Vec::new(),
@@ -584,7 +671,8 @@ pub fn index_with_model(
     // Definitions first, so calls can refer to methods defined further down.
     indexer.collect_definitions(parsed.suite());
     for (function, scope, annotation) in std::mem::take(&mut indexer.return_annotations) {
-        indexer.index.functions[function].returns = indexer.annotation_class(scope, annotation, 0);
+        indexer.index.functions[function].returns =
+            indexer.annotation_class(scope, annotation, 0).map(Box::new);
     }
     let followed = indexer.followed_objects(parsed);
     walk_module(&mut indexer, parsed.suite());
@@ -619,7 +707,8 @@ pub fn index_with_model(
         mut index, paths, ..
     } = indexer;
     let mut paths = paths.into_inner();
-    index.top_level.extend(instances);
+    // (By name while it is filled: a definition or an import replaces an instance.)
+    let mut top_level: HashMap<String, Target> = instances.into_iter().collect();
     index.fixtures = fixtures;
     // The first class and top-level function of each label (a lookup per name, not a scan).
     let mut first_class: HashMap<String, usize> = HashMap::default();
@@ -651,15 +740,15 @@ pub fn index_with_model(
             },
             _ => continue,
         };
-        index.top_level.insert(name.to_owned(), target);
+        top_level.insert(name.to_owned(), target);
     }
+    index.top_level = TopLevel::new(top_level);
     // The index outlives the parse by the whole run: no spare capacity.
     index.calls.shrink_to_fit();
     index.values.shrink_to_fit();
     index.functions.shrink_to_fit();
     index.classes.shrink_to_fit();
     index.attribute_stores.shrink_to_fit();
-    index.top_level.shrink_to_fit();
     index
 }
 
@@ -793,7 +882,7 @@ impl<'a> Indexer<'a, '_> {
             is_generator: false,
             returns_value: false,
             may_return_awaitable: false,
-            async_test,
+            async_test: async_test.map(Box::new),
             returns: None,
             isolation: Isolation::default(),
             is_stub: def.body.iter().all(|stmt| match stmt {
@@ -1153,7 +1242,7 @@ impl<'a> Indexer<'a, '_> {
         if let Some(class_scope) = semantic.self_class(scope, value) {
             if let Some(&class) = self.scope_class.get(&class_scope) {
                 return Target::Method {
-                    class,
+                    class: class as u32,
                     name: name.into(),
                 };
             }
@@ -1168,7 +1257,7 @@ impl<'a> Indexer<'a, '_> {
                         .and_then(|c| self.scope_class.get(&c).copied());
                     if let Some(class) = class {
                         return Target::Super {
-                            class,
+                            class: class as u32,
                             name: name.into(),
                         };
                     }
@@ -1200,10 +1289,10 @@ impl<'a> Indexer<'a, '_> {
             // (Or of what a function returns: its return annotation tells.)
             return match self.target_at_depth(scope, &call.func, depth + 1) {
                 class @ (Target::Class(_) | Target::Qualified(_) | Target::Function(_)) => {
-                    Target::InstanceMethod {
-                        class: Box::new(class),
+                    Target::InstanceMethod(Box::new(InstanceMethod {
+                        class,
                         name: name.into(),
-                    }
+                    }))
                 }
                 Target::External if self.is_outside(scope, &call.func) => Target::External,
                 _ => Target::UnknownAttribute(name.into()),
@@ -1218,14 +1307,14 @@ impl<'a> Indexer<'a, '_> {
             Target::Class(class) => match self.index.classes[class].methods.get(name) {
                 Some(&method) => Target::Function(method),
                 None => Target::Method {
-                    class,
+                    class: class as u32,
                     name: name.into(),
                 },
             },
-            Target::Instance(class) => Target::InstanceMethod {
-                class,
+            Target::Instance(class) => Target::InstanceMethod(Box::new(InstanceMethod {
+                class: *class,
                 name: name.into(),
-            },
+            })),
             // `os.path.join`: an attribute of something outside the project; `parts.index`
             // of `parts = list(...)`: a method of a builtin or standard library type.
             Target::External
@@ -1528,19 +1617,21 @@ impl<'a> Indexer<'a, '_> {
             }
         });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
-        let await_text = if !self.semantic.awaitable_in_function(scope)
+        let awaiting = if !self.semantic.awaitable_in_function(scope)
             || self.context.in_annotation()
             || self.context.in_debug_interpolation(range)
         {
-            Err("a generator expression, a lambda or an f-string `=` field".to_owned())
+            Awaiting::NotInFunction
         } else if let Some(reason) = crate::locks::await_obstacle(&self.context, self.semantic) {
-            Err(reason)
-        } else if let Some(check) = &coroutine_check {
-            Err(format!(
-                "the code around it checks at run time whether it is a coroutine (`{check}`)"
-            ))
+            Awaiting::Obstacle(reason.into())
+        } else if let Some(check) = coroutine_check {
+            Awaiting::CoroutineCheck(check.into())
         } else {
-            Ok(await_wrapping(self.parsed, expr, self.context.parent()))
+            // (`await ` alone, or in parentheses.)
+            match await_wrapping(self.parsed, expr, self.context.parent()) {
+                (_, "") => Awaiting::Bare,
+                _ => Awaiting::Parenthesized,
+            }
         };
         let usage = self.usage(call);
         self.index.calls.push(Call {
@@ -1549,8 +1640,7 @@ impl<'a> Indexer<'a, '_> {
             target,
             range,
             usage,
-            await_text,
-            coroutine_check: coroutine_check.map(String::into_boxed_str),
+            awaiting,
             arguments: call.arguments.range(),
             arguments_break: {
                 let after = &self.source[usize::from(call.arguments.start()) + 1..];
@@ -2185,4 +2275,20 @@ fn returns_outside_type(path: &[&str]) -> bool {
             | ["shlex", "split"]
             | ["io", "StringIO" | "BytesIO"]
     )
+}
+
+/// The index holds every call, value reference and function of the project for the whole run:
+/// their sizes are the run's memory.
+#[cfg(all(test, target_pointer_width = "64"))]
+mod sizes {
+    use std::mem::size_of;
+
+    #[test]
+    fn index_items_stay_small() {
+        assert_eq!(size_of::<super::Target>(), 24);
+        assert_eq!(size_of::<super::ValueRef>(), 32);
+        assert_eq!(size_of::<super::Call>(), 112);
+        assert_eq!(size_of::<super::Function>(), 160);
+        assert_eq!(size_of::<crate::project::Resolved>(), 24);
+    }
 }

@@ -37,7 +37,7 @@ use super::{Indexer, Target};
 pub struct Isolation {
     /// The first thing in its body that shares state or cannot be proven not to: where, and
     /// what (`reads \`self.count\``).
-    pub obstacle: Option<(TextRange, String)>,
+    pub obstacle: Option<Box<(TextRange, String)>>,
     /// The module-level constants (names bound only to immutable literals) its body reads,
     /// where. Not an obstacle by themselves: one is when code of the run may rebind it
     /// (`module.NAME = ...`), which only the whole project tells (see
@@ -378,7 +378,7 @@ impl<'a> Indexer<'a, '_> {
     fn obstruct(&mut self, function: usize, range: TextRange, why: impl FnOnce(&Self) -> String) {
         if self.index.functions[function].isolation.obstacle.is_none() {
             let why = why(self);
-            self.index.functions[function].isolation.obstacle = Some((range, why));
+            self.index.functions[function].isolation.obstacle = Some(Box::new((range, why)));
         }
     }
 
@@ -1009,7 +1009,8 @@ impl crate::project::Project {
                 let first = func
                     .isolation
                     .obstacle
-                    .clone()
+                    .as_deref()
+                    .cloned()
                     .into_iter()
                     .chain(rebound)
                     .min_by_key(|(range, _)| range.start());
@@ -1052,12 +1053,17 @@ impl crate::project::Project {
                         stack.push((*g, 0));
                     }
                 }
-                Resolved::Init(class, _) | Resolved::Class(class) => {
+                Resolved::Init(_) | Resolved::Class(_) => {
+                    let class = match self.resolved(call) {
+                        Resolved::Init(init) => init.0,
+                        Resolved::Class(class) => *class,
+                        _ => unreachable!("matched above"),
+                    };
                     return Err(format!(
                         "`{name}` constructs `{}` at {}",
                         self.modules[class.file].classes[class.index].label,
                         at()
-                    ))
+                    ));
                 }
                 Resolved::Unknown(_) | Resolved::External => {
                     let target = &self.call(call).target;

@@ -70,12 +70,28 @@ pub struct CallId {
 pub enum Resolved {
     Function(FnId),
     Class(ClassId),
-    /// A call of a class whose `__init__` is a project function (`Store(path)`).
-    Init(ClassId, FnId),
+    /// A call of a class whose `__init__` is a project function (`Store(path)`) (boxed: rare,
+    /// and every call and value reference of the project has a resolution).
+    Init(Box<(ClassId, FnId)>),
     /// Possibly a project definition of this name, but which cannot be known.
-    Unknown(String),
+    Unknown(Box<str>),
     /// Not a project definition.
     External,
+}
+
+impl Resolved {
+    fn unknown(name: &str) -> Self {
+        Resolved::Unknown(name.into())
+    }
+
+    /// The project function a call of it runs: the function, or the class's `__init__`.
+    pub fn runs(&self) -> Option<FnId> {
+        match self {
+            Resolved::Function(function) => Some(*function),
+            Resolved::Init(init) => Some(init.1),
+            _ => None,
+        }
+    }
 }
 
 /// A call or reference whose target cannot be resolved.
@@ -401,7 +417,7 @@ impl Project {
             &call.target,
         ) {
             Resolved::Class(class) => match resolver.method(class, "__init__", 0) {
-                Resolved::Function(init) => Resolved::Init(class, init),
+                Resolved::Function(init) => Resolved::Init(Box::new((class, init))),
                 _ => Resolved::Class(class),
             },
             other => other,
@@ -554,10 +570,7 @@ impl Project {
     /// The project function a call runs: its callee, or the `__init__` of the class it
     /// instantiates.
     pub fn callee(&self, id: CallId) -> Option<FnId> {
-        match self.resolved(id) {
-            Resolved::Function(function) | Resolved::Init(_, function) => Some(*function),
-            _ => None,
-        }
+        self.resolved(id).runs()
     }
 
     /// Every call in the project, with its resolved callee.
@@ -961,10 +974,10 @@ fn defined_names(modules: &[ModuleIndex]) -> HashSet<&str> {
                     m.top_level
                         .iter()
                         .filter_map(|(name, target)| match target {
-                            Target::Qualified(path) => (path.last().map(|l| &**l)
-                                != Some(name.as_str()))
-                            .then_some(name.as_str()),
-                            Target::Instance(_) => Some(name.as_str()),
+                            Target::Qualified(path) => {
+                                (path.last().map(|l| &**l) != Some(name)).then_some(name)
+                            }
+                            Target::Instance(_) => Some(name),
                             _ => None,
                         }),
                 )
@@ -1073,7 +1086,8 @@ impl Graph {
         let count = module.calls.len();
         let index = item as usize;
         match target {
-            Resolved::Function(f) | Resolved::Init(_, f) if index < count => {
+            Resolved::Function(_) | Resolved::Init(_) if index < count => {
+                let f = target.runs().expect("a function, or a class's `__init__`");
                 let id = CallId { file, index };
                 edit_sorted(&mut self.callers[f.file][f.index], id, |c| *c, add);
             }
@@ -1107,9 +1121,9 @@ impl Graph {
                     attribute,
                     awaited,
                 };
-                let uses = match self.unknown.get_mut(name.as_str()) {
+                let uses = match self.unknown.get_mut(&**name) {
                     Some(uses) => uses,
-                    None if add => self.unknown.entry(name.clone()).or_default(),
+                    None if add => self.unknown.entry(name.to_string()).or_default(),
                     None => return,
                 };
                 edit_sorted(uses, found, |u| (u.file, u.item), add);
@@ -1369,20 +1383,20 @@ impl Resolver<'_> {
             Target::Method { class, name } => self.method(
                 ClassId {
                     file,
-                    index: *class,
+                    index: *class as usize,
                 },
                 name,
                 depth,
             ),
             Target::Super { class, name } => {
-                let class = &module.classes[*class];
+                let class = &module.classes[*class as usize];
                 for base in &class.bases {
                     match self.resolve(file, base, depth + 1) {
                         Resolved::Class(base) => match self.method(base, name, depth + 1) {
                             Resolved::External => continue,
                             found => return found,
                         },
-                        _ => return Resolved::Unknown(name.to_string()),
+                        _ => return Resolved::unknown(name),
                     }
                 }
                 Resolved::External
@@ -1410,19 +1424,19 @@ impl Resolver<'_> {
                         })
                     })
                 {
-                    return Resolved::Unknown(name.to_string());
+                    return Resolved::unknown(name);
                 }
                 match constructor {
                     Some(Some(constructor)) => self.method_of(file, constructor, name, depth),
-                    _ => Resolved::Unknown(name.to_string()),
+                    _ => Resolved::unknown(name),
                 }
             }
-            Target::InstanceMethod { class, name } => self.method_of(file, class, name, depth),
+            Target::InstanceMethod(method) => {
+                self.method_of(file, &method.class, &method.name, depth)
+            }
             // Calling an instance runs its `__call__`: not followed.
             Target::Instance(_) => Resolved::External,
-            Target::Unknown(name) | Target::UnknownAttribute(name) => {
-                Resolved::Unknown(name.to_string())
-            }
+            Target::Unknown(name) | Target::UnknownAttribute(name) => Resolved::unknown(name),
             Target::External => Resolved::External,
             Target::Annotated(class) => self.resolve(file, class, depth + 1),
             Target::ConftestFixture(name) => {
@@ -1433,13 +1447,13 @@ impl Resolver<'_> {
                     if let Some(found) = conftest.filter(|&c| c != file) {
                         match self.modules[found].fixtures.get(&**name) {
                             Some(Some(class)) => return self.resolve(found, class, depth + 1),
-                            Some(None) => return Resolved::Unknown(name.to_string()),
+                            Some(None) => return Resolved::unknown(name),
                             None => {}
                         }
                     }
                     folder = dir.parent();
                 }
-                Resolved::Unknown(name.to_string())
+                Resolved::unknown(name)
             }
         }
     }
@@ -1473,7 +1487,7 @@ impl Resolver<'_> {
     /// `name` on an instance of the class `class` resolves to (from `file`).
     fn method_of(&self, file: FileId, class: &Target, name: &str, depth: usize) -> Resolved {
         if depth > MAX_DEPTH {
-            return Resolved::Unknown(name.to_owned());
+            return Resolved::unknown(name);
         }
         if let Target::Annotated(annotated) = class {
             return self.annotated_method(file, annotated, name, depth);
@@ -1484,9 +1498,9 @@ impl Resolver<'_> {
             // `make_store().load()`: what the function's return annotation names.
             Resolved::Function(f) => match &self.modules[f.file].functions[f.index].returns {
                 Some(returns) => self.annotated_method(f.file, returns, name, depth + 1),
-                None => Resolved::Unknown(name.to_owned()),
+                None => Resolved::unknown(name),
             },
-            _ => Resolved::Unknown(name.to_owned()),
+            _ => Resolved::unknown(name),
         }
     }
 
@@ -1495,7 +1509,7 @@ impl Resolver<'_> {
     /// every project class defining `name` is in the annotated class's hierarchy (where the
     /// override rules apply) and none of it is a protocol.
     fn annotated_method(&self, file: FileId, class: &Target, name: &str, depth: usize) -> Resolved {
-        let unknown = || Resolved::Unknown(name.to_owned());
+        let unknown = || Resolved::unknown(name);
         let Some(method_classes) = self.method_classes else {
             return unknown();
         };
@@ -1568,7 +1582,7 @@ impl Resolver<'_> {
     /// single inheritance; with several bases, the first that defines it).
     fn method(&self, class: ClassId, name: &str, depth: usize) -> Resolved {
         if depth > MAX_DEPTH {
-            return Resolved::Unknown(name.to_owned());
+            return Resolved::unknown(name);
         }
         let c = &self.modules[class.file].classes[class.index];
         if let Some(&index) = c.methods.get(name) {
@@ -1584,12 +1598,12 @@ impl Resolver<'_> {
                     found => return found,
                 },
                 // An outside base may define it.
-                _ => return Resolved::Unknown(name.to_owned()),
+                _ => return Resolved::unknown(name),
             }
         }
         // Not a method: an instance attribute holding a callable, perhaps.
         if c.attributes.contains_key(name) {
-            return Resolved::Unknown(name.to_owned());
+            return Resolved::unknown(name);
         }
         Resolved::External
     }
@@ -1601,12 +1615,12 @@ impl Resolver<'_> {
         };
         // Re-exports may import each other in a cycle.
         if depth > MAX_DEPTH {
-            return Resolved::Unknown(last.to_string());
+            return Resolved::unknown(last);
         }
         let absolute: Vec<&str> = match path.first().map(AsRef::as_ref) {
             Some(dots) if dots.starts_with('.') => match absolute(&self.modules[file], path) {
                 Some(absolute) => absolute,
-                None => return Resolved::Unknown(last.to_string()),
+                None => return Resolved::unknown(last),
             },
             // Not a project module: the standard library or a dependency.
             Some(first)
@@ -1677,7 +1691,7 @@ impl Resolver<'_> {
                         .find(|&&f| self.modules[f].path.parent() == folder)
                     {
                         Some(&f) => f,
-                        None => return Resolved::Unknown(last.to_string()),
+                        None => return Resolved::unknown(last),
                     }
                 }
             };
@@ -1696,7 +1710,7 @@ impl Resolver<'_> {
             // A submodule, or something the module defines dynamically.
             return match self.modules[module].is_package {
                 true => Resolved::External,
-                false => Resolved::Unknown(rest.last().unwrap_or(first).to_string()),
+                false => Resolved::unknown(rest.last().unwrap_or(first)),
             };
         };
         match (target, more) {
@@ -1726,7 +1740,7 @@ impl Resolver<'_> {
             }
             // `from .store import store; store.get()`: a module-level instance.
             (Target::Instance(class), [name]) => self.method_of(module, class, name, depth),
-            _ => Resolved::Unknown(rest.last().unwrap_or(first).to_string()),
+            _ => Resolved::unknown(rest.last().unwrap_or(first)),
         }
     }
 }
@@ -1928,17 +1942,17 @@ impl Project {
                         ..resolver
                     };
                     let mut more = Vec::new();
-                    for (name, target) in &module.top_level {
+                    for (name, target) in module.top_level.iter() {
                         let Target::Qualified(path) = target else {
                             continue;
                         };
                         let last = path.last().map_or("", |s| &**s);
-                        if !names.contains(last) || seen.contains(&(file, name.as_str())) {
+                        if !names.contains(last) || seen.contains(&(file, name)) {
                             continue;
                         }
                         if let Resolved::Function(f) = resolver.resolve(file, target, 0) {
                             if functions.contains(&f) {
-                                more.push((file, f, name.as_str()));
+                                more.push((file, f, name));
                             }
                         }
                     }
