@@ -210,33 +210,71 @@ pub struct Location {
 }
 
 /// Maps byte offsets to lines and columns, and lines to byte ranges.
+///
+/// A line's start is kept as its low 16 bits, with per 64 KiB block of the text the first line
+/// starting after it: two bytes a line, where four took twice the memory (the project stage
+/// keeps one per module of the project until the run ends).
 #[derive(Debug, Clone)]
 pub struct LineIndex {
-    starts: Vec<TextSize>,
+    /// Each line's start, its low 16 bits.
+    low: Box<[u16]>,
+    /// For each 64 KiB block of the text but the last: the first line starting in a later one.
+    blocks: Box<[u32]>,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut starts = vec![TextSize::new(0)];
+        let mut low = vec![0u16];
+        let mut blocks: Vec<u32> = Vec::new();
         let bytes = text.as_bytes();
         for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
             // `\r\n` and a lone `\r` both end a line; `\n` after `\r` was already counted.
             if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                starts.push(TextSize::try_from(i + 1).unwrap_or(TextSize::new(u32::MAX)));
+                let start = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                let line = u32::try_from(low.len()).unwrap_or(u32::MAX);
+                while blocks.len() < (start >> 16) as usize {
+                    blocks.push(line);
+                }
+                low.push(start as u16);
             }
         }
-        starts.shrink_to_fit();
-        LineIndex { starts }
+        LineIndex {
+            low: low.into_boxed_slice(),
+            blocks: blocks.into_boxed_slice(),
+        }
+    }
+
+    /// The lines starting in 64 KiB block `block`.
+    fn block_lines(&self, block: usize) -> std::ops::Range<usize> {
+        let end_of = |block: usize| {
+            self.blocks
+                .get(block)
+                .map_or(self.low.len(), |&first| first as usize)
+        };
+        let first = match block {
+            0 => 0,
+            _ => end_of(block - 1),
+        };
+        first..end_of(block)
+    }
+
+    fn start(&self, line: usize) -> TextSize {
+        let block = self.blocks.partition_point(|&first| first as usize <= line);
+        TextSize::new((block as u32) << 16 | u32::from(self.low[line]))
     }
 
     /// The zero-based line containing `offset`.
     pub fn line_of(&self, offset: TextSize) -> usize {
-        self.starts.partition_point(|&start| start <= offset) - 1
+        let offset = u32::from(offset);
+        let lines = self.block_lines((offset >> 16) as usize);
+        let low = offset as u16;
+        // (None in the block: the line started in an earlier one, and line 0 starts at 0.)
+        lines.start + self.low[lines].partition_point(|&start| start <= low) - 1
     }
 
     pub fn location(&self, text: &str, offset: TextSize) -> Location {
         let line = self.line_of(offset);
-        let start = usize::from(self.starts[line]);
+        let start = usize::from(self.start(line));
         let end = usize::from(offset).min(text.len());
         let column = text
             .get(start..end)
@@ -250,27 +288,72 @@ impl LineIndex {
 
     /// The byte range of the zero-based `line`, including its line ending.
     pub fn full_line_range(&self, text: &str, line: usize) -> TextRange {
-        let start = self.starts[line];
-        let end =
-            self.starts.get(line + 1).copied().unwrap_or_else(|| {
-                TextSize::try_from(text.len()).unwrap_or(TextSize::new(u32::MAX))
-            });
+        let start = self.start(line);
+        let end = if line + 1 < self.low.len() {
+            self.start(line + 1)
+        } else {
+            TextSize::try_from(text.len()).unwrap_or(TextSize::new(u32::MAX))
+        };
         TextRange::new(start, end)
     }
 
     /// Where the zero-based `line` starts.
     pub fn full_line_range_start(&self, line: usize) -> TextSize {
-        self.starts[line]
+        self.start(line)
     }
 
     pub fn line_count(&self) -> usize {
-        self.starts.len()
+        self.low.len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_index_matches_a_scan_across_64k_blocks() {
+        // Short and long lines (one spans several 64 KiB blocks, others end right at a block's
+        // edge), every line ending, and a text ending without one.
+        let mut text = String::new();
+        for i in 0..40_000 {
+            text.push_str(&"x".repeat(i % 7));
+            text.push_str(["\n", "\r\n", "\r"][i % 3]);
+            if i == 20_000 {
+                text.push_str(&"y".repeat(200_000));
+                text.push('\n');
+            }
+            if i == 30_000 {
+                let pad = 65_536 - text.len() % 65_536 - 1;
+                text.push_str(&"z".repeat(pad));
+                text.push('\n');
+                text.push('\n');
+            }
+        }
+        text.push_str("tail");
+        let mut starts = vec![0usize];
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        let index = LineIndex::new(&text);
+        assert_eq!(index.line_count(), starts.len());
+        for (line, &start) in starts.iter().enumerate() {
+            assert_eq!(usize::from(index.full_line_range_start(line)), start);
+            let end = starts.get(line + 1).copied().unwrap_or(text.len());
+            let range = index.full_line_range(&text, line);
+            assert_eq!(
+                (usize::from(range.start()), usize::from(range.end())),
+                (start, end)
+            );
+        }
+        for offset in (0..=text.len()).step_by(97).chain(starts.iter().copied()) {
+            let expected = starts.partition_point(|&s| s <= offset) - 1;
+            assert_eq!(index.line_of(TextSize::try_from(offset).unwrap()), expected);
+        }
+    }
 
     #[test]
     fn decodes_bom_and_rejects_binary_and_latin1() {

@@ -101,12 +101,53 @@ pub struct Class {
     pub is_protocol: bool,
 }
 
-/// A dotted path, one segment each; shared by every target of a module that names it (a module
-/// names the same imported paths over and over).
-pub type QualifiedPath = std::sync::Arc<[Box<str>]>;
+/// A dotted path, one segment each: one copy for the whole run, shared by every target that
+/// names it (modules name the same imported paths over and over, within a module and across
+/// the project), and so are its segments (see [`intern`]).
+pub type QualifiedPath = &'static [&'static str];
+
+/// The one copy of a path, and of each of its segments, for the whole run. The index keeps the
+/// paths of every module until the run ends, and a copy per module took more memory than any
+/// other part of a target. The copies are never freed: there are as many as distinct paths.
+pub fn intern(segments: &[&str]) -> QualifiedPath {
+    #[derive(Default)]
+    struct Table {
+        /// A path's segments joined by NULs, which no segment holds.
+        paths: HashMap<Box<str>, QualifiedPath>,
+        segments: HashSet<&'static str>,
+    }
+    static TABLE: std::sync::Mutex<Option<Table>> = std::sync::Mutex::new(None);
+    let mut key = String::with_capacity(segments.iter().map(|s| s.len() + 1).sum());
+    for segment in segments {
+        key.push_str(segment);
+        key.push('\0');
+    }
+    let mut table = TABLE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let table = table.get_or_insert_with(Table::default);
+    if let Some(&path) = table.paths.get(key.as_str()) {
+        return path;
+    }
+    let copies: Vec<&'static str> = segments
+        .iter()
+        .map(|segment| match table.segments.get(*segment) {
+            Some(&copy) => copy,
+            None => {
+                let copy: &'static str = Box::leak(Box::from(*segment));
+                table.segments.insert(copy);
+                copy
+            }
+        })
+        .collect();
+    let path: QualifiedPath = Box::leak(copies.into_boxed_slice());
+    table.paths.insert(key.into_boxed_str(), path);
+    path
+}
 
 /// The paths a module's targets have so far (see [`QualifiedPath`]), by their segments joined
-/// with NULs, which no segment holds; and a buffer for that key.
+/// with NULs, and a buffer for that key: a module asks for the same paths over and over, and
+/// finds them here without taking the run's lock.
 #[derive(Default)]
 struct Paths {
     key: String,
@@ -121,11 +162,11 @@ impl Paths {
             self.key.push_str(segment);
             self.key.push('\0');
         }
-        if let Some(path) = self.known.get(self.key.as_str()) {
-            return path.clone();
+        if let Some(&path) = self.known.get(self.key.as_str()) {
+            return path;
         }
-        let path: QualifiedPath = segments.iter().map(|s| Box::from(*s)).collect();
-        self.known.insert(self.key.clone(), path.clone());
+        let path = intern(segments);
+        self.known.insert(self.key.clone(), path);
         path
     }
 }

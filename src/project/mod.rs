@@ -202,6 +202,8 @@ impl Project {
     /// names, package roots, defined names, attribute stores, method names, subclasses).
     pub fn extend(self, more: Vec<ModuleIndex>) -> Self {
         let (mut modules, previous) = self.into_previous();
+        // (No spare room: the modules stay until the run ends.)
+        modules.reserve_exact(more.len());
         modules.extend(more);
         Self::build(modules, Some(previous))
     }
@@ -515,11 +517,8 @@ impl Project {
                 let Some((object, attr)) = reference.split_once(':') else {
                     continue;
                 };
-                let path: index::QualifiedPath = object
-                    .split('.')
-                    .chain(attr.split('.'))
-                    .map(Box::from)
-                    .collect();
+                let segments: Vec<&str> = object.split('.').chain(attr.split('.')).collect();
+                let path = index::intern(&segments);
                 if let Resolved::Function(f) = resolver.resolve(file, &Target::Qualified(path), 0) {
                     entry_points.insert(f, reference);
                 }
@@ -663,7 +662,7 @@ impl Project {
                             resolves_to_related(file, object)
                         }
                         (index::LookupObject::Path(path), Some(_)) => {
-                            resolves_to_related(file, &Target::Qualified(path.clone()))
+                            resolves_to_related(file, &Target::Qualified(path))
                         }
                         (index::LookupObject::Named(prefix), None) => {
                             target.names.iter().any(|name| name.starts_with(&**prefix))
@@ -740,7 +739,7 @@ impl Project {
 
     /// The dotted name a path written in module `file` names (`.web` in `pkg.tools` is
     /// `pkg.tools.web`).
-    fn absolute_name(&self, file: FileId, path: &[Box<str>]) -> Option<String> {
+    fn absolute_name(&self, file: FileId, path: &[&str]) -> Option<String> {
         absolute(&self.modules[file], path).map(|segments| segments.join("."))
     }
 
@@ -1706,7 +1705,7 @@ impl Resolver<'_> {
             // The module itself.
             return Resolved::External;
         };
-        let Some(target) = self.modules[module].top_level.get(*first) else {
+        let Some(target) = self.modules[module].top_level.get(first) else {
             // A submodule, or something the module defines dynamically.
             return match self.modules[module].is_package {
                 true => Resolved::External,
