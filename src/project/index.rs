@@ -303,7 +303,7 @@ pub struct Call {
     /// For a call in a function (an `async def`, or a `def` a fix may make async): the name
     /// `asyncio` has there and the edit importing it, or why it cannot be had (for fixes that
     /// move the call to a thread).
-    pub asyncio: Option<Result<AsyncioName, Box<str>>>,
+    pub asyncio: Option<Result<AsyncioName, Box<String>>>,
     /// At module level in the body of `if __name__ == "__main__":` (the script's entry).
     pub main_guard: bool,
     /// Runs no project code and shares nothing, judged alone: a standard function or a
@@ -321,7 +321,7 @@ impl Call {
             Awaiting::NotInFunction => {
                 Err("a generator expression, a lambda or an f-string `=` field".into())
             }
-            Awaiting::Obstacle(reason) => Err((&**reason).into()),
+            Awaiting::Obstacle(reason) => Err(reason.as_str().into()),
             Awaiting::CoroutineCheck(check) => Err(format!(
                 "the code around it checks at run time whether it is a coroutine (`{check}`)"
             )
@@ -333,14 +333,15 @@ impl Call {
     /// handles both kinds of callee itself.
     pub fn coroutine_check(&self) -> Option<&str> {
         match &self.awaiting {
-            Awaiting::CoroutineCheck(check) => Some(check),
+            Awaiting::CoroutineCheck(check) => Some(check.as_str()),
             _ => None,
         }
     }
 }
 
 /// Where `await` can stand at a call once the enclosing `def` is async (kept small: every call
-/// of the index has one; the reasons for the common cases are written when asked for).
+/// of the index has one; the reasons for the common cases are written when asked for, a rare
+/// one is a `Box<String>`, one pointer where a `Box<str>` takes two).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Awaiting {
     /// `await f()`.
@@ -351,16 +352,17 @@ pub enum Awaiting {
     /// an f-string's `=` field.
     NotInFunction,
     /// Another reason (a thread lock held around the call).
-    Obstacle(Box<str>),
+    Obstacle(Box<String>),
     /// The run-time coroutine test guarding the call (`inspect.iscoroutinefunction`).
-    CoroutineCheck(Box<str>),
+    CoroutineCheck(Box<String>),
 }
 
-/// The name `asyncio` has at a call (kept small: every call of the index has one).
+/// The name `asyncio` has at a call (kept small: every call of the index has one; a rare
+/// name or reason is a `Box<String>`, one pointer where a `Box<str>` takes two).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AsyncioName {
     /// Bound already: as `asyncio`, or under another name.
-    Bound(Option<Box<str>>),
+    Bound(Option<Box<String>>),
     /// Not imported: [`ModuleIndex::asyncio_import`] adds it.
     ToImport,
 }
@@ -530,7 +532,7 @@ impl ModuleIndex {
     ) -> Option<Result<(String, Option<crate::fix::Edit>), String>> {
         Some(match call.asyncio.as_ref()? {
             Ok(AsyncioName::Bound(name)) => {
-                Ok((name.as_deref().unwrap_or("asyncio").to_owned(), None))
+                Ok((name.as_ref().map_or("asyncio", |name| name.as_str()).to_owned(), None))
             }
             Ok(AsyncioName::ToImport) => Ok(("asyncio".to_owned(), self.asyncio_import.clone())),
             Err(reason) => Err(reason.to_string()),
@@ -1653,8 +1655,8 @@ impl<'a> Indexer<'a, '_> {
                     Ok(AsyncioName::ToImport)
                 }
                 Ok(Some("asyncio")) => Ok(AsyncioName::Bound(None)),
-                Ok(Some(name)) => Ok(AsyncioName::Bound(Some(name.into()))),
-                Err(reason) => Err(reason.into()),
+                Ok(Some(name)) => Ok(AsyncioName::Bound(Some(Box::new(name.to_owned())))),
+                Err(reason) => Err(Box::new(reason.to_string())),
             }
         });
         // Where `await` can stand once the enclosing `def` is async (it is, or will be).
@@ -1664,9 +1666,9 @@ impl<'a> Indexer<'a, '_> {
         {
             Awaiting::NotInFunction
         } else if let Some(reason) = crate::locks::await_obstacle(&self.context, self.semantic) {
-            Awaiting::Obstacle(reason.into())
+            Awaiting::Obstacle(Box::new(reason))
         } else if let Some(check) = coroutine_check {
-            Awaiting::CoroutineCheck(check.into())
+            Awaiting::CoroutineCheck(Box::new(check))
         } else {
             // (`await ` alone, or in parentheses.)
             match await_wrapping(self.parsed, expr, self.context.parent()) {
@@ -2328,7 +2330,7 @@ mod sizes {
     fn index_items_stay_small() {
         assert_eq!(size_of::<super::Target>(), 24);
         assert_eq!(size_of::<super::ValueRef>(), 32);
-        assert_eq!(size_of::<super::Call>(), 112);
+        assert_eq!(size_of::<super::Call>(), 96);
         assert_eq!(size_of::<super::Function>(), 160);
         assert_eq!(size_of::<crate::project::Resolved>(), 24);
     }
