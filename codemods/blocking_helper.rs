@@ -788,7 +788,7 @@ fn static_boundary(
             project.location(file, range.start())
         ));
     }
-    let names: Vec<&str> = std::iter::once(f.name.as_str())
+    let names: Vec<&str> = std::iter::once(&*f.name)
         .chain(aliases.iter().copied())
         .collect();
     if let Some(patch) = project.replacing_patch(function, &names) {

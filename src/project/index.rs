@@ -28,9 +28,9 @@ pub use isolation::Isolation;
 /// A function or method definition.
 #[derive(Debug, Clone)]
 pub struct Function {
-    pub name: String,
+    pub name: Box<str>,
     /// Dotted path of enclosing definitions (`Store.load`).
-    pub label: String,
+    pub label: Box<str>,
     pub is_async: bool,
     /// The class whose body defines it (a method).
     pub class: Option<usize>,
@@ -531,9 +531,12 @@ impl ModuleIndex {
         call: &Call,
     ) -> Option<Result<(String, Option<crate::fix::Edit>), String>> {
         Some(match call.asyncio.as_ref()? {
-            Ok(AsyncioName::Bound(name)) => {
-                Ok((name.as_ref().map_or("asyncio", |name| name.as_str()).to_owned(), None))
-            }
+            Ok(AsyncioName::Bound(name)) => Ok((
+                name.as_ref()
+                    .map_or("asyncio", |name| name.as_str())
+                    .to_owned(),
+                None,
+            )),
             Ok(AsyncioName::ToImport) => Ok(("asyncio".to_owned(), self.asyncio_import.clone())),
             Err(reason) => Err(reason.to_string()),
         })
@@ -761,7 +764,7 @@ pub fn index_with_model(
     let mut first_function: HashMap<String, usize> = HashMap::default();
     for (i, f) in index.functions.iter().enumerate() {
         if f.class.is_none() && !f.nested {
-            first_function.entry(f.label.clone()).or_insert(i);
+            first_function.entry(f.label.to_string()).or_insert(i);
         }
     }
     for (name, &binding) in semantic.top_level_names() {
@@ -907,8 +910,8 @@ impl<'a> Indexer<'a, '_> {
                 .push(binding);
         }
         self.index.functions.push(Function {
-            name: def.name.id.to_string(),
-            label: semantic.scopes[scope].label.clone(),
+            name: def.name.id.as_str().into(),
+            label: semantic.scopes[scope].label.as_str().into(),
             is_async: def.is_async,
             class,
             nested,
@@ -2331,7 +2334,7 @@ mod sizes {
         assert_eq!(size_of::<super::Target>(), 24);
         assert_eq!(size_of::<super::ValueRef>(), 32);
         assert_eq!(size_of::<super::Call>(), 96);
-        assert_eq!(size_of::<super::Function>(), 160);
+        assert_eq!(size_of::<super::Function>(), 144);
         assert_eq!(size_of::<crate::project::Resolved>(), 24);
     }
 }

@@ -973,7 +973,7 @@ impl crate::project::Project {
         }
         // A constructor runs the class's `__new__` (and its metaclass) too, which are not
         // followed.
-        if self.function(function).name == "__init__" {
+        if &*self.function(function).name == "__init__" {
             return Err(format!(
                 "`{label}` is a constructor: the class is made in the worker thread, which is not followed"
             ));

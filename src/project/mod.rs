@@ -731,7 +731,7 @@ impl Project {
                         .target
                         .strip_prefix(m.as_str())
                         .and_then(|rest| rest.strip_prefix('.'))
-                        == Some(f.label.as_str())
+                        == Some(&*f.label)
                 }),
             }
         })
@@ -852,7 +852,7 @@ impl Project {
         let descendants = class
             .map(|class| resolver.descendants(class))
             .unwrap_or_default();
-        for &(file, index) in self.stores.get(&f.name).into_iter().flatten() {
+        for &(file, index) in self.stores.get(&*f.name).into_iter().flatten() {
             let store = &self.modules[file].attribute_stores[index];
             let relevant = match (store.on_self_of, class) {
                 // `self.fetch = ...` in a class of the hierarchy hides the method.
@@ -923,7 +923,7 @@ impl Project {
     pub fn describe(&self, function: FnId, from: FileId) -> String {
         let f = self.function(function);
         if function.file == from {
-            f.label.clone()
+            f.label.to_string()
         } else {
             format!("{}.{}", self.modules[function.file].module, f.label)
         }
@@ -937,7 +937,7 @@ impl Project {
             return false;
         }
         let module = &self.modules[function.file];
-        if module.exported.contains(&f.name) {
+        if module.exported.iter().any(|name| **name == *f.name) {
             return true;
         }
         let resolver = self.resolver();
@@ -967,7 +967,7 @@ fn defined_names(modules: &[ModuleIndex]) -> HashSet<&str> {
         .flat_map(|m| {
             m.functions
                 .iter()
-                .map(|f| f.name.as_str())
+                .map(|f| &*f.name)
                 .chain(m.classes.iter().map(|c| c.name.as_str()))
                 .chain(
                     m.top_level
@@ -1921,10 +1921,7 @@ impl Project {
         let resolver = self.resolver();
         // Only an import whose last segment is a name of one of them (or of an alias found
         // so far) can resolve to one: the others are not resolved at all.
-        let mut names: HashSet<&str> = functions
-            .iter()
-            .map(|&f| self.function(f).name.as_str())
-            .collect();
+        let mut names: HashSet<&str> = functions.iter().map(|&f| &*self.function(f).name).collect();
         let mut found: Vec<(FnId, &str)> = Vec::new();
         let mut seen: HashSet<(FileId, &str)> = HashSet::default();
         loop {
@@ -2082,7 +2079,7 @@ mod tests {
             let index = project.modules[0]
                 .functions
                 .iter()
-                .position(|f| f.name == name)
+                .position(|f| &*f.name == name)
                 .unwrap();
             let uses = project.value_uses(FnId { file: 0, index });
             let first = uses.first().expect("used as a value");

@@ -631,8 +631,7 @@ fn build_project(
                     if function.local {
                         return None;
                     }
-                    let name = match (function.is_dunder(), function.name.as_str(), function.class)
-                    {
+                    let name = match (function.is_dunder(), &*function.name, function.class) {
                         (false, name, _) => name,
                         (true, "__init__", Some(class)) => {
                             project.modules[f.file].classes[class].name.as_str()
@@ -722,7 +721,7 @@ fn build_project(
             .map(|(id, _)| id)
             .collect();
         sync.iter()
-            .map(|&f| project.function(f).name.clone())
+            .map(|&f| project.function(f).name.to_string())
             .chain(
                 project
                     .aliases_of(&sync)
