@@ -10,7 +10,6 @@
 use crate::parse::TextSize;
 use crate::parse::{Parsed, Ranged, TokenKind};
 use crate::recipe::{Diagnostic, RecipeMeta};
-use crate::source::LineIndex;
 
 /// What one comment silences.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,49 +92,53 @@ pub fn skips_file(parsed: &Parsed, source: &str) -> bool {
         })
 }
 
-/// The suppression comments of a file, by line.
+/// The suppression comments of a file, by the line each is on.
 #[derive(Debug, Default)]
 pub struct Suppressions {
-    /// Line starts, to find an offset's line.
-    lines: Option<LineIndex>,
-    by_line: Vec<(usize, Silences)>,
+    /// Each comment's line, from its start to the next line's, in order.
+    by_line: Vec<(std::ops::Range<usize>, Silences)>,
 }
 
 impl Suppressions {
     pub fn new(parsed: &Parsed, source: &str) -> Self {
-        let comments = || {
-            parsed
-                .tokens()
-                .iter()
-                .filter(|t| t.kind() == TokenKind::Comment)
-        };
-        // Most files have no suppression comment: no line index then.
-        if !may_suppress(source) || !comments().any(|t| parse_comment(&source[t.range()]).is_some())
-        {
+        // Most files have no suppression comment: only a byte test then.
+        if !may_suppress(source) {
             return Suppressions::default();
         }
-        let lines = LineIndex::new(source);
-        let mut by_line: Vec<(usize, Silences)> = comments()
-            .filter_map(|t| Some((lines.line_of(t.start()), parse_comment(&source[t.range()])?)))
+        let bytes = source.as_bytes();
+        let by_line = parsed
+            .tokens()
+            .iter()
+            .filter(|t| t.kind() == TokenKind::Comment)
+            .filter_map(|t| {
+                let silences = parse_comment(&source[t.range()])?;
+                let (start, end) = (usize::from(t.start()), usize::from(t.end()));
+                // (A line ends at `\n`, `\r\n` or a lone `\r`, as in a line index.)
+                let line_start = bytes[..start]
+                    .iter()
+                    .rposition(|&b| b == b'\n' || b == b'\r')
+                    .map_or(0, |i| i + 1);
+                let next_line = match memchr::memchr2(b'\n', b'\r', &bytes[end..]) {
+                    Some(i) if bytes[end + i..].starts_with(b"\r\n") => end + i + 2,
+                    Some(i) => end + i + 1,
+                    None => usize::MAX,
+                };
+                Some((line_start..next_line, silences))
+            })
             .collect();
-        by_line.sort_by_key(|(line, _)| *line);
-        Suppressions {
-            lines: Some(lines),
-            by_line,
-        }
+        Suppressions { by_line }
     }
 
     /// Whether a finding of `recipe` at `offset` is silenced by a comment on its line.
     pub fn silences(&self, recipe: &RecipeMeta, offset: TextSize) -> bool {
-        let Some(lines) = &self.lines else {
+        let offset = usize::from(offset);
+        // (One comment a line at most: the last line starting at or before the offset.)
+        let after = self.by_line.partition_point(|(line, _)| line.start <= offset);
+        let Some((line, silences)) = after.checked_sub(1).map(|i| &self.by_line[i]) else {
             return false;
         };
-        let line = lines.line_of(offset);
-        let first = self.by_line.partition_point(|(l, _)| *l < line);
-        self.by_line[first..]
-            .iter()
-            .take_while(|(l, _)| *l == line)
-            .any(|(_, silences)| match silences {
+        line.contains(&offset)
+            && match silences {
                 Silences::All => true,
                 Silences::Codes(codes) => codes.iter().any(|code| {
                     code == recipe.code || recipe.ruff_equivalent == Some(code.as_str())
@@ -144,7 +147,7 @@ impl Suppressions {
                     crate::selection::matches(selector, recipe)
                         || recipe.ruff_equivalent == Some(selector.to_ascii_uppercase().as_str())
                 }),
-            })
+            }
     }
 }
 
@@ -183,6 +186,33 @@ mod tests {
             "import queue  # not a noq\n",
         ] {
             assert!(!may_suppress(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_comment_silences_its_own_line_whatever_ends_it() {
+        let recipe = &crate::codemods::time_sleep::META;
+        for eol in ["\n", "\r\n", "\r"] {
+            let source = ["a = 1", "b = 2  # noqa", "c = 3", "d = 4  # noqa: AW999", "e = 5"]
+                .join(eol);
+            let parsed = crate::parse::parse_module(&source).unwrap();
+            let suppressions = Suppressions::new(&parsed, &source);
+            for (line, silenced) in [(0, false), (1, true), (2, false), (3, false), (4, false)] {
+                let start = source
+                    .split(eol)
+                    .take(line)
+                    .map(|l| l.len() + eol.len())
+                    .sum::<usize>();
+                let text_len = source.split(eol).nth(line).unwrap().len();
+                for offset in [start, start + text_len] {
+                    let at = TextSize::try_from(offset).unwrap();
+                    assert_eq!(
+                        suppressions.silences(recipe, at),
+                        silenced,
+                        "line {line}, offset {offset}, {eol:?}"
+                    );
+                }
+            }
         }
     }
 
