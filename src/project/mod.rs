@@ -159,7 +159,7 @@ pub struct Project {
     traces: Vec<Trace>,
     callers: Vec<Vec<Vec<CallId>>>,
     /// Per function: the calls its body makes (not those of nested functions or lambdas).
-    callees: Vec<Vec<Vec<CallId>>>,
+    callees: Vec<Callees>,
     /// Functions used as values, with where.
     value_uses: Vec<Vec<Vec<ValueUse>>>,
     /// Calls and references that could not be resolved, by the name they use (whether a
@@ -436,12 +436,7 @@ impl Project {
                 let ((mut calls, mut values, callees), trace, items) = match reused {
                     Some(reused) => reused,
                     None => {
-                        let mut callees = vec![Vec::new(); module.functions.len()];
-                        for (index, call) in module.calls.iter().enumerate() {
-                            if let Caller::Function(caller) = call.caller {
-                                callees[caller].push(CallId { file, index });
-                            }
-                        }
+                        let callees = Callees::new(file, module);
                         let calls = vec![Resolved::External; module.calls.len()];
                         let values = vec![Resolved::External; module.values.len()];
                         let items = (0..(calls.len() + values.len()) as u32).collect();
@@ -598,7 +593,7 @@ impl Project {
 
     /// The calls made directly in `function`'s body.
     pub fn callees(&self, function: FnId) -> &[CallId] {
-        &self.callees[function.file][function.index]
+        self.callees[function.file].of(function.index)
     }
 
     /// The function making `call`, if it is made directly in a function's body.
@@ -953,7 +948,49 @@ impl Project {
 }
 
 /// What one module's calls and values resolve to, and per function the calls it makes.
-type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Vec<Vec<CallId>>);
+type ModuleResolution = (Vec<Resolved>, Vec<Resolved>, Callees);
+
+/// The calls each function of a module makes directly in its body, in order: one list for the
+/// module, cut per function (the project keeps them for every function of the run, most of
+/// which make few calls).
+#[derive(Debug, PartialEq, Eq)]
+struct Callees {
+    /// Where each function's calls start in `calls`, and where the last one's end.
+    starts: Box<[u32]>,
+    calls: Box<[CallId]>,
+}
+
+impl Callees {
+    fn new(file: FileId, module: &ModuleIndex) -> Self {
+        let mut starts = vec![0u32; module.functions.len() + 1];
+        for call in &module.calls {
+            if let Caller::Function(caller) = call.caller {
+                starts[caller + 1] += 1;
+            }
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut calls = vec![CallId { file, index: 0 }; module.calls.len()];
+        for (index, call) in module.calls.iter().enumerate() {
+            if let Caller::Function(caller) = call.caller {
+                calls[next[caller] as usize] = CallId { file, index };
+                next[caller] += 1;
+            }
+        }
+        calls.truncate(starts[module.functions.len()] as usize);
+        Callees {
+            starts: starts.into_boxed_slice(),
+            calls: calls.into_boxed_slice(),
+        }
+    }
+
+    fn of(&self, function: usize) -> &[CallId] {
+        let (start, end) = (self.starts[function], self.starts[function + 1]);
+        &self.calls[start as usize..end as usize]
+    }
+}
 
 /// The items of a module whose resolution changed, with what it was.
 type Changed = Vec<(u32, Resolved)>;
@@ -1039,7 +1076,7 @@ struct Previous {
     known: usize,
     tables: Tables,
     resolved: Vec<Vec<Resolved>>,
-    callees: Vec<Vec<Vec<CallId>>>,
+    callees: Vec<Callees>,
     values: Vec<Vec<Resolved>>,
     traces: Vec<Trace>,
     subclasses: HashMap<ClassId, Vec<ClassId>>,
