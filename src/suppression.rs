@@ -133,7 +133,9 @@ impl Suppressions {
     pub fn silences(&self, recipe: &RecipeMeta, offset: TextSize) -> bool {
         let offset = usize::from(offset);
         // (One comment a line at most: the last line starting at or before the offset.)
-        let after = self.by_line.partition_point(|(line, _)| line.start <= offset);
+        let after = self
+            .by_line
+            .partition_point(|(line, _)| line.start <= offset);
         let Some((line, silences)) = after.checked_sub(1).map(|i| &self.by_line[i]) else {
             return false;
         };
@@ -193,8 +195,14 @@ mod tests {
     fn a_comment_silences_its_own_line_whatever_ends_it() {
         let recipe = &crate::codemods::time_sleep::META;
         for eol in ["\n", "\r\n", "\r"] {
-            let source = ["a = 1", "b = 2  # noqa", "c = 3", "d = 4  # noqa: AW999", "e = 5"]
-                .join(eol);
+            let source = [
+                "a = 1",
+                "b = 2  # noqa",
+                "c = 3",
+                "d = 4  # noqa: AW999",
+                "e = 5",
+            ]
+            .join(eol);
             let parsed = crate::parse::parse_module(&source).unwrap();
             let suppressions = Suppressions::new(&parsed, &source);
             for (line, silenced) in [(0, false), (1, true), (2, false), (3, false), (4, false)] {
