@@ -280,8 +280,13 @@ pub fn await_wrapping(
     expr: &Expr,
     parent: Option<AnyNodeRef>,
 ) -> (&'static str, &'static str) {
+    await_text(await_needs_parentheses(parsed, expr, parent))
+}
+
+/// Whether awaiting `expr` in place needs parentheses around it (see [`await_wrapping`]).
+pub fn await_needs_parentheses(parsed: &Parsed, expr: &Expr, parent: Option<AnyNodeRef>) -> bool {
     let Some(parent) = parent else {
-        return ("await ", "");
+        return false;
     };
     let is_primary = match parent {
         AnyNodeRef::ExprAttribute(a) => a.value.range() == expr.range(),
@@ -289,7 +294,12 @@ pub fn await_wrapping(
         AnyNodeRef::ExprCall(c) => c.func.range() == expr.range(),
         _ => false,
     };
-    if is_primary && parsed.parenthesized_range(expr, parent).is_none() {
+    is_primary && parsed.parenthesized_range(expr, parent).is_none()
+}
+
+/// The text to put before and after an expression to await it, in parentheses or not.
+pub fn await_text(parenthesized: bool) -> (&'static str, &'static str) {
+    if parenthesized {
         ("(await ", ")")
     } else {
         ("await ", "")

@@ -112,12 +112,10 @@ impl Suppressions {
             .filter(|t| t.kind() == TokenKind::Comment)
             .filter_map(|t| {
                 let silences = parse_comment(&source[t.range()])?;
-                let (start, end) = (usize::from(t.start()), usize::from(t.end()));
-                // (A line ends at `\n`, `\r\n` or a lone `\r`, as in a line index.)
-                let line_start = bytes[..start]
-                    .iter()
-                    .rposition(|&b| b == b'\n' || b == b'\r')
-                    .map_or(0, |i| i + 1);
+                let line_start = usize::from(crate::source::start_of_line(source, t.start()));
+                // (A line ends at `\n`, `\r\n` or a lone `\r`, as in a line index; a `\` at
+                // the end of a comment continues no line.)
+                let end = usize::from(t.end());
                 let next_line = match memchr::memchr2(b'\n', b'\r', &bytes[end..]) {
                     Some(i) if bytes[end + i..].starts_with(b"\r\n") => end + i + 2,
                     Some(i) => end + i + 1,

@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use super::layout::ModulePlace;
-use crate::checker::await_wrapping;
+use crate::checker::{await_needs_parentheses, await_text};
 use crate::parse::ast::{self, AnyNodeRef, Expr, ExprContext, Stmt};
 use crate::parse::{Parsed, Ranged, TextRange, TextSize};
 use crate::recipe::Recipe;
@@ -316,8 +316,8 @@ impl Call {
     /// there.
     pub fn await_text(&self) -> Result<(&'static str, &'static str), std::borrow::Cow<'_, str>> {
         match &self.awaiting {
-            Awaiting::Bare => Ok(("await ", "")),
-            Awaiting::Parenthesized => Ok(("(await ", ")")),
+            Awaiting::Bare => Ok(await_text(false)),
+            Awaiting::Parenthesized => Ok(await_text(true)),
             Awaiting::NotInFunction => {
                 Err("a generator expression, a lambda or an f-string `=` field".into())
             }
@@ -1673,10 +1673,9 @@ impl<'a> Indexer<'a, '_> {
         } else if let Some(check) = coroutine_check {
             Awaiting::CoroutineCheck(Box::new(check))
         } else {
-            // (`await ` alone, or in parentheses.)
-            match await_wrapping(self.parsed, expr, self.context.parent()) {
-                (_, "") => Awaiting::Bare,
-                _ => Awaiting::Parenthesized,
+            match await_needs_parentheses(self.parsed, expr, self.context.parent()) {
+                false => Awaiting::Bare,
+                true => Awaiting::Parenthesized,
             }
         };
         let usage = self.usage(call);

@@ -971,15 +971,16 @@ impl Callees {
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
+        // (Filled in call order: each function's calls stay in order.)
         let mut next = starts.clone();
-        let mut calls = vec![CallId { file, index: 0 }; module.calls.len()];
+        let made_in_functions = starts[module.functions.len()] as usize;
+        let mut calls = vec![CallId { file, index: 0 }; made_in_functions];
         for (index, call) in module.calls.iter().enumerate() {
             if let Caller::Function(caller) = call.caller {
                 calls[next[caller] as usize] = CallId { file, index };
                 next[caller] += 1;
             }
         }
-        calls.truncate(starts[module.functions.len()] as usize);
         Callees {
             starts: starts.into_boxed_slice(),
             calls: calls.into_boxed_slice(),
