@@ -413,10 +413,8 @@ impl Project {
             _ => resolver.resolve(file, target, 0),
         };
         // `Store(path)` runs `Store.__init__`.
-        let resolve_call = |resolver: &Resolver, file: FileId, call: &Call| match resolve(
-            resolver,
-            file,
-            &call.target,
+        let resolve_call = |resolver: &Resolver, file: FileId, target: &Target| match resolve(
+            resolver, file, target,
         ) {
             Resolved::Class(class) => match resolver.method(class, "__init__", 0) {
                 Resolved::Function(init) => Resolved::Init(Box::new((class, init))),
@@ -453,16 +451,45 @@ impl Project {
                 };
                 let count = calls.len();
                 let mut changed = Vec::new();
+                // A target resolves the same way wherever the module has it (`log.debug`
+                // called a hundred times): resolved once, with what it looked up recorded
+                // again for each item that has it.
+                let mut memo: HashMap<Memo, (Resolved, std::ops::Range<usize>)> =
+                    HashMap::with_capacity_and_hasher(items.len() / 4, Default::default());
+                let mut looked_up: Vec<u32> = Vec::new();
                 for item in items {
-                    trace.borrow_mut().item = item;
                     let index = item as usize;
-                    let (slot, new) = if index < count {
-                        let new = resolve_call(&resolver, file, &module.calls[index]);
-                        (&mut calls[index], new)
+                    let (is_call, target) = match index < count {
+                        true => (true, &module.calls[index].target),
+                        false => (false, &module.values[index - count].target),
+                    };
+                    let new = if let Some((resolved, keys)) = memo.get(&Memo(is_call, target)) {
+                        let mut trace = trace.borrow_mut();
+                        trace.item = item;
+                        for &key in &looked_up[keys.clone()] {
+                            trace.record(key);
+                        }
+                        resolved.clone()
                     } else {
-                        let value = &module.values[index - count];
-                        let new = resolve(&resolver, file, &value.target);
-                        (&mut values[index - count], new)
+                        let before = {
+                            let mut trace = trace.borrow_mut();
+                            trace.item = item;
+                            trace.keys.len()
+                        };
+                        let resolved = match is_call {
+                            true => resolve_call(&resolver, file, target),
+                            false => resolve(&resolver, file, target),
+                        };
+                        let start = looked_up.len();
+                        let keys = &trace.borrow().keys[before..];
+                        looked_up.extend(keys.iter().map(|&entry| (entry >> 32) as u32));
+                        let keys = start..looked_up.len();
+                        memo.insert(Memo(is_call, target), (resolved.clone(), keys));
+                        resolved
+                    };
+                    let slot = match index < count {
+                        true => &mut calls[index],
+                        false => &mut values[index - count],
                     };
                     if *slot != new {
                         changed.push((item, std::mem::replace(slot, new)));
@@ -1061,6 +1088,22 @@ impl Trace {
         items.sort_unstable();
         items.dedup();
         items
+    }
+}
+
+/// A target being resolved, as a call or as a value, as the key of what it resolved to:
+/// hashed by a qualified path's address, which the interning makes the same for the same
+/// segments (two copies of one path hashed apart would only be resolved twice).
+#[derive(PartialEq, Eq)]
+struct Memo<'t>(bool, &'t Target);
+
+impl std::hash::Hash for Memo<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+        match self.1 {
+            Target::Qualified(path) => std::ptr::hash(*path, state),
+            other => other.hash(state),
+        }
     }
 }
 
@@ -2133,7 +2176,7 @@ mod tests {
     const APP: &[(&str, &str)] = &[
             (
                 "app/main.py",
-                "from app.api import fetch, get\nfrom app.base import Base\n\nclass Service(Base):\n    def __init__(self):\n        self.db = Store()\n\n    def run(self):\n        self.db.load()\n        self.helper()\n\nasync def main():\n    fetch()\n    get()\n    Service().run()\n",
+                "from app.api import fetch, get\nfrom app.base import Base\n\nclass Service(Base):\n    def __init__(self):\n        self.db = Store()\n\n    def run(self):\n        self.db.load()\n        self.helper()\n\nasync def main():\n    fetch()\n    get()\n    Service().run()\n    fetch()\n    Service().run()\n",
             ),
             ("app/__init__.py", ""),
             ("app/api.py", "from app.core import fetch\nfrom app.core import fetch as get\n"),
