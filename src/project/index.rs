@@ -228,6 +228,18 @@ pub struct AttributeMethod {
 }
 
 impl Target {
+    /// Hashes the target as `Hash` does, but a qualified path by its address, which the
+    /// interning makes the same for the same segments (see [`intern`]): no segment is read.
+    /// For the sets and maps that hash many targets (two copies of one path, which the
+    /// interning never makes, would only be kept apart, never confused).
+    pub fn hash_by_address<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        match self {
+            Target::Qualified(path) => std::ptr::hash(*path, state),
+            other => other.hash(state),
+        }
+    }
+
     /// Whether the target is looked up as an attribute of an object (a method call), which
     /// can never reach a module function called by its bare name.
     pub fn is_attribute_lookup(&self) -> bool {
@@ -683,8 +695,8 @@ pub fn index_with_model(
         fixtures: HashMap::default(),
         fixture_parameters: HashSet::default(),
         extra_bindings: HashMap::default(),
-        value_targets: HashSet::default(),
-        value_bindings: HashSet::default(),
+        value_targets: hashbrown::HashTable::new(),
+        value_bindings: vec![0; semantic.bindings.len().div_ceil(64)],
         worker_memo: std::cell::Cell::new(None),
         last_lookup: None,
         index: ModuleIndex {
@@ -833,10 +845,12 @@ struct Indexer<'a, 's> {
     fixture_parameters: HashSet<(ScopeId, &'a str)>,
     /// Per function scope and name: its bindings other than `name = value`.
     extra_bindings: HashMap<(ScopeId, &'a str), Vec<isolation::ExtraBinding<'a>>>,
-    /// The targets of [`ModuleIndex::values`] so far.
-    value_targets: HashSet<Target>,
-    /// The bindings whose names were used as values so far (see [`Indexer::add_value`]).
-    value_bindings: HashSet<crate::semantic::BindingId>,
+    /// The targets of [`ModuleIndex::values`] so far, as their places there (hashed by
+    /// [`Target::hash_by_address`]).
+    value_targets: hashbrown::HashTable<u32>,
+    /// The bindings whose names were used as values so far (see [`Indexer::add_value`]), one
+    /// bit per binding of the module.
+    value_bindings: Vec<u64>,
     /// The last scope asked for its worker function, and the answer (see
     /// `Indexer::worker_function`).
     worker_memo: std::cell::Cell<Option<(ScopeId, Option<WorkerFunction>)>>,
@@ -1912,9 +1926,11 @@ impl<'a> WalkHandler<'a> for Indexer<'a, '_> {
                     return;
                 };
                 // Its target is the binding's: made (and recorded) at its first use.
-                if !self.value_bindings.insert(binding) {
+                let (word, bit) = (binding / 64, 1u64 << (binding % 64));
+                if self.value_bindings[word] & bit != 0 {
                     return;
                 }
+                self.value_bindings[word] |= bit;
                 let binding = &self.semantic.bindings[binding];
                 let target = match (&binding.kind, binding.definition) {
                     (_, Some(definition)) => match self.scope_function.get(&definition) {
@@ -2243,8 +2259,23 @@ impl Indexer<'_, '_> {
     /// target only. A later one resolves the same way, and only the first use of a function
     /// as a value (or of an unresolved name) is ever reported.
     fn add_value(&mut self, target: Target, range: TextRange) {
-        if target != Target::External && !self.value_targets.contains(&target) {
-            self.value_targets.insert(target.clone());
+        if target == Target::External {
+            return;
+        }
+        let hash_of = |target: &Target| {
+            use std::hash::{BuildHasher, Hasher};
+            let mut hasher = rustc_hash::FxBuildHasher.build_hasher();
+            target.hash_by_address(&mut hasher);
+            hasher.finish()
+        };
+        let hash = hash_of(&target);
+        let values = &self.index.values;
+        if let hashbrown::hash_table::Entry::Vacant(vacant) = self.value_targets.entry(
+            hash,
+            |&i| values[i as usize].target == target,
+            |&i| hash_of(&values[i as usize].target),
+        ) {
+            vacant.insert(values.len() as u32);
             self.index.values.push(ValueRef { target, range });
         }
     }

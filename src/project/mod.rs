@@ -1091,19 +1091,15 @@ impl Trace {
     }
 }
 
-/// A target being resolved, as a call or as a value, as the key of what it resolved to:
-/// hashed by a qualified path's address, which the interning makes the same for the same
-/// segments (two copies of one path hashed apart would only be resolved twice).
+/// A target being resolved, as a call or as a value, as the key of what it resolved to
+/// (hashed by [`Target::hash_by_address`]).
 #[derive(PartialEq, Eq)]
 struct Memo<'t>(bool, &'t Target);
 
 impl std::hash::Hash for Memo<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.0.hash(state);
-        match self.1 {
-            Target::Qualified(path) => std::ptr::hash(*path, state),
-            other => other.hash(state),
-        }
+        self.1.hash_by_address(state);
     }
 }
 
