@@ -465,17 +465,13 @@ impl Project {
                     };
                     let new = if let Some((resolved, keys)) = memo.get(&Memo(is_call, target)) {
                         let mut trace = trace.borrow_mut();
-                        trace.item = item;
+                        trace.start(item);
                         for &key in &looked_up[keys.clone()] {
                             trace.record(key);
                         }
                         resolved.clone()
                     } else {
-                        let before = {
-                            let mut trace = trace.borrow_mut();
-                            trace.item = item;
-                            trace.keys.len()
-                        };
+                        let before = trace.borrow_mut().start(item);
                         let resolved = match is_call {
                             true => resolve_call(&resolver, file, target),
                             false => resolve(&resolver, file, target),
@@ -1060,12 +1056,23 @@ struct Trace {
     keys: Vec<u64>,
     /// The item being resolved.
     item: u32,
+    /// Where its keys start in `keys`.
+    start: usize,
 }
 
 impl Trace {
+    /// Starts recording what `item` looks up; returns where its keys will start.
+    fn start(&mut self, item: u32) -> usize {
+        self.item = item;
+        self.start = self.keys.len();
+        self.start
+    }
+
     fn record(&mut self, key: u32) {
         let entry = u64::from(key) << 32 | u64::from(self.item);
-        if self.keys.last() != Some(&entry) {
+        // (Each key the item looks up is kept once in a row, even when it was already there
+        // from an earlier build: its keys from `start` on are all it looked up.)
+        if self.keys.len() == self.start || self.keys.last() != Some(&entry) {
             self.keys.push(entry);
         }
     }
