@@ -69,9 +69,17 @@ pub fn may_patch(path: &Path, text: &str) -> bool {
     // module any attribute of an imported name (`jobs.nap = fake`, for `nap`, the module's
     // alias of `time.sleep`). Outside tests, an assignment to an attribute of an imported
     // name is configuration far more often than a replacement, and would keep most files.
+    // (`setattr(` and `setattr as` found in one search.)
+    let setattr = || {
+        let bytes = text.as_bytes();
+        memchr::memmem::find_iter(bytes, b"setattr").any(|at| {
+            let rest = &bytes[at + "setattr".len()..];
+            (rest.starts_with(b"(") && crate::recipe::starts_word(bytes, at))
+                || rest.starts_with(b" as")
+        })
+    };
     mock_patch
-        || called("setattr(")
-        || contains(text, "setattr as")
+        || setattr()
         || contains(text, ".sleep =")
         || is_test_module(path) && assigns_imported_attribute(text)
 }
@@ -545,6 +553,28 @@ impl<'a> Visitor<'a> for Finder<'_, 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_test_finds_setattr_called_or_imported_under_another_name() {
+        let module = Path::new("app/jobs.py");
+        for text in [
+            "monkeypatch.setattr(jobs, 'nap', fake)",
+            "setattr(jobs, 'nap', fake)",
+            "from builtins import setattr as put\nput(jobs, 'nap', fake)",
+            "x = 1\nsetattr(",
+        ] {
+            assert!(may_patch(module, text), "{text}");
+        }
+        for text in [
+            "resetattr(jobs)",
+            "my_setattr(jobs, 'nap', fake)",
+            "setattrs = 1",
+            "# setattr is not called here",
+            "setattr_as = 1",
+        ] {
+            assert!(!may_patch(module, text), "{text}");
+        }
+    }
 
     fn targets(source: &str) -> Vec<String> {
         let parsed = crate::parse::parse_module(source).unwrap();
