@@ -469,6 +469,36 @@ impl Project {
                         for &key in &looked_up[keys.clone()] {
                             trace.record(key);
                         }
+                        // (Checked in debug builds, so in every test: resolved afresh, the
+                        // item gets the same result and looks up the same keys.)
+                        #[cfg(debug_assertions)]
+                        {
+                            let fresh = std::cell::RefCell::new(Trace::default());
+                            let resolver = Resolver {
+                                trace: Some(&fresh),
+                                ..resolver
+                            };
+                            fresh.borrow_mut().start(item);
+                            let again = match is_call {
+                                true => resolve_call(&resolver, file, target),
+                                false => resolve(&resolver, file, target),
+                            };
+                            assert_eq!(&again, resolved, "{target:?}");
+                            let sorted = |keys: &mut Vec<u32>| {
+                                keys.sort_unstable();
+                                keys.dedup();
+                            };
+                            let mut fresh: Vec<u32> = fresh
+                                .into_inner()
+                                .keys
+                                .iter()
+                                .map(|&entry| (entry >> 32) as u32)
+                                .collect();
+                            let mut kept = looked_up[keys.clone()].to_vec();
+                            sorted(&mut fresh);
+                            sorted(&mut kept);
+                            assert_eq!(fresh, kept, "{target:?}");
+                        }
                         resolved.clone()
                     } else {
                         let before = trace.borrow_mut().start(item);
