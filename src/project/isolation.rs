@@ -1037,6 +1037,13 @@ impl crate::project::Project {
             }
             let at = || self.location(call.file, self.call(call).range.start());
             let name = self.describe(f, function.file);
+            let constructs = |class: crate::project::ClassId| {
+                format!(
+                    "`{name}` constructs `{}` at {}",
+                    self.modules[class.file].classes[class.index].label,
+                    at()
+                )
+            };
             match self.resolved(call) {
                 Resolved::Function(g) => {
                     if path.contains(g) {
@@ -1053,18 +1060,8 @@ impl crate::project::Project {
                         stack.push((*g, 0));
                     }
                 }
-                Resolved::Init(_) | Resolved::Class(_) => {
-                    let class = match self.resolved(call) {
-                        Resolved::Init(init) => init.0,
-                        Resolved::Class(class) => *class,
-                        _ => unreachable!("matched above"),
-                    };
-                    return Err(format!(
-                        "`{name}` constructs `{}` at {}",
-                        self.modules[class.file].classes[class.index].label,
-                        at()
-                    ));
-                }
+                Resolved::Init(init) => return Err(constructs(init.0)),
+                Resolved::Class(class) => return Err(constructs(*class)),
                 Resolved::Unknown(_) | Resolved::External => {
                     let target = &self.call(call).target;
                     let callee = target.name().unwrap_or("?");

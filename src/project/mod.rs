@@ -1198,13 +1198,13 @@ impl Graph {
     ) {
         let count = module.calls.len();
         let index = item as usize;
-        match target {
-            Resolved::Function(_) | Resolved::Init(_) if index < count => {
-                let f = target.runs().expect("a function, or a class's `__init__`");
+        match (target, target.runs()) {
+            // A call of a function, or of a class whose `__init__` it runs.
+            (_, Some(f)) if index < count => {
                 let id = CallId { file, index };
                 edit_sorted(&mut self.callers[f.file][f.index], id, |c| *c, add);
             }
-            Resolved::Function(f) => {
+            (Resolved::Function(f), _) => {
                 let index = (index - count) as u32;
                 let range = module.values[index as usize].range;
                 let value = ValueUse { file, index, range };
@@ -1215,7 +1215,7 @@ impl Graph {
                     add,
                 );
             }
-            Resolved::Unknown(name) => {
+            (Resolved::Unknown(name), _) => {
                 let (range, attribute, awaited) = match module.calls.get(index) {
                     Some(call) => (
                         call.range,
